@@ -1,0 +1,404 @@
+//! The parse step: untrusted answers (API JSON, CSV cells) become [`Answers`] once, at the edge,
+//! or every problem is reported. Scoring takes only [`Answers`], so it never sees a bad code.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::instrument::{Instrument, InstrumentId};
+
+/// One answer as it arrives from outside, before validation.
+///
+/// JSON: `{"item": 12, "response": 3}` or `{"item": 50, "response": "not_applicable"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RawAnswer {
+    pub item: i64,
+    pub response: RawResponse,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RawResponse {
+    Code(i64),
+    Marker(ResponseMarker),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResponseMarker {
+    /// The item belongs to a conditional section that does not apply to this patient.
+    #[serde(rename = "not_applicable")]
+    NotApplicable,
+}
+
+impl RawAnswer {
+    pub fn code(item: i64, code: i64) -> RawAnswer {
+        RawAnswer {
+            item,
+            response: RawResponse::Code(code),
+        }
+    }
+
+    pub fn not_applicable(item: i64) -> RawAnswer {
+        RawAnswer {
+            item,
+            response: RawResponse::Marker(ResponseMarker::NotApplicable),
+        }
+    }
+}
+
+/// A validated response to one item. A skipped item has no entry at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Response {
+    Code(u8),
+    NotApplicable,
+}
+
+/// One problem with a set of answers. Messages say what is wrong and what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
+pub enum AnswerError {
+    #[error("item {item} is not part of {instrument} (its items are {first}–{last})")]
+    UnknownItem {
+        item: i64,
+        instrument: InstrumentId,
+        first: u8,
+        last: u8,
+    },
+    #[error("item {item} has code {code}, but its allowed codes are {lowest}–{highest}")]
+    CodeOutOfRange {
+        item: u8,
+        code: i64,
+        lowest: u8,
+        highest: u8,
+    },
+    #[error("item {item} is answered more than once; send each item at most once")]
+    DuplicateItem { item: u8 },
+    #[error(
+        "item {item} cannot be marked not applicable: only the items of a conditional section can"
+    )]
+    NotApplicableNotAllowed { item: u8 },
+    #[error(
+        "item {item} has an answer, but its section \"{section}\" is marked not applicable; \
+         either answer the section or mark all of it not applicable"
+    )]
+    AnswerInNotApplicableSection { item: u8, section: String },
+}
+
+/// Every problem found in one set of answers, in item order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerErrors(pub Vec<AnswerError>);
+
+impl std::fmt::Display for AnswerErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (index, error) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AnswerErrors {}
+
+/// A validated set of answers to one instrument: every item known, every code in range, no item
+/// twice, and conditional sections either answered or wholly not applicable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answers {
+    instrument: InstrumentId,
+    responses: BTreeMap<u8, Response>,
+}
+
+impl Answers {
+    /// Validates `raw` against `instrument`, reporting every problem, not just the first.
+    ///
+    /// A section with at least one `not_applicable` marker and no codes is not applicable as a
+    /// whole: its unmarked items are recorded as not applicable too.
+    pub fn parse(
+        instrument: InstrumentId,
+        raw: impl IntoIterator<Item = RawAnswer>,
+    ) -> Result<Answers, AnswerErrors> {
+        let definition = instrument.instrument();
+        let mut errors = Vec::new();
+        let mut responses = BTreeMap::new();
+        for answer in raw {
+            let Some(item) = u8::try_from(answer.item)
+                .ok()
+                .and_then(|n| definition.item(n))
+            else {
+                let numbers = definition.item_numbers();
+                errors.push(AnswerError::UnknownItem {
+                    item: answer.item,
+                    instrument,
+                    first: *numbers.start(),
+                    last: *numbers.end(),
+                });
+                continue;
+            };
+            let response = match answer.response {
+                RawResponse::Code(code) => {
+                    let scale = item.response_scale;
+                    match u8::try_from(code) {
+                        Ok(code) if scale.codes().contains(&code) => Response::Code(code),
+                        _ => {
+                            errors.push(AnswerError::CodeOutOfRange {
+                                item: item.number,
+                                code,
+                                lowest: scale.lowest(),
+                                highest: scale.highest(),
+                            });
+                            continue;
+                        }
+                    }
+                }
+                RawResponse::Marker(ResponseMarker::NotApplicable) => {
+                    if definition.section_of(item.number).is_none() {
+                        errors.push(AnswerError::NotApplicableNotAllowed { item: item.number });
+                        continue;
+                    }
+                    Response::NotApplicable
+                }
+            };
+            if responses.insert(item.number, response).is_some() {
+                errors.push(AnswerError::DuplicateItem { item: item.number });
+            }
+        }
+        check_sections(definition, &mut responses, &mut errors);
+        if errors.is_empty() {
+            Ok(Answers {
+                instrument,
+                responses,
+            })
+        } else {
+            errors.sort_by_key(error_item);
+            errors.dedup();
+            Err(AnswerErrors(errors))
+        }
+    }
+
+    pub fn instrument(&self) -> InstrumentId {
+        self.instrument
+    }
+
+    /// The response to `item`, or `None` when it was skipped.
+    pub fn response(&self, item: u8) -> Option<Response> {
+        self.responses.get(&item).copied()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (u8, Response)> + '_ {
+        self.responses
+            .iter()
+            .map(|(item, response)| (*item, *response))
+    }
+
+    /// The answers in the form they are sent in, for storage and round trips.
+    pub fn to_raw(&self) -> Vec<RawAnswer> {
+        self.iter()
+            .map(|(item, response)| match response {
+                Response::Code(code) => RawAnswer::code(item.into(), code.into()),
+                Response::NotApplicable => RawAnswer::not_applicable(item.into()),
+            })
+            .collect()
+    }
+}
+
+fn check_sections(
+    definition: &Instrument,
+    responses: &mut BTreeMap<u8, Response>,
+    errors: &mut Vec<AnswerError>,
+) {
+    for section in definition.conditional_sections {
+        let marked = section
+            .items
+            .iter()
+            .any(|item| responses.get(item) == Some(&Response::NotApplicable));
+        if !marked {
+            continue;
+        }
+        let mut answered = false;
+        for item in section.items {
+            if let Some(Response::Code(_)) = responses.get(item) {
+                answered = true;
+                errors.push(AnswerError::AnswerInNotApplicableSection {
+                    item: *item,
+                    section: section.id.to_owned(),
+                });
+            }
+        }
+        if !answered {
+            for item in section.items {
+                responses.insert(*item, Response::NotApplicable);
+            }
+        }
+    }
+}
+
+fn error_item(error: &AnswerError) -> i64 {
+    match error {
+        AnswerError::UnknownItem { item, .. } => *item,
+        AnswerError::CodeOutOfRange { item, .. }
+        | AnswerError::DuplicateItem { item }
+        | AnswerError::NotApplicableNotAllowed { item }
+        | AnswerError::AnswerInNotApplicableSection { item, .. } => i64::from(*item),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use InstrumentId::{QlqC30, QlqCx24};
+
+    fn parse(instrument: InstrumentId, raw: Vec<RawAnswer>) -> Result<Answers, Vec<AnswerError>> {
+        Answers::parse(instrument, raw).map_err(|errors| errors.0)
+    }
+
+    #[test]
+    fn valid_codes_are_kept_and_skipped_items_are_absent() {
+        let answers = parse(QlqC30, vec![RawAnswer::code(1, 1), RawAnswer::code(30, 7)]).unwrap();
+        assert_eq!(answers.response(1), Some(Response::Code(1)));
+        assert_eq!(answers.response(30), Some(Response::Code(7)));
+        assert_eq!(answers.response(2), None);
+    }
+
+    #[test]
+    fn each_kind_of_problem_is_reported_with_every_other_one() {
+        let errors = parse(
+            QlqC30,
+            vec![
+                RawAnswer::code(0, 1),
+                RawAnswer::code(31, 1),
+                RawAnswer::code(2, 5),
+                RawAnswer::code(29, 8),
+                RawAnswer::code(3, 0),
+                RawAnswer::code(4, 2),
+                RawAnswer::code(4, 3),
+                RawAnswer::not_applicable(5),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            vec![
+                AnswerError::UnknownItem {
+                    item: 0,
+                    instrument: QlqC30,
+                    first: 1,
+                    last: 30
+                },
+                AnswerError::CodeOutOfRange {
+                    item: 2,
+                    code: 5,
+                    lowest: 1,
+                    highest: 4
+                },
+                AnswerError::CodeOutOfRange {
+                    item: 3,
+                    code: 0,
+                    lowest: 1,
+                    highest: 4
+                },
+                AnswerError::DuplicateItem { item: 4 },
+                AnswerError::NotApplicableNotAllowed { item: 5 },
+                AnswerError::CodeOutOfRange {
+                    item: 29,
+                    code: 8,
+                    lowest: 1,
+                    highest: 7
+                },
+                AnswerError::UnknownItem {
+                    item: 31,
+                    instrument: QlqC30,
+                    first: 1,
+                    last: 30
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn huge_and_negative_codes_and_items_are_errors_not_panics() {
+        let errors = parse(
+            QlqC30,
+            vec![RawAnswer::code(i64::MAX, 1), RawAnswer::code(1, i64::MIN)],
+        )
+        .unwrap_err();
+        assert_eq!(errors.len(), 2);
+        assert!(matches!(
+            errors[0],
+            AnswerError::CodeOutOfRange { item: 1, .. }
+        ));
+        assert!(matches!(
+            errors[1],
+            AnswerError::UnknownItem { item: i64::MAX, .. }
+        ));
+    }
+
+    #[test]
+    fn one_not_applicable_marker_makes_the_whole_section_not_applicable() {
+        let answers = parse(
+            QlqCx24,
+            vec![RawAnswer::code(49, 1), RawAnswer::not_applicable(50)],
+        )
+        .unwrap();
+        for item in 50..=54 {
+            assert_eq!(
+                answers.response(item),
+                Some(Response::NotApplicable),
+                "item {item}"
+            );
+        }
+        assert_eq!(answers.response(49), Some(Response::Code(1)));
+    }
+
+    #[test]
+    fn an_answer_inside_a_not_applicable_section_is_refused() {
+        let errors = parse(
+            QlqCx24,
+            vec![RawAnswer::not_applicable(50), RawAnswer::code(53, 2)],
+        )
+        .unwrap_err();
+        assert_eq!(
+            errors,
+            vec![AnswerError::AnswerInNotApplicableSection {
+                item: 53,
+                section: "sexually-active".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn the_raw_form_round_trips() {
+        let raw = vec![RawAnswer::code(31, 2), RawAnswer::code(54, 4)];
+        let answers = parse(QlqCx24, raw.clone()).unwrap();
+        assert_eq!(answers.to_raw(), raw);
+        let section = parse(QlqCx24, vec![RawAnswer::not_applicable(52)]).unwrap();
+        assert_eq!(parse(QlqCx24, section.to_raw()).unwrap(), section);
+    }
+
+    #[test]
+    fn raw_answers_read_from_json_with_codes_or_the_not_applicable_marker() {
+        let raw: Vec<RawAnswer> = serde_json::from_str(
+            r#"[{"item": 1, "response": 2}, {"item": 50, "response": "not_applicable"}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            raw,
+            vec![RawAnswer::code(1, 2), RawAnswer::not_applicable(50)]
+        );
+        assert!(serde_json::from_str::<RawAnswer>(r#"{"item": 1, "response": "maybe"}"#).is_err());
+    }
+
+    #[test]
+    fn error_messages_name_the_item_and_what_is_allowed() {
+        let message = AnswerError::CodeOutOfRange {
+            item: 29,
+            code: 9,
+            lowest: 1,
+            highest: 7,
+        }
+        .to_string();
+        assert_eq!(message, "item 29 has code 9, but its allowed codes are 1–7");
+    }
+}

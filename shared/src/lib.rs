@@ -1,0 +1,21 @@
+//! `qol-shared`: the pure core of qol, used by the server and by the app (wasm32).
+//!
+//! - [`instrument`]: the QLQ-C30 v3.0 and QLQ-CX24 structure as data (items, response scales,
+//!   scales with their direction, the CX24 conditional section) and the scoring-algorithm version.
+//! - [`answers`]: the parse step from untrusted answers to validated [`answers::Answers`], with
+//!   typed errors.
+//! - [`scoring`]: EORTC scoring (half rule, single-item rule, not applicable, C30 summary score).
+//! - [`wording`]: wording packs (validated on load) and the shipped demonstration pack.
+//! - [`api`]: the JSON types the server and app exchange.
+//!
+//! This crate does no IO, has no async, and builds for `wasm32-unknown-unknown`.
+
+pub mod answers;
+pub mod api;
+pub mod instrument;
+pub mod scoring;
+pub mod wording;
+
+pub use answers::{AnswerError, Answers, RawAnswer, RawResponse, Response};
+pub use instrument::{InstrumentId, SCORING_ALGORITHM_VERSION};
+pub use scoring::{Outcome, ScaleScore, Scores, score};
