@@ -1,1 +1,16 @@
+//! `qol-server`: the qol binary's library.
+//!
+//! - [`config`]: the command line and the typed configuration read once at start-up.
+//! - [`startup`]: [`startup::Application`] builds the whole app (database, migrations, demo seed,
+//!   router) separately from running it, so tests start the real thing on port 0.
+//! - [`http`]: routes, handlers, the error policy, serving the built app.
+//! - [`storage`]: every SQL statement, on SQLite or PostgreSQL through `sqlx::Any`.
+//! - [`score_csv`]: `qol score`, streaming CSV scoring for researchers' files.
+//! - [`cli`]: `main`: dispatch, logging, error reporting.
 
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod score_csv;
+pub mod startup;
+pub mod storage;

@@ -9,9 +9,7 @@ fn patterns() -> Vec<(Vec<RawAnswer>, Vec<RawAnswer>)> {
     // 64 varied response patterns, some with skipped items, generated deterministically.
     let mut state: u64 = 0x5eed;
     let mut next = move || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (state >> 33) as i64
     };
     (0..64)

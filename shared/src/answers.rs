@@ -32,17 +32,11 @@ pub enum ResponseMarker {
 
 impl RawAnswer {
     pub fn code(item: i64, code: i64) -> RawAnswer {
-        RawAnswer {
-            item,
-            response: RawResponse::Code(code),
-        }
+        RawAnswer { item, response: RawResponse::Code(code) }
     }
 
     pub fn not_applicable(item: i64) -> RawAnswer {
-        RawAnswer {
-            item,
-            response: RawResponse::Marker(ResponseMarker::NotApplicable),
-        }
+        RawAnswer { item, response: RawResponse::Marker(ResponseMarker::NotApplicable) }
     }
 }
 
@@ -59,24 +53,12 @@ pub enum Response {
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum AnswerError {
     #[error("item {item} is not part of {instrument} (its items are {first}–{last})")]
-    UnknownItem {
-        item: i64,
-        instrument: InstrumentId,
-        first: u8,
-        last: u8,
-    },
+    UnknownItem { item: i64, instrument: InstrumentId, first: u8, last: u8 },
     #[error("item {item} has code {code}, but its allowed codes are {lowest}–{highest}")]
-    CodeOutOfRange {
-        item: u8,
-        code: i64,
-        lowest: u8,
-        highest: u8,
-    },
+    CodeOutOfRange { item: u8, code: i64, lowest: u8, highest: u8 },
     #[error("item {item} is answered more than once; send each item at most once")]
     DuplicateItem { item: u8 },
-    #[error(
-        "item {item} cannot be marked not applicable: only the items of a conditional section can"
-    )]
+    #[error("item {item} cannot be marked not applicable: only the items of a conditional section can")]
     NotApplicableNotAllowed { item: u8 },
     #[error(
         "item {item} has an answer, but its section \"{section}\" is marked not applicable; \
@@ -124,10 +106,7 @@ impl Answers {
         let mut errors = Vec::new();
         let mut responses = BTreeMap::new();
         for answer in raw {
-            let Some(item) = u8::try_from(answer.item)
-                .ok()
-                .and_then(|n| definition.item(n))
-            else {
+            let Some(item) = u8::try_from(answer.item).ok().and_then(|n| definition.item(n)) else {
                 let numbers = definition.item_numbers();
                 errors.push(AnswerError::UnknownItem {
                     item: answer.item,
@@ -167,10 +146,7 @@ impl Answers {
         }
         check_sections(definition, &mut responses, &mut errors);
         if errors.is_empty() {
-            Ok(Answers {
-                instrument,
-                responses,
-            })
+            Ok(Answers { instrument, responses })
         } else {
             errors.sort_by_key(error_item);
             errors.dedup();
@@ -188,9 +164,7 @@ impl Answers {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (u8, Response)> + '_ {
-        self.responses
-            .iter()
-            .map(|(item, response)| (*item, *response))
+        self.responses.iter().map(|(item, response)| (*item, *response))
     }
 
     /// The answers in the form they are sent in, for storage and round trips.
@@ -210,10 +184,7 @@ fn check_sections(
     errors: &mut Vec<AnswerError>,
 ) {
     for section in definition.conditional_sections {
-        let marked = section
-            .items
-            .iter()
-            .any(|item| responses.get(item) == Some(&Response::NotApplicable));
+        let marked = section.items.iter().any(|item| responses.get(item) == Some(&Response::NotApplicable));
         if !marked {
             continue;
         }
@@ -281,90 +252,41 @@ mod tests {
         assert_eq!(
             errors,
             vec![
-                AnswerError::UnknownItem {
-                    item: 0,
-                    instrument: QlqC30,
-                    first: 1,
-                    last: 30
-                },
-                AnswerError::CodeOutOfRange {
-                    item: 2,
-                    code: 5,
-                    lowest: 1,
-                    highest: 4
-                },
-                AnswerError::CodeOutOfRange {
-                    item: 3,
-                    code: 0,
-                    lowest: 1,
-                    highest: 4
-                },
+                AnswerError::UnknownItem { item: 0, instrument: QlqC30, first: 1, last: 30 },
+                AnswerError::CodeOutOfRange { item: 2, code: 5, lowest: 1, highest: 4 },
+                AnswerError::CodeOutOfRange { item: 3, code: 0, lowest: 1, highest: 4 },
                 AnswerError::DuplicateItem { item: 4 },
                 AnswerError::NotApplicableNotAllowed { item: 5 },
-                AnswerError::CodeOutOfRange {
-                    item: 29,
-                    code: 8,
-                    lowest: 1,
-                    highest: 7
-                },
-                AnswerError::UnknownItem {
-                    item: 31,
-                    instrument: QlqC30,
-                    first: 1,
-                    last: 30
-                },
+                AnswerError::CodeOutOfRange { item: 29, code: 8, lowest: 1, highest: 7 },
+                AnswerError::UnknownItem { item: 31, instrument: QlqC30, first: 1, last: 30 },
             ]
         );
     }
 
     #[test]
     fn huge_and_negative_codes_and_items_are_errors_not_panics() {
-        let errors = parse(
-            QlqC30,
-            vec![RawAnswer::code(i64::MAX, 1), RawAnswer::code(1, i64::MIN)],
-        )
-        .unwrap_err();
+        let errors =
+            parse(QlqC30, vec![RawAnswer::code(i64::MAX, 1), RawAnswer::code(1, i64::MIN)]).unwrap_err();
         assert_eq!(errors.len(), 2);
-        assert!(matches!(
-            errors[0],
-            AnswerError::CodeOutOfRange { item: 1, .. }
-        ));
-        assert!(matches!(
-            errors[1],
-            AnswerError::UnknownItem { item: i64::MAX, .. }
-        ));
+        assert!(matches!(errors[0], AnswerError::CodeOutOfRange { item: 1, .. }));
+        assert!(matches!(errors[1], AnswerError::UnknownItem { item: i64::MAX, .. }));
     }
 
     #[test]
     fn one_not_applicable_marker_makes_the_whole_section_not_applicable() {
-        let answers = parse(
-            QlqCx24,
-            vec![RawAnswer::code(49, 1), RawAnswer::not_applicable(50)],
-        )
-        .unwrap();
+        let answers = parse(QlqCx24, vec![RawAnswer::code(49, 1), RawAnswer::not_applicable(50)]).unwrap();
         for item in 50..=54 {
-            assert_eq!(
-                answers.response(item),
-                Some(Response::NotApplicable),
-                "item {item}"
-            );
+            assert_eq!(answers.response(item), Some(Response::NotApplicable), "item {item}");
         }
         assert_eq!(answers.response(49), Some(Response::Code(1)));
     }
 
     #[test]
     fn an_answer_inside_a_not_applicable_section_is_refused() {
-        let errors = parse(
-            QlqCx24,
-            vec![RawAnswer::not_applicable(50), RawAnswer::code(53, 2)],
-        )
-        .unwrap_err();
+        let errors = parse(QlqCx24, vec![RawAnswer::not_applicable(50), RawAnswer::code(53, 2)]).unwrap_err();
         assert_eq!(
             errors,
-            vec![AnswerError::AnswerInNotApplicableSection {
-                item: 53,
-                section: "sexually-active".into()
-            }]
+            vec![AnswerError::AnswerInNotApplicableSection { item: 53, section: "sexually-active".into() }]
         );
     }
 
@@ -383,22 +305,13 @@ mod tests {
             r#"[{"item": 1, "response": 2}, {"item": 50, "response": "not_applicable"}]"#,
         )
         .unwrap();
-        assert_eq!(
-            raw,
-            vec![RawAnswer::code(1, 2), RawAnswer::not_applicable(50)]
-        );
+        assert_eq!(raw, vec![RawAnswer::code(1, 2), RawAnswer::not_applicable(50)]);
         assert!(serde_json::from_str::<RawAnswer>(r#"{"item": 1, "response": "maybe"}"#).is_err());
     }
 
     #[test]
     fn error_messages_name_the_item_and_what_is_allowed() {
-        let message = AnswerError::CodeOutOfRange {
-            item: 29,
-            code: 9,
-            lowest: 1,
-            highest: 7,
-        }
-        .to_string();
+        let message = AnswerError::CodeOutOfRange { item: 29, code: 9, lowest: 1, highest: 7 }.to_string();
         assert_eq!(message, "item 29 has code 9, but its allowed codes are 1–7");
     }
 }

@@ -32,9 +32,7 @@ impl InstrumentId {
     }
 
     pub fn parse(text: &str) -> Option<InstrumentId> {
-        Self::ALL
-            .into_iter()
-            .find(|id| id.as_str().eq_ignore_ascii_case(text.trim()))
+        Self::ALL.into_iter().find(|id| id.as_str().eq_ignore_ascii_case(text.trim()))
     }
 
     pub fn instrument(self) -> &'static Instrument {
@@ -89,12 +87,9 @@ impl ResponseScaleId {
     /// Patient-facing labels come from the wording pack.
     pub fn code_meanings(self) -> &'static [(u8, &'static str)] {
         match self {
-            ResponseScaleId::FourPoint => &[
-                (1, "not at all"),
-                (2, "a little"),
-                (3, "quite a bit"),
-                (4, "very much"),
-            ],
+            ResponseScaleId::FourPoint => {
+                &[(1, "not at all"), (2, "a little"), (3, "quite a bit"), (4, "very much")]
+            }
             ResponseScaleId::SevenPoint => &[(1, "very poor"), (7, "excellent")],
         }
     }
@@ -201,32 +196,17 @@ impl Instrument {
     }
 
     pub fn section_of(&self, item: u8) -> Option<&'static ConditionalSection> {
-        self.conditional_sections
-            .iter()
-            .find(|section| section.items.contains(&item))
+        self.conditional_sections.iter().find(|section| section.items.contains(&item))
     }
 
     /// The output column codes in their documented order: each scale, then the summary.
     pub fn score_codes(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.scales
-            .iter()
-            .map(|scale| scale.code)
-            .chain(self.summary.map(|summary| summary.code))
+        self.scales.iter().map(|scale| scale.code).chain(self.summary.map(|summary| summary.code))
     }
 }
 
-const fn item(
-    number: u8,
-    response_scale: ResponseScaleId,
-    scale: &'static str,
-    topic: &'static str,
-) -> Item {
-    Item {
-        number,
-        response_scale,
-        scale,
-        topic,
-    }
+const fn item(number: u8, response_scale: ResponseScaleId, scale: &'static str, topic: &'static str) -> Item {
+    Item { number, response_scale, scale, topic }
 }
 
 use ResponseScaleId::{FourPoint as P4, SevenPoint as P7};
@@ -272,14 +252,7 @@ const fn scale(
     items: &'static [u8],
     range: u8,
 ) -> Scale {
-    Scale {
-        code,
-        name,
-        kind,
-        transform,
-        items,
-        range,
-    }
+    Scale { code, name, kind, transform, items, range }
 }
 
 use ScaleKind::{Functional, Global, Symptom};
@@ -287,47 +260,12 @@ use Transform::{Direct, Reversed};
 
 /// The QLQ-C30 scales, in the EORTC's customary output order.
 pub static C30_SCALES: [Scale; 15] = [
-    scale(
-        "QL2",
-        "global health status / QoL",
-        Global,
-        Direct,
-        &[29, 30],
-        6,
-    ),
-    scale(
-        "PF2",
-        "physical functioning",
-        Functional,
-        Reversed,
-        &[1, 2, 3, 4, 5],
-        3,
-    ),
+    scale("QL2", "global health status / QoL", Global, Direct, &[29, 30], 6),
+    scale("PF2", "physical functioning", Functional, Reversed, &[1, 2, 3, 4, 5], 3),
     scale("RF2", "role functioning", Functional, Reversed, &[6, 7], 3),
-    scale(
-        "EF",
-        "emotional functioning",
-        Functional,
-        Reversed,
-        &[21, 22, 23, 24],
-        3,
-    ),
-    scale(
-        "CF",
-        "cognitive functioning",
-        Functional,
-        Reversed,
-        &[20, 25],
-        3,
-    ),
-    scale(
-        "SF",
-        "social functioning",
-        Functional,
-        Reversed,
-        &[26, 27],
-        3,
-    ),
+    scale("EF", "emotional functioning", Functional, Reversed, &[21, 22, 23, 24], 3),
+    scale("CF", "cognitive functioning", Functional, Reversed, &[20, 25], 3),
+    scale("SF", "social functioning", Functional, Reversed, &[26, 27], 3),
     scale("FA", "fatigue", Symptom, Direct, &[10, 12, 18], 3),
     scale("NV", "nausea and vomiting", Symptom, Direct, &[14, 15], 3),
     scale("PA", "pain", Symptom, Direct, &[9, 19], 3),
@@ -390,23 +328,9 @@ pub static CX24_ITEMS: [Item; 24] = [
 /// CXSXE are functional but also use the direct formula, because their items are worded so that a
 /// high answer means more activity / enjoyment (eortc-scoring.md, "Direction note").
 pub static CX24_SCALES: [Scale; 9] = [
-    scale(
-        "CXSE",
-        "symptom experience",
-        Symptom,
-        Direct,
-        &[31, 32, 33, 34, 35, 36, 37, 39, 41, 42, 43],
-        3,
-    ),
+    scale("CXSE", "symptom experience", Symptom, Direct, &[31, 32, 33, 34, 35, 36, 37, 39, 41, 42, 43], 3),
     scale("CXBI", "body image", Symptom, Direct, &[45, 46, 47], 3),
-    scale(
-        "CXSV",
-        "sexual/vaginal functioning",
-        Symptom,
-        Direct,
-        &[50, 51, 52, 53],
-        3,
-    ),
+    scale("CXSV", "sexual/vaginal functioning", Symptom, Direct, &[50, 51, 52, 53], 3),
     scale("CXLY", "lymphoedema", Symptom, Direct, &[38], 3),
     scale("CXPN", "peripheral neuropathy", Symptom, Direct, &[40], 3),
     scale("CXMS", "menopausal symptoms", Symptom, Direct, &[44], 3),
@@ -462,10 +386,7 @@ mod tests {
             }
             for scale in instrument.scales {
                 for number in scale.items {
-                    assert_eq!(
-                        instrument.item(*number).map(|item| item.scale),
-                        Some(scale.code)
-                    );
+                    assert_eq!(instrument.item(*number).map(|item| item.scale), Some(scale.code));
                 }
             }
         }
@@ -478,10 +399,7 @@ mod tests {
         for id in InstrumentId::ALL {
             let instrument = id.instrument();
             for number in instrument.item_numbers() {
-                assert_eq!(
-                    instrument.item(number).map(|item| item.number),
-                    Some(number)
-                );
+                assert_eq!(instrument.item(number).map(|item| item.number), Some(number));
             }
         }
         assert!(QLQ_C30.item(0).is_none());
@@ -497,12 +415,7 @@ mod tests {
             for scale in instrument.scales {
                 for number in scale.items {
                     let response = instrument.item(*number).unwrap().response_scale;
-                    assert_eq!(
-                        response.highest() - response.lowest(),
-                        scale.range,
-                        "{}",
-                        scale.code
-                    );
+                    assert_eq!(response.highest() - response.lowest(), scale.range, "{}", scale.code);
                 }
             }
         }
@@ -510,11 +423,7 @@ mod tests {
 
     #[test]
     fn the_summary_components_are_the_thirteen_c30_scales_without_ql2_and_fi() {
-        let codes: Vec<&str> = C30_SUMMARY
-            .components
-            .iter()
-            .map(|(code, _)| *code)
-            .collect();
+        let codes: Vec<&str> = C30_SUMMARY.components.iter().map(|(code, _)| *code).collect();
         assert_eq!(codes.len(), 13);
         assert!(!codes.contains(&"QL2") && !codes.contains(&"FI"));
         for (code, inverted) in C30_SUMMARY.components {

@@ -49,17 +49,8 @@ impl MissingReason {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
-    Scored {
-        score: f64,
-        raw_score: f64,
-        items_answered: u8,
-        items_in_scale: u8,
-    },
-    Missing {
-        reason: MissingReason,
-        items_answered: u8,
-        items_in_scale: u8,
-    },
+    Scored { score: f64, raw_score: f64, items_answered: u8, items_in_scale: u8 },
+    Missing { reason: MissingReason, items_answered: u8, items_in_scale: u8 },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,17 +102,11 @@ pub fn score(answers: &Answers) -> Scores {
     let mut scales: Vec<ScaleScore> = instrument
         .scales
         .iter()
-        .map(|scale| ScaleScore {
-            code: Cow::Borrowed(scale.code),
-            outcome: score_scale(scale, answers),
-        })
+        .map(|scale| ScaleScore { code: Cow::Borrowed(scale.code), outcome: score_scale(scale, answers) })
         .collect();
     if let Some(summary) = instrument.summary {
         let outcome = score_summary(summary, &scales);
-        scales.push(ScaleScore {
-            code: Cow::Borrowed(summary.code),
-            outcome,
-        });
+        scales.push(ScaleScore { code: Cow::Borrowed(summary.code), outcome });
     }
     Scores {
         instrument: answers.instrument(),
@@ -151,11 +136,7 @@ fn score_scale(scale: &Scale, answers: &Answers) -> Outcome {
         }
     }
     let items_answered = count(answered);
-    let missing = |reason| Outcome::Missing {
-        reason,
-        items_answered,
-        items_in_scale,
-    };
+    let missing = |reason| Outcome::Missing { reason, items_answered, items_in_scale };
     if not_applicable {
         // Conditional sections cover whole scales (pinned by a test), and the parse step refuses
         // codes inside a not-applicable section, so nothing of this scale was answered.
@@ -174,12 +155,7 @@ fn score_scale(scale: &Scale, answers: &Answers) -> Outcome {
         Transform::Direct => fraction * 100.0,
         Transform::Reversed => (1.0 - fraction) * 100.0,
     };
-    Outcome::Scored {
-        score,
-        raw_score,
-        items_answered,
-        items_in_scale,
-    }
+    Outcome::Scored { score, raw_score, items_answered, items_in_scale }
 }
 
 fn score_summary(summary: &SummaryScore, scales: &[ScaleScore]) -> Outcome {
@@ -187,10 +163,7 @@ fn score_summary(summary: &SummaryScore, scales: &[ScaleScore]) -> Outcome {
     let mut present = 0usize;
     let mut total = 0.0;
     for (code, inverted) in summary.components {
-        let value = scales
-            .iter()
-            .find(|scale| scale.code == *code)
-            .and_then(ScaleScore::score);
+        let value = scales.iter().find(|scale| scale.code == *code).and_then(ScaleScore::score);
         if let Some(value) = value {
             present += 1;
             total += if *inverted { 100.0 - value } else { value };
@@ -198,19 +171,10 @@ fn score_summary(summary: &SummaryScore, scales: &[ScaleScore]) -> Outcome {
     }
     let items_answered = count(present);
     if present < summary.components.len() {
-        return Outcome::Missing {
-            reason: MissingReason::ComponentMissing,
-            items_answered,
-            items_in_scale,
-        };
+        return Outcome::Missing { reason: MissingReason::ComponentMissing, items_answered, items_in_scale };
     }
     let mean = total / present as f64;
-    Outcome::Scored {
-        score: mean,
-        raw_score: mean,
-        items_answered,
-        items_in_scale,
-    }
+    Outcome::Scored { score: mean, raw_score: mean, items_answered, items_in_scale }
 }
 
 #[cfg(test)]
@@ -233,10 +197,7 @@ mod tests {
     /// Checks each `(code, expected)`; `None` means the scale must be missing.
     fn check(scores: &Scores, expected: &[(&str, Option<f64>)]) {
         for (code, expected) in expected {
-            let actual = scores
-                .get(code)
-                .unwrap_or_else(|| panic!("no scale {code}"))
-                .score();
+            let actual = scores.get(code).unwrap_or_else(|| panic!("no scale {code}")).score();
             match (actual, expected) {
                 (Some(actual), Some(expected)) => assert!(
                     (actual - expected).abs() < TOLERANCE,
@@ -248,12 +209,9 @@ mod tests {
         }
     }
 
-    const PATIENT_A: [u8; 30] = [
-        1, 2, 1, 1, 1, 2, 1, 2, 3, 2, 3, 3, 1, 1, 1, 2, 1, 2, 2, 2, 2, 3, 2, 1, 1, 2, 2, 1, 5, 4,
-    ];
-    const CX24_EXAMPLE: [u8; 24] = [
-        2, 1, 1, 3, 1, 2, 1, 2, 3, 1, 1, 2, 1, 4, 2, 3, 2, 3, 2, 3, 2, 1, 3, 2,
-    ];
+    const PATIENT_A: [u8; 30] =
+        [1, 2, 1, 1, 1, 2, 1, 2, 3, 2, 3, 3, 1, 1, 1, 2, 1, 2, 2, 2, 2, 3, 2, 1, 1, 2, 2, 1, 5, 4];
+    const CX24_EXAMPLE: [u8; 24] = [2, 1, 1, 3, 1, 2, 1, 2, 3, 1, 1, 2, 1, 4, 2, 3, 2, 3, 2, 3, 2, 1, 3, 2];
 
     #[test]
     fn worked_example_patient_a_scores_as_documented() {
@@ -312,18 +270,11 @@ mod tests {
         );
         assert!(matches!(
             scores.get("DY").unwrap().outcome,
-            Outcome::Missing {
-                reason: MissingReason::ItemNotAnswered,
-                ..
-            }
+            Outcome::Missing { reason: MissingReason::ItemNotAnswered, .. }
         ));
         assert!(matches!(
             scores.get("C30SUM").unwrap().outcome,
-            Outcome::Missing {
-                reason: MissingReason::ComponentMissing,
-                items_answered: 11,
-                ..
-            }
+            Outcome::Missing { reason: MissingReason::ComponentMissing, items_answered: 11, .. }
         ));
     }
 
@@ -373,11 +324,7 @@ mod tests {
         for code in ["CXSV", "CXSXE"] {
             assert!(matches!(
                 scores.get(code).unwrap().outcome,
-                Outcome::Missing {
-                    reason: MissingReason::NotApplicable,
-                    items_answered: 0,
-                    ..
-                }
+                Outcome::Missing { reason: MissingReason::NotApplicable, items_answered: 0, .. }
             ));
         }
     }
@@ -404,16 +351,10 @@ mod tests {
             let (instrument, scale) = QLQ_C30
                 .scale(code)
                 .map(|scale| (InstrumentId::QlqC30, scale))
-                .or_else(|| {
-                    QLQ_CX24
-                        .scale(code)
-                        .map(|scale| (InstrumentId::QlqCx24, scale))
-                })
+                .or_else(|| QLQ_CX24.scale(code).map(|scale| (InstrumentId::QlqCx24, scale)))
                 .unwrap();
             for answered in 0..=scale.items.len() {
-                let raw = scale.items[..answered]
-                    .iter()
-                    .map(|item| RawAnswer::code((*item).into(), 2));
+                let raw = scale.items[..answered].iter().map(|item| RawAnswer::code((*item).into(), 2));
                 let scores = score(&Answers::parse(instrument, raw).unwrap());
                 assert_eq!(
                     scores.score(code).is_some(),
@@ -429,25 +370,15 @@ mod tests {
         for instrument in [&QLQ_C30, &QLQ_CX24] {
             for section in instrument.conditional_sections {
                 for scale in instrument.scales {
-                    let inside = scale
-                        .items
-                        .iter()
-                        .filter(|item| section.items.contains(item))
-                        .count();
-                    assert!(
-                        inside == 0 || inside == scale.items.len(),
-                        "{} straddles",
-                        scale.code
-                    );
+                    let inside = scale.items.iter().filter(|item| section.items.contains(item)).count();
+                    assert!(inside == 0 || inside == scale.items.len(), "{} straddles", scale.code);
                 }
             }
         }
     }
 
     /// Every C30 or CX24 response pattern: each item skipped or answered with any valid code.
-    fn pattern(
-        instrument: &'static crate::instrument::Instrument,
-    ) -> impl Strategy<Value = Vec<Option<u8>>> {
+    fn pattern(instrument: &'static crate::instrument::Instrument) -> impl Strategy<Value = Vec<Option<u8>>> {
         instrument
             .items
             .iter()
@@ -469,12 +400,8 @@ mod tests {
 
     /// An independent statement of the half rule, per scale, to compare the implementation with.
     fn expected_score(scale: &Scale, pattern: &[Option<u8>], first: u8) -> Option<f64> {
-        let codes: Vec<f64> = scale
-            .items
-            .iter()
-            .filter_map(|item| pattern[usize::from(item - first)])
-            .map(f64::from)
-            .collect();
+        let codes: Vec<f64> =
+            scale.items.iter().filter_map(|item| pattern[usize::from(item - first)]).map(f64::from).collect();
         if codes.is_empty() || codes.len() * 2 < scale.items.len() {
             return None;
         }
@@ -593,11 +520,7 @@ mod tests {
         let scale = instrument.instrument().scale(item.scale).unwrap();
         let high_is_good = matches!(scale.kind, ScaleKind::Global | ScaleKind::Functional)
             && scale.transform == Transform::Direct;
-        if high_is_good {
-            item.response_scale.highest()
-        } else {
-            item.response_scale.lowest()
-        }
+        if high_is_good { item.response_scale.highest() } else { item.response_scale.lowest() }
     }
 
     #[test]
@@ -605,11 +528,7 @@ mod tests {
         for instrument in InstrumentId::ALL {
             let scores = uniform(instrument, |item| best(instrument, item));
             for scale in instrument.instrument().scales {
-                let expected = if scale.kind == ScaleKind::Symptom {
-                    0.0
-                } else {
-                    100.0
-                };
+                let expected = if scale.kind == ScaleKind::Symptom { 0.0 } else { 100.0 };
                 assert_eq!(scores.score(scale.code), Some(expected), "{}", scale.code);
             }
             if instrument == InstrumentId::QlqC30 {
@@ -623,18 +542,10 @@ mod tests {
         for instrument in InstrumentId::ALL {
             let scores = uniform(instrument, |item| {
                 let best = best(instrument, item);
-                if best == item.response_scale.lowest() {
-                    item.response_scale.highest()
-                } else {
-                    1
-                }
+                if best == item.response_scale.lowest() { item.response_scale.highest() } else { 1 }
             });
             for scale in instrument.instrument().scales {
-                let expected = if scale.kind == ScaleKind::Symptom {
-                    100.0
-                } else {
-                    0.0
-                };
+                let expected = if scale.kind == ScaleKind::Symptom { 100.0 } else { 0.0 };
                 assert_eq!(scores.score(scale.code), Some(expected), "{}", scale.code);
             }
             if instrument == InstrumentId::QlqC30 {

@@ -92,11 +92,7 @@ impl WordingPack {
             }])
         })?;
         let errors = pack.problems(file);
-        if errors.is_empty() {
-            Ok(pack)
-        } else {
-            Err(WordingErrors(errors))
-        }
+        if errors.is_empty() { Ok(pack) } else { Err(WordingErrors(errors)) }
     }
 
     /// The demonstration pack shipped with qol (English and Simplified Chinese).
@@ -117,45 +113,26 @@ impl WordingPack {
     fn problems(&self, file: &str) -> Vec<WordingError> {
         let mut errors = Vec::new();
         let mut problem = |key: String, problem: String| {
-            errors.push(WordingError {
-                file: file.to_owned(),
-                key,
-                problem,
-            });
+            errors.push(WordingError { file: file.to_owned(), key, problem });
         };
         if self.format != PACK_FORMAT {
-            problem(
-                "format".into(),
-                format!("is {:?}; expected {PACK_FORMAT:?}", self.format),
-            );
+            problem("format".into(), format!("is {:?}; expected {PACK_FORMAT:?}", self.format));
         }
         if self.name.trim().is_empty() {
             problem("name".into(), "is empty".into());
         }
         if self.languages.is_empty() {
-            problem(
-                "languages".into(),
-                "lists no language; add at least one".into(),
-            );
+            problem("languages".into(), "lists no language; add at least one".into());
         }
         for (language, wording) in &self.languages {
             let at = format!("languages.{language}");
-            if self.demonstration
-                && wording
-                    .notice
-                    .as_deref()
-                    .is_none_or(|n| n.trim().is_empty())
-            {
+            if self.demonstration && wording.notice.as_deref().is_none_or(|n| n.trim().is_empty()) {
                 problem(
                     format!("{at}.notice"),
                     "is required in a demonstration pack (\"demonstration wording — not the validated questionnaire\")".into(),
                 );
             }
-            check_texts(
-                &mut problem,
-                &format!("{at}.language_name"),
-                [&wording.language_name],
-            );
+            check_texts(&mut problem, &format!("{at}.language_name"), [&wording.language_name]);
             for scale in [ResponseScaleId::FourPoint, ResponseScaleId::SevenPoint] {
                 let key = format!("{at}.response_labels.{}", scale.as_str());
                 let labels = wording.response_labels.get(scale.as_str());
@@ -180,44 +157,19 @@ impl WordingPack {
             for id in InstrumentId::ALL {
                 let key = format!("{at}.instruments.{id}");
                 let Some(instrument) = wording.instruments.get(id.as_str()) else {
-                    problem(
-                        key,
-                        "is missing; every language must cover every instrument".into(),
-                    );
+                    problem(key, "is missing; every language must cover every instrument".into());
                     continue;
                 };
                 let definition = id.instrument();
                 check_texts(&mut problem, &format!("{key}.title"), [&instrument.title]);
-                check_texts(
-                    &mut problem,
-                    &format!("{key}.instructions"),
-                    [&instrument.instructions],
-                );
-                let items: Vec<String> = definition
-                    .items
-                    .iter()
-                    .map(|item| item.number.to_string())
-                    .collect();
-                check_keys(
-                    &mut problem,
-                    &format!("{key}.items"),
-                    &instrument.items,
-                    &items,
-                    "item",
-                );
+                check_texts(&mut problem, &format!("{key}.instructions"), [&instrument.instructions]);
+                let items: Vec<String> =
+                    definition.items.iter().map(|item| item.number.to_string()).collect();
+                check_keys(&mut problem, &format!("{key}.items"), &instrument.items, &items, "item");
                 let scales: Vec<String> = definition.score_codes().map(str::to_owned).collect();
-                check_keys(
-                    &mut problem,
-                    &format!("{key}.scales"),
-                    &instrument.scales,
-                    &scales,
-                    "scale",
-                );
-                let sections: Vec<String> = definition
-                    .conditional_sections
-                    .iter()
-                    .map(|s| s.id.to_owned())
-                    .collect();
+                check_keys(&mut problem, &format!("{key}.scales"), &instrument.scales, &scales, "scale");
+                let sections: Vec<String> =
+                    definition.conditional_sections.iter().map(|s| s.id.to_owned()).collect();
                 check_keys(
                     &mut problem,
                     &format!("{key}.sections"),
@@ -261,13 +213,8 @@ fn check_keys(
 ) {
     for wanted in expected {
         match map.get(wanted) {
-            None => problem(
-                format!("{key}.{wanted}"),
-                format!("is missing: every {what} needs a text"),
-            ),
-            Some(text) if text.trim().is_empty() => {
-                problem(format!("{key}.{wanted}"), "is empty".into())
-            }
+            None => problem(format!("{key}.{wanted}"), format!("is missing: every {what} needs a text")),
+            Some(text) if text.trim().is_empty() => problem(format!("{key}.{wanted}"), "is empty".into()),
             Some(_) => {}
         }
     }
@@ -331,8 +278,7 @@ impl WordingPack {
         let wording = self.language(language)?;
         let text = wording.instruments.get(id.as_str())?;
         let definition = id.instrument();
-        let lookup =
-            |map: &BTreeMap<String, String>, key: &str| map.get(key).cloned().unwrap_or_default();
+        let lookup = |map: &BTreeMap<String, String>, key: &str| map.get(key).cloned().unwrap_or_default();
         let items = definition
             .items
             .iter()
@@ -347,9 +293,7 @@ impl WordingPack {
                         .codes()
                         .map(|code| OptionView {
                             code,
-                            label: labels
-                                .map(|l| lookup(l, &code.to_string()))
-                                .unwrap_or_default(),
+                            label: labels.map(|l| lookup(l, &code.to_string())).unwrap_or_default(),
                         })
                         .collect(),
                     section: definition.section_of(item.number).map(|s| s.id.to_owned()),
@@ -390,11 +334,7 @@ impl WordingPack {
             language: language.to_owned(),
             title: text.title.clone(),
             instructions: text.instructions.clone(),
-            notice: if self.demonstration {
-                wording.notice.clone()
-            } else {
-                None
-            },
+            notice: if self.demonstration { wording.notice.clone() } else { None },
             items,
             sections,
             scales,
@@ -411,9 +351,7 @@ mod tests {
     }
 
     fn problems_of(value: serde_json::Value) -> Vec<WordingError> {
-        WordingPack::parse("site.json", &value.to_string())
-            .unwrap_err()
-            .0
+        WordingPack::parse("site.json", &value.to_string()).unwrap_err().0
     }
 
     #[test]
@@ -437,40 +375,23 @@ mod tests {
 
     #[test]
     fn a_view_joins_structure_and_wording() {
-        let view = WordingPack::demo()
-            .view(InstrumentId::QlqC30, "en")
-            .unwrap();
+        let view = WordingPack::demo().view(InstrumentId::QlqC30, "en").unwrap();
         assert_eq!(view.items[0].number, 1);
         assert_eq!(view.items[0].text, "Strenuous activities");
         assert_eq!(view.items[0].options.len(), 4);
-        assert_eq!(
-            view.items[0].options[3],
-            OptionView {
-                code: 4,
-                label: "Very much".into()
-            }
-        );
+        assert_eq!(view.items[0].options[3], OptionView { code: 4, label: "Very much".into() });
         assert_eq!(view.items[29].options.len(), 7);
         assert_eq!(view.scales.last().unwrap().code, "C30SUM");
-        let cx24 = WordingPack::demo()
-            .view(InstrumentId::QlqCx24, "zh-CN")
-            .unwrap();
+        let cx24 = WordingPack::demo().view(InstrumentId::QlqCx24, "zh-CN").unwrap();
         assert_eq!(cx24.sections[0].items, vec![50, 51, 52, 53, 54]);
         assert_eq!(cx24.items[19].section.as_deref(), Some("sexually-active"));
-        assert!(
-            WordingPack::demo()
-                .view(InstrumentId::QlqC30, "fr")
-                .is_none()
-        );
+        assert!(WordingPack::demo().view(InstrumentId::QlqC30, "fr").is_none());
     }
 
     #[test]
     fn a_missing_item_is_reported_with_file_and_key() {
         let mut value = demo_value();
-        value["languages"]["en"]["instruments"]["qlq-c30"]["items"]
-            .as_object_mut()
-            .unwrap()
-            .remove("17");
+        value["languages"]["en"]["instruments"]["qlq-c30"]["items"].as_object_mut().unwrap().remove("17");
         let errors = problems_of(value);
         assert_eq!(errors.len(), 1);
         assert_eq!(
@@ -499,54 +420,36 @@ mod tests {
         );
         let mut top = demo_value();
         top["colour"] = "blue".into();
-        assert!(
-            problems_of(top)[0]
-                .problem
-                .contains("unknown field `colour`")
-        );
+        assert!(problems_of(top)[0].problem.contains("unknown field `colour`"));
     }
 
     #[test]
     fn every_response_code_needs_a_label() {
         let mut value = demo_value();
-        value["languages"]["en"]["response_labels"]["seven_point"]
-            .as_object_mut()
-            .unwrap()
-            .remove("4");
+        value["languages"]["en"]["response_labels"]["seven_point"].as_object_mut().unwrap().remove("4");
         value["languages"]["zh-CN"]["response_labels"]["four_point"]["2"] = " ".into();
         let errors = problems_of(value);
         let keys: Vec<&str> = errors.iter().map(|e| e.key.as_str()).collect();
         assert_eq!(
             keys,
-            [
-                "languages.en.response_labels.seven_point.4",
-                "languages.zh-CN.response_labels.four_point.2"
-            ]
+            ["languages.en.response_labels.seven_point.4", "languages.zh-CN.response_labels.four_point.2"]
         );
     }
 
     #[test]
     fn a_demonstration_pack_must_carry_its_notice_and_a_licensed_one_need_not() {
         let mut value = demo_value();
-        value["languages"]["en"]
-            .as_object_mut()
-            .unwrap()
-            .remove("notice");
+        value["languages"]["en"].as_object_mut().unwrap().remove("notice");
         let errors = problems_of(value.clone());
         assert_eq!(errors[0].key, "languages.en.notice");
         value["demonstration"] = false.into();
         let pack = WordingPack::parse("site.json", &value.to_string()).unwrap();
-        assert_eq!(
-            pack.view(InstrumentId::QlqC30, "zh-CN").unwrap().notice,
-            None
-        );
+        assert_eq!(pack.view(InstrumentId::QlqC30, "zh-CN").unwrap().notice, None);
     }
 
     #[test]
     fn malformed_json_names_the_line_and_column() {
-        let errors = WordingPack::parse("site.json", "{\n  \"format\": }")
-            .unwrap_err()
-            .0;
+        let errors = WordingPack::parse("site.json", "{\n  \"format\": }").unwrap_err().0;
         assert_eq!(errors[0].file, "site.json");
         assert_eq!(errors[0].key, "line 2, column 13");
     }
@@ -559,14 +462,8 @@ mod tests {
         for (language, wording) in &pack.languages {
             for (id, instrument) in &wording.instruments {
                 for (item, text) in &instrument.items {
-                    assert!(
-                        text.chars().count() <= 40,
-                        "{language}/{id}/{item} is long: {text}"
-                    );
-                    assert!(
-                        !text.contains('?'),
-                        "{language}/{id}/{item} is a question: {text}"
-                    );
+                    assert!(text.chars().count() <= 40, "{language}/{id}/{item} is long: {text}");
+                    assert!(!text.contains('?'), "{language}/{id}/{item} is a question: {text}");
                 }
             }
         }

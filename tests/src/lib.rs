@@ -1,1 +1,274 @@
+//! Test helpers for qol's end-to-end tests: the real application on port 0 with a fresh
+//! database (a temporary SQLite file, or a new PostgreSQL database), one helper per endpoint,
+//! and headless Chromium driven through chromedriver.
+//!
+//! Prerequisites that may be absent (PostgreSQL, chromedriver, a built `dist/`) are skipped with
+//! a loud message, unless `QOL_REQUIRE_ALL=1` (CI), where their absence fails the test.
 
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use qol_server::config::ServeConfig;
+use qol_server::startup::Application;
+use qol_server::storage::Db;
+use sqlx::Connection;
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Which database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs an async test body once per backend: `on_both_backends!(name, body_fn)` makes a module
+/// `name` with the tests `sqlite` and `postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($name:ident, $body:path) => {
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                $body($crate::Backend::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                $body($crate::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+pub fn require_all() -> bool {
+    std::env::var("QOL_REQUIRE_ALL").is_ok_and(|value| value == "1")
+}
+
+/// Skips the calling test loudly, or fails it under `QOL_REQUIRE_ALL=1`.
+pub fn skip(what: &str, how_to_enable: &str) {
+    assert!(!require_all(), "QOL_REQUIRE_ALL=1 but {what}; {how_to_enable}");
+    eprintln!("\n*** SKIPPED: {what}\n*** to enable: {how_to_enable}\n");
+}
+
+/// A database made for one test, removed when the test ends.
+#[derive(Debug)]
+pub struct TestDatabase {
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+#[derive(Debug)]
+enum Cleanup {
+    Folder(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    /// A fresh database, or `None` when the backend is unavailable (after [`skip`]).
+    pub async fn create(backend: Backend) -> Option<TestDatabase> {
+        match backend {
+            Backend::Sqlite => {
+                let folder = std::env::temp_dir().join(format!("qol-test-{}", uuid::Uuid::new_v4().simple()));
+                std::fs::create_dir_all(&folder).unwrap();
+                Some(TestDatabase {
+                    url: format!("sqlite://{}/qol.db", folder.display()),
+                    cleanup: Cleanup::Folder(folder),
+                })
+            }
+            Backend::Postgres => {
+                let admin_url =
+                    std::env::var("QOL_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
+                let mut admin = match sqlx::PgConnection::connect(&admin_url).await {
+                    Ok(connection) => connection,
+                    Err(error) => {
+                        skip(
+                            &format!("PostgreSQL at {admin_url} is not reachable ({error})"),
+                            "start PostgreSQL or set QOL_TEST_POSTGRES_URL",
+                        );
+                        return None;
+                    }
+                };
+                let name = format!("qol_test_{}", uuid::Uuid::new_v4().simple());
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                admin.close().await.unwrap();
+                let (base, _) = admin_url.rsplit_once('/').expect("a PostgreSQL URL names a database");
+                Some(TestDatabase {
+                    url: format!("{base}/{name}"),
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                })
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Folder(folder) => {
+                let _ = std::fs::remove_dir_all(folder);
+            }
+            Cleanup::Postgres { admin_url, name } => {
+                // Drop runs inside the test's runtime, so the clean-up gets a thread of its own.
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    runtime.block_on(async {
+                        if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
+                            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            )))
+                            .execute(&mut admin)
+                            .await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// The real application, serving on a free port of 127.0.0.1.
+#[derive(Debug)]
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub backend: Backend,
+    server: tokio::task::JoinHandle<()>,
+    // Last: the database goes after the server.
+    _database: TestDatabase,
+}
+
+impl TestApp {
+    /// Starts the app on `backend` with the demo study, or `None` when the backend is skipped.
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut ServeConfig)) -> Option<TestApp> {
+        let database = TestDatabase::create(backend).await?;
+        let mut config = ServeConfig::for_tests(&database.url);
+        configure(&mut config);
+        let application = Application::build(&config).await.expect("the application builds");
+        let address = format!("http://{}", application.local_addr());
+        let db = application.db().clone();
+        let server = tokio::spawn(async move {
+            application.run_until_stopped().await.unwrap();
+        });
+        Some(TestApp { address, client: reqwest::Client::new(), db, backend, server, _database: database })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.expect("the server answers")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (reqwest::StatusCode, serde_json::Value) {
+        let response = self.get(path).await;
+        let status = response.status();
+        (status, response.json().await.expect("the body is JSON"))
+    }
+
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// The built app (`cargo xtask dist`), if there is one.
+pub fn dist_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("QOL_DIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist"));
+    dir.join("index.html").is_file().then_some(dir)
+}
+
+/// A chromedriver process on a free port, killed on drop.
+#[derive(Debug)]
+pub struct ChromeDriver {
+    process: Child,
+    pub url: String,
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
+}
+
+/// Starts chromedriver, or `None` (after [`skip`]) when it or Chromium is missing.
+pub async fn chromedriver() -> Option<(ChromeDriver, PathBuf)> {
+    let driver =
+        std::env::var_os("QOL_CHROMEDRIVER").map(PathBuf::from).or_else(|| find_on_path("chromedriver"));
+    let chromium = std::env::var_os("QOL_CHROMIUM")
+        .map(PathBuf::from)
+        .or_else(|| ["chromium", "chromium-browser", "google-chrome"].into_iter().find_map(find_on_path));
+    let (Some(driver), Some(chromium)) = (driver, chromium) else {
+        skip("chromium or chromedriver is not installed", "apt-get install chromium chromium-driver");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let process = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let url = format!("http://127.0.0.1:{port}");
+    let driver = ChromeDriver { process, url };
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return Some((driver, chromium));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("chromedriver did not start listening on port {port}");
+}
+
+/// A headless Chromium window of a phone's size (390×844 CSS pixels).
+pub async fn phone_browser(driver: &ChromeDriver, chromium: &std::path::Path) -> fantoccini::Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chromium,
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=390,844",
+            ],
+            "mobileEmulation": { "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 3.0 } },
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    fantoccini::ClientBuilder::new(connector)
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("chromedriver starts a session")
+}

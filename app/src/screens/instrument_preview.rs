@@ -1,0 +1,50 @@
+//! A questionnaire's items and response options in the current language, as the wording pack
+//! has them. A preview for now; the patient's questionnaire flow replaces it.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use qol_shared::instrument::InstrumentId;
+
+use super::home::Problem;
+use crate::api;
+use crate::i18n::{Text, t, use_language};
+
+#[component]
+pub fn InstrumentPreview() -> impl IntoView {
+    let params = use_params_map();
+    let language = use_language();
+    let view_data = LocalResource::new(move || {
+        let id = params.read().get("id").unwrap_or_default();
+        let language = language.get();
+        async move {
+            let id = InstrumentId::parse(&id).ok_or(api::ApiFailure::Refused {
+                status: 404,
+                message: format!("there is no questionnaire {id:?}"),
+            })?;
+            api::instrument(id, language.tag()).await
+        }
+    });
+    view! {
+        <p><a href="/">{t(Text::Back)}</a></p>
+        <Suspense fallback=move || view! { <p class="muted">{t(Text::Loading)}</p> }>
+            {move || view_data.get().map(|result| match result {
+                Ok(instrument) => view! {
+                    <h1>{instrument.title}</h1>
+                    {instrument.notice.map(|notice| view! { <p class="notice" role="note">{notice}</p> })}
+                    <p>{instrument.instructions}</p>
+                    <ol class="items">
+                        {instrument.items.into_iter().map(|item| view! {
+                            <li value=item.number>
+                                <span class="item-text">{item.text}</span>
+                                <span class="muted">
+                                    {item.options.iter().map(|o| o.label.clone()).collect::<Vec<_>>().join(" · ")}
+                                </span>
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                }.into_any(),
+                Err(failure) => view! { <Problem message=failure.to_string()/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}

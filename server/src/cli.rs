@@ -1,0 +1,57 @@
+//! The `qol` command: parse the command line, set up logging, run the subcommand, and on failure
+//! print the error with its causes and exit non-zero.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Cli, Command, LogFormat, ServeConfig};
+use crate::startup::Application;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => {
+            init_logging(args.log_format);
+            let config = ServeConfig::from(&args);
+            runtime().and_then(|runtime| runtime.block_on(serve(config)))
+        }
+        Command::Score(args) => crate::score_csv::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("qol: error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let application = Application::build(&config).await?;
+    if application.seeded_demo() {
+        tracing::info!("created the demo study in the new database");
+    }
+    // Printed, not only logged, so scripts and people see where to go.
+    println!("qol is listening on http://{}", application.local_addr());
+    application.run_until_stopped().await?;
+    Ok(())
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("QOL_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}

@@ -1,0 +1,122 @@
+//! The command line and configuration: read once at start-up into typed structs, then passed
+//! down. Nothing below this module reads the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/qol.db";
+
+/// qol: patient-reported quality of life for clinical trials.
+#[derive(Debug, Parser)]
+#[command(name = "qol", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the JSON API and the web app.
+    Serve(ServeArgs),
+    /// Score a CSV of QLQ-C30 or QLQ-CX24 item answers (paper or REDCap data) to stdout.
+    Score(ScoreArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on. Port 0 picks a free port.
+    #[arg(long, env = "QOL_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Folder holding the built web app (`cargo xtask dist` writes it). When it is missing the API
+    /// still runs and `/` says how to build the app.
+    #[arg(long, env = "QOL_DIST_DIR", default_value = "dist")]
+    pub dist_dir: PathBuf,
+
+    /// A site's licensed wording pack (JSON, see docs/wording-packs.md). Without it qol uses its
+    /// demonstration wording, which is not the validated questionnaire.
+    #[arg(long, env = "QOL_WORDING_PACK")]
+    pub wording_pack: Option<PathBuf>,
+
+    /// Seed a new (empty) database with the demo study. Never touches a database that has data.
+    #[arg(long, env = "QOL_DEMO")]
+    pub demo: bool,
+
+    /// Log format: human-readable text, or one JSON object per line for log collectors.
+    #[arg(long, env = "QOL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// The largest request body accepted, in bytes; larger bodies get 413.
+    #[arg(long, env = "QOL_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: sqlite://PATH (created on first use) or postgres://USER[:PASSWORD]@HOST[:PORT]/DB.
+    #[arg(long = "database-url", env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScoreArgs {
+    /// Which questionnaire the file holds: qlq-c30 (columns q1…q30) or qlq-cx24 (q31…q54).
+    #[arg(long, value_parser = ["qlq-c30", "qlq-cx24"])]
+    pub instrument: String,
+
+    /// The CSV file to read; `-` reads standard input.
+    pub file: PathBuf,
+
+    /// Add a `<SCALE>_items_answered` column after the scores for each scale.
+    #[arg(long)]
+    pub items_answered: bool,
+}
+
+/// Everything `qol serve` needs, resolved once.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub dist_dir: PathBuf,
+    pub wording_pack: Option<PathBuf>,
+    pub demo: bool,
+    pub max_body_bytes: usize,
+}
+
+impl From<&ServeArgs> for ServeConfig {
+    fn from(args: &ServeArgs) -> ServeConfig {
+        ServeConfig {
+            bind: args.bind,
+            database_url: args.database.url.clone(),
+            dist_dir: args.dist_dir.clone(),
+            wording_pack: args.wording_pack.clone(),
+            demo: args.demo,
+            max_body_bytes: args.max_body_bytes,
+        }
+    }
+}
+
+impl ServeConfig {
+    /// A configuration for tests: port 0, the given database, no app folder unless set.
+    pub fn for_tests(database_url: &str) -> ServeConfig {
+        ServeConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database_url: database_url.to_owned(),
+            dist_dir: PathBuf::from("dist-not-built"),
+            wording_pack: None,
+            demo: true,
+            max_body_bytes: 256 * 1024,
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The HTTP layer: routes, extractors and responses. Handlers parse the request, call storage or
+//! `qol-shared`, and answer; they hold no SQL.
+
+mod assets;
+mod error;
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::routing::get;
+use axum::{Json, Router};
+use qol_shared::api::{HealthStatus, InstrumentSummary, StudySummary};
+use qol_shared::instrument::InstrumentId;
+use qol_shared::wording::{InstrumentView, WordingPack};
+use serde::Deserialize;
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::Error;
+
+use crate::config::ServeConfig;
+use crate::storage::Db;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub wording: Arc<WordingPack>,
+}
+
+/// The whole application: API routes, health checks, and the built app as the fallback.
+pub fn app(state: AppState, config: &ServeConfig) -> Router {
+    let api = Router::new()
+        .route("/study", get(study))
+        .route("/instruments", get(instruments))
+        .route("/instruments/{id}", get(instrument))
+        .fallback(api_not_found)
+        .layer(CompressionLayer::new());
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .nest("/api/v1", api)
+        .with_state(state)
+        .merge(assets::router(&config.dist_dir))
+        .layer(
+            ServiceBuilder::new()
+                .layer(TraceLayer::new_for_http())
+                .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CONTENT_SECURITY_POLICY,
+                    // WebAssembly needs 'wasm-unsafe-eval'; no inline script or style is allowed.
+                    HeaderValue::from_static(
+                        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+                         style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+                         object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+                    ),
+                )),
+        )
+}
+
+fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// The process is up.
+async fn healthz() -> Json<HealthStatus> {
+    Json(HealthStatus { status: "ok".into(), version: version() })
+}
+
+/// The process can reach its database.
+async fn readyz(State(state): State<AppState>) -> Result<Json<HealthStatus>, Error> {
+    state.db.ping().await.map_err(Error::Unavailable)?;
+    Ok(Json(HealthStatus { status: "ready".into(), version: version() }))
+}
+
+async fn study(State(state): State<AppState>) -> Result<Json<StudySummary>, Error> {
+    let study = state
+        .db
+        .study()
+        .await?
+        .ok_or_else(|| Error::NotFound("no study is set up on this server yet".into()))?;
+    Ok(Json(StudySummary { code: study.code, title: study.title, strata: study.strata }))
+}
+
+async fn instruments(State(state): State<AppState>) -> Json<Vec<InstrumentSummary>> {
+    let languages: Vec<String> = state.wording.languages.keys().cloned().collect();
+    let notice = state
+        .wording
+        .demonstration
+        .then(|| state.wording.languages.values().find_map(|l| l.notice.clone()))
+        .flatten();
+    Json(
+        InstrumentId::ALL
+            .into_iter()
+            .map(|id| {
+                let definition = id.instrument();
+                InstrumentSummary {
+                    id,
+                    name: definition.name.into(),
+                    version: definition.version.into(),
+                    item_count: definition.items.len(),
+                    scale_codes: definition.score_codes().map(str::to_owned).collect(),
+                    languages: languages.clone(),
+                    notice: notice.clone(),
+                }
+            })
+            .collect(),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+struct LanguageQuery {
+    lang: Option<String>,
+}
+
+async fn instrument(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<LanguageQuery>,
+) -> Result<Json<InstrumentView>, Error> {
+    let id = InstrumentId::parse(&id)
+        .ok_or_else(|| Error::NotFound(format!("there is no instrument {id:?}; use qlq-c30 or qlq-cx24")))?;
+    let language = query.lang.unwrap_or_else(|| "en".into());
+    state.wording.view(id, &language).map(Json).ok_or_else(|| {
+        let offered: Vec<&str> = state.wording.languages.keys().map(String::as_str).collect();
+        Error::NotFound(format!(
+            "the wording pack has no language {language:?}; use one of: {}",
+            offered.join(", ")
+        ))
+    })
+}
+
+async fn api_not_found() -> Error {
+    Error::NotFound("there is no such API route".into())
+}

@@ -1,0 +1,307 @@
+//! `qol score`: scores a CSV of item answers, row by row, in constant memory.
+//!
+//! Input: a header row with `q1`…`q30` (QLQ-C30) or `q31`…`q54` (QLQ-CX24), in any order and any
+//! letter case, beside any other columns. A blank cell (or `NA`, as R writes it) is a skipped item;
+//! `not_applicable` marks a CX24 sexual-activity item (50–54) as not applicable.
+//! Output: the other columns unchanged, then one column per scale; a missing score is blank and
+//! numbers are written at full precision. The first bad value stops the run with its line, column
+//! and the allowed codes.
+
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use qol_shared::answers::{AnswerError, Answers, RawAnswer};
+use qol_shared::instrument::{Instrument, InstrumentId};
+use qol_shared::scoring::score;
+
+use crate::config::ScoreArgs;
+
+pub fn run(args: &ScoreArgs) -> anyhow::Result<()> {
+    let instrument = InstrumentId::parse(&args.instrument)
+        .with_context(|| format!("unknown instrument {:?}; use qlq-c30 or qlq-cx24", args.instrument))?;
+    let input: Box<dyn Read> = if args.file == Path::new("-") {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let file = std::fs::File::open(&args.file)
+            .with_context(|| format!("could not open {}", args.file.display()))?;
+        Box::new(file)
+    };
+    let stdout = std::io::stdout().lock();
+    score_csv(
+        instrument,
+        BufReader::with_capacity(64 * 1024, input),
+        BufWriter::new(stdout),
+        args.items_answered,
+    )
+    .with_context(|| format!("while scoring {}", args.file.display()))
+}
+
+/// Where each input column goes.
+#[derive(Debug, Clone, Copy)]
+enum Column {
+    PassThrough,
+    Item(u8),
+}
+
+/// Scores `input` to `output`. Public so tests and benchmarks can run it on memory buffers.
+pub fn score_csv(
+    instrument: InstrumentId,
+    input: impl Read,
+    output: impl Write,
+    items_answered: bool,
+) -> anyhow::Result<()> {
+    let definition = instrument.instrument();
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(input);
+    let headers = reader.headers().context("could not read the header row")?.clone();
+    let columns = map_columns(definition, &headers)?;
+
+    let mut writer = csv::Writer::from_writer(output);
+    let codes: Vec<&str> = definition.score_codes().collect();
+    let mut header_out: Vec<String> = headers
+        .iter()
+        .zip(&columns)
+        .filter(|(_, column)| matches!(column, Column::PassThrough))
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    header_out.extend(codes.iter().map(|code| (*code).to_owned()));
+    if items_answered {
+        header_out.extend(definition.scales.iter().map(|scale| format!("{}_items_answered", scale.code)));
+    }
+    writer.write_record(&header_out)?;
+
+    let mut record = csv::StringRecord::new();
+    let mut raw = Vec::with_capacity(definition.items.len());
+    let mut out: Vec<String> = Vec::with_capacity(header_out.len());
+    while reader.read_record(&mut record).context("could not read the CSV")? {
+        let line = record.position().map_or(0, |position| position.line());
+        raw.clear();
+        out.clear();
+        for ((cell, column), name) in record.iter().zip(&columns).zip(headers.iter()) {
+            match column {
+                Column::PassThrough => out.push(cell.to_owned()),
+                Column::Item(item) => {
+                    if let Some(answer) = parse_cell(definition, *item, cell, line, name)? {
+                        raw.push(answer);
+                    }
+                }
+            }
+        }
+        let answers = Answers::parse(instrument, raw.drain(..)).map_err(|errors| {
+            let first = &errors.0[0];
+            anyhow::anyhow!("line {line}, {}", describe(first, &headers, &columns))
+        })?;
+        let scores = score(&answers);
+        for code in &codes {
+            out.push(scores.score(code).map(|value| value.to_string()).unwrap_or_default());
+        }
+        if items_answered {
+            for scale in definition.scales {
+                let answered = scores.get(scale.code).map_or(0, |s| s.items_answered());
+                out.push(answered.to_string());
+            }
+        }
+        writer.write_record(&out)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+fn map_columns(definition: &Instrument, headers: &csv::StringRecord) -> anyhow::Result<Vec<Column>> {
+    let numbers = definition.item_numbers();
+    let mut seen = vec![false; usize::from(*numbers.end()) + 1];
+    let mut columns = Vec::with_capacity(headers.len());
+    for name in headers {
+        let item = name
+            .trim()
+            .strip_prefix(['q', 'Q'])
+            .and_then(|digits| digits.parse::<u8>().ok())
+            .filter(|number| numbers.contains(number) && !name.trim()[1..].starts_with('0'));
+        match item {
+            Some(number) => {
+                if std::mem::replace(&mut seen[usize::from(number)], true) {
+                    bail!("the header has column q{number} more than once");
+                }
+                columns.push(Column::Item(number));
+            }
+            None => columns.push(Column::PassThrough),
+        }
+    }
+    let missing: Vec<String> =
+        numbers.clone().filter(|n| !seen[usize::from(*n)]).map(|n| format!("q{n}")).collect();
+    if !missing.is_empty() {
+        bail!(
+            "the header lacks column(s) {} for {}; a {} file needs q{}…q{} (blank cells are fine for skipped items)",
+            missing.join(", "),
+            definition.id,
+            definition.id,
+            numbers.start(),
+            numbers.end()
+        );
+    }
+    Ok(columns)
+}
+
+fn parse_cell(
+    definition: &Instrument,
+    item: u8,
+    cell: &str,
+    line: u64,
+    column: &str,
+) -> anyhow::Result<Option<RawAnswer>> {
+    let text = cell.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("na") {
+        return Ok(None);
+    }
+    if text.eq_ignore_ascii_case("not_applicable") {
+        return Ok(Some(RawAnswer::not_applicable(item.into())));
+    }
+    let code = text
+        .parse::<i64>()
+        .ok()
+        .or_else(|| text.parse::<f64>().ok().filter(|v| v.fract() == 0.0 && v.abs() < 1e9).map(|v| v as i64));
+    match code {
+        Some(code) => Ok(Some(RawAnswer::code(item.into(), code))),
+        None => bail!(
+            "line {line}, column {column}: {cell:?} is not a response code; {}",
+            allowed(definition, item)
+        ),
+    }
+}
+
+fn allowed(definition: &Instrument, item: u8) -> String {
+    let scale = definition.item(item).map(|item| item.response_scale);
+    let codes = scale.map_or_else(String::new, |scale| {
+        scale.codes().map(|code| code.to_string()).collect::<Vec<_>>().join(", ")
+    });
+    let section = if definition.section_of(item).is_some() { ", not_applicable" } else { "" };
+    format!("allowed: {codes}{section}, or blank for a skipped item")
+}
+
+fn describe(error: &AnswerError, headers: &csv::StringRecord, columns: &[Column]) -> String {
+    let column_of = |item: u8| {
+        columns
+            .iter()
+            .position(|column| matches!(column, Column::Item(n) if *n == item))
+            .and_then(|index| headers.get(index))
+            .map_or_else(|| format!("q{item}"), str::to_owned)
+    };
+    match error {
+        AnswerError::CodeOutOfRange { item, code, lowest, highest } => format!(
+            "column {}: {code} is not an allowed code; allowed: {lowest}–{highest}, or blank for a skipped item",
+            column_of(*item)
+        ),
+        AnswerError::NotApplicableNotAllowed { item } => format!(
+            "column {}: not_applicable is only allowed for the sexual-activity items q50–q54",
+            column_of(*item)
+        ),
+        AnswerError::AnswerInNotApplicableSection { item, .. } => format!(
+            "column {}: has an answer while another item of q50–q54 is not_applicable; mark all of them or none",
+            column_of(*item)
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(instrument: InstrumentId, input: &str, counts: bool) -> anyhow::Result<String> {
+        let mut output = Vec::new();
+        score_csv(instrument, input.as_bytes(), &mut output, counts)?;
+        Ok(String::from_utf8(output).unwrap())
+    }
+
+    fn c30_header() -> String {
+        (1..=30).map(|n| format!("q{n}")).collect::<Vec<_>>().join(",")
+    }
+
+    #[test]
+    fn passes_other_columns_through_in_front_and_scores_at_full_precision() {
+        let input = format!(
+            "id,{},visit\nA,1,2,1,1,1,2,1,2,3,2,3,3,1,1,1,2,1,2,2,2,2,3,2,1,1,2,2,1,5,4,baseline\n",
+            c30_header()
+        );
+        let output = run(InstrumentId::QlqC30, &input, false).unwrap();
+        let mut lines = output.lines();
+        assert_eq!(lines.next().unwrap(), "id,visit,QL2,PF2,RF2,EF,CF,SF,FA,NV,PA,DY,SL,AP,CO,DI,FI,C30SUM");
+        let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+        assert_eq!(&row[..2], ["A", "baseline"]);
+        let ql2: f64 = row[2].parse().unwrap();
+        assert!((ql2 - 58.3333).abs() < 1e-4);
+        assert!(row[2].len() > 10, "full precision, not rounded: {}", row[2]);
+        assert_eq!(row[9], "0"); // NV
+        let summary: f64 = row[17].parse().unwrap();
+        assert!((summary - 74.2735).abs() < 1e-4);
+    }
+
+    #[test]
+    fn blank_cells_are_skipped_items_and_missing_scores_are_blank() {
+        let mut cells = vec![""; 30];
+        cells[28] = "4";
+        let input = format!("{}\n{}\n", c30_header(), cells.join(","));
+        let output = run(InstrumentId::QlqC30, &input, true).unwrap();
+        let row: Vec<&str> = output.lines().nth(1).unwrap().split(',').collect();
+        assert_eq!(row[0], "50"); // QL2 from q29 alone
+        assert!(row[1..16].iter().all(|cell| cell.is_empty()));
+        assert_eq!(row[16], "1"); // QL2_items_answered
+        assert_eq!(row[17], "0"); // PF2_items_answered
+    }
+
+    #[test]
+    fn cx24_not_applicable_cells_are_read() {
+        let header = (31..=54).map(|n| format!("Q{n}")).collect::<Vec<_>>().join(",");
+        let row = "2,1,1,3,1,2,1,2,3,1,1,2,1,4,2,3,2,3,2,not_applicable,NA,,not_applicable,not_applicable";
+        let output = run(InstrumentId::QlqCx24, &format!("{header}\n{row}\n"), false).unwrap();
+        let cells: Vec<&str> = output.lines().nth(1).unwrap().split(',').collect();
+        assert_eq!(cells[2], ""); // CXSV
+        assert_eq!(cells[8], ""); // CXSXE
+        assert!(cells[0].starts_with("21.21"));
+    }
+
+    #[test]
+    fn a_bad_code_names_the_line_the_column_and_the_allowed_codes() {
+        let mut cells = vec!["1"; 30];
+        cells[29] = "9";
+        let input = format!("{}\n{}\n{}\n", c30_header(), vec!["1"; 30].join(","), cells.join(","));
+        let error = run(InstrumentId::QlqC30, &input, false).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "line 3, column q30: 9 is not an allowed code; allowed: 1–7, or blank for a skipped item"
+        );
+        cells[29] = "often";
+        let input = format!("{}\n{}\n", c30_header(), cells.join(","));
+        let error = run(InstrumentId::QlqC30, &input, false).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            "line 2, column q30: \"often\" is not a response code; allowed: 1, 2, 3, 4, 5, 6, 7, or blank for a skipped item"
+        );
+    }
+
+    #[test]
+    fn a_header_without_every_item_column_is_refused() {
+        let error = run(InstrumentId::QlqC30, "id,q1,q2\nA,1,1\n", false).unwrap_err().to_string();
+        assert!(error.contains("lacks column(s) q3, q4"), "{error}");
+        let error =
+            run(InstrumentId::QlqC30, &format!("{},q1\n", c30_header()), false).unwrap_err().to_string();
+        assert_eq!(error, "the header has column q1 more than once");
+    }
+
+    #[test]
+    fn a_row_with_the_wrong_number_of_cells_is_refused() {
+        let input = format!("{}\n1,2\n", c30_header());
+        assert!(run(InstrumentId::QlqC30, &input, false).is_err());
+    }
+
+    #[test]
+    fn whole_number_decimals_are_read_as_codes() {
+        let mut cells = vec!["1.0"; 30];
+        cells[0] = "2.5";
+        let input = format!("{}\n{}\n", c30_header(), cells.join(","));
+        let error = run(InstrumentId::QlqC30, &input, false).unwrap_err().to_string();
+        assert!(error.starts_with("line 2, column q1: \"2.5\""), "{error}");
+        let input = format!("{}\n{}\n", c30_header(), vec!["1.0"; 30].join(","));
+        assert!(run(InstrumentId::QlqC30, &input, false).is_ok());
+    }
+}

@@ -1,0 +1,128 @@
+//! The `qol` binary as a person or a script runs it.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn qol() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_qol"));
+    command.env_remove("DATABASE_URL").env_remove("QOL_BIND");
+    command
+}
+
+#[test]
+fn help_explains_every_serve_setting_and_its_environment_variable() {
+    let output = qol().args(["serve", "--help"]).output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for setting in [
+        "--bind",
+        "[env: QOL_BIND=]",
+        "--database-url",
+        "[env: DATABASE_URL=]",
+        "--dist-dir",
+        "--wording-pack",
+        "--demo",
+        "--log-format",
+        "--max-body-bytes",
+    ] {
+        assert!(help.contains(setting), "help lacks {setting}:\n{help}");
+    }
+    let top = String::from_utf8(qol().arg("--help").output().unwrap().stdout).unwrap();
+    assert!(top.contains("serve") && top.contains("score"), "{top}");
+}
+
+#[test]
+fn serve_stops_cleanly_on_sigterm() {
+    let folder = std::env::temp_dir().join(format!("qol-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    let mut child = qol()
+        .args(["serve", "--bind", "127.0.0.1:0", "--demo", "--database-url"])
+        .arg(format!("sqlite://{}/qol.db", folder.display()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("qol is listening on http://127.0.0.1:"), "{line}");
+    let address = line.trim().trim_start_matches("qol is listening on http://").to_owned();
+    assert!(std::net::TcpStream::connect(&address).is_ok());
+
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "qol did not stop within 10 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "exit status {status}");
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut logs).unwrap();
+    assert!(logs.contains("SIGTERM received") && logs.contains("qol stopped"), "{logs}");
+    assert!(folder.join("qol.db").is_file(), "the SQLite file was created on first run");
+    std::fs::remove_dir_all(&folder).unwrap();
+}
+
+#[test]
+fn serve_refuses_an_unsupported_database_url_with_a_clear_message() {
+    let output = qol().args(["serve", "--database-url", "mysql://root@localhost/qol"]).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("qol: error: database url \"mysql://root@localhost/qol\" is not supported"),
+        "{stderr}"
+    );
+}
+
+fn score(args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = qol()
+        .arg("score")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn score_reads_stdin_and_writes_scores_to_stdout() {
+    let header = (31..=54).map(|n| format!("q{n}")).collect::<Vec<_>>().join(",");
+    let input = format!("visit,{header}\nbaseline,2,1,1,3,1,2,1,2,3,1,1,2,1,4,2,3,2,3,2,3,2,1,3,2\n");
+    let output = score(&["--instrument", "qlq-cx24", "-"], &input);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next().unwrap(), "visit,CXSE,CXBI,CXSV,CXLY,CXPN,CXMS,CXSXW,CXSXA,CXSXE");
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(row[0], "baseline");
+    assert_eq!(row[6], "100"); // CXMS
+    assert!((row[1].parse::<f64>().unwrap() - 21.2121).abs() < 1e-4);
+}
+
+#[test]
+fn score_stops_at_a_bad_value_with_a_message_and_a_failing_exit_code() {
+    let header = (1..=30).map(|n| format!("q{n}")).collect::<Vec<_>>().join(",");
+    let mut cells = vec!["1"; 30];
+    cells[4] = "5";
+    let output = score(&["--instrument", "qlq-c30", "-"], &format!("{header}\n{}\n", cells.join(",")));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "line 2, column q5: 5 is not an allowed code; allowed: 1–4, or blank for a skipped item"
+        ),
+        "{stderr}"
+    );
+    let missing = qol().args(["score", "--instrument", "qlq-c30", "/no/such/file.csv"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8(missing.stderr).unwrap().contains("could not open /no/such/file.csv"));
+    let wrong = qol().args(["score", "--instrument", "qlq-br23", "-"]).output().unwrap();
+    assert_eq!(wrong.status.code(), Some(2), "clap refuses an unknown instrument as a usage error");
+}

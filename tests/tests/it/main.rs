@@ -1,0 +1,6 @@
+//! qol's end-to-end tests, in one binary: the real application on port 0, each test with a fresh
+//! database, on SQLite and on PostgreSQL; and the built app in headless Chromium.
+
+mod api;
+mod browser;
+mod storage;

@@ -1,0 +1,204 @@
+//! `cargo xtask bench`: benchmarks, written to `BENCHMARKS.md` with the machine they ran on.
+//! These measure; they do not pass or fail.
+
+use std::fmt::Write as _;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+use crate::dist::kb;
+use crate::util::{cargo, root, run, target_dir};
+
+pub fn bench() -> anyhow::Result<()> {
+    let mut report = String::new();
+    writeln!(report, "# qol benchmarks\n")?;
+    writeln!(report, "Written by `cargo xtask bench`; measurements, not tests. Re-run it to refresh.\n")?;
+    writeln!(report, "## Machine\n\n{}\n", machine())?;
+
+    let throughput = scoring_throughput()?;
+    writeln!(report, "## Scoring throughput\n")?;
+    writeln!(
+        report,
+        "criterion, `shared/benches/scoring.rs`: parse and score one QLQ-C30 and one QLQ-CX24 \
+         questionnaire (64 varied response patterns, about 10 % of items skipped).\n"
+    )?;
+    writeln!(report, "| measure | value |\n|---|---|")?;
+    writeln!(report, "| C30 + CX24 questionnaire pairs per second | {} |", throughput)?;
+    writeln!(report)?;
+
+    run(cargo().args(["build", "--release", "--package", "qol-server", "--bin", "qol"]))?;
+    let qol = target_dir().join("release/qol");
+    let folder = target_dir().join("bench");
+    std::fs::create_dir_all(&folder)?;
+    writeln!(report, "## `qol score` on large files\n")?;
+    writeln!(
+        report,
+        "A QLQ-C30 CSV (id column + q1…q30, pseudo-random codes, ~10 % blank) scored to /dev/null \
+         by the release binary. Peak memory is the process's VmHWM; constant memory shows as the \
+         same peak for 100,000 and 1,000,000 rows.\n"
+    )?;
+    writeln!(
+        report,
+        "| rows | file size | wall time | rows per second | peak memory |\n|---:|---:|---:|---:|---:|"
+    )?;
+    for rows in [100_000usize, 1_000_000] {
+        let file = folder.join(format!("c30-{rows}.csv"));
+        write_c30_csv(&file, rows)?;
+        let size = std::fs::metadata(&file)?.len();
+        let (elapsed, peak_kb) = run_measured(&qol, &file)?;
+        writeln!(
+            report,
+            "| {rows} | {:.1} MB | {:.2} s | {:.0} | {:.1} MB |",
+            size as f64 / 1e6,
+            elapsed.as_secs_f64(),
+            rows as f64 / elapsed.as_secs_f64(),
+            peak_kb as f64 / 1000.0
+        )?;
+    }
+    writeln!(report)?;
+
+    let dist = crate::dist::dist()?;
+    writeln!(report, "## Web app transfer size\n")?;
+    writeln!(
+        report,
+        "`cargo xtask dist` output (wasm-opt {}).\n",
+        if dist.optimised { "applied" } else { "NOT applied" }
+    )?;
+    writeln!(report, "| asset | raw | gzip | brotli |\n|---|---:|---:|---:|")?;
+    for asset in &dist.assets {
+        writeln!(
+            report,
+            "| {} | {} | {} | {} |",
+            asset.name,
+            kb(asset.raw),
+            kb(asset.gzip),
+            kb(asset.brotli)
+        )?;
+    }
+    writeln!(
+        report,
+        "| **first load** | | **{}** | **{}** |",
+        kb(dist.first_load_gzip()),
+        kb(dist.first_load_brotli())
+    )?;
+
+    std::fs::write(root().join("BENCHMARKS.md"), &report)?;
+    println!("{report}");
+    println!("xtask: wrote BENCHMARKS.md");
+    Ok(())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split(':').nth(1))
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            text.lines().next().map(|line| line.split_whitespace().nth(1).unwrap_or("0").to_owned())
+        })
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or_else(|| "unknown".into(), |kb| format!("{:.0} GiB", kb / 1024.0 / 1024.0));
+    let rustc = Command::new("rustc").current_dir(root()).arg("--version").output().map_or_else(
+        |_| "unknown".into(),
+        |output| String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+    );
+    format!("- CPU: {cpu}, {cores} cores\n- memory: {memory}\n- {rustc}")
+}
+
+fn scoring_throughput() -> anyhow::Result<String> {
+    let output = cargo()
+        .args(["bench", "--package", "qol-shared", "--bench", "scoring"])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("could not run cargo bench")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    print!("{text}");
+    if !output.status.success() {
+        bail!("cargo bench failed");
+    }
+    // criterion prints "thrpt:  [low unit mid unit high unit]"; report the middle estimate.
+    let line =
+        text.lines().find(|line| line.contains("thrpt:")).context("no throughput line from criterion")?;
+    let inside = line
+        .split('[')
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .context("unexpected criterion output")?;
+    let parts: Vec<&str> = inside.split_whitespace().collect();
+    let (value, unit) = (parts.get(2).context("short")?, parts.get(3).context("short")?);
+    let per_second: f64 = value.parse::<f64>()?
+        * match unit.trim_end_matches("elem/s") {
+            "K" => 1e3,
+            "M" => 1e6,
+            "G" => 1e9,
+            _ => 1.0,
+        };
+    Ok(format!("{per_second:.0}"))
+}
+
+fn write_c30_csv(path: &Path, rows: usize) -> anyhow::Result<()> {
+    if std::fs::metadata(path).is_ok() {
+        return Ok(());
+    }
+    let mut out = BufWriter::new(std::fs::File::create(path)?);
+    write!(out, "id")?;
+    for item in 1..=30 {
+        write!(out, ",q{item}")?;
+    }
+    writeln!(out)?;
+    let mut state: u64 = 42;
+    for row in 0..rows {
+        write!(out, "P{row}")?;
+        for item in 1..=30 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let roll = state >> 33;
+            if roll.is_multiple_of(10) {
+                write!(out, ",")?;
+            } else {
+                let top = if item >= 29 { 7 } else { 4 };
+                write!(out, ",{}", 1 + roll % top)?;
+            }
+        }
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Runs `qol score` on `file` and returns its wall time and peak resident memory (KiB).
+fn run_measured(qol: &Path, file: &Path) -> anyhow::Result<(Duration, u64)> {
+    let start = Instant::now();
+    let mut child = Command::new(qol)
+        .args(["score", "--instrument", "qlq-c30"])
+        .arg(file)
+        .stdout(Stdio::null())
+        .spawn()?;
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    loop {
+        let high_water_mark = std::fs::read_to_string(&status_file).ok().and_then(|text| {
+            text.lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        });
+        peak = peak.max(high_water_mark.unwrap_or(0));
+        if let Some(status) = child.try_wait()? {
+            anyhow::ensure!(status.success(), "qol score failed on {}", file.display());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Ok((start.elapsed(), peak))
+}

@@ -1,0 +1,68 @@
+//! `cargo xtask test`: every check, in the order that fails fastest.
+
+use anyhow::bail;
+
+use crate::prerequisites::{WASM_TARGET, browser, ensure_wasm_target, postgres};
+use crate::util::{cargo, require_all, run, warn_skipped};
+
+pub fn test() -> anyhow::Result<()> {
+    ensure_wasm_target()?;
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--exclude",
+        "qol-app",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args(["clippy", "--package", "qol-app", "--target", WASM_TARGET, "--", "-D", "warnings"]))?;
+
+    let (postgres_url, postgres_up) = postgres();
+    let browser = browser();
+    let mut missing = Vec::new();
+    if !postgres_up {
+        missing.push(format!("PostgreSQL at {postgres_url}"));
+    }
+    if browser.is_none() {
+        missing.push("chromium and chromedriver".to_owned());
+    }
+    if !missing.is_empty() && require_all() {
+        bail!(
+            "QOL_REQUIRE_ALL=1 but these are missing: {}. Start PostgreSQL (or set QOL_TEST_POSTGRES_URL) and `apt-get install chromium chromium-driver`",
+            missing.join("; ")
+        );
+    }
+    if !postgres_up {
+        warn_skipped(
+            &format!(
+                "the PostgreSQL variants of the storage and API tests (nothing answers at {postgres_url})"
+            ),
+            "start PostgreSQL, or point QOL_TEST_POSTGRES_URL at one",
+        );
+    }
+    if browser.is_none() {
+        warn_skipped(
+            "the browser tests (chromium or chromedriver not found on PATH)",
+            "apt-get install chromium chromium-driver",
+        );
+    }
+
+    // The browser tests run against the optimised build, so build it first.
+    let dist = crate::dist::dist()?;
+    let mut tests = cargo();
+    tests
+        .args(["test", "--workspace", "--exclude", "qol-app"])
+        .env("QOL_DIST_DIR", &dist.dir)
+        .env("QOL_TEST_POSTGRES_URL", &postgres_url);
+    if let Some((driver, chromium)) = &browser {
+        tests.env("QOL_CHROMEDRIVER", driver).env("QOL_CHROMIUM", chromium);
+    }
+    run(&mut tests)?;
+    if !missing.is_empty() {
+        warn_skipped(&format!("see above: {}", missing.join("; ")), "see above");
+    }
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! Small helpers for running commands and finding paths.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+/// The workspace root (the parent of this crate's folder).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+}
+
+/// `cargo`, as the one that runs us (so the pinned toolchain is used).
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(root());
+    command
+}
+
+/// Runs `command`, echoing it, and fails when it fails.
+pub fn run(command: &mut Command) -> anyhow::Result<()> {
+    eprintln!("xtask: $ {}", describe(command));
+    let status = command.status().with_context(|| format!("could not start {}", describe(command)))?;
+    if !status.success() {
+        bail!("{} failed ({status})", describe(command));
+    }
+    Ok(())
+}
+
+pub fn describe(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|part| part.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Whether `QOL_REQUIRE_ALL=1`: CI sets it so that nothing is silently skipped.
+pub fn require_all() -> bool {
+    std::env::var("QOL_REQUIRE_ALL").is_ok_and(|value| value == "1")
+}
+
+/// A loud banner for something that is skipped.
+pub fn warn_skipped(what: &str, how_to_enable: &str) {
+    eprintln!();
+    eprintln!("xtask: ********************************************************************");
+    eprintln!("xtask: SKIPPED: {what}");
+    eprintln!("xtask: to enable: {how_to_enable}");
+    eprintln!("xtask: ********************************************************************");
+    eprintln!();
+}
+
+/// Finds an executable on PATH.
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|candidate| candidate.is_file())
+}
+
+/// Cargo's target folder (`CARGO_TARGET_DIR` or `target/`).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
