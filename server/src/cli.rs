@@ -1,6 +1,7 @@
 //! The `qol` command: parse the command line, set up logging, run the subcommand, and on failure
 //! print the error with its causes and exit non-zero.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -18,6 +19,10 @@ pub fn main() -> ExitCode {
             runtime().and_then(|runtime| runtime.block_on(serve(config)))
         }
         Command::Score(args) => crate::score_csv::run(&args),
+        Command::Admin(command) => runtime().and_then(|runtime| runtime.block_on(crate::admin::run(command))),
+        Command::Audit(command) => {
+            runtime().and_then(|runtime| runtime.block_on(crate::admin::audit(command)))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -40,8 +45,15 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     if application.seeded_demo() {
         tracing::info!("created the demo study in the new database");
     }
-    // Printed, not only logged, so scripts and people see where to go.
-    println!("qol is listening on http://{}", application.local_addr());
+    // Printed, not only logged, so scripts and people see where to go. A closed stdout must not
+    // stop the server, so write errors are ignored rather than panicking as println! would.
+    let mut announcement = format!("qol is listening on http://{}\n", application.local_addr());
+    if application.demo_study() {
+        announcement.push_str(&crate::demo::sign_ins());
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(announcement.as_bytes()).and_then(|()| stdout.flush());
+    drop(stdout);
     application.run_until_stopped().await?;
     Ok(())
 }

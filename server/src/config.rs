@@ -22,6 +22,35 @@ pub enum Command {
     Serve(ServeArgs),
     /// Score a CSV of QLQ-C30 or QLQ-CX24 item answers (paper or REDCap data) to stdout.
     Score(ScoreArgs),
+    /// Administration: staff accounts and the audit trail.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a staff account (the first admin too). The password is read from stdin when stdin
+    /// is not a terminal, and prompted for otherwise.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = ["admin", "nurse", "researcher"])]
+        role: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit trail's hash chain and report the first broken entry.
+    Verify {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -50,6 +79,11 @@ pub struct ServeArgs {
     /// Log format: human-readable text, or one JSON object per line for log collectors.
     #[arg(long, env = "QOL_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Mark session cookies Secure: set this when qol is reached over HTTPS (e.g. behind a
+    /// TLS-terminating proxy).
+    #[arg(long, env = "QOL_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 
     /// The largest request body accepted, in bytes; larger bodies get 413.
     #[arg(long, env = "QOL_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
@@ -91,6 +125,7 @@ pub struct ServeConfig {
     pub dist_dir: PathBuf,
     pub wording_pack: Option<PathBuf>,
     pub demo: bool,
+    pub secure_cookies: bool,
     pub max_body_bytes: usize,
 }
 
@@ -102,6 +137,7 @@ impl From<&ServeArgs> for ServeConfig {
             dist_dir: args.dist_dir.clone(),
             wording_pack: args.wording_pack.clone(),
             demo: args.demo,
+            secure_cookies: args.secure_cookies,
             max_body_bytes: args.max_body_bytes,
         }
     }
@@ -116,6 +152,7 @@ impl ServeConfig {
             dist_dir: PathBuf::from("dist-not-built"),
             wording_pack: None,
             demo: true,
+            secure_cookies: false,
             max_body_bytes: 256 * 1024,
         }
     }

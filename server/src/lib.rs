@@ -6,10 +6,17 @@
 //! - [`http`]: routes, handlers, the error policy, serving the built app.
 //! - [`storage`]: every SQL statement, on SQLite or PostgreSQL through `sqlx::Any`.
 //! - [`score_csv`]: `qol score`, streaming CSV scoring for researchers' files.
-//! - [`cli`]: `main`: dispatch, logging, error reporting.
+//! - [`cli`]: `main`: dispatch, logging, error reporting. [`admin`]: `qol admin …`, `qol audit verify`.
+//! - [`auth`]: argon2id secrets, session tokens, activation codes, lockout backoff.
+//! - [`clinic`]: enrolling, events, the schedule, submissions: each write one audited transaction.
+//! - [`demo`]: the study set-up at first start and the `--demo` seed.
 
+pub mod admin;
+pub mod auth;
 pub mod cli;
+pub mod clinic;
 pub mod config;
+pub mod demo;
 pub mod http;
 pub mod score_csv;
 pub mod startup;

@@ -19,6 +19,8 @@ pub struct Application {
     router: axum::Router,
     db: Db,
     seeded_demo: bool,
+    demo_study: bool,
+    shutdown: Shutdown,
 }
 
 impl Application {
@@ -33,8 +35,10 @@ impl Application {
             None => WordingPack::demo(),
         };
         let db = Db::connect(&config.database_url).await?;
-        let seeded_demo =
-            if config.demo { db.seed_demo_study(&chrono::Utc::now().to_rfc3339()).await? } else { false };
+        let (clinic, seeded_demo) = crate::demo::ensure_study(&db, config.demo)
+            .await
+            .map_err(|error| anyhow::anyhow!("could not set up the study: {error}"))?;
+        let demo_study = db.study().await?.is_some_and(|study| study.is_demo);
         let listener = TcpListener::bind(config.bind).await.with_context(|| {
             format!(
                 "could not listen on {}; is another server using it? choose another with --bind",
@@ -48,8 +52,13 @@ impl Application {
             demonstration_wording = wording.demonstration,
             "qol is ready"
         );
-        let state = AppState { db: db.clone(), wording: Arc::new(wording) };
-        Ok(Application { listener, router: app(state, config), db, seeded_demo })
+        let state = AppState {
+            clinic: Arc::new(clinic),
+            wording: Arc::new(wording),
+            secure_cookies: config.secure_cookies,
+        };
+        let shutdown = Shutdown::install().context("could not listen for SIGTERM and Ctrl-C")?;
+        Ok(Application { listener, router: app(state, config), db, seeded_demo, demo_study, shutdown })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -69,39 +78,56 @@ impl Application {
         self.seeded_demo
     }
 
+    /// Whether the database holds the demo study (whose sign-ins are printed at start).
+    pub fn demo_study(&self) -> bool {
+        self.demo_study
+    }
+
     /// Serves until SIGTERM or Ctrl-C, then lets requests in flight finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let db = self.db.clone();
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await?;
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(self.shutdown.wait()).await?;
         db.close().await;
         tracing::info!("qol stopped");
         Ok(())
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "could not listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// SIGTERM and SIGINT (Ctrl-C), registered when the application is built, so a signal that
+/// arrives as soon as the server says it is listening already stops it gracefully.
+#[derive(Debug)]
+struct Shutdown {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "could not listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Shutdown {
+    fn install() -> std::io::Result<Shutdown> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Shutdown {
+                terminate: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+            })
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => tracing::info!("Ctrl-C received, shutting down"),
-        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+        #[cfg(not(unix))]
+        Ok(Shutdown {})
+    }
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.terminate.recv() => tracing::info!("SIGTERM received, shutting down"),
+            _ = self.interrupt.recv() => tracing::info!("Ctrl-C received, shutting down"),
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("Ctrl-C received, shutting down");
+        }
     }
 }

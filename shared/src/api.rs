@@ -43,3 +43,247 @@ pub struct StudySummary {
     pub title: String,
     pub strata: Vec<String>,
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in and sessions
+
+/// Who is calling. Patients see only their own data; researchers never see identity or dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Patient,
+    Nurse,
+    Researcher,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Patient => "patient",
+            Role::Nurse => "nurse",
+            Role::Researcher => "researcher",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        [Role::Patient, Role::Nurse, Role::Researcher, Role::Admin]
+            .into_iter()
+            .find(|role| role.as_str() == text)
+    }
+
+    pub fn is_staff(self) -> bool {
+        self != Role::Patient
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffSignIn {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientActivation {
+    pub activation_code: String,
+    /// 4 to 8 digits, chosen by the patient.
+    pub pin: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientSignIn {
+    pub study_id: String,
+    pub pin: String,
+}
+
+/// The answer to a successful sign-in. The token also arrives as an HttpOnly cookie; API
+/// clients send it as `Authorization: Bearer …`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub token: String,
+    pub expires_at: String,
+    pub me: Me,
+}
+
+/// `GET /api/v1/auth/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub role: Role,
+    /// Staff only.
+    pub username: Option<String>,
+    /// Patients only.
+    pub study_id: Option<String>,
+    pub language: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Patients, events and assessments
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub full_name: String,
+    pub phone: String,
+    pub hospital_number: String,
+}
+
+/// `POST /api/v1/patients`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolPatient {
+    /// Left out, the next free id (`IVB-001`, `IVB-002`, …) is given.
+    #[serde(default)]
+    pub study_id: Option<String>,
+    pub stratum: String,
+    /// `en` or `zh-CN`.
+    pub language: String,
+    pub identity: Identity,
+    /// The enrolment date (the baseline window opens on it).
+    pub enrolled_on: chrono::NaiveDate,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivationCode {
+    /// Shown once, to hand to the patient; only its hash is stored.
+    pub activation_code: String,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolledPatient {
+    pub patient: PatientSummary,
+    pub activation: ActivationCode,
+}
+
+/// A patient as the caller may see them: identity and calendar dates for nurses and admins,
+/// neither for researchers (who get study days).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientSummary {
+    pub study_id: String,
+    pub stratum: String,
+    pub language: String,
+    pub activated: bool,
+    pub off_study: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrolled_on: Option<chrono::NaiveDate>,
+}
+
+/// `POST /api/v1/patients/{study_id}/events`: record an event, or correct one (same kind, or same
+/// cycle) with a reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordEvent {
+    pub event: crate::schedule::Event,
+    /// Required when the event corrects an earlier one.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub id: i64,
+    pub event: crate::schedule::Event,
+    pub recorded_at: String,
+    pub recorded_by: String,
+    pub reason: Option<String>,
+    /// The record this one corrects.
+    pub corrects: Option<i64>,
+    /// Whether this is the event's current date (not corrected since).
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientDetail {
+    pub patient: PatientSummary,
+    pub events: Vec<EventRecord>,
+}
+
+/// One assessment as a caller sees it. Dates are present for patients, nurses and admins;
+/// researchers get study days (days from cycle 1 day 1) instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssessmentView {
+    pub id: i64,
+    pub key: String,
+    pub code: String,
+    pub label: String,
+    pub instruments: Vec<crate::instrument::InstrumentId>,
+    pub state: crate::schedule::AssessmentState,
+    pub unscheduled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_start: Option<chrono::NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_end: Option<chrono::NaiveDate>,
+    /// Study days of the window, when cycle 1 day 1 is recorded.
+    pub window_start_day: Option<i64>,
+    pub window_end_day: Option<i64>,
+    /// The receipt of the submission that completed it.
+    pub received_at: Option<String>,
+}
+
+/// `GET /api/v1/me/assessments`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyAssessments {
+    pub due: Vec<AssessmentView>,
+    pub upcoming: Vec<AssessmentView>,
+    pub completed: Vec<AssessmentView>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Submissions
+
+/// `POST /api/v1/me/submissions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmissionRequest {
+    /// Generated on the device; a retry with the same id never creates a second submission.
+    pub client_id: String,
+    /// The scheduled assessment; left out for an unscheduled QLQ-C30 ("I feel worse").
+    #[serde(default)]
+    pub assessment_id: Option<i64>,
+    /// When the patient finished the form, by the device's clock (RFC 3339).
+    pub completed_at: String,
+    pub language: String,
+    /// Item numbers of the combined form: QLQ-C30 1–30, QLQ-CX24 31–54.
+    pub answers: Vec<crate::answers::RawAnswer>,
+    /// The patient asked to be called (asked at the end of each form; not an EORTC item).
+    #[serde(default)]
+    pub call_me: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timeliness {
+    OnTime,
+    LateDelivery,
+    Unscheduled,
+}
+
+/// The answer to a stored submission (201), or to a retry of it (200).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmissionReceipt {
+    pub submission_id: i64,
+    pub client_id: String,
+    pub assessment_id: i64,
+    pub received_at: String,
+    pub timeliness: Timeliness,
+    pub scores: Vec<crate::scoring::Scores>,
+}
+
+/// A stored submission with its answers and scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmissionView {
+    pub id: i64,
+    pub assessment_id: i64,
+    pub assessment_key: String,
+    pub version: i64,
+    pub timeliness: Timeliness,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_at: Option<String>,
+    /// Study day of completion (researchers see this instead of dates).
+    pub completed_study_day: Option<i64>,
+    pub language: String,
+    pub call_me: bool,
+    pub answers: Vec<crate::answers::RawAnswer>,
+    pub scores: Vec<crate::scoring::Scores>,
+}

@@ -5,6 +5,7 @@
 //! - [`answers`]: the parse step from untrusted answers to validated [`answers::Answers`], with
 //!   typed errors.
 //! - [`scoring`]: EORTC scoring (half rule, single-item rule, not applicable, C30 summary score).
+//! - [`schedule`]: the protocol as data, and events → assessments with windows and states.
 //! - [`wording`]: wording packs (validated on load) and the shipped demonstration pack.
 //! - [`api`]: the JSON types the server and app exchange.
 //!
@@ -13,6 +14,7 @@
 pub mod answers;
 pub mod api;
 pub mod instrument;
+pub mod schedule;
 pub mod scoring;
 pub mod wording;
 

@@ -177,6 +177,140 @@ impl TestApp {
         (status, response.json().await.expect("the body is JSON"))
     }
 
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
+    /// A direct connection to the app's database, for checking what was (not) stored.
+    pub async fn sql(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(self.database_url()).await.expect("the test database accepts connections")
+    }
+
+    /// `SELECT COUNT(*) …` on the app's database.
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        use sqlx::Row;
+        let pool = self.sql().await;
+        let count = sqlx::query(sql).fetch_one(&pool).await.unwrap().try_get(0).unwrap();
+        pool.close().await;
+        count
+    }
+
+    /// GET with an optional bearer token; the status and the JSON body (Null when empty).
+    pub async fn get_as(&self, path: &str, token: Option<&str>) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// POST JSON with an optional bearer token.
+    pub async fn post_as(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &serde_json::Value,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut request = self.client.post(self.url(path)).json(body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    }
+
+    /// Signs in a demo staff account (`admin`, `nurse` or `researcher`) and returns its token.
+    pub async fn staff_token(&self, username: &str) -> String {
+        let password = format!("demo-{username}-password");
+        let (status, body) = self
+            .post_as(
+                "/api/v1/auth/staff/sign-in",
+                None,
+                &serde_json::json!({ "username": username, "password": password }),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Enrols a patient enrolled `days_ago` days ago; returns the study id and activation code.
+    pub async fn enrol(&self, nurse: &str, stratum: &str, days_ago: i64) -> (String, String) {
+        let enrolled_on = chrono_today_minus(days_ago);
+        let (status, body) = self
+            .post_as(
+                "/api/v1/patients",
+                Some(nurse),
+                &serde_json::json!({
+                    "stratum": stratum, "language": "en", "enrolled_on": enrolled_on,
+                    "identity": { "full_name": "Test Person", "phone": "+00 555 0100", "hospital_number": "H-TEST-1" },
+                }),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+        (
+            body["patient"]["study_id"].as_str().unwrap().to_owned(),
+            body["activation"]["activation_code"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Activates with `code` and `pin`; returns the patient's token.
+    pub async fn activate(&self, code: &str, pin: &str) -> String {
+        let (status, body) = self
+            .post_as(
+                "/api/v1/auth/patient/activate",
+                None,
+                &serde_json::json!({ "activation_code": code, "pin": pin }),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// Records an event `days_ago` days ago.
+    pub async fn record_event(
+        &self,
+        nurse: &str,
+        study_id: &str,
+        mut event: serde_json::Value,
+        days_ago: i64,
+        reason: Option<&str>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        event["date"] = chrono_today_minus(days_ago).into();
+        self.post_as(
+            &format!("/api/v1/patients/{study_id}/events"),
+            Some(nurse),
+            &serde_json::json!({ "event": event, "reason": reason }),
+        )
+        .await
+    }
+
+    /// The patient's assessment with `key`, from `GET /me/assessments` (due, upcoming or sent).
+    pub async fn my_assessment(&self, patient: &str, key: &str) -> serde_json::Value {
+        let (status, body) = self.get_as("/api/v1/me/assessments", Some(patient)).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        ["due", "upcoming", "completed"]
+            .iter()
+            .flat_map(|list| body[list].as_array().cloned().unwrap_or_default())
+            .find(|assessment| assessment["key"] == key)
+            .unwrap_or_else(|| panic!("no assessment {key} in {body}"))
+    }
+
+    /// Any assessment of a patient with `key`, as staff see it (missed and not applicable too).
+    pub async fn assessment(&self, staff: &str, study_id: &str, key: &str) -> serde_json::Value {
+        let (status, body) =
+            self.get_as(&format!("/api/v1/patients/{study_id}/assessments"), Some(staff)).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        body.as_array()
+            .and_then(|list| list.iter().find(|assessment| assessment["key"] == key).cloned())
+            .unwrap_or_else(|| panic!("no assessment {key} in {body}"))
+    }
+
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> reqwest::Response {
         self.client
             .post(self.url(path))
@@ -192,6 +326,11 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
     }
+}
+
+/// Today minus `days` as `YYYY-MM-DD` (UTC, as the server counts days).
+pub fn chrono_today_minus(days: i64) -> String {
+    (chrono::Utc::now().date_naive() - chrono::Duration::days(days)).to_string()
 }
 
 /// The built app (`cargo xtask dist`), if there is one.

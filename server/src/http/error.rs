@@ -15,13 +15,23 @@ use crate::storage::StorageError;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{message}")]
+    TooManyAttempts { message: String, retry_after_seconds: u64 },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("{message}")]
     Unprocessable { message: String, problems: Vec<String> },
-    #[error("the request body is larger than the {0}-byte limit")]
-    PayloadTooLarge(usize),
+    #[error("the request body is too large; send less at once")]
+    PayloadTooLarge,
     #[error("the database is not reachable")]
     Unavailable(#[source] StorageError),
     #[error("internal error")]
@@ -29,12 +39,21 @@ pub enum Error {
 }
 
 impl Error {
+    pub fn unprocessable(message: impl Into<String>) -> Error {
+        Error::Unprocessable { message: message.into(), problems: Vec::new() }
+    }
+
     pub fn status_code(&self) -> StatusCode {
         match self {
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -61,6 +80,22 @@ impl IntoResponse for Error {
             }
             other => ApiError { error: other.to_string(), problems: Vec::new() },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Error::TooManyAttempts { retry_after_seconds, .. } = self {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_seconds.into());
+        }
+        response
+    }
+}
+
+impl From<crate::clinic::ClinicError> for Error {
+    fn from(error: crate::clinic::ClinicError) -> Error {
+        use crate::clinic::ClinicError;
+        match error {
+            ClinicError::Invalid { message, problems } => Error::Unprocessable { message, problems },
+            ClinicError::Conflict(message) => Error::Conflict(message),
+            ClinicError::NotFound(message) => Error::NotFound(message),
+            ClinicError::Storage(error) => Error::Internal(error),
+        }
     }
 }

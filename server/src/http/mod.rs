@@ -2,13 +2,17 @@
 //! `qol-shared`, and answer; they hold no SQL.
 
 mod assets;
+pub mod auth;
 mod error;
+mod json;
+mod patients;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use qol_shared::api::{HealthStatus, InstrumentSummary, StudySummary};
 use qol_shared::instrument::InstrumentId;
@@ -16,20 +20,21 @@ use qol_shared::wording::{InstrumentView, WordingPack};
 use serde::Deserialize;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::Error;
 
+use crate::clinic::Clinic;
 use crate::config::ServeConfig;
-use crate::storage::Db;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    pub db: Db,
+    pub clinic: Arc<Clinic>,
     pub wording: Arc<WordingPack>,
+    /// Mark session cookies `Secure` (the server is reached over HTTPS).
+    pub secure_cookies: bool,
 }
 
 /// The whole application: API routes, health checks, and the built app as the fallback.
@@ -38,6 +43,19 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
         .route("/study", get(study))
         .route("/instruments", get(instruments))
         .route("/instruments/{id}", get(instrument))
+        .route("/auth/staff/sign-in", post(auth::staff_sign_in))
+        .route("/auth/patient/activate", post(auth::patient_activate))
+        .route("/auth/patient/sign-in", post(auth::patient_sign_in))
+        .route("/auth/sign-out", post(auth::sign_out))
+        .route("/auth/me", get(auth::me))
+        .route("/patients", post(patients::enrol).get(patients::list))
+        .route("/patients/{study_id}", get(patients::detail))
+        .route("/patients/{study_id}/events", post(patients::record_event))
+        .route("/patients/{study_id}/assessments", get(patients::assessments))
+        .route("/patients/{study_id}/submissions", get(patients::submissions))
+        .route("/patients/{study_id}/activation-code", post(patients::reissue_code))
+        .route("/me/assessments", get(patients::my_assessments))
+        .route("/me/submissions", post(patients::submit).get(patients::my_submissions))
         .fallback(api_not_found)
         .layer(CompressionLayer::new());
     Router::new()
@@ -49,7 +67,7 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())
-                .layer(RequestBodyLimitLayer::new(config.max_body_bytes))
+                .layer(DefaultBodyLimit::max(config.max_body_bytes))
                 .layer(SetResponseHeaderLayer::overriding(
                     header::X_CONTENT_TYPE_OPTIONS,
                     HeaderValue::from_static("nosniff"),
@@ -81,12 +99,13 @@ async fn healthz() -> Json<HealthStatus> {
 
 /// The process can reach its database.
 async fn readyz(State(state): State<AppState>) -> Result<Json<HealthStatus>, Error> {
-    state.db.ping().await.map_err(Error::Unavailable)?;
+    state.clinic.db.ping().await.map_err(Error::Unavailable)?;
     Ok(Json(HealthStatus { status: "ready".into(), version: version() }))
 }
 
 async fn study(State(state): State<AppState>) -> Result<Json<StudySummary>, Error> {
     let study = state
+        .clinic
         .db
         .study()
         .await?
@@ -127,11 +146,16 @@ struct LanguageQuery {
 
 async fn instrument(
     State(state): State<AppState>,
+    caller: Option<auth::Caller>,
     Path(id): Path<String>,
     Query(query): Query<LanguageQuery>,
 ) -> Result<Json<InstrumentView>, Error> {
     let id = InstrumentId::parse(&id)
         .ok_or_else(|| Error::NotFound(format!("there is no instrument {id:?}; use qlq-c30 or qlq-cx24")))?;
+    // A site's licensed wording is for its signed-in users only; the demonstration wording is ours.
+    if !state.wording.demonstration && caller.is_none() {
+        return Err(Error::Unauthorized("sign in to read the questionnaire wording".into()));
+    }
     let language = query.lang.unwrap_or_else(|| "en".into());
     state.wording.view(id, &language).map(Json).ok_or_else(|| {
         let offered: Vec<&str> = state.wording.languages.keys().map(String::as_str).collect();

@@ -44,15 +44,17 @@ on_both_backends!(
     super::a_new_database_is_seeded_with_the_demo_study
 );
 
-async fn without_the_demo_flag_no_study_is_created(backend: Backend) {
+async fn without_the_demo_flag_the_study_is_created_without_demo_data(backend: Backend) {
     let Some(app) = TestApp::spawn_with(backend, |config| config.demo = false).await else { return };
     let (status, body) = app.get_json("/api/v1/study").await;
-    assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(body["error"], "no study is set up on this server yet");
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["code"], "IVB-QOL");
+    assert_eq!(app.count("SELECT COUNT(*) FROM staff_users").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM patients").await, 0);
 }
 on_both_backends!(
-    without_the_demo_flag_no_study_is_created,
-    super::without_the_demo_flag_no_study_is_created
+    without_the_demo_flag_the_study_is_created_without_demo_data,
+    super::without_the_demo_flag_the_study_is_created_without_demo_data
 );
 
 #[tokio::test]
@@ -101,7 +103,7 @@ async fn unknown_instruments_languages_and_routes_get_a_json_404_that_says_what_
 #[tokio::test]
 async fn an_oversized_body_is_refused_with_413() {
     let app = TestApp::spawn_with(Backend::Sqlite, |config| config.max_body_bytes = 1024).await.unwrap();
-    let response = app.post_raw("/api/v1/instruments", "application/json", vec![b' '; 4096]).await;
+    let response = app.post_raw("/api/v1/auth/staff/sign-in", "application/json", vec![b' '; 4096]).await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 

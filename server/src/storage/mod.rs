@@ -5,8 +5,18 @@
 //! Queries use `$1`-style placeholders, which both backends accept, and only the types both map
 //! the same way through `Any` (i64, f64, text). Timestamps are RFC 3339 text in UTC.
 
+mod accounts;
+mod audit;
+mod patients;
+mod submissions;
+
 use std::path::Path;
 use std::time::Duration;
+
+pub use accounts::{SessionSubject, StaffRow, ThrottleState};
+pub use audit::{Actor, AuditEntry, AuditVerification, WriteTx, hex};
+pub use patients::{AssessmentRow, EventRow, PatientRow};
+pub use submissions::{NewSubmission, StoredScore, StoredSubmission};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
@@ -54,6 +64,39 @@ pub enum StorageError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("database query failed: {0}")]
     Query(#[from] sqlx::Error),
+    #[error("a write transaction was committed without an audit entry")]
+    Unaudited,
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+impl StorageError {
+    /// Whether the error is a unique-constraint violation (mapped once, here, for both backends).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StorageError::Query(sqlx::Error::Database(error)) => error.is_unique_violation(),
+            _ => false,
+        }
+    }
+}
+
+/// The current time as stored: RFC 3339 UTC with microseconds, which sorts as text.
+pub fn now_text() -> String {
+    timestamp_text(chrono::Utc::now())
+}
+
+pub fn timestamp_text(time: chrono::DateTime<chrono::Utc>) -> String {
+    time.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+pub fn parse_timestamp(text: &str) -> Result<chrono::DateTime<chrono::Utc>, StorageError> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|time| time.with_timezone(&chrono::Utc))
+        .map_err(|_| StorageError::Corrupt(format!("timestamp {text:?}")))
+}
+
+pub fn parse_date(text: &str) -> Result<chrono::NaiveDate, StorageError> {
+    text.parse().map_err(|_| StorageError::Corrupt(format!("date {text:?}")))
 }
 
 /// The connection pool and which backend it talks to.
@@ -66,10 +109,12 @@ pub struct Db {
 /// A study as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StudyRow {
+    pub id: i64,
     pub code: String,
     pub title: String,
     pub strata: Vec<String>,
     pub is_demo: bool,
+    pub protocol_json: String,
 }
 
 impl Db {
@@ -156,48 +201,51 @@ impl Db {
         Ok(row.try_get::<String, _>(0)?)
     }
 
-    /// Creates the demo study when the database has no study yet. Returns whether it did.
-    pub async fn seed_demo_study(&self, now_rfc3339: &str) -> Result<bool, StorageError> {
-        let mut transaction = self.pool.begin().await?;
-        let count: i64 =
-            sqlx::query("SELECT COUNT(*) FROM studies").fetch_one(&mut *transaction).await?.try_get(0)?;
-        if count > 0 {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO studies (code, title, strata, is_demo, created_at) VALUES ($1, $2, $3, 1, $4)",
-        )
-        .bind(DEMO_STUDY_CODE)
-        .bind(DEMO_STUDY_TITLE)
-        .bind("nodal,hematogenous")
-        .bind(now_rfc3339)
-        .execute(&mut *transaction)
-        .await?;
-        transaction.commit().await?;
-        Ok(true)
-    }
-
-    /// The first study (this version of qol runs one study per database).
+    /// The study this database holds (this version of qol runs one study per database).
     pub async fn study(&self) -> Result<Option<StudyRow>, StorageError> {
-        let row = sqlx::query("SELECT code, title, strata, is_demo FROM studies ORDER BY id LIMIT 1")
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT id, code, title, strata, is_demo, protocol_json FROM studies ORDER BY id LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|row| {
             let strata: String = row.try_get("strata")?;
             Ok(StudyRow {
+                id: row.try_get("id")?,
                 code: row.try_get("code")?,
                 title: row.try_get("title")?,
                 strata: strata.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
                 is_demo: row.try_get::<i64, _>("is_demo")? == 1,
+                protocol_json: row.try_get("protocol_json")?,
             })
         })
         .transpose()
     }
 }
 
-pub const DEMO_STUDY_CODE: &str = "IVB-DEMO";
-pub const DEMO_STUDY_TITLE: &str =
-    "Demo: chemotherapy plus radiotherapy to the primary lesion for stage IVB cervical cancer";
+impl WriteTx {
+    pub async fn insert_study(
+        &mut self,
+        code: &str,
+        title: &str,
+        strata: &[String],
+        protocol_json: &str,
+        is_demo: bool,
+    ) -> Result<i64, StorageError> {
+        Ok(sqlx::query(
+            "INSERT INTO studies (code, title, strata, is_demo, created_at, protocol_json) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(code)
+        .bind(title)
+        .bind(strata.join(","))
+        .bind(i64::from(is_demo))
+        .bind(now_text())
+        .bind(protocol_json)
+        .fetch_one(&mut *self.tx)
+        .await?
+        .try_get(0)?)
+    }
+}
 
 fn sqlite_path(url: &str) -> Option<&Path> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
@@ -244,25 +292,5 @@ mod tests {
         assert_eq!(sqlite_path("sqlite://data/qol.db?mode=rwc"), Some(Path::new("data/qol.db")));
         assert_eq!(sqlite_path("sqlite:qol.db"), Some(Path::new("qol.db")));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
-    }
-
-    #[tokio::test]
-    async fn a_new_sqlite_file_is_created_in_wal_mode_and_seeded_once() {
-        let folder = std::env::temp_dir().join(format!("qol-storage-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&folder);
-        let url = format!("sqlite://{}/nested/qol.db", folder.display());
-        let db = Db::connect(&url).await.unwrap();
-        assert_eq!(db.describe().await.unwrap(), "wal");
-        assert!(db.seed_demo_study("2026-01-01T00:00:00Z").await.unwrap());
-        assert!(!db.seed_demo_study("2026-01-02T00:00:00Z").await.unwrap());
-        let study = db.study().await.unwrap().unwrap();
-        assert_eq!(study.code, DEMO_STUDY_CODE);
-        assert_eq!(study.strata, ["nodal", "hematogenous"]);
-        db.close().await;
-        // Reopening applies no migration twice and keeps the data.
-        let again = Db::connect(&url).await.unwrap();
-        assert_eq!(again.study().await.unwrap().unwrap().code, DEMO_STUDY_CODE);
-        again.close().await;
-        std::fs::remove_dir_all(&folder).unwrap();
     }
 }

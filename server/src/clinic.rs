@@ -1,0 +1,583 @@
+//! The clinical operations: enrolling, recording events, keeping the schedule in step with them,
+//! and accepting submissions. Each write is one transaction with its audit entry. HTTP handlers
+//! and the demo seed both call these; nothing here knows about HTTP.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use qol_shared::answers::{AnswerError, Answers, RawAnswer};
+use qol_shared::api::{EnrolPatient, RecordEvent, SubmissionReceipt, SubmissionRequest, Timeliness};
+use qol_shared::instrument::InstrumentId;
+use qol_shared::schedule::{
+    AssessmentState, Event, EventKind, Events, Protocol, WindowRefusal, check_window, schedule, state_on,
+};
+use qol_shared::scoring::{Scores, score};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::auth::{ACTIVATION_CODE_LIFETIME, new_activation_code, normalise_activation_code, token_hash};
+use crate::storage::{
+    Actor, AssessmentRow, AuditEntry, Db, EventRow, NewSubmission, PatientRow, StorageError,
+    StoredSubmission, hex, parse_timestamp, timestamp_text,
+};
+
+/// Languages a patient can be enrolled in (the app's and the demonstration pack's).
+pub const LANGUAGES: [&str; 2] = ["en", "zh-CN"];
+/// A device clock this far ahead of the server's is still believed.
+const CLOCK_SKEW_MINUTES: i64 = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClinicError {
+    #[error("{message}")]
+    Invalid { message: String, problems: Vec<String> },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+fn invalid(message: impl Into<String>) -> ClinicError {
+    ClinicError::Invalid { message: message.into(), problems: Vec::new() }
+}
+
+/// The study a server runs and its protocol.
+#[derive(Debug, Clone)]
+pub struct Clinic {
+    pub db: Db,
+    pub study_id: i64,
+    pub protocol: Protocol,
+}
+
+/// An assessment with its state today.
+#[derive(Debug, Clone)]
+pub struct AssessmentStatus {
+    pub row: AssessmentRow,
+    pub state: AssessmentState,
+}
+
+impl Clinic {
+    /// Enrols a patient: pseudonymous record, identity apart, the enrolment event, the schedule
+    /// and an activation code. Returns the patient and the code (shown once).
+    pub async fn enrol(
+        &self,
+        actor: &Actor,
+        staff_id: i64,
+        request: &EnrolPatient,
+        today: NaiveDate,
+    ) -> Result<(PatientRow, String, String), ClinicError> {
+        let mut problems = Vec::new();
+        if self.protocol.stratum(&request.stratum).is_none() {
+            let strata: Vec<&str> = self.protocol.strata.iter().map(|s| s.code.as_str()).collect();
+            problems.push(format!("stratum {:?} is not one of: {}", request.stratum, strata.join(", ")));
+        }
+        if !LANGUAGES.contains(&request.language.as_str()) {
+            problems.push(format!("language {:?} is not one of: {}", request.language, LANGUAGES.join(", ")));
+        }
+        for (field, value) in [
+            ("identity.full_name", &request.identity.full_name),
+            ("identity.phone", &request.identity.phone),
+            ("identity.hospital_number", &request.identity.hospital_number),
+        ] {
+            if value.trim().is_empty() {
+                problems.push(format!("{field} is empty"));
+            } else if value.chars().count() > 200 {
+                problems.push(format!("{field} is longer than 200 characters"));
+            }
+        }
+        if request.enrolled_on > today {
+            problems.push(format!("enrolled_on {} is in the future", request.enrolled_on));
+        }
+        let prefix = &self.protocol.patient_id_prefix;
+        let study_code = match &request.study_id {
+            Some(code) => {
+                let code = code.trim().to_uppercase();
+                if !valid_study_code(&code, prefix) {
+                    problems.push(format!("study_id {code:?} does not look like {prefix}-017 ({prefix}, a dash, 3 or more digits)"));
+                }
+                code
+            }
+            None => next_study_code(&self.db.study_codes().await?, prefix),
+        };
+        if !problems.is_empty() {
+            return Err(ClinicError::Invalid {
+                message: "the patient could not be enrolled".into(),
+                problems,
+            });
+        }
+        let code = new_activation_code();
+        let expires_at = expires_in(ACTIVATION_CODE_LIFETIME);
+        let mut tx = self.db.begin_write().await?;
+        let patient_id = match tx
+            .insert_patient(
+                self.study_id,
+                &study_code,
+                &request.stratum,
+                &request.language,
+                &request.identity,
+            )
+            .await
+        {
+            Ok(id) => id,
+            Err(error) if error.is_unique_violation() => {
+                return Err(ClinicError::Conflict(format!(
+                    "a patient with study id {study_code} already exists"
+                )));
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let enrolment = Event { kind: EventKind::Enrolment, date: request.enrolled_on };
+        tx.insert_event(patient_id, &enrolment, staff_id, None, None).await?;
+        tx.issue_activation_code(patient_id, &token_hash(&normalise_activation_code(&code)), &expires_at)
+            .await?;
+        let events = Events::from_records([enrolment]);
+        tx.store_schedule(patient_id, &schedule(&self.protocol, &events, today)).await?;
+        tx.audit(
+            actor,
+            AuditEntry {
+                action: "patient.enrol",
+                entity: "patient",
+                entity_id: study_code.clone(),
+                after: Some(json!({
+                    "study_id": study_code, "stratum": request.stratum, "language": request.language,
+                    "enrolled_on": request.enrolled_on, "identity": "recorded", "activation_code_expires_at": expires_at,
+                })),
+                ..AuditEntry::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let patient = self
+            .db
+            .patient_by_id(patient_id)
+            .await?
+            .ok_or_else(|| ClinicError::NotFound("patient".into()))?;
+        Ok((patient, code, expires_at))
+    }
+
+    /// Issues a new activation code (the old one stops working).
+    pub async fn reissue_code(
+        &self,
+        actor: &Actor,
+        patient: &PatientRow,
+    ) -> Result<(String, String), ClinicError> {
+        let code = new_activation_code();
+        let expires_at = expires_in(ACTIVATION_CODE_LIFETIME);
+        let mut tx = self.db.begin_write().await?;
+        tx.issue_activation_code(patient.id, &token_hash(&normalise_activation_code(&code)), &expires_at)
+            .await?;
+        tx.audit(
+            actor,
+            AuditEntry {
+                action: "patient.activation_code_reissue",
+                entity: "patient",
+                entity_id: patient.study_code.clone(),
+                after: Some(json!({ "activation_code_expires_at": expires_at })),
+                ..AuditEntry::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((code, expires_at))
+    }
+
+    pub async fn events(&self, patient_id: i64) -> Result<(Vec<EventRow>, Events), ClinicError> {
+        let rows = self.db.events(patient_id).await?;
+        let events = Events::from_records(rows.iter().map(|row| row.event));
+        Ok((rows, events))
+    }
+
+    /// Records an event, or corrects the current one of its kind (a reason is then required),
+    /// and recomputes the schedule.
+    pub async fn record_event(
+        &self,
+        actor: &Actor,
+        staff_id: i64,
+        patient: &PatientRow,
+        request: &RecordEvent,
+        today: NaiveDate,
+    ) -> Result<EventRow, ClinicError> {
+        if request.event.date > today {
+            return Err(invalid(format!(
+                "the event date {} is in the future; record events when they happen",
+                request.event.date
+            )));
+        }
+        let (rows, events) = self.events(patient.id).await?;
+        let slot = request.event.kind.slot();
+        let current = rows.iter().rev().find(|row| row.event.kind.slot() == slot);
+        let reason = request.reason.as_deref().map(str::trim).filter(|reason| !reason.is_empty());
+        if current.is_some() && reason.is_none() {
+            return Err(invalid(format!("{slot} is already recorded; to correct it, give a reason")));
+        }
+        if current.is_some_and(|row| row.event == request.event) {
+            return Err(ClinicError::Conflict(format!("{slot} is already recorded with this date")));
+        }
+        let next = events
+            .check_with(&self.protocol, request.event)
+            .map_err(|error| invalid(format!("the event contradicts the record: {error}")))?;
+        let mut tx = self.db.begin_write().await?;
+        let id =
+            tx.insert_event(patient.id, &request.event, staff_id, reason, current.map(|row| row.id)).await?;
+        tx.store_schedule(patient.id, &schedule(&self.protocol, &next, today)).await?;
+        tx.audit(
+            actor,
+            AuditEntry {
+                action: if current.is_some() { "event.correct" } else { "event.record" },
+                entity: "treatment_event",
+                entity_id: format!("{}/{id}", patient.study_code),
+                before: current.map(|row| json!(row.event)),
+                after: Some(json!(request.event)),
+                reason: reason.map(str::to_owned),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let rows = self.db.events(patient.id).await?;
+        rows.into_iter().find(|row| row.id == id).ok_or_else(|| ClinicError::NotFound("event".into()))
+    }
+
+    /// Brings the stored schedule in step with the events and today (weekly assessments are
+    /// scheduled two weeks ahead while the end of treatment is unknown). Derived data: the event
+    /// writes that change it are audited.
+    pub async fn sync_schedule(&self, patient_id: i64, today: NaiveDate) -> Result<(), ClinicError> {
+        let (_, events) = self.events(patient_id).await?;
+        let computed = schedule(&self.protocol, &events, today);
+        let stored = self.db.assessments(patient_id).await?;
+        let unchanged = computed.len() == stored.iter().filter(|row| !row.unscheduled).count()
+            && computed.iter().all(|item| {
+                stored.iter().any(|row| {
+                    row.key == item.key
+                        && row.window_start == item.window_start
+                        && row.window_end == item.window_end
+                })
+            });
+        if !unchanged {
+            let mut tx = self.db.begin_write().await?;
+            tx.store_schedule(patient_id, &computed).await?;
+            tx.commit_derived().await?;
+        }
+        Ok(())
+    }
+
+    /// The patient's assessments with their states today.
+    pub async fn assessments(
+        &self,
+        patient_id: i64,
+        today: NaiveDate,
+    ) -> Result<Vec<AssessmentStatus>, ClinicError> {
+        self.sync_schedule(patient_id, today).await?;
+        let (_, events) = self.events(patient_id).await?;
+        let off_study = events.off_study().map(|(date, _)| date);
+        let rows = self.db.assessments(patient_id).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let completed = row.received_at.is_some();
+                let state = state_on(&row.as_scheduled(), today, completed, off_study);
+                AssessmentStatus { row, state }
+            })
+            .collect())
+    }
+
+    /// Study day of `date`: days from cycle 1 day 1 (day 0), when it is recorded.
+    pub fn study_day(events: &Events, date: NaiveDate) -> Option<i64> {
+        let cycle1 = events.date_of(qol_shared::schedule::Anchor::Cycle1Day1)?;
+        Some((date - cycle1).num_days())
+    }
+
+    /// Accepts a submission: validates, scores, and stores it with its answers, scores and audit
+    /// entry in one transaction. A retry with the same client id and content returns the original
+    /// receipt (`false`: nothing new was stored).
+    pub async fn submit(
+        &self,
+        actor: &Actor,
+        patient: &PatientRow,
+        request: &SubmissionRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(SubmissionReceipt, bool), ClinicError> {
+        let client_id = uuid::Uuid::parse_str(request.client_id.trim())
+            .map_err(|_| invalid("client_id must be a UUID generated on the device"))?
+            .hyphenated()
+            .to_string();
+        let completed_at = chrono::DateTime::parse_from_rfc3339(&request.completed_at)
+            .map_err(|_| invalid("completed_at must be an RFC 3339 time, e.g. 2026-03-16T09:30:00+08:00"))?
+            .with_timezone(&Utc);
+        if completed_at > now + chrono::Duration::minutes(CLOCK_SKEW_MINUTES) {
+            return Err(invalid("completed_at is in the future; check the phone's clock"));
+        }
+        if !LANGUAGES.contains(&request.language.as_str()) {
+            return Err(invalid(format!(
+                "language {:?} is not one of: {}",
+                request.language,
+                LANGUAGES.join(", ")
+            )));
+        }
+        let content_hash = content_hash(request, &completed_at);
+
+        // A retry of something already stored is answered before anything else is checked, so a
+        // phone that was offline gets its receipt even after the window has closed.
+        if let Some(existing) = self.db.submission_by_client_id(&client_id).await? {
+            return self.replay(patient, &existing, &content_hash).await.map(|receipt| (receipt, false));
+        }
+
+        let today = now.date_naive();
+        self.sync_schedule(patient.id, today).await?;
+        let (_, events) = self.events(patient.id).await?;
+        let (assessment, timeliness) = match request.assessment_id {
+            Some(id) => {
+                let assessment = self
+                    .db
+                    .assessment(patient.id, id)
+                    .await?
+                    .ok_or_else(|| ClinicError::NotFound(format!("you have no assessment {id}")))?;
+                if let Some((off, _)) = events.off_study()
+                    && off <= assessment.window_end
+                {
+                    return Err(ClinicError::Conflict(
+                        "this questionnaire no longer applies: the study has ended for you".into(),
+                    ));
+                }
+                let timeliness = check_window(
+                    &assessment.as_scheduled(),
+                    completed_at.date_naive(),
+                    today,
+                    self.protocol.late_delivery_grace_days,
+                )
+                .map_err(|refusal| {
+                    ClinicError::Conflict(match refusal {
+                        WindowRefusal::NotOpenYet { .. } | WindowRefusal::Closed { .. } => {
+                            refusal.to_string()
+                        }
+                    })
+                })?;
+                (Some(assessment), timeliness_of(timeliness))
+            }
+            None => {
+                if events.off_study().is_some() {
+                    return Err(ClinicError::Conflict(
+                        "the study has ended for you; no more questionnaires are needed".into(),
+                    ));
+                }
+                (None, Timeliness::Unscheduled)
+            }
+        };
+        let instruments: Vec<InstrumentId> = match &assessment {
+            Some(row) => row.instruments.clone(),
+            None => vec![InstrumentId::QlqC30],
+        };
+        let (answers, scores) = parse_and_score(&instruments, &request.answers)?;
+
+        let received_at = timestamp_text(now);
+        let mut tx = self.db.begin_write().await?;
+        // Read again under the chain lock: a concurrent retry may have stored it meanwhile.
+        if let Some(existing) = tx.submission_by_client_id(&client_id).await? {
+            drop(tx);
+            return self.replay(patient, &existing, &content_hash).await.map(|receipt| (receipt, false));
+        }
+        let assessment_id = match &assessment {
+            Some(row) => {
+                if tx.assessment_has_submission(row.id).await? {
+                    return Err(ClinicError::Conflict("this questionnaire was already sent".into()));
+                }
+                row.id
+            }
+            None => {
+                let key = format!("unscheduled-{}", &client_id[..8]);
+                tx.insert_unscheduled_assessment(patient.id, &key, "Unscheduled report", today).await?
+            }
+        };
+        let stored_answers: Vec<RawAnswer> = answers.iter().flat_map(Answers::to_raw).collect();
+        let submission_id = tx
+            .insert_submission(&NewSubmission {
+                client_id: &client_id,
+                content_hash: &content_hash,
+                patient_id: patient.id,
+                assessment_id,
+                completed_at: &timestamp_text(completed_at),
+                received_at: &received_at,
+                timeliness: timeliness_text(&timeliness),
+                language: &request.language,
+                call_me: request.call_me,
+                submitted_by: &actor.name,
+                answers: &stored_answers,
+                scores: &scores,
+            })
+            .await?;
+        tx.audit(
+            actor,
+            AuditEntry {
+                action: "submission.store",
+                entity: "submission",
+                entity_id: submission_id.to_string(),
+                after: Some(json!({
+                    "client_id": client_id, "assessment_id": assessment_id, "timeliness": timeliness,
+                    "items": stored_answers.len(), "call_me": request.call_me,
+                })),
+                ..AuditEntry::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let receipt =
+            SubmissionReceipt { submission_id, client_id, assessment_id, received_at, timeliness, scores };
+        Ok((receipt, true))
+    }
+
+    async fn replay(
+        &self,
+        patient: &PatientRow,
+        existing: &StoredSubmission,
+        content_hash: &str,
+    ) -> Result<SubmissionReceipt, ClinicError> {
+        if existing.patient_id != patient.id || existing.content_hash != content_hash {
+            return Err(ClinicError::Conflict(
+                "this client_id was already used for a different submission; generate a new one for new answers".into(),
+            ));
+        }
+        Ok(SubmissionReceipt {
+            submission_id: existing.id,
+            client_id: existing.client_id.clone(),
+            assessment_id: existing.assessment_id,
+            received_at: existing.received_at.clone(),
+            timeliness: parse_timeliness(&existing.timeliness)?,
+            scores: self.db.scores_of(existing.id).await?,
+        })
+    }
+}
+
+/// Splits answers by instrument (item numbers of the combined form), validates each, and scores.
+/// Every problem is reported at once.
+pub fn parse_and_score(
+    instruments: &[InstrumentId],
+    raw: &[RawAnswer],
+) -> Result<(Vec<Answers>, Vec<Scores>), ClinicError> {
+    let mut problems = Vec::new();
+    let mut per_instrument: Vec<(InstrumentId, Vec<RawAnswer>)> =
+        instruments.iter().map(|id| (*id, Vec::new())).collect();
+    for answer in raw {
+        let owner = per_instrument.iter_mut().find(|(id, _)| {
+            u8::try_from(answer.item).is_ok_and(|item| id.instrument().item_numbers().contains(&item))
+        });
+        match owner {
+            Some((_, list)) => list.push(answer.clone()),
+            None => problems.push(format!(
+                "item {} is not part of this assessment's questionnaires ({})",
+                answer.item,
+                instruments.iter().map(|id| id.as_str()).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+    let mut parsed = Vec::new();
+    for (id, list) in per_instrument {
+        match Answers::parse(id, list) {
+            Ok(answers) => parsed.push(answers),
+            Err(errors) => problems.extend(errors.0.iter().map(AnswerError::to_string)),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ClinicError::Invalid {
+            message: "some answers are not valid; nothing was stored".into(),
+            problems,
+        });
+    }
+    let scores = parsed.iter().map(score).collect();
+    Ok((parsed, scores))
+}
+
+/// SHA-256 over the canonical content of a request (answers sorted by item), so a retry is
+/// recognised whatever the order of its answers.
+fn content_hash(request: &SubmissionRequest, completed_at: &DateTime<Utc>) -> String {
+    let mut answers = request.answers.clone();
+    answers.sort_by_key(|answer| answer.item);
+    let canonical = json!({
+        "assessment_id": request.assessment_id,
+        "completed_at": timestamp_text(*completed_at),
+        "language": request.language,
+        "answers": answers,
+        "call_me": request.call_me,
+    });
+    hex(&Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+fn timeliness_of(value: qol_shared::schedule::Timeliness) -> Timeliness {
+    match value {
+        qol_shared::schedule::Timeliness::OnTime => Timeliness::OnTime,
+        qol_shared::schedule::Timeliness::LateDelivery => Timeliness::LateDelivery,
+    }
+}
+
+pub fn timeliness_text(value: &Timeliness) -> &'static str {
+    match value {
+        Timeliness::OnTime => "on_time",
+        Timeliness::LateDelivery => "late_delivery",
+        Timeliness::Unscheduled => "unscheduled",
+    }
+}
+
+pub fn parse_timeliness(text: &str) -> Result<Timeliness, StorageError> {
+    match text {
+        "on_time" => Ok(Timeliness::OnTime),
+        "late_delivery" => Ok(Timeliness::LateDelivery),
+        "unscheduled" => Ok(Timeliness::Unscheduled),
+        other => Err(StorageError::Corrupt(format!("timeliness {other:?}"))),
+    }
+}
+
+fn expires_in(duration: std::time::Duration) -> String {
+    timestamp_text(Utc::now() + chrono::Duration::from_std(duration).unwrap_or_default())
+}
+
+fn valid_study_code(code: &str, prefix: &str) -> bool {
+    code.strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|digits| digits.len() >= 3 && digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The next free `PREFIX-NNN` after the highest one in use.
+pub fn next_study_code(existing: &[String], prefix: &str) -> String {
+    let highest = existing
+        .iter()
+        .filter(|code| valid_study_code(code, prefix))
+        .filter_map(|code| code[prefix.len() + 1..].parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
+    format!("{prefix}-{:03}", highest + 1)
+}
+
+/// A completion time as a date, for the window rule.
+pub fn stored_date(text: &str) -> Result<NaiveDate, StorageError> {
+    Ok(parse_timestamp(text)?.date_naive())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn study_codes_count_up_from_the_highest_in_use() {
+        assert_eq!(next_study_code(&[], "IVB"), "IVB-001");
+        let existing =
+            vec!["IVB-001".to_owned(), "IVB-017".to_owned(), "XYZ-999".to_owned(), "IVB-9".to_owned()];
+        assert_eq!(next_study_code(&existing, "IVB"), "IVB-018");
+        assert!(valid_study_code("IVB-0017", "IVB"));
+        assert!(!valid_study_code("IVB-17", "IVB"));
+        assert!(!valid_study_code("IVB017", "IVB"));
+    }
+
+    #[test]
+    fn answers_are_split_by_instrument_and_every_problem_is_reported() {
+        let both = [InstrumentId::QlqC30, InstrumentId::QlqCx24];
+        let (answers, scores) =
+            parse_and_score(&both, &[RawAnswer::code(1, 2), RawAnswer::code(31, 4)]).unwrap();
+        assert_eq!(answers.len(), 2);
+        assert_eq!(scores[1].instrument, InstrumentId::QlqCx24);
+        let Err(ClinicError::Invalid { problems, .. }) = parse_and_score(
+            &[InstrumentId::QlqC30],
+            &[RawAnswer::code(31, 1), RawAnswer::code(2, 9), RawAnswer::code(0, 1)],
+        ) else {
+            panic!("expected invalid")
+        };
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("item 31 is not part of this assessment's questionnaires (qlq-c30)"));
+    }
+}

@@ -1,0 +1,346 @@
+//! The study a server runs, set up on first start, and the demo data `qol serve --demo` seeds
+//! into a new database: one account per staff role and four patients at different points of
+//! treatment, with histories, so every screen has realistic data.
+//!
+//! The demo passwords are fixed and printed: a demo database is for trying qol, never for
+//! patients' data.
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use qol_shared::answers::RawAnswer;
+use qol_shared::api::{EnrolPatient, Identity, RecordEvent, Role, SubmissionRequest};
+use qol_shared::schedule::{Event, EventKind, OffStudyReason, Protocol, TumourResponse};
+use serde_json::json;
+
+use crate::auth::{hash_secret, normalise_activation_code, token_hash};
+use crate::clinic::{Clinic, ClinicError};
+use crate::storage::{Actor, AuditEntry, Db, StorageError};
+
+pub const DEMO_STUDY_CODE: &str = "IVB-DEMO";
+pub const DEMO_STUDY_TITLE: &str =
+    "Demo: chemotherapy plus radiotherapy to the primary lesion for stage IVB cervical cancer";
+pub const STUDY_CODE: &str = "IVB-QOL";
+
+/// (username, role, password) of the demo staff accounts.
+pub const DEMO_STAFF: [(&str, Role, &str); 3] = [
+    ("admin", Role::Admin, "demo-admin-password"),
+    ("nurse", Role::Nurse, "demo-nurse-password"),
+    ("researcher", Role::Researcher, "demo-researcher-password"),
+];
+/// The PIN of every activated demo patient.
+pub const DEMO_PIN: &str = "2468";
+/// The not-yet-activated demo patient and the activation code that works for it.
+pub const DEMO_UNACTIVATED: &str = "IVB-002";
+pub const DEMO_ACTIVATION_CODE: &str = "DEMO-CODE-0002";
+
+/// Loads the study of this database, creating it on first start (the demo study with `demo`).
+/// Returns the clinic and whether demo data was seeded now.
+pub async fn ensure_study(db: &Db, demo: bool) -> Result<(Clinic, bool), ClinicError> {
+    if let Some(study) = db.study().await? {
+        let protocol = if study.protocol_json.is_empty() {
+            Protocol::default_protocol()
+        } else {
+            Protocol::parse(&study.protocol_json)
+                .map_err(|error| StorageError::Corrupt(format!("stored protocol: {error}")))?
+        };
+        let clinic = Clinic { db: db.clone(), study_id: study.id, protocol };
+        if study.is_demo {
+            refresh_demo_activation_code(&clinic).await?;
+        }
+        return Ok((clinic, false));
+    }
+    let protocol = Protocol::default_protocol();
+    let strata: Vec<String> = protocol.strata.iter().map(|s| s.code.clone()).collect();
+    let (code, title) =
+        if demo { (DEMO_STUDY_CODE, DEMO_STUDY_TITLE) } else { (STUDY_CODE, protocol.name.as_str()) };
+    let mut tx = db.begin_write().await?;
+    let study_id = tx.insert_study(code, title, &strata, Protocol::default_protocol_json(), demo).await?;
+    tx.audit(
+        &Actor::system(),
+        AuditEntry {
+            action: "study.create",
+            entity: "study",
+            entity_id: code.to_owned(),
+            after: Some(json!({ "title": title, "strata": strata, "demo": demo })),
+            ..AuditEntry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let clinic = Clinic { db: db.clone(), study_id, protocol };
+    if demo {
+        seed(&clinic).await?;
+        refresh_demo_activation_code(&clinic).await?;
+    }
+    Ok((clinic, demo))
+}
+
+/// What `qol serve --demo` prints: how to sign in to the demo.
+pub fn sign_ins() -> String {
+    let mut text = String::from("demo sign-ins (demonstration data only):\n");
+    for (username, role, password) in DEMO_STAFF {
+        text.push_str(&format!("  {:<10} username {username:<10} password {password}\n", role.as_str()));
+    }
+    text.push_str(&format!("  patients   IVB-001, IVB-003, IVB-004 with PIN {DEMO_PIN}\n"));
+    text.push_str(&format!("  new phone  {DEMO_UNACTIVATED} activates with code {DEMO_ACTIVATION_CODE}\n"));
+    text
+}
+
+async fn refresh_demo_activation_code(clinic: &Clinic) -> Result<(), ClinicError> {
+    let Some(patient) = clinic.db.patient_by_code(DEMO_UNACTIVATED).await? else { return Ok(()) };
+    if patient.activated {
+        return Ok(());
+    }
+    let code_hash = token_hash(&normalise_activation_code(DEMO_ACTIVATION_CODE));
+    if clinic.db.activation_code_patient(&code_hash).await?.is_some() {
+        return Ok(());
+    }
+    let expires = crate::storage::timestamp_text(Utc::now() + Duration::days(14));
+    let mut tx = clinic.db.begin_write().await?;
+    if !tx.renew_activation_code(&code_hash, &expires).await? {
+        tx.issue_activation_code(patient.id, &code_hash, &expires).await?;
+    }
+    tx.audit(
+        &Actor::system(),
+        AuditEntry {
+            action: "patient.activation_code_reissue",
+            entity: "patient",
+            entity_id: patient.study_code.clone(),
+            reason: Some("demo database: the printed demo code is renewed at each start".into()),
+            ..AuditEntry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A deterministic pseudo-random sequence, so the demo data is the same on every machine.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, sides: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) % sides
+    }
+}
+
+/// Plausible answers for the items of `instruments`; `burden` 0.0–1.0 shifts them toward worse.
+fn answers(dice: &mut Dice, items: std::ops::RangeInclusive<i64>, burden: f64) -> Vec<RawAnswer> {
+    items
+        .map(|item| {
+            if item == 29 || item == 30 {
+                let good = 6.0 - burden * 4.0;
+                let code = (good + dice.roll(3) as f64 - 1.0).round().clamp(1.0, 7.0) as i64;
+                RawAnswer::code(item, code)
+            } else {
+                let base = 1.0 + burden * 2.2;
+                let code = (base + dice.roll(3) as f64 * 0.5 - 0.4).round().clamp(1.0, 4.0) as i64;
+                RawAnswer::code(item, code)
+            }
+        })
+        .collect()
+}
+
+fn at(day: NaiveDate, hour: u32) -> chrono::DateTime<Utc> {
+    Utc.from_utc_datetime(&day.and_hms_opt(hour, 15, 0).expect("valid time"))
+}
+
+async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
+    let mut tx = clinic.db.begin_write().await?;
+    let mut nurse_id = 0;
+    for (username, role, password) in DEMO_STAFF {
+        let id = tx.insert_staff(username, role.as_str(), &hash_secret(password)).await?;
+        if role == Role::Nurse {
+            nurse_id = id;
+        }
+        tx.audit(
+            &Actor::system(),
+            AuditEntry {
+                action: "staff.create",
+                entity: "staff_user",
+                entity_id: username.to_owned(),
+                after: Some(json!({ "role": role.as_str(), "demo": true })),
+                ..AuditEntry::default()
+            },
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let nurse = Actor { name: "staff:nurse".into(), role: "nurse".into() };
+    let today = Utc::now().date_naive();
+    let day = |offset: i64| today + Duration::days(offset);
+    let mut dice = Dice(17);
+
+    // IVB-001: nodal, in weekly therapy for five weeks, getting more tired.
+    let p1 = enrol(clinic, &nurse, nurse_id, "IVB-001", "nodal", "en", "Demo Patient One", day(-40)).await?;
+    activate(clinic, p1.id).await?;
+    submit(clinic, &p1, "baseline", at(day(-38), 9), answers(&mut dice, 1..=54, 0.15)).await?;
+    event(clinic, &nurse, nurse_id, &p1, EventKind::ChemotherapyCycle { cycle: 1 }, day(-35)).await?;
+    event(clinic, &nurse, nurse_id, &p1, EventKind::ChemotherapyCycle { cycle: 2 }, day(-14)).await?;
+    for (week, burden) in [(1, 0.25), (2, 0.35), (3, 0.45)] {
+        let key = format!("weekly-{week:02}");
+        let opens = day(-35 + 7 * week);
+        submit(clinic, &p1, &key, at(opens + Duration::days(1), 19), answers(&mut dice, 1..=30, burden))
+            .await?;
+    }
+
+    // IVB-002: hematogenous, enrolled two days ago, reads Chinese, not yet activated.
+    enrol(clinic, &nurse, nurse_id, DEMO_UNACTIVATED, "hematogenous", "zh-CN", "Demo Patient Two", day(-2))
+        .await?;
+
+    // IVB-003: nodal, through treatment and into follow-up; the 3-month form is open now.
+    let p3 =
+        enrol(clinic, &nurse, nurse_id, "IVB-003", "nodal", "en", "Demo Patient Three", day(-200)).await?;
+    activate(clinic, p3.id).await?;
+    submit(clinic, &p3, "baseline", at(day(-199), 10), answers(&mut dice, 1..=54, 0.3)).await?;
+    event(clinic, &nurse, nurse_id, &p3, EventKind::ChemotherapyCycle { cycle: 1 }, day(-195)).await?;
+    // Weekly forms through therapy, rising burden then recovery; weeks 5 and 11 were missed.
+    for week in (1..=15).filter(|week| ![5, 11].contains(week)) {
+        let burden = 0.2 + 0.05 * f64::from(week.min(16 - week));
+        let opens = day(-195 + 7 * i64::from(week));
+        let key = format!("weekly-{week:02}");
+        submit(clinic, &p3, &key, at(opens + Duration::days(2), 20), answers(&mut dice, 1..=30, burden))
+            .await?;
+    }
+    event(
+        clinic,
+        &nurse,
+        nurse_id,
+        &p3,
+        EventKind::InductionResponse { response: TumourResponse::PartialResponse },
+        day(-160),
+    )
+    .await?;
+    submit(clinic, &p3, "after-induction", at(day(-158), 11), answers(&mut dice, 1..=54, 0.4)).await?;
+    event(clinic, &nurse, nurse_id, &p3, EventKind::RadiotherapyStart, day(-150)).await?;
+    event(clinic, &nurse, nurse_id, &p3, EventKind::RadiotherapyEnd, day(-110)).await?;
+    submit(clinic, &p3, "end-of-radiotherapy", at(day(-108), 15), answers(&mut dice, 1..=54, 0.5)).await?;
+    event(clinic, &nurse, nurse_id, &p3, EventKind::EndOfTreatment, day(-84)).await?;
+    submit(clinic, &p3, "end-of-treatment", at(day(-80), 9), answers(&mut dice, 1..=54, 0.3)).await?;
+
+    // IVB-004: hematogenous, went off study with progression a month ago.
+    let p4 = enrol(clinic, &nurse, nurse_id, "IVB-004", "hematogenous", "en", "Demo Patient Four", day(-120))
+        .await?;
+    activate(clinic, p4.id).await?;
+    submit(clinic, &p4, "baseline", at(day(-119), 12), answers(&mut dice, 1..=54, 0.35)).await?;
+    event(clinic, &nurse, nurse_id, &p4, EventKind::ChemotherapyCycle { cycle: 1 }, day(-115)).await?;
+    event(
+        clinic,
+        &nurse,
+        nurse_id,
+        &p4,
+        EventKind::OffStudy { reason: OffStudyReason::Progression },
+        day(-30),
+    )
+    .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn enrol(
+    clinic: &Clinic,
+    nurse: &Actor,
+    nurse_id: i64,
+    study_id: &str,
+    stratum: &str,
+    language: &str,
+    name: &str,
+    enrolled_on: NaiveDate,
+) -> Result<crate::storage::PatientRow, ClinicError> {
+    let number = study_id.trim_start_matches("IVB-");
+    let request = EnrolPatient {
+        study_id: Some(study_id.into()),
+        stratum: stratum.into(),
+        language: language.into(),
+        identity: Identity {
+            full_name: name.into(),
+            phone: format!("+00 000 0000 {number}"),
+            hospital_number: format!("DEMO-H{number}"),
+        },
+        enrolled_on,
+    };
+    let (patient, _, _) = clinic.enrol(nurse, nurse_id, &request, enrolled_on).await?;
+    Ok(patient)
+}
+
+async fn activate(clinic: &Clinic, patient_id: i64) -> Result<(), ClinicError> {
+    let code = crate::auth::new_activation_code();
+    let mut tx = clinic.db.begin_write().await?;
+    let code_id = tx
+        .issue_activation_code(
+            patient_id,
+            &token_hash(&normalise_activation_code(&code)),
+            "9999-12-31T00:00:00.000000Z",
+        )
+        .await?;
+    tx.activate_patient(code_id, patient_id, &hash_secret(DEMO_PIN)).await?;
+    tx.audit(
+        &Actor::system(),
+        AuditEntry {
+            action: "patient.activate",
+            entity: "patient",
+            entity_id: patient_id.to_string(),
+            reason: Some("demo seed".into()),
+            ..AuditEntry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn event(
+    clinic: &Clinic,
+    nurse: &Actor,
+    nurse_id: i64,
+    patient: &crate::storage::PatientRow,
+    kind: EventKind,
+    date: NaiveDate,
+) -> Result<(), ClinicError> {
+    clinic
+        .record_event(
+            nurse,
+            nurse_id,
+            patient,
+            &RecordEvent { event: Event { kind, date }, reason: None },
+            date,
+        )
+        .await?;
+    Ok(())
+}
+
+async fn submit(
+    clinic: &Clinic,
+    patient: &crate::storage::PatientRow,
+    key: &str,
+    when: chrono::DateTime<Utc>,
+    mut answers: Vec<RawAnswer>,
+) -> Result<(), ClinicError> {
+    clinic.sync_schedule(patient.id, when.date_naive()).await?;
+    let assessment =
+        clinic.db.assessments(patient.id).await?.into_iter().find(|row| row.key == key).ok_or_else(|| {
+            ClinicError::NotFound(format!("demo seed: no assessment {key} for {}", patient.study_code))
+        })?;
+    let last_item = if assessment.instruments.len() == 2 { 54 } else { 30 };
+    answers.retain(|answer| answer.item <= last_item);
+    let actor = Actor { name: format!("patient:{}", patient.study_code), role: "patient".into() };
+    let request = SubmissionRequest {
+        client_id: uuid_from(&format!("{}-{key}", patient.study_code)),
+        assessment_id: Some(assessment.id),
+        completed_at: crate::storage::timestamp_text(when),
+        language: "en".into(),
+        answers,
+        call_me: false,
+    };
+    clinic.submit(&actor, patient, &request, when + Duration::minutes(2)).await?;
+    Ok(())
+}
+
+/// A stable UUID-shaped id from a name, so demo submissions are the same on every seed.
+fn uuid_from(name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid().hyphenated().to_string()
+}

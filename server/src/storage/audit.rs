@@ -1,0 +1,233 @@
+//! Write transactions and the audit trail.
+//!
+//! Every write goes through a [`WriteTx`]: it begins by updating the single row of `audit_head`,
+//! which takes SQLite's write lock at once (no deferred-lock upgrade failures) and serialises
+//! writers on PostgreSQL, so audit entries chain in commit order. Each entry stores the previous
+//! entry's hash and its own: SHA-256 over the previous hash and the entry's fields.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::{Any, Row, Transaction};
+
+use super::{Db, StorageError, now_text};
+
+/// Who did something, as the audit trail records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// `staff:NAME`, `patient:IVB-001`, `system`, `cli`.
+    pub name: String,
+    pub role: String,
+}
+
+impl Actor {
+    pub fn system() -> Actor {
+        Actor { name: "system".into(), role: "system".into() }
+    }
+
+    pub fn cli() -> Actor {
+        Actor { name: "cli".into(), role: "admin".into() }
+    }
+}
+
+/// One audit entry before it is chained.
+#[derive(Debug, Clone, Default)]
+pub struct AuditEntry {
+    pub action: &'static str,
+    pub entity: &'static str,
+    pub entity_id: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub reason: Option<String>,
+}
+
+/// A transaction that holds the audit chain's head.
+#[derive(Debug)]
+pub struct WriteTx {
+    pub(crate) tx: Transaction<'static, Any>,
+    last_id: i64,
+    last_hash: String,
+    audited: bool,
+}
+
+impl Db {
+    pub async fn begin_write(&self) -> Result<WriteTx, StorageError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("UPDATE audit_head SET last_id = last_id WHERE id = 1").execute(&mut *tx).await?;
+        let row =
+            sqlx::query("SELECT last_id, last_hash FROM audit_head WHERE id = 1").fetch_one(&mut *tx).await?;
+        Ok(WriteTx { tx, last_id: row.try_get(0)?, last_hash: row.try_get(1)?, audited: false })
+    }
+
+    /// Records `entry` in a transaction of its own (e.g. a failed sign-in, which changes nothing
+    /// else but must be kept).
+    pub async fn audit_alone(&self, actor: &Actor, entry: AuditEntry) -> Result<(), StorageError> {
+        let mut tx = self.begin_write().await?;
+        tx.audit(actor, entry).await?;
+        tx.commit().await
+    }
+
+    /// Walks the whole chain and returns the id of the first entry that does not match, if any.
+    pub async fn verify_audit_chain(&self) -> Result<AuditVerification, StorageError> {
+        let rows = sqlx::query(
+            "SELECT id, occurred_at, actor, actor_role, action, entity, entity_id, before_json, after_json, \
+             reason, prev_hash, hash FROM audit_log ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut previous = GENESIS.to_owned();
+        let mut checked = 0;
+        for row in &rows {
+            let id: i64 = row.try_get("id")?;
+            let fields = EntryFields {
+                occurred_at: row.try_get("occurred_at")?,
+                actor: row.try_get("actor")?,
+                actor_role: row.try_get("actor_role")?,
+                action: row.try_get("action")?,
+                entity: row.try_get("entity")?,
+                entity_id: row.try_get("entity_id")?,
+                before: row.try_get("before_json")?,
+                after: row.try_get("after_json")?,
+                reason: row.try_get("reason")?,
+            };
+            let prev_hash: String = row.try_get("prev_hash")?;
+            let hash: String = row.try_get("hash")?;
+            if prev_hash != previous {
+                return Ok(AuditVerification::Broken {
+                    id,
+                    checked,
+                    problem: "its previous-hash does not match the entry before it (an entry was removed or reordered)".into(),
+                });
+            }
+            if hash != fields.hash(&previous) {
+                return Ok(AuditVerification::Broken {
+                    id,
+                    checked,
+                    problem: "its content does not match its hash (the entry was changed)".into(),
+                });
+            }
+            previous = hash;
+            checked += 1;
+        }
+        let head: String = sqlx::query("SELECT last_hash FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        if head != previous {
+            return Ok(AuditVerification::Broken {
+                id: rows.last().map_or(0, |row| row.try_get("id").unwrap_or(0)),
+                checked,
+                problem: "the chain's head does not match the last entry (entries were removed from the end)"
+                    .into(),
+            });
+        }
+        Ok(AuditVerification::Intact { entries: checked })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditVerification {
+    Intact { entries: u64 },
+    Broken { id: i64, checked: u64, problem: String },
+}
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(Debug, Serialize)]
+struct EntryFields {
+    occurred_at: String,
+    actor: String,
+    actor_role: String,
+    action: String,
+    entity: String,
+    entity_id: String,
+    before: Option<String>,
+    after: Option<String>,
+    reason: Option<String>,
+}
+
+impl EntryFields {
+    fn hash(&self, previous: &str) -> String {
+        // A JSON array is an unambiguous encoding of the fields (no separator can be forged).
+        let encoded = serde_json::to_string(&(
+            previous,
+            &self.occurred_at,
+            &self.actor,
+            &self.actor_role,
+            &self.action,
+            &self.entity,
+            &self.entity_id,
+            &self.before,
+            &self.after,
+            &self.reason,
+        ))
+        .expect("strings serialise");
+        hex(&Sha256::digest(encoded.as_bytes()))
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+impl WriteTx {
+    pub async fn audit(&mut self, actor: &Actor, entry: AuditEntry) -> Result<(), StorageError> {
+        let fields = EntryFields {
+            occurred_at: now_text(),
+            actor: actor.name.clone(),
+            actor_role: actor.role.clone(),
+            action: entry.action.to_owned(),
+            entity: entry.entity.to_owned(),
+            entity_id: entry.entity_id,
+            before: entry.before.map(|value| value.to_string()),
+            after: entry.after.map(|value| value.to_string()),
+            reason: entry.reason,
+        };
+        let hash = fields.hash(&self.last_hash);
+        let id: i64 = sqlx::query(
+            "INSERT INTO audit_log (occurred_at, actor, actor_role, action, entity, entity_id, before_json, \
+             after_json, reason, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(&fields.occurred_at)
+        .bind(&fields.actor)
+        .bind(&fields.actor_role)
+        .bind(&fields.action)
+        .bind(&fields.entity)
+        .bind(&fields.entity_id)
+        .bind(&fields.before)
+        .bind(&fields.after)
+        .bind(&fields.reason)
+        .bind(&self.last_hash)
+        .bind(&hash)
+        .fetch_one(&mut *self.tx)
+        .await?
+        .try_get(0)?;
+        self.last_id = id;
+        self.last_hash = hash;
+        self.audited = true;
+        Ok(())
+    }
+
+    /// Commits; a transaction that wrote no audit entry is a bug, so it is refused.
+    pub async fn commit(mut self) -> Result<(), StorageError> {
+        if !self.audited {
+            self.tx.rollback().await?;
+            return Err(StorageError::Unaudited);
+        }
+        sqlx::query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1")
+            .bind(self.last_id)
+            .bind(&self.last_hash)
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Commits derived data that needs no audit entry of its own (the recomputed schedule).
+    pub async fn commit_derived(self) -> Result<(), StorageError> {
+        if self.audited {
+            return Err(StorageError::Unaudited);
+        }
+        self.tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,331 @@
+//! Patients, their identity (a separate table), treatment events and the stored schedule.
+
+use qol_shared::api::Identity;
+use qol_shared::instrument::InstrumentId;
+use qol_shared::schedule::{Event, ScheduledAssessment};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Db, StorageError, WriteTx, now_text, parse_date};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientRow {
+    pub id: i64,
+    pub study_code: String,
+    pub stratum: String,
+    pub language: String,
+    pub activated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventRow {
+    pub id: i64,
+    pub event: Event,
+    pub recorded_at: String,
+    pub recorded_by: String,
+    pub reason: Option<String>,
+    pub corrects: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssessmentRow {
+    pub id: i64,
+    pub key: String,
+    pub code: String,
+    pub label: String,
+    pub instruments: Vec<InstrumentId>,
+    pub target: chrono::NaiveDate,
+    pub window_start: chrono::NaiveDate,
+    pub window_end: chrono::NaiveDate,
+    pub unscheduled: bool,
+    /// The receipt time of the first submission for it, if any.
+    pub received_at: Option<String>,
+}
+
+impl AssessmentRow {
+    pub fn as_scheduled(&self) -> ScheduledAssessment {
+        ScheduledAssessment {
+            key: self.key.clone(),
+            code: self.code.clone(),
+            label: self.label.clone(),
+            occurrence: None,
+            instruments: self.instruments.clone(),
+            target: self.target,
+            window_start: self.window_start,
+            window_end: self.window_end,
+            primary_post: false,
+        }
+    }
+}
+
+fn patient(row: &AnyRow) -> Result<PatientRow, StorageError> {
+    Ok(PatientRow {
+        id: row.try_get("id")?,
+        study_code: row.try_get("study_code")?,
+        stratum: row.try_get("stratum")?,
+        language: row.try_get("language")?,
+        activated: row.try_get::<Option<String>, _>("activated_at")?.is_some(),
+    })
+}
+
+const PATIENT_COLUMNS: &str = "id, study_code, stratum, language, activated_at";
+
+fn instruments_text(instruments: &[InstrumentId]) -> String {
+    instruments.iter().map(|id| id.as_str()).collect::<Vec<_>>().join(",")
+}
+
+fn assessment(row: &AnyRow) -> Result<AssessmentRow, StorageError> {
+    let instruments: String = row.try_get("instruments")?;
+    Ok(AssessmentRow {
+        id: row.try_get("id")?,
+        key: row.try_get("key")?,
+        code: row.try_get("code")?,
+        label: row.try_get("label")?,
+        instruments: instruments
+            .split(',')
+            .map(|id| {
+                InstrumentId::parse(id).ok_or_else(|| StorageError::Corrupt(format!("instrument {id:?}")))
+            })
+            .collect::<Result<_, _>>()?,
+        target: parse_date(&row.try_get::<String, _>("target_date")?)?,
+        window_start: parse_date(&row.try_get::<String, _>("window_start")?)?,
+        window_end: parse_date(&row.try_get::<String, _>("window_end")?)?,
+        unscheduled: row.try_get::<i64, _>("unscheduled")? == 1,
+        received_at: row.try_get("received_at")?,
+    })
+}
+
+const ASSESSMENT_QUERY: &str = "SELECT a.id, a.key, a.code, a.label, a.instruments, a.target_date, a.window_start, \
+     a.window_end, a.unscheduled, (SELECT MIN(s.received_at) FROM submissions s WHERE s.assessment_id = a.id) AS received_at \
+     FROM assessments a";
+
+impl Db {
+    pub async fn patients(&self) -> Result<Vec<PatientRow>, StorageError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PATIENT_COLUMNS} FROM patients ORDER BY study_code"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(patient).collect()
+    }
+
+    pub async fn patient_by_code(&self, study_code: &str) -> Result<Option<PatientRow>, StorageError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PATIENT_COLUMNS} FROM patients WHERE study_code = $1"
+        )))
+        .bind(study_code)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(patient).transpose()
+    }
+
+    pub async fn patient_by_id(&self, id: i64) -> Result<Option<PatientRow>, StorageError> {
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {PATIENT_COLUMNS} FROM patients WHERE id = $1")))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.as_ref().map(patient).transpose()
+    }
+
+    /// Identity: only for callers allowed to see it (nurses, admins, the patient).
+    pub async fn identity(&self, patient_id: i64) -> Result<Option<Identity>, StorageError> {
+        let row = sqlx::query(
+            "SELECT full_name, phone, hospital_number FROM patient_identities WHERE patient_id = $1",
+        )
+        .bind(patient_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(Identity {
+                full_name: row.try_get(0)?,
+                phone: row.try_get(1)?,
+                hospital_number: row.try_get(2)?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn study_codes(&self) -> Result<Vec<String>, StorageError> {
+        let rows = sqlx::query("SELECT study_code FROM patients").fetch_all(&self.pool).await?;
+        rows.iter().map(|row| Ok(row.try_get(0)?)).collect()
+    }
+
+    /// Every event record of a patient, oldest first (corrections included).
+    pub async fn events(&self, patient_id: i64) -> Result<Vec<EventRow>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.event_json, e.recorded_at, u.username, e.reason, e.corrects_id \
+             FROM treatment_events e JOIN staff_users u ON u.id = e.recorded_by \
+             WHERE e.patient_id = $1 ORDER BY e.id",
+        )
+        .bind(patient_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let json: String = row.try_get("event_json")?;
+                Ok(EventRow {
+                    id: row.try_get("id")?,
+                    event: serde_json::from_str(&json)
+                        .map_err(|e| StorageError::Corrupt(format!("event: {e}")))?,
+                    recorded_at: row.try_get("recorded_at")?,
+                    recorded_by: row.try_get("username")?,
+                    reason: row.try_get("reason")?,
+                    corrects: row.try_get("corrects_id")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The patient's assessments that are in the current schedule (and unscheduled ones).
+    pub async fn assessments(&self, patient_id: i64) -> Result<Vec<AssessmentRow>, StorageError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ASSESSMENT_QUERY} WHERE a.patient_id = $1 AND a.withdrawn = 0 ORDER BY a.window_start, a.key"
+        )))
+        .bind(patient_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(assessment).collect()
+    }
+
+    pub async fn assessment(
+        &self,
+        patient_id: i64,
+        assessment_id: i64,
+    ) -> Result<Option<AssessmentRow>, StorageError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ASSESSMENT_QUERY} WHERE a.patient_id = $1 AND a.id = $2 AND a.withdrawn = 0"
+        )))
+        .bind(patient_id)
+        .bind(assessment_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(assessment).transpose()
+    }
+}
+
+impl WriteTx {
+    pub async fn insert_patient(
+        &mut self,
+        study_id: i64,
+        study_code: &str,
+        stratum: &str,
+        language: &str,
+        identity: &Identity,
+    ) -> Result<i64, StorageError> {
+        let now = now_text();
+        let id: i64 = sqlx::query(
+            "INSERT INTO patients (study_id, study_code, stratum, language, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(study_id)
+        .bind(study_code)
+        .bind(stratum)
+        .bind(language)
+        .bind(&now)
+        .fetch_one(&mut *self.tx)
+        .await?
+        .try_get(0)?;
+        sqlx::query(
+            "INSERT INTO patient_identities (patient_id, full_name, phone, hospital_number, updated_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(&identity.full_name)
+        .bind(&identity.phone)
+        .bind(&identity.hospital_number)
+        .bind(&now)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn insert_event(
+        &mut self,
+        patient_id: i64,
+        event: &Event,
+        recorded_by: i64,
+        reason: Option<&str>,
+        corrects: Option<i64>,
+    ) -> Result<i64, StorageError> {
+        let json = serde_json::to_string(event).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        Ok(sqlx::query(
+            "INSERT INTO treatment_events (patient_id, slot, event_json, event_date, recorded_by, recorded_at, reason, corrects_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(patient_id)
+        .bind(event.kind.slot())
+        .bind(json)
+        .bind(event.date.to_string())
+        .bind(recorded_by)
+        .bind(now_text())
+        .bind(reason)
+        .bind(corrects)
+        .fetch_one(&mut *self.tx)
+        .await?
+        .try_get(0)?)
+    }
+
+    /// Stores a recomputed schedule: upserts each assessment by key (its id stays stable) and
+    /// withdraws scheduled ones that are no longer in it.
+    pub async fn store_schedule(
+        &mut self,
+        patient_id: i64,
+        schedule: &[ScheduledAssessment],
+    ) -> Result<(), StorageError> {
+        for item in schedule {
+            sqlx::query(
+                "INSERT INTO assessments (patient_id, key, code, label, instruments, target_date, window_start, window_end) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (patient_id, key) DO UPDATE SET label = $4, instruments = $5, target_date = $6, \
+                 window_start = $7, window_end = $8, withdrawn = 0",
+            )
+            .bind(patient_id)
+            .bind(&item.key)
+            .bind(&item.code)
+            .bind(&item.label)
+            .bind(instruments_text(&item.instruments))
+            .bind(item.target.to_string())
+            .bind(item.window_start.to_string())
+            .bind(item.window_end.to_string())
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        let keys: Vec<&str> = schedule.iter().map(|item| item.key.as_str()).collect();
+        let rows = sqlx::query(
+            "SELECT id, key FROM assessments WHERE patient_id = $1 AND unscheduled = 0 AND withdrawn = 0",
+        )
+        .bind(patient_id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        for row in rows {
+            let key: String = row.try_get(1)?;
+            if !keys.contains(&key.as_str()) {
+                sqlx::query("UPDATE assessments SET withdrawn = 1 WHERE id = $1")
+                    .bind(row.try_get::<i64, _>(0)?)
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An unscheduled QLQ-C30 ("I feel worse"), open on the day it is sent.
+    pub async fn insert_unscheduled_assessment(
+        &mut self,
+        patient_id: i64,
+        key: &str,
+        label: &str,
+        day: chrono::NaiveDate,
+    ) -> Result<i64, StorageError> {
+        Ok(sqlx::query(
+            "INSERT INTO assessments (patient_id, key, code, label, instruments, target_date, window_start, window_end, unscheduled) \
+             VALUES ($1, $2, 'unscheduled', $3, 'qlq-c30', $4, $4, $4, 1) RETURNING id",
+        )
+        .bind(patient_id)
+        .bind(key)
+        .bind(label)
+        .bind(day.to_string())
+        .fetch_one(&mut *self.tx)
+        .await?
+        .try_get(0)?)
+    }
+}

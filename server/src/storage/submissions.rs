@@ -1,0 +1,270 @@
+//! Submissions (immutable), their item answers and their scores.
+
+use qol_shared::answers::RawAnswer;
+use qol_shared::instrument::InstrumentId;
+use qol_shared::scoring::{MissingReason, Outcome, ScaleScore, Scores};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Db, StorageError, WriteTx};
+
+/// What is stored for one submission.
+#[derive(Debug, Clone)]
+pub struct NewSubmission<'a> {
+    pub client_id: &'a str,
+    pub content_hash: &'a str,
+    pub patient_id: i64,
+    pub assessment_id: i64,
+    pub completed_at: &'a str,
+    pub received_at: &'a str,
+    pub timeliness: &'a str,
+    pub language: &'a str,
+    pub call_me: bool,
+    pub submitted_by: &'a str,
+    pub answers: &'a [RawAnswer],
+    pub scores: &'a [Scores],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredSubmission {
+    pub id: i64,
+    pub client_id: String,
+    pub content_hash: String,
+    pub patient_id: i64,
+    pub assessment_id: i64,
+    pub assessment_key: String,
+    pub version: i64,
+    pub completed_at: String,
+    pub received_at: String,
+    pub timeliness: String,
+    pub language: String,
+    pub call_me: bool,
+}
+
+/// One stored score row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredScore {
+    pub instrument: InstrumentId,
+    pub scale: ScaleScore,
+    pub algorithm_version: String,
+}
+
+const SUBMISSION_QUERY: &str = "SELECT s.id, s.client_id, s.content_hash, s.patient_id, s.assessment_id, a.key, s.version, \
+     s.completed_at, s.received_at, s.timeliness, s.language, s.call_me \
+     FROM submissions s JOIN assessments a ON a.id = s.assessment_id";
+
+fn submission(row: &AnyRow) -> Result<StoredSubmission, StorageError> {
+    Ok(StoredSubmission {
+        id: row.try_get("id")?,
+        client_id: row.try_get("client_id")?,
+        content_hash: row.try_get("content_hash")?,
+        patient_id: row.try_get("patient_id")?,
+        assessment_id: row.try_get("assessment_id")?,
+        assessment_key: row.try_get("key")?,
+        version: row.try_get("version")?,
+        completed_at: row.try_get("completed_at")?,
+        received_at: row.try_get("received_at")?,
+        timeliness: row.try_get("timeliness")?,
+        language: row.try_get("language")?,
+        call_me: row.try_get::<i64, _>("call_me")? == 1,
+    })
+}
+
+fn missing_reason(text: &str) -> Result<MissingReason, StorageError> {
+    [
+        MissingReason::TooFewItemsAnswered,
+        MissingReason::ItemNotAnswered,
+        MissingReason::NotApplicable,
+        MissingReason::ComponentMissing,
+    ]
+    .into_iter()
+    .find(|reason| reason.as_str() == text)
+    .ok_or_else(|| StorageError::Corrupt(format!("missing reason {text:?}")))
+}
+
+impl Db {
+    pub async fn submission_by_client_id(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<StoredSubmission>, StorageError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SUBMISSION_QUERY} WHERE s.client_id = $1")))
+            .bind(client_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(submission).transpose()
+    }
+
+    pub async fn submissions_of(&self, patient_id: i64) -> Result<Vec<StoredSubmission>, StorageError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SUBMISSION_QUERY} WHERE s.patient_id = $1 ORDER BY s.id"
+        )))
+        .bind(patient_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(submission).collect()
+    }
+
+    pub async fn answers_of(&self, submission_id: i64) -> Result<Vec<RawAnswer>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT item, code, not_applicable FROM item_answers WHERE submission_id = $1 ORDER BY item",
+        )
+        .bind(submission_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let item: i64 = row.try_get(0)?;
+                Ok(match row.try_get::<Option<i64>, _>(1)? {
+                    Some(code) => RawAnswer::code(item, code),
+                    None => RawAnswer::not_applicable(item),
+                })
+            })
+            .collect()
+    }
+
+    /// The stored scores of a submission, grouped by instrument in instrument order.
+    pub async fn scores_of(&self, submission_id: i64) -> Result<Vec<Scores>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT instrument, scale, score, raw_score, items_answered, items_in_scale, missing_reason, algorithm_version \
+             FROM scores WHERE submission_id = $1",
+        )
+        .bind(submission_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut grouped: Vec<Scores> = Vec::new();
+        for row in rows {
+            let instrument_text: String = row.try_get("instrument")?;
+            let instrument = InstrumentId::parse(&instrument_text)
+                .ok_or_else(|| StorageError::Corrupt(format!("instrument {instrument_text:?}")))?;
+            let code: String = row.try_get("scale")?;
+            let answered = u8::try_from(row.try_get::<i64, _>("items_answered")?).unwrap_or(u8::MAX);
+            let in_scale = u8::try_from(row.try_get::<i64, _>("items_in_scale")?).unwrap_or(u8::MAX);
+            let outcome = match (
+                row.try_get::<Option<f64>, _>("score")?,
+                row.try_get::<Option<String>, _>("missing_reason")?,
+            ) {
+                (Some(score), _) => Outcome::Scored {
+                    score,
+                    raw_score: row.try_get::<Option<f64>, _>("raw_score")?.unwrap_or(f64::NAN),
+                    items_answered: answered,
+                    items_in_scale: in_scale,
+                },
+                (None, Some(reason)) => Outcome::Missing {
+                    reason: missing_reason(&reason)?,
+                    items_answered: answered,
+                    items_in_scale: in_scale,
+                },
+                (None, None) => {
+                    return Err(StorageError::Corrupt(format!("score {code} has neither value nor reason")));
+                }
+            };
+            let version: String = row.try_get("algorithm_version")?;
+            let scale = ScaleScore { code: code.into(), outcome };
+            match grouped
+                .iter_mut()
+                .find(|scores| scores.instrument == instrument && scores.algorithm_version == version)
+            {
+                Some(scores) => scores.scales.push(scale),
+                None => grouped.push(Scores {
+                    instrument,
+                    algorithm_version: version.into(),
+                    scales: vec![scale],
+                }),
+            }
+        }
+        // Rows come back in no particular order: restore the instruments' documented order.
+        grouped.sort_by_key(|scores| scores.instrument);
+        for scores in &mut grouped {
+            let order: Vec<&str> = scores.instrument.instrument().score_codes().collect();
+            scores
+                .scales
+                .sort_by_key(|scale| order.iter().position(|code| *code == scale.code).unwrap_or(usize::MAX));
+        }
+        Ok(grouped)
+    }
+}
+
+impl WriteTx {
+    /// The submission with this client id, read inside the transaction (after the chain lock, so
+    /// a concurrent retry is seen).
+    pub async fn submission_by_client_id(
+        &mut self,
+        client_id: &str,
+    ) -> Result<Option<StoredSubmission>, StorageError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SUBMISSION_QUERY} WHERE s.client_id = $1")))
+            .bind(client_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.as_ref().map(submission).transpose()
+    }
+
+    pub async fn assessment_has_submission(&mut self, assessment_id: i64) -> Result<bool, StorageError> {
+        let count: i64 = sqlx::query("SELECT COUNT(*) FROM submissions WHERE assessment_id = $1")
+            .bind(assessment_id)
+            .fetch_one(&mut *self.tx)
+            .await?
+            .try_get(0)?;
+        Ok(count > 0)
+    }
+
+    pub async fn insert_submission(&mut self, new: &NewSubmission<'_>) -> Result<i64, StorageError> {
+        let id: i64 = sqlx::query(
+            "INSERT INTO submissions (client_id, content_hash, patient_id, assessment_id, completed_at, received_at, \
+             timeliness, language, call_me, submitted_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(new.client_id)
+        .bind(new.content_hash)
+        .bind(new.patient_id)
+        .bind(new.assessment_id)
+        .bind(new.completed_at)
+        .bind(new.received_at)
+        .bind(new.timeliness)
+        .bind(new.language)
+        .bind(i64::from(new.call_me))
+        .bind(new.submitted_by)
+        .fetch_one(&mut *self.tx)
+        .await?
+        .try_get(0)?;
+        for answer in new.answers {
+            let (code, not_applicable) = match answer.response {
+                qol_shared::answers::RawResponse::Code(code) => (Some(code), 0i64),
+                qol_shared::answers::RawResponse::Marker(_) => (None, 1i64),
+            };
+            sqlx::query("INSERT INTO item_answers (submission_id, item, code, not_applicable) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(answer.item)
+                .bind(code)
+                .bind(not_applicable)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        for scores in new.scores {
+            for scale in &scores.scales {
+                let (score, raw, answered, in_scale, reason) = match scale.outcome {
+                    Outcome::Scored { score, raw_score, items_answered, items_in_scale } => {
+                        (Some(score), Some(raw_score), items_answered, items_in_scale, None)
+                    }
+                    Outcome::Missing { reason, items_answered, items_in_scale } => {
+                        (None, None, items_answered, items_in_scale, Some(reason.as_str()))
+                    }
+                };
+                sqlx::query(
+                    "INSERT INTO scores (submission_id, instrument, scale, score, raw_score, items_answered, items_in_scale, \
+                     missing_reason, algorithm_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(id)
+                .bind(scores.instrument.as_str())
+                .bind(scale.code.as_ref())
+                .bind(score)
+                .bind(raw)
+                .bind(i64::from(answered))
+                .bind(i64::from(in_scale))
+                .bind(reason)
+                .bind(scores.algorithm_version.as_ref())
+                .execute(&mut *self.tx)
+                .await?;
+            }
+        }
+        Ok(id)
+    }
+}

@@ -1,0 +1,701 @@
+//! The assessment schedule: a protocol (data, `shared/protocol/default.json`) and a patient's
+//! treatment events → the assessments with their windows, and each assessment's state on a day.
+//! Pure functions of their inputs: correcting an event date and recomputing moves the windows.
+
+use std::collections::BTreeMap;
+
+use chrono::{Days, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::instrument::InstrumentId;
+
+pub const PROTOCOL_FORMAT: &str = "qol-protocol/1";
+const DEFAULT_PROTOCOL_JSON: &str = include_str!("../protocol/default.json");
+
+/// A study protocol: strata and the assessments, each anchored to a clinical event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Protocol {
+    pub format: String,
+    pub name: String,
+    /// Study ids are this prefix, a dash and a number: `IVB-017`.
+    pub patient_id_prefix: String,
+    /// A form completed inside its window but delivered this many days after the window closed is
+    /// still accepted, and flagged as late.
+    pub late_delivery_grace_days: u32,
+    pub strata: Vec<Stratum>,
+    pub total_cycles: u8,
+    pub assessments: Vec<AssessmentDefinition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stratum {
+    pub code: String,
+    pub label: String,
+    pub induction_cycles: u8,
+}
+
+/// The clinical events an assessment can be anchored to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Anchor {
+    Enrolment,
+    Cycle1Day1,
+    InductionResponse,
+    RadiotherapyEnd,
+    EndOfTreatment,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentDefinition {
+    pub code: String,
+    pub label: String,
+    pub instruments: Vec<InstrumentId>,
+    pub anchor: Anchor,
+    /// Calendar months added to the anchor date to get the target date (follow-ups).
+    #[serde(default)]
+    pub offset_months: u32,
+    /// The window, in days relative to the target date (both ends included).
+    pub start_days: i32,
+    pub end_days: i32,
+    /// The window closes on this event's date instead, once it is recorded (baseline closes at
+    /// cycle 1 day 1); until then `end_days` applies.
+    #[serde(default)]
+    pub ends_at: Option<Anchor>,
+    #[serde(default)]
+    pub repeat: Option<Repeat>,
+    /// The primary "post" assessment of the trial (end of treatment).
+    #[serde(default)]
+    pub primary_post: bool,
+}
+
+/// A repeating assessment (weekly during therapy).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repeat {
+    pub every_days: u32,
+    /// Occurrences whose window starts before this event's date; while it is not recorded,
+    /// occurrences up to `ahead_days` after today.
+    pub until: Anchor,
+    pub ahead_days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("the protocol is not valid JSON: {0}")]
+    Json(String),
+    #[error("the protocol's format is {0:?}; expected {PROTOCOL_FORMAT:?}")]
+    Format(String),
+    #[error("assessment {code:?}: {problem}")]
+    Assessment { code: String, problem: String },
+    #[error("the protocol has no strata")]
+    NoStrata,
+}
+
+impl Protocol {
+    pub fn parse(json: &str) -> Result<Protocol, ProtocolError> {
+        let protocol: Protocol =
+            serde_json::from_str(json).map_err(|error| ProtocolError::Json(error.to_string()))?;
+        if protocol.format != PROTOCOL_FORMAT {
+            return Err(ProtocolError::Format(protocol.format));
+        }
+        if protocol.strata.is_empty() {
+            return Err(ProtocolError::NoStrata);
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for definition in &protocol.assessments {
+            let problem = |problem: &str| ProtocolError::Assessment {
+                code: definition.code.clone(),
+                problem: problem.to_owned(),
+            };
+            if !seen.insert(definition.code.as_str()) {
+                return Err(problem("the code is used twice"));
+            }
+            if definition.code.is_empty()
+                || !definition.code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                return Err(problem("codes are lowercase letters, digits and '-'"));
+            }
+            if definition.end_days < definition.start_days {
+                return Err(problem("the window ends before it starts"));
+            }
+            if definition.instruments.is_empty() {
+                return Err(problem("no instrument"));
+            }
+            if definition.repeat.as_ref().is_some_and(|repeat| repeat.every_days == 0) {
+                return Err(problem("repeat.every_days must be at least 1"));
+            }
+        }
+        Ok(protocol)
+    }
+
+    /// The protocol of the trial qol was built for (product.md).
+    pub fn default_protocol() -> Protocol {
+        Protocol::parse(DEFAULT_PROTOCOL_JSON)
+            .unwrap_or_else(|error| panic!("the default protocol is invalid: {error}"))
+    }
+
+    pub fn default_protocol_json() -> &'static str {
+        DEFAULT_PROTOCOL_JSON
+    }
+
+    pub fn stratum(&self, code: &str) -> Option<&Stratum> {
+        self.strata.iter().find(|stratum| stratum.code == code)
+    }
+
+    pub fn definition(&self, code: &str) -> Option<&AssessmentDefinition> {
+        self.assessments.iter().find(|definition| definition.code == code)
+    }
+}
+
+/// Tumour response at the induction evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TumourResponse {
+    #[serde(rename = "CR")]
+    CompleteResponse,
+    #[serde(rename = "PR")]
+    PartialResponse,
+    #[serde(rename = "SD")]
+    StableDisease,
+    #[serde(rename = "PD")]
+    ProgressiveDisease,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OffStudyReason {
+    Progression,
+    Death,
+    Withdrawal,
+    LostToFollowUp,
+}
+
+/// A treatment event as nurses record it. Each kind (each cycle number) has one current date;
+/// recording it again is a correction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EventKind {
+    Enrolment,
+    ChemotherapyCycle { cycle: u8 },
+    InductionResponse { response: TumourResponse },
+    RadiotherapyStart,
+    RadiotherapyEnd,
+    EndOfTreatment,
+    OffStudy { reason: OffStudyReason },
+}
+
+impl EventKind {
+    /// Which slot the event fills: events with the same slot replace each other.
+    pub fn slot(&self) -> String {
+        match self {
+            EventKind::Enrolment => "enrolment".into(),
+            EventKind::ChemotherapyCycle { cycle } => format!("chemotherapy_cycle_{cycle}"),
+            EventKind::InductionResponse { .. } => "induction_response".into(),
+            EventKind::RadiotherapyStart => "radiotherapy_start".into(),
+            EventKind::RadiotherapyEnd => "radiotherapy_end".into(),
+            EventKind::EndOfTreatment => "end_of_treatment".into(),
+            EventKind::OffStudy { .. } => "off_study".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    #[serde(flatten)]
+    pub kind: EventKind,
+    pub date: NaiveDate,
+}
+
+/// The current date of each event slot of one patient.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Events {
+    by_slot: BTreeMap<String, Event>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("chemotherapy cycle {cycle} is outside the protocol's cycles 1–{total}")]
+    CycleOutOfRange { cycle: u8, total: u8 },
+    #[error("{slot} on {date} is before enrolment on {enrolment}")]
+    BeforeEnrolment { slot: String, date: NaiveDate, enrolment: NaiveDate },
+    #[error("radiotherapy end on {end} is before radiotherapy start on {start}")]
+    RadiotherapyEndsBeforeStart { start: NaiveDate, end: NaiveDate },
+    #[error("end of treatment on {end} is before cycle 1 day 1 on {cycle1}")]
+    TreatmentEndsBeforeItStarts { cycle1: NaiveDate, end: NaiveDate },
+}
+
+impl Events {
+    /// The events in recording order; a later event of the same slot replaces an earlier one.
+    pub fn from_records(records: impl IntoIterator<Item = Event>) -> Events {
+        let mut by_slot = BTreeMap::new();
+        for event in records {
+            by_slot.insert(event.kind.slot(), event);
+        }
+        Events { by_slot }
+    }
+
+    pub fn get(&self, slot: &str) -> Option<&Event> {
+        self.by_slot.get(slot)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Event> {
+        self.by_slot.values()
+    }
+
+    pub fn date_of(&self, anchor: Anchor) -> Option<NaiveDate> {
+        let slot = match anchor {
+            Anchor::Enrolment => "enrolment",
+            Anchor::Cycle1Day1 => "chemotherapy_cycle_1",
+            Anchor::InductionResponse => "induction_response",
+            Anchor::RadiotherapyEnd => "radiotherapy_end",
+            Anchor::EndOfTreatment => "end_of_treatment",
+        };
+        self.by_slot.get(slot).map(|event| event.date)
+    }
+
+    pub fn off_study(&self) -> Option<(NaiveDate, OffStudyReason)> {
+        match self.by_slot.get("off_study") {
+            Some(Event { kind: EventKind::OffStudy { reason }, date }) => Some((*date, *reason)),
+            _ => None,
+        }
+    }
+
+    /// Checks the events as they would be with `candidate` recorded.
+    pub fn check_with(&self, protocol: &Protocol, candidate: Event) -> Result<Events, EventError> {
+        if let EventKind::ChemotherapyCycle { cycle } = candidate.kind
+            && (cycle == 0 || cycle > protocol.total_cycles)
+        {
+            return Err(EventError::CycleOutOfRange { cycle, total: protocol.total_cycles });
+        }
+        let mut next = self.clone();
+        next.by_slot.insert(candidate.kind.slot(), candidate);
+        if let Some(enrolment) = next.date_of(Anchor::Enrolment)
+            && let Some((slot, event)) = next.by_slot.iter().find(|(_, event)| event.date < enrolment)
+        {
+            return Err(EventError::BeforeEnrolment { slot: slot.clone(), date: event.date, enrolment });
+        }
+        if let (Some(start), Some(end)) = (next.get("radiotherapy_start"), next.get("radiotherapy_end"))
+            && end.date < start.date
+        {
+            return Err(EventError::RadiotherapyEndsBeforeStart { start: start.date, end: end.date });
+        }
+        if let (Some(cycle1), Some(end)) =
+            (next.date_of(Anchor::Cycle1Day1), next.date_of(Anchor::EndOfTreatment))
+            && end < cycle1
+        {
+            return Err(EventError::TreatmentEndsBeforeItStarts { cycle1, end });
+        }
+        Ok(next)
+    }
+}
+
+/// One assessment of one patient, with its window (both ends included).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledAssessment {
+    /// Stable across recomputation: the definition code, plus the occurrence for repeats
+    /// (`weekly-03`).
+    pub key: String,
+    pub code: String,
+    pub label: String,
+    pub occurrence: Option<u32>,
+    pub instruments: Vec<InstrumentId>,
+    pub target: NaiveDate,
+    pub window_start: NaiveDate,
+    pub window_end: NaiveDate,
+    pub primary_post: bool,
+}
+
+fn add_days(date: NaiveDate, days: i64) -> NaiveDate {
+    if days >= 0 {
+        date.checked_add_days(Days::new(days.unsigned_abs())).unwrap_or(NaiveDate::MAX)
+    } else {
+        date.checked_sub_days(Days::new(days.unsigned_abs())).unwrap_or(NaiveDate::MIN)
+    }
+}
+
+/// At most this many occurrences of a repeating assessment (two years of weeks).
+const MAX_OCCURRENCES: u32 = 104;
+
+/// The assessments due under `protocol` given `events`, ordered by window start. An assessment
+/// whose anchor event is not recorded yet is not scheduled. `today` only bounds repeating
+/// assessments whose end event is not recorded yet.
+pub fn schedule(protocol: &Protocol, events: &Events, today: NaiveDate) -> Vec<ScheduledAssessment> {
+    let mut out = Vec::new();
+    let off_study = events.off_study().map(|(date, _)| date);
+    for definition in &protocol.assessments {
+        let Some(anchor_date) = events.date_of(definition.anchor) else { continue };
+        let target = if definition.offset_months > 0 {
+            match anchor_date.checked_add_months(Months::new(definition.offset_months)) {
+                Some(date) => date,
+                None => continue,
+            }
+        } else {
+            anchor_date
+        };
+        let make =
+            |target: NaiveDate, window_start, window_end, occurrence: Option<u32>| ScheduledAssessment {
+                key: match occurrence {
+                    Some(n) => format!("{}-{n:02}", definition.code),
+                    None => definition.code.clone(),
+                },
+                code: definition.code.clone(),
+                label: definition.label.clone(),
+                occurrence,
+                instruments: definition.instruments.clone(),
+                target,
+                window_start,
+                window_end,
+                primary_post: definition.primary_post,
+            };
+        match &definition.repeat {
+            None => {
+                let window_start = add_days(target, definition.start_days.into());
+                let closing = definition.ends_at.and_then(|anchor| events.date_of(anchor));
+                let window_end = match closing {
+                    Some(date) => date.max(window_start),
+                    None => add_days(target, definition.end_days.into()),
+                };
+                out.push(make(target, window_start, window_end, None));
+            }
+            Some(repeat) => {
+                let until = events.date_of(repeat.until);
+                let horizon = add_days(today, repeat.ahead_days.into());
+                for n in 1..=MAX_OCCURRENCES {
+                    let shift = i64::from(repeat.every_days) * i64::from(n - 1);
+                    let window_start = add_days(anchor_date, i64::from(definition.start_days) + shift);
+                    let window_end = add_days(anchor_date, i64::from(definition.end_days) + shift);
+                    let within = match until {
+                        Some(until) => window_start < until,
+                        None => window_start <= horizon && off_study.is_none_or(|off| window_start <= off),
+                    };
+                    if !within {
+                        break;
+                    }
+                    out.push(make(window_start, window_start, window_end, Some(n)));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| (a.window_start, &a.key).cmp(&(b.window_start, &b.key)));
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssessmentState {
+    Upcoming,
+    Open,
+    Completed,
+    Missed,
+    NotApplicable,
+}
+
+impl AssessmentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssessmentState::Upcoming => "upcoming",
+            AssessmentState::Open => "open",
+            AssessmentState::Completed => "completed",
+            AssessmentState::Missed => "missed",
+            AssessmentState::NotApplicable => "not_applicable",
+        }
+    }
+}
+
+/// The state of `assessment` on `today`. Going off study makes every assessment that was not
+/// completed and whose window had not closed not applicable.
+pub fn state_on(
+    assessment: &ScheduledAssessment,
+    today: NaiveDate,
+    completed: bool,
+    off_study: Option<NaiveDate>,
+) -> AssessmentState {
+    if completed {
+        AssessmentState::Completed
+    } else if off_study.is_some_and(|off| off <= assessment.window_end) {
+        AssessmentState::NotApplicable
+    } else if today < assessment.window_start {
+        AssessmentState::Upcoming
+    } else if today <= assessment.window_end {
+        AssessmentState::Open
+    } else {
+        AssessmentState::Missed
+    }
+}
+
+/// Whether a form for `assessment` completed on `completed_on` (device clock) and received on
+/// `received_on` (server clock) is accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timeliness {
+    OnTime,
+    /// Completed inside the window, delivered after it closed but within the grace period.
+    LateDelivery,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WindowRefusal {
+    #[error("this questionnaire opens on {opens}; please answer it then")]
+    NotOpenYet { opens: NaiveDate },
+    #[error("the time for this questionnaire ended on {closed}; it can no longer be sent")]
+    Closed { closed: NaiveDate },
+}
+
+pub fn check_window(
+    assessment: &ScheduledAssessment,
+    completed_on: NaiveDate,
+    received_on: NaiveDate,
+    grace_days: u32,
+) -> Result<Timeliness, WindowRefusal> {
+    let opens = assessment.window_start;
+    let closed = assessment.window_end;
+    if received_on < opens || completed_on < opens {
+        return Err(WindowRefusal::NotOpenYet { opens });
+    }
+    if received_on <= closed {
+        return Ok(Timeliness::OnTime);
+    }
+    if completed_on <= closed && received_on <= add_days(closed, grace_days.into()) {
+        return Ok(Timeliness::LateDelivery);
+    }
+    Err(WindowRefusal::Closed { closed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn event(kind: EventKind, date: &str) -> Event {
+        Event { kind, date: day(date) }
+    }
+
+    /// (key, window start, window end) of each scheduled assessment.
+    fn windows(events: &[Event], today: &str) -> Vec<(String, String, String)> {
+        schedule(&Protocol::default_protocol(), &Events::from_records(events.iter().copied()), day(today))
+            .into_iter()
+            .map(|a| (a.key, a.window_start.to_string(), a.window_end.to_string()))
+            .collect()
+    }
+
+    fn w(key: &str, start: &str, end: &str) -> (String, String, String) {
+        (key.into(), start.into(), end.into())
+    }
+
+    const ENROLMENT: EventKind = EventKind::Enrolment;
+    const C1: EventKind = EventKind::ChemotherapyCycle { cycle: 1 };
+
+    #[test]
+    fn the_default_protocol_loads_with_both_strata_and_every_assessment() {
+        let protocol = Protocol::default_protocol();
+        assert_eq!(protocol.stratum("nodal").unwrap().induction_cycles, 2);
+        assert_eq!(protocol.stratum("hematogenous").unwrap().induction_cycles, 4);
+        let codes: Vec<&str> = protocol.assessments.iter().map(|a| a.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "baseline",
+                "weekly",
+                "after-induction",
+                "end-of-radiotherapy",
+                "end-of-treatment",
+                "follow-up-3m",
+                "follow-up-6m",
+                "follow-up-9m",
+                "follow-up-12m",
+                "follow-up-18m",
+                "follow-up-24m"
+            ]
+        );
+        assert!(protocol.definition("end-of-treatment").unwrap().primary_post);
+        assert_eq!(protocol.definition("weekly").unwrap().instruments, [InstrumentId::QlqC30]);
+    }
+
+    #[test]
+    fn baseline_runs_from_enrolment_until_cycle_1_day_1_once_it_is_recorded() {
+        assert_eq!(
+            windows(&[event(ENROLMENT, "2026-03-02")], "2026-03-02"),
+            [w("baseline", "2026-03-02", "2026-04-01")]
+        );
+        let with_c1 = windows(&[event(ENROLMENT, "2026-03-02"), event(C1, "2026-03-09")], "2026-03-09");
+        assert_eq!(with_c1[0], w("baseline", "2026-03-02", "2026-03-09"));
+    }
+
+    #[test]
+    fn weekly_assessments_run_every_7_days_from_cycle_1_day_1_until_end_of_treatment() {
+        let events = [
+            event(ENROLMENT, "2026-03-02"),
+            event(C1, "2026-03-09"),
+            event(EventKind::EndOfTreatment, "2026-04-06"),
+        ];
+        let weekly: Vec<_> = windows(&events, "2026-03-09")
+            .into_iter()
+            .filter(|(key, _, _)| key.starts_with("weekly"))
+            .collect();
+        assert_eq!(
+            weekly,
+            [
+                w("weekly-01", "2026-03-16", "2026-03-22"),
+                w("weekly-02", "2026-03-23", "2026-03-29"),
+                w("weekly-03", "2026-03-30", "2026-04-05"),
+            ]
+        );
+    }
+
+    #[test]
+    fn while_end_of_treatment_is_unknown_weekly_assessments_reach_two_weeks_ahead() {
+        let events = [event(ENROLMENT, "2026-03-02"), event(C1, "2026-03-09")];
+        let keys: Vec<String> = windows(&events, "2026-03-20").into_iter().map(|(key, _, _)| key).collect();
+        // Today 20 March + 14 days = 3 April: weeks starting 16, 23, 30 March.
+        assert_eq!(keys, ["baseline", "weekly-01", "weekly-02", "weekly-03"]);
+    }
+
+    #[test]
+    fn every_anchored_assessment_gets_its_window() {
+        let events = [
+            event(ENROLMENT, "2026-01-05"),
+            event(C1, "2026-01-12"),
+            event(EventKind::InductionResponse { response: TumourResponse::PartialResponse }, "2026-02-16"),
+            event(EventKind::RadiotherapyStart, "2026-02-23"),
+            event(EventKind::RadiotherapyEnd, "2026-04-10"),
+            event(EventKind::EndOfTreatment, "2026-05-15"),
+        ];
+        let all = windows(&events, "2026-05-15");
+        let find = |key: &str| all.iter().find(|(k, _, _)| k == key).cloned().unwrap();
+        assert_eq!(find("after-induction"), w("after-induction", "2026-02-09", "2026-02-23"));
+        assert_eq!(find("end-of-radiotherapy"), w("end-of-radiotherapy", "2026-04-10", "2026-04-24"));
+        assert_eq!(find("end-of-treatment"), w("end-of-treatment", "2026-05-15", "2026-06-12"));
+        assert_eq!(find("follow-up-3m"), w("follow-up-3m", "2026-08-01", "2026-08-29"));
+        assert_eq!(find("follow-up-24m"), w("follow-up-24m", "2028-05-01", "2028-05-29"));
+        // 17 weeks from 19 January while the first week starting on or after 15 May is excluded.
+        let weekly = all.iter().filter(|(key, _, _)| key.starts_with("weekly")).count();
+        assert_eq!(weekly, 17);
+        assert_eq!(all.len(), 1 + 17 + 1 + 1 + 1 + 6);
+    }
+
+    #[test]
+    fn correcting_an_event_date_moves_the_windows() {
+        let first = event(EventKind::EndOfTreatment, "2026-05-15");
+        let corrected = event(EventKind::EndOfTreatment, "2026-05-22");
+        let base = [event(ENROLMENT, "2026-01-05"), event(C1, "2026-01-12")];
+        let before: Vec<_> = base.iter().copied().chain([first]).collect();
+        let after: Vec<_> = base.iter().copied().chain([first, corrected]).collect();
+        let eot = |events: &[Event]| {
+            windows(events, "2026-05-01").into_iter().find(|(key, _, _)| key == "end-of-treatment").unwrap()
+        };
+        assert_eq!(eot(&before), w("end-of-treatment", "2026-05-15", "2026-06-12"));
+        assert_eq!(eot(&after), w("end-of-treatment", "2026-05-22", "2026-06-19"));
+        // One more weekly assessment fits before the later end of treatment.
+        let weeks = |events: &[Event]| {
+            windows(events, "2026-05-01").iter().filter(|(key, _, _)| key.starts_with("weekly")).count()
+        };
+        assert_eq!(weeks(&after), weeks(&before) + 1);
+    }
+
+    #[test]
+    fn states_follow_the_window_and_completion() {
+        let events = Events::from_records([event(ENROLMENT, "2026-03-02"), event(C1, "2026-03-09")]);
+        let all = schedule(&Protocol::default_protocol(), &events, day("2026-03-20"));
+        let week1 = all.iter().find(|a| a.key == "weekly-01").unwrap();
+        let cases = [
+            ("2026-03-15", false, None, AssessmentState::Upcoming),
+            ("2026-03-16", false, None, AssessmentState::Open),
+            ("2026-03-22", false, None, AssessmentState::Open),
+            ("2026-03-23", false, None, AssessmentState::Missed),
+            ("2026-03-23", true, None, AssessmentState::Completed),
+            ("2026-03-17", false, Some("2026-03-17"), AssessmentState::NotApplicable),
+            ("2026-03-10", false, Some("2026-03-12"), AssessmentState::NotApplicable),
+            ("2026-03-30", false, Some("2026-03-25"), AssessmentState::Missed),
+            ("2026-03-17", true, Some("2026-03-17"), AssessmentState::Completed),
+        ];
+        for (today, completed, off, expected) in cases {
+            let state = state_on(week1, day(today), completed, off.map(day));
+            assert_eq!(state, expected, "today {today}, completed {completed}, off study {off:?}");
+        }
+    }
+
+    #[test]
+    fn going_off_study_stops_future_weekly_assessments_while_end_of_treatment_is_unknown() {
+        let events = [
+            event(ENROLMENT, "2026-03-02"),
+            event(C1, "2026-03-09"),
+            event(EventKind::OffStudy { reason: OffStudyReason::Withdrawal }, "2026-03-18"),
+        ];
+        let keys: Vec<String> = windows(&events, "2026-04-20").into_iter().map(|(key, _, _)| key).collect();
+        assert_eq!(keys, ["baseline", "weekly-01"]);
+    }
+
+    #[test]
+    fn the_window_rule_accepts_late_delivery_within_the_grace_period_only() {
+        let events = Events::from_records([event(ENROLMENT, "2026-03-02"), event(C1, "2026-03-09")]);
+        let all = schedule(&Protocol::default_protocol(), &events, day("2026-03-20"));
+        let week1 = all.iter().find(|a| a.key == "weekly-01").unwrap(); // 16–22 March
+        let cases = [
+            ("2026-03-16", "2026-03-16", Ok(Timeliness::OnTime)),
+            ("2026-03-22", "2026-03-22", Ok(Timeliness::OnTime)),
+            ("2026-03-22", "2026-03-29", Ok(Timeliness::LateDelivery)),
+            ("2026-03-22", "2026-03-30", Err(WindowRefusal::Closed { closed: day("2026-03-22") })),
+            ("2026-03-23", "2026-03-23", Err(WindowRefusal::Closed { closed: day("2026-03-22") })),
+            ("2026-03-15", "2026-03-15", Err(WindowRefusal::NotOpenYet { opens: day("2026-03-16") })),
+            ("2026-03-15", "2026-03-16", Err(WindowRefusal::NotOpenYet { opens: day("2026-03-16") })),
+        ];
+        for (completed, received, expected) in cases {
+            assert_eq!(
+                check_window(week1, day(completed), day(received), 7),
+                expected,
+                "{completed} / {received}"
+            );
+        }
+    }
+
+    #[test]
+    fn events_that_contradict_each_other_are_refused() {
+        let protocol = Protocol::default_protocol();
+        let events = Events::from_records([event(ENROLMENT, "2026-03-02"), event(C1, "2026-03-09")]);
+        assert_eq!(
+            events.check_with(&protocol, event(EventKind::ChemotherapyCycle { cycle: 7 }, "2026-05-01")),
+            Err(EventError::CycleOutOfRange { cycle: 7, total: 6 })
+        );
+        assert!(matches!(
+            events.check_with(&protocol, event(EventKind::RadiotherapyStart, "2026-02-01")),
+            Err(EventError::BeforeEnrolment { .. })
+        ));
+        let with_rt =
+            events.check_with(&protocol, event(EventKind::RadiotherapyStart, "2026-04-01")).unwrap();
+        assert!(matches!(
+            with_rt.check_with(&protocol, event(EventKind::RadiotherapyEnd, "2026-03-30")),
+            Err(EventError::RadiotherapyEndsBeforeStart { .. })
+        ));
+        assert!(matches!(
+            events.check_with(&protocol, event(EventKind::EndOfTreatment, "2026-03-08")),
+            Err(EventError::TreatmentEndsBeforeItStarts { .. })
+        ));
+        // A correction of enrolment that would leave cycle 1 before it is refused too.
+        assert!(events.check_with(&protocol, event(ENROLMENT, "2026-03-10")).is_err());
+    }
+
+    #[test]
+    fn events_read_from_json_with_their_kind_and_details() {
+        let event: Event =
+            serde_json::from_str(r#"{"kind": "chemotherapy_cycle", "cycle": 2, "date": "2026-03-30"}"#)
+                .unwrap();
+        assert_eq!(event.kind, EventKind::ChemotherapyCycle { cycle: 2 });
+        let event: Event =
+            serde_json::from_str(r#"{"kind": "induction_response", "response": "SD", "date": "2026-03-30"}"#)
+                .unwrap();
+        assert_eq!(event.kind, EventKind::InductionResponse { response: TumourResponse::StableDisease });
+    }
+
+    #[test]
+    fn a_protocol_with_an_inverted_window_is_refused() {
+        let mut value: serde_json::Value = serde_json::from_str(Protocol::default_protocol_json()).unwrap();
+        value["assessments"][2]["end_days"] = (-8).into();
+        let error = Protocol::parse(&value.to_string()).unwrap_err();
+        assert_eq!(error.to_string(), "assessment \"after-induction\": the window ends before it starts");
+    }
+}
