@@ -82,7 +82,8 @@ pub async fn audit(command: AuditCommand) -> anyhow::Result<()> {
             db.close().await;
             match result {
                 AuditVerification::Intact { entries } => {
-                    println!("the audit trail is intact: {entries} entries, every hash matches");
+                    let noun = if entries == 1 { "entry" } else { "entries" };
+                    println!("the audit trail is intact: {entries} {noun}, every hash matches");
                     Ok(())
                 }
                 AuditVerification::Broken { id, checked, problem } => {

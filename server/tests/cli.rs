@@ -126,3 +126,46 @@ fn score_stops_at_a_bad_value_with_a_message_and_a_failing_exit_code() {
     let wrong = qol().args(["score", "--instrument", "qlq-br23", "-"]).output().unwrap();
     assert_eq!(wrong.status.code(), Some(2), "clap refuses an unknown instrument as a usage error");
 }
+
+fn with_stdin(mut command: Command, input: &str) -> std::process::Output {
+    let mut child =
+        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn admin_create_user_reads_the_password_from_stdin_and_audit_verify_checks_the_chain() {
+    let folder = std::env::temp_dir().join(format!("qol-admin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    let url = format!("sqlite://{}/qol.db", folder.display());
+    let create = |username: &str, password: &str| {
+        let mut command = qol();
+        command
+            .args(["admin", "create-user", "--username", username, "--role", "admin"])
+            .env("DATABASE_URL", &url);
+        with_stdin(command, &format!("{password}\n"))
+    };
+    let output = create("First.Admin", "a long enough password");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), "created admin \"first.admin\"\n");
+
+    let again = create("first.admin", "another long password");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8(again.stderr).unwrap().contains("a user named \"first.admin\" already exists"));
+    let short = create("second", "short");
+    assert_eq!(short.status.code(), Some(1));
+    assert!(
+        String::from_utf8(short.stderr)
+            .unwrap()
+            .contains("the password is too short: use at least 12 characters")
+    );
+
+    let verify = qol().args(["audit", "verify", "--database-url", &url]).output().unwrap();
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+    assert_eq!(
+        String::from_utf8(verify.stdout).unwrap(),
+        "the audit trail is intact: 1 entry, every hash matches\n"
+    );
+    std::fs::remove_dir_all(&folder).unwrap();
+}

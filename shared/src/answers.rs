@@ -11,6 +11,7 @@ use crate::instrument::{Instrument, InstrumentId};
 ///
 /// JSON: `{"item": 12, "response": 3}` or `{"item": 50, "response": "not_applicable"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RawAnswer {
     pub item: i64,
     pub response: RawResponse,
@@ -18,12 +19,14 @@ pub struct RawAnswer {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RawResponse {
     Code(i64),
     Marker(ResponseMarker),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ResponseMarker {
     /// The item belongs to a conditional section that does not apply to this patient.
     #[serde(rename = "not_applicable")]

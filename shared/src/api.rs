@@ -7,6 +7,7 @@ use crate::instrument::InstrumentId;
 
 /// The body of every error response, whatever the status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// A lowercase sentence: what failed and what to do.
     pub error: String,
@@ -17,6 +18,7 @@ pub struct ApiError {
 
 /// `GET /healthz` and `GET /readyz`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HealthStatus {
     pub status: String,
     pub version: String,
@@ -24,6 +26,7 @@ pub struct HealthStatus {
 
 /// One entry of `GET /api/v1/instruments`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstrumentSummary {
     pub id: InstrumentId,
     pub name: String,
@@ -38,6 +41,7 @@ pub struct InstrumentSummary {
 
 /// `GET /api/v1/study`: the public description of the study this server runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StudySummary {
     pub code: String,
     pub title: String,
@@ -50,6 +54,7 @@ pub struct StudySummary {
 /// Who is calling. Patients see only their own data; researchers never see identity or dates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     Patient,
     Nurse,
@@ -79,12 +84,14 @@ impl Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StaffSignIn {
     pub username: String,
     pub password: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatientActivation {
     pub activation_code: String,
     /// 4 to 8 digits, chosen by the patient.
@@ -92,6 +99,7 @@ pub struct PatientActivation {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatientSignIn {
     pub study_id: String,
     pub pin: String,
@@ -100,6 +108,7 @@ pub struct PatientSignIn {
 /// The answer to a successful sign-in. The token also arrives as an HttpOnly cookie; API
 /// clients send it as `Authorization: Bearer …`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     pub token: String,
     pub expires_at: String,
@@ -108,6 +117,7 @@ pub struct SessionInfo {
 
 /// `GET /api/v1/auth/me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub role: Role,
     /// Staff only.
@@ -121,6 +131,7 @@ pub struct Me {
 // Patients, events and assessments
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Identity {
     pub full_name: String,
     pub phone: String,
@@ -129,6 +140,7 @@ pub struct Identity {
 
 /// `POST /api/v1/patients`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrolPatient {
     /// Left out, the next free id (`IVB-001`, `IVB-002`, …) is given.
     #[serde(default)]
@@ -142,6 +154,7 @@ pub struct EnrolPatient {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActivationCode {
     /// Shown once, to hand to the patient; only its hash is stored.
     pub activation_code: String,
@@ -149,6 +162,7 @@ pub struct ActivationCode {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnrolledPatient {
     pub patient: PatientSummary,
     pub activation: ActivationCode,
@@ -157,6 +171,7 @@ pub struct EnrolledPatient {
 /// A patient as the caller may see them: identity and calendar dates for nurses and admins,
 /// neither for researchers (who get study days).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatientSummary {
     pub study_id: String,
     pub stratum: String,
@@ -172,6 +187,7 @@ pub struct PatientSummary {
 /// `POST /api/v1/patients/{study_id}/events`: record an event, or correct one (same kind, or same
 /// cycle) with a reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecordEvent {
     pub event: crate::schedule::Event,
     /// Required when the event corrects an earlier one.
@@ -180,6 +196,7 @@ pub struct RecordEvent {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventRecord {
     pub id: i64,
     pub event: crate::schedule::Event,
@@ -193,6 +210,7 @@ pub struct EventRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatientDetail {
     pub patient: PatientSummary,
     pub events: Vec<EventRecord>,
@@ -201,6 +219,7 @@ pub struct PatientDetail {
 /// One assessment as a caller sees it. Dates are present for patients, nurses and admins;
 /// researchers get study days (days from cycle 1 day 1) instead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssessmentView {
     pub id: i64,
     pub key: String,
@@ -222,6 +241,7 @@ pub struct AssessmentView {
 
 /// `GET /api/v1/me/assessments`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MyAssessments {
     pub due: Vec<AssessmentView>,
     pub upcoming: Vec<AssessmentView>,
@@ -233,6 +253,7 @@ pub struct MyAssessments {
 
 /// `POST /api/v1/me/submissions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubmissionRequest {
     /// Generated on the device; a retry with the same id never creates a second submission.
     pub client_id: String,
@@ -251,6 +272,7 @@ pub struct SubmissionRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Timeliness {
     OnTime,
     LateDelivery,
@@ -259,6 +281,7 @@ pub enum Timeliness {
 
 /// The answer to a stored submission (201), or to a retry of it (200).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubmissionReceipt {
     pub submission_id: i64,
     pub client_id: String,
@@ -270,6 +293,7 @@ pub struct SubmissionReceipt {
 
 /// A stored submission with its answers and scores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubmissionView {
     pub id: i64,
     pub assessment_id: i64,

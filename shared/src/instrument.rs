@@ -14,6 +14,7 @@ pub const SCORING_ALGORITHM_VERSION: &str = "qol-eortc-scoring/1.0";
 
 /// Which questionnaire. The serialised form is the id used in the API, CSV files and wording packs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum InstrumentId {
     #[serde(rename = "qlq-c30")]
     QlqC30,
@@ -51,6 +52,7 @@ impl std::fmt::Display for InstrumentId {
 
 /// The set of codes a patient can choose for an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ResponseScaleId {
     /// 1 = not at all, 2 = a little, 3 = quite a bit, 4 = very much.
     #[serde(rename = "four_point")]
@@ -98,6 +100,7 @@ impl ResponseScaleId {
 /// What a scale measures, and so which way is "better".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ScaleKind {
     /// Global health status / QoL (QL2): high is better.
     Global,

@@ -152,6 +152,7 @@ impl Protocol {
 
 /// Tumour response at the induction evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum TumourResponse {
     #[serde(rename = "CR")]
     CompleteResponse,
@@ -165,6 +166,7 @@ pub enum TumourResponse {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OffStudyReason {
     Progression,
     Death,
@@ -176,6 +178,7 @@ pub enum OffStudyReason {
 /// recording it again is a correction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EventKind {
     Enrolment,
     ChemotherapyCycle { cycle: u8 },
@@ -202,6 +205,7 @@ impl EventKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     #[serde(flatten)]
     pub kind: EventKind,
@@ -384,6 +388,7 @@ pub fn schedule(protocol: &Protocol, events: &Events, today: NaiveDate) -> Vec<S
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AssessmentState {
     Upcoming,
     Open,

@@ -22,6 +22,7 @@ use crate::instrument::{InstrumentId, SCORING_ALGORITHM_VERSION, Scale, SummaryS
 /// Why a scale has no score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum MissingReason {
     /// A multi-item scale with fewer than half of its items answered.
     TooFewItemsAnswered,
@@ -48,13 +49,16 @@ impl MissingReason {
 /// score is the summary itself.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Outcome {
     Scored { score: f64, raw_score: f64, items_answered: u8, items_in_scale: u8 },
     Missing { reason: MissingReason, items_answered: u8, items_in_scale: u8 },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScaleScore {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub code: Cow<'static, str>,
     #[serde(flatten)]
     pub outcome: Outcome,
@@ -79,8 +83,10 @@ impl ScaleScore {
 
 /// Every score of one submission to one instrument, with the algorithm version that made them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Scores {
     pub instrument: InstrumentId,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub algorithm_version: Cow<'static, str>,
     pub scales: Vec<ScaleScore>,
 }

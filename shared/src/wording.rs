@@ -227,6 +227,7 @@ fn check_keys(
 
 /// An instrument's structure joined with its wording in one language: what the app renders.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InstrumentView {
     pub id: InstrumentId,
     pub name: String,
@@ -242,6 +243,7 @@ pub struct InstrumentView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemView {
     pub number: u8,
     pub text: String,
@@ -252,12 +254,14 @@ pub struct ItemView {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OptionView {
     pub code: u8,
     pub label: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SectionView {
     pub id: String,
     pub text: String,
@@ -265,6 +269,7 @@ pub struct SectionView {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScaleView {
     pub code: String,
     pub name: String,

@@ -25,7 +25,7 @@ pub fn run(extra: &[String]) -> anyhow::Result<()> {
         dist.dir.display(),
         crate::dist::kb(dist.first_load_brotli())
     );
-    println!("qol: demo sign-ins: none yet — staff and patient accounts arrive with the server issue (#4)");
+    println!("qol: the demo sign-ins are printed by the server below");
     println!();
     let mut command = Command::new(qol);
     command

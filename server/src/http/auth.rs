@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use qol_shared::api::{Me, PatientActivation, PatientSignIn, Role, SessionInfo, StaffSignIn};
+use qol_shared::api::{ApiError, Me, PatientActivation, PatientSignIn, Role, SessionInfo, StaffSignIn};
 use serde_json::json;
 
 use super::json::Json;
@@ -204,6 +204,7 @@ async fn start_session(
     Ok(response)
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/staff/sign-in", tag = "auth", request_body = StaffSignIn, responses((status = 200, description = "signed in; also sets the qol_session cookie", body = SessionInfo), (status = 401, body = ApiError), (status = 429, description = "locked out after repeated failures", body = ApiError)))]
 pub async fn staff_sign_in(
     State(state): State<AppState>,
     Json(body): Json<StaffSignIn>,
@@ -230,6 +231,7 @@ pub async fn staff_sign_in(
     start_session(&state, &key, role, (Some(user.id), None), &actor, me, "auth.sign_in").await
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/patient/sign-in", tag = "auth", request_body = PatientSignIn, responses((status = 200, body = SessionInfo), (status = 401, body = ApiError), (status = 429, body = ApiError)))]
 pub async fn patient_sign_in(
     State(state): State<AppState>,
     Json(body): Json<PatientSignIn>,
@@ -263,6 +265,7 @@ pub async fn patient_sign_in(
     start_session(&state, &key, Role::Patient, (None, Some(patient_id)), &actor, me, "auth.sign_in").await
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/patient/activate", tag = "auth", request_body = PatientActivation, responses((status = 200, body = SessionInfo), (status = 401, body = ApiError), (status = 422, body = ApiError), (status = 429, body = ApiError)))]
 pub async fn patient_activate(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -322,6 +325,7 @@ pub async fn patient_activate(
     start_session(&state, &key, Role::Patient, (None, Some(patient_id)), &actor, me, "auth.sign_in").await
 }
 
+#[utoipa::path(post, path = "/api/v1/auth/sign-out", tag = "auth", security(("session" = [])), responses((status = 204, description = "signed out"), (status = 401, body = ApiError)))]
 pub async fn sign_out(State(state): State<AppState>, caller: Caller) -> Result<Response, Error> {
     let mut tx = state.clinic.db.begin_write().await?;
     tx.revoke_session(caller.session_id).await?;
@@ -344,6 +348,7 @@ pub async fn sign_out(State(state): State<AppState>, caller: Caller) -> Result<R
     Ok(response)
 }
 
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", security(("session" = [])), responses((status = 200, body = Me), (status = 401, body = ApiError)))]
 pub async fn me(caller: Caller) -> axum::Json<Me> {
     axum::Json(caller.me())
 }

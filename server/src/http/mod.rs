@@ -5,6 +5,7 @@ mod assets;
 pub mod auth;
 mod error;
 mod json;
+pub mod openapi;
 mod patients;
 
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use qol_shared::api::{HealthStatus, InstrumentSummary, StudySummary};
+use qol_shared::api::{ApiError, HealthStatus, InstrumentSummary, StudySummary};
 use qol_shared::instrument::InstrumentId;
 use qol_shared::wording::{InstrumentView, WordingPack};
 use serde::Deserialize;
@@ -40,6 +41,7 @@ pub struct AppState {
 /// The whole application: API routes, health checks, and the built app as the fallback.
 pub fn app(state: AppState, config: &ServeConfig) -> Router {
     let api = Router::new()
+        .route("/openapi.json", get(openapi::document))
         .route("/study", get(study))
         .route("/instruments", get(instruments))
         .route("/instruments/{id}", get(instrument))
@@ -93,16 +95,19 @@ fn version() -> String {
 }
 
 /// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "the process is up", body = HealthStatus)))]
 async fn healthz() -> Json<HealthStatus> {
     Json(HealthStatus { status: "ok".into(), version: version() })
 }
 
 /// The process can reach its database.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "the database answers", body = HealthStatus), (status = 503, description = "the database is not reachable", body = ApiError)))]
 async fn readyz(State(state): State<AppState>) -> Result<Json<HealthStatus>, Error> {
     state.clinic.db.ping().await.map_err(Error::Unavailable)?;
     Ok(Json(HealthStatus { status: "ready".into(), version: version() }))
 }
 
+#[utoipa::path(get, path = "/api/v1/study", tag = "study", responses((status = 200, body = StudySummary), (status = 404, body = ApiError)))]
 async fn study(State(state): State<AppState>) -> Result<Json<StudySummary>, Error> {
     let study = state
         .clinic
@@ -113,6 +118,7 @@ async fn study(State(state): State<AppState>) -> Result<Json<StudySummary>, Erro
     Ok(Json(StudySummary { code: study.code, title: study.title, strata: study.strata }))
 }
 
+#[utoipa::path(get, path = "/api/v1/instruments", tag = "instruments", responses((status = 200, body = Vec<InstrumentSummary>)))]
 async fn instruments(State(state): State<AppState>) -> Json<Vec<InstrumentSummary>> {
     let languages: Vec<String> = state.wording.languages.keys().cloned().collect();
     let notice = state
@@ -144,6 +150,7 @@ struct LanguageQuery {
     lang: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/instruments/{id}", tag = "instruments", params(("id" = String, Path, description = "qlq-c30 or qlq-cx24"), ("lang" = Option<String>, Query, description = "en (default) or zh-CN")), responses((status = 200, description = "structure and wording; a licensed pack needs a signed-in caller", body = InstrumentView), (status = 401, body = ApiError), (status = 404, body = ApiError)))]
 async fn instrument(
     State(state): State<AppState>,
     caller: Option<auth::Caller>,

@@ -6,8 +6,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qol_shared::api::{
-    ActivationCode, AssessmentView, EnrolPatient, EnrolledPatient, EventRecord, MyAssessments, PatientDetail,
-    PatientSummary, RecordEvent, Role, SubmissionRequest, SubmissionView,
+    ActivationCode, ApiError, AssessmentView, EnrolPatient, EnrolledPatient, EventRecord, MyAssessments,
+    PatientDetail, PatientSummary, RecordEvent, Role, SubmissionReceipt, SubmissionRequest, SubmissionView,
 };
 use qol_shared::schedule::{AssessmentState, Events};
 
@@ -81,6 +81,7 @@ fn assessment_view(status: &AssessmentStatus, events: &Events, with_dates: bool)
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/patients", tag = "patients", security(("session" = ["nurse", "admin"])), request_body = EnrolPatient, responses((status = 201, description = "enrolled; the activation code is shown once", body = EnrolledPatient), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn enrol(
     State(state): State<AppState>,
     caller: Caller,
@@ -96,6 +97,7 @@ pub async fn enrol(
     Ok((StatusCode::CREATED, axum::Json(enrolled)).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/patients", tag = "patients", security(("session" = ["nurse", "admin", "researcher"])), responses((status = 200, description = "researchers get no identity and no dates", body = Vec<PatientSummary>), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -108,6 +110,7 @@ pub async fn list(
     Ok(axum::Json(out))
 }
 
+#[utoipa::path(get, path = "/api/v1/patients/{study_id}", tag = "patients", security(("session" = ["nurse", "admin"])), params(("study_id" = String, Path)), responses((status = 200, body = PatientDetail), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn detail(
     State(state): State<AppState>,
     caller: Caller,
@@ -122,6 +125,7 @@ pub async fn detail(
     }))
 }
 
+#[utoipa::path(post, path = "/api/v1/patients/{study_id}/events", tag = "patients", security(("session" = ["nurse", "admin"])), params(("study_id" = String, Path)), request_body = RecordEvent, responses((status = 201, body = EventRecord), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn record_event(
     State(state): State<AppState>,
     caller: Caller,
@@ -136,6 +140,7 @@ pub async fn record_event(
     Ok((StatusCode::CREATED, axum::Json(event_record(&row, &rows))).into_response())
 }
 
+#[utoipa::path(post, path = "/api/v1/patients/{study_id}/activation-code", tag = "patients", security(("session" = ["nurse", "admin"])), params(("study_id" = String, Path)), responses((status = 201, body = ActivationCode), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn reissue_code(
     State(state): State<AppState>,
     caller: Caller,
@@ -147,6 +152,7 @@ pub async fn reissue_code(
     Ok((StatusCode::CREATED, axum::Json(ActivationCode { activation_code, expires_at })).into_response())
 }
 
+#[utoipa::path(get, path = "/api/v1/patients/{study_id}/assessments", tag = "patients", security(("session" = ["nurse", "admin", "researcher"])), params(("study_id" = String, Path)), responses((status = 200, description = "researchers get study days, not dates", body = Vec<AssessmentView>), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn assessments(
     State(state): State<AppState>,
     caller: Caller,
@@ -187,6 +193,7 @@ async fn submission_views(
     Ok(out)
 }
 
+#[utoipa::path(get, path = "/api/v1/patients/{study_id}/submissions", tag = "patients", security(("session" = ["nurse", "admin", "researcher"])), params(("study_id" = String, Path)), responses((status = 200, body = Vec<SubmissionView>), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn submissions(
     State(state): State<AppState>,
     caller: Caller,
@@ -203,6 +210,7 @@ async fn own_patient(state: &AppState, caller: &Caller) -> Result<PatientRow, Er
     state.clinic.db.patient_by_id(id).await?.ok_or_else(|| Error::Unauthorized("please sign in again".into()))
 }
 
+#[utoipa::path(get, path = "/api/v1/me/assessments", tag = "me", security(("session" = ["patient"])), responses((status = 200, body = MyAssessments), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn my_assessments(
     State(state): State<AppState>,
     caller: Caller,
@@ -224,6 +232,7 @@ pub async fn my_assessments(
     }))
 }
 
+#[utoipa::path(get, path = "/api/v1/me/submissions", tag = "me", security(("session" = ["patient"])), responses((status = 200, body = Vec<SubmissionView>), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn my_submissions(
     State(state): State<AppState>,
     caller: Caller,
@@ -232,6 +241,7 @@ pub async fn my_submissions(
     Ok(axum::Json(submission_views(&state, &patient, true).await?))
 }
 
+#[utoipa::path(post, path = "/api/v1/me/submissions", tag = "me", security(("session" = ["patient"])), request_body = SubmissionRequest, responses((status = 201, description = "stored, with its scores", body = SubmissionReceipt), (status = 200, description = "a retry of a stored submission: the original receipt", body = SubmissionReceipt), (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, description = "window closed or not open, already sent, or the client id was used for other content", body = ApiError), (status = 413, body = ApiError), (status = 415, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn submit(
     State(state): State<AppState>,
     caller: Caller,

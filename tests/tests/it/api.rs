@@ -182,3 +182,59 @@ async fn the_built_app_is_served_with_the_right_types_caching_and_compression() 
     let missing = app.get("/assets/nothing-here.js").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_and_the_server_agrees_with_it() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (status, document) = app.get_json("/api/v1/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(document["openapi"].as_str().map(|v| &v[..2]), Some("3."));
+    let paths = document["paths"].as_object().unwrap();
+    let mut operations = Vec::new();
+    for (path, methods) in paths {
+        for (method, operation) in methods.as_object().unwrap() {
+            operations.push((method.to_uppercase(), path.clone(), operation.clone()));
+        }
+    }
+    let listed: Vec<String> = operations.iter().map(|(m, p, _)| format!("{m} {p}")).collect();
+    for expected in [
+        "POST /api/v1/auth/staff/sign-in",
+        "POST /api/v1/auth/patient/activate",
+        "POST /api/v1/auth/patient/sign-in",
+        "POST /api/v1/auth/sign-out",
+        "GET /api/v1/auth/me",
+        "GET /api/v1/instruments",
+        "GET /api/v1/instruments/{id}",
+        "POST /api/v1/patients",
+        "GET /api/v1/patients",
+        "GET /api/v1/patients/{study_id}",
+        "POST /api/v1/patients/{study_id}/events",
+        "GET /api/v1/patients/{study_id}/assessments",
+        "GET /api/v1/patients/{study_id}/submissions",
+        "POST /api/v1/patients/{study_id}/activation-code",
+        "GET /api/v1/me/assessments",
+        "POST /api/v1/me/submissions",
+    ] {
+        assert!(listed.contains(&expected.to_owned()), "{expected} is not documented");
+    }
+    // Every documented operation exists, and those that name a security requirement refuse an
+    // anonymous caller.
+    for (method, path, operation) in &operations {
+        let concrete = path.replace("{study_id}", "IVB-001").replace("{id}", "qlq-c30");
+        let (status, body) = if method == "GET" {
+            app.get_json(&concrete).await
+        } else {
+            let response = app.post_raw(&concrete, "application/json", b"{}".to_vec()).await;
+            let status = response.status();
+            (status, response.json().await.unwrap_or(serde_json::Value::Null))
+        };
+        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        assert!(
+            body["error"] != "there is no such API route",
+            "{method} {path} is documented but not routed"
+        );
+        if operation.get("security").is_some() {
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} answered an anonymous caller");
+        }
+    }
+}

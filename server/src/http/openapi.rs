@@ -1,0 +1,64 @@
+//! The OpenAPI document of the JSON API, generated from the handlers' annotations and the
+//! `qol-shared` types, served at `/api/v1/openapi.json`.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{auth, patients};
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "qol API", description = "Patient-reported quality of life for clinical trials. Every error body is an ApiError."),
+    paths(
+        super::healthz,
+        super::readyz,
+        super::study,
+        super::instruments,
+        super::instrument,
+        auth::staff_sign_in,
+        auth::patient_activate,
+        auth::patient_sign_in,
+        auth::sign_out,
+        auth::me,
+        patients::enrol,
+        patients::list,
+        patients::detail,
+        patients::record_event,
+        patients::assessments,
+        patients::submissions,
+        patients::reissue_code,
+        patients::my_assessments,
+        patients::my_submissions,
+        patients::submit,
+    ),
+    modifiers(&SessionSecurity),
+    tags(
+        (name = "auth", description = "sign-in for staff (password) and patients (activation code, then study id + PIN)"),
+        (name = "patients", description = "staff: enrolment, events, schedules, submissions"),
+        (name = "me", description = "the signed-in patient's own assessments and submissions"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Sessions: a bearer token, or the `qol_session` cookie. The scopes of each route name the roles
+/// it admits.
+#[derive(Debug)]
+struct SessionSecurity;
+
+impl Modify for SessionSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("qol_session"))),
+        );
+    }
+}
+
+pub async fn document() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}
