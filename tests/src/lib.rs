@@ -198,14 +198,7 @@ impl TestApp {
 
     /// GET with an optional bearer token; the status and the JSON body (Null when empty).
     pub async fn get_as(&self, path: &str, token: Option<&str>) -> (reqwest::StatusCode, serde_json::Value) {
-        let mut request = self.client.get(self.url(path));
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        let response = request.send().await.expect("the server answers");
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+        Self::send(self.client.get(self.url(path)), token).await
     }
 
     /// POST JSON with an optional bearer token.
@@ -215,7 +208,13 @@ impl TestApp {
         token: Option<&str>,
         body: &serde_json::Value,
     ) -> (reqwest::StatusCode, serde_json::Value) {
-        let mut request = self.client.post(self.url(path)).json(body);
+        Self::send(self.client.post(self.url(path)).json(body), token).await
+    }
+
+    async fn send(
+        mut request: reqwest::RequestBuilder,
+        token: Option<&str>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
