@@ -1,22 +1,38 @@
 //! The app's only HTTP code: typed calls to the qol JSON API. Screens call these functions and
 //! never build a request themselves; request and response types come from `qol-shared`.
+//! The session travels as the HttpOnly cookie the server sets; the app never sees the token.
 
-use qol_shared::api::{ApiError, InstrumentSummary, StudySummary};
+use qol_shared::api::{
+    ApiError, InstrumentSummary, Me, MyAssessments, PatientActivation, PatientSignIn, SessionInfo,
+    StaffSignIn, StudySummary, SubmissionReceipt, SubmissionRequest,
+};
 use qol_shared::instrument::InstrumentId;
 use qol_shared::wording::InstrumentView;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 /// Why a call failed, in words a person can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiFailure {
-    /// No answer from the server: offline, or the server is down.
+    /// No answer from the server: offline, or the server is down. Worth retrying.
     Unreachable,
-    /// The server answered with an error.
+    /// The server answered with an error. `status` tells whether retrying can help (5xx).
     Refused { status: u16, message: String },
     /// The answer was not what this version of the app understands.
     Unexpected(String),
+}
+
+impl ApiFailure {
+    /// Whether the same request may succeed later without change.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApiFailure::Unreachable => true,
+            ApiFailure::Refused { status, .. } => *status >= 500 || *status == 429,
+            ApiFailure::Unexpected(_) => false,
+        }
+    }
 }
 
 impl std::fmt::Display for ApiFailure {
@@ -29,21 +45,50 @@ impl std::fmt::Display for ApiFailure {
     }
 }
 
-async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+async fn request<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> Result<(u16, T), ApiFailure> {
     let window = web_sys::window().ok_or(ApiFailure::Unreachable)?;
-    let response = JsFuture::from(window.fetch_with_str(path)).await.map_err(|_| ApiFailure::Unreachable)?;
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_credentials(web_sys::RequestCredentials::SameOrigin);
+    if let Some(body) = body {
+        let headers = web_sys::Headers::new().map_err(|_| ApiFailure::Unexpected("headers".into()))?;
+        headers
+            .set("content-type", "application/json")
+            .map_err(|_| ApiFailure::Unexpected("headers".into()))?;
+        init.set_headers(&headers);
+        init.set_body(&JsValue::from_str(&body));
+    }
+    let request = web_sys::Request::new_with_str_and_init(path, &init)
+        .map_err(|_| ApiFailure::Unexpected("request".into()))?;
+    let response =
+        JsFuture::from(window.fetch_with_request(&request)).await.map_err(|_| ApiFailure::Unreachable)?;
     let response: web_sys::Response =
         response.dyn_into().map_err(|_| ApiFailure::Unexpected("not a response".into()))?;
     let body = response.text().map_err(|_| ApiFailure::Unreachable)?;
     let text =
         JsFuture::from(body).await.map_err(|_| ApiFailure::Unreachable)?.as_string().unwrap_or_default();
+    let status = response.status();
     if !response.ok() {
         let message = serde_json::from_str::<ApiError>(&text)
             .map(|error| error.error)
-            .unwrap_or_else(|_| format!("the server answered {}", response.status()));
-        return Err(ApiFailure::Refused { status: response.status(), message });
+            .unwrap_or_else(|_| format!("the server answered {status}"));
+        return Err(ApiFailure::Refused { status, message });
     }
-    serde_json::from_str(&text).map_err(|error| ApiFailure::Unexpected(error.to_string()))
+    let value = if text.is_empty() { serde_json::from_str("null") } else { serde_json::from_str(&text) };
+    value.map(|value| (status, value)).map_err(|error| ApiFailure::Unexpected(error.to_string()))
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+    request("GET", path, None).await.map(|(_, value)| value)
+}
+
+async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<(u16, T), ApiFailure> {
+    let body = serde_json::to_string(body).map_err(|error| ApiFailure::Unexpected(error.to_string()))?;
+    request("POST", path, Some(body)).await
 }
 
 pub async fn study() -> Result<StudySummary, ApiFailure> {
@@ -56,4 +101,43 @@ pub async fn instruments() -> Result<Vec<InstrumentSummary>, ApiFailure> {
 
 pub async fn instrument(id: InstrumentId, language: &str) -> Result<InstrumentView, ApiFailure> {
     get(&format!("/api/v1/instruments/{id}?lang={language}")).await
+}
+
+/// Who is signed in, or `None`.
+pub async fn me() -> Result<Option<Me>, ApiFailure> {
+    match get("/api/v1/auth/me").await {
+        Ok(me) => Ok(Some(me)),
+        Err(ApiFailure::Refused { status: 401, .. }) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+pub async fn activate(activation_code: String, pin: String) -> Result<Me, ApiFailure> {
+    post::<_, SessionInfo>("/api/v1/auth/patient/activate", &PatientActivation { activation_code, pin })
+        .await
+        .map(|(_, session)| session.me)
+}
+
+pub async fn patient_sign_in(study_id: String, pin: String) -> Result<Me, ApiFailure> {
+    post::<_, SessionInfo>("/api/v1/auth/patient/sign-in", &PatientSignIn { study_id, pin })
+        .await
+        .map(|(_, session)| session.me)
+}
+
+pub async fn staff_sign_in(username: String, password: String) -> Result<Me, ApiFailure> {
+    post::<_, SessionInfo>("/api/v1/auth/staff/sign-in", &StaffSignIn { username, password })
+        .await
+        .map(|(_, session)| session.me)
+}
+
+pub async fn sign_out() -> Result<(), ApiFailure> {
+    post::<_, serde_json::Value>("/api/v1/auth/sign-out", &serde_json::json!({})).await.map(|_| ())
+}
+
+pub async fn my_assessments() -> Result<MyAssessments, ApiFailure> {
+    get("/api/v1/me/assessments").await
+}
+
+pub async fn submit(request: &SubmissionRequest) -> Result<SubmissionReceipt, ApiFailure> {
+    post("/api/v1/me/submissions", request).await.map(|(_, receipt)| receipt)
 }

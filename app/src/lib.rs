@@ -1,21 +1,28 @@
 //! `qol-app`: the qol web app, a Leptos client-side WebAssembly app served by the qol server.
 //!
 //! - [`api`]: every HTTP call, typed with `qol-shared`.
-//! - [`i18n`]: the app's own strings in English and Simplified Chinese.
+//! - [`local`]: what the phone keeps (drafts, outbox, cached wording) in localStorage.
+//! - [`outbox`]: delivery of finished questionnaires, with retries, until the server's receipt.
+//! - [`i18n`]: the app's strings in English and Simplified Chinese.
 //! - `screens/`: one file per screen.
 //!
 //! Built by `cargo xtask dist` (wasm32, wasm-bindgen, wasm-opt) into `dist/`.
 
 pub mod api;
 pub mod i18n;
+pub mod local;
+pub mod outbox;
 mod screens;
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
+use qol_shared::api::Me;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::i18n::{Language, Text, t, use_language};
+use crate::outbox::Outbox;
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -27,15 +34,70 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
+/// Who is using the app, shared through context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Session {
+    Checking,
+    SignedOut,
+    SignedIn(Me),
+}
+
+pub fn use_session() -> RwSignal<Session> {
+    expect_context::<RwSignal<Session>>()
+}
+
+const ME_KEY: &str = "qol.me";
+
+/// Records who signed in (kept on the phone so the app opens offline) and their language.
+/// Takes the signals, because it runs after an `.await`, where context is out of reach.
+pub fn signed_in(me: Me, session: RwSignal<Session>, language: RwSignal<Language>) {
+    local::save(ME_KEY, &me);
+    if let Some(chosen) = me.language.as_deref().and_then(Language::from_tag) {
+        language.set(chosen);
+    }
+    session.set(Session::SignedIn(me));
+}
+
+pub fn signed_out(session: RwSignal<Session>) {
+    local::remove(ME_KEY);
+    session.set(Session::SignedOut);
+}
+
 #[component]
 fn App() -> impl IntoView {
     let language = RwSignal::new(initial_language());
     provide_context(language);
+    let session = RwSignal::new(Session::Checking);
+    provide_context(session);
+    let outbox = Outbox::new();
+    provide_context(outbox);
+    outbox.listen();
+    outbox.flush();
+
+    spawn_local(async move {
+        let state = match api::me().await {
+            Ok(Some(me)) => {
+                local::save(ME_KEY, &me);
+                Session::SignedIn(me)
+            }
+            Ok(None) => {
+                local::remove(ME_KEY);
+                Session::SignedOut
+            }
+            // Offline: trust what the phone remembers; the server decides when it is reached.
+            Err(_) => local::load::<Me>(ME_KEY).map_or(Session::SignedOut, Session::SignedIn),
+        };
+        session.set(state);
+    });
     Effect::new(move |_| {
+        let language = language.get();
+        local::save(local::LANGUAGE, &language.tag());
         if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("lang", language.get().tag());
+            let _ = root.set_attribute("lang", language.tag());
         }
     });
+    request_persistent_storage();
+
     view! {
         <Router>
             <header class="bar">
@@ -44,7 +106,11 @@ fn App() -> impl IntoView {
             </header>
             <main id="main" class="page">
                 <Routes fallback=screens::NotFound>
-                    <Route path=path!("/") view=screens::Home/>
+                    <Route path=path!("/") view=screens::Start/>
+                    <Route path=path!("/activate") view=screens::Activate/>
+                    <Route path=path!("/sign-in") view=screens::PatientSignIn/>
+                    <Route path=path!("/staff/sign-in") view=screens::StaffSignIn/>
+                    <Route path=path!("/questionnaire/:key") view=screens::Questionnaire/>
                     <Route path=path!("/instruments/:id") view=screens::InstrumentPreview/>
                 </Routes>
             </main>
@@ -67,8 +133,21 @@ fn LanguageSwitch() -> impl IntoView {
     }
 }
 
-/// The browser's preferred language, if it is Chinese; English otherwise.
+/// The language chosen before on this phone, else the browser's if it is Chinese, else English.
 fn initial_language() -> Language {
+    if let Some(language) = local::load::<String>(local::LANGUAGE).as_deref().and_then(Language::from_tag) {
+        return language;
+    }
     let preferred = window().navigator().language().unwrap_or_default();
     if preferred.to_ascii_lowercase().starts_with("zh") { Language::Chinese } else { Language::English }
+}
+
+/// Asks the browser not to evict what the phone keeps (drafts and the outbox) under storage
+/// pressure. The browser may say no; nothing depends on the answer.
+fn request_persistent_storage() {
+    if let Ok(promise) = window().navigator().storage().persist() {
+        spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        });
+    }
 }

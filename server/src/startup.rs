@@ -85,9 +85,24 @@ impl Application {
 
     /// Serves until SIGTERM or Ctrl-C, then lets requests in flight finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(std::future::pending()).await
+    }
+
+    /// Serves until `stop` completes (or a signal arrives), then lets requests in flight finish.
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let db = self.db.clone();
         let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service).with_graceful_shutdown(self.shutdown.wait()).await?;
+        let shutdown = self.shutdown;
+        let either = async move {
+            tokio::select! {
+                () = shutdown.wait() => {}
+                () = stop => tracing::info!("stop requested, shutting down"),
+            }
+        };
+        axum::serve(self.listener, service).with_graceful_shutdown(either).await?;
         db.close().await;
         tracing::info!("qol stopped");
         Ok(())

@@ -139,9 +139,28 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub backend: Backend,
-    server: tokio::task::JoinHandle<()>,
+    config: ServeConfig,
+    server: Option<(tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
     // Last: the database goes after the server.
     _database: TestDatabase,
+}
+
+async fn start(
+    config: &ServeConfig,
+) -> (Db, std::net::SocketAddr, (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>)) {
+    let application = Application::build(config).await.expect("the application builds");
+    let address = application.local_addr();
+    let db = application.db().clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        application
+            .run_until(async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    (db, address, (stop, server))
 }
 
 impl TestApp {
@@ -154,13 +173,33 @@ impl TestApp {
         let database = TestDatabase::create(backend).await?;
         let mut config = ServeConfig::for_tests(&database.url);
         configure(&mut config);
-        let application = Application::build(&config).await.expect("the application builds");
-        let address = format!("http://{}", application.local_addr());
-        let db = application.db().clone();
-        let server = tokio::spawn(async move {
-            application.run_until_stopped().await.unwrap();
-        });
-        Some(TestApp { address, client: reqwest::Client::new(), db, backend, server, _database: database })
+        let (db, bound, server) = start(&config).await;
+        config.bind = bound;
+        Some(TestApp {
+            address: format!("http://{bound}"),
+            client: reqwest::Client::new(),
+            db,
+            backend,
+            config,
+            server: Some(server),
+            _database: database,
+        })
+    }
+
+    /// Stops the server (as SIGTERM would): it refuses connections until [`TestApp::restart`].
+    pub async fn stop(&mut self) {
+        if let Some((stop, server)) = self.server.take() {
+            let _ = stop.send(());
+            let _ = server.await;
+        }
+    }
+
+    /// Starts the server again on the same address and database.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let (db, _, server) = start(&self.config).await;
+        self.db = db;
+        self.server = Some(server);
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -323,7 +362,9 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        self.server.abort();
+        if let Some((_, server)) = &self.server {
+            server.abort();
+        }
     }
 }
 

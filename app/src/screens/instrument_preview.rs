@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use qol_shared::instrument::InstrumentId;
 
-use super::home::Problem;
+use super::Problem;
 use crate::api;
 use crate::i18n::{Text, t, use_language};
 

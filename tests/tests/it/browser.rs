@@ -1,11 +1,15 @@
-//! The built app in headless Chromium at a phone's size, against the real server.
+//! The built app in headless Chromium at a phone's size (390×844), against the real server.
 
 use std::time::Duration;
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, Locator};
 use qol_tests::{Backend, TestApp, chromedriver, dist_dir, phone_browser, skip};
+use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(15);
+const TAB: char = '\u{E004}';
+const ENTER: char = '\u{E007}';
 
 async fn text_of(browser: &Client, css: &str) -> String {
     browser
@@ -19,20 +23,49 @@ async fn text_of(browser: &Client, css: &str) -> String {
         .unwrap()
 }
 
-/// Waits until the element matching `css` has `expected` as its text.
-async fn wait_for_text(browser: &Client, css: &str, expected: &str) {
+/// Waits until the element matching `css` has a text for which `accept` holds; returns it.
+async fn wait_for(browser: &Client, css: &str, accept: impl Fn(&str) -> bool) -> String {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let actual = match browser.find(Locator::Css(css)).await {
             Ok(element) => element.text().await.unwrap_or_default(),
             Err(_) => String::new(),
         };
-        if actual == expected {
-            return;
+        if accept(&actual) {
+            return actual;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{css}: expected {expected:?}, still {actual:?}");
+        assert!(tokio::time::Instant::now() < deadline, "{css}: still {actual:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+async fn wait_for_text(browser: &Client, css: &str, expected: &str) {
+    wait_for(browser, css, |actual| actual == expected).await;
+}
+
+async fn click(browser: &Client, css: &str) {
+    browser
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn fill(browser: &Client, css: &str, text: &str) {
+    let field = browser.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+async fn press(browser: &Client, keys: &[char]) {
+    let mut actions = KeyActions::new("keyboard".into());
+    for key in keys {
+        actions = actions.then(KeyAction::Down { value: *key }).then(KeyAction::Up { value: *key });
+    }
+    browser.perform_actions(actions).await.unwrap();
 }
 
 async fn setup() -> Option<(TestApp, qol_tests::ChromeDriver, Client)> {
@@ -46,47 +79,189 @@ async fn setup() -> Option<(TestApp, qol_tests::ChromeDriver, Client)> {
     Some((app, driver, browser))
 }
 
-#[tokio::test]
-async fn the_app_renders_the_study_and_questionnaires_on_a_phone() {
-    let Some((app, _driver, browser)) = setup().await else { return };
+/// Enrols a patient (through the API, as a nurse) and activates them in the browser.
+async fn activate_in_browser(app: &TestApp, browser: &Client) -> String {
+    let nurse = app.staff_token("nurse").await;
+    let (study_id, code) = app.enrol(&nurse, "nodal", 1).await;
     browser.goto(&app.url("/")).await.unwrap();
+    click(browser, "a[href='/activate']").await;
+    fill(browser, "#activation-code", &code).await;
+    fill(browser, "#new-pin", "2580").await;
+    fill(browser, "#new-pin-again", "2580").await;
+    click(browser, "form button[type=submit]").await;
+    wait_for_text(browser, "#screen-heading", "Due now").await;
+    study_id
+}
 
-    assert_eq!(
-        text_of(&browser, ".study-title").await,
-        "Demo: chemotherapy plus radiotherapy to the primary lesion for stage IVB cervical cancer"
-    );
-    let cards = browser.find_all(Locator::Css(".cards .card-title")).await.unwrap();
-    let mut titles = Vec::new();
-    for card in cards {
-        titles.push(card.text().await.unwrap());
+/// Answers items `from..=to` (screen numbers) by clicking option `choice` (1-based) on each,
+/// waiting for the next question to appear each time.
+async fn answer(browser: &Client, from: usize, to: usize, total: usize, choice: usize) {
+    for position in from..=to {
+        wait_for_text(browser, ".progress", &format!("Question {position} of {total}")).await;
+        click(browser, &format!(".options .option:nth-child({choice})")).await;
     }
-    assert_eq!(titles, ["EORTC QLQ-C30 3.0", "EORTC QLQ-CX24 1.0"]);
-    let notice = text_of(&browser, ".card .notice").await;
-    assert_eq!(notice, "Demonstration wording — not the validated questionnaire");
-    // The static loading message is gone once the app has started.
-    assert!(browser.find(Locator::Id("loading")).await.is_err());
+}
 
-    let width = browser.execute("return document.documentElement.clientWidth", vec![]).await.unwrap();
-    assert_eq!(width, 390);
-    // Tap targets are at least 48 CSS pixels tall.
-    let height = browser
-        .execute("return document.querySelector('.language').getBoundingClientRect().height", vec![])
+async fn nurse_submissions(app: &TestApp, study_id: &str) -> Value {
+    let nurse = app.staff_token("nurse").await;
+    let (status, body) = app.get_as(&format!("/api/v1/patients/{study_id}/submissions"), Some(&nurse)).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    body
+}
+
+#[tokio::test]
+async fn a_patient_activates_answers_the_baseline_and_sees_it_sent() {
+    let Some((app, _driver, browser)) = setup().await else { return };
+    let study_id = activate_in_browser(&app, &browser).await;
+    assert_eq!(text_of(&browser, ".card.due .card-title").await, "Baseline");
+    click(&browser, ".card.due .primary").await;
+
+    // Instructions, with the demonstration notice.
+    assert_eq!(
+        text_of(&browser, "p.notice").await,
+        "Demonstration wording — not the validated questionnaire"
+    );
+    click(&browser, "button.primary").await;
+    wait_for_text(&browser, "#screen-heading", "Strenuous activities").await;
+    let heights: Value = browser
+        .execute("return [...document.querySelectorAll('.option, .back')].map(b => b.getBoundingClientRect().height)", vec![])
         .await
         .unwrap();
-    assert!(height.as_f64().unwrap() >= 48.0, "language button is {height} px tall");
+    for height in heights.as_array().unwrap() {
+        assert!(height.as_f64().unwrap() >= 48.0, "a tap target is {height} px tall");
+    }
+    answer(&browser, 1, 54, 54, 2).await;
+    // The "please call me" question, then the review.
+    wait_for_text(&browser, "#screen-heading", "Would you like your research nurse to call you?").await;
+    click(&browser, ".options .option:nth-child(2)").await;
+    wait_for_text(&browser, "#screen-heading", "Check and send").await;
+    assert_eq!(text_of(&browser, "p.all-answered").await, "You answered every question.");
+    click(&browser, "button.send").await;
+
+    let sent = wait_for(&browser, ".sent-list .state.sent", |text| text.starts_with("Sent ✓")).await;
+    assert!(sent.contains("received"), "{sent}");
+    let submissions = nurse_submissions(&app, &study_id).await;
+    let submission = &submissions[0];
+    assert_eq!(submissions.as_array().unwrap().len(), 1);
+    assert_eq!(submission["assessment_key"], "baseline");
+    assert_eq!(submission["answers"].as_array().unwrap().len(), 54);
+    assert!(submission["answers"].as_array().unwrap().iter().all(|answer| answer["response"] == 2));
+    let scores = submission["scores"].as_array().unwrap();
+    assert_eq!(scores.len(), 2, "QLQ-C30 and QLQ-CX24 scores are stored");
+    // All items "a little" (2): PF2 = (1 - 1/3) × 100.
+    let pf2 = scores[0]["scales"].as_array().unwrap().iter().find(|s| s["code"] == "PF2").unwrap();
+    assert!((pf2["score"].as_f64().unwrap() - 66.6667).abs() < 1e-3);
     browser.close().await.unwrap();
 }
 
 #[tokio::test]
-async fn the_language_switch_changes_the_app_text_and_the_page_language() {
+async fn reloading_in_the_middle_of_a_questionnaire_resumes_at_the_same_item() {
+    let Some((app, _driver, browser)) = setup().await else { return };
+    activate_in_browser(&app, &browser).await;
+    click(&browser, ".card.due .primary").await;
+    click(&browser, "button.primary").await;
+    answer(&browser, 1, 7, 54, 3).await;
+    wait_for_text(&browser, ".progress", "Question 8 of 54").await;
+
+    browser.refresh().await.unwrap();
+    wait_for_text(&browser, ".progress", "Question 8 of 54").await;
+    assert_eq!(text_of(&browser, "#screen-heading").await, "Short of breath");
+    // The answers before it are kept: back one, and item 7's choice is marked.
+    click(&browser, "button.back").await;
+    wait_for_text(&browser, ".progress", "Question 7 of 54").await;
+    let pressed = browser
+        .execute(
+            "return [...document.querySelectorAll('.option')].map(b => b.getAttribute('aria-pressed'))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(pressed, serde_json::json!(["false", "false", "true", "false"]));
+
+    // Closing the browser entirely and coming back resumes too (the session and the draft are kept).
+    browser.goto(&app.url("/")).await.unwrap();
+    assert_eq!(text_of(&browser, ".card.due .primary").await, "Continue");
+    click(&browser, ".card.due .primary").await;
+    wait_for_text(&browser, ".progress", "Question 7 of 54").await;
+    browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_form_sent_while_the_server_is_down_stays_on_the_phone_and_is_delivered_once_when_it_returns() {
+    let Some((mut app, _driver, browser)) = setup().await else { return };
+    let study_id = activate_in_browser(&app, &browser).await;
+    // "I feel worse": an unscheduled QLQ-C30.
+    click(&browser, ".worse button").await;
+    click(&browser, "button.primary").await;
+    answer(&browser, 1, 30, 30, 4).await;
+    click(&browser, ".options .option:nth-child(1)").await; // please call me
+    wait_for_text(&browser, "#screen-heading", "Check and send").await;
+
+    app.stop().await;
+    click(&browser, "button.send").await;
+    let saved = text_of(&browser, ".state.saved").await;
+    assert_eq!(saved, "Saved on this phone — will be sent automatically");
+
+    app.restart().await;
+    wait_for(&browser, ".sent-list .state.sent", |text| text.starts_with("Sent ✓")).await;
+    let submissions = nurse_submissions(&app, &study_id).await;
+    assert_eq!(submissions.as_array().unwrap().len(), 1);
+    assert_eq!(submissions[0]["timeliness"], "unscheduled");
+    assert_eq!(submissions[0]["call_me"], true);
+    // Later retries (visibility, network) change nothing: still exactly one.
+    browser.execute("window.dispatchEvent(new Event('online'))", vec![]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM submissions WHERE timeliness = 'unscheduled'").await, 1);
+    browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_language_switch_changes_the_app_text_and_the_questionnaire_wording() {
     let Some((app, _driver, browser)) = setup().await else { return };
     browser.goto(&app.url("/")).await.unwrap();
-    wait_for_text(&browser, "#study-heading", "Study").await;
-    browser.find(Locator::Css("button.language")).await.unwrap().click().await.unwrap();
-    wait_for_text(&browser, "#study-heading", "研究").await;
-    wait_for_text(&browser, "#instruments-heading", "问卷").await;
+    wait_for_text(&browser, "#screen-heading", "Welcome").await;
+    click(&browser, "button.language").await;
+    wait_for_text(&browser, "#screen-heading", "欢迎").await;
     let lang = browser.execute("return document.documentElement.lang", vec![]).await.unwrap();
     assert_eq!(lang, "zh-CN");
+    click(&browser, "button.language").await;
+    wait_for_text(&browser, "#screen-heading", "Welcome").await;
+
+    activate_in_browser(&app, &browser).await;
+    click(&browser, ".card.due .primary").await;
+    click(&browser, "button.primary").await;
+    wait_for_text(&browser, "#screen-heading", "Strenuous activities").await;
+    click(&browser, "button.language").await;
+    wait_for_text(&browser, "#screen-heading", "费力的活动").await;
+    assert_eq!(text_of(&browser, ".options .option:nth-child(4)").await, "非常多");
+    assert_eq!(text_of(&browser, ".progress").await, "问题 1 / 54");
+    browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_questionnaire_can_be_completed_with_the_keyboard_alone() {
+    let Some((app, _driver, browser)) = setup().await else { return };
+    let study_id = activate_in_browser(&app, &browser).await;
+    click(&browser, ".worse button").await;
+    // From here on, only keys: focus starts on each screen's heading; Tab reaches its first
+    // control, Enter activates it.
+    wait_for(&browser, "#screen-heading", |text| !text.is_empty()).await;
+    press(&browser, &[TAB, ENTER]).await; // Start
+    for position in 1..=30 {
+        wait_for_text(&browser, ".progress", &format!("Question {position} of 30")).await;
+        let focused = browser.execute("return document.activeElement.id", vec![]).await.unwrap();
+        assert_eq!(focused, "screen-heading", "focus moves to each new question");
+        press(&browser, &[TAB, ENTER]).await;
+    }
+    wait_for_text(&browser, "#screen-heading", "Would you like your research nurse to call you?").await;
+    press(&browser, &[TAB, TAB, ENTER]).await; // "No, thank you"
+    wait_for_text(&browser, "#screen-heading", "Check and send").await;
+    press(&browser, &[TAB, ENTER]).await; // Send
+    wait_for(&browser, ".sent-list .state.sent", |text| text.starts_with("Sent ✓")).await;
+    let submissions = nurse_submissions(&app, &study_id).await;
+    assert_eq!(submissions[0]["answers"].as_array().unwrap().len(), 30);
+    assert!(submissions[0]["answers"].as_array().unwrap().iter().all(|a| a["response"] == 1));
+    assert_eq!(submissions[0]["call_me"], false);
     browser.close().await.unwrap();
 }
 
@@ -98,9 +273,7 @@ async fn a_client_route_loads_directly_and_shows_the_wording_pack_items() {
     let items = browser.find_all(Locator::Css(".items li .item-text")).await.unwrap();
     assert_eq!(items.len(), 24);
     assert_eq!(items[0].text().await.unwrap(), "Abdominal cramps");
-    assert_eq!(
-        text_of(&browser, "p.notice").await,
-        "Demonstration wording — not the validated questionnaire"
-    );
+    let width = browser.execute("return document.documentElement.clientWidth", vec![]).await.unwrap();
+    assert_eq!(width, 390);
     browser.close().await.unwrap();
 }

@@ -1,0 +1,103 @@
+//! What the app keeps on the phone (localStorage): questionnaire drafts, the outbox of
+//! submissions not yet acknowledged by the server, cached wording for offline use, and the
+//! chosen language. Every tap is saved here before anything else happens.
+
+use std::collections::BTreeMap;
+
+use qol_shared::answers::Response;
+use qol_shared::api::SubmissionRequest;
+use qol_shared::instrument::InstrumentId;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+pub fn load<T: DeserializeOwned>(key: &str) -> Option<T> {
+    let text = storage()?.get_item(key).ok()??;
+    serde_json::from_str(&text).ok()
+}
+
+/// Saves `value`; returns false when the phone refused (storage full or disabled).
+pub fn save<T: Serialize>(key: &str, value: &T) -> bool {
+    let Some(storage) = storage() else { return false };
+    serde_json::to_string(value).is_ok_and(|text| storage.set_item(key, &text).is_ok())
+}
+
+pub fn remove(key: &str) {
+    if let Some(storage) = storage() {
+        let _ = storage.remove_item(key);
+    }
+}
+
+/// A questionnaire in progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    /// The assessment's key (`baseline`, `weekly-03`) or `unscheduled`.
+    pub key: String,
+    pub assessment_id: Option<i64>,
+    pub label: String,
+    pub instruments: Vec<InstrumentId>,
+    /// Made when the draft starts, and sent with every retry, so the server stores it once.
+    pub client_id: String,
+    pub answers: BTreeMap<u8, Response>,
+    /// The screen the patient is on: 0 instructions, then one per item, then call-me, then review.
+    pub position: usize,
+    pub call_me: Option<bool>,
+}
+
+pub fn draft_key(key: &str) -> String {
+    format!("qol.draft.{key}")
+}
+
+/// Where a finished questionnaire is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Delivery {
+    /// Kept on the phone, waiting to be sent (or to be retried).
+    Saved,
+    Sending,
+    /// The server's receipt.
+    Sent {
+        received_at: String,
+    },
+    /// The server refused it for good (for example a closed window); shown in plain words.
+    Refused {
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub key: String,
+    pub label: String,
+    pub request: SubmissionRequest,
+    pub delivery: Delivery,
+    pub attempts: u32,
+}
+
+pub const OUTBOX: &str = "qol.outbox";
+pub const LANGUAGE: &str = "qol.language";
+
+pub fn wording_key(id: InstrumentId, language: &str) -> String {
+    format!("qol.wording.{id}.{language}")
+}
+
+/// A random (version 4) UUID from the browser's cryptographic generator, which works on plain
+/// HTTP too (unlike `crypto.randomUUID`).
+pub fn new_client_id() -> String {
+    let mut bytes = [0u8; 16];
+    if let Some(crypto) = web_sys::window().and_then(|window| window.crypto().ok()) {
+        let _ = crypto.get_random_values_with_u8_array(&mut bytes);
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+/// Now, by the phone's clock, as RFC 3339.
+pub fn now_rfc3339() -> String {
+    js_sys::Date::new_0().to_iso_string().into()
+}

@@ -1,0 +1,378 @@
+//! The questionnaire: the instructions, then one item per screen (a tap answers and moves on; Back
+//! is always there), the "please call me" question, and a review that lists what is unanswered
+//! before sending. Every tap is saved on the phone, so closing the browser resumes at the same
+//! screen. Sending puts the answers in the outbox, which delivers them.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use qol_shared::answers::{RawAnswer, Response};
+use qol_shared::api::SubmissionRequest;
+use qol_shared::instrument::InstrumentId;
+use qol_shared::wording::{InstrumentView, ItemView, SectionView};
+
+use super::Problem;
+use crate::api::{self, ApiFailure};
+use crate::i18n::{Text, t, use_language};
+use crate::local::{self, Delivery, Draft, OutboxEntry};
+use crate::outbox::Outbox;
+
+/// The wording of each instrument of the draft, from the server or, offline, from the phone.
+async fn load_views(
+    instruments: Vec<InstrumentId>,
+    language: &'static str,
+) -> Result<Vec<InstrumentView>, ApiFailure> {
+    let mut views = Vec::new();
+    for id in instruments {
+        let cache = local::wording_key(id, language);
+        match api::instrument(id, language).await {
+            Ok(view) => {
+                local::save(&cache, &view);
+                views.push(view);
+            }
+            Err(failure) => views.push(local::load(&cache).ok_or(failure)?),
+        }
+    }
+    Ok(views)
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Form {
+    views: Vec<InstrumentView>,
+    items: Vec<ItemView>,
+    sections: Vec<SectionView>,
+}
+
+impl Form {
+    fn new(views: Vec<InstrumentView>) -> Form {
+        let items = views.iter().flat_map(|view| view.items.clone()).collect();
+        let sections = views.iter().flat_map(|view| view.sections.clone()).collect();
+        Form { views, items, sections }
+    }
+
+    /// Screens: 0 instructions, 1..=n items, n+1 call-me, n+2 review.
+    fn call_me_screen(&self) -> usize {
+        self.items.len() + 1
+    }
+
+    fn review_screen(&self) -> usize {
+        self.items.len() + 2
+    }
+
+    /// Whether `position` is an item of a section the patient marked not applicable.
+    fn skipped(&self, draft: &Draft, position: usize) -> bool {
+        position >= 1
+            && position <= self.items.len()
+            && draft.answers.get(&self.items[position - 1].number) == Some(&Response::NotApplicable)
+    }
+
+    fn next(&self, draft: &Draft, from: usize) -> usize {
+        let mut position = (from + 1).min(self.review_screen());
+        while self.skipped(draft, position) {
+            position += 1;
+        }
+        position
+    }
+
+    fn previous(&self, draft: &Draft, from: usize) -> usize {
+        let mut position = from.saturating_sub(1);
+        while position > 0 && self.skipped(draft, position) {
+            position -= 1;
+        }
+        position
+    }
+
+    fn unanswered(&self, draft: &Draft) -> Vec<(usize, ItemView)> {
+        self.items
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| !draft.answers.contains_key(&item.number))
+            .map(|(index, item)| (index + 1, item.clone()))
+            .collect()
+    }
+}
+
+fn focus_heading() {
+    request_animation_frame(|| {
+        if let Some(heading) = document().get_element_by_id("screen-heading") {
+            use wasm_bindgen::JsCast;
+            if let Ok(heading) = heading.dyn_into::<web_sys::HtmlElement>() {
+                let _ = heading.focus();
+            }
+        }
+    });
+}
+
+#[component]
+pub fn Questionnaire() -> impl IntoView {
+    let params = use_params_map();
+    let key = params.read_untracked().get("key").unwrap_or_default();
+    let Some(initial) = local::load::<Draft>(&local::draft_key(&key)) else {
+        // Nothing in progress under this key (already sent, or a stale link): back home.
+        use_navigate()("/", Default::default());
+        return view! { <p class="muted">{t(Text::Loading)}</p> }.into_any();
+    };
+    let draft = RwSignal::new(initial);
+    let language = use_language();
+    let outbox = expect_context::<Outbox>();
+    let navigate = use_navigate();
+    let instruments = draft.with_untracked(|draft| draft.instruments.clone());
+    let form = LocalResource::new(move || {
+        let instruments = instruments.clone();
+        let language = language.get().tag();
+        async move { load_views(instruments, language).await.map(Form::new) }
+    });
+
+    // Focus moves to each new screen's heading, and to the first one once the wording arrives.
+    Effect::new(move |_| {
+        draft.with(|draft| draft.position);
+        form.track();
+        focus_heading();
+    });
+
+    let send = move |form: &Form| {
+        let draft = draft.get_untracked();
+        let answers = form
+            .items
+            .iter()
+            .filter_map(|item| {
+                draft.answers.get(&item.number).map(|response| match response {
+                    Response::Code(code) => RawAnswer::code(item.number.into(), (*code).into()),
+                    Response::NotApplicable => RawAnswer::not_applicable(item.number.into()),
+                })
+            })
+            .collect();
+        let request = SubmissionRequest {
+            client_id: draft.client_id.clone(),
+            assessment_id: draft.assessment_id,
+            completed_at: local::now_rfc3339(),
+            language: language.get_untracked().tag().to_owned(),
+            answers,
+            call_me: draft.call_me.unwrap_or(false),
+        };
+        outbox.enqueue(OutboxEntry {
+            key: draft.key.clone(),
+            label: draft.label.clone(),
+            request,
+            delivery: Delivery::Saved,
+            attempts: 0,
+        });
+        // The outbox holds the answers now; the draft is done.
+        local::remove(&local::draft_key(&draft.key));
+        navigate("/", Default::default());
+    };
+
+    view! {
+        <Suspense fallback=move || view! { <p class="muted">{t(Text::Loading)}</p> }>
+            {move || form.get().map(|result| match result {
+                Err(failure) => view! { <Problem message=failure.to_string()/> }.into_any(),
+                Ok(form) => {
+                    let send = send.clone();
+                    (move || {
+                        let current = draft.get();
+                        let position = current.position.min(form.review_screen());
+                        if position == 0 {
+                            instructions(&form, draft).into_any()
+                        } else if position <= form.items.len() {
+                            item_screen(&form, &current, position, draft).into_any()
+                        } else if position == form.call_me_screen() {
+                            call_me_screen(&form, &current, draft).into_any()
+                        } else {
+                            let form_for_send = form.clone();
+                            let send = send.clone();
+                            review_screen(&form, &current, draft, move || send(&form_for_send)).into_any()
+                        }
+                    })
+                    .into_any()
+                }
+            })}
+        </Suspense>
+    }
+    .into_any()
+}
+
+/// Applies a change to the draft and saves it on the phone at once.
+fn change(draft: RwSignal<Draft>, apply: impl FnOnce(&mut Draft)) {
+    draft.update(apply);
+    draft.with_untracked(|draft| local::save(&local::draft_key(&draft.key), draft));
+}
+
+fn go_to(draft: RwSignal<Draft>, position: usize) {
+    change(draft, |draft| draft.position = position);
+}
+
+fn notice(form: &Form) -> Option<impl IntoView + use<>> {
+    form.views
+        .iter()
+        .find_map(|view| view.notice.clone())
+        .map(|notice| view! { <p class="notice" role="note">{notice}</p> })
+}
+
+/// Back, always visible on every screen after the instructions.
+fn back_button(form: &Form, current: &Draft, draft: RwSignal<Draft>) -> impl IntoView + use<> {
+    let previous = form.previous(current, current.position);
+    view! {
+        <button type="button" class="back" on:click=move |_| go_to(draft, previous)>
+            "← " {t(Text::Back)}
+        </button>
+    }
+}
+
+fn instructions(form: &Form, draft: RwSignal<Draft>) -> impl IntoView + use<> {
+    let label = draft.with_untracked(|draft| draft.label.clone());
+    let first = form.next(&draft.get_untracked(), 0);
+    let started = draft.with_untracked(|draft| !draft.answers.is_empty());
+    view! {
+        <h1 id="screen-heading" tabindex="-1">{label}</h1>
+        {notice(form)}
+        {form.views.iter().map(|view| view! {
+            <section class="instructions">
+                <h2>{view.title.clone()}</h2>
+                <p>{view.instructions.clone()}</p>
+            </section>
+        }).collect_view()}
+        <button type="button" class="primary" on:click=move |_| go_to(draft, first)>
+            {if started { t(Text::Continue) } else { t(Text::Start) }}
+        </button>
+    }
+}
+
+fn item_screen(
+    form: &Form,
+    current: &Draft,
+    position: usize,
+    draft: RwSignal<Draft>,
+) -> impl IntoView + use<> {
+    let item = form.items[position - 1].clone();
+    let number = item.number;
+    let selected = current.answers.get(&number).copied();
+    let next = form.next(current, position);
+    let total = form.items.len();
+    // The first item of a conditional section carries its note and the "does not apply" choice.
+    let section = item
+        .section
+        .as_ref()
+        .and_then(|id| {
+            form.sections.iter().find(|section| &section.id == id && section.items.first() == Some(&number))
+        })
+        .cloned();
+    let form_for_skip = form.clone();
+    let options = item.options.clone();
+    view! {
+        <p class="progress" aria-live="polite">
+            {t(Text::QuestionOf)} " " {position} " " {t(Text::Of)} " " {total}
+        </p>
+        <progress max=total value=position aria-hidden="true"></progress>
+        {section.map(|section| {
+            let items = section.items.clone();
+            let form = form_for_skip.clone();
+            view! {
+                <div class="section-note">
+                    <p>{section.text.clone()}</p>
+                    <button type="button" class="secondary" on:click=move |_| {
+                        change(draft, |draft| {
+                            for item in &items {
+                                draft.answers.insert(*item, Response::NotApplicable);
+                            }
+                        });
+                        let after = form.next(&draft.get_untracked(), position);
+                        go_to(draft, after);
+                    }>{t(Text::NotApplicableSection)}</button>
+                </div>
+            }
+        })}
+        <h1 id="screen-heading" tabindex="-1" class="question">{item.text.clone()}</h1>
+        <div class="options" role="group" aria-labelledby="screen-heading">
+            {options.into_iter().map(|option| {
+                let code = option.code;
+                let chosen = selected == Some(Response::Code(code));
+                let section_items = item.section.as_ref().and_then(|id| form_for_skip.sections.iter().find(|s| &s.id == id)).map(|s| s.items.clone());
+                view! {
+                    <button
+                        type="button"
+                        class="option"
+                        class:chosen=chosen
+                        aria-pressed=if chosen { "true" } else { "false" }
+                        on:click=move |_| {
+                            change(draft, |draft| {
+                                // Answering inside a section that was marked not applicable
+                                // means it applies after all.
+                                if let Some(items) = &section_items {
+                                    for other in items {
+                                        if draft.answers.get(other) == Some(&Response::NotApplicable) {
+                                            draft.answers.remove(other);
+                                        }
+                                    }
+                                }
+                                draft.answers.insert(number, Response::Code(code));
+                                draft.position = next;
+                            });
+                        }
+                    >
+                        {option.label.clone()}
+                    </button>
+                }
+            }).collect_view()}
+        </div>
+        <nav class="flow">
+            {back_button(form, current, draft)}
+            <button type="button" class="link" on:click=move |_| go_to(draft, next)>{t(Text::Next)}</button>
+        </nav>
+    }
+}
+
+fn call_me_screen(form: &Form, current: &Draft, draft: RwSignal<Draft>) -> impl IntoView + use<> {
+    let review = form.review_screen();
+    let chosen = current.call_me;
+    let choice = move |value: bool| {
+        move |_| {
+            change(draft, |draft| {
+                draft.call_me = Some(value);
+                draft.position = review;
+            })
+        }
+    };
+    view! {
+        <h1 id="screen-heading" tabindex="-1" class="question">{t(Text::CallMeTitle)}</h1>
+        <div class="options" role="group" aria-labelledby="screen-heading">
+            <button type="button" class="option" class:chosen=chosen == Some(true)
+                aria-pressed=if chosen == Some(true) { "true" } else { "false" } on:click=choice(true)>
+                {t(Text::CallMeYes)}
+            </button>
+            <button type="button" class="option" class:chosen=chosen == Some(false)
+                aria-pressed=if chosen == Some(false) { "true" } else { "false" } on:click=choice(false)>
+                {t(Text::CallMeNo)}
+            </button>
+        </div>
+        <nav class="flow">{back_button(form, current, draft)}</nav>
+    }
+}
+
+fn review_screen<S: Fn() + 'static>(
+    form: &Form,
+    current: &Draft,
+    draft: RwSignal<Draft>,
+    send: S,
+) -> impl IntoView + use<S> {
+    let unanswered = form.unanswered(current);
+    view! {
+        <h1 id="screen-heading" tabindex="-1">{t(Text::ReviewTitle)}</h1>
+        {notice(form)}
+        {if unanswered.is_empty() {
+            view! { <p class="all-answered">{t(Text::AllAnswered)}</p> }.into_any()
+        } else {
+            view! {
+                <h2>{t(Text::Unanswered)} " (" {unanswered.len()} ")"</h2>
+                <p class="muted">{t(Text::UnansweredHelp)}</p>
+                <ul class="unanswered">
+                    {unanswered.into_iter().map(|(position, item)| view! {
+                        <li><button type="button" class="link" on:click=move |_| go_to(draft, position)>
+                            {item.number} ". " {item.text.clone()}
+                        </button></li>
+                    }).collect_view()}
+                </ul>
+            }.into_any()
+        }}
+        <button type="button" class="primary send" on:click=move |_| send()>{t(Text::SendNow)}</button>
+        <nav class="flow">{back_button(form, current, draft)}</nav>
+    }
+}
