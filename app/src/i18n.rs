@@ -105,6 +105,9 @@ pub enum Text {
     StaffHomeLead,
     Retry,
     SelectedAnswer,
+    RefusedConflict,
+    RefusedInvalid,
+    RefusedSignIn,
 }
 
 pub fn text(language: Language, key: Text) -> &'static str {
@@ -235,6 +238,14 @@ pub fn text(language: Language, key: Text) -> &'static str {
         (Retry, Chinese) => "重试",
         (SelectedAnswer, English) => "selected",
         (SelectedAnswer, Chinese) => "已选择",
+        (RefusedConflict, English) => {
+            "The time for this questionnaire has passed, or it was already sent. Your research nurse can help."
+        }
+        (RefusedConflict, Chinese) => "此问卷的填写时间已过，或已经发送过。研究护士可以帮助您。",
+        (RefusedInvalid, English) => "Some answers could not be accepted. Your research nurse can help.",
+        (RefusedInvalid, Chinese) => "部分回答无法被接受。研究护士可以帮助您。",
+        (RefusedSignIn, English) => "Please sign in again; your answers are kept on this phone.",
+        (RefusedSignIn, Chinese) => "请重新登录；您的回答已保存在手机上。",
     }
 }
 

@@ -64,6 +64,8 @@ pub enum Delivery {
     },
     /// The server refused it for good (for example a closed window); shown in plain words.
     Refused {
+        #[serde(default)]
+        status: u16,
         message: String,
     },
 }

@@ -100,11 +100,12 @@ impl Outbox {
                         break;
                     }
                     Err(failure) => {
-                        outbox.set_delivery(
-                            &client_id,
-                            Delivery::Refused { message: failure.to_string() },
-                            true,
-                        );
+                        let status = match &failure {
+                            api::ApiFailure::Refused { status, .. } => *status,
+                            _ => 0,
+                        };
+                        let refused = Delivery::Refused { status, message: failure.to_string() };
+                        outbox.set_delivery(&client_id, refused, true);
                     }
                 }
             }

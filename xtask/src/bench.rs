@@ -85,6 +85,40 @@ pub fn bench() -> anyhow::Result<()> {
         kb(dist.first_load_brotli())
     )?;
 
+    writeln!(report)?;
+    writeln!(report, "## Time to interactive on a slow mobile network\n")?;
+    match time_to_interactive(&dist.dir)? {
+        Some(result) => {
+            writeln!(
+                report,
+                "First visit (empty cache, no service worker) in headless Chromium at 390×844, with \
+                 ChromeDriver emulating DevTools' \"Slow 4G\" ({:.0} kB/s down, {:.1} ms latency). \
+                 Interactive = the app's first screen rendered by the WebAssembly app. Five runs \
+                 (`tests/tests/it/measure.rs`).\n",
+                result["download_bytes_per_second"].as_f64().unwrap_or(0.0) / 1000.0,
+                result["latency_ms"].as_f64().unwrap_or(0.0)
+            )?;
+            writeln!(report, "| measure | value |\n|---|---|")?;
+            writeln!(
+                report,
+                "| median time to interactive | {:.2} s |",
+                result["median_ms"].as_f64().unwrap_or(0.0) / 1000.0
+            )?;
+            let runs: Vec<String> = result["runs"]
+                .as_array()
+                .map(|runs| {
+                    runs.iter().map(|ms| format!("{:.2}", ms.as_f64().unwrap_or(0.0) / 1000.0)).collect()
+                })
+                .unwrap_or_default();
+            writeln!(report, "| all runs (s) | {} |", runs.join(", "))?;
+            writeln!(
+                report,
+                "| bytes transferred (first visit) | {} |",
+                kb(result["transferred_bytes"].as_f64().unwrap_or(0.0) as u64)
+            )?;
+        }
+        None => writeln!(report, "Not measured: chromium and chromedriver are not installed.")?,
+    }
     std::fs::write(root().join("BENCHMARKS.md"), &report)?;
     println!("{report}");
     println!("xtask: wrote BENCHMARKS.md");
@@ -201,4 +235,27 @@ fn run_measured(qol: &Path, file: &Path) -> anyhow::Result<(Duration, u64)> {
         std::thread::sleep(Duration::from_millis(5));
     }
     Ok((start.elapsed(), peak))
+}
+
+/// Runs the measuring harness in the test crate (it drives Chromium through ChromeDriver).
+fn time_to_interactive(dist: &Path) -> anyhow::Result<Option<serde_json::Value>> {
+    let Some((driver, chromium)) = crate::prerequisites::browser() else { return Ok(None) };
+    let out = target_dir().join("bench/time-to-interactive.json");
+    run(cargo()
+        .args([
+            "test",
+            "--package",
+            "qol-tests",
+            "--test",
+            "it",
+            "measure::time_to_interactive_on_slow_4g",
+            "--",
+            "--ignored",
+            "--exact",
+        ])
+        .env("QOL_MEASURE_OUT", &out)
+        .env("QOL_DIST_DIR", dist)
+        .env("QOL_CHROMEDRIVER", driver)
+        .env("QOL_CHROMIUM", chromium))?;
+    Ok(Some(serde_json::from_str(&std::fs::read_to_string(out)?)?))
 }

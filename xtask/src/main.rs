@@ -9,11 +9,13 @@
 //!   optimised build and the PostgreSQL variants). `QOL_REQUIRE_ALL=1` turns a missing
 //!   prerequisite (chromedriver, PostgreSQL, wasm-opt) into a failure.
 //! - `bench`: benchmarks, written to `BENCHMARKS.md`.
+//! - `screenshots`: phone-size PNGs of every screen in `docs/screenshots/`, for the README.
 
 mod bench;
 mod dist;
 mod prerequisites;
 mod run;
+mod screenshots;
 mod test;
 mod util;
 
@@ -26,6 +28,7 @@ commands:
   run     build the app and start qol on SQLite with a demo study (data/qol.db)
   test    run every check: fmt, clippy, unit, API, storage (SQLite + PostgreSQL) and browser tests
   bench   run the benchmarks and write BENCHMARKS.md
+  screenshots  save phone-size screenshots of every screen into docs/screenshots/
 
 environment:
   QOL_REQUIRE_ALL=1         fail, instead of skipping, when chromedriver, PostgreSQL or wasm-opt is missing
@@ -39,6 +42,7 @@ fn main() -> ExitCode {
         Some("run") => run::run(&args[1..]),
         Some("test") => test::test(),
         Some("bench") => bench::bench(),
+        Some("screenshots") => screenshots::screenshots(),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -95,10 +95,23 @@ fn DeliveryBadge(delivery: Delivery) -> impl IntoView {
             </p>
         }
         .into_any(),
-        Delivery::Refused { message } => view! {
-            <div class="state refused" role="alert"><strong>{t(Text::NotSent)}</strong><p>{message}</p></div>
+        Delivery::Refused { status, message } => {
+            // The server's words are English; the reason is said in the patient's language too.
+            let reason = match status {
+                409 => Some(Text::RefusedConflict),
+                422 => Some(Text::RefusedInvalid),
+                401 | 403 => Some(Text::RefusedSignIn),
+                _ => None,
+            };
+            view! {
+                <div class="state refused" role="alert">
+                    <strong>{t(Text::NotSent)}</strong>
+                    {reason.map(|reason| view! { <p>{t(reason)}</p> })}
+                    <p class="detail">{message}</p>
+                </div>
+            }
+            .into_any()
         }
-        .into_any(),
     }
 }
 
@@ -188,7 +201,7 @@ fn PatientHome() -> impl IntoView {
                                 {next.window_start.map(|start| view! { <span class="muted">{t(Text::Opens)} " " {start.to_string()}</span> })}
                             </p>
                         })}
-                        <h2>{t(Text::Sent)}</h2>
+                        {(!sent.is_empty()).then(|| view! { <h2>{t(Text::Sent)}</h2> })}
                         <ul class="sent-list">
                             {sent.into_iter().rev().map(|done| view! {
                                 <li>

@@ -262,6 +262,7 @@ fn item_screen(
             {t(Text::QuestionOf)} " " {position} " " {t(Text::Of)} " " {total}
         </p>
         <progress max=total value=position aria-hidden="true"></progress>
+        {notice(form).map(|notice| view! { <div class="notice-compact">{notice}</div> })}
         {section.map(|section| {
             let items = section.items.clone();
             let form = form_for_skip.clone();

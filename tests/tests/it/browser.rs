@@ -277,3 +277,57 @@ async fn a_client_route_loads_directly_and_shows_the_wording_pack_items() {
     assert_eq!(width, 390);
     browser.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_installed_app_opens_without_a_network() {
+    let Some((mut app, _driver, browser)) = setup().await else { return };
+    activate_in_browser(&app, &browser).await;
+    assert_eq!(text_of(&browser, ".card.due .card-title").await, "Baseline");
+    // Wait until the service worker has cached the shell and controls the page.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while browser.execute("return !!navigator.serviceWorker.controller", vec![]).await.unwrap() != true {
+        assert!(tokio::time::Instant::now() < deadline, "the service worker never took control");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let manifest =
+        browser.execute("return document.querySelector('link[rel=manifest]').href", vec![]).await.unwrap();
+    assert!(manifest.as_str().unwrap().ends_with("/manifest.webmanifest"));
+
+    app.stop().await;
+    browser.refresh().await.unwrap();
+    // The shell comes from the cache, the patient from the phone, the list from the last visit.
+    wait_for_text(&browser, "#screen-heading", "Due now").await;
+    assert_eq!(text_of(&browser, ".card.due .card-title").await, "Baseline");
+    browser.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_refused_form_is_explained_in_plain_words_in_the_patients_language() {
+    let Some((app, _driver, browser)) = setup().await else { return };
+    let study_id = activate_in_browser(&app, &browser).await;
+    click(&browser, ".worse button").await;
+    click(&browser, "button.primary").await;
+    answer(&browser, 1, 30, 30, 1).await;
+    click(&browser, ".options .option:nth-child(2)").await;
+    wait_for_text(&browser, "#screen-heading", "Check and send").await;
+    // Meanwhile the patient leaves the study.
+    let nurse = app.staff_token("nurse").await;
+    let (status, _) = app
+        .record_event(
+            &nurse,
+            &study_id,
+            serde_json::json!({ "kind": "off_study", "reason": "withdrawal" }),
+            0,
+            None,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+    click(&browser, "button.language").await;
+    click(&browser, "button.send").await;
+    let refusal = text_of(&browser, ".state.refused").await;
+    assert!(refusal.starts_with("无法发送"), "{refusal}");
+    assert!(refusal.contains("此问卷的填写时间已过，或已经发送过。研究护士可以帮助您。"), "{refusal}");
+    assert!(refusal.contains("the study has ended for you"), "the server's reason is shown too: {refusal}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM submissions WHERE timeliness = 'unscheduled'").await, 0);
+    browser.close().await.unwrap();
+}

@@ -4,4 +4,6 @@
 mod api;
 mod browser;
 mod clinic;
+mod measure;
+mod screenshots;
 mod storage;

@@ -1,0 +1,31 @@
+// qol's service worker (generated into dist/ by cargo xtask dist, which fills in the list of
+// files). It keeps the app shell so the app opens without a network; it never caches the API,
+// whose answers must come from the server (the app keeps its own data in localStorage).
+const CACHE = "qol-shell-{{version}}";
+const SHELL = {{shell}};
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((keys) => Promise.all(keys.filter((key) => key !== CACHE).map((key) => caches.delete(key))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/")) {
+    return;
+  }
+  if (event.request.mode === "navigate") {
+    // Pages: the network first (a new version), the cached shell when offline.
+    event.respondWith(fetch(event.request).catch(() => caches.match("/")));
+    return;
+  }
+  // Hashed assets never change: the cache first.
+  event.respondWith(caches.match(event.request).then((hit) => hit || fetch(event.request)));
+});

@@ -1,0 +1,112 @@
+//! Not a test: `cargo xtask screenshots` runs this (it is ignored otherwise) to save a
+//! phone-size (390×844) PNG of every screen into `QOL_SCREENSHOTS_DIR`, for the README.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use qol_tests::{Backend, TestApp, chromedriver, dist_dir, phone_browser};
+
+async fn shoot(browser: &Client, folder: &std::path::Path, name: &str) {
+    // Let fonts and transitions settle, and put focus out of the picture.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(folder.join(format!("{name}.png")), png).unwrap();
+}
+
+async fn click(browser: &Client, css: &str) {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn until(browser: &Client, css: &str, text: &str) {
+    for _ in 0..300 {
+        if let Ok(element) = browser.find(Locator::Css(css)).await
+            && element.text().await.unwrap_or_default() == text
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{css} never read {text:?}");
+}
+
+#[tokio::test]
+#[ignore = "run by cargo xtask screenshots"]
+async fn every_screen() {
+    let folder = PathBuf::from(
+        std::env::var("QOL_SCREENSHOTS_DIR").expect("QOL_SCREENSHOTS_DIR names the output folder"),
+    );
+    std::fs::create_dir_all(&folder).unwrap();
+    let dist = dist_dir().expect("run cargo xtask dist first");
+    let (driver, chromium) = chromedriver().await.expect("chromium and chromedriver");
+    let mut app = TestApp::spawn_with(Backend::Sqlite, |config| config.dist_dir = dist).await.unwrap();
+    let browser = phone_browser(&driver, &chromium).await;
+    let nurse = app.staff_token("nurse").await;
+    let (_, code) = app.enrol(&nurse, "nodal", 1).await;
+
+    browser.goto(&app.url("/")).await.unwrap();
+    until(&browser, "#screen-heading", "Welcome").await;
+    shoot(&browser, &folder, "01-welcome").await;
+    click(&browser, "a[href='/activate']").await;
+    let code_field = browser.find(Locator::Css("#activation-code")).await.unwrap();
+    code_field.send_keys(&code).await.unwrap();
+    shoot(&browser, &folder, "02-activate").await;
+    browser.find(Locator::Css("#new-pin")).await.unwrap().send_keys("2580").await.unwrap();
+    browser.find(Locator::Css("#new-pin-again")).await.unwrap().send_keys("2580").await.unwrap();
+    click(&browser, "form button[type=submit]").await;
+    until(&browser, "#screen-heading", "Due now").await;
+    shoot(&browser, &folder, "03-home-due").await;
+
+    click(&browser, ".card.due .primary").await;
+    until(&browser, "button.primary", "Start").await;
+    shoot(&browser, &folder, "04-instructions").await;
+    click(&browser, "button.primary").await;
+    until(&browser, ".progress", "Question 1 of 54").await;
+    shoot(&browser, &folder, "05-question").await;
+    for position in 1..=49 {
+        until(&browser, ".progress", &format!("Question {position} of 54")).await;
+        click(&browser, ".options .option:nth-child(2)").await;
+    }
+    until(&browser, ".progress", "Question 50 of 54").await;
+    shoot(&browser, &folder, "06-section-not-applicable").await;
+    click(&browser, ".section-note button").await;
+    until(&browser, "#screen-heading", "Would you like your research nurse to call you?").await;
+    shoot(&browser, &folder, "07-call-me").await;
+    click(&browser, ".options .option:nth-child(2)").await;
+    until(&browser, "#screen-heading", "Check and send").await;
+    shoot(&browser, &folder, "08-review").await;
+
+    app.stop().await;
+    click(&browser, "button.send").await;
+    browser.wait().for_element(Locator::Css(".state.saved")).await.unwrap();
+    shoot(&browser, &folder, "09-saved-on-this-phone").await;
+    app.restart().await;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(".sent-list .state.sent"))
+        .await
+        .unwrap();
+    shoot(&browser, &folder, "10-sent").await;
+
+    click(&browser, ".worse button").await;
+    click(&browser, "button.primary").await;
+    click(&browser, "button.language").await;
+    until(&browser, ".progress", "问题 1 / 30").await;
+    shoot(&browser, &folder, "11-question-chinese").await;
+    click(&browser, "button.language").await;
+
+    browser.goto(&app.url("/staff/sign-in")).await.unwrap();
+    until(&browser, "#screen-heading", "Staff sign-in").await;
+    shoot(&browser, &folder, "12-staff-sign-in").await;
+    browser.close().await.unwrap();
+    eprintln!("screenshots written to {}", folder.display());
+}
