@@ -2,6 +2,8 @@
 //!
 //! - [`instrument`]: the QLQ-C30 v3.0 and QLQ-CX24 structure as data (items, response scales,
 //!   scales with their direction, the CX24 conditional section) and the scoring-algorithm version.
+//! - [`alerts`]: symptom alert rules (levels, changes, CX24 items, call-me), tiers, de-duplication
+//!   and snooze decisions; rules as data with their sources.
 //! - [`answers`]: the parse step from untrusted answers to validated [`answers::Answers`], with
 //!   typed errors.
 //! - [`scoring`]: EORTC scoring (half rule, single-item rule, not applicable, C30 summary score).
@@ -11,6 +13,7 @@
 //!
 //! This crate does no IO, has no async, and builds for `wasm32-unknown-unknown`.
 
+pub mod alerts;
 pub mod answers;
 pub mod api;
 pub mod instrument;
