@@ -3,6 +3,7 @@
 //! and the demo seed both call these; nothing here knows about HTTP.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use qol_shared::alerts::{AlertRules, Decision, History, decide};
 use qol_shared::answers::{AnswerError, Answers, RawAnswer};
 use qol_shared::api::{EnrolPatient, RecordEvent, SubmissionReceipt, SubmissionRequest, Timeliness};
 use qol_shared::instrument::InstrumentId;
@@ -367,6 +368,23 @@ impl Clinic {
         };
         let (answers, scores) = parse_and_score(&instruments, &request.answers)?;
 
+        // What the alert rules compare with: the baseline and the latest earlier submission.
+        let earlier = self.db.submissions_of(patient.id).await?;
+        let baseline = match earlier.iter().find(|s| s.assessment_key == "baseline") {
+            Some(stored) => Some(self.db.scores_of(stored.id).await?),
+            None => None,
+        };
+        let previous = match earlier.last() {
+            Some(stored) => Some(self.db.scores_of(stored.id).await?),
+            None => None,
+        };
+        let signals = AlertRules::default().evaluate(
+            &scores,
+            &answers,
+            History { baseline: baseline.as_deref(), previous: previous.as_deref() },
+            request.call_me,
+        );
+
         let received_at = timestamp_text(now);
         let mut tx = self.db.begin_write().await?;
         // Read again under the chain lock: a concurrent retry may have stored it meanwhile.
@@ -382,7 +400,7 @@ impl Clinic {
                 row.id
             }
             None => {
-                let key = format!("unscheduled-{}", &client_id[..8]);
+                let key = format!("unscheduled-{client_id}");
                 tx.insert_unscheduled_assessment(patient.id, &key, "Unscheduled report", today).await?
             }
         };
@@ -403,6 +421,22 @@ impl Clinic {
                 scores: &scores,
             })
             .await?;
+        let mut alerts_raised = Vec::new();
+        for signal in &signals {
+            let open = tx.open_alert(patient.id, &signal.subject).await?;
+            let snoozed = tx.active_snooze(patient.id, &signal.subject, today).await?;
+            match decide(signal, open.map(|(_, tier)| tier), snoozed, today) {
+                Decision::Open => {
+                    alerts_raised.push(tx.insert_alert(patient.id, signal, submission_id).await?)
+                }
+                Decision::Update { tier } => {
+                    let (id, _) = open.expect("an update has an open alert");
+                    tx.update_alert(id, signal, tier, submission_id).await?;
+                    alerts_raised.push(id);
+                }
+                Decision::Snoozed => {}
+            }
+        }
         tx.audit(
             actor,
             AuditEntry {
@@ -411,7 +445,7 @@ impl Clinic {
                 entity_id: submission_id.to_string(),
                 after: Some(json!({
                     "client_id": client_id, "assessment_id": assessment_id, "timeliness": timeliness,
-                    "items": stored_answers.len(), "call_me": request.call_me,
+                    "items": stored_answers.len(), "call_me": request.call_me, "alerts": alerts_raised,
                 })),
                 ..AuditEntry::default()
             },

@@ -450,3 +450,33 @@ mod tests {
         assert_eq!(GIESINGER_THRESHOLDS.iter().find(|t| t.scale == "NV").map(|t| t.value), Some(8.0));
     }
 }
+
+/// When an alert raised at `raised` passes its service level of `working_days` working days
+/// (Saturdays and Sundays do not count): "one working day" by default.
+pub fn sla_deadline(raised: chrono::NaiveDateTime, working_days: u32) -> chrono::NaiveDateTime {
+    use chrono::{Datelike, Weekday};
+    let mut deadline = raised;
+    let mut left = working_days;
+    while left > 0 {
+        deadline += chrono::Duration::days(1);
+        if !matches!(deadline.weekday(), Weekday::Sat | Weekday::Sun) {
+            left -= 1;
+        }
+    }
+    deadline
+}
+
+#[cfg(test)]
+mod sla_tests {
+    use super::sla_deadline;
+
+    #[test]
+    fn the_service_level_skips_weekends() {
+        let at = |text: &str| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap();
+        // Wednesday → Thursday; Friday evening → Monday evening; Saturday → Monday.
+        assert_eq!(sla_deadline(at("2026-03-11 10:00"), 1), at("2026-03-12 10:00"));
+        assert_eq!(sla_deadline(at("2026-03-13 18:30"), 1), at("2026-03-16 18:30"));
+        assert_eq!(sla_deadline(at("2026-03-14 09:00"), 1), at("2026-03-16 09:00"));
+        assert_eq!(sla_deadline(at("2026-03-13 18:30"), 2), at("2026-03-17 18:30"));
+    }
+}

@@ -311,3 +311,106 @@ pub struct SubmissionView {
     pub answers: Vec<crate::answers::RawAnswer>,
     pub scores: Vec<crate::scoring::Scores>,
 }
+
+// ---------------------------------------------------------------------------------------------
+// The nurse worklist: alerts, snoozes, overdue and missed assessments
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum AlertState {
+    New,
+    Acknowledged,
+    Resolved,
+}
+
+impl AlertState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::New => "new",
+            AlertState::Acknowledged => "acknowledged",
+            AlertState::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AlertState> {
+        [AlertState::New, AlertState::Acknowledged, AlertState::Resolved]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// What the nurse did about an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ResolutionAction {
+    CalledPatient,
+    AdvisedSelfCare,
+    ArrangedClinicVisit,
+    ReferredToEmergency,
+    NoActionNeeded,
+}
+
+/// An alert on the worklist. Nurses see the patient's name (identity) beside the study id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlertView {
+    pub id: i64,
+    pub study_id: String,
+    pub patient_name: Option<String>,
+    /// A scale code, `ITEM<n>` or `CALL`.
+    pub subject: String,
+    pub tier: crate::alerts::Tier,
+    pub rule: crate::alerts::Rule,
+    pub source: String,
+    pub state: AlertState,
+    pub value: Option<f64>,
+    pub baseline: Option<f64>,
+    pub previous: Option<f64>,
+    pub submission_id: Option<i64>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub acknowledged_at: Option<String>,
+    pub acknowledged_by: Option<String>,
+    pub resolved_at: Option<String>,
+    pub resolved_by: Option<String>,
+    pub resolution_action: Option<ResolutionAction>,
+    pub resolution_note: Option<String>,
+    /// Minutes from the alert to its acknowledgement, once acknowledged.
+    pub minutes_to_acknowledge: Option<i64>,
+    /// Still not acknowledged past the service level (one working day by default).
+    pub past_sla: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResolveAlert {
+    pub action: ResolutionAction,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `POST /api/v1/patients/{study_id}/snoozes`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SnoozeRequest {
+    /// The scale code (or `ITEM<n>`) whose alerts are held.
+    pub subject: String,
+    /// The last day the snooze holds.
+    pub until: chrono::NaiveDate,
+    /// Why, e.g. "expected during chemotherapy".
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SnoozeView {
+    pub id: i64,
+    pub study_id: String,
+    pub subject: String,
+    pub until: chrono::NaiveDate,
+    pub reason: String,
+    pub created_by: String,
+    pub ended_at: Option<String>,
+}

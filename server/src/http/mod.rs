@@ -1,6 +1,7 @@
 //! The HTTP layer: routes, extractors and responses. Handlers parse the request, call storage or
 //! `qol-shared`, and answer; they hold no SQL.
 
+mod alerts;
 mod assets;
 pub mod auth;
 mod error;
@@ -58,6 +59,11 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
         .route("/patients/{study_id}/activation-code", post(patients::reissue_code))
         .route("/me/assessments", get(patients::my_assessments))
         .route("/me/submissions", post(patients::submit).get(patients::my_submissions))
+        .route("/alerts", get(alerts::list))
+        .route("/alerts/{id}/acknowledge", post(alerts::acknowledge))
+        .route("/alerts/{id}/resolve", post(alerts::resolve))
+        .route("/patients/{study_id}/snoozes", post(alerts::snooze).get(alerts::snoozes))
+        .route("/patients/{study_id}/snoozes/{id}/end", post(alerts::end_snooze))
         .fallback(api_not_found)
         .layer(CompressionLayer::new());
     Router::new()

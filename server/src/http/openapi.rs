@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{auth, patients};
+use super::{alerts, auth, patients};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -30,12 +30,19 @@ use super::{auth, patients};
         patients::my_assessments,
         patients::my_submissions,
         patients::submit,
+        alerts::list,
+        alerts::acknowledge,
+        alerts::resolve,
+        alerts::snooze,
+        alerts::snoozes,
+        alerts::end_snooze,
     ),
     modifiers(&SessionSecurity),
     tags(
         (name = "auth", description = "sign-in for staff (password) and patients (activation code, then study id + PIN)"),
         (name = "patients", description = "staff: enrolment, events, schedules, submissions"),
         (name = "me", description = "the signed-in patient's own assessments and submissions"),
+        (name = "alerts", description = "the nurse worklist: symptom alerts and snoozes"),
     )
 )]
 pub struct ApiDoc;

@@ -24,7 +24,7 @@ fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
-async fn find_patient(state: &AppState, study_id: &str) -> Result<PatientRow, Error> {
+pub(super) async fn find_patient(state: &AppState, study_id: &str) -> Result<PatientRow, Error> {
     state
         .clinic
         .db

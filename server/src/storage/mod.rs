@@ -6,6 +6,7 @@
 //! the same way through `Any` (i64, f64, text). Timestamps are RFC 3339 text in UTC.
 
 mod accounts;
+mod alerts;
 mod audit;
 mod patients;
 mod submissions;
@@ -14,6 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use accounts::{SessionSubject, StaffRow, ThrottleState};
+pub use alerts::{AlertRow, SnoozeRow};
 pub use audit::{Actor, AuditEntry, AuditVerification, WriteTx, hex};
 pub use patients::{AssessmentRow, EventRow, PatientRow};
 pub use submissions::{NewSubmission, StoredScore, StoredSubmission};
@@ -78,6 +80,16 @@ impl StorageError {
             _ => false,
         }
     }
+}
+
+/// An optional float as bound in SQL, always with `CAST($n AS DOUBLE PRECISION)`.
+///
+/// sqlx 0.9.0's `Any` driver declares a NULL `f64` to PostgreSQL as FLOAT4 (its mapping of
+/// `AnyTypeInfoKind::Double` to `Option::<f32>::None` in `sqlx-core/src/any/arguments.rs`), which
+/// breaks the cached statement for the next non-NULL value. As text the declared type is always
+/// the same; Rust writes the shortest form that reads back to the same f64, so nothing is lost.
+pub fn float_param(value: Option<f64>) -> Option<String> {
+    value.map(|value| value.to_string())
 }
 
 /// The current time as stored: RFC 3339 UTC with microseconds, which sorts as text.

@@ -250,13 +250,14 @@ impl WriteTx {
                 };
                 sqlx::query(
                     "INSERT INTO scores (submission_id, instrument, scale, score, raw_score, items_answered, items_in_scale, \
-                     missing_reason, algorithm_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                     missing_reason, algorithm_version) VALUES ($1, $2, $3, CAST($4 AS DOUBLE PRECISION), \
+                     CAST($5 AS DOUBLE PRECISION), $6, $7, $8, $9)",
                 )
                 .bind(id)
                 .bind(scores.instrument.as_str())
                 .bind(scale.code.as_ref())
-                .bind(score)
-                .bind(raw)
+                .bind(super::float_param(score))
+                .bind(super::float_param(raw))
                 .bind(i64::from(answered))
                 .bind(i64::from(in_scale))
                 .bind(reason)

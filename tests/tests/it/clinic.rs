@@ -573,6 +573,21 @@ async fn every_route_checks_the_callers_role(backend: Backend) {
             submission(CLIENT_A, None, 0, c30_answers(1)),
             [401, 201, 403, 403, 403],
         ),
+        ("GET", "/api/v1/alerts".into(), Value::Null, [401, 403, 200, 403, 200]),
+        ("POST", "/api/v1/alerts/999999/acknowledge".into(), json!({}), [401, 403, 404, 403, 404]),
+        (
+            "POST",
+            "/api/v1/alerts/999999/resolve".into(),
+            json!({ "action": "no_action_needed" }),
+            [401, 403, 404, 403, 404],
+        ),
+        ("GET", format!("/api/v1/patients/{other}/snoozes"), Value::Null, [401, 403, 200, 403, 200]),
+        (
+            "POST",
+            format!("/api/v1/patients/{other}/snoozes"),
+            json!({ "subject": "FA", "until": qol_tests::chrono_today_minus(-3), "reason": "expected" }),
+            [401, 403, 201, 403, 201],
+        ),
     ];
     let mut failures = Vec::new();
     for (method, path, body, expected) in &routes {
@@ -743,3 +758,40 @@ async fn the_demo_sign_ins_printed_at_start_work(backend: Backend) {
     assert!(mine["completed"].as_array().unwrap().len() >= 15);
 }
 on_both_backends!(the_demo_sign_ins_printed_at_start_work, super::the_demo_sign_ins_printed_at_start_work);
+
+async fn missing_scores_are_stored_as_missing_and_later_scores_still_store(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (nurse, patient, study_id) = enrolled_patient(&app, 1).await;
+    // Fatigue items 10, 12, 18: only one answered, so FA is missing (a NULL score), then complete.
+    let partial: Vec<Value> = (1..=30)
+        .filter(|item| ![12, 18].contains(item))
+        .map(|item| json!({ "item": item, "response": 2 }))
+        .collect();
+    for (client_id, answers) in [(CLIENT_A, Value::Array(partial)), (CLIENT_B, c30_answers(2))] {
+        let (status, body) = app
+            .post_as("/api/v1/me/submissions", Some(&patient), &submission(client_id, None, 0, answers))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (_, stored) = app.get_as(&format!("/api/v1/patients/{study_id}/submissions"), Some(&nurse)).await;
+    let fatigue = |index: usize| {
+        stored[index]["scores"][0]["scales"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["code"] == "FA")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(fatigue(0)["status"], "missing");
+    assert_eq!(fatigue(0)["reason"], "too_few_items_answered");
+    assert_eq!(fatigue(1)["status"], "scored");
+    assert!(
+        (fatigue(1)["score"].as_f64().unwrap() - 100.0 / 3.0).abs() < 1e-9,
+        "full precision survives storage"
+    );
+}
+on_both_backends!(
+    missing_scores_are_stored_as_missing_and_later_scores_still_store,
+    super::missing_scores_are_stored_as_missing_and_later_scores_still_store
+);

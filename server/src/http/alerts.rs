@@ -1,0 +1,273 @@
+//! The nurse worklist: alerts (list, acknowledge, resolve) and per-patient snoozes. Nurses and
+//! admins only; every action is audited.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use qol_shared::alerts::{Tier, sla_deadline};
+use qol_shared::api::{AlertState, AlertView, ApiError, ResolveAlert, Role, SnoozeRequest, SnoozeView};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::Caller;
+use super::json::Json;
+use super::{AppState, Error};
+use crate::storage::{AlertRow, AuditEntry, SnoozeRow, parse_timestamp};
+
+const NURSES: &[Role] = &[Role::Nurse, Role::Admin];
+/// The service level for acknowledging an alert, in working days.
+const SLA_WORKING_DAYS: u32 = 1;
+
+fn view(row: AlertRow) -> AlertView {
+    let raised = parse_timestamp(&row.created_at).ok();
+    let acknowledged = row.acknowledged_at.as_deref().and_then(|at| parse_timestamp(at).ok());
+    let minutes_to_acknowledge = raised.zip(acknowledged).map(|(raised, done)| (done - raised).num_minutes());
+    let past_sla = row.state == AlertState::New
+        && raised.is_some_and(|raised| {
+            chrono::Utc::now().naive_utc() > sla_deadline(raised.naive_utc(), SLA_WORKING_DAYS)
+        });
+    AlertView {
+        id: row.id,
+        study_id: row.study_code,
+        patient_name: row.patient_name,
+        subject: row.subject,
+        tier: row.tier,
+        rule: row.rule,
+        source: row.source,
+        state: row.state,
+        value: row.value,
+        baseline: row.baseline,
+        previous: row.previous,
+        submission_id: row.submission_id,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        acknowledged_at: row.acknowledged_at,
+        acknowledged_by: row.acknowledged_by,
+        resolved_at: row.resolved_at,
+        resolved_by: row.resolved_by,
+        resolution_action: row.resolution_action,
+        resolution_note: row.resolution_note,
+        minutes_to_acknowledge,
+        past_sla,
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AlertFilter {
+    /// new, acknowledged or resolved; by default the open ones (new and acknowledged).
+    state: Option<String>,
+    /// red, amber or info.
+    tier: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", security(("session" = ["nurse", "admin"])), params(AlertFilter), responses((status = 200, description = "sorted by tier (red first), then age (oldest first)", body = Vec<AlertView>), (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(filter): Query<AlertFilter>,
+) -> Result<axum::Json<Vec<AlertView>>, Error> {
+    caller.require(NURSES)?;
+    let wanted_state = match filter.state.as_deref() {
+        Some(text) => Some(AlertState::parse(text).ok_or_else(|| {
+            Error::BadRequest(format!("state {text:?} is not one of: new, acknowledged, resolved"))
+        })?),
+        None => None,
+    };
+    let wanted_tier: Option<Tier> = match filter.tier.as_deref() {
+        Some(text) => Some(
+            serde_json::from_value(json!(text))
+                .map_err(|_| Error::BadRequest(format!("tier {text:?} is not one of: red, amber, info")))?,
+        ),
+        None => None,
+    };
+    let mut alerts: Vec<AlertView> = state
+        .clinic
+        .db
+        .alerts(wanted_state)
+        .await?
+        .into_iter()
+        .filter(|row| wanted_state.is_some() || row.state != AlertState::Resolved)
+        .filter(|row| wanted_tier.is_none_or(|tier| row.tier == tier))
+        .map(view)
+        .collect();
+    alerts.sort_by(|a, b| b.tier.cmp(&a.tier).then_with(|| a.created_at.cmp(&b.created_at)));
+    Ok(axum::Json(alerts))
+}
+
+async fn find(state: &AppState, id: i64) -> Result<AlertRow, Error> {
+    state.clinic.db.alert(id).await?.ok_or_else(|| Error::NotFound(format!("there is no alert {id}")))
+}
+
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", tag = "alerts", security(("session" = ["nurse", "admin"])), params(("id" = i64, Path)), responses((status = 200, body = AlertView), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<AlertView>, Error> {
+    caller.require(NURSES)?;
+    let staff_id = caller.staff_id().ok_or_else(|| Error::Forbidden("staff only".into()))?;
+    let before = find(&state, id).await?;
+    let mut tx = state.clinic.db.begin_write().await?;
+    if !tx.acknowledge_alert(id, staff_id).await? {
+        return Err(Error::Conflict(format!("alert {id} is already {}", before.state.as_str())));
+    }
+    tx.audit(
+        &caller.actor(),
+        AuditEntry {
+            action: "alert.acknowledge",
+            entity: "alert",
+            entity_id: id.to_string(),
+            before: Some(json!({ "state": before.state })),
+            after: Some(json!({ "state": AlertState::Acknowledged })),
+            ..AuditEntry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(view(find(&state, id).await?)))
+}
+
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", tag = "alerts", security(("session" = ["nurse", "admin"])), params(("id" = i64, Path)), request_body = ResolveAlert, responses((status = 200, body = AlertView), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn resolve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<ResolveAlert>,
+) -> Result<axum::Json<AlertView>, Error> {
+    caller.require(NURSES)?;
+    let staff_id = caller.staff_id().ok_or_else(|| Error::Forbidden("staff only".into()))?;
+    if body.note.chars().count() > 2000 {
+        return Err(Error::unprocessable("the note is longer than 2000 characters"));
+    }
+    let before = find(&state, id).await?;
+    let mut tx = state.clinic.db.begin_write().await?;
+    if !tx.resolve_alert(id, staff_id, body.action, body.note.trim()).await? {
+        return Err(Error::Conflict(format!("alert {id} is already resolved")));
+    }
+    tx.audit(
+        &caller.actor(),
+        AuditEntry {
+            action: "alert.resolve",
+            entity: "alert",
+            entity_id: id.to_string(),
+            before: Some(json!({ "state": before.state })),
+            after: Some(json!({ "state": AlertState::Resolved, "action": body.action })),
+            reason: Some(body.note.trim().to_owned()).filter(|note| !note.is_empty()),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(axum::Json(view(find(&state, id).await?)))
+}
+
+fn snooze_view(row: SnoozeRow) -> SnoozeView {
+    SnoozeView {
+        id: row.id,
+        study_id: row.study_code,
+        subject: row.subject,
+        until: row.until,
+        reason: row.reason,
+        created_by: row.created_by,
+        ended_at: row.ended_at,
+    }
+}
+
+/// Scale codes of both instruments, `ITEM31`…`ITEM54` and `ITEM9`/`ITEM19`: what can be snoozed.
+fn snoozable(subject: &str) -> bool {
+    let scale = qol_shared::instrument::InstrumentId::ALL
+        .iter()
+        .any(|id| id.instrument().scales.iter().any(|scale| scale.code == subject));
+    let item = subject
+        .strip_prefix("ITEM")
+        .and_then(|n| n.parse::<u8>().ok())
+        .is_some_and(|n| (1..=54).contains(&n));
+    scale || item
+}
+
+#[utoipa::path(post, path = "/api/v1/patients/{study_id}/snoozes", tag = "alerts", security(("session" = ["nurse", "admin"])), params(("study_id" = String, Path)), request_body = SnoozeRequest, responses((status = 201, body = SnoozeView), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
+pub async fn snooze(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(study_id): Path<String>,
+    Json(body): Json<SnoozeRequest>,
+) -> Result<Response, Error> {
+    caller.require(NURSES)?;
+    let staff_id = caller.staff_id().ok_or_else(|| Error::Forbidden("staff only".into()))?;
+    let patient = super::patients::find_patient(&state, &study_id).await?;
+    let mut problems = Vec::new();
+    if !snoozable(&body.subject) {
+        problems.push(format!(
+            "subject {:?} is not a scale code (e.g. FA) or an item (e.g. ITEM43)",
+            body.subject
+        ));
+    }
+    if body.until < chrono::Utc::now().date_naive() {
+        problems.push(format!("until {} is in the past", body.until));
+    }
+    if body.reason.trim().is_empty() {
+        problems.push("give a reason, e.g. \"expected during chemotherapy\"".into());
+    }
+    if !problems.is_empty() {
+        return Err(Error::Unprocessable { message: "the snooze could not be set".into(), problems });
+    }
+    let mut tx = state.clinic.db.begin_write().await?;
+    let id = tx.insert_snooze(patient.id, &body.subject, body.until, body.reason.trim(), staff_id).await?;
+    tx.audit(
+        &caller.actor(),
+        AuditEntry {
+            action: "alert.snooze",
+            entity: "alert_snooze",
+            entity_id: format!("{}/{id}", patient.study_code),
+            after: Some(json!({ "subject": body.subject, "until": body.until })),
+            reason: Some(body.reason.trim().to_owned()),
+            ..AuditEntry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let row = state.clinic.db.snoozes(patient.id).await?.into_iter().find(|row| row.id == id);
+    let row = row.ok_or_else(|| Error::NotFound("the snooze".into()))?;
+    Ok((StatusCode::CREATED, axum::Json(snooze_view(row))).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/patients/{study_id}/snoozes", tag = "alerts", security(("session" = ["nurse", "admin"])), params(("study_id" = String, Path)), responses((status = 200, body = Vec<SnoozeView>), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn snoozes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(study_id): Path<String>,
+) -> Result<axum::Json<Vec<SnoozeView>>, Error> {
+    caller.require(NURSES)?;
+    let patient = super::patients::find_patient(&state, &study_id).await?;
+    Ok(axum::Json(state.clinic.db.snoozes(patient.id).await?.into_iter().map(snooze_view).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/patients/{study_id}/snoozes/{id}/end", tag = "alerts", security(("session" = ["nurse", "admin"])), params(("study_id" = String, Path), ("id" = i64, Path)), responses((status = 200, body = SnoozeView), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+pub async fn end_snooze(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((study_id, id)): Path<(String, i64)>,
+) -> Result<axum::Json<SnoozeView>, Error> {
+    caller.require(NURSES)?;
+    let staff_id = caller.staff_id().ok_or_else(|| Error::Forbidden("staff only".into()))?;
+    let patient = super::patients::find_patient(&state, &study_id).await?;
+    let mut tx = state.clinic.db.begin_write().await?;
+    if !tx.end_snooze(id, patient.id, staff_id).await? {
+        return Err(Error::Conflict(format!(
+            "snooze {id} of {} has already ended or does not exist",
+            patient.study_code
+        )));
+    }
+    tx.audit(
+        &caller.actor(),
+        AuditEntry {
+            action: "alert.snooze_end",
+            entity: "alert_snooze",
+            entity_id: format!("{}/{id}", patient.study_code),
+            ..AuditEntry::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let row = state.clinic.db.snoozes(patient.id).await?.into_iter().find(|row| row.id == id);
+    Ok(axum::Json(snooze_view(row.ok_or_else(|| Error::NotFound("the snooze".into()))?)))
+}
