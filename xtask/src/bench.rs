@@ -239,23 +239,13 @@ fn run_measured(qol: &Path, file: &Path) -> anyhow::Result<(Duration, u64)> {
 
 /// Runs the measuring harness in the test crate (it drives Chromium through ChromeDriver).
 fn time_to_interactive(dist: &Path) -> anyhow::Result<Option<serde_json::Value>> {
-    let Some((driver, chromium)) = crate::prerequisites::browser() else { return Ok(None) };
+    let Some(browser) = crate::prerequisites::browser() else { return Ok(None) };
     let out = target_dir().join("bench/time-to-interactive.json");
-    run(cargo()
-        .args([
-            "test",
-            "--package",
-            "qol-tests",
-            "--test",
-            "it",
-            "measure::time_to_interactive_on_slow_4g",
-            "--",
-            "--ignored",
-            "--exact",
-        ])
-        .env("QOL_MEASURE_OUT", &out)
-        .env("QOL_DIST_DIR", dist)
-        .env("QOL_CHROMEDRIVER", driver)
-        .env("QOL_CHROMIUM", chromium))?;
+    crate::util::run_browser_harness(
+        "measure::time_to_interactive_on_slow_4g",
+        dist,
+        browser,
+        ("QOL_MEASURE_OUT", &out),
+    )?;
     Ok(Some(serde_json::from_str(&std::fs::read_to_string(out)?)?))
 }

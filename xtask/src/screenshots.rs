@@ -4,32 +4,17 @@
 use anyhow::bail;
 
 use crate::prerequisites::browser;
-use crate::util::{cargo, root, run};
+use crate::util::{root, run_browser_harness};
 
 pub fn screenshots() -> anyhow::Result<()> {
-    let Some((driver, chromium)) = browser() else {
+    let Some(browser) = browser() else {
         bail!(
             "screenshots need chromium and chromedriver: apt-get install chromium chromium-driver (and fonts-noto-cjk for the Chinese screens)"
         );
     };
     let dist = crate::dist::dist()?;
     let folder = root().join("docs/screenshots");
-    run(cargo()
-        .args([
-            "test",
-            "--package",
-            "qol-tests",
-            "--test",
-            "it",
-            "screenshots::every_screen",
-            "--",
-            "--ignored",
-            "--exact",
-        ])
-        .env("QOL_SCREENSHOTS_DIR", &folder)
-        .env("QOL_DIST_DIR", &dist.dir)
-        .env("QOL_CHROMEDRIVER", driver)
-        .env("QOL_CHROMIUM", chromium))?;
+    run_browser_harness("screenshots::every_screen", &dist.dir, browser, ("QOL_SCREENSHOTS_DIR", &folder))?;
     println!("xtask: screenshots in {}", folder.display());
     Ok(())
 }

@@ -60,3 +60,19 @@ pub fn which(name: &str) -> Option<PathBuf> {
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
 }
+
+/// Runs one ignored harness of the test crate's browser suite (`screenshots::…`, `measure::…`)
+/// against the built app, with chromedriver and Chromium at the given paths.
+pub fn run_browser_harness(
+    name: &str,
+    dist: &Path,
+    (driver, chromium): (PathBuf, PathBuf),
+    output: (&str, &Path),
+) -> anyhow::Result<()> {
+    run(cargo()
+        .args(["test", "--package", "qol-tests", "--test", "it", name, "--", "--ignored", "--exact"])
+        .env(output.0, output.1)
+        .env("QOL_DIST_DIR", dist)
+        .env("QOL_CHROMEDRIVER", driver)
+        .env("QOL_CHROMIUM", chromium))
+}
