@@ -68,6 +68,26 @@ async fn press(browser: &Client, keys: &[char]) {
     browser.perform_actions(actions).await.unwrap();
 }
 
+/// Focus moves to each new screen's heading (one animation frame after it renders): wait for
+/// it, and fail if it never arrives.
+async fn wait_for_focus_on_heading(browser: &Client) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        let focused = browser
+            .execute("return document.activeElement && document.activeElement.id", vec![])
+            .await
+            .unwrap();
+        if focused == "screen-heading" {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "focus did not move to the new screen's heading: {focused}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn setup() -> Option<(TestApp, qol_tests::ChromeDriver, Client)> {
     let Some(dist) = dist_dir() else {
         skip("no built app in dist/", "run `cargo xtask dist` first (cargo xtask test does)");
@@ -246,16 +266,18 @@ async fn a_questionnaire_can_be_completed_with_the_keyboard_alone() {
     // From here on, only keys: focus starts on each screen's heading; Tab reaches its first
     // control, Enter activates it.
     wait_for(&browser, "#screen-heading", |text| !text.is_empty()).await;
+    wait_for_focus_on_heading(&browser).await;
     press(&browser, &[TAB, ENTER]).await; // Start
     for position in 1..=30 {
         wait_for_text(&browser, ".progress", &format!("Question {position} of 30")).await;
-        let focused = browser.execute("return document.activeElement.id", vec![]).await.unwrap();
-        assert_eq!(focused, "screen-heading", "focus moves to each new question");
+        wait_for_focus_on_heading(&browser).await;
         press(&browser, &[TAB, ENTER]).await;
     }
     wait_for_text(&browser, "#screen-heading", "Would you like your research nurse to call you?").await;
+    wait_for_focus_on_heading(&browser).await;
     press(&browser, &[TAB, TAB, ENTER]).await; // "No, thank you"
     wait_for_text(&browser, "#screen-heading", "Check and send").await;
+    wait_for_focus_on_heading(&browser).await;
     press(&browser, &[TAB, ENTER]).await; // Send
     wait_for(&browser, ".sent-list .state.sent", |text| text.starts_with("Sent ✓")).await;
     let submissions = nurse_submissions(&app, &study_id).await;
