@@ -414,3 +414,41 @@ pub struct SnoozeView {
     pub created_by: String,
     pub ended_at: Option<String>,
 }
+
+/// Why an assessment was missed, as staff record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum MissedReason {
+    PatientTooIll,
+    Declined,
+    TechnicalProblem,
+    Forgot,
+    Other,
+}
+
+/// `POST /api/v1/assessments/{id}/missed-reason`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecordMissedReason {
+    pub reason: MissedReason,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// An assessment on the nurses' overdue or missed list (nurses see the patient's name).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FollowUpItem {
+    pub assessment_id: i64,
+    pub study_id: String,
+    pub patient_name: Option<String>,
+    pub key: String,
+    pub label: String,
+    pub window_start: chrono::NaiveDate,
+    pub window_end: chrono::NaiveDate,
+    /// Days until the window closes (overdue list; 0 = closes today).
+    pub days_left: Option<i64>,
+    pub missed_reason: Option<MissedReason>,
+    pub missed_note: Option<String>,
+}

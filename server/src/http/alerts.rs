@@ -1,11 +1,14 @@
-//! The nurse worklist: alerts (list, acknowledge, resolve) and per-patient snoozes. Nurses and
-//! admins only; every action is audited.
+//! The nurse worklist: alerts (list, acknowledge, resolve), per-patient snoozes, and the overdue
+//! and missed assessments (with their reasons). Nurses and admins only; every action is audited.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qol_shared::alerts::{Tier, sla_deadline};
-use qol_shared::api::{AlertState, AlertView, ApiError, ResolveAlert, Role, SnoozeRequest, SnoozeView};
+use qol_shared::api::{
+    AlertState, AlertView, ApiError, FollowUpItem, RecordMissedReason, ResolveAlert, Role, SnoozeRequest,
+    SnoozeView,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -270,4 +273,127 @@ pub async fn end_snooze(
     tx.commit().await?;
     let row = state.clinic.db.snoozes(patient.id).await?.into_iter().find(|row| row.id == id);
     Ok(axum::Json(snooze_view(row.ok_or_else(|| Error::NotFound("the snooze".into()))?)))
+}
+
+/// Every patient's assessments with their states today, for the follow-up lists.
+async fn follow_up(
+    state: &AppState,
+    wanted: qol_shared::schedule::AssessmentState,
+) -> Result<Vec<FollowUpItem>, Error> {
+    let today = chrono::Utc::now().date_naive();
+    let mut out = Vec::new();
+    for patient in state.clinic.db.patients().await? {
+        let name = state.clinic.db.identity(patient.id).await?.map(|identity| identity.full_name);
+        for status in state.clinic.assessments(patient.id, today).await? {
+            if status.state != wanted {
+                continue;
+            }
+            let row = status.row;
+            out.push(FollowUpItem {
+                assessment_id: row.id,
+                study_id: patient.study_code.clone(),
+                patient_name: name.clone(),
+                key: row.key,
+                label: row.label,
+                window_start: row.window_start,
+                window_end: row.window_end,
+                days_left: (wanted == qol_shared::schedule::AssessmentState::Open)
+                    .then(|| (row.window_end - today).num_days()),
+                missed_reason: row
+                    .missed_reason
+                    .as_deref()
+                    .and_then(|text| serde_json::from_value(json!(text)).ok()),
+                missed_note: row.missed_note,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[utoipa::path(get, path = "/api/v1/assessments/overdue", tag = "alerts", security(("session" = ["nurse", "admin"])), responses((status = 200, description = "open windows not yet completed, the soonest to close first", body = Vec<FollowUpItem>), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn overdue(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<axum::Json<Vec<FollowUpItem>>, Error> {
+    caller.require(NURSES)?;
+    let mut items = follow_up(&state, qol_shared::schedule::AssessmentState::Open).await?;
+    items.sort_by(|a, b| (a.days_left, &a.study_id).cmp(&(b.days_left, &b.study_id)));
+    Ok(axum::Json(items))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct MissedFilter {
+    /// `true` to include those whose reason is already recorded.
+    all: Option<bool>,
+}
+
+#[utoipa::path(get, path = "/api/v1/assessments/missed", tag = "alerts", security(("session" = ["nurse", "admin"])), params(MissedFilter), responses((status = 200, description = "closed windows without a submission; by default those still awaiting a reason", body = Vec<FollowUpItem>), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn missed(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(filter): Query<MissedFilter>,
+) -> Result<axum::Json<Vec<FollowUpItem>>, Error> {
+    caller.require(NURSES)?;
+    let mut items = follow_up(&state, qol_shared::schedule::AssessmentState::Missed).await?;
+    if !filter.all.unwrap_or(false) {
+        items.retain(|item| item.missed_reason.is_none());
+    }
+    items.sort_by(|a, b| (a.window_end, &a.study_id).cmp(&(b.window_end, &b.study_id)));
+    Ok(axum::Json(items))
+}
+
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/missed-reason", tag = "alerts", security(("session" = ["nurse", "admin"])), params(("id" = i64, Path)), request_body = RecordMissedReason, responses((status = 200, body = FollowUpItem), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, description = "the assessment is not missed", body = ApiError), (status = 422, body = ApiError)))]
+pub async fn record_missed_reason(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<RecordMissedReason>,
+) -> Result<axum::Json<FollowUpItem>, Error> {
+    caller.require(NURSES)?;
+    if body.note.chars().count() > 2000 {
+        return Err(Error::unprocessable("the note is longer than 2000 characters"));
+    }
+    let patient_id = state
+        .clinic
+        .db
+        .assessment_by_id(id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("there is no assessment {id}")))?
+        .patient_id;
+    let today = chrono::Utc::now().date_naive();
+    let status = state
+        .clinic
+        .assessments(patient_id, today)
+        .await?
+        .into_iter()
+        .find(|status| status.row.id == id)
+        .ok_or_else(|| Error::NotFound(format!("there is no assessment {id}")))?;
+    if status.state != qol_shared::schedule::AssessmentState::Missed {
+        return Err(Error::Conflict(format!("assessment {id} is {}, not missed", status.state.as_str())));
+    }
+    let reason = serde_json::to_value(body.reason)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut tx = state.clinic.db.begin_write().await?;
+    tx.record_missed_reason(id, &reason, body.note.trim()).await?;
+    tx.audit(
+        &caller.actor(),
+        AuditEntry {
+            action: "assessment.missed_reason",
+            entity: "assessment",
+            entity_id: id.to_string(),
+            before: status.row.missed_reason.as_ref().map(|before| json!({ "reason": before })),
+            after: Some(json!({ "reason": reason })),
+            reason: Some(body.note.trim().to_owned()).filter(|note| !note.is_empty()),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let items = follow_up(&state, qol_shared::schedule::AssessmentState::Missed).await?;
+    items
+        .into_iter()
+        .find(|item| item.assessment_id == id)
+        .map(axum::Json)
+        .ok_or_else(|| Error::NotFound("the assessment".into()))
 }

@@ -64,6 +64,9 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
         .route("/alerts/{id}/resolve", post(alerts::resolve))
         .route("/patients/{study_id}/snoozes", post(alerts::snooze).get(alerts::snoozes))
         .route("/patients/{study_id}/snoozes/{id}/end", post(alerts::end_snooze))
+        .route("/assessments/overdue", get(alerts::overdue))
+        .route("/assessments/missed", get(alerts::missed))
+        .route("/assessments/{id}/missed-reason", post(alerts::record_missed_reason))
         .fallback(api_not_found)
         .layer(CompressionLayer::new());
     Router::new()

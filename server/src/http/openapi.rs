@@ -36,6 +36,9 @@ use super::{alerts, auth, patients};
         alerts::snooze,
         alerts::snoozes,
         alerts::end_snooze,
+        alerts::overdue,
+        alerts::missed,
+        alerts::record_missed_reason,
     ),
     modifiers(&SessionSecurity),
     tags(

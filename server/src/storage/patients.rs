@@ -30,6 +30,7 @@ pub struct EventRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssessmentRow {
     pub id: i64,
+    pub patient_id: i64,
     pub key: String,
     pub code: String,
     pub label: String,
@@ -40,6 +41,8 @@ pub struct AssessmentRow {
     pub unscheduled: bool,
     /// The receipt time of the first submission for it, if any.
     pub received_at: Option<String>,
+    pub missed_reason: Option<String>,
+    pub missed_note: Option<String>,
 }
 
 impl AssessmentRow {
@@ -78,6 +81,7 @@ fn assessment(row: &AnyRow) -> Result<AssessmentRow, StorageError> {
     let instruments: String = row.try_get("instruments")?;
     Ok(AssessmentRow {
         id: row.try_get("id")?,
+        patient_id: row.try_get("patient_id")?,
         key: row.try_get("key")?,
         code: row.try_get("code")?,
         label: row.try_get("label")?,
@@ -92,11 +96,13 @@ fn assessment(row: &AnyRow) -> Result<AssessmentRow, StorageError> {
         window_end: parse_date(&row.try_get::<String, _>("window_end")?)?,
         unscheduled: row.try_get::<i64, _>("unscheduled")? == 1,
         received_at: row.try_get("received_at")?,
+        missed_reason: row.try_get("missed_reason")?,
+        missed_note: row.try_get("missed_note")?,
     })
 }
 
-const ASSESSMENT_QUERY: &str = "SELECT a.id, a.key, a.code, a.label, a.instruments, a.target_date, a.window_start, \
-     a.window_end, a.unscheduled, (SELECT MIN(s.received_at) FROM submissions s WHERE s.assessment_id = a.id) AS received_at \
+const ASSESSMENT_QUERY: &str = "SELECT a.id, a.patient_id, a.key, a.code, a.label, a.instruments, a.target_date, a.window_start, \
+     a.window_end, a.unscheduled, a.missed_reason, a.missed_note, (SELECT MIN(s.received_at) FROM submissions s WHERE s.assessment_id = a.id) AS received_at \
      FROM assessments a";
 
 impl Db {
@@ -186,6 +192,17 @@ impl Db {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(assessment).collect()
+    }
+
+    /// An assessment by id alone (staff routes); the row names its patient.
+    pub async fn assessment_by_id(&self, assessment_id: i64) -> Result<Option<AssessmentRow>, StorageError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ASSESSMENT_QUERY} WHERE a.id = $1 AND a.withdrawn = 0"
+        )))
+        .bind(assessment_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(assessment).transpose()
     }
 
     pub async fn assessment(
@@ -305,6 +322,21 @@ impl WriteTx {
                     .await?;
             }
         }
+        Ok(())
+    }
+
+    pub async fn record_missed_reason(
+        &mut self,
+        assessment_id: i64,
+        reason: &str,
+        note: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query("UPDATE assessments SET missed_reason = $1, missed_note = $2 WHERE id = $3")
+            .bind(reason)
+            .bind(note)
+            .bind(assessment_id)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 

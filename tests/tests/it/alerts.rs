@@ -205,3 +205,89 @@ on_both_backends!(
     a_snoozed_scale_raises_no_alert_until_the_snooze_ends,
     super::a_snoozed_scale_raises_no_alert_until_the_snooze_ends
 );
+
+async fn overdue_and_missed_assessments_are_listed_and_a_missed_reason_is_recorded(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let nurse = app.staff_token("nurse").await;
+
+    // Open and not completed: on the overdue list with the days left, until it is sent.
+    let (open_id, code) = app.enrol(&nurse, "nodal", 1).await;
+    let patient = app.activate(&code, "1357").await;
+    let (_, overdue) = app.get_as("/api/v1/assessments/overdue", Some(&nurse)).await;
+    let mine = overdue
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["study_id"] == open_id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!((mine["key"].as_str(), mine["days_left"].as_i64()), (Some("baseline"), Some(29)));
+    assert_eq!(mine["patient_name"], "Test Person");
+    let baseline = app.my_assessment(&patient, "baseline").await["id"].as_i64().unwrap();
+    let answers = Value::Array((1..=54).map(|item| json!({ "item": item, "response": 1 })).collect());
+    let body = json!({
+        "client_id": IDS[3], "assessment_id": baseline, "completed_at": format!("{}T09:00:00Z", qol_tests::chrono_today_minus(0)),
+        "language": "en", "answers": answers,
+    });
+    let (status, _) = app.post_as("/api/v1/me/submissions", Some(&patient), &body).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, overdue) = app.get_as("/api/v1/assessments/overdue", Some(&nurse)).await;
+    assert!(
+        overdue.as_array().unwrap().iter().all(|item| item["study_id"] != open_id.as_str()),
+        "sent: no longer overdue"
+    );
+
+    // Window closed without a submission: on the missed list until a reason is recorded.
+    let (missed_id, _) = app.enrol(&nurse, "hematogenous", 40).await;
+    app.record_event(&nurse, &missed_id, json!({ "kind": "chemotherapy_cycle", "cycle": 1 }), 30, None).await;
+    let (_, missed) = app.get_as("/api/v1/assessments/missed", Some(&nurse)).await;
+    let item = missed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|item| item["study_id"] == missed_id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(item["key"], "baseline");
+    let id = item["assessment_id"].as_i64().unwrap();
+
+    let (status, _) = app
+        .post_as(
+            &format!("/api/v1/assessments/{baseline}/missed-reason"),
+            Some(&nurse),
+            &json!({ "reason": "forgot" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "a completed assessment is not missed");
+    let (status, _) = app
+        .post_as("/api/v1/assessments/999999/missed-reason", Some(&nurse), &json!({ "reason": "forgot" }))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, recorded) = app
+        .post_as(
+            &format!("/api/v1/assessments/{id}/missed-reason"),
+            Some(&nurse),
+            &json!({ "reason": "patient_too_ill", "note": "admitted to hospital" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{recorded}");
+    assert_eq!(
+        (recorded["missed_reason"].as_str(), recorded["missed_note"].as_str()),
+        (Some("patient_too_ill"), Some("admitted to hospital"))
+    );
+    let (_, awaiting) = app.get_as("/api/v1/assessments/missed", Some(&nurse)).await;
+    assert!(
+        awaiting.as_array().unwrap().iter().all(|item| item["assessment_id"] != id),
+        "no longer awaiting a reason"
+    );
+    let (_, all) = app.get_as("/api/v1/assessments/missed?all=true", Some(&nurse)).await;
+    assert!(all.as_array().unwrap().iter().any(|item| item["assessment_id"] == id));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'assessment.missed_reason'").await,
+        1
+    );
+}
+on_both_backends!(
+    overdue_and_missed_assessments_are_listed_and_a_missed_reason_is_recorded,
+    super::overdue_and_missed_assessments_are_listed_and_a_missed_reason_is_recorded
+);

@@ -574,6 +574,14 @@ async fn every_route_checks_the_callers_role(backend: Backend) {
             [401, 201, 403, 403, 403],
         ),
         ("GET", "/api/v1/alerts".into(), Value::Null, [401, 403, 200, 403, 200]),
+        ("GET", "/api/v1/assessments/overdue".into(), Value::Null, [401, 403, 200, 403, 200]),
+        ("GET", "/api/v1/assessments/missed".into(), Value::Null, [401, 403, 200, 403, 200]),
+        (
+            "POST",
+            "/api/v1/assessments/999999/missed-reason".into(),
+            json!({ "reason": "other" }),
+            [401, 403, 404, 403, 404],
+        ),
         ("POST", "/api/v1/alerts/999999/acknowledge".into(), json!({}), [401, 403, 404, 403, 404]),
         (
             "POST",
