@@ -240,9 +240,13 @@ impl Clinic {
     /// Brings the stored schedule in step with the events and today (weekly assessments are
     /// scheduled two weeks ahead while the end of treatment is unknown). Derived data: the event
     /// writes that change it are audited.
-    pub async fn sync_schedule(&self, patient_id: i64, today: NaiveDate) -> Result<(), ClinicError> {
-        let (_, events) = self.events(patient_id).await?;
-        let computed = schedule(&self.protocol, &events, today);
+    async fn sync_schedule(
+        &self,
+        patient_id: i64,
+        events: &Events,
+        today: NaiveDate,
+    ) -> Result<(), ClinicError> {
+        let computed = schedule(&self.protocol, events, today);
         let stored = self.db.assessments(patient_id).await?;
         let unchanged = computed.len() == stored.iter().filter(|row| !row.unscheduled).count()
             && computed.iter().all(|item| {
@@ -260,24 +264,26 @@ impl Clinic {
         Ok(())
     }
 
-    /// The patient's assessments with their states today.
+    /// The patient's assessments with their states today, and the events they were computed
+    /// from (callers need them for study days).
     pub async fn assessments(
         &self,
         patient_id: i64,
         today: NaiveDate,
-    ) -> Result<Vec<AssessmentStatus>, ClinicError> {
-        self.sync_schedule(patient_id, today).await?;
+    ) -> Result<(Vec<AssessmentStatus>, Events), ClinicError> {
         let (_, events) = self.events(patient_id).await?;
+        self.sync_schedule(patient_id, &events, today).await?;
         let off_study = events.off_study().map(|(date, _)| date);
         let rows = self.db.assessments(patient_id).await?;
-        Ok(rows
+        let statuses = rows
             .into_iter()
             .map(|row| {
                 let completed = row.received_at.is_some();
                 let state = state_on(&row.as_scheduled(), today, completed, off_study);
                 AssessmentStatus { row, state }
             })
-            .collect())
+            .collect();
+        Ok((statuses, events))
     }
 
     /// Study day of `date`: days from cycle 1 day 1 (day 0), when it is recorded.
@@ -322,8 +328,8 @@ impl Clinic {
         }
 
         let today = now.date_naive();
-        self.sync_schedule(patient.id, today).await?;
         let (_, events) = self.events(patient.id).await?;
+        self.sync_schedule(patient.id, &events, today).await?;
         let (assessment, timeliness) = match request.assessment_id {
             Some(id) => {
                 let assessment = self

@@ -316,9 +316,9 @@ async fn submit(
     when: chrono::DateTime<Utc>,
     mut answers: Vec<RawAnswer>,
 ) -> Result<(), ClinicError> {
-    clinic.sync_schedule(patient.id, when.date_naive()).await?;
+    let (statuses, _) = clinic.assessments(patient.id, when.date_naive()).await?;
     let assessment =
-        clinic.db.assessments(patient.id).await?.into_iter().find(|row| row.key == key).ok_or_else(|| {
+        statuses.into_iter().map(|status| status.row).find(|row| row.key == key).ok_or_else(|| {
             ClinicError::NotFound(format!("demo seed: no assessment {key} for {}", patient.study_code))
         })?;
     let last_item = if assessment.instruments.len() == 2 { 54 } else { 30 };

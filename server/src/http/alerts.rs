@@ -284,7 +284,7 @@ async fn follow_up(
     let mut out = Vec::new();
     for patient in state.clinic.db.patients().await? {
         let name = state.clinic.db.identity(patient.id).await?.map(|identity| identity.full_name);
-        for status in state.clinic.assessments(patient.id, today).await? {
+        for status in state.clinic.assessments(patient.id, today).await?.0 {
             if status.state != wanted {
                 continue;
             }
@@ -365,6 +365,7 @@ pub async fn record_missed_reason(
         .clinic
         .assessments(patient_id, today)
         .await?
+        .0
         .into_iter()
         .find(|status| status.row.id == id)
         .ok_or_else(|| Error::NotFound(format!("there is no assessment {id}")))?;

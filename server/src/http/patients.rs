@@ -160,8 +160,7 @@ pub async fn assessments(
 ) -> Result<axum::Json<Vec<AssessmentView>>, Error> {
     caller.require(STAFF_READING)?;
     let patient = find_patient(&state, &study_id).await?;
-    let statuses = state.clinic.assessments(patient.id, today()).await?;
-    let (_, events) = state.clinic.events(patient.id).await?;
+    let (statuses, events) = state.clinic.assessments(patient.id, today()).await?;
     let with_dates = caller.role != Role::Researcher;
     Ok(axum::Json(statuses.iter().map(|status| assessment_view(status, &events, with_dates)).collect()))
 }
@@ -216,8 +215,7 @@ pub async fn my_assessments(
     caller: Caller,
 ) -> Result<axum::Json<MyAssessments>, Error> {
     let patient = own_patient(&state, &caller).await?;
-    let statuses = state.clinic.assessments(patient.id, today()).await?;
-    let (_, events) = state.clinic.events(patient.id).await?;
+    let (statuses, events) = state.clinic.assessments(patient.id, today()).await?;
     let pick = |wanted: AssessmentState| {
         statuses
             .iter()
