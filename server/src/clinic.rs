@@ -419,7 +419,7 @@ impl Clinic {
                 assessment_id,
                 completed_at: &timestamp_text(completed_at),
                 received_at: &received_at,
-                timeliness: timeliness_text(&timeliness),
+                timeliness: timeliness.clone(),
                 language: &request.language,
                 call_me: request.call_me,
                 submitted_by: &actor.name,
@@ -479,7 +479,7 @@ impl Clinic {
             client_id: existing.client_id.clone(),
             assessment_id: existing.assessment_id,
             received_at: existing.received_at.clone(),
-            timeliness: parse_timeliness(&existing.timeliness)?,
+            timeliness: existing.timeliness.clone(),
             scores: self.db.scores_of(existing.id).await?,
         })
     }
@@ -543,23 +543,6 @@ fn timeliness_of(value: qol_shared::schedule::Timeliness) -> Timeliness {
     match value {
         qol_shared::schedule::Timeliness::OnTime => Timeliness::OnTime,
         qol_shared::schedule::Timeliness::LateDelivery => Timeliness::LateDelivery,
-    }
-}
-
-pub fn timeliness_text(value: &Timeliness) -> &'static str {
-    match value {
-        Timeliness::OnTime => "on_time",
-        Timeliness::LateDelivery => "late_delivery",
-        Timeliness::Unscheduled => "unscheduled",
-    }
-}
-
-pub fn parse_timeliness(text: &str) -> Result<Timeliness, StorageError> {
-    match text {
-        "on_time" => Ok(Timeliness::OnTime),
-        "late_delivery" => Ok(Timeliness::LateDelivery),
-        "unscheduled" => Ok(Timeliness::Unscheduled),
-        other => Err(StorageError::Corrupt(format!("timeliness {other:?}"))),
     }
 }
 

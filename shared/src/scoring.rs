@@ -34,17 +34,6 @@ pub enum MissingReason {
     ComponentMissing,
 }
 
-impl MissingReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MissingReason::TooFewItemsAnswered => "too_few_items_answered",
-            MissingReason::ItemNotAnswered => "item_not_answered",
-            MissingReason::NotApplicable => "not_applicable",
-            MissingReason::ComponentMissing => "component_missing",
-        }
-    }
-}
-
 /// The result for one scale. For the summary score, "items" are its component scales and the raw
 /// score is the summary itself.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -299,10 +299,7 @@ async fn follow_up(
                 window_end: row.window_end,
                 days_left: (wanted == qol_shared::schedule::AssessmentState::Open)
                     .then(|| (row.window_end - today).num_days()),
-                missed_reason: row
-                    .missed_reason
-                    .as_deref()
-                    .and_then(|text| serde_json::from_value(json!(text)).ok()),
+                missed_reason: row.missed_reason,
                 missed_note: row.missed_note,
             });
         }
@@ -372,12 +369,8 @@ pub async fn record_missed_reason(
     if status.state != qol_shared::schedule::AssessmentState::Missed {
         return Err(Error::Conflict(format!("assessment {id} is {}, not missed", status.state.as_str())));
     }
-    let reason = serde_json::to_value(body.reason)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
     let mut tx = state.clinic.db.begin_write().await?;
-    tx.record_missed_reason(id, &reason, body.note.trim()).await?;
+    tx.record_missed_reason(id, body.reason, body.note.trim()).await?;
     tx.audit(
         &caller.actor(),
         AuditEntry {
@@ -385,7 +378,7 @@ pub async fn record_missed_reason(
             entity: "assessment",
             entity_id: id.to_string(),
             before: status.row.missed_reason.as_ref().map(|before| json!({ "reason": before })),
-            after: Some(json!({ "reason": reason })),
+            after: Some(json!({ "reason": body.reason })),
             reason: Some(body.note.trim().to_owned()).filter(|note| !note.is_empty()),
         },
     )

@@ -14,7 +14,7 @@ use qol_shared::schedule::{AssessmentState, Events};
 use super::auth::Caller;
 use super::json::Json;
 use super::{AppState, Error};
-use crate::clinic::{AssessmentStatus, Clinic, parse_timeliness, stored_date};
+use crate::clinic::{AssessmentStatus, Clinic, stored_date};
 use crate::storage::{EventRow, PatientRow};
 
 const STAFF_CLINICAL: &[Role] = &[Role::Nurse, Role::Admin];
@@ -179,7 +179,7 @@ async fn submission_views(
             assessment_id: stored.assessment_id,
             assessment_key: stored.assessment_key.clone(),
             version: stored.version,
-            timeliness: parse_timeliness(&stored.timeliness)?,
+            timeliness: stored.timeliness.clone(),
             completed_at: with_dates.then(|| stored.completed_at.clone()),
             received_at: with_dates.then(|| stored.received_at.clone()),
             completed_study_day: Clinic::study_day(&events, completed_on),

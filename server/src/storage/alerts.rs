@@ -5,7 +5,7 @@ use qol_shared::api::{AlertState, ResolutionAction};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Db, StorageError, WriteTx, now_text};
+use super::{Db, StorageError, WriteTx, enum_from, enum_text, now_text};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRow {
@@ -42,16 +42,6 @@ pub struct SnoozeRow {
     pub reason: String,
     pub created_by: String,
     pub ended_at: Option<String>,
-}
-
-/// The text form of a serde enum (its JSON string without quotes).
-fn enum_text<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
-}
-
-fn enum_from<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StorageError> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned()))
-        .map_err(|_| StorageError::Corrupt(format!("stored value {text:?}")))
 }
 
 const ALERT_QUERY: &str = "SELECT a.id, a.patient_id, p.study_code, i.full_name, a.scale, a.tier, a.rule, a.source, a.state, \

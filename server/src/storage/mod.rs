@@ -82,6 +82,17 @@ impl StorageError {
     }
 }
 
+/// The stored text of a unit enum: its serde name (`on_time`, `red`, `patient_too_ill`), so
+/// the database, the API and the code share one spelling.
+pub(crate) fn enum_text<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+pub(crate) fn enum_from<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StorageError> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| StorageError::Corrupt(format!("stored value {text:?}")))
+}
+
 /// An optional float as bound in SQL, always with `CAST($n AS DOUBLE PRECISION)`.
 ///
 /// sqlx 0.9.0's `Any` driver declares a NULL `f64` to PostgreSQL as FLOAT4 (its mapping of

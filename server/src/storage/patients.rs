@@ -1,12 +1,12 @@
 //! Patients, their identity (a separate table), treatment events and the stored schedule.
 
-use qol_shared::api::Identity;
+use qol_shared::api::{Identity, MissedReason};
 use qol_shared::instrument::InstrumentId;
 use qol_shared::schedule::{Event, ScheduledAssessment};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Db, StorageError, WriteTx, now_text, parse_date};
+use super::{Db, StorageError, WriteTx, enum_from, enum_text, now_text, parse_date};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatientRow {
@@ -41,7 +41,7 @@ pub struct AssessmentRow {
     pub unscheduled: bool,
     /// The receipt time of the first submission for it, if any.
     pub received_at: Option<String>,
-    pub missed_reason: Option<String>,
+    pub missed_reason: Option<MissedReason>,
     pub missed_note: Option<String>,
 }
 
@@ -96,7 +96,11 @@ fn assessment(row: &AnyRow) -> Result<AssessmentRow, StorageError> {
         window_end: parse_date(&row.try_get::<String, _>("window_end")?)?,
         unscheduled: row.try_get::<i64, _>("unscheduled")? == 1,
         received_at: row.try_get("received_at")?,
-        missed_reason: row.try_get("missed_reason")?,
+        missed_reason: row
+            .try_get::<Option<String>, _>("missed_reason")?
+            .as_deref()
+            .map(enum_from)
+            .transpose()?,
         missed_note: row.try_get("missed_note")?,
     })
 }
@@ -328,11 +332,11 @@ impl WriteTx {
     pub async fn record_missed_reason(
         &mut self,
         assessment_id: i64,
-        reason: &str,
+        reason: MissedReason,
         note: &str,
     ) -> Result<(), StorageError> {
         sqlx::query("UPDATE assessments SET missed_reason = $1, missed_note = $2 WHERE id = $3")
-            .bind(reason)
+            .bind(enum_text(&reason))
             .bind(note)
             .bind(assessment_id)
             .execute(&mut *self.tx)

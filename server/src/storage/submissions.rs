@@ -1,12 +1,13 @@
 //! Submissions (immutable), their item answers and their scores.
 
 use qol_shared::answers::RawAnswer;
+use qol_shared::api::Timeliness;
 use qol_shared::instrument::InstrumentId;
-use qol_shared::scoring::{MissingReason, Outcome, ScaleScore, Scores};
+use qol_shared::scoring::{Outcome, ScaleScore, Scores};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Db, StorageError, WriteTx};
+use super::{Db, StorageError, WriteTx, enum_from, enum_text};
 
 /// What is stored for one submission.
 #[derive(Debug, Clone)]
@@ -17,7 +18,7 @@ pub struct NewSubmission<'a> {
     pub assessment_id: i64,
     pub completed_at: &'a str,
     pub received_at: &'a str,
-    pub timeliness: &'a str,
+    pub timeliness: Timeliness,
     pub language: &'a str,
     pub call_me: bool,
     pub submitted_by: &'a str,
@@ -36,7 +37,7 @@ pub struct StoredSubmission {
     pub version: i64,
     pub completed_at: String,
     pub received_at: String,
-    pub timeliness: String,
+    pub timeliness: Timeliness,
     pub language: String,
     pub call_me: bool,
 }
@@ -64,22 +65,10 @@ fn submission(row: &AnyRow) -> Result<StoredSubmission, StorageError> {
         version: row.try_get("version")?,
         completed_at: row.try_get("completed_at")?,
         received_at: row.try_get("received_at")?,
-        timeliness: row.try_get("timeliness")?,
+        timeliness: enum_from(&row.try_get::<String, _>("timeliness")?)?,
         language: row.try_get("language")?,
         call_me: row.try_get::<i64, _>("call_me")? == 1,
     })
-}
-
-fn missing_reason(text: &str) -> Result<MissingReason, StorageError> {
-    [
-        MissingReason::TooFewItemsAnswered,
-        MissingReason::ItemNotAnswered,
-        MissingReason::NotApplicable,
-        MissingReason::ComponentMissing,
-    ]
-    .into_iter()
-    .find(|reason| reason.as_str() == text)
-    .ok_or_else(|| StorageError::Corrupt(format!("missing reason {text:?}")))
 }
 
 impl Db {
@@ -150,7 +139,7 @@ impl Db {
                     items_in_scale: in_scale,
                 },
                 (None, Some(reason)) => Outcome::Missing {
-                    reason: missing_reason(&reason)?,
+                    reason: enum_from(&reason)?,
                     items_answered: answered,
                     items_in_scale: in_scale,
                 },
@@ -218,7 +207,7 @@ impl WriteTx {
         .bind(new.assessment_id)
         .bind(new.completed_at)
         .bind(new.received_at)
-        .bind(new.timeliness)
+        .bind(enum_text(&new.timeliness))
         .bind(new.language)
         .bind(i64::from(new.call_me))
         .bind(new.submitted_by)
@@ -245,7 +234,7 @@ impl WriteTx {
                         (Some(score), Some(raw_score), items_answered, items_in_scale, None)
                     }
                     Outcome::Missing { reason, items_answered, items_in_scale } => {
-                        (None, None, items_answered, items_in_scale, Some(reason.as_str()))
+                        (None, None, items_answered, items_in_scale, Some(enum_text(&reason)))
                     }
                 };
                 sqlx::query(
