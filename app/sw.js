@@ -18,7 +18,11 @@ self.addEventListener("activate", (event) => {
 
 self.addEventListener("fetch", (event) => {
   const url = new URL(event.request.url);
-  if (event.request.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/")) {
+  if (
+    event.request.method !== "GET" || url.origin !== self.location.origin ||
+    url.pathname.startsWith("/api/") || url.pathname === "/staff" || url.pathname.startsWith("/staff/")
+  ) {
+    // The API and the staff console (online only) go straight to the network.
     return;
   }
   if (event.request.mode === "navigate") {

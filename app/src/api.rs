@@ -82,11 +82,11 @@ async fn request<T: DeserializeOwned>(
     value.map(|value| (status, value)).map_err(|error| ApiFailure::Unexpected(error.to_string()))
 }
 
-async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
+pub(crate) async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
     request("GET", path, None).await.map(|(_, value)| value)
 }
 
-async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<(u16, T), ApiFailure> {
+pub(crate) async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<(u16, T), ApiFailure> {
     let body = serde_json::to_string(body).map_err(|error| ApiFailure::Unexpected(error.to_string()))?;
     request("POST", path, Some(body)).await
 }

@@ -230,10 +230,8 @@ pub fn text(language: Language, key: Text) -> &'static str {
         (ReceivedBy, Chinese) => "您的回答已收到。谢谢。",
         (StaffHomeTitle, English) => "Staff",
         (StaffHomeTitle, Chinese) => "工作人员",
-        (StaffHomeLead, English) => {
-            "The nurse console and the researcher screens come next. Until then, use the API."
-        }
-        (StaffHomeLead, Chinese) => "护士工作台和研究人员页面即将推出。在此之前请使用API。",
+        (StaffHomeLead, English) => "Open the staff console",
+        (StaffHomeLead, Chinese) => "打开工作人员控制台",
         (Retry, English) => "Try again",
         (Retry, Chinese) => "重试",
         (SelectedAnswer, English) => "selected",
@@ -258,4 +256,17 @@ pub fn use_language() -> RwSignal<Language> {
 pub fn t(key: Text) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
     let language = use_language();
     move || text(language.get(), key)
+}
+
+/// A time from the server, in the device's local time.
+pub fn local_time(rfc3339: &str, language: &str) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(rfc3339));
+    if date.get_time().is_nan() {
+        return rfc3339.to_owned();
+    }
+    let options = js_sys::Object::new();
+    for (key, value) in [("dateStyle", "medium"), ("timeStyle", "short")] {
+        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
+    }
+    date.to_locale_string(language, &options).into()
 }

@@ -4,15 +4,22 @@
 //! - [`local`]: what the phone keeps (drafts, outbox, cached wording) in localStorage.
 //! - [`outbox`]: delivery of finished questionnaires, with retries, until the server's receipt.
 //! - [`i18n`]: the app's strings in English and Simplified Chinese.
-//! - `screens/`: one file per screen.
+//! - `screens/`: one file per screen of the patient's app (and the sign-in forms).
+//! - `staff/` (feature `staff`): the staff console: worklist, follow-up, patients, enrolment,
+//!   patient page, research.
 //!
-//! Built by `cargo xtask dist` (wasm32, wasm-bindgen, wasm-opt) into `dist/`.
+//! Built twice by `cargo xtask dist` (wasm32, wasm-bindgen, wasm-opt) into `dist/`: without
+//! features, the patient's app (`index.html`, the phone's first load); with `staff`, the staff
+//! console (`staff.html`, served under `/staff`), so patients never download the staff screens.
 
 pub mod api;
 pub mod i18n;
 pub mod local;
+#[cfg(not(feature = "staff"))]
 pub mod outbox;
 mod screens;
+#[cfg(feature = "staff")]
+mod staff;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -22,7 +29,6 @@ use qol_shared::api::Me;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::i18n::{Language, Text, t, use_language};
-use crate::outbox::Outbox;
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -69,10 +75,13 @@ fn App() -> impl IntoView {
     provide_context(language);
     let session = RwSignal::new(Session::Checking);
     provide_context(session);
-    let outbox = Outbox::new();
-    provide_context(outbox);
-    outbox.listen();
-    outbox.flush();
+    #[cfg(not(feature = "staff"))]
+    {
+        let outbox = outbox::Outbox::new();
+        provide_context(outbox);
+        outbox.listen();
+        outbox.flush();
+    }
 
     spawn_local(async move {
         let state = match api::me().await {
@@ -96,25 +105,50 @@ fn App() -> impl IntoView {
             let _ = root.set_attribute("lang", language.tag());
         }
     });
+    #[cfg(not(feature = "staff"))]
     request_persistent_storage();
 
     view! {
         <Router>
             <header class="bar">
-                <a class="brand" href="/">{t(Text::AppName)}</a>
+                <a class="brand" href=HOME>{t(Text::AppName)}</a>
                 <LanguageSwitch/>
             </header>
-            <main id="main" class="page">
-                <Routes fallback=screens::NotFound>
-                    <Route path=path!("/") view=screens::Start/>
-                    <Route path=path!("/activate") view=screens::Activate/>
-                    <Route path=path!("/sign-in") view=screens::PatientSignIn/>
-                    <Route path=path!("/staff/sign-in") view=screens::StaffSignIn/>
-                    <Route path=path!("/questionnaire/:key") view=screens::Questionnaire/>
-                    <Route path=path!("/instruments/:id") view=screens::InstrumentPreview/>
-                </Routes>
-            </main>
+            <main id="main" class="page">{routes()}</main>
         </Router>
+    }
+}
+
+#[cfg(not(feature = "staff"))]
+const HOME: &str = "/";
+#[cfg(feature = "staff")]
+const HOME: &str = "/staff";
+
+#[cfg(not(feature = "staff"))]
+fn routes() -> impl IntoView {
+    view! {
+        <Routes fallback=screens::NotFound>
+            <Route path=path!("/") view=screens::Start/>
+            <Route path=path!("/activate") view=screens::Activate/>
+            <Route path=path!("/sign-in") view=screens::PatientSignIn/>
+            <Route path=path!("/questionnaire/:key") view=screens::Questionnaire/>
+            <Route path=path!("/instruments/:id") view=screens::InstrumentPreview/>
+        </Routes>
+    }
+}
+
+#[cfg(feature = "staff")]
+fn routes() -> impl IntoView {
+    view! {
+        <Routes fallback=screens::NotFound>
+            <Route path=path!("/staff/sign-in") view=screens::StaffSignIn/>
+            <Route path=path!("/staff") view=staff::Worklist/>
+            <Route path=path!("/staff/follow-up") view=staff::FollowUp/>
+            <Route path=path!("/staff/patients") view=staff::Patients/>
+            <Route path=path!("/staff/patients/new") view=staff::Enrol/>
+            <Route path=path!("/staff/patients/:id") view=staff::PatientPage/>
+            <Route path=path!("/staff/research") view=staff::Research/>
+        </Routes>
     }
 }
 
@@ -142,6 +176,7 @@ fn initial_language() -> Language {
     if preferred.to_ascii_lowercase().starts_with("zh") { Language::Chinese } else { Language::English }
 }
 
+#[cfg(not(feature = "staff"))]
 /// Asks the browser not to evict what the phone keeps (drafts and the outbox) under storage
 /// pressure. The browser may say no; nothing depends on the answer.
 fn request_persistent_storage() {

@@ -5,7 +5,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use qol_shared::alerts::{AlertRules, Decision, History, decide};
 use qol_shared::answers::{AnswerError, Answers, RawAnswer};
-use qol_shared::api::{EnrolPatient, RecordEvent, SubmissionReceipt, SubmissionRequest, Timeliness};
+use qol_shared::api::{
+    AlertState, EnrolPatient, RecordEvent, ResolutionAction, SubmissionReceipt, SubmissionRequest, Timeliness,
+};
 use qol_shared::instrument::InstrumentId;
 use qol_shared::schedule::{
     AssessmentState, Event, EventKind, Events, Protocol, WindowRefusal, check_window, schedule, state_on,
@@ -292,6 +294,62 @@ impl Clinic {
         Some((date - cycle1).num_days())
     }
 
+    /// A nurse has seen the alert. Refused (conflict) unless it is new.
+    pub async fn acknowledge_alert(&self, actor: &Actor, staff_id: i64, id: i64) -> Result<(), ClinicError> {
+        let before = self.db.alert(id).await?.ok_or_else(|| ClinicError::NotFound(format!("there is no alert {id}")))?;
+        let mut tx = self.db.begin_write().await?;
+        if !tx.acknowledge_alert(id, staff_id).await? {
+            return Err(ClinicError::Conflict(format!("alert {id} is already {}", before.state.as_str())));
+        }
+        tx.audit(
+            actor,
+            AuditEntry {
+                action: "alert.acknowledge",
+                entity: "alert",
+                entity_id: id.to_string(),
+                before: Some(json!({ "state": before.state })),
+                after: Some(json!({ "state": AlertState::Acknowledged })),
+                ..AuditEntry::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A nurse has acted on the alert (new or acknowledged) and closes it with what was done.
+    pub async fn resolve_alert(
+        &self,
+        actor: &Actor,
+        staff_id: i64,
+        id: i64,
+        action: ResolutionAction,
+        note: &str,
+    ) -> Result<(), ClinicError> {
+        if note.chars().count() > 2000 {
+            return Err(invalid("the note is longer than 2000 characters"));
+        }
+        let before = self.db.alert(id).await?.ok_or_else(|| ClinicError::NotFound(format!("there is no alert {id}")))?;
+        let mut tx = self.db.begin_write().await?;
+        if !tx.resolve_alert(id, staff_id, action, note).await? {
+            return Err(ClinicError::Conflict(format!("alert {id} is already resolved")));
+        }
+        tx.audit(
+            actor,
+            AuditEntry {
+                action: "alert.resolve",
+                entity: "alert",
+                entity_id: id.to_string(),
+                before: Some(json!({ "state": before.state })),
+                after: Some(json!({ "state": AlertState::Resolved, "action": action })),
+                reason: Some(note.to_owned()).filter(|note| !note.is_empty()),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Accepts a submission: validates, scores, and stores it with its answers, scores and audit
     /// entry in one transaction. A retry with the same client id and content returns the original
     /// receipt (`false`: nothing new was stored).
@@ -384,7 +442,7 @@ impl Clinic {
             Some(stored) => Some(self.db.scores_of(stored.id).await?),
             None => None,
         };
-        let signals = AlertRules::default().evaluate(
+        let signals = AlertRules::from(&self.protocol.alerts).evaluate(
             &scores,
             &answers,
             History { baseline: baseline.as_deref(), previous: previous.as_deref() },

@@ -7,7 +7,9 @@
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use qol_shared::answers::RawAnswer;
-use qol_shared::api::{EnrolPatient, Identity, RecordEvent, Role, SubmissionRequest};
+use qol_shared::api::{
+    AlertState, EnrolPatient, Identity, RecordEvent, ResolutionAction, Role, SubmissionRequest,
+};
 use qol_shared::schedule::{Event, EventKind, OffStudyReason, Protocol, TumourResponse};
 use serde_json::json;
 
@@ -124,21 +126,54 @@ impl Dice {
     }
 }
 
-/// Plausible answers for the items of `instruments`; `burden` 0.0–1.0 shifts them toward worse.
+/// How strongly treatment burden shows in an item: fatigue, nausea, appetite and pain most.
+fn sensitivity(item: i64) -> f64 {
+    match item {
+        10 | 12 | 18 => 1.0,
+        13..=15 => 0.8,
+        9 | 19 => 0.7,
+        1..=30 => 0.35,
+        _ => 0.3,
+    }
+}
+
+/// Plausible answers for the items of `instruments`; `burden` 0.0–1.0 shifts them toward worse,
+/// the treatment-sensitive items most, with an occasional step of noise.
 fn answers(dice: &mut Dice, items: std::ops::RangeInclusive<i64>, burden: f64) -> Vec<RawAnswer> {
     items
         .map(|item| {
+            let noise = match dice.roll(8) {
+                0 => -0.5,
+                7 => 0.5,
+                _ => 0.0,
+            };
             if item == 29 || item == 30 {
-                let good = 6.0 - burden * 4.0;
-                let code = (good + dice.roll(3) as f64 - 1.0).round().clamp(1.0, 7.0) as i64;
+                let code = (6.0 - burden * 3.0 + noise).round().clamp(1.0, 7.0) as i64;
                 RawAnswer::code(item, code)
             } else {
-                let base = 1.0 + burden * 2.2;
-                let code = (base + dice.roll(3) as f64 * 0.5 - 0.4).round().clamp(1.0, 4.0) as i64;
+                let code = (1.0 + burden * sensitivity(item) * 3.0 + noise).round().clamp(1.0, 4.0) as i64;
                 RawAnswer::code(item, code)
             }
         })
         .collect()
+}
+
+/// The demo nurse works the alerts of a patient's past reports, as would have happened then,
+/// so the worklist opens with today's alerts, not months of history.
+async fn work_past_alerts(clinic: &Clinic, nurse: &Actor, nurse_id: i64, study_code: &str) -> Result<(), ClinicError> {
+    let open = clinic.db.alerts(None).await?;
+    for alert in open.into_iter().filter(|a| a.study_code == study_code && a.state != AlertState::Resolved) {
+        clinic
+            .resolve_alert(
+                nurse,
+                nurse_id,
+                alert.id,
+                ResolutionAction::CalledPatient,
+                "Demo history: called the patient; symptoms expected during treatment.",
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 fn at(day: NaiveDate, hour: u32) -> chrono::DateTime<Utc> {
@@ -177,7 +212,10 @@ async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
     submit(clinic, &p1, "baseline", at(day(-38), 9), answers(&mut dice, 1..=54, 0.15)).await?;
     event(clinic, &nurse, nurse_id, &p1, EventKind::ChemotherapyCycle { cycle: 1 }, day(-35)).await?;
     event(clinic, &nurse, nurse_id, &p1, EventKind::ChemotherapyCycle { cycle: 2 }, day(-14)).await?;
-    for (week, burden) in [(1, 0.25), (2, 0.35), (3, 0.45)] {
+    for (week, burden) in [(1, 0.2), (2, 0.3), (3, 0.45)] {
+        if week == 3 {
+            work_past_alerts(clinic, &nurse, nurse_id, "IVB-001").await?;
+        }
         let key = format!("weekly-{week:02}");
         let opens = day(-35 + 7 * week);
         submit(clinic, &p1, &key, at(opens + Duration::days(1), 19), answers(&mut dice, 1..=30, burden))
@@ -217,6 +255,7 @@ async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
     submit(clinic, &p3, "end-of-radiotherapy", at(day(-108), 15), answers(&mut dice, 1..=54, 0.5)).await?;
     event(clinic, &nurse, nurse_id, &p3, EventKind::EndOfTreatment, day(-84)).await?;
     submit(clinic, &p3, "end-of-treatment", at(day(-80), 9), answers(&mut dice, 1..=54, 0.3)).await?;
+    work_past_alerts(clinic, &nurse, nurse_id, "IVB-003").await?;
 
     // IVB-004: hematogenous, went off study with progression a month ago.
     let p4 = enrol(clinic, &nurse, nurse_id, "IVB-004", "hematogenous", "en", "Demo Patient Four", day(-120))
@@ -233,6 +272,7 @@ async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
         day(-30),
     )
     .await?;
+    work_past_alerts(clinic, &nurse, nurse_id, "IVB-004").await?;
     Ok(())
 }
 

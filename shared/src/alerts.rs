@@ -77,12 +77,75 @@ pub static GIESINGER_THRESHOLDS: [Threshold; 14] = [
     Threshold { scale: "FI", value: 17.0 },
 ];
 
+/// The part of the alert rules a study configures, in its protocol file (`"alerts": {…}`); every
+/// field may be left out and then takes the default described above.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertSettings {
+    /// An alert not acknowledged this many working days (Monday to Friday) after it was raised
+    /// is past its service level and stands out on the worklist.
+    pub sla_working_days: u32,
+    /// Points of worsening that count as a relevant change (amber).
+    pub default_change: f64,
+    /// Per-scale overrides of `default_change`, by QLQ-C30 scale code.
+    pub change_points: std::collections::BTreeMap<String, f64>,
+    /// Worsening at or above this many points is red.
+    pub red_change: f64,
+    /// Items whose "very much" is red.
+    pub red_items: Vec<u8>,
+}
+
+impl Default for AlertSettings {
+    fn default() -> AlertSettings {
+        AlertSettings {
+            sla_working_days: 1,
+            default_change: 10.0,
+            change_points: std::collections::BTreeMap::new(),
+            red_change: 20.0,
+            // C30 9 and 19 (pain); CX24 33 (blood in stools), 35 (pain on urination),
+            // 39 (lower back pain), 43 (abnormal vaginal bleeding), 53 (pain during intercourse).
+            red_items: vec![9, 19, 33, 35, 39, 43, 53],
+        }
+    }
+}
+
+impl AlertSettings {
+    /// Every problem with the settings, or none.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.sla_working_days == 0 {
+            problems.push("sla_working_days must be at least 1".to_owned());
+        }
+        let sane = |points: f64| points.is_finite() && points > 0.0 && points <= 100.0;
+        if !sane(self.default_change) {
+            problems.push("default_change must be more than 0 and at most 100 points".to_owned());
+        }
+        if !sane(self.red_change) || self.red_change < self.default_change {
+            problems.push("red_change must be at most 100 points and not below default_change".to_owned());
+        }
+        let c30 = InstrumentId::QlqC30.instrument();
+        for (scale, points) in &self.change_points {
+            if !c30.scales.iter().any(|s| s.code == scale) {
+                problems.push(format!("change_points: {scale:?} is not a QLQ-C30 scale code"));
+            } else if !sane(*points) {
+                problems.push(format!("change_points: {scale}: more than 0 and at most 100 points"));
+            }
+        }
+        for item in &self.red_items {
+            if !(1..=54).contains(item) {
+                problems.push(format!("red_items: {item} is not an item of the form (1-54)"));
+            }
+        }
+        problems
+    }
+}
+
 /// The rules a study runs with. [`AlertRules::default`] is the configuration described above.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRules {
     pub thresholds: Vec<Threshold>,
     /// Points of worsening that count as a relevant change, per scale; others use `default_change`.
-    pub change_points: Vec<(&'static str, f64)>,
+    pub change_points: Vec<(String, f64)>,
     pub default_change: f64,
     /// Worsening at or above this many points is red.
     pub red_change: f64,
@@ -92,14 +155,18 @@ pub struct AlertRules {
 
 impl Default for AlertRules {
     fn default() -> AlertRules {
+        AlertRules::from(&AlertSettings::default())
+    }
+}
+
+impl From<&AlertSettings> for AlertRules {
+    fn from(settings: &AlertSettings) -> AlertRules {
         AlertRules {
             thresholds: GIESINGER_THRESHOLDS.to_vec(),
-            change_points: Vec::new(),
-            default_change: 10.0,
-            red_change: 20.0,
-            // C30 9 and 19 (pain); CX24 33 (blood in stools), 35 (pain on urination),
-            // 39 (lower back pain), 43 (abnormal vaginal bleeding), 53 (pain during intercourse).
-            red_items: vec![9, 19, 33, 35, 39, 43, 53],
+            change_points: settings.change_points.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            default_change: settings.default_change,
+            red_change: settings.red_change,
+            red_items: settings.red_items.clone(),
         }
     }
 }
@@ -318,6 +385,52 @@ mod tests {
 
     fn find<'a>(signals: &'a [Signal], subject: &str) -> Option<&'a Signal> {
         signals.iter().find(|signal| signal.subject == subject)
+    }
+
+    #[test]
+    fn a_study_tunes_the_rules_in_its_protocol() {
+        // Fatigue 33.3 at baseline, 44.4 now (one item one step worse): 11.1 points worse.
+        let before = c30(1, 6, &[(10, 2), (12, 2), (18, 2)]);
+        let now = c30(1, 6, &[(10, 2), (12, 3), (18, 2)]);
+        let scores = vec![score(&now)];
+        let baseline = vec![score(&before)];
+        let history = History { baseline: Some(&baseline), previous: None };
+        let run = |rules: AlertRules| {
+            rules.evaluate(&scores, std::slice::from_ref(&now), history, false).into_iter().find(|s| {
+                s.subject == "FA" && s.rule == Rule::WorseThanBaseline
+            })
+        };
+        assert_eq!(run(AlertRules::default()).map(|s| s.tier), Some(Tier::Amber));
+        let settings = AlertSettings {
+            change_points: [("FA".to_owned(), 15.0)].into_iter().collect(),
+            ..AlertSettings::default()
+        };
+        assert_eq!(settings.problems(), Vec::<String>::new());
+        assert_eq!(run(AlertRules::from(&settings)), None, "15 points asked, 11.1 seen");
+        let strict = AlertSettings { red_change: 11.0, ..AlertSettings::default() };
+        assert_eq!(run(AlertRules::from(&strict)).map(|s| s.tier), Some(Tier::Red));
+    }
+
+    #[test]
+    fn bad_alert_settings_are_named() {
+        let settings = AlertSettings {
+            sla_working_days: 0,
+            change_points: [("XX".to_owned(), 10.0), ("FA".to_owned(), -1.0)].into_iter().collect(),
+            red_change: 5.0,
+            red_items: vec![0, 55],
+            ..AlertSettings::default()
+        };
+        let problems = settings.problems();
+        assert_eq!(problems.len(), 6, "{problems:#?}");
+        assert!(problems.iter().any(|p| p.contains("\"XX\" is not a QLQ-C30 scale")));
+        let json = crate::schedule::Protocol::default_protocol_json()
+            .replace("\"sla_working_days\": 1", "\"sla_working_days\": 0");
+        assert_eq!(
+            crate::schedule::Protocol::parse(&json).unwrap_err().to_string(),
+            "alerts: sla_working_days must be at least 1"
+        );
+        let defaults = crate::schedule::Protocol::default_protocol();
+        assert_eq!(defaults.alerts, AlertSettings::default(), "the shipped file states the defaults");
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub const PROTOCOL_FORMAT: &str = "qol-protocol/1";
 const DEFAULT_PROTOCOL_JSON: &str = include_str!("../protocol/default.json");
 
 /// A study protocol: strata and the assessments, each anchored to a clinical event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Protocol {
     pub format: String,
@@ -26,6 +26,9 @@ pub struct Protocol {
     pub strata: Vec<Stratum>,
     pub total_cycles: u8,
     pub assessments: Vec<AssessmentDefinition>,
+    /// The alert rules' settings and the worklist's service level (defaults when left out).
+    #[serde(default)]
+    pub alerts: crate::alerts::AlertSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +95,8 @@ pub enum ProtocolError {
     Assessment { code: String, problem: String },
     #[error("the protocol has no strata")]
     NoStrata,
+    #[error("alerts: {0}")]
+    Alerts(String),
 }
 
 impl Protocol {
@@ -103,6 +108,9 @@ impl Protocol {
         }
         if protocol.strata.is_empty() {
             return Err(ProtocolError::NoStrata);
+        }
+        if let Some(problem) = protocol.alerts.problems().into_iter().next() {
+            return Err(ProtocolError::Alerts(problem));
         }
         let mut seen = std::collections::BTreeSet::new();
         for definition in &protocol.assessments {

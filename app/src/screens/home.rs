@@ -1,5 +1,5 @@
 //! The start page: a welcome for someone not signed in, the patient's home (what is due, what
-//! comes next, what was sent, and "I feel worse"), or the staff placeholder.
+//! comes next, what was sent, and "I feel worse"), or, for staff, the way to the staff console.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -9,7 +9,7 @@ use qol_shared::instrument::InstrumentId;
 
 use super::Problem;
 use crate::api;
-use crate::i18n::{Text, t, use_language};
+use crate::i18n::{Text, local_time, t, use_language};
 use crate::local::{self, Delivery, Draft};
 use crate::outbox::Outbox;
 use crate::{Session, use_session};
@@ -42,7 +42,7 @@ fn Welcome() -> impl IntoView {
             <a class="choice" href="/activate">{t(Text::HaveCode)}</a>
             <a class="choice" href="/sign-in">{t(Text::HavePin)}</a>
         </nav>
-        <p class="staff-link"><a href="/staff/sign-in">{t(Text::StaffSignIn)}</a></p>
+        <p class="staff-link"><a href="/staff/sign-in" rel="external">{t(Text::StaffSignIn)}</a></p>
     }
 }
 
@@ -68,19 +68,6 @@ fn start_questionnaire(
         local::save(&draft_key, &draft);
     }
     format!("/questionnaire/{key}")
-}
-
-/// A time from the server, in the phone's local time.
-pub fn local_time(rfc3339: &str, language: &str) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(rfc3339));
-    if date.get_time().is_nan() {
-        return rfc3339.to_owned();
-    }
-    let options = js_sys::Object::new();
-    for (key, value) in [("dateStyle", "medium"), ("timeStyle", "short")] {
-        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
-    }
-    date.to_locale_string(language, &options).into()
 }
 
 #[component]
@@ -264,8 +251,7 @@ fn StaffHome() -> impl IntoView {
     };
     view! {
         <h1 id="screen-heading" tabindex="-1">{t(Text::StaffHomeTitle)}</h1>
-        <p>{t(Text::StaffHomeLead)}</p>
-        <p><a href="/api/v1/openapi.json">"OpenAPI"</a></p>
+        <p><a class="choice" href="/staff" rel="external">{t(Text::StaffHomeLead)}</a></p>
         <p><button type="button" class="link" on:click=sign_out>{t(Text::SignOut)}</button></p>
     }
 }

@@ -1,16 +1,25 @@
 //! One file per screen.
 
+#[cfg(not(feature = "staff"))]
 mod home;
+#[cfg(not(feature = "staff"))]
 mod instrument_preview;
 mod not_found;
+#[cfg(not(feature = "staff"))]
 mod questionnaire;
 mod sign_in;
 
+#[cfg(not(feature = "staff"))]
 pub use home::Start;
+#[cfg(not(feature = "staff"))]
 pub use instrument_preview::InstrumentPreview;
 pub use not_found::NotFound;
+#[cfg(not(feature = "staff"))]
 pub use questionnaire::Questionnaire;
-pub use sign_in::{Activate, PatientSignIn, StaffSignIn};
+#[cfg(feature = "staff")]
+pub use sign_in::StaffSignIn;
+#[cfg(not(feature = "staff"))]
+pub use sign_in::{Activate, PatientSignIn};
 
 use leptos::prelude::*;
 

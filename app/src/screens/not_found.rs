@@ -6,6 +6,6 @@ use crate::i18n::{Text, t};
 pub fn NotFound() -> impl IntoView {
     view! {
         <h1>{t(Text::NotFound)}</h1>
-        <p><a href="/">{t(Text::GoHome)}</a></p>
+        <p><a href=crate::HOME>{t(Text::GoHome)}</a></p>
     }
 }

@@ -6,7 +6,9 @@ use leptos_router::hooks::use_navigate;
 
 use super::Problem;
 use crate::api::{self, ApiFailure};
-use crate::i18n::{Text, t, text, use_language};
+#[cfg(not(feature = "staff"))]
+use crate::i18n::text;
+use crate::i18n::{Text, t, use_language};
 
 /// A labelled text input bound to a signal.
 #[component]
@@ -66,21 +68,25 @@ impl Form {
         &self,
         result: Result<qol_shared::api::Me, ApiFailure>,
         navigate: impl Fn(&str, leptos_router::NavigateOptions),
+        home: &str,
     ) {
         self.busy.set(false);
         match result {
             Ok(me) => {
                 crate::signed_in(me, self.session, self.language);
-                navigate("/", Default::default());
+                navigate(home, Default::default());
             }
             Err(failure) => self.error.set(Some(failure.to_string())),
         }
     }
 }
 
+#[cfg(not(feature = "staff"))]
 #[component]
 pub fn Activate() -> impl IntoView {
-    let code = RwSignal::new(String::new());
+    // The QR code on the enrolment sheet opens /activate?code=…: the code is filled in.
+    let given = leptos_router::hooks::use_query_map().read_untracked().get("code").unwrap_or_default();
+    let code = RwSignal::new(given);
     let pin = RwSignal::new(String::new());
     let again = RwSignal::new(String::new());
     let form = Form::new();
@@ -95,7 +101,7 @@ pub fn Activate() -> impl IntoView {
         form.start();
         let navigate = navigate.clone();
         spawn_local(async move {
-            form.finish(api::activate(code.get_untracked(), pin.get_untracked()).await, navigate);
+            form.finish(api::activate(code.get_untracked(), pin.get_untracked()).await, navigate, "/");
         });
     };
     view! {
@@ -111,6 +117,7 @@ pub fn Activate() -> impl IntoView {
     }
 }
 
+#[cfg(not(feature = "staff"))]
 #[component]
 pub fn PatientSignIn() -> impl IntoView {
     let study_id = RwSignal::new(String::new());
@@ -123,7 +130,11 @@ pub fn PatientSignIn() -> impl IntoView {
         form.start();
         let navigate = navigate.clone();
         spawn_local(async move {
-            form.finish(api::patient_sign_in(study_id.get_untracked(), pin.get_untracked()).await, navigate);
+            form.finish(
+                api::patient_sign_in(study_id.get_untracked(), pin.get_untracked()).await,
+                navigate,
+                "/",
+            );
         });
     };
     view! {
@@ -138,6 +149,7 @@ pub fn PatientSignIn() -> impl IntoView {
     }
 }
 
+#[cfg(feature = "staff")]
 #[component]
 pub fn StaffSignIn() -> impl IntoView {
     let username = RwSignal::new(String::new());
@@ -153,6 +165,7 @@ pub fn StaffSignIn() -> impl IntoView {
             form.finish(
                 api::staff_sign_in(username.get_untracked(), password.get_untracked()).await,
                 navigate,
+                "/staff",
             );
         });
     };
@@ -164,6 +177,6 @@ pub fn StaffSignIn() -> impl IntoView {
             {move || error.get().map(|message| view! { <Problem message/> })}
             <button type="submit" class="primary" disabled=move || busy.get()>{t(Text::SignIn)}</button>
         </form>
-        <p><a href="/">{t(Text::Back)}</a></p>
+        <p><a href="/" rel="external">{t(Text::Back)}</a></p>
     }
 }

@@ -18,16 +18,14 @@ use super::{AppState, Error};
 use crate::storage::{AlertRow, AuditEntry, SnoozeRow, parse_timestamp};
 
 const NURSES: &[Role] = &[Role::Nurse, Role::Admin];
-/// The service level for acknowledging an alert, in working days.
-const SLA_WORKING_DAYS: u32 = 1;
-
-fn view(row: AlertRow) -> AlertView {
+/// `sla_working_days`: the service level for acknowledging an alert (the protocol's `alerts`).
+fn view(row: AlertRow, sla_working_days: u32) -> AlertView {
     let raised = parse_timestamp(&row.created_at).ok();
     let acknowledged = row.acknowledged_at.as_deref().and_then(|at| parse_timestamp(at).ok());
     let minutes_to_acknowledge = raised.zip(acknowledged).map(|(raised, done)| (done - raised).num_minutes());
     let past_sla = row.state == AlertState::New
         && raised.is_some_and(|raised| {
-            chrono::Utc::now().naive_utc() > sla_deadline(raised.naive_utc(), SLA_WORKING_DAYS)
+            chrono::Utc::now().naive_utc() > sla_deadline(raised.naive_utc(), sla_working_days)
         });
     AlertView {
         id: row.id,
@@ -91,7 +89,7 @@ pub async fn list(
         .into_iter()
         .filter(|row| wanted_state.is_some() || row.state != AlertState::Resolved)
         .filter(|row| wanted_tier.is_none_or(|tier| row.tier == tier))
-        .map(view)
+        .map(|row| view(row, state.clinic.protocol.alerts.sla_working_days))
         .collect();
     alerts.sort_by(|a, b| b.tier.cmp(&a.tier).then_with(|| a.created_at.cmp(&b.created_at)));
     Ok(axum::Json(alerts))
@@ -109,25 +107,8 @@ pub async fn acknowledge(
 ) -> Result<axum::Json<AlertView>, Error> {
     caller.require(NURSES)?;
     let staff_id = caller.staff_id().ok_or_else(|| Error::Forbidden("staff only".into()))?;
-    let before = find(&state, id).await?;
-    let mut tx = state.clinic.db.begin_write().await?;
-    if !tx.acknowledge_alert(id, staff_id).await? {
-        return Err(Error::Conflict(format!("alert {id} is already {}", before.state.as_str())));
-    }
-    tx.audit(
-        &caller.actor(),
-        AuditEntry {
-            action: "alert.acknowledge",
-            entity: "alert",
-            entity_id: id.to_string(),
-            before: Some(json!({ "state": before.state })),
-            after: Some(json!({ "state": AlertState::Acknowledged })),
-            ..AuditEntry::default()
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(axum::Json(view(find(&state, id).await?)))
+    state.clinic.acknowledge_alert(&caller.actor(), staff_id, id).await?;
+    Ok(axum::Json(view(find(&state, id).await?, state.clinic.protocol.alerts.sla_working_days)))
 }
 
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", tag = "alerts", security(("session" = ["nurse", "admin"])), params(("id" = i64, Path)), request_body = ResolveAlert, responses((status = 200, body = AlertView), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
@@ -139,28 +120,8 @@ pub async fn resolve(
 ) -> Result<axum::Json<AlertView>, Error> {
     caller.require(NURSES)?;
     let staff_id = caller.staff_id().ok_or_else(|| Error::Forbidden("staff only".into()))?;
-    if body.note.chars().count() > 2000 {
-        return Err(Error::unprocessable("the note is longer than 2000 characters"));
-    }
-    let before = find(&state, id).await?;
-    let mut tx = state.clinic.db.begin_write().await?;
-    if !tx.resolve_alert(id, staff_id, body.action, body.note.trim()).await? {
-        return Err(Error::Conflict(format!("alert {id} is already resolved")));
-    }
-    tx.audit(
-        &caller.actor(),
-        AuditEntry {
-            action: "alert.resolve",
-            entity: "alert",
-            entity_id: id.to_string(),
-            before: Some(json!({ "state": before.state })),
-            after: Some(json!({ "state": AlertState::Resolved, "action": body.action })),
-            reason: Some(body.note.trim().to_owned()).filter(|note| !note.is_empty()),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(axum::Json(view(find(&state, id).await?)))
+    state.clinic.resolve_alert(&caller.actor(), staff_id, id, body.action, body.note.trim()).await?;
+    Ok(axum::Json(view(find(&state, id).await?, state.clinic.protocol.alerts.sla_working_days)))
 }
 
 fn snooze_view(row: SnoozeRow) -> SnoozeView {

@@ -1,7 +1,8 @@
 //! Serving the built app from `dist/`: hashed assets under `/assets/` are cached for a year and
 //! served precompressed (brotli or gzip, as `cargo xtask dist` writes them); `index.html` is
-//! `no-cache`; any other path that is not an API route gets `index.html`, so client routes work
-//! on reload.
+//! `no-cache`; `/staff` and every path under it get `staff.html` (the staff console's bundle);
+//! any other path that is not an API route gets `index.html` (the patient app), so client routes
+//! work on reload.
 
 use std::path::Path;
 
@@ -25,8 +26,12 @@ pub fn router(dist_dir: &Path) -> Router {
         .precompressed_br()
         .precompressed_gzip()
         .fallback(ServeFile::new(index).precompressed_br().precompressed_gzip());
+    let staff_page = dist_dir.join("staff.html");
+    let staff = ServeFile::new(&staff_page).precompressed_br().precompressed_gzip();
     Router::new()
         .nest_service("/assets", assets)
+        .route_service("/staff", staff.clone())
+        .route_service("/staff/{*rest}", staff)
         .fallback_service(shell)
         .layer(middleware::from_fn(cache_headers))
 }

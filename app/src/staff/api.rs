@@ -1,0 +1,81 @@
+//! The staff console's HTTP calls (built on `crate::api`'s request code).
+
+use qol_shared::api::{
+    ActivationCode, AlertView, AssessmentView, EnrolPatient, EnrolledPatient, EventRecord, FollowUpItem,
+    PatientDetail, PatientSummary, RecordEvent, RecordMissedReason, ResolveAlert, SnoozeRequest, SnoozeView,
+    SubmissionView,
+};
+
+use crate::api::{ApiFailure, get, post};
+
+fn empty() -> serde_json::Value {
+    serde_json::json!({})
+}
+
+/// Open alerts, or those in `state`.
+pub async fn alerts(state: Option<&str>) -> Result<Vec<AlertView>, ApiFailure> {
+    match state {
+        Some(state) => get(&format!("/api/v1/alerts?state={state}")).await,
+        None => get("/api/v1/alerts").await,
+    }
+}
+
+pub async fn acknowledge(id: i64) -> Result<AlertView, ApiFailure> {
+    post(&format!("/api/v1/alerts/{id}/acknowledge"), &empty()).await.map(|(_, alert)| alert)
+}
+
+pub async fn resolve(id: i64, body: &ResolveAlert) -> Result<AlertView, ApiFailure> {
+    post(&format!("/api/v1/alerts/{id}/resolve"), body).await.map(|(_, alert)| alert)
+}
+
+pub async fn overdue() -> Result<Vec<FollowUpItem>, ApiFailure> {
+    get("/api/v1/assessments/overdue").await
+}
+
+pub async fn missed() -> Result<Vec<FollowUpItem>, ApiFailure> {
+    get("/api/v1/assessments/missed").await
+}
+
+pub async fn record_missed_reason(id: i64, body: &RecordMissedReason) -> Result<FollowUpItem, ApiFailure> {
+    post(&format!("/api/v1/assessments/{id}/missed-reason"), body).await.map(|(_, item)| item)
+}
+
+pub async fn patients() -> Result<Vec<PatientSummary>, ApiFailure> {
+    get("/api/v1/patients").await
+}
+
+pub async fn enrol(body: &EnrolPatient) -> Result<EnrolledPatient, ApiFailure> {
+    post("/api/v1/patients", body).await.map(|(_, enrolled)| enrolled)
+}
+
+pub async fn new_code(study_id: &str) -> Result<ActivationCode, ApiFailure> {
+    post(&format!("/api/v1/patients/{study_id}/activation-code"), &empty()).await.map(|(_, code)| code)
+}
+
+pub async fn patient(study_id: &str) -> Result<PatientDetail, ApiFailure> {
+    get(&format!("/api/v1/patients/{study_id}")).await
+}
+
+pub async fn record_event(study_id: &str, body: &RecordEvent) -> Result<EventRecord, ApiFailure> {
+    post(&format!("/api/v1/patients/{study_id}/events"), body).await.map(|(_, record)| record)
+}
+
+pub async fn assessments(study_id: &str) -> Result<Vec<AssessmentView>, ApiFailure> {
+    get(&format!("/api/v1/patients/{study_id}/assessments")).await
+}
+
+pub async fn submissions(study_id: &str) -> Result<Vec<SubmissionView>, ApiFailure> {
+    get(&format!("/api/v1/patients/{study_id}/submissions")).await
+}
+
+pub async fn snoozes(study_id: &str) -> Result<Vec<SnoozeView>, ApiFailure> {
+    get(&format!("/api/v1/patients/{study_id}/snoozes")).await
+}
+
+pub async fn snooze(study_id: &str, body: &SnoozeRequest) -> Result<SnoozeView, ApiFailure> {
+    post(&format!("/api/v1/patients/{study_id}/snoozes"), body).await.map(|(_, snooze)| snooze)
+}
+
+pub async fn end_snooze(study_id: &str, id: i64) -> Result<SnoozeView, ApiFailure> {
+    post(&format!("/api/v1/patients/{study_id}/snoozes/{id}/end"), &empty()).await.map(|(_, snooze)| snooze)
+}

@@ -1,0 +1,132 @@
+//! The staff console (feature `staff`; served under `/staff`, never downloaded by patients):
+//! nurses' worklist of alerts, follow-up of overdue and missed questionnaires, patients,
+//! enrolment with a printable activation sheet, the patient page, and the researchers' view.
+
+mod api;
+mod follow_up;
+mod patient;
+mod patients;
+mod research;
+mod text;
+mod timeline;
+mod worklist;
+
+pub use follow_up::FollowUp;
+pub use patient::PatientPage;
+pub use patients::{Enrol, Patients};
+pub use research::Research;
+pub use worklist::Worklist;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+use qol_shared::api::Role;
+use text::{S, s};
+
+use crate::{Session, use_session};
+
+/// The part of the console a page belongs to; each part has the roles that may use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Worklist,
+    FollowUp,
+    Patients,
+    Research,
+}
+
+impl Part {
+    fn allows(self, role: Role) -> bool {
+        match self {
+            Part::Research => matches!(role, Role::Researcher | Role::Admin),
+            Part::Worklist | Part::FollowUp | Part::Patients => matches!(role, Role::Nurse | Role::Admin),
+        }
+    }
+}
+
+const PARTS: [(Part, &str, S); 4] = [
+    (Part::Worklist, "/staff", S::Worklist),
+    (Part::FollowUp, "/staff/follow-up", S::FollowUp),
+    (Part::Patients, "/staff/patients", S::Patients),
+    (Part::Research, "/staff/research", S::Research),
+];
+
+/// Every staff page: sends a signed-out visitor to sign in, keeps patients and the wrong roles
+/// out (the server refuses them anyway), and shows the console's navigation.
+#[component]
+fn Shell(part: Part, children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if session.get() == Session::SignedOut {
+            navigate("/staff/sign-in", Default::default());
+        }
+    });
+    let sign_out = move |_| {
+        spawn_local(async move {
+            let _ = crate::api::sign_out().await;
+            crate::signed_out(session);
+        });
+    };
+    move || match session.get() {
+        Session::Checking | Session::SignedOut => {
+            view! { <p class="muted">{crate::i18n::t(crate::i18n::Text::Loading)}</p> }.into_any()
+        }
+        Session::SignedIn(me) if me.role == Role::Patient => view! {
+            <p>{s(S::NotForPatients)}</p>
+            <p><a href="/" rel="external">{s(S::OpenPatientApp)}</a></p>
+        }
+        .into_any(),
+        Session::SignedIn(me) => {
+            let role = me.role;
+            let links = PARTS
+                .iter()
+                .filter(|(p, _, _)| p.allows(role))
+                .map(|(p, href, label)| {
+                    let current = (*p == part).then_some("page");
+                    view! { <a href=*href aria-current=current>{s(*label)}</a> }
+                })
+                .collect_view();
+            let children = children.clone();
+            view! {
+                <nav class="staff-nav" aria-label=s(S::Console)>
+                    {links}
+                    <span class="who">{s(S::SignedInAs)} " " {me.username.clone().unwrap_or_default()}</span>
+                    <button type="button" class="link" on:click=sign_out>{s(S::SignOut)}</button>
+                </nav>
+                {if part.allows(role) {
+                    children().into_any()
+                } else {
+                    view! { <p role="alert">{s(S::NotYourRole)}</p> }.into_any()
+                }}
+            }
+            .into_any()
+        }
+    }
+}
+
+/// A failed call, in the console's words.
+#[component]
+fn Failed(failure: crate::api::ApiFailure) -> impl IntoView {
+    view! { <crate::screens::Problem message=failure.to_string()/> }
+}
+
+/// A score for display: one decimal.
+fn points(value: Option<f64>) -> String {
+    value.map_or_else(|| "–".to_owned(), |v| format!("{v:.1}"))
+}
+
+/// The name of a scale code, `ITEM<n>` or `CALL`.
+fn subject_name(subject: &str, language: crate::i18n::Language) -> String {
+    use qol_shared::instrument::InstrumentId;
+    if subject == "CALL" {
+        return text::text(language, S::SubjectCall).to_owned();
+    }
+    if let Some(number) = subject.strip_prefix("ITEM") {
+        return format!("{} {number}", text::text(language, S::SubjectItem));
+    }
+    [InstrumentId::QlqC30, InstrumentId::QlqCx24]
+        .iter()
+        .flat_map(|id| id.instrument().scales.iter())
+        .find(|scale| scale.code == subject)
+        .map_or_else(|| subject.to_owned(), |scale| format!("{} ({subject})", scale.name))
+}

@@ -1,0 +1,501 @@
+//! The patient page: identity and stratum, treatment events (record or correct with a reason),
+//! the assessment schedule with states, scores over time, submissions with their item answers,
+//! snoozed alerts, and a new activation code when a patient needs one.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+use qol_shared::answers::{RawAnswer, RawResponse};
+use qol_shared::api::{EventRecord, RecordEvent, SnoozeRequest, SubmissionView, Timeliness};
+use qol_shared::instrument::InstrumentId;
+use qol_shared::schedule::{Event, EventKind, OffStudyReason, TumourResponse};
+use qol_shared::wording::InstrumentView;
+
+use super::text::{self, S, s};
+use super::timeline::{Plot, series};
+use super::{Failed, Part, Shell, api, patients::ActivationSheet};
+use crate::i18n::{Language, local_time, use_language};
+
+#[component]
+pub fn PatientPage() -> impl IntoView {
+    view! { <Shell part=Part::Patients><Page/></Shell> }
+}
+
+#[component]
+fn Page() -> impl IntoView {
+    let params = use_params_map();
+    let study_id = move || params.read().get("id").unwrap_or_default();
+    let changed = RwSignal::new(0_u32);
+    let detail = LocalResource::new(move || {
+        changed.track();
+        let id = study_id();
+        async move { api::patient(&id).await }
+    });
+    let assessments = LocalResource::new(move || {
+        changed.track();
+        let id = study_id();
+        async move { api::assessments(&id).await }
+    });
+    let submissions = LocalResource::new(move || {
+        let id = study_id();
+        async move { api::submissions(&id).await }
+    });
+    let language = use_language();
+    let new_code = RwSignal::new(None::<(String, String)>);
+    let code_error = RwSignal::new(None::<String>);
+    let issue_code = move |_| {
+        let id = study_id();
+        spawn_local(async move {
+            match api::new_code(&id).await {
+                Ok(code) => new_code.set(Some((code.activation_code, code.expires_at))),
+                Err(failure) => code_error.set(Some(failure.to_string())),
+            }
+        });
+    };
+    move || {
+        if let Some((code, expires_at)) = new_code.get() {
+            return view! { <ActivationSheet study_id=study_id() code expires_at/> }.into_any();
+        }
+        view! {
+            <Suspense fallback=|| ()>
+                {move || detail.get().map(|result| match result {
+                    Ok(detail) => {
+                        let patient = detail.patient.clone();
+                        let identity = patient.identity.clone();
+                        view! {
+                            <h1 id="screen-heading" tabindex="-1">
+                                {patient.study_id.clone()} " · " {identity.as_ref().map(|i| i.full_name.clone()).unwrap_or_default()}
+                            </h1>
+                            <section aria-labelledby="identity-heading" class="panel">
+                                <h2 id="identity-heading">{s(S::Identity)}</h2>
+                                <dl class="facts">
+                                    <div><dt>{s(S::Stratum)}</dt><dd id="stratum">{patient.stratum.clone()}</dd></div>
+                                    {identity.map(|i| view! {
+                                        <div><dt>{s(S::Phone)}</dt><dd>{i.phone}</dd></div>
+                                        <div><dt>{s(S::HospitalNumber)}</dt><dd>{i.hospital_number}</dd></div>
+                                    })}
+                                    <div><dt>{s(S::Language)}</dt><dd>{patient.language.clone()}</dd></div>
+                                    <div><dt>{s(S::EnrolledOn)}</dt><dd>{patient.enrolled_on.map(|d| d.to_string()).unwrap_or_default()}</dd></div>
+                                    <div><dt>{s(S::State)}</dt><dd>
+                                        {if patient.off_study { s(S::OffStudyFlag)() } else if patient.activated { s(S::Activated)() } else { s(S::NotActivated)() }}
+                                    </dd></div>
+                                </dl>
+                                <p class="actions">
+                                    <button type="button" class="secondary" on:click=issue_code>{s(S::NewCode)}</button>
+                                    <span class="muted">{s(S::NewCodeLead)}</span>
+                                </p>
+                                {move || code_error.get().map(|message| view! { <crate::screens::Problem message/> })}
+                            </section>
+                            <Events records=detail.events.clone() study_id=patient.study_id.clone() changed/>
+                        }.into_any()
+                    }
+                    Err(failure) => view! { <Failed failure/> }.into_any(),
+                })}
+            </Suspense>
+            <section aria-labelledby="schedule-heading" class="panel">
+                <h2 id="schedule-heading">{s(S::Schedule)}</h2>
+                <Suspense fallback=|| ()>
+                    {move || assessments.get().map(|result| match result {
+                        Ok(list) => view! {
+                            <table class="table" id="schedule">
+                                <thead><tr>
+                                    <th scope="col">{s(S::Assessment)}</th><th scope="col">{s(S::Window)}</th>
+                                    <th scope="col">{s(S::State)}</th><th scope="col">{s(S::Received)}</th>
+                                </tr></thead>
+                                <tbody>{list.into_iter().map(|a| {
+                                    let received = a.received_at.clone();
+                                    view! {
+                                        <tr class=format!("state-{}", a.state.as_str())>
+                                            <td>{a.label.clone()} {a.unscheduled.then(|| view! { " (" {s(S::Unscheduled)} ")" })}</td>
+                                            <td>{match (a.window_start, a.window_end) {
+                                                (Some(start), Some(end)) => format!("{start} – {end}"),
+                                                _ => String::new(),
+                                            }}</td>
+                                            <td>{s(text::assessment_state(a.state))}</td>
+                                            <td>{move || received.as_deref().map(|at| local_time(at, language.get().tag())).unwrap_or_default()}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}</tbody>
+                            </table>
+                        }.into_any(),
+                        Err(failure) => view! { <Failed failure/> }.into_any(),
+                    })}
+                </Suspense>
+            </section>
+            <Suspense fallback=|| ()>
+                {move || submissions.get().map(|result| match result {
+                    Ok(list) => view! { <Timeline submissions=list.clone()/> <Submissions submissions=list/> }.into_any(),
+                    Err(failure) => view! { <Failed failure/> }.into_any(),
+                })}
+            </Suspense>
+            <Snoozes study_id=study_id()/>
+        }
+        .into_any()
+    }
+}
+
+fn event_label(kind: &EventKind, language: Language) -> String {
+    let label = |key| text::text(language, key);
+    match kind {
+        EventKind::Enrolment => label(S::EventEnrolment).to_owned(),
+        EventKind::ChemotherapyCycle { cycle } => format!("{} {cycle}", label(S::EventChemotherapyCycle)),
+        EventKind::InductionResponse { response } => {
+            format!("{}: {}", label(S::EventInductionResponse), label(text::tumour_response(*response)))
+        }
+        EventKind::RadiotherapyStart => label(S::EventRadiotherapyStart).to_owned(),
+        EventKind::RadiotherapyEnd => label(S::EventRadiotherapyEnd).to_owned(),
+        EventKind::EndOfTreatment => label(S::EventEndOfTreatment).to_owned(),
+        EventKind::OffStudy { reason } => {
+            format!("{}: {}", label(S::EventOffStudy), label(text::off_study_reason(*reason)))
+        }
+    }
+}
+
+const EVENT_KINDS: [(&str, S); 7] = [
+    ("enrolment", S::EventEnrolment),
+    ("chemotherapy_cycle", S::EventChemotherapyCycle),
+    ("induction_response", S::EventInductionResponse),
+    ("radiotherapy_start", S::EventRadiotherapyStart),
+    ("radiotherapy_end", S::EventRadiotherapyEnd),
+    ("end_of_treatment", S::EventEndOfTreatment),
+    ("off_study", S::EventOffStudy),
+];
+
+const RESPONSES: [TumourResponse; 4] = [
+    TumourResponse::CompleteResponse,
+    TumourResponse::PartialResponse,
+    TumourResponse::StableDisease,
+    TumourResponse::ProgressiveDisease,
+];
+
+const OFF_STUDY: [OffStudyReason; 4] = [
+    OffStudyReason::Progression,
+    OffStudyReason::Death,
+    OffStudyReason::Withdrawal,
+    OffStudyReason::LostToFollowUp,
+];
+
+#[component]
+fn Events(records: Vec<EventRecord>, study_id: String, changed: RwSignal<u32>) -> impl IntoView {
+    let language = use_language();
+    let kind = RwSignal::new(String::new());
+    let cycle = RwSignal::new("1".to_owned());
+    let response = RwSignal::new(String::new());
+    let off_reason = RwSignal::new(String::new());
+    let date = RwSignal::new(super::patients::today());
+    let reason = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = {
+        let study_id = study_id.clone();
+        move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            let missing = |key| error.set(Some(format!("{}?", text::text(language.get_untracked(), key))));
+            let kind = match kind.get_untracked().as_str() {
+                "enrolment" => EventKind::Enrolment,
+                "chemotherapy_cycle" => match cycle.get_untracked().parse() {
+                    Ok(cycle) => EventKind::ChemotherapyCycle { cycle },
+                    Err(_) => return missing(S::Cycle),
+                },
+                "induction_response" => match text::from_wire(&response.get_untracked()) {
+                    Some(response) => EventKind::InductionResponse { response },
+                    None => return missing(S::TumourResponse),
+                },
+                "radiotherapy_start" => EventKind::RadiotherapyStart,
+                "radiotherapy_end" => EventKind::RadiotherapyEnd,
+                "end_of_treatment" => EventKind::EndOfTreatment,
+                "off_study" => match text::from_wire(&off_reason.get_untracked()) {
+                    Some(reason) => EventKind::OffStudy { reason },
+                    None => return missing(S::OffStudyReason),
+                },
+                _ => return missing(S::Event),
+            };
+            let Ok(date) = date.get_untracked().parse() else { return missing(S::Date) };
+            let why = reason.get_untracked().trim().to_owned();
+            let body = RecordEvent { event: Event { kind, date }, reason: (!why.is_empty()).then_some(why) };
+            let study_id = study_id.clone();
+            busy.set(true);
+            error.set(None);
+            spawn_local(async move {
+                match api::record_event(&study_id, &body).await {
+                    Ok(_) => changed.update(|n| *n += 1),
+                    Err(failure) => error.set(Some(failure.to_string())),
+                }
+                busy.set(false);
+            });
+        }
+    };
+    view! {
+        <section aria-labelledby="events-heading" class="panel">
+            <h2 id="events-heading">{s(S::Events)}</h2>
+            {if records.is_empty() {
+                view! { <p class="empty">{s(S::NoEvents)}</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="events" id="events">
+                        {records.into_iter().map(|record| {
+                            let kind = record.event.kind;
+                            let recorded_at = record.recorded_at.clone();
+                            view! {
+                                <li class:superseded=!record.current>
+                                    <strong>{move || event_label(&kind, language.get())}</strong>
+                                    " · " <span class="date">{record.event.date.to_string()}</span>
+                                    {(!record.current).then(|| view! { " · " <em>{s(S::Superseded)}</em> })}
+                                    <span class="muted">
+                                        " · " {s(S::Recorded)} " " {move || local_time(&recorded_at, language.get().tag())}
+                                        " " {s(S::By)} " " {record.recorded_by.clone()}
+                                    </span>
+                                    {record.corrects.map(|_| view! { <span class="muted">" · " {s(S::Corrects)}</span> })}
+                                    {record.reason.clone().map(|r| view! { <span class="reason">" · " {s(S::Reason)} ": " {r}</span> })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <form class="form wide event-form" on:submit=submit>
+                <h3>{s(S::RecordEvent)}</h3>
+                <div class="inline-fields">
+                    <div class="field">
+                        <label for="event-kind">{s(S::Event)}</label>
+                        <select id="event-kind" required on:change=move |ev| kind.set(event_target_value(&ev))>
+                            <option value="">"—"</option>
+                            {EVENT_KINDS.iter().map(|(value, label)| view! { <option value=*value>{s(*label)}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <Show when=move || kind.get() == "chemotherapy_cycle">
+                        <div class="field">
+                            <label for="event-cycle">{s(S::Cycle)}</label>
+                            <select id="event-cycle" on:change=move |ev| cycle.set(event_target_value(&ev))>
+                                {(1..=6).map(|n| view! { <option value=n.to_string()>{n}</option> }).collect_view()}
+                            </select>
+                        </div>
+                    </Show>
+                    <Show when=move || kind.get() == "induction_response">
+                        <div class="field">
+                            <label for="event-response">{s(S::TumourResponse)}</label>
+                            <select id="event-response" on:change=move |ev| response.set(event_target_value(&ev))>
+                                <option value="">"—"</option>
+                                {RESPONSES.iter().map(|r| view! { <option value=text::wire(r)>{s(text::tumour_response(*r))}</option> }).collect_view()}
+                            </select>
+                        </div>
+                    </Show>
+                    <Show when=move || kind.get() == "off_study">
+                        <div class="field">
+                            <label for="event-off-reason">{s(S::OffStudyReason)}</label>
+                            <select id="event-off-reason" on:change=move |ev| off_reason.set(event_target_value(&ev))>
+                                <option value="">"—"</option>
+                                {OFF_STUDY.iter().map(|r| view! { <option value=text::wire(r)>{s(text::off_study_reason(*r))}</option> }).collect_view()}
+                            </select>
+                        </div>
+                    </Show>
+                    <div class="field">
+                        <label for="event-date">{s(S::Date)}</label>
+                        <input id="event-date" type="date" prop:value=move || date.get() on:input=move |ev| date.set(event_target_value(&ev))/>
+                    </div>
+                    <div class="field grow">
+                        <label for="event-reason">{s(S::CorrectionReason)}</label>
+                        <input id="event-reason" type="text" on:input=move |ev| reason.set(event_target_value(&ev))/>
+                    </div>
+                </div>
+                {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
+                <button type="submit" class="primary" disabled=move || busy.get()>{s(S::Save)}</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+fn Timeline(submissions: Vec<SubmissionView>) -> impl IntoView {
+    let all = series(&submissions);
+    view! {
+        <section aria-labelledby="timeline-heading" class="panel">
+            <h2 id="timeline-heading">{s(S::Timeline)}</h2>
+            <p class="muted">{s(S::TimelineLead)}</p>
+            {if all.is_empty() {
+                view! { <p class="empty">{s(S::NoScores)}</p> }.into_any()
+            } else {
+                view! { <div class="plots">{all.into_iter().map(|series| view! { <Plot series/> }).collect_view()}</div> }.into_any()
+            }}
+        </section>
+    }
+}
+
+/// The wording of both instruments in the console's language, for item answers.
+fn wording() -> LocalResource<Vec<InstrumentView>> {
+    let language = use_language();
+    LocalResource::new(move || {
+        let tag = language.get().tag();
+        async move {
+            let mut views = Vec::new();
+            for id in [InstrumentId::QlqC30, InstrumentId::QlqCx24] {
+                if let Ok(view) = crate::api::instrument(id, tag).await {
+                    views.push(view);
+                }
+            }
+            views
+        }
+    })
+}
+
+fn answer_text(answer: &RawAnswer, wording: &[InstrumentView], language: Language) -> (String, String) {
+    let item = wording.iter().flat_map(|w| w.items.iter()).find(|item| i64::from(item.number) == answer.item);
+    let question = item.map_or_else(String::new, |item| item.text.clone());
+    let response = match answer.response {
+        RawResponse::Code(code) => item
+            .and_then(|item| item.options.iter().find(|o| i64::from(o.code) == code))
+            .map_or_else(|| code.to_string(), |o| format!("{code} · {}", o.label)),
+        RawResponse::Marker(_) => text::text(language, S::NotApplicable).to_owned(),
+    };
+    (question, response)
+}
+
+#[component]
+fn Submissions(submissions: Vec<SubmissionView>) -> impl IntoView {
+    let language = use_language();
+    let wording = wording();
+    view! {
+        <section aria-labelledby="submissions-heading" class="panel">
+            <h2 id="submissions-heading">{s(S::Submissions)}</h2>
+            {if submissions.is_empty() {
+                view! { <p class="empty">{s(S::NoSubmissions)}</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="submissions">
+                        {submissions.into_iter().rev().map(|submission| {
+                            let completed = submission.completed_at.clone().unwrap_or_default();
+                            let answers = submission.answers.clone();
+                            view! {
+                                <li data-submission-id=submission.id>
+                                    <details>
+                                        <summary>
+                                            <strong>{submission.assessment_key.clone()}</strong>
+                                            " · " {s(S::CompletedAt)} " " {move || local_time(&completed, language.get().tag())}
+                                            {(submission.timeliness == Timeliness::LateDelivery).then(|| view! { " · " {s(S::LateDelivery)} })}
+                                            {submission.call_me.then(|| view! { " · " <strong>{s(S::AskedToBeCalled)}</strong> })}
+                                            " · " {s(S::ShowAnswers)}
+                                        </summary>
+                                        <table class="table answers">
+                                            <thead><tr><th scope="col">{s(S::Item)}</th><th scope="col">""</th><th scope="col">{s(S::Answer)}</th></tr></thead>
+                                            <tbody>
+                                                {move || {
+                                                    let wording = wording.get().unwrap_or_default();
+                                                    answers.iter().map(|answer| {
+                                                        let (question, response) = answer_text(answer, &wording, language.get());
+                                                        view! { <tr><td>{answer.item}</td><td>{question}</td><td>{response}</td></tr> }
+                                                    }).collect_view()
+                                                }}
+                                            </tbody>
+                                        </table>
+                                    </details>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Snoozes(study_id: String) -> impl IntoView {
+    let language = use_language();
+    let changed = RwSignal::new(0_u32);
+    let list = {
+        let study_id = study_id.clone();
+        LocalResource::new(move || {
+            changed.track();
+            let study_id = study_id.clone();
+            async move { api::snoozes(&study_id).await }
+        })
+    };
+    let subject = RwSignal::new(String::new());
+    let until = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = {
+        let study_id = study_id.clone();
+        move |event: leptos::ev::SubmitEvent| {
+            event.prevent_default();
+            let Ok(until) = until.get_untracked().parse() else {
+                error.set(Some(format!("{}?", text::text(language.get_untracked(), S::Until))));
+                return;
+            };
+            let body = SnoozeRequest {
+                subject: subject.get_untracked().trim().to_uppercase(),
+                until,
+                reason: reason.get_untracked(),
+            };
+            let study_id = study_id.clone();
+            spawn_local(async move {
+                match api::snooze(&study_id, &body).await {
+                    Ok(_) => {
+                        error.set(None);
+                        changed.update(|n| *n += 1);
+                    }
+                    Err(failure) => error.set(Some(failure.to_string())),
+                }
+            });
+        }
+    };
+    view! {
+        <section aria-labelledby="snoozes-heading" class="panel">
+            <h2 id="snoozes-heading">{s(S::Snoozes)}</h2>
+            <p class="muted">{s(S::SnoozesLead)}</p>
+            <Suspense fallback=|| ()>
+                {move || list.get().map(|result| match result {
+                    Ok(items) if items.is_empty() => view! { <p class="empty">{s(S::NoSnoozes)}</p> }.into_any(),
+                    Ok(items) => view! {
+                        <ul class="snoozes">
+                            {items.into_iter().map(|snooze| {
+                                let study_id = snooze.study_id.clone();
+                                let id = snooze.id;
+                                let end = move |_| {
+                                    let study_id = study_id.clone();
+                                    spawn_local(async move {
+                                        match api::end_snooze(&study_id, id).await {
+                                            Ok(_) => changed.update(|n| *n += 1),
+                                            Err(failure) => error.set(Some(failure.to_string())),
+                                        }
+                                    });
+                                };
+                                let ended = snooze.ended_at.is_some();
+                                view! {
+                                    <li class:ended=ended>
+                                        <strong>{snooze.subject.clone()}</strong> " · " {s(S::Until)} " " {snooze.until.to_string()}
+                                        " · " {snooze.reason.clone()} <span class="muted">" · " {s(S::By)} " " {snooze.created_by.clone()}</span>
+                                        {if ended {
+                                            view! { " · " <em>{s(S::Ended)}</em> }.into_any()
+                                        } else {
+                                            view! { " " <button type="button" class="link" on:click=end>{s(S::EndSnooze)}</button> }.into_any()
+                                        }}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(failure) => view! { <Failed failure/> }.into_any(),
+                })}
+            </Suspense>
+            <form class="form wide" on:submit=submit>
+                <div class="inline-fields">
+                    <div class="field">
+                        <label for="snooze-subject">{s(S::SnoozeSubject)}</label>
+                        <input id="snooze-subject" type="text" required on:input=move |ev| subject.set(event_target_value(&ev))/>
+                    </div>
+                    <div class="field">
+                        <label for="snooze-until">{s(S::Until)}</label>
+                        <input id="snooze-until" type="date" required on:input=move |ev| until.set(event_target_value(&ev))/>
+                    </div>
+                    <div class="field grow">
+                        <label for="snooze-reason">{s(S::Reason)}</label>
+                        <input id="snooze-reason" type="text" required on:input=move |ev| reason.set(event_target_value(&ev))/>
+                    </div>
+                    <button type="submit" class="secondary">{s(S::Snooze)}</button>
+                </div>
+                {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
+            </form>
+        </section>
+    }
+}

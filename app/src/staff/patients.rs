@@ -1,0 +1,193 @@
+//! The patient list, and enrolment: create a patient, then show the activation sheet (the code,
+//! its expiry and a QR code of the activation link) to print and hand over.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use qol_shared::api::{EnrolPatient, Identity};
+
+use super::text::{S, s};
+use super::{Failed, Part, Shell, api};
+
+#[component]
+pub fn Patients() -> impl IntoView {
+    view! { <Shell part=Part::Patients><PatientList/></Shell> }
+}
+
+#[component]
+fn PatientList() -> impl IntoView {
+    let patients = LocalResource::new(api::patients);
+    view! {
+        <h1 id="screen-heading" tabindex="-1">{s(S::PatientsTitle)}</h1>
+        <p class="toolbar"><a class="button primary" href="/staff/patients/new">{s(S::EnrolPatient)}</a></p>
+        <Suspense fallback=|| ()>
+            {move || patients.get().map(|result| match result {
+                Ok(list) if list.is_empty() => view! { <p class="empty">{s(S::NoPatients)}</p> }.into_any(),
+                Ok(list) => view! {
+                    <table class="table" id="patients">
+                        <thead><tr>
+                            <th scope="col">{s(S::StudyId)}</th><th scope="col">{s(S::Name)}</th>
+                            <th scope="col">{s(S::Stratum)}</th><th scope="col">{s(S::EnrolledOn)}</th>
+                            <th scope="col">{s(S::State)}</th>
+                        </tr></thead>
+                        <tbody>{list.into_iter().map(|p| view! {
+                            <tr>
+                                <td><a href=format!("/staff/patients/{}", p.study_id)>{p.study_id.clone()}</a></td>
+                                <td>{p.identity.as_ref().map(|i| i.full_name.clone()).unwrap_or_default()}</td>
+                                <td>{p.stratum.clone()}</td>
+                                <td>{p.enrolled_on.map(|d| d.to_string()).unwrap_or_default()}</td>
+                                <td>
+                                    {if p.off_study { s(S::OffStudyFlag)() } else if p.activated { s(S::Activated)() } else { s(S::NotActivated)() }}
+                                </td>
+                            </tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                }.into_any(),
+                Err(failure) => view! { <Failed failure/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+/// Today's date on this device, `YYYY-MM-DD`.
+pub(super) fn today() -> String {
+    let now = js_sys::Date::new_0();
+    format!("{:04}-{:02}-{:02}", now.get_full_year(), now.get_month() + 1, now.get_date())
+}
+
+#[component]
+pub fn Enrol() -> impl IntoView {
+    view! { <Shell part=Part::Patients><EnrolForm/></Shell> }
+}
+
+#[component]
+fn EnrolForm() -> impl IntoView {
+    let study = LocalResource::new(crate::api::study);
+    let study_id = RwSignal::new(String::new());
+    let stratum = RwSignal::new(String::new());
+    let language = RwSignal::new("zh-CN".to_owned());
+    let full_name = RwSignal::new(String::new());
+    let phone = RwSignal::new(String::new());
+    let hospital_number = RwSignal::new(String::new());
+    let enrolled_on = RwSignal::new(today());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let enrolled = RwSignal::new(None::<(String, String, String)>);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let Ok(date) = enrolled_on.get_untracked().parse() else {
+            error.set(Some(format!("{}: YYYY-MM-DD", s(S::EnrolledOn)())));
+            return;
+        };
+        let id = study_id.get_untracked().trim().to_owned();
+        let body = EnrolPatient {
+            study_id: (!id.is_empty()).then_some(id),
+            stratum: stratum.get_untracked(),
+            language: language.get_untracked(),
+            identity: Identity {
+                full_name: full_name.get_untracked(),
+                phone: phone.get_untracked(),
+                hospital_number: hospital_number.get_untracked(),
+            },
+            enrolled_on: date,
+        };
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match api::enrol(&body).await {
+                Ok(done) => enrolled.set(Some((
+                    done.patient.study_id,
+                    done.activation.activation_code,
+                    done.activation.expires_at,
+                ))),
+                Err(failure) => error.set(Some(failure.to_string())),
+            }
+            busy.set(false);
+        });
+    };
+    let text_field = |id: &'static str, label: S, value: RwSignal<String>, kind: &'static str| {
+        view! {
+            <div class="field">
+                <label for=id>{s(label)}</label>
+                <input id=id name=id type=kind prop:value=move || value.get()
+                    on:input=move |ev| value.set(event_target_value(&ev))/>
+            </div>
+        }
+    };
+    move || match enrolled.get() {
+        Some((study_id, code, expires_at)) => view! { <ActivationSheet study_id code expires_at/> }.into_any(),
+        None => view! {
+            <h1 id="screen-heading" tabindex="-1">{s(S::EnrolPatient)}</h1>
+            <form class="form wide" on:submit=submit>
+                {text_field("study-id", S::StudyId, study_id, "text")}
+                <p class="muted">{s(S::StudyIdHelp)}</p>
+                <div class="field">
+                    <label for="stratum">{s(S::Stratum)}</label>
+                    <select id="stratum" required on:change=move |ev| stratum.set(event_target_value(&ev))>
+                        <option value="">"—"</option>
+                        <Suspense fallback=|| ()>
+                            {move || study.get().and_then(Result::ok).map(|study| study.strata.into_iter().map(|code| {
+                                view! { <option value=code.clone()>{code.clone()}</option> }
+                            }).collect_view())}
+                        </Suspense>
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="language">{s(S::Language)}</label>
+                    <select id="language" on:change=move |ev| language.set(event_target_value(&ev))>
+                        <option value="zh-CN" selected>"简体中文"</option>
+                        <option value="en">"English"</option>
+                    </select>
+                </div>
+                {text_field("full-name", S::FullName, full_name, "text")}
+                {text_field("phone", S::Phone, phone, "tel")}
+                {text_field("hospital-number", S::HospitalNumber, hospital_number, "text")}
+                {text_field("enrolled-on", S::EnrolledOn, enrolled_on, "date")}
+                {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
+                <button type="submit" class="primary" disabled=move || busy.get()>{s(S::Enrol)}</button>
+            </form>
+        }
+        .into_any(),
+    }
+}
+
+/// The activation link a QR code carries: the patient app's activation page with the code.
+fn activation_link(code: &str) -> String {
+    let origin = window().location().origin().unwrap_or_default();
+    format!("{origin}/activate?code={code}")
+}
+
+/// An SVG QR code of `text` (rendered here, on the staff device: the code is never stored).
+fn qr_svg(text: &str) -> String {
+    match qrcode::QrCode::new(text.as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(220, 220)
+            .quiet_zone(true)
+            .build(),
+        Err(_) => String::new(),
+    }
+}
+
+/// What the patient takes home: the study id, the code, its expiry, and the QR code.
+#[component]
+pub(super) fn ActivationSheet(study_id: String, code: String, expires_at: String) -> impl IntoView {
+    let link = activation_link(&code);
+    let svg = qr_svg(&link);
+    let language = crate::i18n::use_language();
+    view! {
+        <section class="activation-sheet" aria-labelledby="activation-heading">
+            <h1 id="activation-heading" tabindex="-1">{s(S::ActivationTitle)} " · " {study_id.clone()}</h1>
+            <p class="no-print">{s(S::ActivationLead)}</p>
+            <p class="code" id="activation-code">{code.clone()}</p>
+            <p>{s(S::ActivationExpires)} " " {move || crate::i18n::local_time(&expires_at, language.get().tag())}</p>
+            <p>{s(S::ActivationScan)}</p>
+            <div class="qr" role="img" aria-label=link.clone() inner_html=svg></div>
+            <p class="link-text">{link}</p>
+            <p>{s(S::ActivationSteps)}</p>
+            <p class="actions no-print">
+                <button type="button" class="primary" on:click=move |_| { let _ = window().print(); }>{s(S::Print)}</button>
+                <a class="button secondary" href=format!("/staff/patients/{study_id}")>{s(S::PatientPage)}</a>
+            </p>
+        </section>
+    }
+}

@@ -1,0 +1,294 @@
+//! The staff console's own text, in English and Simplified Chinese (the patient app's text is in
+//! `crate::i18n`; this part is compiled into the staff bundle only).
+
+use leptos::prelude::*;
+use qol_shared::alerts::{Rule, Tier};
+use qol_shared::api::{AlertState, MissedReason, ResolutionAction};
+use qol_shared::schedule::{AssessmentState, OffStudyReason, TumourResponse};
+
+use crate::i18n::{Language, use_language};
+
+macro_rules! staff_text {
+    ($($key:ident => $en:literal, $zh:literal;)*) => {
+        /// A string of the staff console.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum S { $($key,)* }
+
+        fn pair(key: S) -> (&'static str, &'static str) {
+            match key { $(S::$key => ($en, $zh),)* }
+        }
+    };
+}
+
+staff_text! {
+    Console => "Staff console", "工作人员控制台";
+    Worklist => "Worklist", "待办事项";
+    FollowUp => "Follow-up", "随访";
+    Patients => "Patients", "患者";
+    Research => "Research", "研究";
+    SignOut => "Sign out", "退出登录";
+    SignedInAs => "Signed in as", "当前用户";
+    NotForPatients => "This is the staff console. Patients use the app's start page.", "这是工作人员控制台。患者请使用应用首页。";
+    OpenPatientApp => "Open the patient app", "打开患者应用";
+    NotYourRole => "Your role has no access to this page.", "您的角色无权访问此页面。";
+    Refresh => "Refresh", "刷新";
+    AlertsTitle => "Symptom alerts", "症状警报";
+    AlertsLead => "Open alerts, most urgent first, then oldest first.", "未处理的警报：最紧急的在前，其次是最早的。";
+    NoOpenAlerts => "No open alerts. Nothing needs attention now.", "没有未处理的警报。";
+    ShowResolved => "Show resolved alerts", "显示已解决的警报";
+    ShowOpen => "Show open alerts", "显示未处理的警报";
+    ResolvedTitle => "Resolved alerts", "已解决的警报";
+    TierRed => "Red", "红色";
+    TierAmber => "Amber", "黄色";
+    TierInfo => "Info", "提示";
+    StateNew => "New", "新";
+    StateAcknowledged => "Acknowledged", "已确认";
+    StateResolved => "Resolved", "已解决";
+    Value => "Now", "当前";
+    Baseline => "Baseline", "基线";
+    Previous => "Previous", "上次";
+    Source => "Source", "来源";
+    Raised => "Raised", "发出于";
+    Updated => "updated", "更新于";
+    PastSla => "Past the service level: not acknowledged in time", "已超过服务时限：未及时确认";
+    AcknowledgedAfter => "Acknowledged after", "确认用时";
+    Minutes => "min", "分钟";
+    By => "by", "由";
+    Acknowledge => "Acknowledge", "确认";
+    Resolve => "Resolve", "解决";
+    Action => "Action taken", "采取的措施";
+    Note => "Note", "备注";
+    ResolveAlert => "Resolve alert", "解决警报";
+    Cancel => "Cancel", "取消";
+    ChooseAction => "Choose the action taken.", "请选择采取的措施。";
+    PatientPage => "Patient page", "患者页面";
+    RuleAboveThreshold => "Past the threshold of clinical importance", "超过临床重要性阈值";
+    RuleNewlyAboveThreshold => "Newly past the threshold of clinical importance", "新超过临床重要性阈值";
+    RuleWorseThanBaseline => "Worse than baseline", "比基线差";
+    RuleWorseThanPrevious => "Worse than the previous report", "比上次报告差";
+    RuleVeryMuchOnItem => "Answered \"very much\"", "回答“非常”";
+    RuleCallMe => "The patient asked to be called", "患者要求回电";
+    ActionCalledPatient => "Called the patient", "已致电患者";
+    ActionAdvisedSelfCare => "Advised self-care", "建议自我护理";
+    ActionArrangedClinicVisit => "Arranged a clinic visit", "已安排门诊";
+    ActionReferredToEmergency => "Referred to emergency care", "已转急诊";
+    ActionNoActionNeeded => "No action needed", "无需处理";
+    SubjectCall => "Call request", "回电请求";
+    SubjectItem => "Item", "条目";
+    OverdueTitle => "Open questionnaires not yet completed", "未完成的开放问卷";
+    OverdueLead => "Windows open now; the soonest to close first.", "当前开放的时间窗，最先关闭的在前。";
+    NothingOverdue => "Every open questionnaire is completed.", "所有开放的问卷均已完成。";
+    MissedTitle => "Missed questionnaires awaiting a reason", "待记录原因的缺失问卷";
+    MissedLead => "Windows closed without a submission. Record why, for the analysis.", "时间窗已关闭但未提交。请记录原因，以便分析。";
+    NothingMissed => "No missed questionnaire awaits a reason.", "没有待记录原因的缺失问卷。";
+    DaysLeft => "Days left", "剩余天数";
+    ClosesToday => "closes today", "今天关闭";
+    Window => "Window", "时间窗";
+    Reason => "Reason", "原因";
+    RecordReason => "Record reason", "记录原因";
+    MissedPatientTooIll => "Patient too ill", "患者病情过重";
+    MissedDeclined => "Declined", "拒绝";
+    MissedTechnicalProblem => "Technical problem", "技术问题";
+    MissedForgot => "Forgot", "忘记";
+    MissedOther => "Other", "其他";
+    PatientsTitle => "Patients", "患者";
+    EnrolPatient => "Enrol a patient", "登记患者";
+    StudyId => "Study id", "研究编号";
+    StudyIdHelp => "Leave empty for the next free id.", "留空则自动分配下一个编号。";
+    Name => "Name", "姓名";
+    Stratum => "Stratum", "分层";
+    Language => "Language", "语言";
+    FullName => "Full name", "全名";
+    Phone => "Phone", "电话";
+    HospitalNumber => "Hospital number", "住院号";
+    EnrolledOn => "Enrolment date", "入组日期";
+    Enrol => "Enrol", "登记";
+    Activated => "App activated", "应用已激活";
+    NotActivated => "App not activated yet", "应用尚未激活";
+    OffStudyFlag => "Off study", "已退出研究";
+    NoPatients => "No patient is enrolled yet.", "尚无登记的患者。";
+    ActivationTitle => "Activation code", "激活码";
+    ActivationLead => "Give this sheet to the patient. The code works once; it is shown only now.", "请将此页交给患者。激活码只能使用一次，且仅在此时显示。";
+    ActivationExpires => "Valid until", "有效期至";
+    ActivationScan => "Scan with the phone's camera to open the activation page with the code filled in:", "用手机相机扫描，打开已填好激活码的激活页面：";
+    ActivationSteps => "Then choose a PIN of 4 to 8 digits. Sign in later with the study id and the PIN.", "然后设置4至8位数字PIN码。之后用研究编号和PIN码登录。";
+    Print => "Print", "打印";
+    NewCode => "Issue a new activation code", "签发新的激活码";
+    NewCodeLead => "The old code stops working.", "旧激活码将失效。";
+    Identity => "Identity", "身份信息";
+    Events => "Treatment events", "治疗事件";
+    NoEvents => "No event recorded.", "尚未记录事件。";
+    Recorded => "recorded", "记录于";
+    Corrects => "corrects an earlier date", "更正了先前的日期";
+    Superseded => "superseded", "已被更正";
+    RecordEvent => "Record or correct an event", "记录或更正事件";
+    Event => "Event", "事件";
+    Date => "Date", "日期";
+    Cycle => "Cycle", "周期";
+    TumourResponse => "Response", "疗效";
+    OffStudyReason => "Reason off study", "退出原因";
+    CorrectionReason => "Reason (required when correcting a date)", "原因（更正日期时必填）";
+    Save => "Save", "保存";
+    EventEnrolment => "Enrolment", "入组";
+    EventChemotherapyCycle => "Chemotherapy cycle starts", "化疗周期开始";
+    EventInductionResponse => "Induction response evaluation", "诱导疗效评估";
+    EventRadiotherapyStart => "Radiotherapy starts", "放疗开始";
+    EventRadiotherapyEnd => "Radiotherapy ends", "放疗结束";
+    EventEndOfTreatment => "End of treatment", "治疗结束";
+    EventOffStudy => "Off study", "退出研究";
+    ResponseCR => "Complete response (CR)", "完全缓解 (CR)";
+    ResponsePR => "Partial response (PR)", "部分缓解 (PR)";
+    ResponseSD => "Stable disease (SD)", "疾病稳定 (SD)";
+    ResponsePD => "Progressive disease (PD)", "疾病进展 (PD)";
+    OffProgression => "Progression", "疾病进展";
+    OffDeath => "Death", "死亡";
+    OffWithdrawal => "Withdrawal", "撤回同意";
+    OffLost => "Lost to follow-up", "失访";
+    Schedule => "Assessment schedule", "评估计划";
+    Assessment => "Assessment", "评估";
+    State => "State", "状态";
+    Received => "Received", "接收于";
+    AssessUpcoming => "Upcoming", "未开始";
+    AssessOpen => "Open", "开放中";
+    AssessCompleted => "Completed", "已完成";
+    AssessMissed => "Missed", "缺失";
+    AssessNotApplicable => "Not applicable", "不适用";
+    Unscheduled => "unscheduled", "计划外";
+    Timeline => "Scores over time", "评分随时间变化";
+    TimelineLead => "Dashed: baseline. Dotted red: threshold of clinical importance (Giesinger 2020). Higher is better for functioning and global QoL, worse for symptoms.", "虚线：基线。红色点线：临床重要性阈值（Giesinger 2020）。功能和总体生活质量越高越好，症状越高越差。";
+    NoScores => "No scores yet.", "尚无评分。";
+    Submissions => "Submissions and item answers", "提交记录与条目回答";
+    NoSubmissions => "Nothing submitted yet.", "尚无提交。";
+    ShowAnswers => "Show item answers", "显示条目回答";
+    CompletedAt => "Completed", "完成于";
+    LateDelivery => "delivered late", "延迟送达";
+    AskedToBeCalled => "asked to be called", "要求回电";
+    NotApplicable => "does not apply", "不适用";
+    Item => "Item", "条目";
+    Answer => "Answer", "回答";
+    Snoozes => "Snoozed alerts", "暂停的警报";
+    SnoozesLead => "A snoozed scale raises no alert for this patient until the date (call requests always do).", "暂停期间，该患者此量表不产生警报（回电请求除外）。";
+    NoSnoozes => "Nothing snoozed.", "没有暂停的警报。";
+    Snooze => "Snooze", "暂停";
+    SnoozeSubject => "Scale or item (e.g. FA, ITEM43)", "量表或条目（如 FA、ITEM43）";
+    Until => "Until", "直至";
+    EndSnooze => "End now", "立即结束";
+    Ended => "ended", "已结束";
+    ResearchTitle => "Pre/post-treatment quality of life", "治疗前后的生活质量";
+}
+
+/// A string in `language`.
+pub fn text(language: Language, key: S) -> &'static str {
+    let (en, zh) = pair(key);
+    match language {
+        Language::English => en,
+        Language::Chinese => zh,
+    }
+}
+
+/// A reactive translation of `key`.
+pub fn s(key: S) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    let language = use_language();
+    move || text(language.get(), key)
+}
+
+pub fn tier(tier: Tier) -> S {
+    match tier {
+        Tier::Red => S::TierRed,
+        Tier::Amber => S::TierAmber,
+        Tier::Info => S::TierInfo,
+    }
+}
+
+pub fn rule(rule: Rule) -> S {
+    match rule {
+        Rule::AboveThreshold => S::RuleAboveThreshold,
+        Rule::NewlyAboveThreshold => S::RuleNewlyAboveThreshold,
+        Rule::WorseThanBaseline => S::RuleWorseThanBaseline,
+        Rule::WorseThanPrevious => S::RuleWorseThanPrevious,
+        Rule::VeryMuchOnItem => S::RuleVeryMuchOnItem,
+        Rule::CallMe => S::RuleCallMe,
+    }
+}
+
+pub fn alert_state(state: AlertState) -> S {
+    match state {
+        AlertState::New => S::StateNew,
+        AlertState::Acknowledged => S::StateAcknowledged,
+        AlertState::Resolved => S::StateResolved,
+    }
+}
+
+pub const ACTIONS: [ResolutionAction; 5] = [
+    ResolutionAction::CalledPatient,
+    ResolutionAction::AdvisedSelfCare,
+    ResolutionAction::ArrangedClinicVisit,
+    ResolutionAction::ReferredToEmergency,
+    ResolutionAction::NoActionNeeded,
+];
+
+pub fn action(action: ResolutionAction) -> S {
+    match action {
+        ResolutionAction::CalledPatient => S::ActionCalledPatient,
+        ResolutionAction::AdvisedSelfCare => S::ActionAdvisedSelfCare,
+        ResolutionAction::ArrangedClinicVisit => S::ActionArrangedClinicVisit,
+        ResolutionAction::ReferredToEmergency => S::ActionReferredToEmergency,
+        ResolutionAction::NoActionNeeded => S::ActionNoActionNeeded,
+    }
+}
+
+pub const MISSED_REASONS: [MissedReason; 5] = [
+    MissedReason::PatientTooIll,
+    MissedReason::Declined,
+    MissedReason::TechnicalProblem,
+    MissedReason::Forgot,
+    MissedReason::Other,
+];
+
+pub fn missed_reason(reason: MissedReason) -> S {
+    match reason {
+        MissedReason::PatientTooIll => S::MissedPatientTooIll,
+        MissedReason::Declined => S::MissedDeclined,
+        MissedReason::TechnicalProblem => S::MissedTechnicalProblem,
+        MissedReason::Forgot => S::MissedForgot,
+        MissedReason::Other => S::MissedOther,
+    }
+}
+
+pub fn assessment_state(state: AssessmentState) -> S {
+    match state {
+        AssessmentState::Upcoming => S::AssessUpcoming,
+        AssessmentState::Open => S::AssessOpen,
+        AssessmentState::Completed => S::AssessCompleted,
+        AssessmentState::Missed => S::AssessMissed,
+        AssessmentState::NotApplicable => S::AssessNotApplicable,
+    }
+}
+
+pub fn tumour_response(response: TumourResponse) -> S {
+    match response {
+        TumourResponse::CompleteResponse => S::ResponseCR,
+        TumourResponse::PartialResponse => S::ResponsePR,
+        TumourResponse::StableDisease => S::ResponseSD,
+        TumourResponse::ProgressiveDisease => S::ResponsePD,
+    }
+}
+
+pub fn off_study_reason(reason: OffStudyReason) -> S {
+    match reason {
+        OffStudyReason::Progression => S::OffProgression,
+        OffStudyReason::Death => S::OffDeath,
+        OffStudyReason::Withdrawal => S::OffWithdrawal,
+        OffStudyReason::LostToFollowUp => S::OffLost,
+    }
+}
+
+/// A serde-named value (`called_patient`, `CR`, …) as its wire name, for `<option value>`.
+pub fn wire<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// The value whose wire name is `name`.
+pub fn from_wire<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+}
