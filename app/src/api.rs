@@ -86,7 +86,10 @@ pub(crate) async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure
     request("GET", path, None).await.map(|(_, value)| value)
 }
 
-pub(crate) async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<(u16, T), ApiFailure> {
+pub(crate) async fn post<B: Serialize, T: DeserializeOwned>(
+    path: &str,
+    body: &B,
+) -> Result<(u16, T), ApiFailure> {
     let body = serde_json::to_string(body).map_err(|error| ApiFailure::Unexpected(error.to_string()))?;
     request("POST", path, Some(body)).await
 }

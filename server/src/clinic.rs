@@ -296,7 +296,11 @@ impl Clinic {
 
     /// A nurse has seen the alert. Refused (conflict) unless it is new.
     pub async fn acknowledge_alert(&self, actor: &Actor, staff_id: i64, id: i64) -> Result<(), ClinicError> {
-        let before = self.db.alert(id).await?.ok_or_else(|| ClinicError::NotFound(format!("there is no alert {id}")))?;
+        let before = self
+            .db
+            .alert(id)
+            .await?
+            .ok_or_else(|| ClinicError::NotFound(format!("there is no alert {id}")))?;
         let mut tx = self.db.begin_write().await?;
         if !tx.acknowledge_alert(id, staff_id).await? {
             return Err(ClinicError::Conflict(format!("alert {id} is already {}", before.state.as_str())));
@@ -329,7 +333,11 @@ impl Clinic {
         if note.chars().count() > 2000 {
             return Err(invalid("the note is longer than 2000 characters"));
         }
-        let before = self.db.alert(id).await?.ok_or_else(|| ClinicError::NotFound(format!("there is no alert {id}")))?;
+        let before = self
+            .db
+            .alert(id)
+            .await?
+            .ok_or_else(|| ClinicError::NotFound(format!("there is no alert {id}")))?;
         let mut tx = self.db.begin_write().await?;
         if !tx.resolve_alert(id, staff_id, action, note).await? {
             return Err(ClinicError::Conflict(format!("alert {id} is already resolved")));

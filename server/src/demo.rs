@@ -160,7 +160,12 @@ fn answers(dice: &mut Dice, items: std::ops::RangeInclusive<i64>, burden: f64) -
 
 /// The demo nurse works the alerts of a patient's past reports, as would have happened then,
 /// so the worklist opens with today's alerts, not months of history.
-async fn work_past_alerts(clinic: &Clinic, nurse: &Actor, nurse_id: i64, study_code: &str) -> Result<(), ClinicError> {
+async fn work_past_alerts(
+    clinic: &Clinic,
+    nurse: &Actor,
+    nurse_id: i64,
+    study_code: &str,
+) -> Result<(), ClinicError> {
     let open = clinic.db.alerts(None).await?;
     for alert in open.into_iter().filter(|a| a.study_code == study_code && a.state != AlertState::Resolved) {
         clinic

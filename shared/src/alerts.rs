@@ -396,9 +396,10 @@ mod tests {
         let baseline = vec![score(&before)];
         let history = History { baseline: Some(&baseline), previous: None };
         let run = |rules: AlertRules| {
-            rules.evaluate(&scores, std::slice::from_ref(&now), history, false).into_iter().find(|s| {
-                s.subject == "FA" && s.rule == Rule::WorseThanBaseline
-            })
+            rules
+                .evaluate(&scores, std::slice::from_ref(&now), history, false)
+                .into_iter()
+                .find(|s| s.subject == "FA" && s.rule == Rule::WorseThanBaseline)
         };
         assert_eq!(run(AlertRules::default()).map(|s| s.tier), Some(Tier::Amber));
         let settings = AlertSettings {

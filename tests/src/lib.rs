@@ -235,6 +235,15 @@ impl TestApp {
         count
     }
 
+    /// `SELECT COUNT(*) …` built at run time (test code only: never from outside input).
+    pub async fn count_dynamic(&self, sql: String) -> i64 {
+        use sqlx::Row;
+        let pool = self.sql().await;
+        let count = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(&pool).await.unwrap().try_get(0).unwrap();
+        pool.close().await;
+        count
+    }
+
     /// GET with an optional bearer token; the status and the JSON body (Null when empty).
     pub async fn get_as(&self, path: &str, token: Option<&str>) -> (reqwest::StatusCode, serde_json::Value) {
         Self::send(self.client.get(self.url(path)), token).await
@@ -431,19 +440,34 @@ pub async fn chromedriver() -> Option<(ChromeDriver, PathBuf)> {
 
 /// A headless Chromium window of a phone's size (390×844 CSS pixels).
 pub async fn phone_browser(driver: &ChromeDriver, chromium: &std::path::Path) -> fantoccini::Client {
+    browser(driver, chromium, (390, 844), true).await
+}
+
+/// A headless Chromium window of a clinic desktop's size (1280×900), for the staff console.
+pub async fn desktop_browser(driver: &ChromeDriver, chromium: &std::path::Path) -> fantoccini::Client {
+    browser(driver, chromium, (1280, 900), false).await
+}
+
+async fn browser(
+    driver: &ChromeDriver,
+    chromium: &std::path::Path,
+    (width, height): (u32, u32),
+    phone: bool,
+) -> fantoccini::Client {
+    let mut options = serde_json::json!({
+        "binary": chromium,
+        "args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", format!("--window-size={width},{height}"),
+        ],
+    });
+    if phone {
+        options["mobileEmulation"] =
+            serde_json::json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": 3.0 } });
+    }
     let mut capabilities = serde_json::Map::new();
-    capabilities.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
-            "binary": chromium,
-            "args": [
-                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=390,844",
-            ],
-            "mobileEmulation": { "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 3.0 } },
-        }),
-    );
+    capabilities.insert("goog:chromeOptions".into(), options);
     let connector = hyper_util::client::legacy::connect::HttpConnector::new();
     fantoccini::ClientBuilder::new(connector)
         .capabilities(capabilities)

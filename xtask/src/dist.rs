@@ -177,8 +177,7 @@ pub fn dist() -> anyhow::Result<Dist> {
     std::fs::write(dist_dir.join("sw.js"), worker)?;
 
     // The staff console: the shared style sheet plus its own, its own bundle, no service worker.
-    let staff_style =
-        write_hashed(&assets_dir, "staff", "css", &std::fs::read(app.join("staff.css"))?)?;
+    let staff_style = write_hashed(&assets_dir, "staff", "css", &std::fs::read(app.join("staff.css"))?)?;
     let staff_wasm_name = write_hashed(&assets_dir, "qol-staff", "wasm", &std::fs::read(&staff_wasm)?)?;
     let staff_glue_name = write_hashed(&assets_dir, "qol-staff", "js", &std::fs::read(&staff_glue)?)?;
     let staff_boot = boot_script(&staff_glue_name, &staff_wasm_name, false);

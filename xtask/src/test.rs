@@ -19,6 +19,19 @@ pub fn test() -> anyhow::Result<()> {
         "warnings",
     ]))?;
     run(cargo().args(["clippy", "--package", "qol-app", "--target", WASM_TARGET, "--", "-D", "warnings"]))?;
+    // The staff console is the same crate with the `staff` feature (its own bundle).
+    run(cargo().args([
+        "clippy",
+        "--package",
+        "qol-app",
+        "--features",
+        "staff",
+        "--target",
+        WASM_TARGET,
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
 
     let (postgres_url, postgres_up) = postgres();
     let browser = browser();

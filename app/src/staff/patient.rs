@@ -258,7 +258,7 @@ fn Events(records: Vec<EventRecord>, study_id: String, changed: RwSignal<u32>) -
                 <div class="inline-fields">
                     <div class="field">
                         <label for="event-kind">{s(S::Event)}</label>
-                        <select id="event-kind" required on:change=move |ev| kind.set(event_target_value(&ev))>
+                        <select id="event-kind" prop:value=move || kind.get() required on:change=move |ev| kind.set(event_target_value(&ev))>
                             <option value="">"—"</option>
                             {EVENT_KINDS.iter().map(|(value, label)| view! { <option value=*value>{s(*label)}</option> }).collect_view()}
                         </select>
@@ -266,7 +266,7 @@ fn Events(records: Vec<EventRecord>, study_id: String, changed: RwSignal<u32>) -
                     <Show when=move || kind.get() == "chemotherapy_cycle">
                         <div class="field">
                             <label for="event-cycle">{s(S::Cycle)}</label>
-                            <select id="event-cycle" on:change=move |ev| cycle.set(event_target_value(&ev))>
+                            <select id="event-cycle" prop:value=move || cycle.get() on:change=move |ev| cycle.set(event_target_value(&ev))>
                                 {(1..=6).map(|n| view! { <option value=n.to_string()>{n}</option> }).collect_view()}
                             </select>
                         </div>
@@ -274,7 +274,7 @@ fn Events(records: Vec<EventRecord>, study_id: String, changed: RwSignal<u32>) -
                     <Show when=move || kind.get() == "induction_response">
                         <div class="field">
                             <label for="event-response">{s(S::TumourResponse)}</label>
-                            <select id="event-response" on:change=move |ev| response.set(event_target_value(&ev))>
+                            <select id="event-response" prop:value=move || response.get() on:change=move |ev| response.set(event_target_value(&ev))>
                                 <option value="">"—"</option>
                                 {RESPONSES.iter().map(|r| view! { <option value=text::wire(r)>{s(text::tumour_response(*r))}</option> }).collect_view()}
                             </select>
@@ -283,7 +283,7 @@ fn Events(records: Vec<EventRecord>, study_id: String, changed: RwSignal<u32>) -
                     <Show when=move || kind.get() == "off_study">
                         <div class="field">
                             <label for="event-off-reason">{s(S::OffStudyReason)}</label>
-                            <select id="event-off-reason" on:change=move |ev| off_reason.set(event_target_value(&ev))>
+                            <select id="event-off-reason" prop:value=move || off_reason.get() on:change=move |ev| off_reason.set(event_target_value(&ev))>
                                 <option value="">"—"</option>
                                 {OFF_STUDY.iter().map(|r| view! { <option value=text::wire(r)>{s(text::off_study_reason(*r))}</option> }).collect_view()}
                             </select>

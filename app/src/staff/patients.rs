@@ -113,7 +113,8 @@ fn EnrolForm() -> impl IntoView {
             </div>
         }
     };
-    move || match enrolled.get() {
+    move || {
+        match enrolled.get() {
         Some((study_id, code, expires_at)) => view! { <ActivationSheet study_id code expires_at/> }.into_any(),
         None => view! {
             <h1 id="screen-heading" tabindex="-1">{s(S::EnrolPatient)}</h1>
@@ -148,6 +149,7 @@ fn EnrolForm() -> impl IntoView {
         }
         .into_any(),
     }
+    }
 }
 
 /// The activation link a QR code carries: the patient app's activation page with the code.
@@ -159,11 +161,9 @@ fn activation_link(code: &str) -> String {
 /// An SVG QR code of `text` (rendered here, on the staff device: the code is never stored).
 fn qr_svg(text: &str) -> String {
     match qrcode::QrCode::new(text.as_bytes()) {
-        Ok(code) => code
-            .render::<qrcode::render::svg::Color<'_>>()
-            .min_dimensions(220, 220)
-            .quiet_zone(true)
-            .build(),
+        Ok(code) => {
+            code.render::<qrcode::render::svg::Color<'_>>().min_dimensions(220, 220).quiet_zone(true).build()
+        }
         Err(_) => String::new(),
     }
 }

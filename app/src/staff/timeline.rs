@@ -71,10 +71,17 @@ pub fn y_of(score: f64) -> f64 {
 
 /// The horizontal positions of days; a single point sits in the middle.
 pub fn x_of(days: &[f64]) -> Vec<f64> {
-    let (min, max) = days.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), d| (lo.min(*d), hi.max(*d)));
+    let (min, max) =
+        days.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), d| (lo.min(*d), hi.max(*d)));
     let span = max - min;
     days.iter()
-        .map(|d| if span > 0.0 { LEFT + (d - min) / span * (WIDTH - LEFT - RIGHT) } else { (LEFT + WIDTH - RIGHT) / 2.0 })
+        .map(|d| {
+            if span > 0.0 {
+                LEFT + (d - min) / span * (WIDTH - LEFT - RIGHT)
+            } else {
+                (LEFT + WIDTH - RIGHT) / 2.0
+            }
+        })
         .collect()
 }
 
@@ -87,7 +94,8 @@ pub fn Plot(series: Series) -> impl IntoView {
         .zip(&series.points)
         .map(|(x, (_, value, key))| (*x, y_of(*value), *value, key.clone()))
         .collect();
-    let polyline = coordinates.iter().map(|(x, y, _, _)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ");
+    let polyline =
+        coordinates.iter().map(|(x, y, _, _)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ");
     let values = series.points.iter().map(|(_, v, _)| format!("{v:.0}")).collect::<Vec<_>>().join(", ");
     let label = format!("{} ({}): {values}", series.name, series.code);
     let direction = match series.kind {
@@ -115,19 +123,5 @@ pub fn Plot(series: Series) -> impl IntoView {
                 }).collect_view()}
             </svg>
         </figure>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scores_map_onto_the_plot() {
-        assert_eq!(y_of(100.0), TOP);
-        assert_eq!(y_of(0.0), HEIGHT - BOTTOM);
-        assert_eq!(y_of(150.0), TOP, "clamped");
-        assert_eq!(x_of(&[0.0, 10.0]), vec![LEFT, WIDTH - RIGHT]);
-        assert_eq!(x_of(&[3.0]), vec![(LEFT + WIDTH - RIGHT) / 2.0]);
     }
 }

@@ -7,4 +7,5 @@ mod browser;
 mod clinic;
 mod measure;
 mod screenshots;
+mod staff_console;
 mod storage;

@@ -1,0 +1,305 @@
+//! The staff console (`/staff`, its own bundle) in headless Chromium at a desktop's size, with a
+//! patient on a phone-sized window where the flow starts on the phone.
+
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use qol_tests::{Backend, TestApp, chromedriver, desktop_browser, dist_dir, phone_browser, skip};
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+async fn element(browser: &Client, css: &str) -> fantoccini::elements::Element {
+    browser.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}"))
+}
+
+async fn click(browser: &Client, css: &str) {
+    element(browser, css).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn fill(browser: &Client, css: &str, text: &str) {
+    element(browser, css).await.send_keys(text).await.unwrap();
+}
+
+async fn select(browser: &Client, css: &str, value: &str) {
+    element(browser, css).await.select_by_value(value).await.unwrap_or_else(|e| panic!("select {css}: {e}"));
+}
+
+/// Waits until `script` (a JavaScript expression) is truthy; returns its value.
+async fn until(browser: &Client, what: &str, script: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let value = browser.execute(&format!("return {script};"), vec![]).await.unwrap();
+        if !(value.is_null() || value == false || value == "" || value == 0) {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{what}: still {value}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Sets a date field as a date picker would.
+async fn set_date(browser: &Client, css: &str, date: &str) {
+    browser
+        .execute(
+            "const d = document.querySelector(arguments[0]); d.value = arguments[1];\
+             d.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![Value::String(css.to_owned()), Value::String(date.to_owned())],
+        )
+        .await
+        .unwrap();
+}
+
+async fn text_of(browser: &Client, css: &str) -> String {
+    element(browser, css).await.text().await.unwrap()
+}
+
+struct Setup {
+    app: TestApp,
+    driver: qol_tests::ChromeDriver,
+    chromium: std::path::PathBuf,
+}
+
+async fn setup() -> Option<Setup> {
+    let Some(dist) = dist_dir() else {
+        skip("no built app in dist/", "run `cargo xtask dist` first (cargo xtask test does)");
+        return None;
+    };
+    let (driver, chromium) = chromedriver().await?;
+    let app = TestApp::spawn_with(Backend::Sqlite, |config| config.dist_dir = dist).await?;
+    Some(Setup { app, driver, chromium })
+}
+
+/// Signs the demo nurse in through the console's sign-in page; lands on the worklist.
+async fn nurse_signs_in(app: &TestApp, browser: &Client) {
+    browser.goto(&app.url("/staff")).await.unwrap();
+    // Not signed in: the console sends the visitor to its sign-in page.
+    until(browser, "redirect to sign-in", "location.pathname === '/staff/sign-in'").await;
+    fill(browser, "#username", "nurse").await;
+    fill(browser, "#password", "demo-nurse-password").await;
+    click(browser, "form button[type=submit]").await;
+    until(
+        browser,
+        "the worklist",
+        "document.querySelector('#screen-heading')?.textContent === 'Symptom alerts'",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn severe_answers_on_the_phone_become_a_red_alert_that_the_nurse_acknowledges_and_resolves() {
+    let Some(Setup { app, driver, chromium }) = setup().await else { return };
+    // The patient, on the phone: activates, then reports feeling worse with "very much" on every
+    // item (choice 4) and asks to be called.
+    let phone = phone_browser(&driver, &chromium).await;
+    let nurse_token = app.staff_token("nurse").await;
+    let (study_id, code) = app.enrol(&nurse_token, "nodal", 1).await;
+    phone.goto(&app.url(&format!("/activate?code={code}"))).await.unwrap();
+    let prefilled = element(&phone, "#activation-code").await.prop("value").await.unwrap();
+    assert_eq!(prefilled.as_deref(), Some(code.as_str()), "the QR link fills in the code");
+    fill(&phone, "#new-pin", "2580").await;
+    fill(&phone, "#new-pin-again", "2580").await;
+    click(&phone, "form button[type=submit]").await;
+    click(&phone, ".worse button").await;
+    click(&phone, "button.primary").await;
+    for position in 1..=30 {
+        until(
+            &phone,
+            "the next question",
+            &format!("document.querySelector('.progress')?.textContent === 'Question {position} of 30'"),
+        )
+        .await;
+        // Items 29–30 have seven options; the worst global rating is the first.
+        let choice = if position >= 29 { 1 } else { 4 };
+        click(&phone, &format!(".options .option:nth-child({choice})")).await;
+    }
+    until(
+        &phone,
+        "the call-me question",
+        "document.querySelector('#screen-heading')?.textContent.startsWith('Would you like')",
+    )
+    .await;
+    click(&phone, ".options .option:nth-child(1)").await;
+    click(&phone, "button.send").await;
+    until(
+        &phone,
+        "the receipt",
+        "[...document.querySelectorAll('.state')].some(s => s.textContent.startsWith('Sent ✓'))",
+    )
+    .await;
+    phone.close().await.unwrap();
+
+    // The nurse, at a desktop: the red alerts come first, the call request among them.
+    let desk = desktop_browser(&driver, &chromium).await;
+    nurse_signs_in(&app, &desk).await;
+    until(&desk, "alerts listed", "document.querySelectorAll('.alert').length").await;
+    let tiers: Value = desk
+        .execute("return [...document.querySelectorAll('.alert .tier')].map(t => t.textContent)", vec![])
+        .await
+        .unwrap();
+    let tiers: Vec<&str> = tiers.as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    assert_eq!(tiers.first(), Some(&"Red"), "{tiers:?}");
+    let mut sorted = tiers.clone();
+    sorted.sort_by_key(|t| match *t {
+        "Red" => 0,
+        "Amber" => 1,
+        _ => 2,
+    });
+    assert_eq!(tiers, sorted, "red, then amber, then info");
+    let call_card = until(
+        &desk,
+        "the call request",
+        "[...document.querySelectorAll('.alert')].find(a => a.querySelector('h2').textContent.startsWith('Call request'))?.dataset.alertId",
+    )
+    .await;
+    let id = call_card.as_str().unwrap().to_owned();
+    let card = format!(".alert[data-alert-id='{id}']");
+    let heading = text_of(&desk, &format!("{card} h2")).await;
+    assert!(heading.contains(&study_id) && heading.contains("Test Person"), "nurses see who: {heading}");
+    assert!(text_of(&desk, &format!("{card} .rule")).await.contains("asked to be called"));
+    assert_eq!(text_of(&desk, &format!("{card} .tier")).await, "Red");
+
+    // Acknowledge: the card says so, with the time it took.
+    click(&desk, &format!("{card} .actions .primary")).await;
+    until(
+        &desk,
+        "acknowledged",
+        &format!("document.querySelector(\"{card} .state\")?.textContent === 'Acknowledged'"),
+    )
+    .await;
+    let ack = text_of(&desk, &format!("{card} .ack-time")).await;
+    assert!(ack.starts_with("Acknowledged after") && ack.contains(" min by "), "{ack}");
+
+    // Resolve with an action and a note: it leaves the open list, and shows among the resolved.
+    click(&desk, &format!("{card} .actions .secondary")).await;
+    select(&desk, &format!("{card} select"), "called_patient").await;
+    fill(&desk, &format!("{card} textarea"), "Called; pain medication adjusted.").await;
+    click(&desk, &format!("{card} form button[type=submit]")).await;
+    until(&desk, "gone from the open list", &format!("!document.querySelector(\"{card}\")")).await;
+    click(&desk, ".toolbar .secondary:nth-child(2)").await;
+    until(&desk, "the resolved list", &format!("document.querySelector(\"{card} .resolution\")")).await;
+    let resolution = text_of(&desk, &format!("{card} .resolution")).await;
+    assert!(resolution.starts_with("Called the patient"), "{resolution}");
+    assert_eq!(text_of(&desk, &format!("{card} .note")).await, "Called; pain medication adjusted.");
+
+    // Stored and audited.
+    let (_, alert) = app.get_as("/api/v1/alerts?state=resolved", Some(&nurse_token)).await;
+    let stored = alert
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"].as_i64().map(|n| n.to_string()).as_deref() == Some(id.as_str()))
+        .unwrap()
+        .clone();
+    assert_eq!(stored["resolution_action"], "called_patient");
+    assert!(stored["minutes_to_acknowledge"].as_i64().is_some());
+    let audited = app
+        .count_dynamic(format!(
+            "SELECT COUNT(*) FROM audit_log WHERE entity = 'alert' AND entity_id = '{id}' \
+             AND action IN ('alert.acknowledge', 'alert.resolve')"
+        ))
+        .await;
+    assert_eq!(audited, 2, "the acknowledgement and the resolution are audited");
+
+    // The patient page plots the report: pain at 100 with its threshold line, and lists the
+    // item answers with the wording's labels.
+    click(&desk, &format!("{card} h2 a")).await;
+    until(&desk, "the pain plot", "document.querySelector(\".plot[data-scale='PA'] circle\")").await;
+    let plot: Value = desk
+        .execute(
+            "const p = document.querySelector(\".plot[data-scale='PA']\");\
+             return [p.querySelectorAll('circle').length, !!p.querySelector('line.threshold'),\
+                     p.querySelector('svg').getAttribute('aria-label')];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(plot, serde_json::json!([1, true, "pain (PA): 100"]));
+    click(&desk, ".submissions summary").await;
+    let first_row = text_of(&desk, ".submissions .answers tbody tr").await;
+    assert_eq!(first_row, "1 Strenuous activities 4 · Very much");
+    desk.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_nurse_enrols_a_patient_prints_the_activation_sheet_and_records_treatment_on_the_patient_page() {
+    let Some(Setup { app, driver, chromium }) = setup().await else { return };
+    let desk = desktop_browser(&driver, &chromium).await;
+    nurse_signs_in(&app, &desk).await;
+    click(&desk, ".staff-nav a[href='/staff/patients']").await;
+    click(&desk, "a[href='/staff/patients/new']").await;
+    until(&desk, "the strata", "document.querySelectorAll('#stratum option').length === 3").await;
+    select(&desk, "#stratum", "hematogenous").await;
+    select(&desk, "#language", "en").await;
+    fill(&desk, "#full-name", "Wang Fang").await;
+    fill(&desk, "#phone", "+86 138 0000 0000").await;
+    fill(&desk, "#hospital-number", "H-2026-17").await;
+    set_date(&desk, "#enrolled-on", &qol_tests::chrono_today_minus(10)).await;
+    click(&desk, "form button[type=submit]").await;
+
+    // The sheet: the code once, its QR code carrying the activation link.
+    let code = text_of(&desk, "#activation-code").await;
+    let heading = text_of(&desk, "#activation-heading").await;
+    let study_id = heading.rsplit(' ').next().unwrap().to_owned();
+    assert!(study_id.starts_with("IVB-"), "{heading}");
+    let qr_rects = until(&desk, "the QR code", "document.querySelector('.qr svg')?.innerHTML.length").await;
+    assert!(qr_rects.as_i64().unwrap() > 500, "a QR code is drawn");
+    let link = text_of(&desk, ".link-text").await;
+    assert_eq!(link, app.url(&format!("/activate?code={code}")));
+    // Printing shows the sheet alone.
+    let hidden: Value = desk
+        .execute(
+            "const sheets = [...document.styleSheets].flatMap(s => [...s.cssRules]);\
+             return sheets.some(r => r.media && r.media.mediaText === 'print' && r.cssText.includes('.staff-nav'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(hidden, true, "a print style hides the navigation");
+
+    // The patient activates with the code from the sheet.
+    let token = app.activate(&code, "1470").await;
+    assert!(!token.is_empty());
+
+    // The patient page: identity, events, schedule; recording cycle 1 opens weekly forms.
+    click(&desk, &format!("a[href='/staff/patients/{study_id}']")).await;
+    until(
+        &desk,
+        "the patient page",
+        &format!("document.querySelector('#screen-heading')?.textContent === '{study_id} · Wang Fang'"),
+    )
+    .await;
+    assert_eq!(text_of(&desk, "#stratum").await, "hematogenous");
+    until(&desk, "the schedule", "document.querySelectorAll('#schedule tbody tr').length").await;
+    let weekly_before: Value = desk
+        .execute("return [...document.querySelectorAll('#schedule tbody tr')].filter(r => r.textContent.includes('Weekly')).length", vec![])
+        .await
+        .unwrap();
+    assert_eq!(weekly_before, 0, "no weekly forms before cycle 1 is recorded");
+    select(&desk, "#event-kind", "chemotherapy_cycle").await;
+    select(&desk, "#event-cycle", "1").await;
+    click(&desk, ".event-form button[type=submit]").await;
+    until(&desk, "the event listed", "[...document.querySelectorAll('#events li')].some(li => li.textContent.includes('Chemotherapy cycle starts 1'))").await;
+    until(
+        &desk,
+        "weekly forms scheduled",
+        "[...document.querySelectorAll('#schedule tbody tr')].some(r => r.textContent.includes('Weekly'))",
+    )
+    .await;
+
+    // Correcting the date without a reason is refused with the server's words; with one, it is kept.
+    let yesterday = qol_tests::chrono_today_minus(1);
+    select(&desk, "#event-kind", "chemotherapy_cycle").await;
+    until(&desk, "the cycle field", "document.querySelector('#event-cycle')").await;
+    set_date(&desk, "#event-date", &yesterday).await;
+    click(&desk, ".event-form button[type=submit]").await;
+    let problem = text_of(&desk, ".event-form .problem").await;
+    assert!(problem.to_lowercase().contains("reason"), "{problem}");
+    fill(&desk, "#event-reason", "Date typed wrong at the clinic").await;
+    click(&desk, ".event-form button[type=submit]").await;
+    until(&desk, "the corrected date", &format!("[...document.querySelectorAll('#events li')].some(li => li.textContent.includes('{yesterday}') && li.textContent.includes('Date typed wrong'))")).await;
+    until(&desk, "the superseded date", "document.querySelectorAll('#events li.superseded').length === 1")
+        .await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'event.correct'").await, 1);
+    desk.close().await.unwrap();
+}
