@@ -23,6 +23,7 @@ pub fn main() -> ExitCode {
         Command::Audit(command) => {
             runtime().and_then(|runtime| runtime.block_on(crate::admin::audit(command)))
         }
+        Command::Export(args) => runtime().and_then(|runtime| runtime.block_on(crate::export::cli(args))),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

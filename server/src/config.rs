@@ -28,6 +28,21 @@ pub enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write a research export (pseudonymised: study ids and study days only) to a file or
+    /// stdout. Audited, like the same export from the API.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// Which export.
+    #[arg(value_parser = ["scores_long.csv", "items_long.csv", "schedule.csv", "scores_wide.csv", "dictionary.csv", "fhir.ndjson"])]
+    pub name: String,
+    /// The file to write; stdout when left out.
+    #[arg(long, short)]
+    pub output: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Debug, Subcommand)]

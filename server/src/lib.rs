@@ -9,6 +9,8 @@
 //! - [`cli`]: `main`: dispatch, logging, error reporting. [`admin`]: `qol admin …`, `qol audit verify`.
 //! - [`auth`]: argon2id secrets, session tokens, activation codes, lockout backoff.
 //! - [`clinic`]: enrolling, events, the schedule, submissions: each write one audited transaction.
+//! - [`research`]: pseudonymised patient records, the analysis and completion reports.
+//! - [`export`]: the research exports (CSV, data dictionary, FHIR NDJSON), streamed.
 //! - [`demo`]: the study set-up at first start and the `--demo` seed.
 
 pub mod admin;
@@ -17,7 +19,9 @@ pub mod cli;
 pub mod clinic;
 pub mod config;
 pub mod demo;
+pub mod export;
 pub mod http;
+pub mod research;
 pub mod score_csv;
 pub mod startup;
 pub mod storage;

@@ -59,6 +59,11 @@ pub struct Threshold {
     pub value: f64,
 }
 
+/// The Giesinger 2020 threshold of `scale`, if it has one.
+pub fn threshold_of(scale: &str) -> Option<f64> {
+    GIESINGER_THRESHOLDS.iter().find(|t| t.scale == scale).map(|t| t.value)
+}
+
 /// Giesinger et al. 2020, for the C30 functioning and symptom scales (QL2 has none).
 pub static GIESINGER_THRESHOLDS: [Threshold; 14] = [
     Threshold { scale: "PF2", value: 83.0 },
@@ -204,7 +209,9 @@ fn worsening(kind: ScaleKind, before: f64, now: f64) -> f64 {
     }
 }
 
-fn past_threshold(kind: ScaleKind, threshold: f64, value: f64) -> bool {
+/// Whether `value` is past a level `threshold`: below it for functioning and global QoL, at or
+/// above it for symptoms.
+pub fn past_threshold(kind: ScaleKind, threshold: f64, value: f64) -> bool {
     match kind {
         ScaleKind::Symptom => value >= threshold,
         ScaleKind::Functional | ScaleKind::Global => value < threshold,

@@ -452,3 +452,72 @@ pub struct FollowUpItem {
     pub missed_reason: Option<MissedReason>,
     pub missed_note: Option<String>,
 }
+
+// ---------------------------------------------------------------------------------------------
+// Research (pseudonymised: study ids, strata and study days only)
+
+/// An assessment as a timepoint of the analysis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TimepointInfo {
+    pub key: String,
+    pub label: String,
+    /// The median over patients of the target study day (days from cycle 1 day 1).
+    pub median_target_day: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScaleInfo {
+    pub instrument: crate::instrument::InstrumentId,
+    pub code: String,
+    pub name: String,
+    pub kind: crate::instrument::ScaleKind,
+}
+
+/// `GET /api/v1/research/analysis`: change from baseline at every assessment, for all patients
+/// and per stratum, and the mean of each scale at each assessment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnalysisReport {
+    /// Points of change that count as improved or deteriorated.
+    pub responder_points: f64,
+    pub baseline: String,
+    /// The primary comparison: baseline against this assessment (end of treatment).
+    pub primary: String,
+    pub algorithm_version: String,
+    /// In the order they happen.
+    pub timepoints: Vec<TimepointInfo>,
+    pub strata: Vec<String>,
+    pub scales: Vec<ScaleInfo>,
+    pub changes: Vec<crate::analysis::ChangeSummary>,
+    pub means: Vec<crate::analysis::TimepointMean>,
+}
+
+/// `GET /api/v1/research/completion`: one row per assessment (SISAQOL-style).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CompletionRow {
+    pub key: String,
+    pub label: String,
+    /// Patients on study whose window has opened.
+    pub expected: usize,
+    pub received: usize,
+    /// Completed inside the window (qol refuses forms completed outside it).
+    pub in_window: usize,
+    /// Completed inside the window, delivered after it closed (within the grace period).
+    pub late_delivery: usize,
+    /// Window open now, not yet completed.
+    pub pending: usize,
+    pub missed: usize,
+    /// Missed forms by the reason staff recorded (`awaiting_reason` when none yet).
+    pub missed_reasons: std::collections::BTreeMap<String, usize>,
+    /// Window not yet open.
+    pub not_yet_due: usize,
+    /// Off study before the window.
+    pub not_applicable: usize,
+    /// received / (expected − pending).
+    pub received_rate: Option<f64>,
+    /// in_window / (expected − pending).
+    pub in_window_rate: Option<f64>,
+}

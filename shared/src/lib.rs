@@ -7,6 +7,7 @@
 //! - [`answers`]: the parse step from untrusted answers to validated [`answers::Answers`], with
 //!   typed errors.
 //! - [`scoring`]: EORTC scoring (half rule, single-item rule, not applicable, C30 summary score).
+//! - [`analysis`]: pre/post change (paired means, t intervals, SRM, responders) and means over time.
 //! - [`schedule`]: the protocol as data, and events → assessments with windows and states.
 //! - [`wording`]: wording packs (validated on load) and the shipped demonstration pack.
 //! - [`api`]: the JSON types the server and app exchange.
@@ -14,6 +15,7 @@
 //! This crate does no IO, has no async, and builds for `wasm32-unknown-unknown`.
 
 pub mod alerts;
+pub mod analysis;
 pub mod answers;
 pub mod api;
 pub mod instrument;

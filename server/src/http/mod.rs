@@ -8,6 +8,7 @@ mod error;
 mod json;
 pub mod openapi;
 mod patients;
+mod research;
 
 use std::sync::Arc;
 
@@ -67,6 +68,9 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
         .route("/assessments/overdue", get(alerts::overdue))
         .route("/assessments/missed", get(alerts::missed))
         .route("/assessments/{id}/missed-reason", post(alerts::record_missed_reason))
+        .route("/research/analysis", get(research::analysis))
+        .route("/research/completion", get(research::completion))
+        .route("/exports/{name}", get(research::export_file))
         .fallback(api_not_found)
         .layer(CompressionLayer::new());
     Router::new()

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{alerts, auth, patients};
+use super::{alerts, auth, patients, research};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -39,6 +39,9 @@ use super::{alerts, auth, patients};
         alerts::overdue,
         alerts::missed,
         alerts::record_missed_reason,
+        research::analysis,
+        research::completion,
+        research::export_file,
     ),
     modifiers(&SessionSecurity),
     tags(
@@ -46,6 +49,7 @@ use super::{alerts, auth, patients};
         (name = "patients", description = "staff: enrolment, events, schedules, submissions"),
         (name = "me", description = "the signed-in patient's own assessments and submissions"),
         (name = "alerts", description = "the nurse worklist: symptom alerts and snoozes"),
+        (name = "research", description = "researchers: pseudonymised analysis, completion and exports (study ids and study days only)"),
     )
 )]
 pub struct ApiDoc;

@@ -84,7 +84,7 @@ impl StorageError {
 
 /// The stored text of a unit enum: its serde name (`on_time`, `red`, `patient_too_ill`), so
 /// the database, the API and the code share one spelling.
-pub(crate) fn enum_text<T: serde::Serialize>(value: &T) -> String {
+pub fn enum_text<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 

@@ -119,6 +119,19 @@ impl Db {
         rows.iter().map(patient).collect()
     }
 
+    /// Up to `limit` patients after `after` in study id order: a page, so that a walk over
+    /// every patient holds one page at a time.
+    pub async fn patients_after(&self, after: &str, limit: i64) -> Result<Vec<PatientRow>, StorageError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PATIENT_COLUMNS} FROM patients WHERE study_code > $1 ORDER BY study_code LIMIT $2"
+        )))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(patient).collect()
+    }
+
     pub async fn patient_by_code(&self, study_code: &str) -> Result<Option<PatientRow>, StorageError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {PATIENT_COLUMNS} FROM patients WHERE study_code = $1"

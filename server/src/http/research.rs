@@ -1,0 +1,89 @@
+//! Researchers (and admins): the pre/post analysis, completion, and the exports. Pseudonymised
+//! by construction: everything comes from `crate::research`, which never reads identity or
+//! keeps calendar dates. Every export is audited before its first byte is sent.
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use qol_shared::api::{AnalysisReport, ApiError, CompletionRow, Role};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::auth::Caller;
+use super::{AppState, Error};
+use crate::export::{self, Export};
+use crate::storage::AuditEntry;
+
+const RESEARCH: &[Role] = &[Role::Researcher, Role::Admin];
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct AnalysisParams {
+    /// Points of change that count as improved or deteriorated (default 10, Osoba et al. 1998).
+    pub responder_points: Option<f64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/research/analysis", tag = "research", security(("session" = ["researcher", "admin"])), params(AnalysisParams), responses((status = 200, description = "change from baseline per scale and assessment, all patients and per stratum; means over time", body = AnalysisReport), (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn analysis(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<AnalysisParams>,
+) -> Result<axum::Json<AnalysisReport>, Error> {
+    caller.require(RESEARCH)?;
+    let points = params.responder_points.unwrap_or(qol_shared::analysis::DEFAULT_RESPONDER_POINTS);
+    if !(points.is_finite() && points > 0.0 && points <= 100.0) {
+        return Err(Error::BadRequest("responder_points must be more than 0 and at most 100".into()));
+    }
+    Ok(axum::Json(crate::research::analysis(&state.clinic, today(), points).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/research/completion", tag = "research", security(("session" = ["researcher", "admin"])), responses((status = 200, description = "one row per assessment, in the order they happen", body = Vec<CompletionRow>), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn completion(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<axum::Json<Vec<CompletionRow>>, Error> {
+    caller.require(RESEARCH)?;
+    Ok(axum::Json(crate::research::completion(&state.clinic, today()).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/exports/{name}", tag = "research", security(("session" = ["researcher", "admin"])), params(("name" = String, Path, description = "scores_long.csv, items_long.csv, schedule.csv, scores_wide.csv, dictionary.csv or fhir.ndjson")), responses((status = 200, description = "the file, streamed (CSV, or FHIR R4 NDJSON)", content_type = "text/csv"), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn export_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Response, Error> {
+    caller.require(RESEARCH)?;
+    let export = Export::parse(&name)
+        .ok_or_else(|| Error::NotFound(format!("there is no export {name:?}; the exports are {}", Export::names())))?;
+    state
+        .clinic
+        .db
+        .audit_alone(
+            &caller.actor(),
+            AuditEntry {
+                action: "export",
+                entity: "export",
+                entity_id: export.name().to_owned(),
+                after: Some(json!({ "via": "api" })),
+                ..AuditEntry::default()
+            },
+        )
+        .await?;
+    let (tx, rx) = mpsc::channel::<export::Chunk>(4);
+    let clinic = state.clinic.clone();
+    tokio::spawn(async move { export::run(&clinic, export, today(), tx).await });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(export.content_type()));
+    if let Ok(disposition) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", export.name())) {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
