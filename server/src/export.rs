@@ -21,7 +21,9 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::clinic::{Clinic, ClinicError};
-use crate::research::{self, AssessmentRecord, PAGE, PatientRecord, SubmissionRecord, answer_code, outcome_columns};
+use crate::research::{
+    self, AssessmentRecord, PAGE, PatientRecord, SubmissionRecord, answer_code, outcome_columns,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Export {
@@ -34,8 +36,14 @@ pub enum Export {
 }
 
 impl Export {
-    pub const ALL: [Export; 6] =
-        [Export::ScoresLong, Export::ItemsLong, Export::Schedule, Export::ScoresWide, Export::Dictionary, Export::Fhir];
+    pub const ALL: [Export; 6] = [
+        Export::ScoresLong,
+        Export::ItemsLong,
+        Export::Schedule,
+        Export::ScoresWide,
+        Export::Dictionary,
+        Export::Fhir,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -138,44 +146,205 @@ const DICTIONARY_COLUMNS: &[&str] = &["file", "column", "type", "description", "
 
 /// What every column means. `*` as the file: the column means the same in every file that has it.
 const DICTIONARY: &[(&str, &str, &str, &str, &str)] = &[
-    ("*", "study_id", "text", "Pseudonymous patient id; never a name, phone or hospital number", "e.g. IVB-017"),
-    ("*", "stratum", "text", "Stratum at enrolment", "nodal = distant lymph node metastasis; hematogenous = blood-borne distant metastasis"),
-    ("*", "assessment", "text", "The assessment: its code, with a number for repeats; unscheduled reports are unscheduled-<n>", "baseline; weekly-01, weekly-02, …; after-induction; end-of-radiotherapy; end-of-treatment; follow-up-3m … follow-up-24m; unscheduled-…"),
-    ("*", "assessment_code", "text", "The protocol's assessment code (the same for every repeat)", "baseline, weekly, after-induction, end-of-radiotherapy, end-of-treatment, follow-up-3m, …, unscheduled"),
-    ("*", "target_study_day", "integer", "Target day of the assessment, in days from cycle 1 day 1 (day 0); empty until cycle 1 is recorded", "negative before treatment"),
-    ("*", "actual_study_day", "integer", "Day the patient completed the form (device clock), in days from cycle 1 day 1 (day 0)", "empty when not completed or cycle 1 not recorded"),
-    ("*", "in_window", "boolean", "Completed inside the assessment's window (qol refuses forms completed outside it); empty for unscheduled reports", "true, false, empty"),
-    ("*", "instrument", "text", "The questionnaire", "qlq-c30 = EORTC QLQ-C30 v3.0; qlq-cx24 = EORTC QLQ-CX24"),
-    ("scores_long.csv", "scale", "text", "EORTC scale code (scoring manual), or C30SUM, the QLQ-C30 summary score (Giesinger et al. 2016)", "see scores_wide.csv columns"),
-    ("scores_long.csv", "score", "number", "Linear-transformed score 0-100, unrounded; empty when missing", "0-100"),
-    ("scores_long.csv", "raw_score", "number", "Raw score: mean of the answered items of the scale", "1-4 or 1-7"),
-    ("scores_long.csv", "items_answered", "integer", "Items of the scale answered (for C30SUM: component scales present)", ""),
+    (
+        "*",
+        "study_id",
+        "text",
+        "Pseudonymous patient id; never a name, phone or hospital number",
+        "e.g. IVB-017",
+    ),
+    (
+        "*",
+        "stratum",
+        "text",
+        "Stratum at enrolment",
+        "nodal = distant lymph node metastasis; hematogenous = blood-borne distant metastasis",
+    ),
+    (
+        "*",
+        "assessment",
+        "text",
+        "The assessment: its code, with a number for repeats; unscheduled reports are unscheduled-<n>",
+        "baseline; weekly-01, weekly-02, …; after-induction; end-of-radiotherapy; end-of-treatment; follow-up-3m … follow-up-24m; unscheduled-…",
+    ),
+    (
+        "*",
+        "assessment_code",
+        "text",
+        "The protocol's assessment code (the same for every repeat)",
+        "baseline, weekly, after-induction, end-of-radiotherapy, end-of-treatment, follow-up-3m, …, unscheduled",
+    ),
+    (
+        "*",
+        "target_study_day",
+        "integer",
+        "Target day of the assessment, in days from cycle 1 day 1 (day 0); empty until cycle 1 is recorded",
+        "negative before treatment",
+    ),
+    (
+        "*",
+        "actual_study_day",
+        "integer",
+        "Day the patient completed the form (device clock), in days from cycle 1 day 1 (day 0)",
+        "empty when not completed or cycle 1 not recorded",
+    ),
+    (
+        "*",
+        "in_window",
+        "boolean",
+        "Completed inside the assessment's window (qol refuses forms completed outside it); empty for unscheduled reports",
+        "true, false, empty",
+    ),
+    (
+        "*",
+        "instrument",
+        "text",
+        "The questionnaire",
+        "qlq-c30 = EORTC QLQ-C30 v3.0; qlq-cx24 = EORTC QLQ-CX24",
+    ),
+    (
+        "scores_long.csv",
+        "scale",
+        "text",
+        "EORTC scale code (scoring manual), or C30SUM, the QLQ-C30 summary score (Giesinger et al. 2016)",
+        "see scores_wide.csv columns",
+    ),
+    (
+        "scores_long.csv",
+        "score",
+        "number",
+        "Linear-transformed score 0-100, unrounded; empty when missing",
+        "0-100",
+    ),
+    (
+        "scores_long.csv",
+        "raw_score",
+        "number",
+        "Raw score: mean of the answered items of the scale",
+        "1-4 or 1-7",
+    ),
+    (
+        "scores_long.csv",
+        "items_answered",
+        "integer",
+        "Items of the scale answered (for C30SUM: component scales present)",
+        "",
+    ),
     ("scores_long.csv", "items_in_scale", "integer", "Items in the scale (for C30SUM: 13 components)", ""),
-    ("scores_long.csv", "missing_reason", "code", "Why the score is missing", "too_few_items_answered = under half the items (half rule); item_not_answered = single-item scale skipped; not_applicable = section does not apply to the patient; component_missing = a C30SUM component is missing"),
-    ("scores_long.csv", "algorithm_version", "text", "Version of qol's scoring algorithm that computed the score", SCORING_ALGORITHM_VERSION),
-    ("scores_long.csv", "baseline_score", "number", "The patient's score on this scale at baseline", "empty when no baseline score"),
+    (
+        "scores_long.csv",
+        "missing_reason",
+        "code",
+        "Why the score is missing",
+        "too_few_items_answered = under half the items (half rule); item_not_answered = single-item scale skipped; not_applicable = section does not apply to the patient; component_missing = a C30SUM component is missing",
+    ),
+    (
+        "scores_long.csv",
+        "algorithm_version",
+        "text",
+        "Version of qol's scoring algorithm that computed the score",
+        SCORING_ALGORITHM_VERSION,
+    ),
+    (
+        "scores_long.csv",
+        "baseline_score",
+        "number",
+        "The patient's score on this scale at baseline",
+        "empty when no baseline score",
+    ),
     ("scores_long.csv", "change_from_baseline", "number", "score minus baseline_score", "-100 to 100"),
-    ("scores_long.csv", "change_category", "code", "Change by the 10-point rule (Osoba et al. 1998), in the direction of the scale", "improved, stable, deteriorated; empty without both scores"),
-    ("scores_long.csv", "threshold", "number", "Threshold for clinical importance (Giesinger et al. 2020, J Clin Epidemiol 118:1-8); empty for scales without one", ""),
-    ("scores_long.csv", "past_threshold", "boolean", "Score below the threshold (functioning) or at or above it (symptoms)", "true, false, empty"),
+    (
+        "scores_long.csv",
+        "change_category",
+        "code",
+        "Change by the 10-point rule (Osoba et al. 1998), in the direction of the scale",
+        "improved, stable, deteriorated; empty without both scores",
+    ),
+    (
+        "scores_long.csv",
+        "threshold",
+        "number",
+        "Threshold for clinical importance (Giesinger et al. 2020, J Clin Epidemiol 118:1-8); empty for scales without one",
+        "",
+    ),
+    (
+        "scores_long.csv",
+        "past_threshold",
+        "boolean",
+        "Score below the threshold (functioning) or at or above it (symptoms)",
+        "true, false, empty",
+    ),
     ("items_long.csv", "item", "integer", "Item number on the combined form", "1-30 QLQ-C30; 31-54 QLQ-CX24"),
-    ("items_long.csv", "response_code", "integer", "The answer's code; empty when not applicable", "1 not at all, 2 a little, 3 quite a bit, 4 very much; items 29-30: 1 very poor to 7 excellent"),
-    ("items_long.csv", "not_applicable", "boolean", "The item's section does not apply to the patient (QLQ-CX24 items 50-54)", "true, false"),
+    (
+        "items_long.csv",
+        "response_code",
+        "integer",
+        "The answer's code; empty when not applicable",
+        "1 not at all, 2 a little, 3 quite a bit, 4 very much; items 29-30: 1 very poor to 7 excellent",
+    ),
+    (
+        "items_long.csv",
+        "not_applicable",
+        "boolean",
+        "The item's section does not apply to the patient (QLQ-CX24 items 50-54)",
+        "true, false",
+    ),
     ("schedule.csv", "label", "text", "The assessment's name in the protocol", ""),
-    ("schedule.csv", "unscheduled", "boolean", "A report the patient sent on their own (\"I feel worse\")", "true, false"),
+    (
+        "schedule.csv",
+        "unscheduled",
+        "boolean",
+        "A report the patient sent on their own (\"I feel worse\")",
+        "true, false",
+    ),
     ("schedule.csv", "window_start_day", "integer", "First day of the window, study day", ""),
     ("schedule.csv", "window_end_day", "integer", "Last day of the window, study day", ""),
-    ("schedule.csv", "status", "code", "The assessment's state on the export day", "upcoming = window not open; open = window open, not completed; completed; missed = window closed without a form; not_applicable = off study before the window"),
-    ("schedule.csv", "late_delivery", "boolean", "Completed in the window but delivered after it closed (within the grace period)", "true, false, empty"),
-    ("schedule.csv", "missed_reason", "code", "Why a missed form was missed, as staff recorded it (free-text notes are not exported: they may name people)", "patient_too_ill, declined, technical_problem, forgot, other; empty = not recorded yet"),
-    ("scores_wide.csv", "<scale code>", "number", "One column per scale: the score 0-100, as in scores_long.csv", "QL2 PF2 RF2 EF CF SF FA NV PA DY SL AP CO DI FI C30SUM and the QLQ-CX24 scales"),
-    ("fhir.ndjson", "(resource)", "FHIR R4", "One resource per line: Questionnaire (2), Patient (pseudonymous: the study id only), QuestionnaireResponse (per instrument per submission; the study day in an extension, no dates), Observation (per score, derivedFrom its QuestionnaireResponse)", ""),
+    (
+        "schedule.csv",
+        "status",
+        "code",
+        "The assessment's state on the export day",
+        "upcoming = window not open; open = window open, not completed; completed; missed = window closed without a form; not_applicable = off study before the window",
+    ),
+    (
+        "schedule.csv",
+        "late_delivery",
+        "boolean",
+        "Completed in the window but delivered after it closed (within the grace period)",
+        "true, false, empty",
+    ),
+    (
+        "schedule.csv",
+        "missed_reason",
+        "code",
+        "Why a missed form was missed, as staff recorded it (free-text notes are not exported: they may name people)",
+        "patient_too_ill, declined, technical_problem, forgot, other; empty = not recorded yet",
+    ),
+    (
+        "scores_wide.csv",
+        "<scale code>",
+        "number",
+        "One column per scale: the score 0-100, as in scores_long.csv",
+        "QL2 PF2 RF2 EF CF SF FA NV PA DY SL AP CO DI FI C30SUM and the QLQ-CX24 scales",
+    ),
+    (
+        "fhir.ndjson",
+        "(resource)",
+        "FHIR R4",
+        "One resource per line: Questionnaire (2), Patient (pseudonymous: the study id only), QuestionnaireResponse (per instrument per submission; the study day in an extension, no dates), Observation (per score, derivedFrom its QuestionnaireResponse)",
+        "",
+    ),
 ];
 
-fn csv_bytes(rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Result<Vec<u8>, ClinicError> {
+fn csv_bytes(
+    rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>,
+) -> Result<Vec<u8>, ClinicError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    rows(&mut writer).map_err(|e| ClinicError::Storage(crate::storage::StorageError::Corrupt(e.to_string())))?;
-    writer.into_inner().map_err(|e| ClinicError::Storage(crate::storage::StorageError::Corrupt(e.to_string())))
+    rows(&mut writer)
+        .map_err(|e| ClinicError::Storage(crate::storage::StorageError::Corrupt(e.to_string())))?;
+    writer
+        .into_inner()
+        .map_err(|e| ClinicError::Storage(crate::storage::StorageError::Corrupt(e.to_string())))
 }
 
 fn opt<T: ToString>(value: Option<T>) -> String {
@@ -211,7 +380,11 @@ fn submitted(record: &PatientRecord) -> impl Iterator<Item = (&AssessmentRecord,
 }
 
 /// One patient's rows.
-pub fn patient_chunk(export: Export, record: &PatientRecord, scales: &[ScaleInfo]) -> Result<Vec<u8>, ClinicError> {
+pub fn patient_chunk(
+    export: Export,
+    record: &PatientRecord,
+    scales: &[ScaleInfo],
+) -> Result<Vec<u8>, ClinicError> {
     match export {
         Export::ScoresLong => csv_bytes(|w| {
             for (assessment, submission) in submitted(record) {
@@ -259,7 +432,8 @@ pub fn patient_chunk(export: Export, record: &PatientRecord, scales: &[ScaleInfo
         Export::ItemsLong => csv_bytes(|w| {
             for (assessment, submission) in submitted(record) {
                 for answer in &submission.answers {
-                    let instrument = if answer.item <= 30 { InstrumentId::QlqC30 } else { InstrumentId::QlqCx24 };
+                    let instrument =
+                        if answer.item <= 30 { InstrumentId::QlqC30 } else { InstrumentId::QlqCx24 };
                     let code = answer_code(answer);
                     w.write_record([
                         record.study_id.as_str(),
@@ -435,8 +609,7 @@ fn fhir_submission(
             });
             match scale.score() {
                 Some(value) => {
-                    observation["valueQuantity"] =
-                        json!({ "value": value, "unit": "score", "system": "http://unitsofmeasure.org", "code": "{score}" });
+                    observation["valueQuantity"] = json!({ "value": value, "unit": "score", "system": "http://unitsofmeasure.org", "code": "{score}" });
                 }
                 None => {
                     observation["dataAbsentReason"] = json!({ "coding": [{
@@ -505,7 +678,9 @@ pub async fn cli(args: crate::config::ExportArgs) -> anyhow::Result<()> {
             action: "export",
             entity: "export",
             entity_id: export.name().to_owned(),
-            after: Some(json!({ "via": "cli", "output": args.output.as_ref().map(|p| p.display().to_string()) })),
+            after: Some(
+                json!({ "via": "cli", "output": args.output.as_ref().map(|p| p.display().to_string()) }),
+            ),
             ..crate::storage::AuditEntry::default()
         },
     )

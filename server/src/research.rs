@@ -7,9 +7,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use qol_shared::analysis::{self, Observation};
 use qol_shared::answers::{RawAnswer, RawResponse};
-use qol_shared::api::{
-    AnalysisReport, CompletionRow, MissedReason, ScaleInfo, Timeliness, TimepointInfo,
-};
+use qol_shared::api::{AnalysisReport, CompletionRow, MissedReason, ScaleInfo, Timeliness, TimepointInfo};
 use qol_shared::instrument::{InstrumentId, SCORING_ALGORITHM_VERSION, ScaleKind};
 use qol_shared::schedule::AssessmentState;
 use qol_shared::scoring::{Outcome, Scores};
@@ -97,10 +95,7 @@ impl Clinic {
         let mut assessments = Vec::with_capacity(statuses.len());
         for status in statuses {
             let row = status.row;
-            let current = submissions
-                .iter()
-                .filter(|s| s.assessment_id == row.id)
-                .max_by_key(|s| s.version);
+            let current = submissions.iter().filter(|s| s.assessment_id == row.id).max_by_key(|s| s.version);
             let submission = match current {
                 Some(stored) => Some(SubmissionRecord {
                     id: stored.id,
@@ -126,7 +121,11 @@ impl Clinic {
                 submission,
             });
         }
-        Ok(PatientRecord { study_id: patient.study_code.clone(), stratum: patient.stratum.clone(), assessments })
+        Ok(PatientRecord {
+            study_id: patient.study_code.clone(),
+            stratum: patient.stratum.clone(),
+            assessments,
+        })
     }
 
     /// Calls `each` with every patient's record, one at a time, in study id order; patients are
@@ -186,7 +185,8 @@ impl Timeline {
         if assessment.unscheduled {
             return;
         }
-        let entry = self.seen.entry(assessment.key.clone()).or_insert_with(|| (assessment.label.clone(), Vec::new()));
+        let entry =
+            self.seen.entry(assessment.key.clone()).or_insert_with(|| (assessment.label.clone(), Vec::new()));
         entry.1.extend(assessment.target_day);
     }
 
@@ -200,17 +200,29 @@ impl Timeline {
             })
             .collect();
         let protocol_index = |key: &str| {
-            protocol.assessments.iter().position(|d| key == d.code || key.starts_with(&format!("{}-", d.code)))
+            protocol
+                .assessments
+                .iter()
+                .position(|d| key == d.code || key.starts_with(&format!("{}-", d.code)))
         };
         out.sort_by_key(|t| {
-            (t.key != BASELINE, t.median_target_day.unwrap_or(i64::MAX), protocol_index(&t.key), t.key.clone())
+            (
+                t.key != BASELINE,
+                t.median_target_day.unwrap_or(i64::MAX),
+                protocol_index(&t.key),
+                t.key.clone(),
+            )
         });
         out
     }
 }
 
 /// The pre/post analysis over every patient.
-pub async fn analysis(clinic: &Clinic, today: NaiveDate, responder_points: f64) -> Result<AnalysisReport, ClinicError> {
+pub async fn analysis(
+    clinic: &Clinic,
+    today: NaiveDate,
+    responder_points: f64,
+) -> Result<AnalysisReport, ClinicError> {
     // Only numbers are kept per patient (scores by scale and timepoint), not whole records.
     let mut rows: Vec<(String, String, String, String, f64)> = Vec::new();
     let mut timeline = Timeline::default();
@@ -219,7 +231,8 @@ pub async fn analysis(clinic: &Clinic, today: NaiveDate, responder_points: f64) 
         .for_each_record(today, |record| {
             for assessment in &record.assessments {
                 timeline.add(assessment);
-                let Some(submission) = (!assessment.unscheduled).then_some(()).and(assessment.submission.as_ref())
+                let Some(submission) =
+                    (!assessment.unscheduled).then_some(()).and(assessment.submission.as_ref())
                 else {
                     continue;
                 };
@@ -263,7 +276,14 @@ pub async fn analysis(clinic: &Clinic, today: NaiveDate, responder_points: f64) 
         baseline: BASELINE.to_owned(),
         primary: PRIMARY.to_owned(),
         algorithm_version: SCORING_ALGORITHM_VERSION.to_owned(),
-        changes: analysis::change_summaries(&observations, BASELINE, &keys, &scale_kinds, &strata_refs, responder_points),
+        changes: analysis::change_summaries(
+            &observations,
+            BASELINE,
+            &keys,
+            &scale_kinds,
+            &strata_refs,
+            responder_points,
+        ),
         means: analysis::timepoint_means(&observations, &keys, &scale_kinds, &strata_refs),
         timepoints,
         strata,

@@ -169,3 +169,71 @@ fn admin_create_user_reads_the_password_from_stdin_and_audit_verify_checks_the_c
     );
     std::fs::remove_dir_all(&folder).unwrap();
 }
+
+#[test]
+fn export_writes_a_pseudonymised_file_and_is_audited() {
+    let folder = std::env::temp_dir().join(format!("qol-export-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&folder);
+    let url = format!("sqlite://{}/qol.db", folder.display());
+
+    // A database without a study: a clear refusal.
+    let empty = qol().args(["export", "scores_long.csv", "--database-url", &url]).output().unwrap();
+    assert_eq!(empty.status.code(), Some(1));
+    assert!(String::from_utf8(empty.stderr).unwrap().contains("holds no study yet"));
+
+    // The demo study, then stopped.
+    let mut child = qol()
+        .args(["serve", "--bind", "127.0.0.1:0", "--demo", "--database-url", &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("qol is listening"), "{line}");
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(child.wait().unwrap().success());
+
+    let file = folder.join("scores_wide.csv");
+    let output = qol()
+        .args(["export", "scores_wide.csv", "--database-url", &url, "--output"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("study_id,stratum,assessment,assessment_code,"));
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.iter().any(|row| row.starts_with("IVB-001,nodal,baseline,baseline,")), "{text}");
+    assert!(!text.contains("Demo Patient"), "no names in an export");
+
+    let dictionary = qol().args(["export", "dictionary.csv", "--database-url", &url]).output().unwrap();
+    assert!(
+        String::from_utf8(dictionary.stdout).unwrap().starts_with("file,column,type,description,values\n")
+    );
+
+    // Both exports are in the audit trail, which is intact.
+    let verify = qol().args(["audit", "verify", "--database-url", &url]).output().unwrap();
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+    assert_eq!(export_entries(&url), 2);
+    std::fs::remove_dir_all(&folder).unwrap();
+}
+
+/// The number of export entries in the audit trail of the database at `url`.
+fn export_entries(url: &str) -> i64 {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        use sqlx::Row;
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(url).await.unwrap();
+        let count: i64 = sqlx::query("SELECT COUNT(*) FROM audit_log WHERE action = 'export'")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap();
+        pool.close().await;
+        count
+    })
+}

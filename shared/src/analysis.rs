@@ -232,8 +232,10 @@ pub fn timepoint_means(
     for (scale, _) in scales {
         for timepoint in timepoints {
             for stratum in &groups {
-                let values: Vec<f64> =
-                    index.patients(scale, *stratum).filter_map(|scores| scores.get(timepoint).copied()).collect();
+                let values: Vec<f64> = index
+                    .patients(scale, *stratum)
+                    .filter_map(|scores| scores.get(timepoint).copied())
+                    .collect();
                 means.push(TimepointMean {
                     scale: (*scale).to_owned(),
                     timepoint: (*timepoint).to_owned(),

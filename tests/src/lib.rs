@@ -186,6 +186,29 @@ impl TestApp {
         })
     }
 
+    /// A server on a study without the demo patients (only the demo staff accounts, so
+    /// [`TestApp::staff_token`] works): for tests that count every patient.
+    pub async fn spawn_without_demo_patients(backend: Backend) -> Option<TestApp> {
+        let app = Self::spawn_with(backend, |config| config.demo = false).await?;
+        let mut tx = app.db.begin_write().await.unwrap();
+        for (username, role, password) in qol_server::demo::DEMO_STAFF {
+            tx.insert_staff(username, role.as_str(), &qol_server::auth::hash_secret(password)).await.unwrap();
+            tx.audit(
+                &qol_server::storage::Actor::system(),
+                qol_server::storage::AuditEntry {
+                    action: "staff.create",
+                    entity: "staff_user",
+                    entity_id: username.to_owned(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        Some(app)
+    }
+
     /// Stops the server (as SIGTERM would): it refuses connections until [`TestApp::restart`].
     pub async fn stop(&mut self) {
         if let Some((stop, server)) = self.server.take() {

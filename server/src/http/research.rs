@@ -58,8 +58,9 @@ pub async fn export_file(
     Path(name): Path<String>,
 ) -> Result<Response, Error> {
     caller.require(RESEARCH)?;
-    let export = Export::parse(&name)
-        .ok_or_else(|| Error::NotFound(format!("there is no export {name:?}; the exports are {}", Export::names())))?;
+    let export = Export::parse(&name).ok_or_else(|| {
+        Error::NotFound(format!("there is no export {name:?}; the exports are {}", Export::names()))
+    })?;
     state
         .clinic
         .db
@@ -77,7 +78,8 @@ pub async fn export_file(
     let (tx, rx) = mpsc::channel::<export::Chunk>(4);
     let clinic = state.clinic.clone();
     tokio::spawn(async move { export::run(&clinic, export, today(), tx).await });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
+    let stream =
+        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(export.content_type()));

@@ -6,6 +6,7 @@ mod api;
 mod browser;
 mod clinic;
 mod measure;
+mod research;
 mod screenshots;
 mod staff_console;
 mod storage;
