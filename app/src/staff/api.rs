@@ -79,3 +79,11 @@ pub async fn snooze(study_id: &str, body: &SnoozeRequest) -> Result<SnoozeView, 
 pub async fn end_snooze(study_id: &str, id: i64) -> Result<SnoozeView, ApiFailure> {
     post(&format!("/api/v1/patients/{study_id}/snoozes/{id}/end"), &empty()).await.map(|(_, snooze)| snooze)
 }
+
+pub async fn analysis(responder_points: f64) -> Result<qol_shared::api::AnalysisReport, ApiFailure> {
+    get(&format!("/api/v1/research/analysis?responder_points={responder_points}")).await
+}
+
+pub async fn completion() -> Result<Vec<qol_shared::api::CompletionRow>, ApiFailure> {
+    get("/api/v1/research/completion").await
+}

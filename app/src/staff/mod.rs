@@ -56,10 +56,13 @@ const PARTS: [(Part, &str, S); 4] = [
 fn Shell(part: Part, children: ChildrenFn) -> impl IntoView {
     let session = use_session();
     let navigate = use_navigate();
-    Effect::new(move |_| {
-        if session.get() == Session::SignedOut {
-            navigate("/staff/sign-in", Default::default());
+    Effect::new(move |_| match session.get() {
+        Session::SignedOut => navigate("/staff/sign-in", Default::default()),
+        // A researcher's home is the research view (the worklist is for nurses).
+        Session::SignedIn(me) if me.role == Role::Researcher && !part.allows(me.role) => {
+            navigate("/staff/research", Default::default())
         }
+        _ => {}
     });
     let sign_out = move |_| {
         spawn_local(async move {

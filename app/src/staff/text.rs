@@ -175,6 +175,33 @@ staff_text! {
     EndSnooze => "End now", "立即结束";
     Ended => "ended", "已结束";
     ResearchTitle => "Pre/post-treatment quality of life", "治疗前后的生活质量";
+    ResearchLead => "Pseudonymised: study ids and study days only. Change = later score minus baseline, over patients with both (paired); 95 % CI from the t distribution.", "已假名化：仅含研究编号和研究日。变化 = 之后的评分减基线评分，仅计入两次均有评分的患者（配对）；95% 置信区间基于 t 分布。";
+    ResponderPoints => "Responder threshold (points)", "应答阈值（分）";
+    AllPatients => "All patients", "全部患者";
+    Group => "Patients", "患者组";
+    PrimaryTitle => "Primary comparison: baseline → end of treatment", "主要比较：基线 → 治疗结束";
+    Scale => "Scale", "量表";
+    NPaired => "n (paired)", "n（配对）";
+    MeanBaseline => "Baseline mean", "基线均值";
+    MeanLater => "Mean at the assessment", "评估时均值";
+    MeanChange => "Mean change [95 % CI]", "平均变化 [95% CI]";
+    Srm => "SRM", "SRM";
+    ImprovedStableWorse => "Improved / stable / deteriorated", "改善 / 稳定 / 恶化";
+    ChangesTitle => "Mean change from baseline at each assessment [95 % CI]", "各评估相对基线的平均变化 [95% CI]";
+    IncludeWeekly => "Include the weekly assessments", "包括每周评估";
+    MeansTitle => "Mean score over time, 95 % CI, by stratum", "各分层随时间变化的平均评分（95% CI）";
+    CompletionTitle => "Completion by assessment", "各评估的完成情况";
+    CompletionLead => "Expected: patients on study whose window has opened. Rates count the windows already closed.", "应完成：时间窗已开放且仍在研究中的患者。完成率仅计入已关闭的时间窗。";
+    Expected => "Expected", "应完成";
+    ReceivedN => "Received", "已收到";
+    InWindow => "In window", "时间窗内";
+    Pending => "Open now", "进行中";
+    MissedN => "Missed", "缺失";
+    MissingReasons => "Missing reasons", "缺失原因";
+    Rate => "Rate", "完成率";
+    ExportsTitle => "Exports", "导出";
+    ExportsLead => "Analysis-ready files; every download is recorded in the audit trail.", "可直接分析的文件；每次下载都会记入审计日志。";
+    NoData => "No data yet.", "尚无数据。";
 }
 
 /// A string in `language`.

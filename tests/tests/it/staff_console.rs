@@ -303,3 +303,48 @@ async fn a_nurse_enrols_a_patient_prints_the_activation_sheet_and_records_treatm
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'event.correct'").await, 1);
     desk.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_researcher_lands_on_the_pseudonymised_research_view() {
+    let Some(Setup { app, driver, chromium }) = setup().await else { return };
+    let desk = desktop_browser(&driver, &chromium).await;
+    desk.goto(&app.url("/staff/sign-in")).await.unwrap();
+    fill(&desk, "#username", "researcher").await;
+    fill(&desk, "#password", "demo-researcher-password").await;
+    click(&desk, "form button[type=submit]").await;
+    // The worklist is for nurses: a researcher is taken to the research view.
+    until(&desk, "the research view", "location.pathname === '/staff/research'").await;
+    until(&desk, "the primary table", "document.querySelectorAll('#primary tbody tr').length").await;
+    let ql2 = text_of(&desk, "#primary tr[data-scale='QL2']").await;
+    assert!(ql2.starts_with("global health status / QoL (QL2)"), "{ql2}");
+    // The numbers on the screen are the API's.
+    let token = app.staff_token("researcher").await;
+    let (_, report) = app.get_as("/api/v1/research/analysis", Some(&token)).await;
+    let primary = report["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["scale"] == "QL2" && c["timepoint"] == "end-of-treatment" && c["stratum"].is_null())
+        .unwrap();
+    let n = primary["n_paired"].as_u64().unwrap();
+    assert!(n >= 1, "the demo has a patient through treatment");
+    assert_eq!(text_of(&desk, "#primary tr[data-scale='QL2'] td:nth-of-type(1)").await, n.to_string());
+    let mean = primary["change"]["mean"].as_f64().unwrap();
+    let shown = text_of(&desk, "#primary tr[data-scale='QL2'] td.change").await;
+    assert!(shown.starts_with(&format!("{mean:+.1}")), "{shown} vs {mean}");
+    until(&desk, "the completion table", "document.querySelector(\"#completion tr[data-key='baseline']\")")
+        .await;
+    until(&desk, "the means plot", "document.querySelectorAll('.means-plot circle').length").await;
+    let links = until(
+        &desk,
+        "the export links",
+        "[...document.querySelectorAll('.exports a')].map(a => a.getAttribute('href')).join(' ')",
+    )
+    .await;
+    assert!(links.as_str().unwrap().contains("/api/v1/exports/dictionary.csv"), "{links}");
+    let page = text_of(&desk, "main").await;
+    for secret in ["Demo Patient", "DEMO-H00"] {
+        assert!(!page.contains(secret), "the research view shows {secret}");
+    }
+    desk.close().await.unwrap();
+}
