@@ -51,6 +51,16 @@ pub fn skip(what: &str, how_to_enable: &str) {
     eprintln!("\n*** SKIPPED: {what}\n*** to enable: {how_to_enable}\n");
 }
 
+/// Whether the slow tests run (`QOL_SLOW_TESTS=1`; CI sets it). Otherwise the test is skipped
+/// loudly, or fails under `QOL_REQUIRE_ALL=1`.
+pub fn slow_tests() -> bool {
+    if std::env::var("QOL_SLOW_TESTS").is_ok_and(|value| value == "1") {
+        return true;
+    }
+    skip("a slow test (crash durability, fuzzing)", "set QOL_SLOW_TESTS=1");
+    false
+}
+
 /// A database made for one test, removed when the test ends.
 #[derive(Debug)]
 pub struct TestDatabase {

@@ -6,8 +6,9 @@ use serde::de::DeserializeOwned;
 
 use super::Error;
 
-/// A JSON request body. Malformed JSON → 400; JSON of the wrong shape → 422; no JSON content
-/// type → 415; a body over the limit → 413. Each says what to fix.
+/// A JSON request body. Malformed JSON → 400; JSON of the wrong shape → 422; text holding a NUL
+/// character → 422 (PostgreSQL cannot store it, and no field needs it); no JSON content type →
+/// 415; a body over the limit → 413. Each says what to fix.
 #[derive(Debug)]
 pub struct Json<T>(pub T);
 
@@ -19,7 +20,31 @@ where
     type Rejection = Error;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(request, state).await {
+        if !is_json(request.headers()) {
+            return Err(Error::UnsupportedMediaType(
+                "send the body as JSON with content-type: application/json".into(),
+            ));
+        }
+        let bytes = match axum::body::Bytes::from_request(request, state).await {
+            Ok(bytes) => bytes,
+            Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(Error::PayloadTooLarge);
+            }
+            Err(rejection) => {
+                return Err(Error::BadRequest(format!(
+                    "the request body could not be read: {}",
+                    rejection.body_text()
+                )));
+            }
+        };
+        // A NUL can only be written in JSON as the escape \u0000.
+        if bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+            return Err(Error::Unprocessable {
+                message: "the request body does not have the expected fields".into(),
+                problems: vec!["text may not contain the NUL character (\\u0000)".into()],
+            });
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Json(value)),
             Err(rejection) => Err(match rejection {
                 JsonRejection::JsonSyntaxError(error) => {
@@ -43,4 +68,14 @@ where
             }),
         }
     }
+}
+
+/// `application/json`, or a `+json` type, as axum's own extractor accepts.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(content_type) = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }

@@ -108,8 +108,11 @@ async fn severe_answers_raise_red_alerts_that_a_nurse_acknowledges_and_resolves(
     );
     assert_eq!(alerts_of(&app, &nurse, &study_id, "?state=resolved").await.len(), 1);
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('alert.acknowledge', 'alert.resolve')")
-            .await,
+        app.count_dynamic(format!(
+            "SELECT COUNT(*) FROM audit_log WHERE entity = 'alert' AND entity_id = '{call}' \
+             AND action IN ('alert.acknowledge', 'alert.resolve')"
+        ))
+        .await,
         2
     );
 
