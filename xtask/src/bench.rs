@@ -119,6 +119,24 @@ pub fn bench() -> anyhow::Result<()> {
         }
         None => writeln!(report, "Not measured: chromium and chromedriver are not installed.")?,
     }
+    http_load(&mut report, &qol)?;
+    export_memory(&mut report, &qol)?;
+    writeln!(report, "\n## Staff console transfer size\n")?;
+    writeln!(
+        report,
+        "The staff console is a second bundle under `/staff` (desktop, clinic network); the phone never loads it.\n"
+    )?;
+    writeln!(report, "| asset | raw | gzip | brotli |\n|---|---:|---:|---:|")?;
+    for asset in &dist.staff {
+        writeln!(
+            report,
+            "| {} | {} | {} | {} |",
+            asset.name,
+            kb(asset.raw),
+            kb(asset.gzip),
+            kb(asset.brotli)
+        )?;
+    }
     std::fs::write(root().join("BENCHMARKS.md"), &report)?;
     println!("{report}");
     println!("xtask: wrote BENCHMARKS.md");
@@ -248,4 +266,130 @@ fn time_to_interactive(dist: &Path) -> anyhow::Result<Option<serde_json::Value>>
         ("QOL_MEASURE_OUT", &out),
     )?;
     Ok(Some(serde_json::from_str(&std::fs::read_to_string(out)?)?))
+}
+
+/// Runs an ignored measuring harness of the test crate with `env`; returns its JSON output.
+fn harness(name: &str, qol: &Path, env: &[(&str, &str)]) -> anyhow::Result<serde_json::Value> {
+    let out = target_dir().join(format!("bench/{}.json", name.replace("::", "-")));
+    let mut command = cargo();
+    command
+        .args([
+            "test",
+            "--package",
+            "qol-tests",
+            "--test",
+            "it",
+            name,
+            "--",
+            "--ignored",
+            "--exact",
+            "--nocapture",
+        ])
+        .env("QOL_BENCH_QOL", qol)
+        .env("QOL_MEASURE_OUT", &out);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    run(&mut command)?;
+    Ok(serde_json::from_str(&std::fs::read_to_string(out)?)?)
+}
+
+fn f(value: &serde_json::Value) -> f64 {
+    value.as_f64().unwrap_or(0.0)
+}
+
+/// HTTP submission throughput and latency, against the raw insert rate, on both databases.
+fn http_load(report: &mut String, qol: &Path) -> anyhow::Result<()> {
+    writeln!(report, "\n## HTTP submissions under load\n")?;
+    writeln!(
+        report,
+        "The release server (`qol serve`) on a fresh database; 200 enrolled, activated patients; a Rust \
+         load generator (`tests/tests/it/load.rs`, reqwest, on the same 2-core machine, so client and \
+         server share the CPUs) keeps 1, 50 or 200 patients sending unscheduled QLQ-C30 reports for 8 s \
+         each. A stored report = parse, score, alert rules, the assessment, the submission, 30 answers, \
+         16 scores and an audit entry in one transaction. Latency is per request, at the client. \
+         *Raw insert* is sqlx inserting the same rows (assessment, submission, answers, scores; no \
+         parsing, scoring, alerts or audit) into the same database, one transaction per report, with 1 \
+         and 8 writers; the ratio divides HTTP throughput by the faster raw rate.\n"
+    )?;
+    writeln!(
+        report,
+        "| database | patients at once | reports/s | p50 | p95 | p99 | errors | vs raw insert | server RSS |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )?;
+    let mut memory = Vec::new();
+    for backend in ["sqlite", "postgres"] {
+        let result = match harness("load::submission_load", qol, &[("QOL_BENCH_BACKEND", backend)]) {
+            Ok(result) => result,
+            Err(error) => {
+                writeln!(report, "| {backend} | not measured: {error} | | | | | | | |")?;
+                continue;
+            }
+        };
+        let raw = result["raw_insert"].as_array().cloned().unwrap_or_default();
+        let best_raw = raw.iter().map(|r| f(&r["per_second"])).fold(0.0, f64::max);
+        for level in result["levels"].as_array().cloned().unwrap_or_default() {
+            writeln!(
+                report,
+                "| {backend} | {} | {:.0} | {:.1} ms | {:.1} ms | {:.1} ms | {} | {:.0} % | {:.1} MB |",
+                level["concurrency"],
+                f(&level["per_second"]),
+                f(&level["p50_ms"]),
+                f(&level["p95_ms"]),
+                f(&level["p99_ms"]),
+                level["errors"],
+                100.0 * f(&level["per_second"]) / best_raw.max(1e-9),
+                f(&level["rss_kb"]) / 1000.0
+            )?;
+        }
+        memory.push(format!(
+            "| {backend} | {:.1} MB | {:.1} MB | {} |",
+            f(&result["rss_idle_kb"]) / 1000.0,
+            f(&result["rss_peak_kb"]) / 1000.0,
+            raw.iter()
+                .map(|r| format!("{:.0}/s with {} writer(s)", f(&r["per_second"]), r["writers"]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    writeln!(
+        report,
+        "\n| database | server RSS at idle | server peak RSS | raw sqlx insert rate |\n|---|---:|---:|---|"
+    )?;
+    for line in memory {
+        writeln!(report, "{line}")?;
+    }
+    Ok(())
+}
+
+/// `qol export scores_long.csv` on seeded studies of growing size: rows per second and peak
+/// memory (flat memory = streaming).
+fn export_memory(report: &mut String, qol: &Path) -> anyhow::Result<()> {
+    let sizes = std::env::var("QOL_BENCH_PATIENTS").unwrap_or_else(|_| "2000,10000".into());
+    let result = harness("load::export_memory", qol, &[("QOL_BENCH_PATIENTS", &sizes)])?;
+    writeln!(report, "\n## Export throughput and memory\n")?;
+    writeln!(
+        report,
+        "`qol export scores_long.csv` (release binary, SQLite) on a study written straight into the \
+         database: each patient with 4 treatment events, the full computed schedule, and 10 completed \
+         assessments (baseline, 5 weekly, end of radiotherapy, end of treatment, 3 and 6 months; \
+         QLQ-C30, plus QLQ-CX24 where the protocol asks), with real scores. Peak memory is the \
+         process's VmHWM. Sizes: `QOL_BENCH_PATIENTS` (default 2000,10000).\n"
+    )?;
+    writeln!(
+        report,
+        "| patients | rows written | file | wall time | rows/s | peak memory |\n|---:|---:|---:|---:|---:|---:|"
+    )?;
+    for export in result["exports"].as_array().cloned().unwrap_or_default() {
+        writeln!(
+            report,
+            "| {} | {} | {:.1} MB | {:.1} s | {:.0} | {:.1} MB |",
+            export["patients"],
+            export["rows"],
+            f(&export["bytes"]) / 1e6,
+            f(&export["seconds"]),
+            f(&export["rows_per_second"]),
+            f(&export["peak_kb"]) / 1000.0
+        )?;
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@ mod browser;
 mod clinic;
 mod durability;
 mod fuzz;
+mod load;
 mod measure;
 mod research;
 mod screenshots;
