@@ -364,7 +364,7 @@ fn http_load(report: &mut String, qol: &Path) -> anyhow::Result<()> {
 /// `qol export scores_long.csv` on seeded studies of growing size: rows per second and peak
 /// memory (flat memory = streaming).
 fn export_memory(report: &mut String, qol: &Path) -> anyhow::Result<()> {
-    let sizes = std::env::var("QOL_BENCH_PATIENTS").unwrap_or_else(|_| "2000,10000".into());
+    let sizes = std::env::var("QOL_BENCH_PATIENTS").unwrap_or_else(|_| "1000,10000,100000".into());
     let result = harness("load::export_memory", qol, &[("QOL_BENCH_PATIENTS", &sizes)])?;
     writeln!(report, "\n## Export throughput and memory\n")?;
     writeln!(
@@ -373,7 +373,7 @@ fn export_memory(report: &mut String, qol: &Path) -> anyhow::Result<()> {
          database: each patient with 4 treatment events, the full computed schedule, and 10 completed \
          assessments (baseline, 5 weekly, end of radiotherapy, end of treatment, 3 and 6 months; \
          QLQ-C30, plus QLQ-CX24 where the protocol asks), with real scores. Peak memory is the \
-         process's VmHWM. Sizes: `QOL_BENCH_PATIENTS` (default 2000,10000).\n"
+         process's VmHWM. Sizes: `QOL_BENCH_PATIENTS` (default 1000,10000,100000).\n"
     )?;
     writeln!(
         report,

@@ -203,11 +203,11 @@ fn Changes(report: AnalysisReport, group: RwSignal<String>, weekly: RwSignal<boo
 }
 
 const WIDTH: f64 = 640.0;
-const HEIGHT: f64 = 260.0;
+const HEIGHT: f64 = 300.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 12.0;
 const TOP: f64 = 10.0;
-const BOTTOM: f64 = 60.0;
+const BOTTOM: f64 = 95.0;
 
 fn y_of(score: f64) -> f64 {
     TOP + (100.0 - score.clamp(0.0, 100.0)) / 100.0 * (HEIGHT - TOP - BOTTOM)

@@ -53,6 +53,8 @@ staff_text! {
     PastSla => "Past the service level: not acknowledged in time", "已超过服务时限：未及时确认";
     AcknowledgedAfter => "Acknowledged after", "确认用时";
     Minutes => "min", "分钟";
+    MedianToAcknowledge => "Median time to acknowledge", "确认用时中位数";
+    AlertsCounted => "acknowledged alerts in this list", "条本列表中已确认的警报";
     By => "by", "由";
     Acknowledge => "Acknowledge", "确认";
     Resolve => "Resolve", "解决";

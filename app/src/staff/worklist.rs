@@ -38,6 +38,12 @@ fn Alerts() -> impl IntoView {
             {move || alerts.get().map(|result| match result {
                 Ok(list) if list.is_empty() => view! { <p class="empty" role="status">{s(S::NoOpenAlerts)}</p> }.into_any(),
                 Ok(list) => view! {
+                    {median_minutes(&list).map(|(median, n)| view! {
+                        <p class="ack-summary" role="status">
+                            {s(S::MedianToAcknowledge)} ": " <strong>{median} " " {s(S::Minutes)}</strong>
+                            " (" {n} " " {s(S::AlertsCounted)} ")"
+                        </p>
+                    })}
                     <ul class="alerts">
                         {list.into_iter().map(|alert| view! { <li><AlertCard alert changed/></li> }).collect_view()}
                     </ul>
@@ -173,4 +179,16 @@ fn AlertCard(alert: AlertView, changed: RwSignal<u32>) -> impl IntoView {
             })}
         </article>
     }
+}
+
+/// The median time to acknowledge over the listed alerts that were acknowledged, and how many.
+fn median_minutes(alerts: &[AlertView]) -> Option<(i64, usize)> {
+    let mut minutes: Vec<i64> = alerts.iter().filter_map(|a| a.minutes_to_acknowledge).collect();
+    if minutes.is_empty() {
+        return None;
+    }
+    minutes.sort_unstable();
+    let n = minutes.len();
+    let median = if n % 2 == 1 { minutes[n / 2] } else { (minutes[n / 2 - 1] + minutes[n / 2]) / 2 };
+    Some((median, n))
 }

@@ -32,13 +32,18 @@ fn status_kb(pid: u32, field: &str) -> u64 {
 }
 
 fn serve(database_url: &str) -> (Child, String) {
-    let mut child = Command::new(qol_binary())
-        .args(["serve", "--bind", "127.0.0.1:0", "--demo", "--database-url", database_url])
-        .env("QOL_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    serve_with(database_url, true)
+}
+
+/// The release server on `database_url`, with the demo study or an empty one.
+fn serve_with(database_url: &str, demo: bool) -> (Child, String) {
+    let mut command = Command::new(qol_binary());
+    command.args(["serve", "--bind", "127.0.0.1:0", "--database-url", database_url]);
+    if demo {
+        command.arg("--demo");
+    }
+    let mut child =
+        command.env("QOL_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let url = line.trim().strip_prefix("qol is listening on ").unwrap().to_owned();
@@ -316,7 +321,7 @@ async fn seed_study(url: &str, patients: usize) {
         "follow-up-6m",
     ];
     for batch in (0..patients).collect::<Vec<_>>().chunks(500) {
-        let mut sql = String::from("BEGIN;\n");
+        let mut sql = String::new();
         for &i in batch {
             let id = i as i64 + 1;
             let enrolled = today - chrono::Duration::days(420 + (i % 60) as i64);
@@ -428,8 +433,13 @@ async fn seed_study(url: &str, patients: usize) {
                 );
             }
         }
-        sql += "COMMIT;\n";
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&pool).await.unwrap();
+        // One statement at a time (sqlx's multi-statement execution on SQLite repeated one
+        // here), in one transaction per batch.
+        let mut tx = pool.begin().await.unwrap();
+        for statement in sql.split(";\n").filter(|s| !s.trim().is_empty()) {
+            sqlx::query(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut *tx).await.unwrap();
+        }
+        tx.commit().await.unwrap();
     }
     pool.close().await;
 }
@@ -461,36 +471,18 @@ fn export_measured(url: &str, name: &str, output: &std::path::Path) -> (f64, u64
 async fn export_memory() {
     let out = std::env::var("QOL_MEASURE_OUT").expect("QOL_MEASURE_OUT names the output file");
     let sizes: Vec<usize> = std::env::var("QOL_BENCH_PATIENTS")
-        .unwrap_or_else(|_| "2000,10000".into())
+        .unwrap_or_else(|_| "1000,10000,100000".into())
         .split(',')
         .map(|n| n.trim().parse().unwrap())
         .collect();
     let mut results = Vec::new();
     for patients in sizes {
         let database = TestDatabase::create(Backend::Sqlite).await.unwrap();
-        // The server creates the schema and the study; then it is stopped.
-        let (mut child, _) = serve(&database.url);
+        // The server creates the schema and the study (no demo data); then it is stopped.
+        let (mut child, _) = serve_with(&database.url, false);
         assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
         child.wait().unwrap();
-        // Without the demo: a study with only the seeded patients.
         sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&database.url).await.unwrap();
-        for table in [
-            "alert_snoozes",
-            "alerts",
-            "scores",
-            "item_answers",
-            "submissions",
-            "assessments",
-            "treatment_events",
-            "activation_codes",
-            "sessions",
-            "patient_identities",
-            "patients",
-        ] {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DELETE FROM {table}"))).execute(&pool).await.ok();
-        }
-        pool.close().await;
         let seeding = Instant::now();
         seed_study(&database.url, patients).await;
         let seed_seconds = seeding.elapsed().as_secs_f64();

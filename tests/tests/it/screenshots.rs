@@ -1,11 +1,12 @@
 //! Not a test: `cargo xtask screenshots` runs this (it is ignored otherwise) to save a
-//! phone-size (390×844) PNG of every screen into `QOL_SCREENSHOTS_DIR`, for the README.
+//! phone-size (390×844) PNG of every screen of the patient app, and desktop-size (1280×900) PNGs
+//! of the staff console, into `QOL_SCREENSHOTS_DIR`, for the README.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use qol_tests::{Backend, TestApp, chromedriver, dist_dir, phone_browser};
+use qol_tests::{Backend, TestApp, chromedriver, desktop_browser, dist_dir, phone_browser};
 
 async fn shoot(browser: &Client, folder: &std::path::Path, name: &str) {
     // Let fonts and transitions settle, and put focus out of the picture.
@@ -108,5 +109,46 @@ async fn every_screen() {
     until(&browser, "#screen-heading", "Staff sign-in").await;
     shoot(&browser, &folder, "12-staff-sign-in").await;
     browser.close().await.unwrap();
+
+    // The staff console at a desktop's size, on the demo data plus the patient above.
+    let desk = desktop_browser(&driver, &chromium).await;
+    desk.goto(&app.url("/staff/sign-in")).await.unwrap();
+    desk.wait().for_element(Locator::Css("#username")).await.unwrap().send_keys("nurse").await.unwrap();
+    desk.find(Locator::Css("#password")).await.unwrap().send_keys("demo-nurse-password").await.unwrap();
+    click(&desk, "form button[type=submit]").await;
+    until(&desk, "#screen-heading", "Symptom alerts").await;
+    desk.wait().for_element(Locator::Css(".alert")).await.unwrap();
+    shoot(&desk, &folder, "13-staff-worklist").await;
+    click(&desk, ".alert .actions .secondary").await;
+    shoot(&desk, &folder, "14-staff-resolve").await;
+    desk.goto(&app.url("/staff/follow-up")).await.unwrap();
+    desk.wait().for_element(Locator::Css("#overdue")).await.unwrap();
+    shoot(&desk, &folder, "15-staff-follow-up").await;
+    desk.goto(&app.url("/staff/patients/IVB-003")).await.unwrap();
+    desk.wait().for_element(Locator::Css("#schedule")).await.unwrap();
+    shoot(&desk, &folder, "16-staff-patient").await;
+    desk.wait().for_element(Locator::Css(".plot")).await.unwrap();
+    desk.execute("document.querySelector('#timeline-heading').scrollIntoView()", vec![]).await.unwrap();
+    shoot(&desk, &folder, "17-staff-timeline").await;
+    desk.goto(&app.url("/staff/patients/new")).await.unwrap();
+    desk.wait().for_element(Locator::Css("#stratum option[value='nodal']")).await.unwrap();
+    desk.find(Locator::Css("#stratum")).await.unwrap().select_by_value("nodal").await.unwrap();
+    desk.find(Locator::Css("#full-name")).await.unwrap().send_keys("Li Na").await.unwrap();
+    desk.find(Locator::Css("#phone")).await.unwrap().send_keys("+86 138 0000 0000").await.unwrap();
+    desk.find(Locator::Css("#hospital-number")).await.unwrap().send_keys("H-2026-042").await.unwrap();
+    click(&desk, "form button[type=submit]").await;
+    desk.wait().for_element(Locator::Css(".qr svg")).await.unwrap();
+    shoot(&desk, &folder, "18-staff-activation-sheet").await;
+    desk.execute("document.querySelector('.staff-nav button.link').click()", vec![]).await.unwrap();
+    desk.wait().for_element(Locator::Css("#username")).await.unwrap();
+    desk.goto(&app.url("/staff/sign-in")).await.unwrap();
+    desk.wait().for_element(Locator::Css("#username")).await.unwrap().send_keys("researcher").await.unwrap();
+    desk.find(Locator::Css("#password")).await.unwrap().send_keys("demo-researcher-password").await.unwrap();
+    click(&desk, "form button[type=submit]").await;
+    desk.wait().for_element(Locator::Css("#primary tbody tr")).await.unwrap();
+    shoot(&desk, &folder, "19-staff-research").await;
+    desk.execute("document.querySelector('#means-heading').scrollIntoView()", vec![]).await.unwrap();
+    shoot(&desk, &folder, "20-staff-research-means").await;
+    desk.close().await.unwrap();
     eprintln!("screenshots written to {}", folder.display());
 }
