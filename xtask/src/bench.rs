@@ -310,7 +310,9 @@ fn http_load(report: &mut String, qol: &Path) -> anyhow::Result<()> {
          16 scores and an audit entry in one transaction. Latency is per request, at the client. \
          *Raw insert* is sqlx inserting the same rows (assessment, submission, answers, scores; no \
          parsing, scoring, alerts or audit) into the same database, one transaction per report, with 1 \
-         and 8 writers; the ratio divides HTTP throughput by the faster raw rate.\n"
+         and 8 writers; the ratio divides HTTP throughput by the faster raw rate. Caveat: the load \
+         generator and the raw inserter run in the test harness, built in the dev profile \
+         (unoptimised sqlx), so the raw rate is understated and the ratio flatters the server.\n"
     )?;
     writeln!(
         report,
