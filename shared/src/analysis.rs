@@ -119,6 +119,10 @@ pub struct ChangeSummary {
     pub improved: usize,
     pub stable: usize,
     pub deteriorated: usize,
+    /// The same as proportions of `n_paired` (0–1); `None` without paired patients.
+    pub improved_proportion: Option<f64>,
+    pub stable_proportion: Option<f64>,
+    pub deteriorated_proportion: Option<f64>,
 }
 
 /// The mean of one scale at one assessment, over every patient with a score there.
@@ -199,6 +203,7 @@ pub fn change_summaries(
                 for c in &changes {
                     counts[classify(*kind, *c, responder_points) as usize] += 1;
                 }
+                let share = |count: usize| (!pairs.is_empty()).then(|| count as f64 / pairs.len() as f64);
                 summaries.push(ChangeSummary {
                     scale: (*scale).to_owned(),
                     kind: *kind,
@@ -212,6 +217,9 @@ pub fn change_summaries(
                     improved: counts[ChangeCategory::Improved as usize],
                     stable: counts[ChangeCategory::Stable as usize],
                     deteriorated: counts[ChangeCategory::Deteriorated as usize],
+                    improved_proportion: share(counts[ChangeCategory::Improved as usize]),
+                    stable_proportion: share(counts[ChangeCategory::Stable as usize]),
+                    deteriorated_proportion: share(counts[ChangeCategory::Deteriorated as usize]),
                 });
             }
         }
@@ -340,11 +348,14 @@ mod tests {
         close(overall.baseline.mean, (50.0 + 58.3 + 75.0) / 3.0);
         close(overall.at_timepoint.mean, (66.7 + 58.3 + 50.0) / 3.0);
         assert_eq!((overall.improved, overall.stable, overall.deteriorated), (1, 1, 1));
+        close(overall.improved_proportion, 1.0 / 3.0);
+        close(overall.deteriorated_proportion, 1.0 / 3.0);
 
         let b = &all[2];
         assert_eq!((b.stratum.as_deref(), b.n_paired), (Some("b"), 1));
         close(b.change.mean, -25.0);
         assert_eq!((b.change.sd, b.srm, b.deteriorated), (None, None, 1));
+        assert_eq!(b.deteriorated_proportion, Some(1.0));
 
         let means = timepoint_means(&observations, &["baseline", "eot"], &[("QL2", ScaleKind::Global)], &[]);
         assert_eq!(means.len(), 2);

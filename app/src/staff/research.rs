@@ -140,7 +140,12 @@ fn Primary(report: AnalysisReport, group: RwSignal<String>) -> impl IntoView {
                             <td>{one(c.at_timepoint.mean)}</td>
                             <td class="change">{with_interval(&c.change)}</td>
                             <td>{c.srm.map_or_else(|| "–".to_owned(), |v| format!("{v:.2}"))}</td>
-                            <td>{format!("{} / {} / {}", c.improved, c.stable, c.deteriorated)}</td>
+                            <td>{format!(
+                                "{} ({}) / {} ({}) / {} ({})",
+                                c.improved, rate(c.improved_proportion),
+                                c.stable, rate(c.stable_proportion),
+                                c.deteriorated, rate(c.deteriorated_proportion)
+                            )}</td>
                         </tr>
                     }).collect_view()}</tbody>
                 </table>

@@ -128,6 +128,14 @@ async fn the_analysis_matches_hand_computed_numbers_and_the_exports(backend: Bac
         (all["improved"].clone(), all["stable"].clone(), all["deteriorated"].clone()),
         (json!(2), json!(1), json!(1))
     );
+    assert_eq!(
+        (
+            all["improved_proportion"].clone(),
+            all["stable_proportion"].clone(),
+            all["deteriorated_proportion"].clone()
+        ),
+        (json!(0.5), json!(0.25), json!(0.25))
+    );
     let nodal = change(json!("nodal"));
     assert_eq!(nodal["n_paired"], 2);
     close(nodal["change"]["mean"].as_f64().unwrap(), (ql2(5) - ql2(4)) / 2.0);
