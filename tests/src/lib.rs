@@ -508,3 +508,92 @@ async fn browser(
         .await
         .expect("chromedriver starts a session")
 }
+
+/// `qol serve` as a child process on a free port: for tests that kill the process, and for
+/// benchmarks of the release binary.
+#[derive(Debug)]
+pub struct ServerProcess {
+    pub child: Child,
+    pub url: String,
+}
+
+impl ServerProcess {
+    /// Starts `binary` on `database_url`, with the demo study or without; waits for its address.
+    pub fn start(binary: &std::path::Path, database_url: &str, demo: bool) -> ServerProcess {
+        use std::io::BufRead;
+        let mut command = Command::new(binary);
+        command.args(["serve", "--bind", "127.0.0.1:0", "--database-url", database_url]);
+        if demo {
+            command.arg("--demo");
+        }
+        let mut child =
+            command.env("QOL_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url =
+            line.trim().strip_prefix("qol is listening on ").unwrap_or_else(|| panic!("{line}")).to_owned();
+        ServerProcess { child, url }
+    }
+
+    /// Sends `signal` (`KILL`, `TERM`) and waits for the process to end.
+    pub fn signal(&mut self, signal: &str) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args([format!("-{signal}").as_str(), &pid]).status().unwrap().success());
+        self.child.wait().unwrap();
+    }
+}
+
+/// Signs the demo nurse in on the server at `url`, enrols `count` patients (named `name` and a
+/// number) and activates each; returns the patients' tokens.
+pub async fn remote_patients(client: &reqwest::Client, url: &str, count: usize, name: &str) -> Vec<String> {
+    let nurse: serde_json::Value = client
+        .post(format!("{url}/api/v1/auth/staff/sign-in"))
+        .json(&serde_json::json!({ "username": "nurse", "password": "demo-nurse-password" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let nurse = nurse["token"].as_str().unwrap().to_owned();
+    let mut tokens = Vec::new();
+    for n in 0..count {
+        let enrolled: serde_json::Value = client
+            .post(format!("{url}/api/v1/patients"))
+            .bearer_auth(&nurse)
+            .json(&serde_json::json!({
+                "stratum": "nodal", "language": "en", "enrolled_on": chrono_today_minus(1),
+                "identity": { "full_name": format!("{name} {n}"), "phone": "0", "hospital_number": format!("{name}-{n}") },
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session: serde_json::Value = client
+            .post(format!("{url}/api/v1/auth/patient/activate"))
+            .json(&serde_json::json!({ "activation_code": enrolled["activation"]["activation_code"], "pin": "2580" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tokens.push(session["token"].as_str().unwrap().to_owned());
+    }
+    tokens
+}
+
+/// An unscheduled QLQ-C30 report ("I feel worse") with items 1–28 at `code` and the global items
+/// at 5.
+pub fn c30_report(client_id: &str, code: i64) -> serde_json::Value {
+    serde_json::json!({
+        "client_id": client_id,
+        "completed_at": chrono::Utc::now().to_rfc3339(),
+        "language": "en",
+        "answers": (1..=30)
+            .map(|item| serde_json::json!({ "item": item, "response": if item >= 29 { 5 } else { code } }))
+            .collect::<Vec<_>>(),
+    })
+}

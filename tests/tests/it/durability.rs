@@ -4,13 +4,13 @@
 //! answers and scores; a retry of one whose answer was lost must be taken as the same
 //! submission, never refused. On both databases.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use qol_tests::{Backend, TestDatabase, on_both_backends, slow_tests};
-use serde_json::{Value, json};
+use qol_tests::{
+    Backend, ServerProcess, TestDatabase, c30_report, on_both_backends, remote_patients, slow_tests,
+};
+use serde_json::Value;
 
 /// The `qol` binary that `cargo test --workspace` builds beside this test binary.
 fn qol_binary() -> std::path::PathBuf {
@@ -19,40 +19,6 @@ fn qol_binary() -> std::path::PathBuf {
     let binary = dir.join("qol");
     assert!(binary.is_file(), "{} is missing: build it with `cargo build -p qol-server`", binary.display());
     binary
-}
-
-struct Server {
-    child: Child,
-    url: String,
-}
-
-fn start(database_url: &str) -> Server {
-    let mut child = Command::new(qol_binary())
-        .args(["serve", "--bind", "127.0.0.1:0", "--demo", "--database-url", database_url])
-        .env("QOL_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("qol is listening on ").unwrap_or_else(|| panic!("{line}")).to_owned();
-    Server { child, url }
-}
-
-fn kill(server: &mut Server) {
-    let pid = server.child.id().to_string();
-    assert!(Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
-    server.child.wait().unwrap();
-}
-
-fn report(client_id: &str, code: i64) -> Value {
-    json!({
-        "client_id": client_id,
-        "completed_at": chrono::Utc::now().to_rfc3339(),
-        "language": "en",
-        "answers": (1..=30).map(|item| json!({ "item": item, "response": if item >= 29 { 5 } else { code } })).collect::<Vec<_>>(),
-    })
 }
 
 /// What the patients' phones know: acknowledged ids, and what was sent without an answer (the
@@ -81,46 +47,10 @@ async fn acknowledged_submissions_survive_sigkill(backend: Backend) {
     }
     let Some(database) = TestDatabase::create(backend).await else { return };
     let client = reqwest::Client::new();
-    let mut server = start(&database.url);
+    let mut server = ServerProcess::start(&qol_binary(), &database.url, true);
 
     // Four patients, signed in (sessions live in the database, so they survive restarts).
-    let nurse: Value = client
-        .post(format!("{}/api/v1/auth/staff/sign-in", server.url))
-        .json(&json!({ "username": "nurse", "password": "demo-nurse-password" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let nurse = nurse["token"].as_str().unwrap().to_owned();
-    let mut tokens = Vec::new();
-    for n in 0..4 {
-        let enrolled: Value = client
-            .post(format!("{}/api/v1/patients", server.url))
-            .bearer_auth(&nurse)
-            .json(&json!({
-                "stratum": "nodal", "language": "en", "enrolled_on": qol_tests::chrono_today_minus(1),
-                "identity": { "full_name": format!("Crash {n}"), "phone": "0", "hospital_number": format!("C{n}") },
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let code = enrolled["activation"]["activation_code"].as_str().unwrap();
-        let session: Value = client
-            .post(format!("{}/api/v1/auth/patient/activate", server.url))
-            .json(&json!({ "activation_code": code, "pin": "2580" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens.push(session["token"].as_str().unwrap().to_owned());
-    }
+    let tokens = remote_patients(&client, &server.url, 4, "Crash").await;
 
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let mut seed = 0x2545_f491_4f6c_dd1d_u64;
@@ -140,7 +70,7 @@ async fn acknowledged_submissions_survive_sigkill(backend: Backend) {
             senders.push(tokio::spawn(async move {
                 for k in 0.. {
                     let id = uuid::Uuid::new_v4().to_string();
-                    let body = report(&id, 1 + ((p + k) % 4) as i64);
+                    let body = c30_report(&id, 1 + ((p + k) % 4) as i64);
                     match post(&client, &url, &token, &body).await {
                         Some(200 | 201) => ledger.lock().unwrap().acknowledged.push(id),
                         Some(status) => panic!("round {round}: the server refused a valid report: {status}"),
@@ -153,11 +83,11 @@ async fn acknowledged_submissions_survive_sigkill(backend: Backend) {
             }));
         }
         tokio::time::sleep(Duration::from_millis(150 + next(600))).await;
-        kill(&mut server);
+        server.signal("KILL");
         for sender in senders {
             sender.await.unwrap();
         }
-        server = start(&database.url);
+        server = ServerProcess::start(&qol_binary(), &database.url, true);
     }
 
     // The unanswered ones, sent again with the same id after the restart: stored once, or now.
@@ -176,7 +106,7 @@ async fn acknowledged_submissions_survive_sigkill(backend: Backend) {
         }
     }
 
-    kill(&mut server);
+    server.signal("KILL");
     sqlx::any::install_default_drivers();
     let pool = sqlx::AnyPool::connect(&database.url).await.unwrap();
     use sqlx::Row;

@@ -8,17 +8,16 @@
 //! - `export_memory`: a study of `QOL_BENCH_PATIENTS` patients × 10 assessments written straight
 //!   into SQLite, then `qol export scores_long.csv` timed with its peak memory.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use qol_tests::{Backend, TestDatabase};
-use serde_json::{Value, json};
+use qol_tests::{Backend, ServerProcess, TestDatabase, c30_report, remote_patients};
+use serde_json::json;
 use sqlx::Row;
 
-fn qol_binary() -> String {
-    std::env::var("QOL_BENCH_QOL").expect("QOL_BENCH_QOL names the release qol binary")
+fn qol_binary() -> std::path::PathBuf {
+    std::env::var_os("QOL_BENCH_QOL").expect("QOL_BENCH_QOL names the release qol binary").into()
 }
 
 fn status_kb(pid: u32, field: &str) -> u64 {
@@ -29,34 +28,6 @@ fn status_kb(pid: u32, field: &str) -> u64 {
         .and_then(|rest| rest.split_whitespace().next())
         .and_then(|kb| kb.parse().ok())
         .unwrap_or(0)
-}
-
-fn serve(database_url: &str) -> (Child, String) {
-    serve_with(database_url, true)
-}
-
-/// The release server on `database_url`, with the demo study or an empty one.
-fn serve_with(database_url: &str, demo: bool) -> (Child, String) {
-    let mut command = Command::new(qol_binary());
-    command.args(["serve", "--bind", "127.0.0.1:0", "--database-url", database_url]);
-    if demo {
-        command.arg("--demo");
-    }
-    let mut child =
-        command.env("QOL_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("qol is listening on ").unwrap().to_owned();
-    (child, url)
-}
-
-fn report(code: i64) -> Value {
-    json!({
-        "client_id": uuid::Uuid::new_v4().to_string(),
-        "completed_at": chrono::Utc::now().to_rfc3339(),
-        "language": "en",
-        "answers": (1..=30).map(|item| json!({ "item": item, "response": if item >= 29 { 5 } else { code } })).collect::<Vec<_>>(),
-    })
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -77,45 +48,11 @@ async fn submission_load() {
         _ => Backend::Sqlite,
     };
     let database = TestDatabase::create(backend).await.expect("the database is available");
-    let (mut child, url) = serve(&database.url);
+    let mut server = ServerProcess::start(&qol_binary(), &database.url, true);
+    let url = server.url.clone();
     let client = reqwest::Client::builder().pool_max_idle_per_host(256).build().unwrap();
-    let nurse: Value = client
-        .post(format!("{url}/api/v1/auth/staff/sign-in"))
-        .json(&json!({ "username": "nurse", "password": "demo-nurse-password" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let nurse = nurse["token"].as_str().unwrap().to_owned();
-    let mut tokens = Vec::new();
-    for n in 0..200 {
-        let enrolled: Value = client
-            .post(format!("{url}/api/v1/patients"))
-            .bearer_auth(&nurse)
-            .json(&json!({
-                "stratum": "nodal", "language": "en", "enrolled_on": qol_tests::chrono_today_minus(1),
-                "identity": { "full_name": format!("Load {n}"), "phone": "0", "hospital_number": format!("L{n}") },
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let session: Value = client
-            .post(format!("{url}/api/v1/auth/patient/activate"))
-            .json(&json!({ "activation_code": enrolled["activation"]["activation_code"], "pin": "2580" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens.push(session["token"].as_str().unwrap().to_owned());
-    }
-    let pid = child.id();
+    let tokens = remote_patients(&client, &url, 200, "Load").await;
+    let pid = server.child.id();
     let rss_idle_kb = status_kb(pid, "VmRSS:");
 
     let mut levels = Vec::new();
@@ -131,7 +68,7 @@ async fn submission_load() {
                 let mut k = 0;
                 while Instant::now() < deadline {
                     k += 1;
-                    let body = report(1 + k % 4);
+                    let body = c30_report(&uuid::Uuid::new_v4().to_string(), 1 + k % 4);
                     let sent = Instant::now();
                     let response = client
                         .post(format!("{url}/api/v1/me/submissions"))
@@ -171,8 +108,7 @@ async fn submission_load() {
         }));
     }
     let rss_peak_kb = status_kb(pid, "VmHWM:");
-    assert!(Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap().success());
-    child.wait().unwrap();
+    server.signal("TERM");
 
     // The same rows, inserted with sqlx straight into the same database: an unscheduled
     // assessment, the submission, its 30 answers and 16 scores, in one transaction each.
@@ -479,9 +415,7 @@ async fn export_memory() {
     for patients in sizes {
         let database = TestDatabase::create(Backend::Sqlite).await.unwrap();
         // The server creates the schema and the study (no demo data); then it is stopped.
-        let (mut child, _) = serve_with(&database.url, false);
-        assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
-        child.wait().unwrap();
+        ServerProcess::start(&qol_binary(), &database.url, false).signal("TERM");
         sqlx::any::install_default_drivers();
         let seeding = Instant::now();
         seed_study(&database.url, patients).await;
