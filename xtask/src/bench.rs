@@ -67,17 +67,7 @@ pub fn bench() -> anyhow::Result<()> {
         "`cargo xtask dist` output (wasm-opt {}).\n",
         if dist.optimised { "applied" } else { "NOT applied" }
     )?;
-    writeln!(report, "| asset | raw | gzip | brotli |\n|---|---:|---:|---:|")?;
-    for asset in &dist.assets {
-        writeln!(
-            report,
-            "| {} | {} | {} | {} |",
-            asset.name,
-            kb(asset.raw),
-            kb(asset.gzip),
-            kb(asset.brotli)
-        )?;
-    }
+    asset_table(&mut report, &dist.assets)?;
     writeln!(
         report,
         "| **first load** | | **{}** | **{}** |",
@@ -126,17 +116,7 @@ pub fn bench() -> anyhow::Result<()> {
         report,
         "The staff console is a second bundle under `/staff` (desktop, clinic network); the phone never loads it.\n"
     )?;
-    writeln!(report, "| asset | raw | gzip | brotli |\n|---|---:|---:|---:|")?;
-    for asset in &dist.staff {
-        writeln!(
-            report,
-            "| {} | {} | {} | {} |",
-            asset.name,
-            kb(asset.raw),
-            kb(asset.gzip),
-            kb(asset.brotli)
-        )?;
-    }
+    asset_table(&mut report, &dist.staff)?;
     std::fs::write(root().join("BENCHMARKS.md"), &report)?;
     println!("{report}");
     println!("xtask: wrote BENCHMARKS.md");
@@ -391,6 +371,22 @@ fn export_memory(report: &mut String, qol: &Path) -> anyhow::Result<()> {
             f(&export["seconds"]),
             f(&export["rows_per_second"]),
             f(&export["peak_kb"]) / 1000.0
+        )?;
+    }
+    Ok(())
+}
+
+/// The table head and one row per asset (the caller adds any total).
+fn asset_table(report: &mut String, assets: &[crate::dist::AssetSize]) -> anyhow::Result<()> {
+    writeln!(report, "| asset | raw | gzip | brotli |\n|---|---:|---:|---:|")?;
+    for asset in assets {
+        writeln!(
+            report,
+            "| {} | {} | {} | {} |",
+            asset.name,
+            kb(asset.raw),
+            kb(asset.gzip),
+            kb(asset.brotli)
         )?;
     }
     Ok(())

@@ -135,6 +135,40 @@ fn boot_script(glue_name: &str, wasm_name: &str, service_worker: bool) -> String
     boot
 }
 
+/// A bundle's hashed files in `dist/assets/`: the glue, the wasm, and the boot script that
+/// loads them.
+struct LaidOut {
+    glue: String,
+    wasm: String,
+    boot: String,
+}
+
+impl LaidOut {
+    /// The HTML `template` with this bundle's files (and the shared `style`) filled in.
+    fn page(&self, template: &str, style: &str) -> String {
+        template
+            .replace("{{style}}", &format!("/assets/{style}"))
+            .replace("{{boot}}", &format!("/assets/{}", self.boot))
+            // Fetched at once instead of one round trip after another (boot → glue → wasm).
+            .replace("{{glue}}", &format!("/assets/{}", self.glue))
+            .replace("{{wasm}}", &format!("/assets/{}", self.wasm))
+    }
+}
+
+fn lay_out(
+    assets_dir: &Path,
+    stem: &str,
+    boot_stem: &str,
+    (glue, wasm): (&Path, &Path),
+    service_worker: bool,
+) -> anyhow::Result<LaidOut> {
+    let wasm = write_hashed(assets_dir, stem, "wasm", &std::fs::read(wasm)?)?;
+    let glue = write_hashed(assets_dir, stem, "js", &std::fs::read(glue)?)?;
+    let boot =
+        write_hashed(assets_dir, boot_stem, "js", boot_script(&glue, &wasm, service_worker).as_bytes())?;
+    Ok(LaidOut { glue, wasm, boot })
+}
+
 pub fn dist() -> anyhow::Result<Dist> {
     ensure_wasm_target()?;
     let (glue, wasm_out, optimised) = bundle(&[], "xtask-bindgen")?;
@@ -150,16 +184,8 @@ pub fn dist() -> anyhow::Result<Dist> {
 
     let app = root().join("app");
     let style = write_hashed(&assets_dir, "style", "css", &std::fs::read(app.join("style.css"))?)?;
-    let wasm_name = write_hashed(&assets_dir, "qol-app", "wasm", &std::fs::read(&wasm_out)?)?;
-    let glue_name = write_hashed(&assets_dir, "qol-app", "js", &std::fs::read(&glue)?)?;
-    let boot = boot_script(&glue_name, &wasm_name, true);
-    let boot_name = write_hashed(&assets_dir, "boot", "js", boot.as_bytes())?;
-    let index = std::fs::read_to_string(app.join("index.html"))?
-        .replace("{{style}}", &format!("/assets/{style}"))
-        .replace("{{boot}}", &format!("/assets/{boot_name}"))
-        // Fetched at once instead of one round trip after another (boot → glue → wasm).
-        .replace("{{glue}}", &format!("/assets/{glue_name}"))
-        .replace("{{wasm}}", &format!("/assets/{wasm_name}"));
+    let patient = lay_out(&assets_dir, "qol-app", "boot", (&glue, &wasm_out), true)?;
+    let index = patient.page(&std::fs::read_to_string(app.join("index.html"))?, &style);
     std::fs::write(dist_dir.join("index.html"), &index)?;
     std::fs::copy(app.join("manifest.webmanifest"), dist_dir.join("manifest.webmanifest"))?;
     std::fs::copy(app.join("icon.svg"), dist_dir.join("icon.svg"))?;
@@ -167,7 +193,11 @@ pub fn dist() -> anyhow::Result<Dist> {
     // name changes with them, so a new build replaces the old cache.
     let shell: Vec<String> = ["/".to_owned(), "/manifest.webmanifest".to_owned(), "/icon.svg".to_owned()]
         .into_iter()
-        .chain([&style, &boot_name, &glue_name, &wasm_name].iter().map(|name| format!("/assets/{name}")))
+        .chain(
+            [&style, &patient.boot, &patient.glue, &patient.wasm]
+                .iter()
+                .map(|name| format!("/assets/{name}")),
+        )
         .collect();
     let version: String =
         Sha256::digest(shell.join("\n").as_bytes()).iter().take(6).map(|b| format!("{b:02x}")).collect();
@@ -178,39 +208,31 @@ pub fn dist() -> anyhow::Result<Dist> {
 
     // The staff console: the shared style sheet plus its own, its own bundle, no service worker.
     let staff_style = write_hashed(&assets_dir, "staff", "css", &std::fs::read(app.join("staff.css"))?)?;
-    let staff_wasm_name = write_hashed(&assets_dir, "qol-staff", "wasm", &std::fs::read(&staff_wasm)?)?;
-    let staff_glue_name = write_hashed(&assets_dir, "qol-staff", "js", &std::fs::read(&staff_glue)?)?;
-    let staff_boot = boot_script(&staff_glue_name, &staff_wasm_name, false);
-    let staff_boot_name = write_hashed(&assets_dir, "staff-boot", "js", staff_boot.as_bytes())?;
-    let staff_index = std::fs::read_to_string(app.join("staff.html"))?
-        .replace("{{style}}", &format!("/assets/{style}"))
-        .replace("{{staff_style}}", &format!("/assets/{staff_style}"))
-        .replace("{{boot}}", &format!("/assets/{staff_boot_name}"))
-        .replace("{{glue}}", &format!("/assets/{staff_glue_name}"))
-        .replace("{{wasm}}", &format!("/assets/{staff_wasm_name}"));
+    let console = lay_out(&assets_dir, "qol-staff", "staff-boot", (&staff_glue, &staff_wasm), false)?;
+    let staff_index = console
+        .page(&std::fs::read_to_string(app.join("staff.html"))?, &style)
+        .replace("{{staff_style}}", &format!("/assets/{staff_style}"));
     std::fs::write(dist_dir.join("staff.html"), &staff_index)?;
-    let mut staff = Vec::new();
-    for (path, name) in [
-        (dist_dir.join("staff.html"), "staff.html".to_owned()),
-        (assets_dir.join(&staff_style), format!("assets/{staff_style}")),
-        (assets_dir.join(&staff_boot_name), format!("assets/{staff_boot_name}")),
-        (assets_dir.join(&staff_glue_name), format!("assets/{staff_glue_name}")),
-        (assets_dir.join(&staff_wasm_name), format!("assets/{staff_wasm_name}")),
-    ] {
-        staff.push(precompress(&path, name)?);
-    }
 
-    let mut assets = Vec::new();
-    for (path, name) in [
+    let sizes = |files: Vec<(PathBuf, String)>| -> anyhow::Result<Vec<AssetSize>> {
+        files.into_iter().map(|(path, name)| precompress(&path, name)).collect()
+    };
+    let in_assets = |name: &String| (assets_dir.join(name), format!("assets/{name}"));
+    let staff = sizes(vec![
+        (dist_dir.join("staff.html"), "staff.html".to_owned()),
+        in_assets(&staff_style),
+        in_assets(&console.boot),
+        in_assets(&console.glue),
+        in_assets(&console.wasm),
+    ])?;
+    let assets = sizes(vec![
         (dist_dir.join("index.html"), "index.html".to_owned()),
-        (assets_dir.join(&style), format!("assets/{style}")),
-        (assets_dir.join(&boot_name), format!("assets/{boot_name}")),
-        (assets_dir.join(&glue_name), format!("assets/{glue_name}")),
-        (assets_dir.join(&wasm_name), format!("assets/{wasm_name}")),
+        in_assets(&style),
+        in_assets(&patient.boot),
+        in_assets(&patient.glue),
+        in_assets(&patient.wasm),
         (dist_dir.join("sw.js"), "sw.js".to_owned()),
-    ] {
-        assets.push(precompress(&path, name)?);
-    }
+    ])?;
     let dist = Dist { dir: dist_dir, optimised, assets, staff };
     print_sizes(&dist);
     Ok(dist)
@@ -256,29 +278,20 @@ pub fn kb(bytes: u64) -> String {
 }
 
 fn print_sizes(dist: &Dist) {
+    let row = |name: &str, raw: u64, gzip: u64, brotli: u64| {
+        println!("{name:<40} {:>10} {:>10} {:>10}", kb(raw), kb(gzip), kb(brotli));
+    };
+    let group = |assets: &[AssetSize], total: &str| {
+        for asset in assets {
+            row(&asset.name, asset.raw, asset.gzip, asset.brotli);
+        }
+        let sum = |field: fn(&AssetSize) -> u64| assets.iter().map(field).sum();
+        row(total, sum(|a| a.raw), sum(|a| a.gzip), sum(|a| a.brotli));
+    };
     println!();
     println!("{:<40} {:>10} {:>10} {:>10}", "dist/", "raw", "gzip", "brotli");
-    for asset in &dist.assets {
-        println!("{:<40} {:>10} {:>10} {:>10}", asset.name, kb(asset.raw), kb(asset.gzip), kb(asset.brotli));
-    }
-    let raw: u64 = dist.assets.iter().map(|asset| asset.raw).sum();
-    println!(
-        "{:<40} {:>10} {:>10} {:>10}",
-        "first load (all of the above)",
-        kb(raw),
-        kb(dist.first_load_gzip()),
-        kb(dist.first_load_brotli())
-    );
-    for asset in &dist.staff {
-        println!("{:<40} {:>10} {:>10} {:>10}", asset.name, kb(asset.raw), kb(asset.gzip), kb(asset.brotli));
-    }
-    println!(
-        "{:<40} {:>10} {:>10} {:>10}",
-        "staff console (besides the style sheet)",
-        kb(dist.staff.iter().map(|a| a.raw).sum()),
-        kb(dist.staff.iter().map(|a| a.gzip).sum()),
-        kb(dist.staff.iter().map(|a| a.brotli).sum())
-    );
+    group(&dist.assets, "first load (all of the above)");
+    group(&dist.staff, "staff console (besides the style sheet)");
     println!(
         "wasm-opt: {}",
         if dist.optimised {
