@@ -627,9 +627,38 @@ fn fhir_submission(
 /// file for a whole one).
 pub type Chunk = Result<Vec<u8>, std::io::Error>;
 
-/// Writes `export` into `tx`, chunk by chunk (the channel's bound is the memory bound); a
-/// failure is sent as the last chunk. Stops quietly when the reader goes away.
-pub async fn run(clinic: &Clinic, export: Export, today: NaiveDate, tx: mpsc::Sender<Chunk>) {
+/// Audits the export (who, which, `details`), then starts writing it: the chunks arrive on the
+/// returned channel, whose bound (four chunks) is the memory bound; a failure is the last chunk,
+/// and the channel closes when the export is done. The API and `qol export` both start here, so
+/// nothing is exported unaudited.
+pub async fn start(
+    clinic: &Clinic,
+    actor: &crate::storage::Actor,
+    export: Export,
+    details: Value,
+) -> Result<mpsc::Receiver<Chunk>, ClinicError> {
+    clinic
+        .db
+        .audit_alone(
+            actor,
+            crate::storage::AuditEntry {
+                action: "export",
+                entity: "export",
+                entity_id: export.name().to_owned(),
+                after: Some(details),
+                ..crate::storage::AuditEntry::default()
+            },
+        )
+        .await?;
+    let (tx, rx) = mpsc::channel::<Chunk>(4);
+    let clinic = clinic.clone();
+    tokio::spawn(async move { run(&clinic, export, chrono::Utc::now().date_naive(), tx).await });
+    Ok(rx)
+}
+
+/// Writes `export` into `tx`, chunk by chunk; a failure is sent as the last chunk. Stops quietly
+/// when the reader goes away.
+async fn run(clinic: &Clinic, export: Export, today: NaiveDate, tx: mpsc::Sender<Chunk>) {
     if let Err(error) = produce(clinic, export, today, &tx).await {
         tracing::error!(export = export.name(), %error, "export failed");
         let _ = tx.send(Err(std::io::Error::other(format!("the export failed: {error}")))).await;
@@ -672,24 +701,8 @@ pub async fn cli(args: crate::config::ExportArgs) -> anyhow::Result<()> {
         bail!("the database at {} holds no study yet (start `qol serve` on it first)", args.database.url);
     }
     let (clinic, _) = crate::demo::ensure_study(&db, false).await?;
-    db.audit_alone(
-        &crate::storage::Actor::cli(),
-        crate::storage::AuditEntry {
-            action: "export",
-            entity: "export",
-            entity_id: export.name().to_owned(),
-            after: Some(
-                json!({ "via": "cli", "output": args.output.as_ref().map(|p| p.display().to_string()) }),
-            ),
-            ..crate::storage::AuditEntry::default()
-        },
-    )
-    .await?;
-    let (tx, mut rx) = mpsc::channel::<Chunk>(4);
-    let producer = {
-        let clinic = clinic.clone();
-        tokio::spawn(async move { run(&clinic, export, chrono::Utc::now().date_naive(), tx).await })
-    };
+    let details = json!({ "via": "cli", "output": args.output.as_ref().map(|p| p.display().to_string()) });
+    let mut rx = start(&clinic, &crate::storage::Actor::cli(), export, details).await?;
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("could not create {}", path.display()))?,
@@ -708,7 +721,6 @@ pub async fn cli(args: crate::config::ExportArgs) -> anyhow::Result<()> {
     }
     out.flush().context("could not write the export")?;
     drop(out);
-    producer.await?;
     db.close().await;
     if let Some(error) = failure {
         if let Some(path) = &args.output {

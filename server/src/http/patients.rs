@@ -20,7 +20,7 @@ use crate::storage::{EventRow, PatientRow};
 const STAFF_CLINICAL: &[Role] = &[Role::Nurse, Role::Admin];
 const STAFF_READING: &[Role] = &[Role::Nurse, Role::Admin, Role::Researcher];
 
-fn today() -> chrono::NaiveDate {
+pub(super) fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
 }
 

@@ -9,18 +9,12 @@ use axum::response::{IntoResponse, Response};
 use qol_shared::api::{AnalysisReport, ApiError, CompletionRow, Role};
 use serde::Deserialize;
 use serde_json::json;
-use tokio::sync::mpsc;
 
 use super::auth::Caller;
 use super::{AppState, Error};
 use crate::export::{self, Export};
-use crate::storage::AuditEntry;
 
 const RESEARCH: &[Role] = &[Role::Researcher, Role::Admin];
-
-fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
-}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct AnalysisParams {
@@ -39,7 +33,7 @@ pub async fn analysis(
     if !(points.is_finite() && points > 0.0 && points <= 100.0) {
         return Err(Error::BadRequest("responder_points must be more than 0 and at most 100".into()));
     }
-    Ok(axum::Json(crate::research::analysis(&state.clinic, today(), points).await?))
+    Ok(axum::Json(crate::research::analysis(&state.clinic, super::patients::today(), points).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/research/completion", tag = "research", security(("session" = ["researcher", "admin"])), responses((status = 200, description = "one row per assessment, in the order they happen", body = Vec<CompletionRow>), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
@@ -48,7 +42,7 @@ pub async fn completion(
     caller: Caller,
 ) -> Result<axum::Json<Vec<CompletionRow>>, Error> {
     caller.require(RESEARCH)?;
-    Ok(axum::Json(crate::research::completion(&state.clinic, today()).await?))
+    Ok(axum::Json(crate::research::completion(&state.clinic, super::patients::today()).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/exports/{name}", tag = "research", security(("session" = ["researcher", "admin"])), params(("name" = String, Path, description = "scores_long.csv, items_long.csv, schedule.csv, scores_wide.csv, dictionary.csv or fhir.ndjson")), responses((status = 200, description = "the file, streamed (CSV, or FHIR R4 NDJSON)", content_type = "text/csv"), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
@@ -61,23 +55,7 @@ pub async fn export_file(
     let export = Export::parse(&name).ok_or_else(|| {
         Error::NotFound(format!("there is no export {name:?}; the exports are {}", Export::names()))
     })?;
-    state
-        .clinic
-        .db
-        .audit_alone(
-            &caller.actor(),
-            AuditEntry {
-                action: "export",
-                entity: "export",
-                entity_id: export.name().to_owned(),
-                after: Some(json!({ "via": "api" })),
-                ..AuditEntry::default()
-            },
-        )
-        .await?;
-    let (tx, rx) = mpsc::channel::<export::Chunk>(4);
-    let clinic = state.clinic.clone();
-    tokio::spawn(async move { export::run(&clinic, export, today(), tx).await });
+    let rx = export::start(&state.clinic, &caller.actor(), export, json!({ "via": "api" })).await?;
     let stream =
         futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
     let mut response = Body::from_stream(stream).into_response();
