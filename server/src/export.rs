@@ -22,7 +22,7 @@ use tokio::sync::mpsc;
 
 use crate::clinic::{Clinic, ClinicError};
 use crate::research::{
-    self, AssessmentRecord, PAGE, PatientRecord, SubmissionRecord, answer_code, outcome_columns,
+    self, AssessmentRecord, PatientRecord, SubmissionRecord, answer_code, outcome_columns,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -675,18 +675,13 @@ async fn produce(
         return Ok(());
     }
     let scales = research::scales();
-    let mut after = String::new();
-    loop {
-        let page = clinic.db.patients_after(&after, PAGE).await?;
-        let Some(last) = page.last() else { return Ok(()) };
-        after = last.study_code.clone();
-        for patient in &page {
-            let record = clinic.research_record(patient, today).await?;
-            if tx.send(Ok(patient_chunk(export, &record, &scales)?)).await.is_err() {
-                return Ok(());
-            }
+    let mut walk = research::Walk::new(clinic, today);
+    while let Some(record) = walk.next().await? {
+        if tx.send(Ok(patient_chunk(export, &record, &scales)?)).await.is_err() {
+            break;
         }
     }
+    Ok(())
 }
 
 /// `qol export NAME [--output FILE]`.

@@ -128,21 +128,50 @@ impl Clinic {
         })
     }
 
-    /// Calls `each` with every patient's record, one at a time, in study id order; patients are
-    /// read a page at a time.
+    /// Calls `each` with every patient's record, one at a time, in study id order.
     pub async fn for_each_record(
         &self,
         today: NaiveDate,
         mut each: impl FnMut(PatientRecord) -> Result<(), ClinicError>,
     ) -> Result<(), ClinicError> {
-        let mut after = String::new();
+        let mut walk = Walk::new(self, today);
+        while let Some(record) = walk.next().await? {
+            each(record)?;
+        }
+        Ok(())
+    }
+}
+
+/// Every patient's record in study id order, built one at a time; patients are read a page
+/// ([`PAGE`]) at a time, so memory does not grow with the study.
+#[derive(Debug)]
+pub struct Walk<'a> {
+    clinic: &'a Clinic,
+    today: NaiveDate,
+    page: std::vec::IntoIter<PatientRow>,
+    after: String,
+    done: bool,
+}
+
+impl<'a> Walk<'a> {
+    pub fn new(clinic: &'a Clinic, today: NaiveDate) -> Walk<'a> {
+        Walk { clinic, today, page: Vec::new().into_iter(), after: String::new(), done: false }
+    }
+
+    pub async fn next(&mut self) -> Result<Option<PatientRecord>, ClinicError> {
         loop {
-            let page = self.db.patients_after(&after, PAGE).await?;
-            let Some(last) = page.last() else { return Ok(()) };
-            after = last.study_code.clone();
-            for patient in &page {
-                each(self.research_record(patient, today).await?)?;
+            if let Some(patient) = self.page.next() {
+                return Ok(Some(self.clinic.research_record(&patient, self.today).await?));
             }
+            if self.done {
+                return Ok(None);
+            }
+            let page = self.clinic.db.patients_after(&self.after, PAGE).await?;
+            match page.last() {
+                Some(last) => self.after = last.study_code.clone(),
+                None => self.done = true,
+            }
+            self.page = page.into_iter();
         }
     }
 }
