@@ -1,13 +1,14 @@
-//! `qol admin create-user` and `qol audit verify`.
+//! `qol admin …` (staff accounts, lockouts) and `qol audit verify | head`.
 
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Context, bail};
 use serde_json::json;
 
+use crate::accounts::{Locked, Outcome};
 use crate::auth::{MIN_PASSWORD_LENGTH, hash_secret};
 use crate::config::{AdminCommand, AuditCommand};
-use crate::storage::{Actor, AuditEntry, AuditVerification, Db};
+use crate::storage::{Actor, AuditEntry, AuditHead, AuditVerification, Db, OpenMode};
 
 pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
     match command {
@@ -22,7 +23,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             if password.chars().count() < MIN_PASSWORD_LENGTH {
                 bail!("the password is too short: use at least {MIN_PASSWORD_LENGTH} characters");
             }
-            let db = Db::connect(&database.url).await?;
+            let db = Db::open(&database.url, OpenMode::Existing).await?;
             let hash = tokio::task::spawn_blocking(move || hash_secret(&password)).await?;
             let mut tx = db.begin_write().await?;
             match tx.insert_staff(&username, &role, &hash).await {
@@ -48,7 +49,69 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             println!("created {role} {username:?}");
             Ok(())
         }
+        AdminCommand::DisableUser { username, database } => {
+            let db = Db::open(&database.url, OpenMode::Existing).await?;
+            let outcome =
+                crate::accounts::set_staff_disabled(&db, &Actor::cli(), &normal(&username), true).await;
+            db.close().await;
+            report(
+                outcome?,
+                &format!("disabled {username:?}"),
+                &format!("{username:?} was already disabled"),
+            );
+            Ok(())
+        }
+        AdminCommand::EnableUser { username, database } => {
+            let db = Db::open(&database.url, OpenMode::Existing).await?;
+            let outcome =
+                crate::accounts::set_staff_disabled(&db, &Actor::cli(), &normal(&username), false).await;
+            db.close().await;
+            report(outcome?, &format!("enabled {username:?}"), &format!("{username:?} was already enabled"));
+            Ok(())
+        }
+        AdminCommand::SignOutUser { username, database } => {
+            let db = Db::open(&database.url, OpenMode::Existing).await?;
+            let outcome =
+                crate::accounts::sign_out_staff_everywhere(&db, &Actor::cli(), &normal(&username)).await;
+            db.close().await;
+            report(
+                outcome?,
+                &format!("signed {username:?} out"),
+                &format!("{username:?} had no live session"),
+            );
+            Ok(())
+        }
+        AdminCommand::Unlock { username, study_id, database } => {
+            let db = Db::open(&database.url, OpenMode::Existing).await?;
+            let (who, name) = match (&username, &study_id) {
+                (Some(username), _) => (Locked::Staff(username), normal(username)),
+                (None, Some(study_id)) => (Locked::Patient(study_id), study_id.trim().to_uppercase()),
+                (None, None) => bail!("name the account to unlock with --username or --study-id"),
+            };
+            let name_for = name.clone();
+            let who = match who {
+                Locked::Staff(_) => Locked::Staff(&name_for),
+                Locked::Patient(_) => Locked::Patient(&name_for),
+            };
+            let outcome = crate::accounts::unlock(&db, &Actor::cli(), who).await;
+            db.close().await;
+            report(outcome?, &format!("unlocked {name:?}"), &format!("{name:?} had no failed sign-ins"));
+            Ok(())
+        }
     }
+}
+
+fn normal(username: &str) -> String {
+    username.trim().to_lowercase()
+}
+
+fn report(outcome: Outcome, changed: &str, unchanged: &str) {
+    let sessions = match outcome.sessions_ended {
+        0 => String::new(),
+        1 => "; 1 session ended".into(),
+        n => format!("; {n} sessions ended"),
+    };
+    println!("{}{sessions}", if outcome.changed { changed } else { unchanged });
 }
 
 /// One line from stdin when it is piped; a prompt (twice, to confirm) when it is a terminal.
@@ -76,22 +139,36 @@ fn read_password() -> anyhow::Result<String> {
 
 pub async fn audit(command: AuditCommand) -> anyhow::Result<()> {
     match command {
-        AuditCommand::Verify { database } => {
-            let db = Db::connect(&database.url).await?;
-            let result = db.verify_audit_chain().await?;
+        AuditCommand::Verify { expect_head, database } => {
+            let db = Db::open(&database.url, OpenMode::ReadOnly).await?;
+            let result = verify(&db, expect_head.as_ref()).await;
             db.close().await;
-            match result {
-                AuditVerification::Intact { entries } => {
-                    let noun = if entries == 1 { "entry" } else { "entries" };
-                    println!("the audit trail is intact: {entries} {noun}, every hash matches");
-                    Ok(())
-                }
-                AuditVerification::Broken { id, checked, problem } => {
-                    bail!(
-                        "the audit trail is broken at entry {id}: {problem} ({checked} entries before it are intact)"
-                    )
-                }
-            }
+            println!("{}", result?);
+            Ok(())
+        }
+        AuditCommand::Head { database } => {
+            let db = Db::open(&database.url, OpenMode::ReadOnly).await?;
+            let head = db.audit_head().await;
+            db.close().await;
+            println!("{}", head?);
+            Ok(())
+        }
+    }
+}
+
+/// Verifies the chain (and that it holds `expected`); the sentence to print when intact.
+pub async fn verify(db: &Db, expected: Option<&AuditHead>) -> anyhow::Result<String> {
+    match db.verify_audit_chain(expected).await? {
+        AuditVerification::Intact { entries } => {
+            let noun = if entries == 1 { "entry" } else { "entries" };
+            let held =
+                expected.map_or(String::new(), |head| format!(", and it holds the recorded head {head}"));
+            Ok(format!("the audit trail is intact: {entries} {noun}, every hash matches{held}"))
+        }
+        AuditVerification::Broken { id, checked, problem } => {
+            bail!(
+                "the audit trail is broken at entry {id}: {problem} ({checked} entries before it are intact)"
+            )
         }
     }
 }

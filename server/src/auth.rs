@@ -4,9 +4,9 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use argon2::Argon2;
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::{Digest, Sha256};
 
 use crate::storage::hex;
@@ -21,10 +21,82 @@ pub const FREE_FAILURES: i64 = 5;
 const FIRST_LOCKOUT: Duration = Duration::from_secs(30);
 const LONGEST_LOCKOUT: Duration = Duration::from_secs(3600);
 
+/// argon2id with m = 7 MiB, t = 5, p = 1: one of the equivalent settings the OWASP Password
+/// Storage Cheat Sheet recommends (19 MiB/t=2, 12 MiB/t=3, 9 MiB/t=4, 7 MiB/t=5, p=1), the one
+/// with the least memory, since every check in flight holds its `m`. Stored hashes carry their own
+/// parameters, so hashes made with other settings still verify.
+const ARGON2_MEMORY_KIB: u32 = 7 * 1024;
+const ARGON2_ITERATIONS: u32 = 5;
+
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, 1, None).expect("valid argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
 /// An argon2id hash (PHC string) of `secret`, with a fresh random salt.
 pub fn hash_secret(secret: &str) -> String {
     let salt = SaltString::generate(&mut OsRng);
-    Argon2::default().hash_password(secret.as_bytes(), &salt).expect("argon2 hashes any input").to_string()
+    argon2().hash_password(secret.as_bytes(), &salt).expect("argon2 hashes any input").to_string()
+}
+
+/// The bound on password and PIN hashing: at most `permits` argon2 runs at once (each holds
+/// its memory), and a caller waits at most `wait` for a turn, then is told the server is busy.
+/// Anonymous requests can reach hashing (sign-in, activation), so without the bound a burst of
+/// them takes memory without limit.
+#[derive(Debug, Clone)]
+pub struct Hasher {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    wait: Duration,
+}
+
+/// A turn to hash, from [`Hasher::turn`].
+#[derive(Debug)]
+pub struct HashTurn(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
+
+/// No turn to hash came within the wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HasherBusy;
+
+impl Hasher {
+    /// One run per core (at least one), waiting at most `wait` for a turn.
+    pub fn new(wait: Duration) -> Hasher {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        Hasher::with_permits(cores, wait)
+    }
+
+    pub fn with_permits(permits: usize, wait: Duration) -> Hasher {
+        Hasher { permits: std::sync::Arc::new(tokio::sync::Semaphore::new(permits.max(1))), wait }
+    }
+
+    /// Waits for a turn to hash.
+    pub async fn turn(&self) -> Result<HashTurn, HasherBusy> {
+        match tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(HashTurn(permit)),
+            _ => Err(HasherBusy),
+        }
+    }
+
+    /// [`verify_secret`] on a blocking thread, in the given turn.
+    pub async fn verify(&self, turn: HashTurn, secret: String, stored: Option<String>) -> bool {
+        tokio::task::spawn_blocking(move || {
+            let matches = verify_secret(&secret, stored.as_deref());
+            drop(turn);
+            matches
+        })
+        .await
+        .unwrap_or(false)
+    }
+
+    /// [`hash_secret`] on a blocking thread, in the given turn.
+    pub async fn hash(&self, turn: HashTurn, secret: String) -> Option<String> {
+        tokio::task::spawn_blocking(move || {
+            let hash = hash_secret(&secret);
+            drop(turn);
+            hash
+        })
+        .await
+        .ok()
+    }
 }
 
 /// Whether `secret` matches the stored hash. Runs in the same time for unknown accounts (pass
@@ -36,7 +108,7 @@ pub fn verify_secret(secret: &str, stored: Option<&str>) -> bool {
         None => (DUMMY.as_str(), false),
     };
     let Ok(parsed) = PasswordHash::new(phc) else { return false };
-    Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok() && real
+    argon2().verify_password(secret.as_bytes(), &parsed).is_ok() && real
 }
 
 /// A new session token: 256 random bits, hex.
@@ -101,7 +173,7 @@ mod tests {
     #[test]
     fn secrets_verify_only_against_their_own_hash() {
         let hash = hash_secret("correct horse battery");
-        assert!(hash.starts_with("$argon2id$"));
+        assert!(hash.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{hash}");
         assert!(verify_secret("correct horse battery", Some(&hash)));
         assert!(!verify_secret("correct horse batterY", Some(&hash)));
         assert!(!verify_secret("correct horse battery", None));

@@ -24,6 +24,10 @@ pub fn main() -> ExitCode {
             runtime().and_then(|runtime| runtime.block_on(crate::admin::audit(command)))
         }
         Command::Export(args) => runtime().and_then(|runtime| runtime.block_on(crate::export::cli(args))),
+        Command::Backup(args) => runtime().and_then(|runtime| runtime.block_on(crate::backup::backup(args))),
+        Command::Restore(args) => {
+            runtime().and_then(|runtime| runtime.block_on(crate::backup::restore(args)))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

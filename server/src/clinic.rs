@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::{ACTIVATION_CODE_LIFETIME, new_activation_code, normalise_activation_code, token_hash};
 use crate::storage::{
-    Actor, AssessmentRow, AuditEntry, Db, EventRow, NewSubmission, PatientRow, StorageError,
+    Actor, AssessmentRow, AuditEntry, Db, EventRow, NewSubmission, PatientRow, SessionOwner, StorageError,
     StoredSubmission, hex, parse_timestamp, timestamp_text,
 };
 
@@ -168,13 +168,16 @@ impl Clinic {
         let mut tx = self.db.begin_write().await?;
         tx.issue_activation_code(patient.id, &token_hash(&normalise_activation_code(&code)), &expires_at)
             .await?;
+        // A new code is for a lost or changed phone: the old phone's sessions end now, not when
+        // the new one is activated.
+        let revoked = tx.revoke_sessions_of(SessionOwner::Patient(patient.id)).await?;
         tx.audit(
             actor,
             AuditEntry {
                 action: "patient.activation_code_reissue",
                 entity: "patient",
                 entity_id: patient.study_code.clone(),
-                after: Some(json!({ "activation_code_expires_at": expires_at })),
+                after: Some(json!({ "activation_code_expires_at": expires_at, "sessions_revoked": revoked })),
                 ..AuditEntry::default()
             },
         )
@@ -369,7 +372,11 @@ impl Clinic {
         now: DateTime<Utc>,
     ) -> Result<(SubmissionReceipt, bool), ClinicError> {
         let client_id = uuid::Uuid::parse_str(request.client_id.trim())
-            .map_err(|_| invalid("client_id must be a UUID generated on the device"))?
+            .ok()
+            // Only a random (version 4) UUID: a version 1 UUID carries the device's clock and
+            // network address.
+            .filter(|uuid| uuid.get_version() == Some(uuid::Version::Random))
+            .ok_or_else(|| invalid("client_id must be a random (version 4) UUID generated on the device"))?
             .hyphenated()
             .to_string();
         let completed_at = chrono::DateTime::parse_from_rfc3339(&request.completed_at)
@@ -471,10 +478,7 @@ impl Clinic {
                 }
                 row.id
             }
-            None => {
-                let key = format!("unscheduled-{client_id}");
-                tx.insert_unscheduled_assessment(patient.id, &key, "Unscheduled report", today).await?
-            }
+            None => tx.insert_unscheduled_assessment(patient.id, "Unscheduled report", today).await?,
         };
         let stored_answers: Vec<RawAnswer> = answers.iter().flat_map(Answers::to_raw).collect();
         let submission_id = tx

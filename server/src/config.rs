@@ -31,6 +31,31 @@ pub enum Command {
     /// Write a research export (pseudonymised: study ids and study days only) to a file or
     /// stdout. Audited, like the same export from the API.
     Export(ExportArgs),
+    /// Make a consistent copy of the study database while the server runs (SQLite: a single
+    /// file; PostgreSQL: a pg_dump custom-format archive), check its audit trail and print its
+    /// audit head.
+    Backup(BackupArgs),
+    /// Restore a backup made by `qol backup` into a new database (a SQLite path that does not
+    /// exist yet, or an empty PostgreSQL database), then check its audit trail.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The file to write; it must not exist yet.
+    #[arg(long, short)]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The backup file written by `qol backup`.
+    pub file: PathBuf,
+    /// Where to restore: a SQLite path that does not exist yet, or an empty PostgreSQL database.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -57,12 +82,52 @@ pub enum AdminCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Disable a staff account: it cannot sign in, and its sessions end at once.
+    DisableUser {
+        #[arg(long)]
+        username: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Enable a disabled staff account again.
+    EnableUser {
+        #[arg(long)]
+        username: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// End every session of a staff account (signed out everywhere).
+    SignOutUser {
+        #[arg(long)]
+        username: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Lift a sign-in lockout: a staff account (--username) or a patient (--study-id).
+    Unlock {
+        #[arg(long, conflicts_with = "study_id", required_unless_present = "study_id")]
+        username: Option<String>,
+        #[arg(long)]
+        study_id: Option<String>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the audit trail's hash chain and report the first broken entry.
+    /// Check the audit trail's hash chain and report the first broken entry. Read-only: it
+    /// never migrates or writes the database.
     Verify {
+        /// A head printed earlier by `qol audit head` (ENTRIES:HASH): the chain must still
+        /// hold it, so a chain cut short or replaced by another fails.
+        #[arg(long)]
+        expect_head: Option<crate::storage::AuditHead>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Print the chain's head (ENTRIES:HASH), to record outside the database.
+    Head {
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -87,7 +152,14 @@ pub struct ServeArgs {
     #[arg(long, env = "QOL_WORDING_PACK")]
     pub wording_pack: Option<PathBuf>,
 
-    /// Seed a new (empty) database with the demo study. Never touches a database that has data.
+    /// Create a new study in an empty or missing database. Without it (or --demo) qol refuses to
+    /// start on a database that holds no study, so a mistyped --database-url cannot start an
+    /// empty study by accident. Never touches a database that holds a study.
+    #[arg(long, env = "QOL_INIT")]
+    pub init: bool,
+
+    /// Seed a new (empty) database with the demo study (implies --init). Never touches a database
+    /// that has data.
     #[arg(long, env = "QOL_DEMO")]
     pub demo: bool,
 
@@ -139,6 +211,7 @@ pub struct ServeConfig {
     pub database_url: String,
     pub dist_dir: PathBuf,
     pub wording_pack: Option<PathBuf>,
+    pub init: bool,
     pub demo: bool,
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
@@ -151,6 +224,7 @@ impl From<&ServeArgs> for ServeConfig {
             database_url: args.database.url.clone(),
             dist_dir: args.dist_dir.clone(),
             wording_pack: args.wording_pack.clone(),
+            init: args.init,
             demo: args.demo,
             secure_cookies: args.secure_cookies,
             max_body_bytes: args.max_body_bytes,
@@ -166,6 +240,7 @@ impl ServeConfig {
             database_url: database_url.to_owned(),
             dist_dir: PathBuf::from("dist-not-built"),
             wording_pack: None,
+            init: true,
             demo: true,
             secure_cookies: false,
             max_body_bytes: 256 * 1024,

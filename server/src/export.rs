@@ -691,7 +691,7 @@ pub async fn cli(args: crate::config::ExportArgs) -> anyhow::Result<()> {
     use anyhow::{Context, bail};
 
     let export = Export::parse(&args.name).with_context(|| format!("the exports are {}", Export::names()))?;
-    let db = crate::storage::Db::connect(&args.database.url).await?;
+    let db = crate::storage::Db::open(&args.database.url, crate::storage::OpenMode::Existing).await?;
     if db.study().await?.is_none() {
         bail!("the database at {} holds no study yet (start `qol serve` on it first)", args.database.url);
     }

@@ -6,15 +6,19 @@
 //! - [`http`]: routes, handlers, the error policy, serving the built app.
 //! - [`storage`]: every SQL statement, on SQLite or PostgreSQL through `sqlx::Any`.
 //! - [`score_csv`]: `qol score`, streaming CSV scoring for researchers' files.
-//! - [`cli`]: `main`: dispatch, logging, error reporting. [`admin`]: `qol admin …`, `qol audit verify`.
+//! - [`cli`]: `main`: dispatch, logging, error reporting. [`admin`]: `qol admin …`, `qol audit …`.
+//! - [`accounts`]: disabling staff, signing out everywhere, unlocking (API and `qol admin`).
+//! - [`backup`]: `qol backup` and `qol restore`.
 //! - [`auth`]: argon2id secrets, session tokens, activation codes, lockout backoff.
 //! - [`clinic`]: enrolling, events, the schedule, submissions: each write one audited transaction.
 //! - [`research`]: pseudonymised patient records, the analysis and completion reports.
 //! - [`export`]: the research exports (CSV, data dictionary, FHIR NDJSON), streamed.
 //! - [`demo`]: the study set-up at first start and the `--demo` seed.
 
+pub mod accounts;
 pub mod admin;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod clinic;
 pub mod config;

@@ -11,7 +11,10 @@ use tokio::net::TcpListener;
 
 use crate::config::ServeConfig;
 use crate::http::{AppState, app};
-use crate::storage::{Db, redact};
+use crate::storage::{Db, OpenMode, redact};
+
+/// How long a sign-in waits for a turn to hash before it is told the server is busy (503).
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Debug)]
 pub struct Application {
@@ -34,7 +37,8 @@ impl Application {
             }
             None => WordingPack::demo(),
         };
-        let db = Db::connect(&config.database_url).await?;
+        let mode = if config.init || config.demo { OpenMode::CreateIfEmpty } else { OpenMode::Existing };
+        let db = Db::open(&config.database_url, mode).await?;
         let (clinic, seeded_demo) = crate::demo::ensure_study(&db, config.demo)
             .await
             .map_err(|error| anyhow::anyhow!("could not set up the study: {error}"))?;
@@ -56,6 +60,7 @@ impl Application {
             clinic: Arc::new(clinic),
             wording: Arc::new(wording),
             secure_cookies: config.secure_cookies,
+            hasher: crate::auth::Hasher::new(HASHING_WAIT),
         };
         let shutdown = Shutdown::install().context("could not listen for SIGTERM and Ctrl-C")?;
         Ok(Application { listener, router: app(state, config), db, seeded_demo, demo_study, shutdown })

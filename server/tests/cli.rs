@@ -146,6 +146,14 @@ fn admin_create_user_reads_the_password_from_stdin_and_audit_verify_checks_the_c
             .env("DATABASE_URL", &url);
         with_stdin(command, &format!("{password}\n"))
     };
+    // A database that holds no study is refused, and not created.
+    let refused = create("first.admin", "a long enough password");
+    assert_eq!(refused.status.code(), Some(1));
+    let refusal = String::from_utf8(refused.stderr).unwrap();
+    assert!(refusal.contains("holds no qol study") && refusal.contains("qol serve --init"), "{refusal}");
+    assert!(!folder.join("qol.db").exists(), "a mistyped path must not become an empty study");
+    init_study(&url);
+
     let output = create("First.Admin", "a long enough password");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert_eq!(String::from_utf8(output.stdout).unwrap(), "created admin \"first.admin\"\n");
@@ -165,7 +173,7 @@ fn admin_create_user_reads_the_password_from_stdin_and_audit_verify_checks_the_c
     assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
     assert_eq!(
         String::from_utf8(verify.stdout).unwrap(),
-        "the audit trail is intact: 1 entry, every hash matches\n"
+        "the audit trail is intact: 2 entries, every hash matches\n"
     );
     std::fs::remove_dir_all(&folder).unwrap();
 }
@@ -179,7 +187,7 @@ fn export_writes_a_pseudonymised_file_and_is_audited() {
     // A database without a study: a clear refusal.
     let empty = qol().args(["export", "scores_long.csv", "--database-url", &url]).output().unwrap();
     assert_eq!(empty.status.code(), Some(1));
-    assert!(String::from_utf8(empty.stderr).unwrap().contains("holds no study yet"));
+    assert!(String::from_utf8(empty.stderr).unwrap().contains("holds no qol study"));
 
     // The demo study, then stopped.
     let mut child = qol()
@@ -236,4 +244,20 @@ fn export_entries(url: &str) -> i64 {
         pool.close().await;
         count
     })
+}
+
+/// Creates a new plain study at `url` as a site does: `qol serve --init`, then SIGTERM.
+fn init_study(url: &str) {
+    let mut child = qol()
+        .args(["serve", "--bind", "127.0.0.1:0", "--init", "--database-url", url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line)
+        .unwrap();
+    assert!(line.starts_with("qol is listening on"), "{line}");
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    assert!(child.wait().unwrap().success());
 }

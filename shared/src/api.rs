@@ -153,6 +153,16 @@ pub struct EnrolPatient {
     pub enrolled_on: chrono::NaiveDate,
 }
 
+/// What an account operation (unlock, disable, enable, sign out everywhere) changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountChange {
+    /// False when the account already was in the asked-for state (nothing to do).
+    pub changed: bool,
+    /// How many live sessions were ended.
+    pub sessions_ended: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ActivationCode {

@@ -319,6 +319,19 @@ impl TestApp {
         body["token"].as_str().unwrap().to_owned()
     }
 
+    /// Signs in an activated demo patient (`IVB-001`, `IVB-003`, `IVB-004`) and returns the token.
+    pub async fn patient_token(&self, study_id: &str) -> String {
+        let (status, body) = self
+            .post_as(
+                "/api/v1/auth/patient/sign-in",
+                None,
+                &serde_json::json!({ "study_id": study_id, "pin": qol_server::demo::DEMO_PIN }),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
     /// Enrols a patient enrolled `days_ago` days ago; returns the study id and activation code.
     pub async fn enrol(&self, nurse: &str, stratum: &str, days_ago: i64) -> (String, String) {
         let enrolled_on = chrono_today_minus(days_ago);
@@ -509,6 +522,25 @@ async fn browser(
         .expect("chromedriver starts a session")
 }
 
+/// The `qol` binary that `cargo test --workspace` builds beside the test binaries.
+pub fn qol_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
+    let binary = dir.join("qol");
+    assert!(binary.is_file(), "{} is missing: build it with `cargo build -p qol-server`", binary.display());
+    binary
+}
+
+/// Runs `qol ARGS…` to completion: (success, stdout, stderr).
+pub fn run_qol(args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(qol_binary()).args(args).env("QOL_LOG", "warn").output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// `qol serve` as a child process on a free port: for tests that kill the process, and for
 /// benchmarks of the release binary.
 #[derive(Debug)]
@@ -518,14 +550,13 @@ pub struct ServerProcess {
 }
 
 impl ServerProcess {
-    /// Starts `binary` on `database_url`, with the demo study or without; waits for its address.
+    /// Starts `binary` on `database_url`, with the demo study or a new plain one (`--init`; an
+    /// existing study is opened as it is); waits for its address.
     pub fn start(binary: &std::path::Path, database_url: &str, demo: bool) -> ServerProcess {
         use std::io::BufRead;
         let mut command = Command::new(binary);
         command.args(["serve", "--bind", "127.0.0.1:0", "--database-url", database_url]);
-        if demo {
-            command.arg("--demo");
-        }
+        command.arg(if demo { "--demo" } else { "--init" });
         let mut child =
             command.env("QOL_LOG", "warn").stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let mut line = String::new();

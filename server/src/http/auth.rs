@@ -17,10 +17,12 @@ use serde_json::json;
 use super::json::Json;
 use super::{AppState, Error};
 use crate::auth::{
-    ACTIVATION_CODE_LIFETIME, PATIENT_SESSION, STAFF_SESSION, lockout_after, new_token,
-    normalise_activation_code, token_hash, valid_pin, verify_secret,
+    ACTIVATION_CODE_LIFETIME, HashTurn, PATIENT_SESSION, STAFF_SESSION, lockout_after, new_token,
+    normalise_activation_code, token_hash, valid_pin,
 };
-use crate::storage::{Actor, AuditEntry, SessionSubject, now_text, parse_timestamp, timestamp_text};
+use crate::storage::{
+    Actor, AuditEntry, Claim, SessionOwner, SessionSubject, now_text, parse_timestamp, timestamp_text,
+};
 
 pub const COOKIE: &str = "qol_session";
 
@@ -117,44 +119,103 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// Refuses while `key` is locked out; the refusal is a failure too, and is audited.
-async fn check_not_locked(state: &AppState, key: &str, actor: &Actor) -> Result<(), Error> {
-    let throttle = state.clinic.db.throttle_state(key).await?;
-    let Some(until) = throttle.locked_until else { return Ok(()) };
-    let until = parse_timestamp(&until)?;
+/// How long one check of a password or PIN may hold its key's lease.
+const CHECK_LEASE: chrono::Duration = chrono::Duration::seconds(30);
+/// Attempts refused while a key is locked are summarised in the audit trail at most this often.
+const REFUSALS_SUMMARY_EVERY: chrono::Duration = chrono::Duration::seconds(60);
+/// Failed activations from one address are forgotten after this long without another.
+const ACTIVATION_FAILURES_DECAY: chrono::Duration = chrono::Duration::minutes(15);
+
+/// The throttle in front of every password, PIN or activation-code check, per key (`staff:NAME`,
+/// `patient:IVB-001`, `activation:ADDRESS`).
+///
+/// Every attempt is counted, atomically and before any check, in the same statement that hands
+/// out the key's check lease: so parallel guesses cannot all see the same count, the key locks at
+/// the limit whatever the concurrency, and only one check per key runs at a time (the others are
+/// refused unchecked, and still count). Refusals are summarised in the audit trail (one entry
+/// per key per minute), not written one by one. Returns the failures counted so far, this
+/// attempt included, when this attempt may be checked.
+async fn claim_attempt(
+    state: &AppState,
+    key: &str,
+    actor: &Actor,
+    decay: Option<chrono::Duration>,
+) -> Result<i64, Error> {
     let now = chrono::Utc::now();
-    if until <= now {
-        return Ok(());
-    }
-    state
+    let forget_before = decay.map(|decay| timestamp_text(now - decay));
+    let claim = state
         .clinic
         .db
-        .audit_alone(
-            actor,
-            AuditEntry {
-                action: "auth.locked_out",
-                entity: "sign_in",
-                entity_id: key.to_owned(),
-                after: Some(json!({ "locked_until": timestamp_text(until) })),
-                ..AuditEntry::default()
-            },
+        .claim_sign_in(
+            key,
+            &timestamp_text(now),
+            &timestamp_text(now + CHECK_LEASE),
+            &new_token(),
+            forget_before.as_deref(),
         )
         .await?;
-    let seconds = u64::try_from((until - now).num_seconds()).unwrap_or(0).max(1);
-    Err(Error::TooManyAttempts {
-        message: format!("too many failed attempts; try again in {seconds} seconds"),
-        retry_after_seconds: seconds,
+    let locked_until = match claim {
+        Claim::Check { failures } => return Ok(failures),
+        Claim::Busy { failures } => match lock_for(failures, now) {
+            Some(until) => {
+                state.clinic.db.lock_sign_in(key, &timestamp_text(until)).await?;
+                Some(until)
+            }
+            None => None,
+        },
+        Claim::Locked { until } => Some(parse_timestamp(&until)?),
+    };
+    let summarise_before = timestamp_text(now - REFUSALS_SUMMARY_EVERY);
+    if state.clinic.db.note_refused_sign_in(key, &summarise_before).await? {
+        let mut tx = state.clinic.db.begin_write().await?;
+        match tx.summarise_refused(key, &timestamp_text(now), &summarise_before).await? {
+            Some(refused) => {
+                tx.audit(
+                    actor,
+                    AuditEntry {
+                        action: "auth.attempts_refused",
+                        entity: "sign_in",
+                        entity_id: key.to_owned(),
+                        after: Some(json!({ "refused": refused, "locked_until": locked_until.map(timestamp_text) })),
+                        reason: Some("refused unchecked since the last summary: locked out, or another check of the same key was running".into()),
+                        ..AuditEntry::default()
+                    },
+                )
+                .await?;
+                tx.commit().await?;
+            }
+            None => tx.rollback().await?,
+        }
+    }
+    Err(match locked_until {
+        Some(until) => {
+            let seconds = u64::try_from((until - now).num_seconds()).unwrap_or(0).max(1);
+            Error::TooManyAttempts {
+                message: format!("too many failed attempts; try again in {seconds} seconds"),
+                retry_after_seconds: seconds,
+            }
+        }
+        None => Error::TooManyAttempts {
+            message: "another sign-in with these details is being checked; try again in a moment".into(),
+            retry_after_seconds: 1,
+        },
     })
 }
 
-/// Counts a failure for `key`, locks it out when due, and audits it, in one transaction.
+/// When a key with `failures` counted is locked until, if at all.
+fn lock_for(failures: i64, now: chrono::DateTime<chrono::Utc>) -> Option<chrono::DateTime<chrono::Utc>> {
+    lockout_after(failures).map(|duration| now + chrono::Duration::from_std(duration).unwrap_or_default())
+}
+
+/// After a failed check: releases the lease, locks the key when its count (this attempt and any
+/// counted meanwhile) calls for it, and audits the failure, in one transaction.
 async fn record_failure(state: &AppState, key: &str, actor: &Actor, why: &str) -> Result<(), Error> {
-    let failures = state.clinic.db.throttle_state(key).await?.failures + 1;
-    let locked_until = lockout_after(failures).map(|duration| {
-        timestamp_text(chrono::Utc::now() + chrono::Duration::from_std(duration).unwrap_or_default())
-    });
     let mut tx = state.clinic.db.begin_write().await?;
-    tx.record_sign_in_failure(key, failures, locked_until.as_deref()).await?;
+    let failures = tx.end_sign_in_check(key).await?;
+    let locked_until = lock_for(failures, chrono::Utc::now()).map(timestamp_text);
+    if let Some(until) = &locked_until {
+        tx.lock_sign_in(key, until).await?;
+    }
     tx.audit(
         actor,
         AuditEntry {
@@ -169,6 +230,11 @@ async fn record_failure(state: &AppState, key: &str, actor: &Actor, why: &str) -
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A turn to run argon2, or 503 when none comes soon (see [`crate::auth::Hasher`]).
+async fn hashing_turn(state: &AppState) -> Result<HashTurn, Error> {
+    state.hasher.turn().await.map_err(|_| Error::Overloaded)
 }
 
 /// Creates a session and answers with its token (body and cookie).
@@ -212,15 +278,14 @@ pub async fn staff_sign_in(
     let username = body.username.trim().to_lowercase();
     let key = format!("staff:{username}");
     let actor = Actor { name: key.clone(), role: "unauthenticated".into() };
-    check_not_locked(&state, &key, &actor).await?;
+    let turn = hashing_turn(&state).await?;
+    claim_attempt(&state, &key, &actor, None).await?;
     let user = state.clinic.db.staff_by_username(&username).await?;
-    let hash = user.as_ref().filter(|user| !user.disabled).map(|user| user.password_hash.as_str());
-    let password = body.password.clone();
-    let stored = hash.map(str::to_owned);
-    let matches = tokio::task::spawn_blocking(move || verify_secret(&password, stored.as_deref()))
-        .await
-        .unwrap_or(false);
-    let (Some(user), true) = (user, matches) else {
+    // A disabled account is checked against the dummy hash, like an unknown one: same time,
+    // same answer.
+    let stored = user.as_ref().filter(|user| !user.disabled).map(|user| user.password_hash.clone());
+    let matches = state.hasher.verify(turn, body.password.clone(), stored).await;
+    let (Some(user), true) = (user.filter(|user| !user.disabled), matches) else {
         record_failure(&state, &key, &actor, "wrong username or password").await?;
         return Err(Error::Unauthorized("wrong username or password".into()));
     };
@@ -239,12 +304,11 @@ pub async fn patient_sign_in(
     let study_code = body.study_id.trim().to_uppercase();
     let key = format!("patient:{study_code}");
     let actor = Actor { name: key.clone(), role: "unauthenticated".into() };
-    check_not_locked(&state, &key, &actor).await?;
+    let turn = hashing_turn(&state).await?;
+    claim_attempt(&state, &key, &actor, None).await?;
     let credentials = state.clinic.db.patient_credentials(&study_code).await?;
     let stored = credentials.as_ref().and_then(|(_, hash)| hash.clone());
-    let pin = body.pin.clone();
-    let matches =
-        tokio::task::spawn_blocking(move || verify_secret(&pin, stored.as_deref())).await.unwrap_or(false);
+    let matches = state.hasher.verify(turn, body.pin.clone(), stored).await;
     let (Some((patient_id, _)), true) = (credentials, matches) else {
         record_failure(&state, &key, &actor, "wrong study id or PIN").await?;
         return Err(Error::Unauthorized("wrong study id or PIN".into()));
@@ -274,10 +338,12 @@ pub async fn patient_activate(
     if !valid_pin(&body.pin) {
         return Err(Error::unprocessable("choose a PIN of 4 to 8 digits"));
     }
-    // Activation has no account to lock, so attempts are counted per network address.
+    // Activation has no account to lock, so attempts are counted per network address; the count
+    // decays, and a successful activation clears it (a clinic's patients may share an address).
     let key = format!("activation:{}", peer.ip());
     let actor = Actor { name: key.clone(), role: "unauthenticated".into() };
-    check_not_locked(&state, &key, &actor).await?;
+    let turn = hashing_turn(&state).await?;
+    claim_attempt(&state, &key, &actor, Some(ACTIVATION_FAILURES_DECAY)).await?;
     let code_hash = token_hash(&normalise_activation_code(&body.activation_code));
     let Some((code_id, patient_id)) = state.clinic.db.activation_code_patient(&code_hash).await? else {
         record_failure(&state, &key, &actor, "unknown, used or expired activation code").await?;
@@ -286,10 +352,7 @@ pub async fn patient_activate(
             ACTIVATION_CODE_LIFETIME.as_secs() / 86_400
         )));
     };
-    let pin = body.pin.clone();
-    let pin_hash = tokio::task::spawn_blocking(move || crate::auth::hash_secret(&pin))
-        .await
-        .map_err(|_| Error::Internal(crate::storage::StorageError::Corrupt("hashing failed".into())))?;
+    let pin_hash = state.hasher.hash(turn, body.pin.clone()).await.ok_or(Error::Overloaded)?;
     let patient = state
         .clinic
         .db
@@ -299,17 +362,22 @@ pub async fn patient_activate(
     let actor = Actor { name: format!("patient:{}", patient.study_code), role: "patient".into() };
     let mut tx = state.clinic.db.begin_write().await?;
     if !tx.activate_patient(code_id, patient_id, &pin_hash).await? {
+        tx.rollback().await?;
         return Err(Error::Unauthorized(
             "this activation code has just been used; ask your research nurse for a new one".into(),
         ));
     }
+    // A new PIN on a new phone: every earlier session of this patient ends (a lost phone keeps
+    // nothing), and this address's failed attempts are forgiven.
+    let revoked = tx.revoke_sessions_of(SessionOwner::Patient(patient_id)).await?;
+    tx.clear_sign_in_failures(&key).await?;
     tx.audit(
         &actor,
         AuditEntry {
             action: "patient.activate",
             entity: "patient",
             entity_id: patient.study_code.clone(),
-            after: Some(json!({ "activated_at": now_text(), "pin": "set" })),
+            after: Some(json!({ "activated_at": now_text(), "pin": "set", "sessions_revoked": revoked })),
             ..AuditEntry::default()
         },
     )
@@ -343,7 +411,11 @@ pub async fn sign_out(State(state): State<AppState>, caller: Caller) -> Result<R
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_static("qol_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+        HeaderValue::from_static(if state.secure_cookies {
+            "qol_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure"
+        } else {
+            "qol_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+        }),
     );
     Ok(response)
 }

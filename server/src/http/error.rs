@@ -32,10 +32,23 @@ pub enum Error {
     Unprocessable { message: String, problems: Vec<String> },
     #[error("the request body is too large; send less at once")]
     PayloadTooLarge,
-    #[error("the database is not reachable")]
+    #[error("the database is not available right now; nothing was changed, please try again shortly")]
     Unavailable(#[source] StorageError),
+    #[error("the server is busy; please try again in a few seconds")]
+    Overloaded,
     #[error("internal error")]
-    Internal(#[from] StorageError),
+    Internal(#[source] StorageError),
+}
+
+/// How long a client is asked to wait after a 503.
+const RETRY_AFTER_SECONDS: u64 = 5;
+
+impl From<StorageError> for Error {
+    /// Storage failures (a full disk, a lost or replaced database) are 503 with `Retry-After`:
+    /// nothing was stored, and the same request may be sent again. Everything else is a 500.
+    fn from(error: StorageError) -> Error {
+        if error.is_unavailable() { Error::Unavailable(error) } else { Error::Internal(error) }
+    }
 }
 
 impl Error {
@@ -54,7 +67,7 @@ impl Error {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Unavailable(_) | Error::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -80,9 +93,14 @@ impl IntoResponse for Error {
             }
             other => ApiError { error: other.to_string(), problems: Vec::new() },
         };
+        let retry_after = match self {
+            Error::TooManyAttempts { retry_after_seconds, .. } => Some(retry_after_seconds),
+            Error::Unavailable(_) | Error::Overloaded => Some(RETRY_AFTER_SECONDS),
+            _ => None,
+        };
         let mut response = (status, Json(body)).into_response();
-        if let Error::TooManyAttempts { retry_after_seconds, .. } = self {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_seconds.into());
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
         response
     }
@@ -95,7 +113,7 @@ impl From<crate::clinic::ClinicError> for Error {
             ClinicError::Invalid { message, problems } => Error::Unprocessable { message, problems },
             ClinicError::Conflict(message) => Error::Conflict(message),
             ClinicError::NotFound(message) => Error::NotFound(message),
-            ClinicError::Storage(error) => Error::Internal(error),
+            ClinicError::Storage(error) => Error::from(error),
         }
     }
 }

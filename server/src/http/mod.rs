@@ -1,6 +1,7 @@
 //! The HTTP layer: routes, extractors and responses. Handlers parse the request, call storage or
 //! `qol-shared`, and answer; they hold no SQL.
 
+mod accounts;
 mod alerts;
 mod assets;
 pub mod auth;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub wording: Arc<WordingPack>,
     /// Mark session cookies `Secure` (the server is reached over HTTPS).
     pub secure_cookies: bool,
+    /// The bound on concurrent password and PIN hashing.
+    pub hasher: crate::auth::Hasher,
 }
 
 /// The whole application: API routes, health checks, and the built app as the fallback.
@@ -58,6 +61,11 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
         .route("/patients/{study_id}/assessments", get(patients::assessments))
         .route("/patients/{study_id}/submissions", get(patients::submissions))
         .route("/patients/{study_id}/activation-code", post(patients::reissue_code))
+        .route("/patients/{study_id}/unlock", post(accounts::unlock_patient))
+        .route("/staff/{username}/unlock", post(accounts::unlock_staff))
+        .route("/staff/{username}/disable", post(accounts::disable_staff))
+        .route("/staff/{username}/enable", post(accounts::enable_staff))
+        .route("/staff/{username}/sign-out-everywhere", post(accounts::sign_out_staff_everywhere))
         .route("/me/assessments", get(patients::my_assessments))
         .route("/me/submissions", post(patients::submit).get(patients::my_submissions))
         .route("/alerts", get(alerts::list))
@@ -113,10 +121,10 @@ async fn healthz() -> Json<HealthStatus> {
     Json(HealthStatus { status: "ok".into(), version: version() })
 }
 
-/// The process can reach its database.
-#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "the database answers", body = HealthStatus), (status = 503, description = "the database is not reachable", body = ApiError)))]
+/// The process can write to its own study's database now.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "a write transaction can begin on the study's own database", body = HealthStatus), (status = 503, description = "the database is unreachable, full, locked, corrupt, or not the study's own", body = ApiError)))]
 async fn readyz(State(state): State<AppState>) -> Result<Json<HealthStatus>, Error> {
-    state.clinic.db.ping().await.map_err(Error::Unavailable)?;
+    state.clinic.db.check_ready().await.map_err(Error::Unavailable)?;
     Ok(Json(HealthStatus { status: "ready".into(), version: version() }))
 }
 

@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{alerts, auth, patients, research};
+use super::{accounts, alerts, auth, patients, research};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -27,6 +27,11 @@ use super::{alerts, auth, patients, research};
         patients::assessments,
         patients::submissions,
         patients::reissue_code,
+        accounts::unlock_patient,
+        accounts::unlock_staff,
+        accounts::disable_staff,
+        accounts::enable_staff,
+        accounts::sign_out_staff_everywhere,
         patients::my_assessments,
         patients::my_submissions,
         patients::submit,

@@ -13,6 +13,13 @@ pub struct StaffRow {
     pub disabled: bool,
 }
 
+/// Whose sessions to revoke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionOwner {
+    Patient(i64),
+    Staff(i64),
+}
+
 /// Who a session belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionSubject {
@@ -25,6 +32,19 @@ pub enum SessionSubject {
 pub struct ThrottleState {
     pub failures: i64,
     pub locked_until: Option<String>,
+}
+
+/// The outcome of claiming a sign-in attempt for a key ([`Db::claim_sign_in`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The attempt is counted (`failures` includes it) and the caller holds the key's check
+    /// lease: it alone may check the password or PIN now.
+    Check { failures: i64 },
+    /// The key is locked until then (RFC 3339).
+    Locked { until: String },
+    /// Another check for this key is running: the attempt is counted (`failures`) but not
+    /// checked.
+    Busy { failures: i64 },
 }
 
 impl Db {
@@ -83,6 +103,90 @@ impl Db {
             },
         };
         Ok(Some((session_id, subject)))
+    }
+
+    /// Counts an attempt for `key` and, when no other check of the key is running, hands this
+    /// attempt the key's check lease (until `lease_until`, named by `token`), in one atomic
+    /// statement. A locked key counts nothing. With `forget_before`, failures last counted before
+    /// that time are forgotten first (the count decays).
+    ///
+    /// Every attempt counts, checked or not, and counting happens before any check, atomically:
+    /// that is what makes the lockout hold under concurrency (a read-then-write count let a
+    /// hundred parallel guesses all see "4 failures so far"). An attempt that counted but did
+    /// not get the lease locks the key itself when the count calls for it ([`Db::lock_sign_in`]).
+    pub async fn claim_sign_in(
+        &self,
+        key: &str,
+        now: &str,
+        lease_until: &str,
+        token: &str,
+        forget_before: Option<&str>,
+    ) -> Result<Claim, StorageError> {
+        // In SET, every expression reads the row as it was before the update, on both backends.
+        let claimed = sqlx::query(
+            "INSERT INTO sign_in_throttle (key, failures, locked_until, updated_at, checking_until, checking_token, refused) \
+             VALUES ($1, 1, NULL, $2, $3, $4, 0) \
+             ON CONFLICT (key) DO UPDATE SET \
+               failures = CASE WHEN CAST($5 AS TEXT) IS NOT NULL AND sign_in_throttle.updated_at < CAST($5 AS TEXT) \
+                               THEN 1 ELSE sign_in_throttle.failures + 1 END, \
+               updated_at = $2, \
+               checking_until = CASE WHEN sign_in_throttle.checking_until IS NULL OR sign_in_throttle.checking_until <= $2 \
+                                     THEN $3 ELSE sign_in_throttle.checking_until END, \
+               checking_token = CASE WHEN sign_in_throttle.checking_until IS NULL OR sign_in_throttle.checking_until <= $2 \
+                                     THEN $4 ELSE sign_in_throttle.checking_token END \
+             WHERE sign_in_throttle.locked_until IS NULL OR sign_in_throttle.locked_until <= $2 \
+             RETURNING failures, checking_token",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(lease_until)
+        .bind(token)
+        .bind(forget_before)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = claimed {
+            let failures: i64 = row.try_get(0)?;
+            let holder: Option<String> = row.try_get(1)?;
+            return Ok(if holder.as_deref() == Some(token) {
+                Claim::Check { failures }
+            } else {
+                Claim::Busy { failures }
+            });
+        }
+        let state = self.throttle_state(key).await?;
+        Ok(Claim::Locked { until: state.locked_until.unwrap_or_else(|| now.to_owned()) })
+    }
+
+    /// Locks `key` until `until`, unless it is already locked longer.
+    pub async fn lock_sign_in(&self, key: &str, until: &str) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE sign_in_throttle SET locked_until = $2 WHERE key = $1 AND (locked_until IS NULL OR locked_until < $2)",
+        )
+        .bind(key)
+        .bind(until)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Counts an attempt refused without a check (locked or busy). Returns the number refused
+    /// since the last summary when a summary is due (none yet, or the last one is older than
+    /// `summarise_before`): the caller then writes one audit entry with
+    /// [`WriteTx::summarise_refused`].
+    pub async fn note_refused_sign_in(
+        &self,
+        key: &str,
+        summarise_before: &str,
+    ) -> Result<bool, StorageError> {
+        let row = sqlx::query(
+            "UPDATE sign_in_throttle SET refused = refused + 1 WHERE key = $1 RETURNING refused_summarised_at",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(false) };
+        let last: Option<String> = row.try_get(0)?;
+        Ok(last.is_none_or(|last| last.as_str() <= summarise_before))
     }
 
     pub async fn throttle_state(&self, key: &str) -> Result<ThrottleState, StorageError> {
@@ -171,23 +275,81 @@ impl WriteTx {
         Ok(())
     }
 
-    pub async fn record_sign_in_failure(
-        &mut self,
-        key: &str,
-        failures: i64,
-        locked_until: Option<&str>,
-    ) -> Result<(), StorageError> {
-        sqlx::query(
-            "INSERT INTO sign_in_throttle (key, failures, locked_until, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (key) DO UPDATE SET failures = $2, locked_until = $3, updated_at = $4",
+    /// After a failed check: releases the check lease and returns the key's failures now (this
+    /// attempt and any counted meanwhile), for the caller to lock the key when due.
+    pub async fn end_sign_in_check(&mut self, key: &str) -> Result<i64, StorageError> {
+        let row = sqlx::query(
+            "UPDATE sign_in_throttle SET checking_until = NULL, checking_token = NULL WHERE key = $1 RETURNING failures",
         )
         .bind(key)
-        .bind(failures)
-        .bind(locked_until)
-        .bind(now_text())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(match row {
+            Some(row) => row.try_get(0)?,
+            None => 0,
+        })
+    }
+
+    /// Locks `key` until `until`, unless it is already locked longer.
+    pub async fn lock_sign_in(&mut self, key: &str, until: &str) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE sign_in_throttle SET locked_until = $2 WHERE key = $1 AND (locked_until IS NULL OR locked_until < $2)",
+        )
+        .bind(key)
+        .bind(until)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+
+    /// Takes the count of refused attempts for a summary, if one is still due (another request
+    /// may have written it meanwhile; write transactions are serialised, so exactly one does).
+    pub async fn summarise_refused(
+        &mut self,
+        key: &str,
+        now: &str,
+        summarise_before: &str,
+    ) -> Result<Option<i64>, StorageError> {
+        let row = sqlx::query("SELECT refused, refused_summarised_at FROM sign_in_throttle WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let refused: i64 = row.try_get(0)?;
+        let last: Option<String> = row.try_get(1)?;
+        if refused == 0 || last.is_some_and(|last| last.as_str() > summarise_before) {
+            return Ok(None);
+        }
+        sqlx::query("UPDATE sign_in_throttle SET refused = 0, refused_summarised_at = $2 WHERE key = $1")
+            .bind(key)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(Some(refused))
+    }
+
+    /// Revokes every live session of a patient (a new activation code, a new PIN) or of a staff
+    /// member (disabled, signed out everywhere). Returns how many were live.
+    pub async fn revoke_sessions_of(&mut self, subject: SessionOwner) -> Result<u64, StorageError> {
+        let (sql, id) = match subject {
+            SessionOwner::Patient(id) => {
+                ("UPDATE sessions SET revoked_at = $1 WHERE patient_id = $2 AND revoked_at IS NULL", id)
+            }
+            SessionOwner::Staff(id) => {
+                ("UPDATE sessions SET revoked_at = $1 WHERE staff_user_id = $2 AND revoked_at IS NULL", id)
+            }
+        };
+        Ok(sqlx::query(sql).bind(now_text()).bind(id).execute(&mut *self.tx).await?.rows_affected())
+    }
+
+    /// Enables or disables a staff account. Returns false when it was already so.
+    pub async fn set_staff_disabled(&mut self, staff_id: i64, disabled: bool) -> Result<bool, StorageError> {
+        let changed = sqlx::query("UPDATE staff_users SET disabled = $1 WHERE id = $2 AND disabled <> $1")
+            .bind(i64::from(disabled))
+            .bind(staff_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(changed.rows_affected() == 1)
     }
 
     pub async fn clear_sign_in_failures(&mut self, key: &str) -> Result<(), StorageError> {

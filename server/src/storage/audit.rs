@@ -1,15 +1,24 @@
 //! Write transactions and the audit trail.
 //!
-//! Every write goes through a [`WriteTx`]: it begins by updating the single row of `audit_head`,
-//! which takes SQLite's write lock at once (no deferred-lock upgrade failures) and serialises
-//! writers on PostgreSQL, so audit entries chain in commit order. Each entry stores the previous
-//! entry's hash and its own: SHA-256 over the previous hash and the entry's fields.
+//! Every write goes through a [`WriteTx`]: it begins with `BEGIN IMMEDIATE` on SQLite (the write
+//! lock at once, no deferred-lock upgrade failures) and by locking the single row of `audit_head`
+//! on PostgreSQL, so writers are serialised and audit entries chain in commit order. Each entry
+//! stores the previous entry's hash and its own: SHA-256 over the previous hash and the entry's
+//! fields.
+//!
+//! The transaction is driven by hand on a pooled connection, not through `sqlx::Transaction`, for
+//! one rule: **a connection goes back to the pool only after a successful `COMMIT` or
+//! `ROLLBACK`**. A statement or commit that fails (a full disk, an I/O error) leaves the
+//! transaction in a state nobody should reuse, so the connection is closed instead, which ends the
+//! transaction on both backends. (Reusing it once made later "commits" land inside a transaction
+//! that never ended: acknowledged, then lost.)
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{Any, Row, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, Row};
 
-use super::{Db, StorageError, now_text};
+use super::{Backend, Db, StorageError, now_text};
 
 /// Who did something, as the audit trail records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,19 +52,52 @@ pub struct AuditEntry {
 /// A transaction that holds the audit chain's head.
 #[derive(Debug)]
 pub struct WriteTx {
-    pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) tx: PoolConnection<Any>,
     last_id: i64,
     last_hash: String,
     audited: bool,
+    /// Set once `COMMIT` or `ROLLBACK` succeeded; until then, dropping closes the connection.
+    finished: bool,
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.tx.close_on_drop();
+        }
+    }
 }
 
 impl Db {
     pub async fn begin_write(&self) -> Result<WriteTx, StorageError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("UPDATE audit_head SET last_id = last_id WHERE id = 1").execute(&mut *tx).await?;
-        let row =
-            sqlx::query("SELECT last_id, last_hash FROM audit_head WHERE id = 1").fetch_one(&mut *tx).await?;
-        Ok(WriteTx { tx, last_id: row.try_get(0)?, last_hash: row.try_get(1)?, audited: false })
+        self.check_file()?;
+        let connection = self.pool.acquire().await?;
+        // From here on, an error drops the WriteTx, which closes the connection.
+        let mut tx =
+            WriteTx { tx: connection, last_id: 0, last_hash: String::new(), audited: false, finished: false };
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *tx.tx).await?;
+            }
+            Backend::Postgres => {
+                sqlx::raw_sql("BEGIN").execute(&mut *tx.tx).await?;
+                sqlx::query("UPDATE audit_head SET last_id = last_id WHERE id = 1")
+                    .execute(&mut *tx.tx)
+                    .await?;
+            }
+        }
+        let row = sqlx::query("SELECT last_id, last_hash, instance_id FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *tx.tx)
+            .await?;
+        let instance: String = row.try_get(2)?;
+        if instance != *self.instance_id {
+            return Err(StorageError::NotTheStudy(
+                "the database now holds another study instance (it was replaced or re-created)".into(),
+            ));
+        }
+        tx.last_id = row.try_get(0)?;
+        tx.last_hash = row.try_get(1)?;
+        Ok(tx)
     }
 
     /// Records `entry` in a transaction of its own (e.g. a failed sign-in, which changes nothing
@@ -66,8 +108,27 @@ impl Db {
         tx.commit().await
     }
 
+    /// The chain's head: how many entries there are and the last one's hash. Recorded outside
+    /// the database, it lets `verify_audit_chain` prove later that nothing was cut off the end
+    /// and that the chain was not replaced by another.
+    pub async fn audit_head(&self) -> Result<AuditHead, StorageError> {
+        let row =
+            sqlx::query("SELECT COUNT(*), (SELECT last_hash FROM audit_head WHERE id = 1) FROM audit_log")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(AuditHead {
+            entries: u64::try_from(row.try_get::<i64, _>(0)?).unwrap_or(0),
+            hash: row.try_get(1)?,
+        })
+    }
+
     /// Walks the whole chain and returns the id of the first entry that does not match, if any.
-    pub async fn verify_audit_chain(&self) -> Result<AuditVerification, StorageError> {
+    /// With `expected`, a head recorded earlier, the chain must also still hold that head: its
+    /// `entries`-th entry must have that hash (the chain may have grown since).
+    pub async fn verify_audit_chain(
+        &self,
+        expected: Option<&AuditHead>,
+    ) -> Result<AuditVerification, StorageError> {
         let rows = sqlx::query(
             "SELECT id, occurred_at, actor, actor_role, action, entity, entity_id, before_json, after_json, \
              reason, prev_hash, hash FROM audit_log ORDER BY id",
@@ -107,6 +168,28 @@ impl Db {
             }
             previous = hash;
             checked += 1;
+            if let Some(expected) = expected.filter(|expected| expected.entries == checked) {
+                if previous != expected.hash {
+                    return Ok(AuditVerification::Broken {
+                        id,
+                        checked,
+                        problem: format!(
+                            "entry number {checked} does not have the recorded head's hash {} (the chain was replaced or rewritten)",
+                            expected.hash
+                        ),
+                    });
+                }
+            }
+        }
+        if let Some(expected) = expected.filter(|expected| expected.entries > checked) {
+            return Ok(AuditVerification::Broken {
+                id: rows.last().map_or(0, |row| row.try_get("id").unwrap_or(0)),
+                checked,
+                problem: format!(
+                    "the chain holds {checked} entries but the recorded head had {} (entries were cut off the end)",
+                    expected.entries
+                ),
+            });
         }
         let head: String = sqlx::query("SELECT last_hash FROM audit_head WHERE id = 1")
             .fetch_one(&self.pool)
@@ -121,6 +204,37 @@ impl Db {
             });
         }
         Ok(AuditVerification::Intact { entries: checked })
+    }
+}
+
+/// The audit chain's head as `qol audit head` prints it and `--expect-head` reads it:
+/// `ENTRIES:HASH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditHead {
+    pub entries: u64,
+    pub hash: String,
+}
+
+impl std::fmt::Display for AuditHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.entries, self.hash)
+    }
+}
+
+impl std::str::FromStr for AuditHead {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<AuditHead, String> {
+        let (entries, hash) = text.trim().split_once(':').ok_or_else(|| {
+            format!("the audit head {text:?} is not ENTRIES:HASH as `qol audit head` prints it")
+        })?;
+        let entries = entries
+            .parse()
+            .map_err(|_| format!("the audit head's entry count {entries:?} is not a number"))?;
+        if hash.len() != 64 || !hash.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+            return Err(format!("the audit head's hash {hash:?} is not 64 hexadecimal digits"));
+        }
+        Ok(AuditHead { entries, hash: hash.to_ascii_lowercase() })
     }
 }
 
@@ -210,7 +324,7 @@ impl WriteTx {
     /// Commits; a transaction that wrote no audit entry is a bug, so it is refused.
     pub async fn commit(mut self) -> Result<(), StorageError> {
         if !self.audited {
-            self.tx.rollback().await?;
+            self.rollback().await?;
             return Err(StorageError::Unaudited);
         }
         sqlx::query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1")
@@ -218,16 +332,27 @@ impl WriteTx {
             .bind(&self.last_hash)
             .execute(&mut *self.tx)
             .await?;
-        self.tx.commit().await?;
-        Ok(())
+        self.finish("COMMIT").await
     }
 
     /// Commits derived data that needs no audit entry of its own (the recomputed schedule).
-    pub async fn commit_derived(self) -> Result<(), StorageError> {
+    pub async fn commit_derived(mut self) -> Result<(), StorageError> {
         if self.audited {
             return Err(StorageError::Unaudited);
         }
-        self.tx.commit().await?;
+        self.finish("COMMIT").await
+    }
+
+    /// Undoes everything in the transaction.
+    pub async fn rollback(mut self) -> Result<(), StorageError> {
+        self.finish("ROLLBACK").await
+    }
+
+    /// Ends the transaction; only success returns the connection to the pool (see the module
+    /// documentation): on error `finished` stays false and the drop closes it.
+    async fn finish(&mut self, statement: &'static str) -> Result<(), StorageError> {
+        sqlx::raw_sql(statement).execute(&mut *self.tx).await?;
+        self.finished = true;
         Ok(())
     }
 }

@@ -14,9 +14,9 @@ mod submissions;
 use std::path::Path;
 use std::time::Duration;
 
-pub use accounts::{SessionSubject, StaffRow, ThrottleState};
+pub use accounts::{Claim, SessionOwner, SessionSubject, StaffRow, ThrottleState};
 pub use alerts::{AlertRow, SnoozeRow};
-pub use audit::{Actor, AuditEntry, AuditVerification, WriteTx, hex};
+pub use audit::{Actor, AuditEntry, AuditHead, AuditVerification, WriteTx, hex};
 pub use patients::{AssessmentRow, EventRow, PatientRow};
 pub use submissions::{NewSubmission, StoredScore, StoredSubmission};
 
@@ -70,6 +70,14 @@ pub enum StorageError {
     Unaudited,
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error(
+        "the database at {url} holds no qol study; to start a new study there run `qol serve --init` (or `qol serve --demo` to try qol), otherwise check --database-url"
+    )]
+    NoStudy { url: String },
+    #[error(
+        "this is not the study's database any more: {0}; restart the server once the right database is back"
+    )]
+    NotTheStudy(String),
 }
 
 impl StorageError {
@@ -80,6 +88,44 @@ impl StorageError {
             _ => false,
         }
     }
+
+    /// Whether the error is the storage failing rather than the request (disk full, I/O error,
+    /// a locked, corrupt, missing or replaced database, a lost connection). These answer 503 with
+    /// `Retry-After`: the request changed nothing and may be sent again once storage recovers.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StorageError::Connect { .. } | StorageError::NoStudy { .. } | StorageError::NotTheStudy(_) => {
+                true
+            }
+            StorageError::Query(error) => match error {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(error) => error.code().is_some_and(|code| unavailable_code(&code)),
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+}
+
+/// SQLite result codes (primary code, the low byte of the extended one) and PostgreSQL SQLSTATE
+/// classes that mean the storage, not the request, failed.
+fn unavailable_code(code: &str) -> bool {
+    if let Ok(extended) = code.parse::<i32>() {
+        // SQLITE_BUSY 5, LOCKED 6, NOMEM 7, READONLY 8, IOERR 10, CORRUPT 11, FULL 13,
+        // CANTOPEN 14, PROTOCOL 15, NOTADB 26.
+        return matches!(extended & 0xff, 5 | 6 | 7 | 8 | 10 | 11 | 13 | 14 | 15 | 26);
+    }
+    // 08 connection exception, 53 insufficient resources (53100 disk full), 57 operator
+    // intervention (shutdown), 58 system error (I/O), XX internal error (corruption), 3D000 the
+    // database does not exist, 42P01 a table is missing (a re-created empty database), 25006 a
+    // read-only transaction.
+    ["08", "53", "57", "58", "XX"].iter().any(|class| code.starts_with(class))
+        || matches!(code, "3D000" | "42P01" | "25006")
 }
 
 /// The stored text of a unit enum: its serde name (`on_time`, `red`, `patient_too_ill`), so
@@ -122,11 +168,32 @@ pub fn parse_date(text: &str) -> Result<chrono::NaiveDate, StorageError> {
     text.parse().map_err(|_| StorageError::Corrupt(format!("date {text:?}")))
 }
 
-/// The connection pool and which backend it talks to.
+/// The connection pool, which backend it talks to, and which study database it opened.
 #[derive(Debug, Clone)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// The study instance id read at open (`audit_head.instance_id`); every write transaction
+    /// checks it, so a replaced or re-created database is refused instead of written to.
+    instance_id: std::sync::Arc<str>,
+    /// SQLite: the file opened, by device and inode, so a file deleted or replaced under the
+    /// running server is noticed (open connections would go on writing to the unlinked file).
+    sqlite_file: Option<std::sync::Arc<FileIdentity>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileIdentity {
+    path: std::path::PathBuf,
+    device: u64,
+    inode: u64,
+}
+
+impl FileIdentity {
+    fn of(path: &Path) -> std::io::Result<FileIdentity> {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = std::fs::metadata(path)?;
+        Ok(FileIdentity { path: path.to_owned(), device: metadata.dev(), inode: metadata.ino() })
+    }
 }
 
 /// A study as stored.
@@ -140,42 +207,74 @@ pub struct StudyRow {
     pub protocol_json: String,
 }
 
+/// How a command opens the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// The database must already hold a study (every command, and `qol serve` without `--init`).
+    Existing,
+    /// Create the database and its schema when there is none (`qol serve --init` or `--demo`);
+    /// a database that holds a study is opened as it is.
+    CreateIfEmpty,
+    /// Read only: no migrations, no writes (`qol audit verify`).
+    ReadOnly,
+}
+
 impl Db {
-    /// Connects (creating a SQLite file and its folder if needed) and applies the migrations.
-    pub async fn connect(url: &str) -> Result<Db, StorageError> {
+    /// Opens the study database: connects, refuses a database without a study unless `mode`
+    /// allows creating one, applies the migrations (not when read-only) and reads the study
+    /// instance id that every later write checks.
+    pub async fn open(url: &str, mode: OpenMode) -> Result<Db, StorageError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         let mut url = url.to_owned();
+        let mut sqlite_file = None;
         if backend == Backend::Sqlite {
-            let parent = sqlite_path(&url).and_then(|path| path.parent().map(Path::to_owned));
-            if let Some(parent) = parent.filter(|parent| !parent.as_os_str().is_empty()) {
-                std::fs::create_dir_all(&parent).map_err(|source| StorageError::CreateFolder {
-                    path: parent.display().to_string(),
-                    source,
-                })?;
+            let path = sqlite_path(&url).map(Path::to_owned);
+            if let Some(path) = &path {
+                if mode != OpenMode::CreateIfEmpty && !path.exists() {
+                    return Err(StorageError::NoStudy { url: redact(&url) });
+                }
+                let parent = path.parent().filter(|parent| !parent.as_os_str().is_empty());
+                if let Some(parent) = parent {
+                    std::fs::create_dir_all(parent).map_err(|source| StorageError::CreateFolder {
+                        path: parent.display().to_string(),
+                        source,
+                    })?;
+                }
             }
             if !url.contains("mode=") && !url.contains(":memory:") {
                 url.push(if url.contains('?') { '&' } else { '?' });
-                url.push_str("mode=rwc");
+                url.push_str(if mode == OpenMode::ReadOnly { "mode=ro" } else { "mode=rwc" });
             }
+            sqlite_file = path;
         }
         let options: AnyConnectOptions = url.parse().map_err(|source| StorageError::Connect {
             backend: backend.as_str(),
             url: redact(&url),
             source,
         })?;
+        let read_only = mode == OpenMode::ReadOnly;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |connection, _| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL lets readers run beside the writer; foreign keys are off by default
-                        // in SQLite; the busy timeout makes a writer wait instead of failing.
-                        connection.execute("PRAGMA foreign_keys = ON").await?;
-                        connection.execute("PRAGMA busy_timeout = 5000").await?;
-                        connection.execute("PRAGMA journal_mode = WAL").await?;
-                        connection.execute("PRAGMA synchronous = FULL").await?;
+                    match backend {
+                        Backend::Sqlite => {
+                            // WAL lets readers run beside the writer; foreign keys are off by
+                            // default in SQLite; the busy timeout makes a writer wait instead of
+                            // failing.
+                            connection.execute("PRAGMA foreign_keys = ON").await?;
+                            connection.execute("PRAGMA busy_timeout = 5000").await?;
+                            if !read_only {
+                                connection.execute("PRAGMA journal_mode = WAL").await?;
+                                connection.execute("PRAGMA synchronous = FULL").await?;
+                            }
+                        }
+                        Backend::Postgres if read_only => {
+                            connection.execute("SET default_transaction_read_only = on").await?;
+                        }
+                        Backend::Postgres => {}
                     }
                     Ok(())
                 })
@@ -187,9 +286,79 @@ impl Db {
                 url: redact(&url),
                 source,
             })?;
-        let db = Db { pool, backend };
-        db.migrate().await?;
+        let mut db = Db { pool, backend, instance_id: "".into(), sqlite_file: None };
+        if mode != OpenMode::CreateIfEmpty && !db.holds_a_study().await? {
+            db.close().await;
+            return Err(StorageError::NoStudy { url: redact(&url) });
+        }
+        if !read_only {
+            db.migrate().await?;
+        }
+        let instance: String = sqlx::query("SELECT instance_id FROM audit_head WHERE id = 1")
+            .fetch_one(&db.pool)
+            .await?
+            .try_get(0)?;
+        if instance.is_empty() {
+            return Err(StorageError::Corrupt("the database has no study instance id".into()));
+        }
+        db.instance_id = instance.into();
+        if let Some(path) = sqlite_file {
+            let identity = FileIdentity::of(&path)
+                .map_err(|source| StorageError::CreateFolder { path: path.display().to_string(), source })?;
+            db.sqlite_file = Some(std::sync::Arc::new(identity));
+        }
         Ok(db)
+    }
+
+    /// Whether the database has qol's schema with a study in it (read without migrating).
+    async fn holds_a_study(&self) -> Result<bool, StorageError> {
+        let table = match self.backend {
+            Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'studies'",
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'studies' AND table_schema = current_schema()"
+            }
+        };
+        let tables: i64 = sqlx::query(table).fetch_one(&self.pool).await?.try_get(0)?;
+        if tables == 0 {
+            return Ok(false);
+        }
+        let studies: i64 =
+            sqlx::query("SELECT COUNT(*) FROM studies").fetch_one(&self.pool).await?.try_get(0)?;
+        Ok(studies > 0)
+    }
+
+    /// The study instance id this server opened.
+    pub fn instance_id(&self) -> &str {
+        &self.instance_id
+    }
+
+    /// Refuses when the SQLite file at the database's path is no longer the one that was opened
+    /// (deleted, or replaced by another file).
+    fn check_file(&self) -> Result<(), StorageError> {
+        let Some(opened) = &self.sqlite_file else { return Ok(()) };
+        match FileIdentity::of(&opened.path) {
+            Ok(now) if now == **opened => Ok(()),
+            Ok(_) => Err(StorageError::NotTheStudy(format!(
+                "the database file {} was replaced while the server was running",
+                opened.path.display()
+            ))),
+            Err(_) => Err(StorageError::NotTheStudy(format!(
+                "the database file {} was removed while the server was running",
+                opened.path.display()
+            ))),
+        }
+    }
+
+    /// Proves that the database is the study's own and that a write commits now: a write
+    /// transaction (which checks the file and the instance id) that updates the probe row and
+    /// commits, so a full disk, a read-only or locked database fails here.
+    pub async fn check_ready(&self) -> Result<(), StorageError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE readiness_probe SET checked_at = $1 WHERE id = 1")
+            .bind(now_text())
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit_derived().await
     }
 
     async fn migrate(&self) -> Result<(), StorageError> {
@@ -208,12 +377,6 @@ impl Db {
         self.pool.close().await;
     }
 
-    /// Answers when the database answers a trivial query.
-    pub async fn ping(&self) -> Result<(), StorageError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
-    }
-
     /// The SQLite `journal_mode` or PostgreSQL's server version, for start-up logs and tests.
     pub async fn describe(&self) -> Result<String, StorageError> {
         let sql = match self.backend {
@@ -222,6 +385,13 @@ impl Db {
         };
         let row = sqlx::query(sql).fetch_one(&self.pool).await?;
         Ok(row.try_get::<String, _>(0)?)
+    }
+
+    /// SQLite: writes a consistent copy of the database to `path` (`VACUUM INTO`, one read
+    /// transaction; writers go on meanwhile).
+    pub async fn vacuum_into(&self, path: &str) -> Result<(), StorageError> {
+        sqlx::query("VACUUM INTO $1").bind(path).execute(&self.pool).await?;
+        Ok(())
     }
 
     /// The study this database holds (this version of qol runs one study per database).

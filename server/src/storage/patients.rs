@@ -358,19 +358,28 @@ impl WriteTx {
     }
 
     /// An unscheduled QLQ-C30 ("I feel worse"), open on the day it is sent.
+    /// Adds an unscheduled report's assessment, keyed `unscheduled-<n>`: the patient's n-th, so
+    /// the key says nothing about the device or the time (write transactions are serialised, so
+    /// two reports cannot take the same n).
     pub async fn insert_unscheduled_assessment(
         &mut self,
         patient_id: i64,
-        key: &str,
         label: &str,
         day: chrono::NaiveDate,
     ) -> Result<i64, StorageError> {
+        let earlier: i64 =
+            sqlx::query("SELECT COUNT(*) FROM assessments WHERE patient_id = $1 AND unscheduled = 1")
+                .bind(patient_id)
+                .fetch_one(&mut *self.tx)
+                .await?
+                .try_get(0)?;
+        let key = format!("unscheduled-{}", earlier + 1);
         Ok(sqlx::query(
             "INSERT INTO assessments (patient_id, key, code, label, instruments, target_date, window_start, window_end, unscheduled) \
              VALUES ($1, $2, 'unscheduled', $3, 'qlq-c30', $4, $4, $4, 1) RETURNING id",
         )
         .bind(patient_id)
-        .bind(key)
+        .bind(&key)
         .bind(label)
         .bind(day.to_string())
         .fetch_one(&mut *self.tx)

@@ -22,7 +22,10 @@ async fn readiness_fails_when_the_database_is_gone(backend: Backend) {
     let response = app.get("/readyz").await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let error: ApiError = response.json().await.unwrap();
-    assert_eq!(error.error, "the database is not reachable");
+    assert_eq!(
+        error.error,
+        "the database is not available right now; nothing was changed, please try again shortly"
+    );
     // The process itself is still up.
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
 }

@@ -8,18 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use qol_tests::{
-    Backend, ServerProcess, TestDatabase, c30_report, on_both_backends, remote_patients, slow_tests,
+    Backend, ServerProcess, TestDatabase, c30_report, on_both_backends, qol_binary, remote_patients,
+    slow_tests,
 };
 use serde_json::Value;
-
-/// The `qol` binary that `cargo test --workspace` builds beside this test binary.
-fn qol_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
-    let binary = dir.join("qol");
-    assert!(binary.is_file(), "{} is missing: build it with `cargo build -p qol-server`", binary.display());
-    binary
-}
 
 /// What the patients' phones know: acknowledged ids, and what was sent without an answer (the
 /// patient, and the exact request, as the phone's outbox keeps it).

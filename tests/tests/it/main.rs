@@ -9,6 +9,7 @@ mod durability;
 mod fuzz;
 mod load;
 mod measure;
+mod never_lose;
 mod research;
 mod screenshots;
 mod security;

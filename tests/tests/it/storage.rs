@@ -1,12 +1,12 @@
 //! Storage on both backends: migrations, the study set-up, and reopening an existing database.
 
 use qol_server::demo::{DEMO_STUDY_CODE, ensure_study};
-use qol_server::storage::{Backend as DbBackend, Db};
+use qol_server::storage::{Backend as DbBackend, Db, OpenMode};
 use qol_tests::{Backend, TestDatabase, on_both_backends};
 
 async fn migrations_apply_once_and_the_demo_seed_runs_only_on_a_new_database(backend: Backend) {
     let Some(database) = TestDatabase::create(backend).await else { return };
-    let db = Db::connect(&database.url).await.unwrap();
+    let db = Db::open(&database.url, OpenMode::CreateIfEmpty).await.unwrap();
     assert_eq!(
         db.backend(),
         match backend {
@@ -25,7 +25,7 @@ async fn migrations_apply_once_and_the_demo_seed_runs_only_on_a_new_database(bac
     assert_eq!(db.patients().await.unwrap().len(), patients);
     db.close().await;
 
-    let reopened = Db::connect(&database.url).await.unwrap();
+    let reopened = Db::open(&database.url, OpenMode::Existing).await.unwrap();
     let study = reopened.study().await.unwrap().unwrap();
     assert_eq!(study.code, DEMO_STUDY_CODE);
     assert!(study.is_demo);
@@ -37,7 +37,7 @@ async fn migrations_apply_once_and_the_demo_seed_runs_only_on_a_new_database(bac
         assert!(version.chars().next().is_some_and(|c| c.is_ascii_digit()), "{version}");
     }
     assert!(matches!(
-        reopened.verify_audit_chain().await.unwrap(),
+        reopened.verify_audit_chain(None).await.unwrap(),
         qol_server::storage::AuditVerification::Intact { .. }
     ));
     reopened.close().await;
