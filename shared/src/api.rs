@@ -224,6 +224,10 @@ pub struct EventRecord {
 pub struct PatientDetail {
     pub patient: PatientSummary,
     pub events: Vec<EventRecord>,
+    /// Until when the patient's sign-in is locked after repeated wrong PINs (RFC 3339, UTC);
+    /// absent when it is not locked. A nurse can lift it (`POST …/unlock`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in_locked_until: Option<String>,
 }
 
 /// One assessment as a caller sees it. Dates are present for patients, nurses and admins;

@@ -54,6 +54,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(error) if error.is::<util::AlreadyReported>() => ExitCode::FAILURE,
         Err(error) => {
             eprintln!("xtask: error: {error:#}");
             ExitCode::FAILURE

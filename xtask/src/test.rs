@@ -3,7 +3,7 @@
 use anyhow::bail;
 
 use crate::prerequisites::{WASM_TARGET, browser, ensure_wasm_target, postgres};
-use crate::util::{cargo, require_all, run, warn_skipped};
+use crate::util::{AlreadyReported, cargo, require_all, run, run_counting, warn_skipped};
 
 pub fn test() -> anyhow::Result<()> {
     ensure_wasm_target()?;
@@ -73,9 +73,39 @@ pub fn test() -> anyhow::Result<()> {
     if let Some((driver, chromium)) = &browser {
         tests.env("QOL_CHROMEDRIVER", driver).env("QOL_CHROMIUM", chromium);
     }
-    run(&mut tests)?;
+    let (totals, success) = run_counting(&mut tests)?;
     if !missing.is_empty() {
         warn_skipped(&format!("see above: {}", missing.join("; ")), "see above");
     }
-    Ok(())
+    if totals.ignored > 0 {
+        println!(
+            "({} ignored: the measuring and screenshot harnesses that `cargo xtask bench` and `cargo xtask screenshots` run)",
+            totals.ignored
+        );
+    }
+    if !success && totals.failed == 0 {
+        println!("xtask: the test command failed before reporting a failed test (a build error?)");
+    }
+    // The last line: the totals alone.
+    println!("{} passed, {} failed", totals.passed, totals.failed);
+    if success { Ok(()) } else { Err(AlreadyReported.into()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::util::TestTotals;
+
+    #[test]
+    fn summary_lines_of_every_test_binary_add_up() {
+        let mut totals = TestTotals::default();
+        for line in [
+            "test result: ok. 12 passed; 0 failed; 3 ignored; 0 measured; 0 filtered out; finished in 1.20s",
+            "running 4 tests",
+            "test result: FAILED. 5 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.5s",
+            "test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s",
+        ] {
+            totals.add_line(line);
+        }
+        assert_eq!(totals, TestTotals { passed: 17, failed: 2, ignored: 3 });
+    }
 }

@@ -27,6 +27,67 @@ pub fn run(command: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// An error already explained on the terminal: `main` exits non-zero without printing it again
+/// (so `cargo xtask test` still ends on its totals line).
+#[derive(Debug)]
+pub struct AlreadyReported;
+
+impl std::fmt::Display for AlreadyReported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("already reported")
+    }
+}
+
+impl std::error::Error for AlreadyReported {}
+
+/// Totals of the libtest summaries (`test result: ok. 12 passed; 0 failed; 3 ignored; …`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TestTotals {
+    pub passed: u64,
+    pub failed: u64,
+    pub ignored: u64,
+}
+
+impl TestTotals {
+    /// Adds a summary line's counts; other lines are left alone.
+    pub fn add_line(&mut self, line: &str) {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else { return };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(what), Some(number)) = (words.next(), words.next()) else { continue };
+            let Ok(number) = number.parse::<u64>() else { continue };
+            match what {
+                "passed" => self.passed += number,
+                "failed" => self.failed += number,
+                "ignored" => self.ignored += number,
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Runs a `cargo test` command, echoing its output as it comes, and adds up every test binary's
+/// summary line. Fails when the command fails.
+pub fn run_counting(command: &mut Command) -> anyhow::Result<(TestTotals, bool)> {
+    use std::io::{BufRead, Write};
+    eprintln!("xtask: $ {}", describe(command));
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("could not start {}", describe(command)))?;
+    let mut totals = TestTotals::default();
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut out = std::io::stdout().lock();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line?;
+        totals.add_line(&line);
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+    let status = child.wait()?;
+    Ok((totals, status.success()))
+}
+
 pub fn describe(command: &Command) -> String {
     std::iter::once(command.get_program())
         .chain(command.get_args())

@@ -52,6 +52,10 @@ pub async fn new_code(study_id: &str) -> Result<ActivationCode, ApiFailure> {
     post(&format!("/api/v1/patients/{study_id}/activation-code"), &empty()).await.map(|(_, code)| code)
 }
 
+pub async fn unlock(study_id: &str) -> Result<qol_shared::api::AccountChange, ApiFailure> {
+    post(&format!("/api/v1/patients/{study_id}/unlock"), &empty()).await.map(|(_, change)| change)
+}
+
 pub async fn patient(study_id: &str) -> Result<PatientDetail, ApiFailure> {
     get(&format!("/api/v1/patients/{study_id}")).await
 }

@@ -43,6 +43,19 @@ fn Page() -> impl IntoView {
     let language = use_language();
     let new_code = RwSignal::new(None::<(String, String)>);
     let code_error = RwSignal::new(None::<String>);
+    let unlocked = RwSignal::new(false);
+    let unlock = move |_| {
+        let id = study_id();
+        spawn_local(async move {
+            match api::unlock(&id).await {
+                Ok(_) => {
+                    unlocked.set(true);
+                    changed.update(|n| *n += 1);
+                }
+                Err(failure) => code_error.set(Some(failure.to_string())),
+            }
+        });
+    };
     let issue_code = move |_| {
         let id = study_id();
         spawn_local(async move {
@@ -80,6 +93,13 @@ fn Page() -> impl IntoView {
                                         {if patient.off_study { s(S::OffStudyFlag)() } else if patient.activated { s(S::Activated)() } else { s(S::NotActivated)() }}
                                     </dd></div>
                                 </dl>
+                                {detail.sign_in_locked_until.clone().map(|until| view! {
+                                    <p class="actions" id="sign-in-locked">
+                                        <span>{s(S::SignInLocked)} " " {move || local_time(&until, language.get().tag())}</span>
+                                        <button type="button" class="secondary" on:click=unlock>{s(S::Unlock)}</button>
+                                    </p>
+                                })}
+                                {move || unlocked.get().then(|| view! { <p class="muted" role="status">{s(S::Unlocked)}</p> })}
                                 <p class="actions">
                                     <button type="button" class="secondary" on:click=issue_code>{s(S::NewCode)}</button>
                                     <span class="muted">{s(S::NewCodeLead)}</span>

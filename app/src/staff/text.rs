@@ -116,7 +116,10 @@ staff_text! {
     ActivationSteps => "Then choose a PIN of 4 to 8 digits. Sign in later with the study id and the PIN.", "然后设置4至8位数字PIN码。之后用研究编号和PIN码登录。";
     Print => "Print", "打印";
     NewCode => "Issue a new activation code", "签发新的激活码";
-    NewCodeLead => "The old code stops working.", "旧激活码将失效。";
+    NewCodeLead => "The old code stops working, and the old phone is signed out.", "旧激活码将失效，旧手机将被登出。";
+    SignInLocked => "Sign-in locked after repeated wrong PINs, until", "因多次输入错误PIN码，登录已锁定至";
+    Unlock => "Unlock sign-in", "解除登录锁定";
+    Unlocked => "Sign-in unlocked: the patient can try again now.", "已解除登录锁定：患者现在可以重新登录。";
     Identity => "Identity", "身份信息";
     Events => "Treatment events", "治疗事件";
     NoEvents => "No event recorded.", "尚未记录事件。";

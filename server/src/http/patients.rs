@@ -123,9 +123,12 @@ pub async fn detail(
     caller.require(STAFF_CLINICAL)?;
     let patient = find_patient(&state, &study_id).await?;
     let (rows, _) = state.clinic.events(patient.id).await?;
+    let throttle = state.clinic.db.throttle_state(&format!("patient:{}", patient.study_code)).await?;
+    let now = crate::storage::now_text();
     Ok(axum::Json(PatientDetail {
         patient: summary(&state, &patient, &caller).await?,
         events: rows.iter().map(|row| event_record(row, &rows)).collect(),
+        sign_in_locked_until: throttle.locked_until.filter(|until| *until > now),
     }))
 }
 

@@ -348,3 +348,36 @@ async fn a_researcher_lands_on_the_pseudonymised_research_view() {
     }
     desk.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_nurse_sees_a_locked_out_patient_and_unlocks_them_from_the_patient_page() {
+    let Some(Setup { app, driver, chromium }) = setup().await else { return };
+    // Six wrong PINs for IVB-003 lock her out.
+    for _ in 0..6 {
+        let wrong = serde_json::json!({ "study_id": "IVB-003", "pin": "0000" });
+        app.post_as("/api/v1/auth/patient/sign-in", None, &wrong).await;
+    }
+    let right = serde_json::json!({ "study_id": "IVB-003", "pin": qol_server::demo::DEMO_PIN });
+    assert_eq!(app.post_as("/api/v1/auth/patient/sign-in", None, &right).await.0.as_u16(), 429);
+
+    let desk = desktop_browser(&driver, &chromium).await;
+    nurse_signs_in(&app, &desk).await;
+    desk.goto(&app.url("/staff/patients/IVB-003")).await.unwrap();
+    let locked = text_of(&desk, "#sign-in-locked").await;
+    assert!(locked.starts_with("Sign-in locked after repeated wrong PINs, until"), "{locked}");
+    click(&desk, "#sign-in-locked button").await;
+    until(
+        &desk,
+        "the unlocked note",
+        "document.querySelector('[role=status]')?.textContent.includes('Sign-in unlocked')",
+    )
+    .await;
+    until(&desk, "the lock notice gone", "!document.querySelector('#sign-in-locked')").await;
+    assert_eq!(app.post_as("/api/v1/auth/patient/sign-in", None, &right).await.0.as_u16(), 200);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'auth.unlock' AND actor = 'staff:nurse'")
+            .await,
+        1
+    );
+    desk.close().await.unwrap();
+}
