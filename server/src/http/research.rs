@@ -56,8 +56,11 @@ pub async fn export_file(
         Error::NotFound(format!("there is no export {name:?}; the exports are {}", Export::names()))
     })?;
     let rx = export::start(&state.clinic, &caller.actor(), export, json!({ "via": "api" })).await?;
-    let stream =
-        futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
+    // Fused: a compressing body polls its stream again after the end, which an unfused `unfold`
+    // answers with a panic, cutting every compressed download short.
+    let stream = futures_util::StreamExt::fuse(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    }));
     let mut response = Body::from_stream(stream).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(export.content_type()));

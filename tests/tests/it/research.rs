@@ -381,3 +381,57 @@ async fn no_identity_reaches_a_researcher(backend: Backend) {
 }
 
 on_both_backends!(no_identity_reaches_a_researcher, super::no_identity_reaches_a_researcher);
+
+/// Every export arrives whole under every `Accept-Encoding` a browser sends, byte-identical after
+/// decoding to the plain download (compression once cut every export short in browsers).
+#[tokio::test]
+async fn exports_arrive_whole_under_every_accept_encoding_a_browser_sends() {
+    use std::io::Read;
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let token = app.staff_token("researcher").await;
+    for name in [
+        "scores_long.csv",
+        "items_long.csv",
+        "schedule.csv",
+        "scores_wide.csv",
+        "dictionary.csv",
+        "fhir.ndjson",
+    ] {
+        let fetch = async |encoding: &str| -> (Option<String>, Vec<u8>) {
+            let response = app
+                .client
+                .get(app.url(&format!("/api/v1/exports/{name}")))
+                .bearer_auth(&token)
+                .header("accept-encoding", encoding)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{name} with {encoding}");
+            let used = response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_owned());
+            (used, response.bytes().await.expect("the whole body arrives").to_vec())
+        };
+        let (plain_encoding, plain) = fetch("identity").await;
+        assert_eq!(plain_encoding, None);
+        assert!(plain.len() > 100, "{name} is {} bytes", plain.len());
+        for encoding in ["gzip", "br", "gzip, deflate, br, zstd"] {
+            let (used, body) = fetch(encoding).await;
+            let mut decoded = Vec::new();
+            match used.as_deref() {
+                Some("gzip") => {
+                    flate2::read::GzDecoder::new(&body[..]).read_to_end(&mut decoded).unwrap();
+                }
+                Some("br") => {
+                    brotli::Decompressor::new(&body[..], 4096).read_to_end(&mut decoded).unwrap();
+                }
+                None => decoded = body,
+                Some(other) => panic!("{name}: unexpected encoding {other}"),
+            }
+            assert!(
+                decoded == plain,
+                "{name} with {encoding} ({used:?}): {} bytes, not {}",
+                decoded.len(),
+                plain.len()
+            );
+        }
+    }
+}
