@@ -5,9 +5,7 @@
 //! per key in the database (so every server instance sees them), locked out with backoff, and
 //! each failure is audited.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -268,14 +266,14 @@ pub async fn patient_sign_in(
 #[utoipa::path(post, path = "/api/v1/auth/patient/activate", tag = "auth", request_body = PatientActivation, responses((status = 200, body = SessionInfo), (status = 401, body = ApiError), (status = 422, body = ApiError), (status = 429, body = ApiError)))]
 pub async fn patient_activate(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    super::ClientAddr(client): super::ClientAddr,
     Json(body): Json<PatientActivation>,
 ) -> Result<Response, Error> {
     if !valid_pin(&body.pin) {
         return Err(Error::unprocessable("choose a PIN of 4 to 8 digits"));
     }
     // Activation has no account to lock, so attempts are counted per network address.
-    let key = format!("activation:{}", peer.ip());
+    let key = format!("activation:{client}");
     let actor = Actor { name: key.clone(), role: "unauthenticated".into() };
     check_not_locked(&state, &key, &actor).await?;
     let code_hash = token_hash(&normalise_activation_code(&body.activation_code));
