@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -175,6 +176,26 @@ pub struct ServeArgs {
     /// The largest request body accepted, in bytes; larger bodies get 413.
     #[arg(long, env = "QOL_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
     pub max_body_bytes: usize,
+
+    /// The most connections served at once; further clients wait to be accepted.
+    #[arg(long, env = "QOL_MAX_CONNECTIONS", default_value = "512",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_connections: usize,
+
+    /// Seconds a connection may take to send a request's headers, and may stay idle between
+    /// requests; then it is closed.
+    #[arg(long, env = "QOL_HEADER_TIMEOUT", default_value = "10", value_parser = parse_seconds)]
+    pub header_timeout: Duration,
+
+    /// Seconds a request may take to send its body, from its headers on; then it gets 408.
+    #[arg(long, env = "QOL_BODY_TIMEOUT", default_value = "30", value_parser = parse_seconds)]
+    pub body_timeout: Duration,
+
+    /// A proxy in front of qol, as an address or CIDR range (repeat for several): from these
+    /// peers the client's address is read from X-Forwarded-For. From others it is ignored.
+    #[arg(long = "trusted-proxy", env = "QOL_TRUSTED_PROXIES", value_delimiter = ',',
+          value_parser = parse_trusted_proxy)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -215,6 +236,10 @@ pub struct ServeConfig {
     pub demo: bool,
     pub secure_cookies: bool,
     pub max_body_bytes: usize,
+    pub max_connections: usize,
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl From<&ServeArgs> for ServeConfig {
@@ -228,6 +253,10 @@ impl From<&ServeArgs> for ServeConfig {
             demo: args.demo,
             secure_cookies: args.secure_cookies,
             max_body_bytes: args.max_body_bytes,
+            max_connections: args.max_connections,
+            header_timeout: args.header_timeout,
+            body_timeout: args.body_timeout,
+            trusted_proxies: args.trusted_proxies.clone(),
         }
     }
 }
@@ -244,6 +273,82 @@ impl ServeConfig {
             demo: true,
             secure_cookies: false,
             max_body_bytes: 256 * 1024,
+            max_connections: 512,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            trusted_proxies: Vec::new(),
         }
+    }
+}
+
+/// A duration given in seconds (`10`, `0.5`), more than zero.
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds; write e.g. 10 or 0.5"))?;
+    if !(seconds > 0.0 && seconds <= 86_400.0) {
+        return Err(format!("{text:?} is out of range; give more than 0 and at most 86400 seconds"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// A trusted proxy: a CIDR range (`10.0.0.0/8`, `fd00::/8`) or one address (`192.0.2.7`).
+fn parse_trusted_proxy(text: &str) -> Result<ipnet::IpNet, String> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>()
+        .map(|net| net.trunc())
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is not an address or CIDR range; write e.g. 10.0.0.0/8 or 192.0.2.7"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_are_ranges_or_single_addresses() {
+        assert_eq!(parse_trusted_proxy("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(parse_trusted_proxy(" 192.0.2.7 ").unwrap().to_string(), "192.0.2.7/32");
+        assert_eq!(parse_trusted_proxy("fd00::/8").unwrap().to_string(), "fd00::/8");
+        assert_eq!(
+            parse_trusted_proxy("proxy.example").unwrap_err(),
+            "\"proxy.example\" is not an address or CIDR range; write e.g. 10.0.0.0/8 or 192.0.2.7"
+        );
+    }
+
+    #[test]
+    fn timeouts_are_positive_seconds() {
+        assert_eq!(parse_seconds("10").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_seconds("0.5").unwrap(), Duration::from_millis(500));
+        assert!(parse_seconds("0").unwrap_err().contains("more than 0"));
+        assert!(parse_seconds("ten").unwrap_err().contains("not a number of seconds"));
+    }
+
+    #[test]
+    fn the_command_line_sets_the_edges_and_the_environment_lists_proxies() {
+        let cli = Cli::try_parse_from([
+            "qol",
+            "serve",
+            "--max-connections",
+            "8",
+            "--header-timeout",
+            "1",
+            "--body-timeout",
+            "2.5",
+            "--trusted-proxy",
+            "127.0.0.0/8",
+            "--trusted-proxy",
+            "10.0.0.0/8,192.0.2.7",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command else { panic!("serve was given") };
+        let config = ServeConfig::from(&args);
+        assert_eq!(config.max_connections, 8);
+        assert_eq!(config.header_timeout, Duration::from_secs(1));
+        assert_eq!(config.body_timeout, Duration::from_millis(2500));
+        let proxies: Vec<String> = config.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(proxies, ["127.0.0.0/8", "10.0.0.0/8", "192.0.2.7/32"]);
+        assert!(Cli::try_parse_from(["qol", "serve", "--max-connections", "0"]).is_err());
     }
 }

@@ -10,6 +10,7 @@ use qol_shared::wording::WordingPack;
 use tokio::net::TcpListener;
 
 use crate::config::ServeConfig;
+use crate::http::serve::{Edges, serve};
 use crate::http::{AppState, app};
 use crate::storage::{Db, OpenMode, redact};
 
@@ -24,6 +25,7 @@ pub struct Application {
     seeded_demo: bool,
     demo_study: bool,
     shutdown: Shutdown,
+    edges: Edges,
 }
 
 impl Application {
@@ -61,9 +63,11 @@ impl Application {
             wording: Arc::new(wording),
             secure_cookies: config.secure_cookies,
             hasher: crate::auth::Hasher::new(HASHING_WAIT),
+            trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         };
         let shutdown = Shutdown::install().context("could not listen for SIGTERM and Ctrl-C")?;
-        Ok(Application { listener, router: app(state, config), db, seeded_demo, demo_study, shutdown })
+        let edges = Edges::from_config(config);
+        Ok(Application { listener, router: app(state, config), db, seeded_demo, demo_study, shutdown, edges })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -99,7 +103,6 @@ impl Application {
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let db = self.db.clone();
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let shutdown = self.shutdown;
         let either = async move {
             tokio::select! {
@@ -107,7 +110,7 @@ impl Application {
                 () = stop => tracing::info!("stop requested, shutting down"),
             }
         };
-        axum::serve(self.listener, service).with_graceful_shutdown(either).await?;
+        serve(self.listener, self.router, self.edges, either).await?;
         db.close().await;
         tracing::info!("qol stopped");
         Ok(())

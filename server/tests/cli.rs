@@ -25,6 +25,12 @@ fn help_explains_every_serve_setting_and_its_environment_variable() {
         "--demo",
         "--log-format",
         "--max-body-bytes",
+        "--max-connections",
+        "[env: QOL_MAX_CONNECTIONS=]",
+        "--header-timeout",
+        "--body-timeout",
+        "--trusted-proxy",
+        "[env: QOL_TRUSTED_PROXIES=]",
     ] {
         assert!(help.contains(setting), "help lacks {setting}:\n{help}");
     }

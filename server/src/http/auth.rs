@@ -5,9 +5,7 @@
 //! per key in the database (so every server instance sees them), locked out with backoff, and
 //! each failure is audited.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -332,15 +330,16 @@ pub async fn patient_sign_in(
 #[utoipa::path(post, path = "/api/v1/auth/patient/activate", tag = "auth", request_body = PatientActivation, responses((status = 200, body = SessionInfo), (status = 401, body = ApiError), (status = 422, body = ApiError), (status = 429, body = ApiError)))]
 pub async fn patient_activate(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    super::ClientAddr(client): super::ClientAddr,
     Json(body): Json<PatientActivation>,
 ) -> Result<Response, Error> {
     if !valid_pin(&body.pin) {
         return Err(Error::unprocessable("choose a PIN of 4 to 8 digits"));
     }
-    // Activation has no account to lock, so attempts are counted per network address; the count
-    // decays, and a successful activation clears it (a clinic's patients may share an address).
-    let key = format!("activation:{}", peer.ip());
+    // Activation has no account to lock, so attempts are counted per client address (behind a
+    // trusted proxy, the one it forwards); the count decays, and a successful activation clears
+    // it (a clinic's patients may share an address).
+    let key = format!("activation:{client}");
     let actor = Actor { name: key.clone(), role: "unauthenticated".into() };
     let turn = hashing_turn(&state).await?;
     claim_attempt(&state, &key, &actor, Some(ACTIVATION_FAILURES_DECAY)).await?;

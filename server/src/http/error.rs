@@ -32,6 +32,8 @@ pub enum Error {
     Unprocessable { message: String, problems: Vec<String> },
     #[error("the request body is too large; send less at once")]
     PayloadTooLarge,
+    #[error("the request body arrived too slowly and was cut off; send it again")]
+    RequestTimeout,
     #[error("the database is not available right now; nothing was changed, please try again shortly")]
     Unavailable(#[source] StorageError),
     #[error("the server is busy; please try again in a few seconds")]
@@ -67,6 +69,7 @@ impl Error {
             Error::BadRequest(_) => StatusCode::BAD_REQUEST,
             Error::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Error::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Error::Unavailable(_) | Error::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

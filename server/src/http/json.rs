@@ -8,7 +8,8 @@ use super::Error;
 
 /// A JSON request body. Malformed JSON → 400; JSON of the wrong shape → 422; text holding a NUL
 /// character → 422 (PostgreSQL cannot store it, and no field needs it); no JSON content type →
-/// 415; a body over the limit → 413. Each says what to fix.
+/// 415; a body over the limit → 413; a body slower than `--body-timeout` → 408. Each says what
+/// to fix.
 #[derive(Debug)]
 pub struct Json<T>(pub T);
 
@@ -30,6 +31,7 @@ where
             Err(rejection) if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                 return Err(Error::PayloadTooLarge);
             }
+            Err(rejection) if super::serve::body_timed_out(&rejection) => return Err(Error::RequestTimeout),
             Err(rejection) => {
                 return Err(Error::BadRequest(format!(
                     "the request body could not be read: {}",

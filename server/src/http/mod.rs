@@ -5,11 +5,14 @@ mod accounts;
 mod alerts;
 mod assets;
 pub mod auth;
+pub mod client_addr;
+mod cross_site;
 mod error;
 mod json;
 pub mod openapi;
 mod patients;
 mod research;
+pub mod serve;
 
 use std::sync::Arc;
 
@@ -27,6 +30,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+pub use client_addr::ClientAddr;
 pub use error::Error;
 
 use crate::clinic::Clinic;
@@ -41,6 +45,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The bound on concurrent password and PIN hashing.
     pub hasher: crate::auth::Hasher,
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`), for [`ClientAddr`].
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
 }
 
 /// The whole application: API routes, health checks, and the built app as the fallback.
@@ -80,10 +86,12 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
         .route("/research/completion", get(research::completion))
         .route("/exports/{name}", get(research::export_file))
         .fallback(api_not_found)
+        .layer(axum::middleware::from_fn(cross_site::refuse_cross_site))
+        .layer(no_store())
         .layer(CompressionLayer::new());
     Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route("/healthz", get(healthz).layer(no_store()))
+        .route("/readyz", get(readyz).layer(no_store()))
         .nest("/api/v1", api)
         .with_state(state)
         .merge(assets::router(&config.dist_dir))
@@ -109,6 +117,11 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
                     ),
                 )),
         )
+}
+
+/// API answers carry identity and tokens: no cache, shared or private, may keep them.
+fn no_store() -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))
 }
 
 fn version() -> String {

@@ -6,6 +6,7 @@ mod api;
 mod browser;
 mod clinic;
 mod durability;
+mod edges;
 mod fuzz;
 mod load;
 mod measure;
