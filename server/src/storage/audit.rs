@@ -168,17 +168,17 @@ impl Db {
             }
             previous = hash;
             checked += 1;
-            if let Some(expected) = expected.filter(|expected| expected.entries == checked) {
-                if previous != expected.hash {
-                    return Ok(AuditVerification::Broken {
-                        id,
-                        checked,
-                        problem: format!(
-                            "entry number {checked} does not have the recorded head's hash {} (the chain was replaced or rewritten)",
-                            expected.hash
-                        ),
-                    });
-                }
+            if let Some(expected) = expected.filter(|expected| expected.entries == checked)
+                && previous != expected.hash
+            {
+                return Ok(AuditVerification::Broken {
+                    id,
+                    checked,
+                    problem: format!(
+                        "entry number {checked} does not have the recorded head's hash {} (the chain was replaced or rewritten)",
+                        expected.hash
+                    ),
+                });
             }
         }
         if let Some(expected) = expected.filter(|expected| expected.entries > checked) {
