@@ -18,6 +18,13 @@ pub enum AccountError {
     Storage(#[from] StorageError),
 }
 
+/// The staff account named `username` (no name holds a NUL, which PostgreSQL refuses in a
+/// parameter: such a name is simply unknown).
+async fn staff_named(db: &Db, username: &str) -> Result<crate::storage::StaffRow, AccountError> {
+    let found = if username.contains('\0') { None } else { db.staff_by_username(username).await? };
+    found.ok_or_else(|| AccountError::NoSuchStaff(username.into()))
+}
+
 /// What an account operation changed, for the caller to report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
@@ -35,8 +42,7 @@ pub async fn set_staff_disabled(
     username: &str,
     disabled: bool,
 ) -> Result<Outcome, AccountError> {
-    let staff =
-        db.staff_by_username(username).await?.ok_or_else(|| AccountError::NoSuchStaff(username.into()))?;
+    let staff = staff_named(db, username).await?;
     if disabled && actor.name == format!("staff:{}", staff.username) {
         return Err(AccountError::DisableSelf);
     }
@@ -66,8 +72,7 @@ pub async fn sign_out_staff_everywhere(
     actor: &Actor,
     username: &str,
 ) -> Result<Outcome, AccountError> {
-    let staff =
-        db.staff_by_username(username).await?.ok_or_else(|| AccountError::NoSuchStaff(username.into()))?;
+    let staff = staff_named(db, username).await?;
     let mut tx = db.begin_write().await?;
     let sessions_ended = tx.revoke_sessions_of(SessionOwner::Staff(staff.id)).await?;
     tx.audit(
@@ -96,17 +101,12 @@ pub enum Locked<'a> {
 pub async fn unlock(db: &Db, actor: &Actor, who: Locked<'_>) -> Result<Outcome, AccountError> {
     let key = match who {
         Locked::Staff(username) => {
-            let staff = db
-                .staff_by_username(username)
-                .await?
-                .ok_or_else(|| AccountError::NoSuchStaff(username.into()))?;
+            let staff = staff_named(db, username).await?;
             format!("staff:{}", staff.username)
         }
         Locked::Patient(study_code) => {
-            let patient = db
-                .patient_by_code(study_code)
-                .await?
-                .ok_or_else(|| AccountError::NoSuchPatient(study_code.into()))?;
+            let found = if study_code.contains('\0') { None } else { db.patient_by_code(study_code).await? };
+            let patient = found.ok_or_else(|| AccountError::NoSuchPatient(study_code.into()))?;
             format!("patient:{}", patient.study_code)
         }
     };

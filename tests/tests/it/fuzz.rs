@@ -177,6 +177,11 @@ async fn malformed_requests_never_get_a_5xx_or_store_anything(backend: Backend) 
         "/api/v1/patients/{study_id}/activation-code",
         "/api/v1/alerts/{id}/acknowledge",
         "/api/v1/patients/{study_id}/snoozes/{id}/end",
+        "/api/v1/patients/{study_id}/unlock",
+        "/api/v1/staff/{username}/unlock",
+        "/api/v1/staff/{username}/disable",
+        "/api/v1/staff/{username}/enable",
+        "/api/v1/staff/{username}/sign-out-everywhere",
     ];
 
     let before = guarded_counts(&app).await;
@@ -190,7 +195,11 @@ async fn malformed_requests_never_get_a_5xx_or_store_anything(backend: Backend) 
                 for odd in
                     ["0", "-1", "99999999999999999999", "%00", "..%2F..", "%F0%9F%99%82", &"9".repeat(5000)]
                 {
-                    let url = path.replace("{study_id}", odd).replace("{id}", odd).replace("{name}", odd);
+                    let url = path
+                        .replace("{study_id}", odd)
+                        .replace("{id}", odd)
+                        .replace("{name}", odd)
+                        .replace("{username}", odd);
                     for token in [Some(nurse.as_str()), Some(researcher.as_str()), Some(patient.as_str())] {
                         let status = send(&app, &method, &url, token, b"{}".to_vec()).await;
                         sent += 1;
