@@ -18,11 +18,8 @@ pub enum AccountError {
     Storage(#[from] StorageError),
 }
 
-/// The staff account named `username` (no name holds a NUL, which PostgreSQL refuses in a
-/// parameter: such a name is simply unknown).
 async fn staff_named(db: &Db, username: &str) -> Result<crate::storage::StaffRow, AccountError> {
-    let found = if username.contains('\0') { None } else { db.staff_by_username(username).await? };
-    found.ok_or_else(|| AccountError::NoSuchStaff(username.into()))
+    db.staff_by_username(username).await?.ok_or_else(|| AccountError::NoSuchStaff(username.into()))
 }
 
 /// What an account operation changed, for the caller to report.
@@ -105,8 +102,10 @@ pub async fn unlock(db: &Db, actor: &Actor, who: Locked<'_>) -> Result<Outcome, 
             format!("staff:{}", staff.username)
         }
         Locked::Patient(study_code) => {
-            let found = if study_code.contains('\0') { None } else { db.patient_by_code(study_code).await? };
-            let patient = found.ok_or_else(|| AccountError::NoSuchPatient(study_code.into()))?;
+            let patient = db
+                .patient_by_code(study_code)
+                .await?
+                .ok_or_else(|| AccountError::NoSuchPatient(study_code.into()))?;
             format!("patient:{}", patient.study_code)
         }
     };

@@ -48,7 +48,11 @@ pub enum Claim {
 }
 
 impl Db {
+    /// The staff account with this username (a name holding a NUL names nobody, as for patients).
     pub async fn staff_by_username(&self, username: &str) -> Result<Option<StaffRow>, StorageError> {
+        if username.contains('\0') {
+            return Ok(None);
+        }
         let row = sqlx::query(
             "SELECT id, username, role, password_hash, disabled FROM staff_users WHERE username = $1",
         )

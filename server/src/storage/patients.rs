@@ -132,7 +132,12 @@ impl Db {
         rows.iter().map(patient).collect()
     }
 
+    /// The patient with this study id. A text holding a NUL names nobody (and PostgreSQL refuses
+    /// one in a parameter), so it is not sent.
     pub async fn patient_by_code(&self, study_code: &str) -> Result<Option<PatientRow>, StorageError> {
+        if study_code.contains('\0') {
+            return Ok(None);
+        }
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {PATIENT_COLUMNS} FROM patients WHERE study_code = $1"
         )))
