@@ -161,16 +161,10 @@ impl Db {
         Ok(Claim::Locked { until: state.locked_until.unwrap_or_else(|| now.to_owned()) })
     }
 
-    /// Locks `key` until `until`, unless it is already locked longer.
+    /// Locks `key` until `until`, unless it is already locked longer (an attempt refused unchecked
+    /// that reached the limit).
     pub async fn lock_sign_in(&self, key: &str, until: &str) -> Result<(), StorageError> {
-        sqlx::query(
-            "UPDATE sign_in_throttle SET locked_until = $2 WHERE key = $1 AND (locked_until IS NULL OR locked_until < $2)",
-        )
-        .bind(key)
-        .bind(until)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        lock_sign_in(&self.pool, key, until).await
     }
 
     /// Counts an attempt refused without a check (locked or busy). Returns the number refused
@@ -294,16 +288,9 @@ impl WriteTx {
         })
     }
 
-    /// Locks `key` until `until`, unless it is already locked longer.
+    /// Locks `key` until `until`, unless it is already locked longer (after a failed check).
     pub async fn lock_sign_in(&mut self, key: &str, until: &str) -> Result<(), StorageError> {
-        sqlx::query(
-            "UPDATE sign_in_throttle SET locked_until = $2 WHERE key = $1 AND (locked_until IS NULL OR locked_until < $2)",
-        )
-        .bind(key)
-        .bind(until)
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        lock_sign_in(&mut *self.tx, key, until).await
     }
 
     /// Takes the count of refused attempts for a summary, if one is still due (another request
@@ -427,4 +414,19 @@ impl WriteTx {
             .await?;
         Ok(true)
     }
+}
+
+/// The one statement that locks a sign-in key, on the pool or inside a write transaction.
+async fn lock_sign_in<'e, E>(executor: E, key: &str, until: &str) -> Result<(), StorageError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "UPDATE sign_in_throttle SET locked_until = $2 WHERE key = $1 AND (locked_until IS NULL OR locked_until < $2)",
+    )
+    .bind(key)
+    .bind(until)
+    .execute(executor)
+    .await?;
+    Ok(())
 }
