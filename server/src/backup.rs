@@ -12,7 +12,7 @@ use std::path::Path;
 use anyhow::{Context, bail};
 
 use crate::config::{BackupArgs, RestoreArgs};
-use crate::storage::{Backend, Db, OpenMode, redact};
+use crate::storage::{AuditHead, Backend, Db, OpenMode, redact, sqlite_path};
 
 pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
     if args.output.exists() {
@@ -37,20 +37,27 @@ pub async fn backup(args: BackupArgs) -> anyhow::Result<()> {
 }
 
 /// Writes the copy and returns the audit head it holds.
-async fn backup_sqlite(db: &Db, output: &Path) -> anyhow::Result<crate::storage::AuditHead> {
+async fn backup_sqlite(db: &Db, output: &Path) -> anyhow::Result<AuditHead> {
     let output_text = output.to_str().context("the backup path must be valid UTF-8")?;
     db.vacuum_into(output_text)
         .await
         .with_context(|| format!("could not write the backup to {}", output.display()))?;
-    let copy = Db::open(&format!("sqlite://{output_text}"), OpenMode::ReadOnly).await?;
+    let (_, head) = verified_head(&format!("sqlite://{output_text}"))
+        .await
+        .context("the backup's audit trail does not verify")?;
+    Ok(head)
+}
+
+/// Opens a copy read-only and verifies its audit chain: the verdict's sentence and the head.
+async fn verified_head(url: &str) -> anyhow::Result<(String, AuditHead)> {
+    let copy = Db::open(url, OpenMode::ReadOnly).await?;
     let verified = crate::admin::verify(&copy, None).await;
     let head = copy.audit_head().await;
     copy.close().await;
-    verified.context("the backup's audit trail does not verify")?;
-    Ok(head?)
+    Ok((verified?, head?))
 }
 
-async fn backup_postgres(db: &Db, url: &str, output: &Path) -> anyhow::Result<crate::storage::AuditHead> {
+async fn backup_postgres(db: &Db, url: &str, output: &Path) -> anyhow::Result<AuditHead> {
     // The head read before the snapshot: the dump holds at least this chain (it may have grown).
     let head = db.audit_head().await?;
     let status = tokio::process::Command::new("pg_dump")
@@ -83,15 +90,8 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
             if &magic != b"SQLite format 3\0" {
                 bail!("{} is not a SQLite backup made by `qol backup`", args.file.display());
             }
-            let target = args
-                .database
-                .url
-                .strip_prefix("sqlite://")
-                .or_else(|| args.database.url.strip_prefix("sqlite:"))
-                .map(|rest| rest.split('?').next().unwrap_or(rest))
-                .filter(|path| !path.is_empty() && *path != ":memory:")
+            let target = sqlite_path(&args.database.url)
                 .context("restore needs a SQLite file path in --database-url")?;
-            let target = Path::new(target);
             if target.exists() {
                 bail!(
                     "{} already exists; stop the server and move the old database (and its -wal and -shm files) away first",
@@ -137,13 +137,11 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let db = Db::open(&args.database.url, OpenMode::ReadOnly).await?;
-    let verified = crate::admin::verify(&db, None).await;
-    let head = db.audit_head().await;
-    db.close().await;
-    let verified = verified.context("the restored database's audit trail does not verify")?;
+    let (verified, head) = verified_head(&args.database.url)
+        .await
+        .context("the restored database's audit trail does not verify")?;
     println!("restored {} into {}", args.file.display(), redact(&args.database.url));
     println!("{verified}");
-    println!("audit head {}", head?);
+    println!("audit head {head}");
     Ok(())
 }

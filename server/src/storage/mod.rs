@@ -440,7 +440,8 @@ impl WriteTx {
     }
 }
 
-fn sqlite_path(url: &str) -> Option<&Path> {
+/// The file a `sqlite:` URL names (none for an in-memory database).
+pub fn sqlite_path(url: &str) -> Option<&Path> {
     let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then(|| Path::new(path))
