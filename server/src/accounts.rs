@@ -1,9 +1,11 @@
 //! Account operations shared by the admin API and the `qol admin` command: disabling and enabling
 //! staff accounts, ending every session of an account, and lifting a sign-in lockout. Each is one
-//! audited write transaction.
+//! audited write transaction. Names come as typed (a path segment, a command-line argument)
+//! and are made normal here.
 
 use serde_json::json;
 
+use crate::auth::{normal_study_id, normal_username, patient_sign_in_key, staff_sign_in_key};
 use crate::storage::{Actor, AuditEntry, Db, SessionOwner, StorageError};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,8 +20,9 @@ pub enum AccountError {
     Storage(#[from] StorageError),
 }
 
-async fn staff_named(db: &Db, username: &str) -> Result<crate::storage::StaffRow, AccountError> {
-    db.staff_by_username(username).await?.ok_or_else(|| AccountError::NoSuchStaff(username.into()))
+async fn staff_named(db: &Db, typed: &str) -> Result<crate::storage::StaffRow, AccountError> {
+    let username = normal_username(typed);
+    db.staff_by_username(&username).await?.ok_or(AccountError::NoSuchStaff(username))
 }
 
 /// What an account operation changed, for the caller to report.
@@ -99,14 +102,13 @@ pub async fn unlock(db: &Db, actor: &Actor, who: Locked<'_>) -> Result<Outcome, 
     let key = match who {
         Locked::Staff(username) => {
             let staff = staff_named(db, username).await?;
-            format!("staff:{}", staff.username)
+            staff_sign_in_key(&staff.username)
         }
         Locked::Patient(study_code) => {
-            let patient = db
-                .patient_by_code(study_code)
-                .await?
-                .ok_or_else(|| AccountError::NoSuchPatient(study_code.into()))?;
-            format!("patient:{}", patient.study_code)
+            let study_code = normal_study_id(study_code);
+            let patient =
+                db.patient_by_code(&study_code).await?.ok_or(AccountError::NoSuchPatient(study_code))?;
+            patient_sign_in_key(&patient.study_code)
         }
     };
     let before = db.throttle_state(&key).await?;

@@ -13,7 +13,7 @@ use crate::storage::{Actor, AuditEntry, AuditHead, AuditVerification, Db, OpenMo
 pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
     match command {
         AdminCommand::CreateUser { username, role, database } => {
-            let username = username.trim().to_lowercase();
+            let username = crate::auth::normal_username(&username);
             if username.is_empty()
                 || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
             {
@@ -51,8 +51,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::DisableUser { username, database } => {
             let db = Db::open(&database.url, OpenMode::Existing).await?;
-            let outcome =
-                crate::accounts::set_staff_disabled(&db, &Actor::cli(), &normal(&username), true).await;
+            let outcome = crate::accounts::set_staff_disabled(&db, &Actor::cli(), &username, true).await;
             db.close().await;
             report(
                 outcome?,
@@ -63,16 +62,14 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::EnableUser { username, database } => {
             let db = Db::open(&database.url, OpenMode::Existing).await?;
-            let outcome =
-                crate::accounts::set_staff_disabled(&db, &Actor::cli(), &normal(&username), false).await;
+            let outcome = crate::accounts::set_staff_disabled(&db, &Actor::cli(), &username, false).await;
             db.close().await;
             report(outcome?, &format!("enabled {username:?}"), &format!("{username:?} was already enabled"));
             Ok(())
         }
         AdminCommand::SignOutUser { username, database } => {
             let db = Db::open(&database.url, OpenMode::Existing).await?;
-            let outcome =
-                crate::accounts::sign_out_staff_everywhere(&db, &Actor::cli(), &normal(&username)).await;
+            let outcome = crate::accounts::sign_out_staff_everywhere(&db, &Actor::cli(), &username).await;
             db.close().await;
             report(
                 outcome?,
@@ -84,14 +81,9 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Unlock { username, study_id, database } => {
             let db = Db::open(&database.url, OpenMode::Existing).await?;
             let (who, name) = match (&username, &study_id) {
-                (Some(username), _) => (Locked::Staff(username), normal(username)),
-                (None, Some(study_id)) => (Locked::Patient(study_id), study_id.trim().to_uppercase()),
+                (Some(username), _) => (Locked::Staff(username), crate::auth::normal_username(username)),
+                (None, Some(study_id)) => (Locked::Patient(study_id), crate::auth::normal_study_id(study_id)),
                 (None, None) => bail!("name the account to unlock with --username or --study-id"),
-            };
-            let name_for = name.clone();
-            let who = match who {
-                Locked::Staff(_) => Locked::Staff(&name_for),
-                Locked::Patient(_) => Locked::Patient(&name_for),
             };
             let outcome = crate::accounts::unlock(&db, &Actor::cli(), who).await;
             db.close().await;
@@ -99,10 +91,6 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-fn normal(username: &str) -> String {
-    username.trim().to_lowercase()
 }
 
 fn report(outcome: Outcome, changed: &str, unchanged: &str) {

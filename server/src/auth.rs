@@ -149,6 +149,26 @@ pub fn normalise_activation_code(input: &str) -> String {
         .collect()
 }
 
+/// A username as stored and compared, from what someone typed: trimmed, lower case.
+pub fn normal_username(typed: &str) -> String {
+    typed.trim().to_lowercase()
+}
+
+/// A study id as stored and compared, from what someone typed: trimmed, upper case.
+pub fn normal_study_id(typed: &str) -> String {
+    typed.trim().to_uppercase()
+}
+
+/// The sign-in throttle's key for a staff account (a normal username).
+pub fn staff_sign_in_key(username: &str) -> String {
+    format!("staff:{username}")
+}
+
+/// The sign-in throttle's key for a patient (a normal study id).
+pub fn patient_sign_in_key(study_id: &str) -> String {
+    format!("patient:{study_id}")
+}
+
 /// A PIN is 4 to 8 digits.
 pub fn valid_pin(pin: &str) -> bool {
     (4..=8).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit())

@@ -31,10 +31,7 @@ pub async fn unlock_patient(
     Path(study_id): Path<String>,
 ) -> Result<axum::Json<AccountChange>, Error> {
     caller.require(&[Role::Nurse, Role::Admin])?;
-    let study_code = study_id.trim().to_uppercase();
-    Ok(change(
-        crate::accounts::unlock(&state.clinic.db, &caller.actor(), Locked::Patient(&study_code)).await?,
-    ))
+    Ok(change(crate::accounts::unlock(&state.clinic.db, &caller.actor(), Locked::Patient(&study_id)).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/staff/{username}/unlock", tag = "staff", security(("session" = ["admin"])), params(("username" = String, Path)), responses((status = 200, body = AccountChange), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
@@ -44,7 +41,6 @@ pub async fn unlock_staff(
     Path(username): Path<String>,
 ) -> Result<axum::Json<AccountChange>, Error> {
     caller.require(&[Role::Admin])?;
-    let username = username.trim().to_lowercase();
     Ok(change(crate::accounts::unlock(&state.clinic.db, &caller.actor(), Locked::Staff(&username)).await?))
 }
 
@@ -55,7 +51,6 @@ pub async fn disable_staff(
     Path(username): Path<String>,
 ) -> Result<axum::Json<AccountChange>, Error> {
     caller.require(&[Role::Admin])?;
-    let username = username.trim().to_lowercase();
     Ok(change(crate::accounts::set_staff_disabled(&state.clinic.db, &caller.actor(), &username, true).await?))
 }
 
@@ -66,7 +61,6 @@ pub async fn enable_staff(
     Path(username): Path<String>,
 ) -> Result<axum::Json<AccountChange>, Error> {
     caller.require(&[Role::Admin])?;
-    let username = username.trim().to_lowercase();
     Ok(change(
         crate::accounts::set_staff_disabled(&state.clinic.db, &caller.actor(), &username, false).await?,
     ))
@@ -79,7 +73,6 @@ pub async fn sign_out_staff_everywhere(
     Path(username): Path<String>,
 ) -> Result<axum::Json<AccountChange>, Error> {
     caller.require(&[Role::Admin])?;
-    let username = username.trim().to_lowercase();
     Ok(change(
         crate::accounts::sign_out_staff_everywhere(&state.clinic.db, &caller.actor(), &username).await?,
     ))

@@ -16,7 +16,8 @@ use super::json::Json;
 use super::{AppState, Error};
 use crate::auth::{
     ACTIVATION_CODE_LIFETIME, HashTurn, PATIENT_SESSION, STAFF_SESSION, lockout_after, new_token,
-    normalise_activation_code, token_hash, valid_pin,
+    normal_study_id, normal_username, normalise_activation_code, patient_sign_in_key, staff_sign_in_key,
+    token_hash, valid_pin,
 };
 use crate::storage::{
     Actor, AuditEntry, Claim, SessionOwner, SessionSubject, now_text, parse_timestamp, timestamp_text,
@@ -273,8 +274,8 @@ pub async fn staff_sign_in(
     State(state): State<AppState>,
     Json(body): Json<StaffSignIn>,
 ) -> Result<Response, Error> {
-    let username = body.username.trim().to_lowercase();
-    let key = format!("staff:{username}");
+    let username = normal_username(&body.username);
+    let key = staff_sign_in_key(&username);
     let actor = Actor { name: key.clone(), role: "unauthenticated".into() };
     let turn = hashing_turn(&state).await?;
     claim_attempt(&state, &key, &actor, None).await?;
@@ -299,8 +300,8 @@ pub async fn patient_sign_in(
     State(state): State<AppState>,
     Json(body): Json<PatientSignIn>,
 ) -> Result<Response, Error> {
-    let study_code = body.study_id.trim().to_uppercase();
-    let key = format!("patient:{study_code}");
+    let study_code = normal_study_id(&body.study_id);
+    let key = patient_sign_in_key(&study_code);
     let actor = Actor { name: key.clone(), role: "unauthenticated".into() };
     let turn = hashing_turn(&state).await?;
     claim_attempt(&state, &key, &actor, None).await?;
@@ -388,7 +389,7 @@ pub async fn patient_activate(
         study_id: Some(patient.study_code),
         language: Some(patient.language),
     };
-    let key = format!("patient:{}", me.study_id.clone().unwrap_or_default());
+    let key = patient_sign_in_key(me.study_id.as_deref().unwrap_or_default());
     start_session(&state, &key, Role::Patient, (None, Some(patient_id)), &actor, me, "auth.sign_in").await
 }
 

@@ -28,7 +28,7 @@ pub(super) async fn find_patient(state: &AppState, study_id: &str) -> Result<Pat
     state
         .clinic
         .db
-        .patient_by_code(&study_id.trim().to_uppercase())
+        .patient_by_code(&crate::auth::normal_study_id(study_id))
         .await?
         .ok_or_else(|| Error::NotFound(format!("there is no patient {study_id:?}")))
 }
@@ -119,7 +119,8 @@ pub async fn detail(
     caller.require(STAFF_CLINICAL)?;
     let patient = find_patient(&state, &study_id).await?;
     let (rows, _) = state.clinic.events(patient.id).await?;
-    let throttle = state.clinic.db.throttle_state(&format!("patient:{}", patient.study_code)).await?;
+    let throttle =
+        state.clinic.db.throttle_state(&crate::auth::patient_sign_in_key(&patient.study_code)).await?;
     let now = crate::storage::now_text();
     Ok(axum::Json(PatientDetail {
         patient: summary(&state, &patient, &caller).await?,
