@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::{Digest, Sha256};
 
@@ -28,26 +28,100 @@ const LONGEST_LOCKOUT: Duration = Duration::from_secs(3600);
 const ARGON2_MEMORY_KIB: u32 = 7 * 1024;
 const ARGON2_ITERATIONS: u32 = 5;
 
-fn argon2() -> Argon2<'static> {
-    let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, 1, None).expect("valid argon2 parameters");
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+fn argon2_params() -> Params {
+    Params::new(ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, 1, None).expect("valid argon2 parameters")
+}
+
+/// argon2's working memory, kept and reused: a hashing worker owns one for its whole life, so a
+/// check never allocates its megabytes again. (Allocating them per check left every thread's
+/// malloc arena holding ~57 MiB it never returned: 200 MiB after a burst of sign-ins.)
+type Memory = Vec<argon2::Block>;
+
+/// Runs argon2 with `params` over `secret` and the salt, into an output of `output_len` bytes,
+/// in `memory` (grown to the parameters' size the first time).
+fn argon2_output(
+    algorithm: Algorithm,
+    version: Version,
+    params: Params,
+    secret: &[u8],
+    salt: argon2::password_hash::Salt<'_>,
+    output_len: usize,
+    memory: &mut Memory,
+) -> argon2::password_hash::Result<argon2::password_hash::Output> {
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, argon2::Block::default());
+    }
+    let mut salt_bytes = [0u8; 64];
+    let salt = salt.decode_b64(&mut salt_bytes)?;
+    let argon2 = Argon2::new(algorithm, version, params);
+    argon2::password_hash::Output::init_with(output_len, |out| {
+        Ok(argon2.hash_password_into_with_memory(secret, salt, out, &mut memory[..blocks])?)
+    })
+}
+
+/// [`hash_secret`] in the given memory.
+fn hash_secret_in(secret: &str, memory: &mut Memory) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    let params = argon2_params();
+    let output = argon2_output(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        params.clone(),
+        secret.as_bytes(),
+        salt.as_salt(),
+        Params::DEFAULT_OUTPUT_LEN,
+        memory,
+    )
+    .expect("argon2 hashes any input");
+    PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: argon2::password_hash::ParamsString::try_from(&params).expect("valid argon2 parameters"),
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    }
+    .to_string()
+}
+
+/// Whether `secret` matches the PHC string `phc`, computed with the hash's own parameters in the
+/// given memory; the comparison of the outputs takes constant time.
+fn matches_in(secret: &str, phc: &str, memory: &mut Memory) -> bool {
+    let mut check = || -> argon2::password_hash::Result<bool> {
+        let parsed = PasswordHash::new(phc)?;
+        let expected = parsed.hash.ok_or(argon2::password_hash::Error::Password)?;
+        let salt = parsed.salt.ok_or(argon2::password_hash::Error::SaltInvalid(
+            argon2::password_hash::errors::InvalidValue::Malformed,
+        ))?;
+        let algorithm = Algorithm::try_from(parsed.algorithm)?;
+        let version = parsed.version.map(Version::try_from).transpose()?.unwrap_or_default();
+        let params = Params::try_from(&parsed)?;
+        let computed =
+            argon2_output(algorithm, version, params, secret.as_bytes(), salt, expected.len(), memory)?;
+        Ok(computed == expected)
+    };
+    check().unwrap_or(false)
 }
 
 /// An argon2id hash (PHC string) of `secret`, with a fresh random salt.
 pub fn hash_secret(secret: &str) -> String {
-    let salt = SaltString::generate(&mut OsRng);
-    argon2().hash_password(secret.as_bytes(), &salt).expect("argon2 hashes any input").to_string()
+    hash_secret_in(secret, &mut Memory::new())
 }
 
-/// The bound on password and PIN hashing: at most `permits` argon2 runs at once (each holds
-/// its memory), and a caller waits at most `wait` for a turn, then is told the server is busy.
-/// Anonymous requests can reach hashing (sign-in, activation), so without the bound a burst of
-/// them takes memory without limit.
+/// The bound on password and PIN hashing: argon2 runs only on a fixed set of worker threads
+/// (one per core), each with its own working memory kept for reuse, and at most that many
+/// callers hold a turn at once; a caller waits at most `wait` for a turn, then is told the
+/// server is busy. Anonymous requests can reach hashing (sign-in, activation), so without the
+/// bound a burst of them takes memory without limit.
 #[derive(Debug, Clone)]
 pub struct Hasher {
     permits: std::sync::Arc<tokio::sync::Semaphore>,
     wait: Duration,
+    jobs: std::sync::mpsc::Sender<Job>,
 }
+
+/// Work for a hashing worker, run with the worker's memory.
+type Job = Box<dyn FnOnce(&mut Memory) + Send>;
 
 /// A turn to hash, from [`Hasher::turn`].
 #[derive(Debug)]
@@ -58,14 +132,28 @@ pub struct HashTurn(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
 pub struct HasherBusy;
 
 impl Hasher {
-    /// One run per core (at least one), waiting at most `wait` for a turn.
+    /// One worker per core (at least one), callers waiting at most `wait` for a turn. The workers
+    /// end when the last clone of the `Hasher` is dropped.
     pub fn new(wait: Duration) -> Hasher {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        Hasher::with_permits(cores, wait)
-    }
-
-    pub fn with_permits(permits: usize, wait: Duration) -> Hasher {
-        Hasher { permits: std::sync::Arc::new(tokio::sync::Semaphore::new(permits.max(1))), wait }
+        let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+        for n in 0..workers {
+            let queue = queue.clone();
+            std::thread::Builder::new()
+                .name(format!("qol-hash-{n}"))
+                .spawn(move || {
+                    let mut memory = Memory::new();
+                    loop {
+                        let next =
+                            queue.lock().map_err(|_| ()).and_then(|queue| queue.recv().map_err(|_| ()));
+                        let Ok(job) = next else { return };
+                        job(&mut memory);
+                    }
+                })
+                .expect("a hashing worker thread starts");
+        }
+        Hasher { permits: std::sync::Arc::new(tokio::sync::Semaphore::new(workers)), wait, jobs }
     }
 
     /// Waits for a turn to hash.
@@ -76,39 +164,48 @@ impl Hasher {
         }
     }
 
-    /// [`verify_secret`] on a blocking thread, in the given turn.
-    pub async fn verify(&self, turn: HashTurn, secret: String, stored: Option<String>) -> bool {
-        tokio::task::spawn_blocking(move || {
-            let matches = verify_secret(&secret, stored.as_deref());
+    /// Runs `work` on a worker in the given turn (held until the work is done, even if the
+    /// caller gives up waiting), and returns its result.
+    async fn run<T: Send + 'static>(
+        &self,
+        turn: HashTurn,
+        work: impl FnOnce(&mut Memory) -> T + Send + 'static,
+    ) -> Option<T> {
+        let (done, result) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |memory| {
+            let _ = done.send(work(memory));
             drop(turn);
-            matches
-        })
-        .await
-        .unwrap_or(false)
+        });
+        self.jobs.send(job).ok()?;
+        result.await.ok()
     }
 
-    /// [`hash_secret`] on a blocking thread, in the given turn.
+    /// [`verify_secret`] on a hashing worker, in the given turn.
+    pub async fn verify(&self, turn: HashTurn, secret: String, stored: Option<String>) -> bool {
+        self.run(turn, move |memory| verify_secret_in(&secret, stored.as_deref(), memory))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// [`hash_secret`] on a hashing worker, in the given turn.
     pub async fn hash(&self, turn: HashTurn, secret: String) -> Option<String> {
-        tokio::task::spawn_blocking(move || {
-            let hash = hash_secret(&secret);
-            drop(turn);
-            hash
-        })
-        .await
-        .ok()
+        self.run(turn, move |memory| hash_secret_in(&secret, memory)).await
     }
 }
 
 /// Whether `secret` matches the stored hash. Runs in the same time for unknown accounts (pass
 /// `None`), so response times do not tell which accounts exist.
 pub fn verify_secret(secret: &str, stored: Option<&str>) -> bool {
+    verify_secret_in(secret, stored, &mut Memory::new())
+}
+
+fn verify_secret_in(secret: &str, stored: Option<&str>, memory: &mut Memory) -> bool {
     static DUMMY: LazyLock<String> = LazyLock::new(|| hash_secret("no account has this secret"));
     let (phc, real) = match stored {
         Some(phc) => (phc, true),
         None => (DUMMY.as_str(), false),
     };
-    let Ok(parsed) = PasswordHash::new(phc) else { return false };
-    argon2().verify_password(secret.as_bytes(), &parsed).is_ok() && real
+    matches_in(secret, phc, memory) && real
 }
 
 /// A new session token: 256 random bits, hex.
@@ -199,6 +296,34 @@ mod tests {
         assert!(!verify_secret("correct horse battery", None));
         assert!(!verify_secret("x", Some("not a hash")));
         assert_ne!(hash, hash_secret("correct horse battery"), "salts differ");
+    }
+
+    #[test]
+    fn hashes_interoperate_with_the_argon2_crate_in_reused_memory() {
+        use argon2::{PasswordHasher, PasswordVerifier};
+        let ours = hash_secret("a secret");
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default().verify_password(b"a secret", &parsed).is_ok());
+        // A hash made with other parameters (the crate's default, 19 MiB) verifies too, in the
+        // same memory, which grows once to the largest size it has needed.
+        let older =
+            Argon2::default().hash_password(b"older", &SaltString::generate(&mut OsRng)).unwrap().to_string();
+        let mut memory = Memory::new();
+        assert!(matches_in("a secret", &ours, &mut memory));
+        assert_eq!(memory.len(), 7 * 1024);
+        assert!(matches_in("older", &older, &mut memory));
+        assert!(!matches_in("Older", &older, &mut memory));
+        assert!(matches_in("a secret", &ours, &mut memory));
+        assert_eq!(memory.len(), Params::DEFAULT_M_COST as usize);
+    }
+
+    #[tokio::test]
+    async fn the_hasher_checks_and_hashes_on_its_workers() {
+        let hasher = Hasher::new(Duration::from_secs(5));
+        let stored = hasher.hash(hasher.turn().await.unwrap(), "2468".into()).await.unwrap();
+        assert!(hasher.verify(hasher.turn().await.unwrap(), "2468".into(), Some(stored.clone())).await);
+        assert!(!hasher.verify(hasher.turn().await.unwrap(), "2469".into(), Some(stored)).await);
+        assert!(!hasher.verify(hasher.turn().await.unwrap(), "2468".into(), None).await);
     }
 
     #[test]
