@@ -132,14 +132,13 @@ const ACTIVATION_FAILURES_DECAY: chrono::Duration = chrono::Duration::minutes(15
 /// out the key's check lease: so parallel guesses cannot all see the same count, the key locks at
 /// the limit whatever the concurrency, and only one check per key runs at a time (the others are
 /// refused unchecked, and still count). Refusals are summarised in the audit trail (one entry
-/// per key per minute), not written one by one. Returns the failures counted so far, this
-/// attempt included, when this attempt may be checked.
+/// per key per minute), not written one by one. Answers `Ok` when this attempt may be checked.
 async fn claim_attempt(
     state: &AppState,
     key: &str,
     actor: &Actor,
     decay: Option<chrono::Duration>,
-) -> Result<i64, Error> {
+) -> Result<(), Error> {
     let now = chrono::Utc::now();
     let forget_before = decay.map(|decay| timestamp_text(now - decay));
     let claim = state
@@ -154,7 +153,7 @@ async fn claim_attempt(
         )
         .await?;
     let locked_until = match claim {
-        Claim::Check { failures } => return Ok(failures),
+        Claim::Check => return Ok(()),
         Claim::Busy { failures } => match lock_for(failures, now) {
             Some(until) => {
                 state.clinic.db.lock_sign_in(key, &timestamp_text(until)).await?;

@@ -37,9 +37,9 @@ pub struct ThrottleState {
 /// The outcome of claiming a sign-in attempt for a key ([`Db::claim_sign_in`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
-    /// The attempt is counted (`failures` includes it) and the caller holds the key's check
-    /// lease: it alone may check the password or PIN now.
-    Check { failures: i64 },
+    /// The attempt is counted and the caller holds the key's check lease: it alone may check the
+    /// password or PIN now.
+    Check,
     /// The key is locked until then (RFC 3339).
     Locked { until: String },
     /// Another check for this key is running: the attempt is counted (`failures`) but not
@@ -152,7 +152,7 @@ impl Db {
             let failures: i64 = row.try_get(0)?;
             let holder: Option<String> = row.try_get(1)?;
             return Ok(if holder.as_deref() == Some(token) {
-                Claim::Check { failures }
+                Claim::Check
             } else {
                 Claim::Busy { failures }
             });
