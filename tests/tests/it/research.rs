@@ -389,14 +389,7 @@ async fn exports_arrive_whole_under_every_accept_encoding_a_browser_sends() {
     use std::io::Read;
     let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
     let token = app.staff_token("researcher").await;
-    for name in [
-        "scores_long.csv",
-        "items_long.csv",
-        "schedule.csv",
-        "scores_wide.csv",
-        "dictionary.csv",
-        "fhir.ndjson",
-    ] {
+    for name in qol_server::export::Export::ALL.map(qol_server::export::Export::name) {
         let fetch = async |encoding: &str| -> (Option<String>, Vec<u8>) {
             let response = app
                 .client
