@@ -235,9 +235,9 @@ on_both_backends!(
     super::only_random_client_ids_are_taken_and_none_reaches_researchers
 );
 
-/// The SQLite file's path inside a test database URL.
+/// The SQLite file a test database URL names.
 fn sqlite_file(url: &str) -> std::path::PathBuf {
-    std::path::PathBuf::from(url.strip_prefix("sqlite://").unwrap())
+    qol_server::storage::sqlite_path(url).expect("a SQLite URL").to_owned()
 }
 
 #[tokio::test]
