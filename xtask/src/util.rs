@@ -67,7 +67,8 @@ impl TestTotals {
 }
 
 /// Runs a `cargo test` command, echoing its output as it comes, and adds up every test binary's
-/// summary line. Fails when the command fails.
+/// summary line. Answers the totals and whether the command succeeded; fails only when it cannot
+/// be started.
 pub fn run_counting(command: &mut Command) -> anyhow::Result<(TestTotals, bool)> {
     use std::io::{BufRead, Write};
     eprintln!("xtask: $ {}", describe(command));
@@ -136,4 +137,23 @@ pub fn run_browser_harness(
         .env("QOL_DIST_DIR", dist)
         .env("QOL_CHROMEDRIVER", driver)
         .env("QOL_CHROMIUM", chromium))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestTotals;
+
+    #[test]
+    fn summary_lines_of_every_test_binary_add_up() {
+        let mut totals = TestTotals::default();
+        for line in [
+            "test result: ok. 12 passed; 0 failed; 3 ignored; 0 measured; 0 filtered out; finished in 1.20s",
+            "running 4 tests",
+            "test result: FAILED. 5 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.5s",
+            "test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s",
+        ] {
+            totals.add_line(line);
+        }
+        assert_eq!(totals, TestTotals { passed: 17, failed: 2, ignored: 3 });
+    }
 }
