@@ -59,6 +59,16 @@ pub struct AssessmentStatus {
 }
 
 impl Clinic {
+    /// The study's date now, in its time zone.
+    pub fn today(&self) -> NaiveDate {
+        self.protocol.local_date(Utc::now())
+    }
+
+    /// The study's date of a stored UTC timestamp.
+    pub fn stored_date(&self, text: &str) -> Result<NaiveDate, StorageError> {
+        Ok(self.protocol.local_date(parse_timestamp(text)?))
+    }
+
     /// Enrols a patient: pseudonymous record, identity apart, the enrolment event, the schedule
     /// and an activation code. Returns the patient and the code (shown once).
     pub async fn enrol(
@@ -400,7 +410,7 @@ impl Clinic {
             return self.replay(patient, &existing, &content_hash).await.map(|receipt| (receipt, false));
         }
 
-        let today = now.date_naive();
+        let today = self.protocol.local_date(now);
         let (_, events) = self.events(patient.id).await?;
         self.sync_schedule(patient.id, &events, today).await?;
         let (assessment, timeliness) = match request.assessment_id {
@@ -419,7 +429,7 @@ impl Clinic {
                 }
                 let timeliness = check_window(
                     &assessment.as_scheduled(),
-                    completed_at.date_naive(),
+                    self.protocol.local_date(completed_at),
                     today,
                     self.protocol.late_delivery_grace_days,
                 )
@@ -635,11 +645,6 @@ pub fn next_study_code(existing: &[String], prefix: &str) -> String {
         .max()
         .unwrap_or(0);
     format!("{prefix}-{:03}", highest + 1)
-}
-
-/// A completion time as a date, for the window rule.
-pub fn stored_date(text: &str) -> Result<NaiveDate, StorageError> {
-    Ok(parse_timestamp(text)?.date_naive())
 }
 
 #[cfg(test)]

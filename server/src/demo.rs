@@ -6,7 +6,7 @@
 //! patients' data.
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
-use qol_shared::answers::RawAnswer;
+use qol_shared::answers::{RawAnswer, RawResponse};
 use qol_shared::api::{
     AlertState, EnrolPatient, Identity, RecordEvent, ResolutionAction, Role, SubmissionRequest,
 };
@@ -34,6 +34,25 @@ pub const DEMO_PIN: &str = "2468";
 pub const DEMO_UNACTIVATED: &str = "IVB-002";
 pub const DEMO_ACTIVATION_CODE: &str = "DEMO-CODE-0002";
 
+/// The protocol stored with a study. Studies created before protocols named their time zone were
+/// all created from the shipped protocol, whose site is the shipped default's zone: that zone is
+/// filled in (and said in the log) rather than refusing to start.
+fn stored_protocol(json: &str) -> Result<Protocol, StorageError> {
+    let corrupt = |error: &dyn std::fmt::Display| StorageError::Corrupt(format!("stored protocol: {error}"));
+    let mut value: serde_json::Value = serde_json::from_str(json).map_err(|error| corrupt(&error))?;
+    if let Some(fields) = value.as_object_mut()
+        && !fields.contains_key("time_zone")
+    {
+        let zone = Protocol::default_protocol().time_zone.name();
+        tracing::warn!(
+            time_zone = zone,
+            "the stored protocol names no time zone; using the shipped protocol's"
+        );
+        fields.insert("time_zone".into(), zone.into());
+    }
+    Protocol::parse(&value.to_string()).map_err(|error| corrupt(&error))
+}
+
 /// Loads the study of this database, creating it on first start (the demo study with `demo`).
 /// Returns the clinic and whether demo data was seeded now.
 pub async fn ensure_study(db: &Db, demo: bool) -> Result<(Clinic, bool), ClinicError> {
@@ -41,8 +60,7 @@ pub async fn ensure_study(db: &Db, demo: bool) -> Result<(Clinic, bool), ClinicE
         let protocol = if study.protocol_json.is_empty() {
             Protocol::default_protocol()
         } else {
-            Protocol::parse(&study.protocol_json)
-                .map_err(|error| StorageError::Corrupt(format!("stored protocol: {error}")))?
+            stored_protocol(&study.protocol_json)?
         };
         let clinic = Clinic { db: db.clone(), study_id: study.id, protocol };
         if study.is_demo {
@@ -181,8 +199,11 @@ async fn work_past_alerts(
     Ok(())
 }
 
-fn at(day: NaiveDate, hour: u32) -> chrono::DateTime<Utc> {
-    Utc.from_utc_datetime(&day.and_hms_opt(hour, 15, 0).expect("valid time"))
+/// `hour`:15 on `day` at the study's site, as a UTC instant.
+fn at_site(zone: chrono_tz::Tz, day: NaiveDate, hour: u32) -> chrono::DateTime<Utc> {
+    let local = day.and_hms_opt(hour, 15, 0).expect("valid time");
+    // A time skipped by a daylight-saving change falls back to the same time in UTC.
+    zone.from_local_datetime(&local).earliest().map_or_else(|| Utc.from_utc_datetime(&local), |t| t.to_utc())
 }
 
 async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
@@ -207,8 +228,9 @@ async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
     }
     tx.commit().await?;
     let nurse = Actor { name: "staff:nurse".into(), role: "nurse".into() };
-    let today = Utc::now().date_naive();
+    let today = clinic.today();
     let day = |offset: i64| today + Duration::days(offset);
+    let at = |day: NaiveDate, hour: u32| at_site(clinic.protocol.time_zone, day, hour);
     let mut dice = Dice(17);
 
     // IVB-001: nodal, in weekly therapy for five weeks, getting more tired.
@@ -361,13 +383,17 @@ async fn submit(
     when: chrono::DateTime<Utc>,
     mut answers: Vec<RawAnswer>,
 ) -> Result<(), ClinicError> {
-    let (statuses, _) = clinic.assessments(patient.id, when.date_naive()).await?;
+    let (statuses, _) = clinic.assessments(patient.id, clinic.protocol.local_date(when)).await?;
     let assessment =
         statuses.into_iter().map(|status| status.row).find(|row| row.key == key).ok_or_else(|| {
             ClinicError::NotFound(format!("demo seed: no assessment {key} for {}", patient.study_code))
         })?;
     let last_item = if assessment.instruments.len() == 2 { 54 } else { 30 };
     answers.retain(|answer| answer.item <= last_item);
+    // Not sexually active ("not at all" to item 49): items 50–54 do not apply, as on the phone.
+    if answers.iter().any(|answer| answer.item == 49 && answer.response == RawResponse::Code(1)) {
+        answers.retain(|answer| !(50..=54).contains(&answer.item));
+    }
     let actor = Actor { name: format!("patient:{}", patient.study_code), role: "patient".into() };
     let request = SubmissionRequest {
         client_id: uuid_from(&format!("{}-{key}", patient.study_code)),

@@ -17,6 +17,7 @@ use qol_shared::alerts::{past_threshold, threshold_of};
 use qol_shared::analysis::classify;
 use qol_shared::api::ScaleInfo;
 use qol_shared::instrument::{InstrumentId, SCORING_ALGORITHM_VERSION};
+use qol_shared::scoring::{MissingReason, Outcome};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -83,6 +84,8 @@ pub const SCORES_LONG: &[&str] = &[
     "target_study_day",
     "actual_study_day",
     "in_window",
+    "placement",
+    "sent_for",
     "instrument",
     "scale",
     "score",
@@ -104,10 +107,12 @@ pub const ITEMS_LONG: &[&str] = &[
     "assessment",
     "assessment_code",
     "actual_study_day",
+    "placement",
     "instrument",
     "item",
     "response_code",
     "not_applicable",
+    "missing_reason",
 ];
 
 pub const SCHEDULE: &[&str] = &[
@@ -123,6 +128,8 @@ pub const SCHEDULE: &[&str] = &[
     "status",
     "actual_study_day",
     "in_window",
+    "placement",
+    "sent_for",
     "late_delivery",
     "missed_reason",
 ];
@@ -135,6 +142,8 @@ const WIDE_FIXED: &[&str] = &[
     "target_study_day",
     "actual_study_day",
     "in_window",
+    "placement",
+    "sent_for",
 ];
 
 /// The columns of `scores_wide.csv`: the fixed ones, then one per scale.
@@ -192,8 +201,22 @@ const DICTIONARY: &[(&str, &str, &str, &str, &str)] = &[
         "*",
         "in_window",
         "boolean",
-        "Completed inside the assessment's window (qol refuses forms completed outside it); empty for unscheduled reports",
+        "Completed inside the assessment's window as the current treatment events give it (recomputed on every export, not frozen at submission); empty for unscheduled reports",
         "true, false, empty",
+    ),
+    (
+        "*",
+        "placement",
+        "code",
+        "Where the form sits now that the events are what they are (docs/research.md, Placement); the analysis counts in_window and rematched forms, the others only when asked",
+        "in_window; out_of_window = the window moved away from the completion day after an event was recorded or corrected (e.g. a baseline completed after cycle 1 day 1: not used as baseline); rematched = its own assessment left the schedule, the form counts for the assessment whose window it falls in; not_in_schedule = its own assessment left the schedule and no window fits: kept under its old key; unscheduled = an \"I feel worse\" report",
+    ),
+    (
+        "*",
+        "sent_for",
+        "text",
+        "For a rematched form: the assessment it was sent for",
+        "empty unless placement is rematched",
     ),
     (
         "*",
@@ -213,7 +236,7 @@ const DICTIONARY: &[(&str, &str, &str, &str, &str)] = &[
         "scores_long.csv",
         "score",
         "number",
-        "Linear-transformed score 0-100, unrounded; empty when missing",
+        "Linear-transformed score 0-100, unrounded (a value within 1e-9 of a whole number is written as that number); empty when missing",
         "0-100",
     ),
     (
@@ -249,16 +272,22 @@ const DICTIONARY: &[(&str, &str, &str, &str, &str)] = &[
         "scores_long.csv",
         "baseline_score",
         "number",
-        "The patient's score on this scale at baseline",
-        "empty when no baseline score",
+        "The patient's score on this scale at a baseline completed in its window",
+        "empty when no baseline score, or when the baseline was completed after cycle 1 day 1",
     ),
-    ("scores_long.csv", "change_from_baseline", "number", "score minus baseline_score", "-100 to 100"),
+    (
+        "scores_long.csv",
+        "change_from_baseline",
+        "number",
+        "score minus baseline_score; empty on the baseline rows themselves",
+        "-100 to 100",
+    ),
     (
         "scores_long.csv",
         "change_category",
         "code",
         "Change by the 10-point rule (Osoba et al. 1998), in the direction of the scale",
-        "improved, stable, deteriorated; empty without both scores",
+        "improved, stable, deteriorated; empty without both scores and on the baseline rows",
     ),
     (
         "scores_long.csv",
@@ -289,6 +318,13 @@ const DICTIONARY: &[(&str, &str, &str, &str, &str)] = &[
         "The item's section does not apply to the patient (QLQ-CX24 items 50-54)",
         "true, false",
     ),
+    (
+        "items_long.csv",
+        "missing_reason",
+        "code",
+        "Why response_code is empty; every item of the form's questionnaires has a row",
+        "skipped = the patient left the item unanswered; not_applicable = its section does not apply; empty when answered",
+    ),
     ("schedule.csv", "label", "text", "The assessment's name in the protocol", ""),
     (
         "schedule.csv",
@@ -310,7 +346,7 @@ const DICTIONARY: &[(&str, &str, &str, &str, &str)] = &[
         "schedule.csv",
         "late_delivery",
         "boolean",
-        "Completed in the window but delivered after it closed (within the grace period)",
+        "Completed in the window but delivered after it closed (within the grace period); recomputed from the current window",
         "true, false, empty",
     ),
     (
@@ -349,6 +385,16 @@ fn csv_bytes(
 
 fn opt<T: ToString>(value: Option<T>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// A number as written in the exports: a value within 1e-9 of a whole number is that number
+/// (a change of nothing is 0, not -2.2e-15; never -0), anything else in full.
+pub fn number(value: f64) -> String {
+    qol_shared::analysis::tidy(value).to_string()
+}
+
+fn opt_number(value: Option<f64>) -> String {
+    value.map(number).unwrap_or_default()
 }
 
 /// The first chunk: the header, or the whole dictionary, or the FHIR Questionnaires.
@@ -393,7 +439,11 @@ pub fn patient_chunk(
                         let (score, raw, answered, in_scale, missing) = outcome_columns(&scale.outcome);
                         let kind = scales.iter().find(|s| s.code == scale.code).map(|s| s.kind);
                         let baseline = record.baseline(&scale.code);
-                        let change = score.zip(baseline).map(|(now, before)| now - before);
+                        // A baseline row is the reference, not a change of 0 ("stable").
+                        let change = score
+                            .zip(baseline)
+                            .filter(|_| assessment.key != research::BASELINE)
+                            .map(|(now, before)| now - before);
                         let category = change.zip(kind).map(|(change, kind)| {
                             crate::storage::enum_text(&classify(kind, change, RESPONDER_POINTS))
                         });
@@ -410,18 +460,20 @@ pub fn patient_chunk(
                             &opt(assessment.target_day),
                             &opt(submission.completed_day),
                             &opt(submission.in_window()),
+                            submission.placement.as_str(),
+                            submission.sent_for.as_deref().unwrap_or_default(),
                             scores.instrument.as_str(),
                             &scale.code,
-                            &opt(score),
-                            &opt(raw),
+                            &opt_number(score),
+                            &opt_number(raw),
                             &answered.to_string(),
                             &in_scale.to_string(),
                             &missing.unwrap_or_default(),
                             &scores.algorithm_version,
-                            &opt(baseline),
-                            &opt(change),
+                            &opt_number(baseline),
+                            &opt_number(change),
                             &category.unwrap_or_default(),
-                            &opt(threshold),
+                            &opt_number(threshold),
                             &opt(past),
                         ])?;
                     }
@@ -431,21 +483,30 @@ pub fn patient_chunk(
         }),
         Export::ItemsLong => csv_bytes(|w| {
             for (assessment, submission) in submitted(record) {
-                for answer in &submission.answers {
-                    let instrument =
-                        if answer.item <= 30 { InstrumentId::QlqC30 } else { InstrumentId::QlqCx24 };
-                    let code = answer_code(answer);
-                    w.write_record([
-                        record.study_id.as_str(),
-                        &record.stratum,
-                        &assessment.key,
-                        &assessment.code,
-                        &opt(submission.completed_day),
-                        instrument.as_str(),
-                        &answer.item.to_string(),
-                        &opt(code),
-                        &code.is_none().to_string(),
-                    ])?;
+                // Every item of the form's questionnaires, a skipped one as a row of its own.
+                for scores in &submission.scores {
+                    for item in scores.instrument.instrument().items {
+                        let answer = submission.answers.iter().find(|a| a.item == i64::from(item.number));
+                        let code = answer.and_then(answer_code);
+                        let (not_applicable, missing) = match (answer, code) {
+                            (_, Some(_)) => (false, ""),
+                            (Some(_), None) => (true, "not_applicable"),
+                            (None, _) => (false, "skipped"),
+                        };
+                        w.write_record([
+                            record.study_id.as_str(),
+                            &record.stratum,
+                            &assessment.key,
+                            &assessment.code,
+                            &opt(submission.completed_day),
+                            submission.placement.as_str(),
+                            scores.instrument.as_str(),
+                            &item.number.to_string(),
+                            &opt(code),
+                            &not_applicable.to_string(),
+                            missing,
+                        ])?;
+                    }
                 }
             }
             Ok(())
@@ -466,7 +527,9 @@ pub fn patient_chunk(
                     assessment.state.as_str(),
                     &opt(submission.and_then(|s| s.completed_day)),
                     &opt(submission.and_then(SubmissionRecord::in_window)),
-                    &opt(submission.map(|s| s.timeliness == qol_shared::api::Timeliness::LateDelivery)),
+                    submission.map(|s| s.placement.as_str()).unwrap_or_default(),
+                    submission.and_then(|s| s.sent_for.as_deref()).unwrap_or_default(),
+                    &opt(submission.map(|s| s.late_delivery)),
                     &opt(assessment.missed_reason.map(|r| crate::storage::enum_text(&r))),
                 ])?;
             }
@@ -482,8 +545,10 @@ pub fn patient_chunk(
                     opt(assessment.target_day),
                     opt(submission.completed_day),
                     opt(submission.in_window()),
+                    submission.placement.as_str().to_owned(),
+                    submission.sent_for.clone().unwrap_or_default(),
                 ];
-                row.extend(scales.iter().map(|scale| opt(submission.score(&scale.code))));
+                row.extend(scales.iter().map(|scale| opt_number(submission.score(&scale.code))));
                 w.write_record(&row)?;
             }
             Ok(())
@@ -499,6 +564,30 @@ pub fn patient_chunk(
             }
             Ok(out)
         }
+    }
+}
+
+/// The FHIR data-absent-reason code of a missing score, and the reason in words.
+fn absent_reason(reason: MissingReason, answered: u8, in_scale: u8) -> (&'static str, String) {
+    match reason {
+        // The patient was asked and left the items unanswered.
+        MissingReason::TooFewItemsAnswered => (
+            "asked-declined",
+            format!("{answered} of the scale's {in_scale} items answered: fewer than half (half rule)"),
+        ),
+        MissingReason::ItemNotAnswered => {
+            ("asked-declined", "the scale's single item was not answered".into())
+        }
+        MissingReason::NotApplicable => {
+            ("not-applicable", "the scale's section does not apply to the patient".into())
+        }
+        // The summary cannot be computed from what is there.
+        MissingReason::ComponentMissing => (
+            "unknown",
+            format!(
+                "{answered} of the summary's {in_scale} component scales scored: the summary needs all of them"
+            ),
+        ),
     }
 }
 
@@ -609,12 +698,15 @@ fn fhir_submission(
             });
             match scale.score() {
                 Some(value) => {
-                    observation["valueQuantity"] = json!({ "value": value, "unit": "score", "system": "http://unitsofmeasure.org", "code": "{score}" });
+                    observation["valueQuantity"] = json!({ "value": qol_shared::analysis::tidy(value), "unit": "score", "system": "http://unitsofmeasure.org", "code": "{score}" });
                 }
                 None => {
-                    observation["dataAbsentReason"] = json!({ "coding": [{
-                        "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "not-applicable"
-                    }], "text": format!("{:?}", scale.outcome) });
+                    if let Outcome::Missing { reason, items_answered, items_in_scale } = scale.outcome {
+                        let (code, text) = absent_reason(reason, items_answered, items_in_scale);
+                        observation["dataAbsentReason"] = json!({ "coding": [{
+                            "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": code
+                        }], "text": text });
+                    }
                 }
             }
             resources.push(observation);
@@ -652,7 +744,7 @@ pub async fn start(
         .await?;
     let (tx, rx) = mpsc::channel::<Chunk>(4);
     let clinic = clinic.clone();
-    tokio::spawn(async move { run(&clinic, export, chrono::Utc::now().date_naive(), tx).await });
+    tokio::spawn(async move { run(&clinic, export, clinic.today(), tx).await });
     Ok(rx)
 }
 

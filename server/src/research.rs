@@ -7,13 +7,16 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use qol_shared::analysis::{self, Observation};
 use qol_shared::answers::{RawAnswer, RawResponse};
-use qol_shared::api::{AnalysisReport, CompletionRow, MissedReason, ScaleInfo, Timeliness, TimepointInfo};
+use qol_shared::api::{
+    AnalysisReport, CompletionRow, MissedReason, OutOfWindowForm, Placement, ScaleInfo, Timeliness,
+    TimepointInfo,
+};
 use qol_shared::instrument::{InstrumentId, SCORING_ALGORITHM_VERSION, ScaleKind};
 use qol_shared::schedule::AssessmentState;
 use qol_shared::scoring::{Outcome, Scores};
 
 use crate::clinic::{Clinic, ClinicError};
-use crate::storage::{PatientRow, parse_timestamp};
+use crate::storage::{AssessmentRow, PatientRow, StoredSubmission};
 
 /// The assessment every change is measured from, and the trial's primary "post".
 pub const BASELINE: &str = "baseline";
@@ -36,6 +39,8 @@ pub struct AssessmentRecord {
     pub code: String,
     pub label: String,
     pub unscheduled: bool,
+    /// In the schedule the current events give (false for a form's assessment that left it).
+    pub scheduled: bool,
     pub state: AssessmentState,
     pub target_day: Option<i64>,
     pub window_start_day: Option<i64>,
@@ -50,19 +55,28 @@ pub struct SubmissionRecord {
     pub id: i64,
     pub version: i64,
     pub completed_day: Option<i64>,
-    pub timeliness: Timeliness,
+    /// Where the form sits now (derived from the current events, never stored).
+    pub placement: Placement,
+    /// The assessment it was sent for, when that is not the one it now counts for.
+    pub sent_for: Option<String>,
+    /// Completed in the window and delivered after it closed (within the grace period).
+    pub late_delivery: bool,
     pub language: String,
     pub answers: Vec<RawAnswer>,
     pub scores: Vec<Scores>,
 }
 
 impl SubmissionRecord {
-    /// qol refuses forms completed outside their window, so every scheduled submission was
-    /// completed in it (a late delivery included); unscheduled reports have no window.
+    /// Completed inside the assessment's current window; unscheduled reports have none.
     pub fn in_window(&self) -> Option<bool> {
-        match self.timeliness {
-            Timeliness::OnTime | Timeliness::LateDelivery => Some(true),
-            Timeliness::Unscheduled => None,
+        self.placement.in_window()
+    }
+
+    pub fn timeliness(&self) -> Timeliness {
+        match (self.placement, self.late_delivery) {
+            (Placement::Unscheduled, _) => Timeliness::Unscheduled,
+            (_, true) => Timeliness::LateDelivery,
+            (_, false) => Timeliness::OnTime,
         }
     }
 
@@ -72,39 +86,127 @@ impl SubmissionRecord {
 }
 
 impl PatientRecord {
-    /// The patient's score of `scale` at baseline.
+    /// The patient's score of `scale` at baseline, from a baseline completed in its window (a
+    /// baseline completed after cycle 1 day 1 is a protocol deviation and is not one).
     pub fn baseline(&self, scale: &str) -> Option<f64> {
         self.assessments
             .iter()
-            .find(|a| a.key == BASELINE)
+            .find(|a| a.key == BASELINE && a.scheduled)
             .and_then(|a| a.submission.as_ref())
+            .filter(|s| s.in_window() == Some(true))
             .and_then(|s| s.score(scale))
     }
 }
 
+/// A form as received, with the days that decide its placement.
+struct Received<'a> {
+    stored: &'a StoredSubmission,
+    completed_on: NaiveDate,
+    received_on: NaiveDate,
+    instruments: Vec<InstrumentId>,
+    placement: Placement,
+    sent_for: Option<String>,
+}
+
+/// An assessment of the record being built, with the form placed in it.
+struct Place<'a> {
+    row: AssessmentRow,
+    state: AssessmentState,
+    scheduled: bool,
+    form: Option<Received<'a>>,
+}
+
 impl Clinic {
-    /// Everything research may see of one patient.
+    /// Everything research may see of one patient. Every form received has a place in it
+    /// (docs/research.md, "Placement"): in its assessment, in the assessment whose window it now
+    /// falls in when its own left the schedule, or under its old key, flagged.
     pub async fn research_record(
         &self,
         patient: &PatientRow,
         today: NaiveDate,
     ) -> Result<PatientRecord, ClinicError> {
         let (statuses, events) = self.assessments(patient.id, today).await?;
-        let submissions = self.db.submissions_of(patient.id).await?;
+        let withdrawn = self.db.withdrawn_assessments_with_forms(patient.id).await?;
+        let stored = self.db.submissions_of(patient.id).await?;
+        // The current version of each assessment's submission.
+        let mut current: BTreeMap<i64, &StoredSubmission> = BTreeMap::new();
+        for submission in &stored {
+            let entry = current.entry(submission.assessment_id).or_insert(submission);
+            if submission.version > entry.version {
+                *entry = submission;
+            }
+        }
+        let received = |row: &AssessmentRow| -> Result<Option<Received<'_>>, ClinicError> {
+            let Some(stored) = current.get(&row.id).copied() else { return Ok(None) };
+            let completed_on = self.stored_date(&stored.completed_at)?;
+            Ok(Some(Received {
+                stored,
+                completed_on,
+                received_on: self.stored_date(&stored.received_at)?,
+                instruments: row.instruments.clone(),
+                placement: if row.unscheduled {
+                    Placement::Unscheduled
+                } else if (row.window_start..=row.window_end).contains(&completed_on) {
+                    Placement::InWindow
+                } else {
+                    Placement::OutOfWindow
+                },
+                sent_for: None,
+            }))
+        };
         let day = |date: NaiveDate| Clinic::study_day(&events, date);
-        let mut assessments = Vec::with_capacity(statuses.len());
+        let mut places: Vec<Place<'_>> = Vec::with_capacity(statuses.len() + withdrawn.len());
         for status in statuses {
-            let row = status.row;
-            let current = submissions.iter().filter(|s| s.assessment_id == row.id).max_by_key(|s| s.version);
-            let submission = match current {
-                Some(stored) => Some(SubmissionRecord {
-                    id: stored.id,
-                    version: stored.version,
-                    completed_day: day(parse_timestamp(&stored.completed_at)?.date_naive()),
-                    timeliness: stored.timeliness.clone(),
-                    language: stored.language.clone(),
-                    answers: self.db.answers_of(stored.id).await?,
-                    scores: self.db.scores_of(stored.id).await?,
+            let form = received(&status.row)?;
+            places.push(Place { row: status.row, state: status.state, scheduled: true, form });
+        }
+        for row in withdrawn {
+            let Some(mut form) = received(&row)? else { continue };
+            // The first free scheduled assessment whose window holds the completion day and that
+            // asks at least one of the form's questionnaires: a weekly QLQ-C30 completed after an
+            // end of treatment recorded late is that end of treatment's QLQ-C30 (its QLQ-CX24
+            // scales stay missing). An assessment's own form always comes first.
+            let free = places.iter_mut().find(|place| {
+                place.scheduled
+                    && place.form.is_none()
+                    && !place.row.unscheduled
+                    && place.state != AssessmentState::NotApplicable
+                    && (place.row.window_start..=place.row.window_end).contains(&form.completed_on)
+                    && place.row.instruments.iter().any(|id| form.instruments.contains(id))
+            });
+            match free {
+                Some(place) => {
+                    form.placement = Placement::Rematched;
+                    form.sent_for = Some(row.key.clone());
+                    place.state = AssessmentState::Completed;
+                    place.form = Some(form);
+                }
+                None => {
+                    form.placement = Placement::NotInSchedule;
+                    places.push(Place {
+                        row,
+                        state: AssessmentState::Completed,
+                        scheduled: false,
+                        form: Some(form),
+                    });
+                }
+            }
+        }
+        places.sort_by(|a, b| (a.row.window_start, &a.row.key).cmp(&(b.row.window_start, &b.row.key)));
+        let mut assessments = Vec::with_capacity(places.len());
+        for Place { row, state, scheduled, form } in places {
+            let submission = match form {
+                Some(form) => Some(SubmissionRecord {
+                    id: form.stored.id,
+                    version: form.stored.version,
+                    completed_day: day(form.completed_on),
+                    placement: form.placement,
+                    late_delivery: form.placement.in_window() == Some(true)
+                        && form.received_on > row.window_end,
+                    sent_for: form.sent_for,
+                    language: form.stored.language.clone(),
+                    answers: self.db.answers_of(form.stored.id).await?,
+                    scores: self.db.scores_of(form.stored.id).await?,
                 }),
                 None => None,
             };
@@ -113,7 +215,8 @@ impl Clinic {
                 code: row.code,
                 label: row.label,
                 unscheduled: row.unscheduled,
-                state: status.state,
+                scheduled,
+                state,
                 target_day: day(row.target),
                 window_start_day: day(row.window_start),
                 window_end_day: day(row.window_end),
@@ -246,25 +349,67 @@ impl Timeline {
     }
 }
 
-/// The pre/post analysis over every patient.
+/// Why a form is left out of the analysis by default, in words.
+fn out_of_window_reason(assessment: &AssessmentRecord, submission: &SubmissionRecord) -> String {
+    let day = |day: Option<i64>| day.map_or_else(|| "?".to_owned(), |day| day.to_string());
+    let completed = day(submission.completed_day);
+    let window = format!("{} to {}", day(assessment.window_start_day), day(assessment.window_end_day));
+    match submission.placement {
+        Placement::NotInSchedule => format!(
+            "{} left the schedule when an event was recorded or corrected; the form was completed on study day {completed} and no other assessment with its questionnaires had a window then",
+            assessment.key
+        ),
+        _ if assessment.key == BASELINE => format!(
+            "completed on study day {completed}, after cycle 1 day 1 (the window was days {window}): a baseline after treatment began is a protocol deviation"
+        ),
+        _ => format!(
+            "completed on study day {completed}, outside the window of days {window} the current events give"
+        ),
+    }
+}
+
+/// The pre/post analysis over every patient. Forms completed outside their current window are
+/// listed and left out unless `include_out_of_window`.
 pub async fn analysis(
     clinic: &Clinic,
     today: NaiveDate,
     responder_points: f64,
+    include_out_of_window: bool,
 ) -> Result<AnalysisReport, ClinicError> {
     // Only numbers are kept per patient (scores by scale and timepoint), not whole records.
     let mut rows: Vec<(String, String, String, String, f64)> = Vec::new();
     let mut timeline = Timeline::default();
     let mut strata: Vec<String> = clinic.protocol.strata.iter().map(|s| s.code.clone()).collect();
+    let mut out_of_window = Vec::new();
     clinic
         .for_each_record(today, |record| {
             for assessment in &record.assessments {
-                timeline.add(assessment);
                 let Some(submission) =
                     (!assessment.unscheduled).then_some(()).and(assessment.submission.as_ref())
                 else {
+                    if assessment.scheduled {
+                        timeline.add(assessment);
+                    }
                     continue;
                 };
+                if submission.in_window() == Some(false) {
+                    out_of_window.push(OutOfWindowForm {
+                        study_id: record.study_id.clone(),
+                        assessment: assessment.key.clone(),
+                        placement: submission.placement,
+                        completed_study_day: submission.completed_day,
+                        window_start_day: assessment.window_start_day,
+                        window_end_day: assessment.window_end_day,
+                        reason: out_of_window_reason(assessment, submission),
+                    });
+                    if !include_out_of_window {
+                        if assessment.scheduled {
+                            timeline.add(assessment);
+                        }
+                        continue;
+                    }
+                }
+                timeline.add(assessment);
                 for scores in &submission.scores {
                     for scale in &scores.scales {
                         if let Some(score) = scale.score() {
@@ -317,6 +462,8 @@ pub async fn analysis(
         timepoints,
         strata,
         scales: scale_list,
+        out_of_window_included: include_out_of_window,
+        out_of_window,
     })
 }
 
@@ -328,7 +475,8 @@ pub async fn completion(clinic: &Clinic, today: NaiveDate) -> Result<Vec<Complet
     let mut timeline = Timeline::default();
     clinic
         .for_each_record(today, |record| {
-            for assessment in record.assessments.iter().filter(|a| !a.unscheduled) {
+            // A form whose assessment left the schedule is no assessment anyone expects now.
+            for assessment in record.assessments.iter().filter(|a| !a.unscheduled && a.scheduled) {
                 timeline.add(assessment);
                 let row = rows.entry(assessment.key.clone()).or_insert_with(|| CompletionRow {
                     key: assessment.key.clone(),
@@ -349,7 +497,7 @@ pub async fn completion(clinic: &Clinic, today: NaiveDate) -> Result<Vec<Complet
                         if submission.and_then(SubmissionRecord::in_window) == Some(true) {
                             row.in_window += 1;
                         }
-                        if submission.is_some_and(|s| s.timeliness == Timeliness::LateDelivery) {
+                        if submission.is_some_and(|s| s.late_delivery) {
                             row.late_delivery += 1;
                         }
                     }

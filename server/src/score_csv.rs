@@ -252,7 +252,8 @@ mod tests {
     #[test]
     fn cx24_not_applicable_cells_are_read() {
         let header = (31..=54).map(|n| format!("Q{n}")).collect::<Vec<_>>().join(",");
-        let row = "2,1,1,3,1,2,1,2,3,1,1,2,1,4,2,3,2,3,2,not_applicable,NA,,not_applicable,not_applicable";
+        // q49 "not at all" (not sexually active): q50–q54 do not apply.
+        let row = "2,1,1,3,1,2,1,2,3,1,1,2,1,4,2,3,2,3,1,not_applicable,NA,,not_applicable,not_applicable";
         let output = run(InstrumentId::QlqCx24, &format!("{header}\n{row}\n"), false).unwrap();
         let cells: Vec<&str> = output.lines().nth(1).unwrap().split(',').collect();
         assert_eq!(cells[2], ""); // CXSV

@@ -20,7 +20,9 @@ fn patterns() -> Vec<(Vec<RawAnswer>, Vec<RawAnswer>)> {
                         let roll = next();
                         (roll % 10 != 0).then(|| {
                             let top = if item >= seven { 7 } else { 4 };
-                            RawAnswer::code(item, 1 + roll % top)
+                            // Item 49 at least "a little": items 50–54 apply.
+                            let lowest = if item == 49 { 2 } else { 1 };
+                            RawAnswer::code(item, (lowest + roll % top).min(top))
                         })
                     })
                     .collect::<Vec<_>>()

@@ -512,7 +512,17 @@ mod tests {
 
     #[test]
     fn cx24_very_much_is_amber_and_red_for_bleeding_and_pain_items() {
-        let raw = (31..=54).map(|item| RawAnswer::code(item, if [42, 43].contains(&item) { 4 } else { 1 }));
+        // Item 49 "a little": items 50–54 apply.
+        let raw = (31..=54).map(|item| {
+            RawAnswer::code(
+                item,
+                match item {
+                    42 | 43 => 4,
+                    49 => 2,
+                    _ => 1,
+                },
+            )
+        });
         let cx24 = Answers::parse(InstrumentId::QlqCx24, raw).unwrap();
         let signals = AlertRules::default().evaluate(
             &[score(&cx24)],

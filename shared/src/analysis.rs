@@ -42,6 +42,16 @@ pub fn t_quantile_975(df: usize) -> f64 {
     StudentsT::new(0.0, 1.0, df as f64).map_or(f64::NAN, |t| t.inverse_cdf(0.975))
 }
 
+/// `value`, or the whole number it is within 1e-9 of: floating-point sums leave residues such
+/// as -2.2e-15 for a mean change of nothing, which read as a (negative) change. Never -0.
+pub fn tidy(value: f64) -> f64 {
+    let whole = value.round();
+    if (value - whole).abs() < 1e-9 { whole + 0.0 } else { value }
+}
+
+/// The mean, SD and 95 % interval of `values`. With every value the same the SD is 0 and the
+/// interval is undefined (R's `t.test` refuses "essentially constant" data): it is left empty
+/// rather than reported as a zero-width interval.
 pub fn mean_estimate(values: &[f64]) -> MeanEstimate {
     let n = values.len();
     if n == 0 {
@@ -49,17 +59,20 @@ pub fn mean_estimate(values: &[f64]) -> MeanEstimate {
     }
     let mean = values.iter().sum::<f64>() / n as f64;
     if n == 1 {
-        return MeanEstimate { n, mean: Some(mean), sd: None, ci_low: None, ci_high: None };
+        return MeanEstimate { n, mean: Some(tidy(mean)), sd: None, ci_low: None, ci_high: None };
     }
     let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
     let sd = variance.sqrt();
+    if tidy(sd) == 0.0 {
+        return MeanEstimate { n, mean: Some(tidy(mean)), sd: Some(0.0), ci_low: None, ci_high: None };
+    }
     let half_width = t_quantile_975(n - 1) * sd / (n as f64).sqrt();
     MeanEstimate {
         n,
-        mean: Some(mean),
-        sd: Some(sd),
-        ci_low: Some(mean - half_width),
-        ci_high: Some(mean + half_width),
+        mean: Some(tidy(mean)),
+        sd: Some(tidy(sd)),
+        ci_low: Some(tidy(mean - half_width)),
+        ci_high: Some(tidy(mean + half_width)),
     }
 }
 
@@ -285,6 +298,14 @@ mod tests {
         assert_eq!(mean_estimate(&[]).mean, None);
         let one = mean_estimate(&[42.0]);
         assert_eq!((one.mean, one.sd, one.ci_low), (Some(42.0), None, None));
+        // Every value the same: SD 0, and no interval (R's t.test refuses such data).
+        let same = mean_estimate(&[10.0, 10.0, 10.0]);
+        assert_eq!((same.mean, same.sd, same.ci_low, same.ci_high), (Some(10.0), Some(0.0), None, None));
+        // A floating-point residue is not a change: 0.1 + 0.2 - 0.3 is 5.6e-17.
+        let nothing = mean_estimate(&[0.1 + 0.2 - 0.3, 0.0]);
+        assert_eq!(nothing.mean, Some(0.0));
+        assert_eq!(tidy(-2.2e-15).to_string(), "0");
+        assert_eq!(tidy(33.333_333_333_333_336), 33.333_333_333_333_336);
     }
 
     #[test]

@@ -68,6 +68,16 @@ pub enum AnswerError {
          either answer the section or mark all of it not applicable"
     )]
     AnswerInNotApplicableSection { item: u8, section: String },
+    #[error(
+        "item {item} has an answer, but item {gate} was answered {code} (\"{section}\" does not apply): \
+         leave items {first}–{last} out or mark them not applicable"
+    )]
+    AnswerWhereGateSaysNotApplicable { item: u8, gate: u8, code: u8, section: String, first: u8, last: u8 },
+    #[error(
+        "item {item} is marked not applicable, but item {gate} was answered {code}, so \"{section}\" applies: \
+         answer items {first}–{last} or leave any of them unanswered"
+    )]
+    NotApplicableWhereGateSaysApplies { item: u8, gate: u8, code: u8, section: String, first: u8, last: u8 },
 }
 
 /// Every problem found in one set of answers, in item order.
@@ -187,6 +197,46 @@ fn check_sections(
     errors: &mut Vec<AnswerError>,
 ) {
     for section in definition.conditional_sections {
+        let first = section.items.iter().copied().min().unwrap_or_default();
+        let last = section.items.iter().copied().max().unwrap_or_default();
+        // The gate item, when answered, decides: its "does not apply" code makes the section not
+        // applicable (answers there are refused); any other code makes it apply (markers there
+        // are refused).
+        if let Some((gate, off)) = section.not_applicable_when
+            && let Some(Response::Code(code)) = responses.get(&gate).copied()
+        {
+            for item in section.items {
+                match (responses.get(item), code == off) {
+                    (Some(Response::Code(_)), true) => {
+                        errors.push(AnswerError::AnswerWhereGateSaysNotApplicable {
+                            item: *item,
+                            gate,
+                            code,
+                            section: section.id.to_owned(),
+                            first,
+                            last,
+                        })
+                    }
+                    (Some(Response::NotApplicable), false) => {
+                        errors.push(AnswerError::NotApplicableWhereGateSaysApplies {
+                            item: *item,
+                            gate,
+                            code,
+                            section: section.id.to_owned(),
+                            first,
+                            last,
+                        })
+                    }
+                    _ => {}
+                }
+            }
+            if code == off {
+                for item in section.items {
+                    responses.insert(*item, Response::NotApplicable);
+                }
+            }
+            continue;
+        }
         let marked = section.items.iter().any(|item| responses.get(item) == Some(&Response::NotApplicable));
         if !marked {
             continue;
@@ -215,7 +265,9 @@ fn error_item(error: &AnswerError) -> i64 {
         AnswerError::CodeOutOfRange { item, .. }
         | AnswerError::DuplicateItem { item }
         | AnswerError::NotApplicableNotAllowed { item }
-        | AnswerError::AnswerInNotApplicableSection { item, .. } => i64::from(*item),
+        | AnswerError::AnswerInNotApplicableSection { item, .. }
+        | AnswerError::AnswerWhereGateSaysNotApplicable { item, .. }
+        | AnswerError::NotApplicableWhereGateSaysApplies { item, .. } => i64::from(*item),
     }
 }
 
@@ -291,6 +343,46 @@ mod tests {
             errors,
             vec![AnswerError::AnswerInNotApplicableSection { item: 53, section: "sexually-active".into() }]
         );
+    }
+
+    #[test]
+    fn item_49_not_at_all_makes_items_50_to_54_not_applicable_and_refuses_answers_there() {
+        // "Not at all" sexually active, nothing after: the server records 50–54 not applicable.
+        let answers = parse(QlqCx24, vec![RawAnswer::code(49, 1)]).unwrap();
+        for item in 50..=54 {
+            assert_eq!(answers.response(item), Some(Response::NotApplicable), "item {item}");
+        }
+        // "Not at all" with answers after it: refused, naming each answered item.
+        let errors =
+            parse(QlqCx24, vec![RawAnswer::code(49, 1), RawAnswer::code(50, 2), RawAnswer::code(54, 1)])
+                .unwrap_err();
+        assert_eq!(errors.len(), 2);
+        assert!(matches!(
+            errors[0],
+            AnswerError::AnswerWhereGateSaysNotApplicable { item: 50, gate: 49, code: 1, .. }
+        ));
+        assert_eq!(
+            errors[1].to_string(),
+            "item 54 has an answer, but item 49 was answered 1 (\"sexually-active\" does not apply): leave items 50–54 out or mark them not applicable"
+        );
+        // Marked not applicable explicitly: accepted.
+        assert!(parse(QlqCx24, vec![RawAnswer::code(49, 1), RawAnswer::not_applicable(50)]).is_ok());
+    }
+
+    #[test]
+    fn any_other_answer_to_item_49_makes_items_50_to_54_apply() {
+        let errors = parse(QlqCx24, vec![RawAnswer::code(49, 4), RawAnswer::not_applicable(50)]).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(
+            errors[0].to_string().starts_with("item 50 is marked not applicable, but item 49 was answered 4")
+        );
+        // Answered, or skipped like any other item.
+        let answers = parse(QlqCx24, vec![RawAnswer::code(49, 3), RawAnswer::code(50, 2)]).unwrap();
+        assert_eq!(answers.response(50), Some(Response::Code(2)));
+        assert_eq!(answers.response(51), None);
+        // Item 49 skipped: the section is decided by its own markers, as before.
+        let skipped = parse(QlqCx24, vec![RawAnswer::not_applicable(50)]).unwrap();
+        assert_eq!(skipped.response(54), Some(Response::NotApplicable));
     }
 
     #[test]

@@ -506,6 +506,66 @@ pub struct AnalysisReport {
     pub scales: Vec<ScaleInfo>,
     pub changes: Vec<crate::analysis::ChangeSummary>,
     pub means: Vec<crate::analysis::TimepointMean>,
+    /// Whether the forms in `out_of_window` are in the numbers above (`include_out_of_window`).
+    pub out_of_window_included: bool,
+    /// Forms completed outside their assessment's current window, or whose assessment left the
+    /// schedule: left out of the numbers unless asked for (docs/research.md, "Placement").
+    pub out_of_window: Vec<OutOfWindowForm>,
+}
+
+/// Where a received form sits in the research record, derived from the current events each time
+/// it is read (docs/research.md, "Placement").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Placement {
+    /// Completed inside its assessment's current window.
+    InWindow,
+    /// Its assessment is still scheduled, but an event recorded or corrected since moved the
+    /// window away from the day the form was completed (a baseline completed after cycle 1 day 1).
+    OutOfWindow,
+    /// Its assessment left the schedule; the form was completed inside the window of another
+    /// assessment, still without a form, that asks one of its questionnaires, and counts there.
+    Rematched,
+    /// Its assessment left the schedule and no other window fits: kept under its old key.
+    NotInSchedule,
+    /// A report the patient sent on their own ("I feel worse").
+    Unscheduled,
+}
+
+impl Placement {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Placement::InWindow => "in_window",
+            Placement::OutOfWindow => "out_of_window",
+            Placement::Rematched => "rematched",
+            Placement::NotInSchedule => "not_in_schedule",
+            Placement::Unscheduled => "unscheduled",
+        }
+    }
+
+    /// Counted at its timepoint by default.
+    pub fn in_window(self) -> Option<bool> {
+        match self {
+            Placement::InWindow | Placement::Rematched => Some(true),
+            Placement::OutOfWindow | Placement::NotInSchedule => Some(false),
+            Placement::Unscheduled => None,
+        }
+    }
+}
+
+/// A received form the analysis leaves out by default, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OutOfWindowForm {
+    pub study_id: String,
+    pub assessment: String,
+    pub placement: Placement,
+    pub completed_study_day: Option<i64>,
+    pub window_start_day: Option<i64>,
+    pub window_end_day: Option<i64>,
+    /// In words, for the research screen.
+    pub reason: String,
 }
 
 /// `GET /api/v1/research/completion`: one row per assessment (SISAQOL-style).

@@ -141,6 +141,9 @@ pub struct ConditionalSection {
     /// Who answers it, in English, for documentation. Patient-facing text is in the wording pack.
     pub condition: &'static str,
     pub items: &'static [u8],
+    /// The item whose answer decides whether the section applies, and the code that means it
+    /// does not (CX24: item 49 "not at all" sexually active → items 50–54 do not apply).
+    pub not_applicable_when: Option<(u8, u8)>,
 }
 
 /// One item of an instrument.
@@ -346,6 +349,7 @@ pub static CX24_SECTIONS: [ConditionalSection; 1] = [ConditionalSection {
     id: "sexually-active",
     condition: "answered only by women who were sexually active during the past 4 weeks",
     items: &[50, 51, 52, 53, 54],
+    not_applicable_when: Some((49, 1)),
 }];
 
 pub static QLQ_C30: Instrument = Instrument {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Days, Months, NaiveDate};
+use chrono::{DateTime, Days, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::instrument::InstrumentId;
@@ -20,6 +20,10 @@ pub struct Protocol {
     pub name: String,
     /// Study ids are this prefix, a dash and a number: `IVB-017`.
     pub patient_id_prefix: String,
+    /// The study's time zone (an IANA name: `Asia/Shanghai`, `Etc/GMT-8`). It decides what day
+    /// it is for the study: "today", window edges, study days, the day a form was completed.
+    /// Timestamps are stored in UTC.
+    pub time_zone: chrono_tz::Tz,
     /// A form completed inside its window but delivered this many days after the window closed is
     /// still accepted, and flagged as late.
     pub late_delivery_grace_days: u32,
@@ -89,6 +93,11 @@ pub struct Repeat {
 pub enum ProtocolError {
     #[error("the protocol is not valid JSON: {0}")]
     Json(String),
+    #[error(
+        "time_zone {0:?} is not an IANA time zone name (e.g. \"Asia/Shanghai\" or \"Etc/GMT-8\"; \
+         note that Etc/GMT-8 is UTC+8)"
+    )]
+    TimeZone(String),
     #[error("the protocol's format is {0:?}; expected {PROTOCOL_FORMAT:?}")]
     Format(String),
     #[error("assessment {code:?}: {problem}")]
@@ -101,8 +110,16 @@ pub enum ProtocolError {
 
 impl Protocol {
     pub fn parse(json: &str) -> Result<Protocol, ProtocolError> {
-        let protocol: Protocol =
+        let value: serde_json::Value =
             serde_json::from_str(json).map_err(|error| ProtocolError::Json(error.to_string()))?;
+        // Named here rather than in serde's message, which would not say what a valid one is.
+        if let Some(zone) = value.get("time_zone").and_then(|zone| zone.as_str())
+            && zone.parse::<chrono_tz::Tz>().is_err()
+        {
+            return Err(ProtocolError::TimeZone(zone.to_owned()));
+        }
+        let protocol: Protocol =
+            serde_json::from_value(value).map_err(|error| ProtocolError::Json(error.to_string()))?;
         if protocol.format != PROTOCOL_FORMAT {
             return Err(ProtocolError::Format(protocol.format));
         }
@@ -147,6 +164,11 @@ impl Protocol {
 
     pub fn default_protocol_json() -> &'static str {
         DEFAULT_PROTOCOL_JSON
+    }
+
+    /// The study's calendar day at the instant `at`.
+    pub fn local_date(&self, at: DateTime<Utc>) -> NaiveDate {
+        at.with_timezone(&self.time_zone).date_naive()
     }
 
     pub fn stratum(&self, code: &str) -> Option<&Stratum> {
@@ -702,6 +724,28 @@ mod tests {
             serde_json::from_str(r#"{"kind": "induction_response", "response": "SD", "date": "2026-03-30"}"#)
                 .unwrap();
         assert_eq!(event.kind, EventKind::InductionResponse { response: TumourResponse::StableDisease });
+    }
+
+    #[test]
+    fn the_study_day_is_the_day_in_the_protocols_time_zone() {
+        let protocol = Protocol::default_protocol();
+        assert_eq!(protocol.time_zone, chrono_tz::Asia::Shanghai);
+        // 23:00 UTC on 15 March is 07:00 on 16 March in Shanghai (UTC+8, no daylight saving).
+        let at: DateTime<Utc> = "2026-03-15T23:00:00Z".parse().unwrap();
+        assert_eq!(protocol.local_date(at), day("2026-03-16"));
+        assert_eq!(protocol.local_date("2026-03-15T15:59:59Z".parse().unwrap()), day("2026-03-15"));
+        assert_eq!(protocol.local_date("2026-03-15T16:00:00Z".parse().unwrap()), day("2026-03-16"));
+        let mut value: serde_json::Value = serde_json::from_str(Protocol::default_protocol_json()).unwrap();
+        value["time_zone"] = "Etc/GMT-8".into();
+        let fixed = Protocol::parse(&value.to_string()).unwrap();
+        assert_eq!(fixed.local_date(at), day("2026-03-16"));
+        value["time_zone"] = "UTC+8".into();
+        let error = Protocol::parse(&value.to_string()).unwrap_err();
+        assert_eq!(error, ProtocolError::TimeZone("UTC+8".into()));
+        assert!(error.to_string().contains("Asia/Shanghai"), "{error}");
+        value.as_object_mut().unwrap().remove("time_zone");
+        let error = Protocol::parse(&value.to_string()).unwrap_err();
+        assert!(error.to_string().contains("time_zone"), "{error}");
     }
 
     #[test]

@@ -295,11 +295,13 @@ mod tests {
 
     #[test]
     fn worked_example_cx24_with_the_sexual_section_not_applicable() {
-        let mut raw: Vec<RawAnswer> = CX24_EXAMPLE[..19]
+        // Item 49 "not at all" sexually active: items 50–54 do not apply.
+        let mut raw: Vec<RawAnswer> = CX24_EXAMPLE[..18]
             .iter()
             .enumerate()
             .map(|(offset, code)| RawAnswer::code(31 + offset as i64, (*code).into()))
             .collect();
+        raw.push(RawAnswer::code(49, 1));
         raw.extend((50..=54).map(RawAnswer::not_applicable));
         let scores = score(&Answers::parse(InstrumentId::QlqCx24, raw).unwrap());
         check(
@@ -312,7 +314,7 @@ mod tests {
                 ("CXPN", Some(0.0)),
                 ("CXMS", Some(100.0)),
                 ("CXSXW", Some(66.6667)),
-                ("CXSXA", Some(33.3333)),
+                ("CXSXA", Some(0.0)),
                 ("CXSXE", None),
             ],
         );
@@ -379,6 +381,30 @@ mod tests {
             .iter()
             .map(|item| proptest::option::of(item.response_scale.codes()))
             .collect::<Vec<_>>()
+            .prop_map(move |mut pattern| {
+                gate(instrument, &mut pattern);
+                pattern
+            })
+    }
+
+    /// What a patient can send: after the answer that makes a section not apply (CX24 item 49
+    /// "not at all"), its items are left out (and become not applicable).
+    fn gate(instrument: &crate::instrument::Instrument, pattern: &mut [Option<u8>]) {
+        let first = *instrument.item_numbers().start();
+        for section in instrument.conditional_sections {
+            if let Some((gate, off)) = section.not_applicable_when
+                && pattern[usize::from(gate - first)] == Some(off)
+            {
+                for item in section.items {
+                    pattern[usize::from(item - first)] = None;
+                }
+            }
+        }
+    }
+
+    /// Whether the scale is missing because its section does not apply.
+    fn not_applicable(scale: &ScaleScore) -> bool {
+        matches!(scale.outcome, Outcome::Missing { reason: MissingReason::NotApplicable, .. })
     }
 
     fn from_pattern(instrument: InstrumentId, pattern: &[Option<u8>]) -> Answers {
@@ -444,19 +470,26 @@ mod tests {
             fill in proptest::collection::vec(1u8..=4, 30),
         ) {
             let before = score(&from_pattern(instrument, &pattern));
-            let filled: Vec<Option<u8>> = pattern
+            // A skipped CX24 item 49 is filled as sexually active (at least "a little"): "not at
+            // all" would make items 50–54 not apply, which answering more does not mean.
+            let gate_offset = (instrument == InstrumentId::QlqCx24).then_some(49 - 31);
+            let mut filled: Vec<Option<u8>> = pattern
                 .iter()
                 .zip(fill.iter().cycle())
-                .map(|(code, extra)| code.or(Some(*extra)))
+                .enumerate()
+                .map(|(offset, (code, extra))| {
+                    code.or(Some(if Some(offset) == gate_offset { (*extra).max(2) } else { *extra }))
+                })
                 .collect();
+            gate(instrument.instrument(), &mut filled);
             let after = score(&from_pattern(instrument, &filled));
             for scale in &before.scales {
                 if scale.score().is_some() {
                     prop_assert!(after.score(&scale.code).is_some(), "{} became missing", scale.code);
                 }
             }
-            // Fully answered: everything is scored.
-            prop_assert!(after.scales.iter().all(|scale| scale.score().is_some()));
+            // Fully answered: everything is scored but a section that does not apply.
+            prop_assert!(after.scales.iter().all(|scale| scale.score().is_some() || not_applicable(scale)));
         }
 
         #[test]
@@ -502,12 +535,10 @@ mod tests {
     }
 
     fn uniform(instrument: InstrumentId, pick: impl Fn(&crate::instrument::Item) -> u8) -> Scores {
-        let raw = instrument
-            .instrument()
-            .items
-            .iter()
-            .map(|item| RawAnswer::code(item.number.into(), pick(item).into()));
-        score(&Answers::parse(instrument, raw).unwrap())
+        let mut pattern: Vec<Option<u8>> =
+            instrument.instrument().items.iter().map(|item| Some(pick(item))).collect();
+        gate(instrument.instrument(), &mut pattern);
+        score(&from_pattern(instrument, &pattern))
     }
 
     /// The "best" answer for an item: the end of its scale that means the least trouble.
@@ -540,6 +571,11 @@ mod tests {
                 if best == item.response_scale.lowest() { item.response_scale.highest() } else { 1 }
             });
             for scale in instrument.instrument().scales {
+                // The worst sexual activity, "not at all", makes items 50–54 not apply.
+                if ["CXSV", "CXSXE"].contains(&scale.code) {
+                    assert!(not_applicable(scores.get(scale.code).unwrap()), "{}", scale.code);
+                    continue;
+                }
                 let expected = if scale.kind == ScaleKind::Symptom { 100.0 } else { 0.0 };
                 assert_eq!(scores.score(scale.code), Some(expected), "{}", scale.code);
             }

@@ -266,6 +266,11 @@ pub struct SectionView {
     pub id: String,
     pub text: String,
     pub items: Vec<u8>,
+    /// The item whose answer decides whether the section applies, and the code that means it
+    /// does not: the app skips the section's items after that answer. (Absent in wording cached
+    /// by an older app.)
+    #[serde(default)]
+    pub not_applicable_when: Option<(u8, u8)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -312,6 +317,7 @@ impl WordingPack {
                 id: section.id.to_owned(),
                 text: lookup(&text.sections, section.id),
                 items: section.items.to_vec(),
+                not_applicable_when: section.not_applicable_when,
             })
             .collect();
         let mut scales: Vec<ScaleView> = definition

@@ -423,9 +423,24 @@ impl Drop for TestApp {
     }
 }
 
-/// Today minus `days` as `YYYY-MM-DD` (UTC, as the server counts days).
+/// The study's today: the date in the shipped protocol's time zone, as the server counts days.
+pub fn study_today() -> chrono::NaiveDate {
+    qol_shared::schedule::Protocol::default_protocol().local_date(chrono::Utc::now())
+}
+
+/// A completion time on the study's day `days` ago, as an RFC 3339 text: noon at the site, or
+/// now when that is still to come (a phone's clock never runs ahead).
+pub fn completed_at(days: i64) -> String {
+    use chrono::TimeZone;
+    let zone = qol_shared::schedule::Protocol::default_protocol().time_zone;
+    let day = study_today() - chrono::Duration::days(days);
+    let noon = zone.from_local_datetime(&day.and_hms_opt(12, 0, 0).unwrap()).earliest().unwrap().to_utc();
+    noon.min(chrono::Utc::now() - chrono::Duration::seconds(1)).to_rfc3339()
+}
+
+/// The study's today minus `days` as `YYYY-MM-DD`.
 pub fn chrono_today_minus(days: i64) -> String {
-    (chrono::Utc::now().date_naive() - chrono::Duration::days(days)).to_string()
+    (study_today() - chrono::Duration::days(days)).to_string()
 }
 
 /// The built app (`cargo xtask dist`), if there is one.
@@ -466,22 +481,41 @@ pub async fn chromedriver() -> Option<(ChromeDriver, PathBuf)> {
         skip("chromium or chromedriver is not installed", "apt-get install chromium chromium-driver");
         return None;
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let process = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let url = format!("http://127.0.0.1:{port}");
-    let driver = ChromeDriver { process, url };
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return Some((driver, chromium));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    // On a loaded machine chromedriver can take seconds to listen, and the port picked here can
+    // be taken by someone else before it binds: wait long, and start again on a new port when it
+    // exits. What it printed goes to a file, shown if it never comes up.
+    let mut failures = Vec::new();
+    for _ in 0..3 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let log = std::env::temp_dir().join(format!("qol-chromedriver-{}-{port}.log", std::process::id()));
+        let output = std::fs::File::create(&log).expect("a log file for chromedriver");
+        let process = Command::new(&driver)
+            .arg(format!("--port={port}"))
+            .stdout(output.try_clone().expect("the log file again"))
+            .stderr(output)
+            .spawn()
+            .expect("chromedriver starts");
+        let mut running = ChromeDriver { process, url: format!("http://127.0.0.1:{port}") };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let exited = loop {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                let _ = std::fs::remove_file(&log);
+                return Some((running, chromium));
+            }
+            if let Ok(Some(status)) = running.process.try_wait() {
+                break format!("exited with {status}");
+            }
+            if tokio::time::Instant::now() >= deadline {
+                break "was not listening after 30 s".to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let printed = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        failures.push(format!("on port {port} it {exited}; it printed: {printed:?}"));
+        drop(running);
     }
-    panic!("chromedriver did not start listening on port {port}");
+    panic!("chromedriver did not start listening: {}", failures.join(" | "));
 }
 
 /// A headless Chromium window of a phone's size (390×844 CSS pixels).

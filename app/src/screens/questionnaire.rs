@@ -247,12 +247,18 @@ fn item_screen(
     let selected = current.answers.get(&number).copied();
     let next = form.next(current, position);
     let total = form.items.len();
-    // The first item of a conditional section carries its note and the "does not apply" choice.
+    // The first item of a conditional section carries its note and the "does not apply" choice,
+    // unless an answer already decided the section (CX24 item 49): then it applies.
     let section = item
         .section
         .as_ref()
         .and_then(|id| {
             form.sections.iter().find(|section| &section.id == id && section.items.first() == Some(&number))
+        })
+        .filter(|section| {
+            section
+                .not_applicable_when
+                .is_none_or(|(gate, _)| !matches!(current.answers.get(&gate), Some(Response::Code(_))))
         })
         .cloned();
     let form_for_skip = form.clone();
@@ -287,6 +293,7 @@ fn item_screen(
                 let code = option.code;
                 let chosen = selected == Some(Response::Code(code));
                 let section_items = item.section.as_ref().and_then(|id| form_for_skip.sections.iter().find(|s| &s.id == id)).map(|s| s.items.clone());
+                let form = form_for_skip.clone();
                 view! {
                     <button
                         type="button"
@@ -305,7 +312,20 @@ fn item_screen(
                                     }
                                 }
                                 draft.answers.insert(number, Response::Code(code));
-                                draft.position = next;
+                                // An answer that decides a section (CX24 item 49): "not at all"
+                                // makes its items not applicable, so they are skipped; any other
+                                // answer makes them apply again.
+                                for gated in form.sections.iter().filter(|s| s.not_applicable_when.is_some_and(|(gate, _)| gate == number)) {
+                                    let off = gated.not_applicable_when.is_some_and(|(_, off)| off == code);
+                                    for other in &gated.items {
+                                        if off {
+                                            draft.answers.insert(*other, Response::NotApplicable);
+                                        } else if draft.answers.get(other) == Some(&Response::NotApplicable) {
+                                            draft.answers.remove(other);
+                                        }
+                                    }
+                                }
+                                draft.position = form.next(draft, position);
                             });
                         }
                     >

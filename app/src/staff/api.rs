@@ -84,8 +84,14 @@ pub async fn end_snooze(study_id: &str, id: i64) -> Result<SnoozeView, ApiFailur
     post(&format!("/api/v1/patients/{study_id}/snoozes/{id}/end"), &empty()).await.map(|(_, snooze)| snooze)
 }
 
-pub async fn analysis(responder_points: f64) -> Result<qol_shared::api::AnalysisReport, ApiFailure> {
-    get(&format!("/api/v1/research/analysis?responder_points={responder_points}")).await
+pub async fn analysis(
+    responder_points: f64,
+    include_out_of_window: bool,
+) -> Result<qol_shared::api::AnalysisReport, ApiFailure> {
+    get(&format!(
+        "/api/v1/research/analysis?responder_points={responder_points}&include_out_of_window={include_out_of_window}"
+    ))
+    .await
 }
 
 pub async fn completion() -> Result<Vec<qol_shared::api::CompletionRow>, ApiFailure> {

@@ -37,9 +37,11 @@ fn ResearchBody() -> impl IntoView {
     let group = RwSignal::new(String::new());
     let weekly = RwSignal::new(false);
     let plot_scale = RwSignal::new("QL2".to_owned());
+    let include_out_of_window = RwSignal::new(false);
     let report = LocalResource::new(move || {
         let points = points.get();
-        async move { api::analysis(points).await }
+        let include = include_out_of_window.get();
+        async move { api::analysis(points, include).await }
     });
     let completion = LocalResource::new(api::completion);
     let set_points = move |ev: leptos::ev::Event| {
@@ -74,7 +76,8 @@ fn ResearchBody() -> impl IntoView {
                 Ok(report) => view! {
                     <Primary report=report.clone() group/>
                     <Changes report=report.clone() group weekly/>
-                    <Means report plot_scale weekly/>
+                    <Means report=report.clone() plot_scale weekly/>
+                    <OutOfWindow report include=include_out_of_window/>
                 }.into_any(),
                 Err(failure) => view! { <Failed failure/> }.into_any(),
             })}
@@ -97,6 +100,51 @@ fn ResearchBody() -> impl IntoView {
                     <li><a href=format!("/api/v1/exports/{name}") download=name rel="external">{name}</a></li>
                 }).collect_view()}
             </ul>
+        </section>
+    }
+}
+
+/// The forms the analysis leaves out by default, why, and the switch that counts them.
+#[component]
+fn OutOfWindow(report: AnalysisReport, include: RwSignal<bool>) -> impl IntoView {
+    let forms = report.out_of_window;
+    let count = forms.len();
+    view! {
+        <section class="panel" aria-labelledby="out-of-window-heading">
+            <h2 id="out-of-window-heading">{s(S::OutOfWindowTitle)} " (" {count} ")"</h2>
+            <p class="muted">{s(S::OutOfWindowLead)}</p>
+            {if forms.is_empty() {
+                view! { <p id="out-of-window-none">{s(S::NoOutOfWindow)}</p> }.into_any()
+            } else {
+                view! {
+                    <label class="check">
+                        <input id="include-out-of-window" type="checkbox"
+                            prop:checked=move || include.get()
+                            on:change=move |ev| include.set(event_target_checked(&ev))/>
+                        " " {s(S::IncludeOutOfWindow)}
+                    </label>
+                    <div class="scroll">
+                    <table class="table" id="out-of-window">
+                        <thead><tr>
+                            <th scope="col">{s(S::StudyId)}</th>
+                            <th scope="col">{s(S::Assessment)}</th>
+                            <th scope="col">{s(S::Placement)}</th>
+                            <th scope="col">{s(S::Reason)}</th>
+                        </tr></thead>
+                        <tbody>
+                            {forms.into_iter().map(|form| view! {
+                                <tr>
+                                    <td>{form.study_id}</td>
+                                    <td>{form.assessment}</td>
+                                    <td>{form.placement.as_str()}</td>
+                                    <td>{form.reason}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    </div>
+                }.into_any()
+            }}
         </section>
     }
 }

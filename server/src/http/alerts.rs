@@ -19,13 +19,15 @@ use crate::storage::{AlertRow, AuditEntry, SnoozeRow, parse_timestamp};
 
 const NURSES: &[Role] = &[Role::Nurse, Role::Admin];
 /// `sla_working_days`: the service level for acknowledging an alert (the protocol's `alerts`).
-fn view(row: AlertRow, sla_working_days: u32) -> AlertView {
+/// Weekends are the study site's: the service level is counted in its local time.
+fn view(row: AlertRow, sla_working_days: u32, zone: chrono_tz::Tz) -> AlertView {
     let raised = parse_timestamp(&row.created_at).ok();
     let acknowledged = row.acknowledged_at.as_deref().and_then(|at| parse_timestamp(at).ok());
     let minutes_to_acknowledge = raised.zip(acknowledged).map(|(raised, done)| (done - raised).num_minutes());
     let past_sla = row.state == AlertState::New
         && raised.is_some_and(|raised| {
-            chrono::Utc::now().naive_utc() > sla_deadline(raised.naive_utc(), sla_working_days)
+            let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&zone).naive_local();
+            local(chrono::Utc::now()) > sla_deadline(local(raised), sla_working_days)
         });
     AlertView {
         id: row.id,
@@ -89,7 +91,7 @@ pub async fn list(
         .into_iter()
         .filter(|row| wanted_state.is_some() || row.state != AlertState::Resolved)
         .filter(|row| wanted_tier.is_none_or(|tier| row.tier == tier))
-        .map(|row| view(row, state.clinic.protocol.alerts.sla_working_days))
+        .map(|row| view(row, state.clinic.protocol.alerts.sla_working_days, state.clinic.protocol.time_zone))
         .collect();
     alerts.sort_by(|a, b| b.tier.cmp(&a.tier).then_with(|| a.created_at.cmp(&b.created_at)));
     Ok(axum::Json(alerts))
@@ -108,7 +110,11 @@ pub async fn acknowledge(
     caller.require(NURSES)?;
     let staff_id = caller.staff_id().ok_or_else(|| Error::Forbidden("staff only".into()))?;
     state.clinic.acknowledge_alert(&caller.actor(), staff_id, id).await?;
-    Ok(axum::Json(view(find(&state, id).await?, state.clinic.protocol.alerts.sla_working_days)))
+    Ok(axum::Json(view(
+        find(&state, id).await?,
+        state.clinic.protocol.alerts.sla_working_days,
+        state.clinic.protocol.time_zone,
+    )))
 }
 
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", tag = "alerts", security(("session" = ["nurse", "admin"])), params(("id" = i64, Path)), request_body = ResolveAlert, responses((status = 200, body = AlertView), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
@@ -121,7 +127,11 @@ pub async fn resolve(
     caller.require(NURSES)?;
     let staff_id = caller.staff_id().ok_or_else(|| Error::Forbidden("staff only".into()))?;
     state.clinic.resolve_alert(&caller.actor(), staff_id, id, body.action, body.note.trim()).await?;
-    Ok(axum::Json(view(find(&state, id).await?, state.clinic.protocol.alerts.sla_working_days)))
+    Ok(axum::Json(view(
+        find(&state, id).await?,
+        state.clinic.protocol.alerts.sla_working_days,
+        state.clinic.protocol.time_zone,
+    )))
 }
 
 fn snooze_view(row: SnoozeRow) -> SnoozeView {
@@ -165,7 +175,7 @@ pub async fn snooze(
             body.subject
         ));
     }
-    if body.until < chrono::Utc::now().date_naive() {
+    if body.until < state.clinic.today() {
         problems.push(format!("until {} is in the past", body.until));
     }
     if body.reason.trim().is_empty() {
@@ -241,7 +251,7 @@ async fn follow_up(
     state: &AppState,
     wanted: qol_shared::schedule::AssessmentState,
 ) -> Result<Vec<FollowUpItem>, Error> {
-    let today = chrono::Utc::now().date_naive();
+    let today = state.clinic.today();
     let mut out = Vec::new();
     for patient in state.clinic.db.patients().await? {
         let name = state.clinic.db.identity(patient.id).await?.map(|identity| identity.full_name);
@@ -318,7 +328,7 @@ pub async fn record_missed_reason(
         .await?
         .ok_or_else(|| Error::NotFound(format!("there is no assessment {id}")))?
         .patient_id;
-    let today = chrono::Utc::now().date_naive();
+    let today = state.clinic.today();
     let status = state
         .clinic
         .assessments(patient_id, today)

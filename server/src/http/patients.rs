@@ -14,15 +14,11 @@ use qol_shared::schedule::{AssessmentState, Events};
 use super::auth::Caller;
 use super::json::Json;
 use super::{AppState, Error};
-use crate::clinic::{AssessmentStatus, Clinic, stored_date};
+use crate::clinic::{AssessmentStatus, Clinic};
 use crate::storage::{EventRow, PatientRow};
 
 const STAFF_CLINICAL: &[Role] = &[Role::Nurse, Role::Admin];
 const STAFF_READING: &[Role] = &[Role::Nurse, Role::Admin, Role::Researcher];
-
-pub(super) fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
-}
 
 pub(super) async fn find_patient(state: &AppState, study_id: &str) -> Result<PatientRow, Error> {
     state
@@ -89,7 +85,8 @@ pub async fn enrol(
 ) -> Result<Response, Error> {
     caller.require(STAFF_CLINICAL)?;
     let staff_id = caller.staff_id().ok_or_else(|| Error::Forbidden("staff only".into()))?;
-    let (patient, code, expires_at) = state.clinic.enrol(&caller.actor(), staff_id, &body, today()).await?;
+    let (patient, code, expires_at) =
+        state.clinic.enrol(&caller.actor(), staff_id, &body, state.clinic.today()).await?;
     let enrolled = EnrolledPatient {
         patient: summary(&state, &patient, &caller).await?,
         activation: ActivationCode { activation_code: code, expires_at },
@@ -139,7 +136,8 @@ pub async fn record_event(
     caller.require(STAFF_CLINICAL)?;
     let staff_id = caller.staff_id().ok_or_else(|| Error::Forbidden("staff only".into()))?;
     let patient = find_patient(&state, &study_id).await?;
-    let row = state.clinic.record_event(&caller.actor(), staff_id, &patient, &body, today()).await?;
+    let row =
+        state.clinic.record_event(&caller.actor(), staff_id, &patient, &body, state.clinic.today()).await?;
     let (rows, _) = state.clinic.events(patient.id).await?;
     Ok((StatusCode::CREATED, axum::Json(event_record(&row, &rows))).into_response())
 }
@@ -164,7 +162,7 @@ pub async fn assessments(
 ) -> Result<axum::Json<Vec<AssessmentView>>, Error> {
     caller.require(STAFF_READING)?;
     let patient = find_patient(&state, &study_id).await?;
-    let (statuses, events) = state.clinic.assessments(patient.id, today()).await?;
+    let (statuses, events) = state.clinic.assessments(patient.id, state.clinic.today()).await?;
     let with_dates = caller.role != Role::Researcher;
     Ok(axum::Json(statuses.iter().map(|status| assessment_view(status, &events, with_dates)).collect()))
 }
@@ -177,7 +175,7 @@ async fn submission_views(
     let (_, events) = state.clinic.events(patient.id).await?;
     let mut out = Vec::new();
     for stored in state.clinic.db.submissions_of(patient.id).await? {
-        let completed_on = stored_date(&stored.completed_at)?;
+        let completed_on = state.clinic.stored_date(&stored.completed_at)?;
         out.push(SubmissionView {
             id: stored.id,
             assessment_id: stored.assessment_id,
@@ -219,7 +217,7 @@ pub async fn my_assessments(
     caller: Caller,
 ) -> Result<axum::Json<MyAssessments>, Error> {
     let patient = own_patient(&state, &caller).await?;
-    let (statuses, events) = state.clinic.assessments(patient.id, today()).await?;
+    let (statuses, events) = state.clinic.assessments(patient.id, state.clinic.today()).await?;
     let pick = |wanted: AssessmentState| {
         statuses
             .iter()

@@ -20,6 +20,9 @@ const RESEARCH: &[Role] = &[Role::Researcher, Role::Admin];
 pub struct AnalysisParams {
     /// Points of change that count as improved or deteriorated (default 10, Osoba et al. 1998).
     pub responder_points: Option<f64>,
+    /// Count forms completed outside their assessment's current window (default false: they are
+    /// listed in `out_of_window` and left out, as a baseline completed after cycle 1 day 1 is).
+    pub include_out_of_window: Option<bool>,
 }
 
 #[utoipa::path(get, path = "/api/v1/research/analysis", tag = "research", security(("session" = ["researcher", "admin"])), params(AnalysisParams), responses((status = 200, description = "change from baseline per scale and assessment, all patients and per stratum; means over time", body = AnalysisReport), (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
@@ -33,7 +36,15 @@ pub async fn analysis(
     if !(points.is_finite() && points > 0.0 && points <= 100.0) {
         return Err(Error::BadRequest("responder_points must be more than 0 and at most 100".into()));
     }
-    Ok(axum::Json(crate::research::analysis(&state.clinic, super::patients::today(), points).await?))
+    Ok(axum::Json(
+        crate::research::analysis(
+            &state.clinic,
+            state.clinic.today(),
+            points,
+            params.include_out_of_window.unwrap_or(false),
+        )
+        .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/research/completion", tag = "research", security(("session" = ["researcher", "admin"])), responses((status = 200, description = "one row per assessment, in the order they happen", body = Vec<CompletionRow>), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
@@ -42,7 +53,7 @@ pub async fn completion(
     caller: Caller,
 ) -> Result<axum::Json<Vec<CompletionRow>>, Error> {
     caller.require(RESEARCH)?;
-    Ok(axum::Json(crate::research::completion(&state.clinic, super::patients::today()).await?))
+    Ok(axum::Json(crate::research::completion(&state.clinic, state.clinic.today()).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/exports/{name}", tag = "research", security(("session" = ["researcher", "admin"])), params(("name" = String, Path, description = "scores_long.csv, items_long.csv, schedule.csv, scores_wide.csv, dictionary.csv or fhir.ndjson")), responses((status = 200, description = "the file, streamed (CSV, or FHIR R4 NDJSON)", content_type = "text/csv"), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]

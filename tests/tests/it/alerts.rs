@@ -22,7 +22,7 @@ fn c30(code: i64, overrides: &[(i64, i64)]) -> Value {
 
 fn report(client_id: &str, answers: Value, call_me: bool) -> Value {
     json!({
-        "client_id": client_id, "completed_at": format!("{}T09:00:00Z", qol_tests::chrono_today_minus(0)),
+        "client_id": client_id, "completed_at": qol_tests::completed_at(0),
         "language": "en", "answers": answers, "call_me": call_me,
     })
 }
@@ -227,9 +227,12 @@ async fn overdue_and_missed_assessments_are_listed_and_a_missed_reason_is_record
     assert_eq!((mine["key"].as_str(), mine["days_left"].as_i64()), (Some("baseline"), Some(29)));
     assert_eq!(mine["patient_name"], "Test Person");
     let baseline = app.my_assessment(&patient, "baseline").await["id"].as_i64().unwrap();
-    let answers = Value::Array((1..=54).map(|item| json!({ "item": item, "response": 1 })).collect());
+    // Item 49 "a little": items 50–54 apply and are answered.
+    let answers = Value::Array(
+        (1..=54).map(|item| json!({ "item": item, "response": if item == 49 { 2 } else { 1 } })).collect(),
+    );
     let body = json!({
-        "client_id": IDS[3], "assessment_id": baseline, "completed_at": format!("{}T09:00:00Z", qol_tests::chrono_today_minus(0)),
+        "client_id": IDS[3], "assessment_id": baseline, "completed_at": qol_tests::completed_at(0),
         "language": "en", "answers": answers,
     });
     let (status, _) = app.post_as("/api/v1/me/submissions", Some(&patient), &body).await;

@@ -26,11 +26,15 @@ fn c30_answers(code: i64) -> Value {
 }
 
 fn submission(client_id: &str, assessment_id: Option<i64>, completed_days_ago: i64, answers: Value) -> Value {
-    let completed = format!("{}T08:00:00Z", qol_tests::chrono_today_minus(completed_days_ago));
+    let completed = qol_tests::completed_at(completed_days_ago);
     json!({
         "client_id": client_id, "assessment_id": assessment_id, "completed_at": completed,
         "language": "en", "answers": answers, "call_me": false,
     })
+}
+
+fn receipt_completed_at(body: &Value) -> String {
+    body["completed_at"].as_str().unwrap().to_owned()
 }
 
 const CLIENT_A: &str = "0b8a3f70-6f2d-4c8e-9c51-3f1b2a7d9e01";
@@ -247,7 +251,13 @@ async fn a_baseline_submission_is_scored_stored_and_visible_to_the_nurse(backend
     let stored = &stored[0];
     assert_eq!(stored["answers"].as_array().unwrap().len(), 54);
     assert_eq!(stored["scores"], receipt["scores"], "stored scores read back exactly");
-    assert!(stored["completed_at"].as_str().unwrap().ends_with("08:00:00.000000Z"));
+    let sent: chrono::DateTime<chrono::Utc> =
+        receipt_completed_at(&submission(CLIENT_A, Some(id), 0, baseline_answers())).parse().unwrap();
+    let kept: chrono::DateTime<chrono::Utc> = stored["completed_at"].as_str().unwrap().parse().unwrap();
+    // Kept in UTC, to the second the phone said (the phone's time is re-made each call, so
+    // compare at the minute).
+    assert!((kept - sent).num_seconds().abs() < 60, "{kept} vs {sent}");
+    assert!(stored["completed_at"].as_str().unwrap().ends_with('Z'));
     assert!(stored["received_at"].is_string());
     assert_eq!(
         app.count(

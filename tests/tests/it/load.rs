@@ -229,7 +229,7 @@ async fn seed_study(url: &str, patients: usize) {
     use qol_shared::schedule::{Event, EventKind, Events, Protocol, schedule};
 
     let protocol = Protocol::default_protocol();
-    let today = chrono::Utc::now().date_naive();
+    let today = protocol.local_date(chrono::Utc::now());
     let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(url).await.unwrap();
     sqlx::raw_sql(
         "INSERT INTO staff_users (id, username, role, password_hash, created_at) \
@@ -313,7 +313,12 @@ async fn seed_study(url: &str, patients: usize) {
                         .map(|n| {
                             RawAnswer::code(
                                 n,
-                                if n == 29 || n == 30 { 1 + roll(7) as i64 } else { 1 + roll(4) as i64 },
+                                match n {
+                                    29 | 30 => 1 + roll(7) as i64,
+                                    // Sexually active, so items 50–54 apply.
+                                    49 => 2 + roll(3) as i64,
+                                    _ => 1 + roll(4) as i64,
+                                },
                             )
                         })
                         .collect();

@@ -12,6 +12,7 @@ mod load;
 mod measure;
 mod never_lose;
 mod research;
+mod research_record;
 mod screenshots;
 mod security;
 mod staff_console;

@@ -16,6 +16,9 @@ fn answers(symptoms: i64, global: i64, cx24: bool) -> Value {
             .map(|item| {
                 let code = match item {
                     29 | 30 => global,
+                    // Sexually active "a little", so items 50–54 apply (item 49 "not at all"
+                    // would make them not applicable).
+                    49 => 2,
                     31.. => 1,
                     _ => symptoms,
                 };

@@ -72,13 +72,14 @@ async fn every_screen() {
     click(&browser, "button.primary").await;
     until(&browser, ".progress", "Question 1 of 54").await;
     shoot(&browser, &folder, "05-question").await;
-    for position in 1..=49 {
+    for position in 1..=48 {
         until(&browser, ".progress", &format!("Question {position} of 54")).await;
         click(&browser, ".options .option:nth-child(2)").await;
     }
-    until(&browser, ".progress", "Question 50 of 54").await;
-    shoot(&browser, &folder, "06-section-not-applicable").await;
-    click(&browser, ".section-note button").await;
+    // Item 49 decides whether items 50–54 apply: "not at all" skips them.
+    until(&browser, ".progress", "Question 49 of 54").await;
+    shoot(&browser, &folder, "06-sexual-activity-gate").await;
+    click(&browser, ".options .option:nth-child(1)").await;
     until(&browser, "#screen-heading", "Would you like your research nurse to call you?").await;
     shoot(&browser, &folder, "07-call-me").await;
     click(&browser, ".options .option:nth-child(2)").await;
