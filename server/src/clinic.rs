@@ -203,7 +203,8 @@ impl Clinic {
     }
 
     /// Records an event, or corrects the current one of its kind (a reason is then required),
-    /// and recomputes the schedule.
+    /// and recomputes the schedule. An impossible order of events is refused; an unusual one is
+    /// recorded, and the warnings for the nurse are returned with the row.
     pub async fn record_event(
         &self,
         actor: &Actor,
@@ -211,7 +212,7 @@ impl Clinic {
         patient: &PatientRow,
         request: &RecordEvent,
         today: NaiveDate,
-    ) -> Result<EventRow, ClinicError> {
+    ) -> Result<(EventRow, Vec<String>), ClinicError> {
         if request.event.date > today {
             return Err(invalid(format!(
                 "the event date {} is in the future; record events when they happen",
@@ -228,9 +229,10 @@ impl Clinic {
         if current.is_some_and(|row| row.event == request.event) {
             return Err(ClinicError::Conflict(format!("{slot} is already recorded with this date")));
         }
-        let next = events
-            .check_with(&self.protocol, request.event)
+        let (next, warnings) = events
+            .check_with(&self.protocol, self.protocol.stratum(&patient.stratum), request.event)
             .map_err(|error| invalid(format!("the event contradicts the record: {error}")))?;
+        let warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
         let mut tx = self.db.begin_write().await?;
         let id =
             tx.insert_event(patient.id, &request.event, staff_id, reason, current.map(|row| row.id)).await?;
@@ -242,14 +244,20 @@ impl Clinic {
                 entity: "treatment_event",
                 entity_id: format!("{}/{id}", patient.study_code),
                 before: current.map(|row| json!(row.event)),
-                after: Some(json!(request.event)),
+                after: Some(if warnings.is_empty() {
+                    json!(request.event)
+                } else {
+                    json!({ "event": request.event, "warnings": warnings })
+                }),
                 reason: reason.map(str::to_owned),
             },
         )
         .await?;
         tx.commit().await?;
         let rows = self.db.events(patient.id).await?;
-        rows.into_iter().find(|row| row.id == id).ok_or_else(|| ClinicError::NotFound("event".into()))
+        let row =
+            rows.into_iter().find(|row| row.id == id).ok_or_else(|| ClinicError::NotFound("event".into()))?;
+        Ok((row, warnings))
     }
 
     /// Brings the stored schedule in step with the events and today (weekly assessments are

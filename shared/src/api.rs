@@ -217,6 +217,10 @@ pub struct EventRecord {
     pub corrects: Option<i64>,
     /// Whether this is the event's current date (not corrected since).
     pub current: bool,
+    /// When it was just recorded: what is unusual about it, for the nurse to check (an early
+    /// response evaluation, fewer cycles than planned, progression that may mean off study).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

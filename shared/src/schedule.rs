@@ -248,16 +248,52 @@ pub struct Events {
     by_slot: BTreeMap<String, Event>,
 }
 
+/// An order of events that cannot have happened: refused, naming the conflicting event.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
     #[error("chemotherapy cycle {cycle} is outside the protocol's cycles 1–{total}")]
     CycleOutOfRange { cycle: u8, total: u8 },
     #[error("{slot} on {date} is before enrolment on {enrolment}")]
     BeforeEnrolment { slot: String, date: NaiveDate, enrolment: NaiveDate },
+    #[error(
+        "chemotherapy cycle {cycle} is recorded but cycle {previous} is not: record cycle {previous} first"
+    )]
+    CycleSkipped { cycle: u8, previous: u8 },
+    #[error(
+        "chemotherapy cycle {cycle} on {date} is not after chemotherapy cycle {previous} on {previous_date}"
+    )]
+    CycleOutOfOrder { cycle: u8, date: NaiveDate, previous: u8, previous_date: NaiveDate },
+    #[error("radiotherapy end on {end} is recorded but radiotherapy start is not: record the start first")]
+    RadiotherapyEndWithoutStart { end: NaiveDate },
     #[error("radiotherapy end on {end} is before radiotherapy start on {start}")]
     RadiotherapyEndsBeforeStart { start: NaiveDate, end: NaiveDate },
     #[error("end of treatment on {end} is before cycle 1 day 1 on {cycle1}")]
     TreatmentEndsBeforeItStarts { cycle1: NaiveDate, end: NaiveDate },
+    #[error("end of treatment on {end} is before chemotherapy cycle {cycle} on {date}")]
+    TreatmentEndsBeforeACycle { end: NaiveDate, cycle: u8, date: NaiveDate },
+    #[error("end of treatment on {end} is before radiotherapy end on {radiotherapy_end}")]
+    TreatmentEndsBeforeRadiotherapy { end: NaiveDate, radiotherapy_end: NaiveDate },
+    #[error(
+        "the induction response on {date} is not after cycle 1 day 1 on {cycle1}: there was nothing to evaluate yet"
+    )]
+    ResponseBeforeTreatment { date: NaiveDate, cycle1: NaiveDate },
+    #[error("the induction response on {date} is recorded but cycle 1 day 1 is not: record cycle 1 first")]
+    ResponseWithoutTreatment { date: NaiveDate },
+}
+
+/// An order of events that is unusual but possible: accepted, and the nurse is told.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventWarning {
+    #[error(
+        "the induction response on {date} comes after {cycles} of the {stratum} stratum's {planned} induction cycles; check the cycles recorded"
+    )]
+    EarlyResponse { date: NaiveDate, cycles: u8, stratum: String, planned: u8 },
+    #[error("end of treatment after {cycles} of the protocol's {planned} cycles; check the cycles recorded")]
+    FewerCycles { cycles: u8, planned: u8 },
+    #[error(
+        "progressive disease at the induction response: if she leaves the study, record off study (progression); her weekly questionnaires continue until then"
+    )]
+    ProgressionProposesOffStudy,
 }
 
 impl Events {
@@ -296,8 +332,26 @@ impl Events {
         }
     }
 
-    /// Checks the events as they would be with `candidate` recorded.
-    pub fn check_with(&self, protocol: &Protocol, candidate: Event) -> Result<Events, EventError> {
+    /// The recorded chemotherapy cycles, by number.
+    fn cycles(&self) -> BTreeMap<u8, NaiveDate> {
+        self.by_slot
+            .values()
+            .filter_map(|event| match event.kind {
+                EventKind::ChemotherapyCycle { cycle } => Some((cycle, event.date)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Checks the events as they would be with `candidate` recorded: an impossible order is
+    /// refused, naming the event it conflicts with; an unusual one is accepted with warnings.
+    /// `stratum` (the patient's) sets how many induction cycles come before the response.
+    pub fn check_with(
+        &self,
+        protocol: &Protocol,
+        stratum: Option<&Stratum>,
+        candidate: Event,
+    ) -> Result<(Events, Vec<EventWarning>), EventError> {
         if let EventKind::ChemotherapyCycle { cycle } = candidate.kind
             && (cycle == 0 || cycle > protocol.total_cycles)
         {
@@ -310,18 +364,80 @@ impl Events {
         {
             return Err(EventError::BeforeEnrolment { slot: slot.clone(), date: event.date, enrolment });
         }
-        if let (Some(start), Some(end)) = (next.get("radiotherapy_start"), next.get("radiotherapy_end"))
-            && end.date < start.date
-        {
-            return Err(EventError::RadiotherapyEndsBeforeStart { start: start.date, end: end.date });
+        // Cycles follow each other, each after the one before.
+        let cycles = next.cycles();
+        for (&cycle, &date) in &cycles {
+            if cycle == 1 {
+                continue;
+            }
+            match cycles.get(&(cycle - 1)) {
+                None => return Err(EventError::CycleSkipped { cycle, previous: cycle - 1 }),
+                Some(&previous_date) if date <= previous_date => {
+                    return Err(EventError::CycleOutOfOrder {
+                        cycle,
+                        date,
+                        previous: cycle - 1,
+                        previous_date,
+                    });
+                }
+                Some(_) => {}
+            }
         }
-        if let (Some(cycle1), Some(end)) =
-            (next.date_of(Anchor::Cycle1Day1), next.date_of(Anchor::EndOfTreatment))
-            && end < cycle1
-        {
-            return Err(EventError::TreatmentEndsBeforeItStarts { cycle1, end });
+        let radiotherapy_end = next.get("radiotherapy_end").map(|event| event.date);
+        match (next.get("radiotherapy_start"), radiotherapy_end) {
+            (None, Some(end)) => return Err(EventError::RadiotherapyEndWithoutStart { end }),
+            (Some(start), Some(end)) if end < start.date => {
+                return Err(EventError::RadiotherapyEndsBeforeStart { start: start.date, end });
+            }
+            _ => {}
         }
-        Ok(next)
+        let mut warnings = Vec::new();
+        if let Some(end) = next.date_of(Anchor::EndOfTreatment) {
+            if let Some(cycle1) = next.date_of(Anchor::Cycle1Day1)
+                && end < cycle1
+            {
+                return Err(EventError::TreatmentEndsBeforeItStarts { cycle1, end });
+            }
+            if let Some((&cycle, &date)) = cycles.iter().rev().find(|(_, date)| end < **date) {
+                return Err(EventError::TreatmentEndsBeforeACycle { end, cycle, date });
+            }
+            if let Some(radiotherapy_end) = radiotherapy_end
+                && end < radiotherapy_end
+            {
+                return Err(EventError::TreatmentEndsBeforeRadiotherapy { end, radiotherapy_end });
+            }
+            let given = cycles.len() as u8;
+            if candidate.kind == EventKind::EndOfTreatment && given < protocol.total_cycles {
+                warnings.push(EventWarning::FewerCycles { cycles: given, planned: protocol.total_cycles });
+            }
+        }
+        if let Some(Event { kind: EventKind::InductionResponse { response }, date }) =
+            next.get("induction_response").copied()
+        {
+            let Some(cycle1) = next.date_of(Anchor::Cycle1Day1) else {
+                return Err(EventError::ResponseWithoutTreatment { date });
+            };
+            if date <= cycle1 {
+                return Err(EventError::ResponseBeforeTreatment { date, cycle1 });
+            }
+            if matches!(candidate.kind, EventKind::InductionResponse { .. }) {
+                if let Some(stratum) = stratum {
+                    let before = cycles.values().filter(|cycle| **cycle < date).count() as u8;
+                    if before < stratum.induction_cycles {
+                        warnings.push(EventWarning::EarlyResponse {
+                            date,
+                            cycles: before,
+                            stratum: stratum.code.clone(),
+                            planned: stratum.induction_cycles,
+                        });
+                    }
+                }
+                if response == TumourResponse::ProgressiveDisease && next.off_study().is_none() {
+                    warnings.push(EventWarning::ProgressionProposesOffStudy);
+                }
+            }
+        }
+        Ok((next, warnings))
     }
 }
 
@@ -688,30 +804,147 @@ mod tests {
         }
     }
 
+    fn cycle(n: u8) -> EventKind {
+        EventKind::ChemotherapyCycle { cycle: n }
+    }
+
+    fn response(response: TumourResponse) -> EventKind {
+        EventKind::InductionResponse { response }
+    }
+
+    /// Each case: the events already recorded, the one recorded now, and the refusal's message
+    /// or the warnings (empty: accepted as it is).
     #[test]
-    fn events_that_contradict_each_other_are_refused() {
+    fn the_order_of_events_is_checked_refusing_the_impossible_and_warning_of_the_unusual() {
         let protocol = Protocol::default_protocol();
-        let events = Events::from_records([event(ENROLMENT, "2026-03-02"), event(C1, "2026-03-09")]);
-        assert_eq!(
-            events.check_with(&protocol, event(EventKind::ChemotherapyCycle { cycle: 7 }, "2026-05-01")),
-            Err(EventError::CycleOutOfRange { cycle: 7, total: 6 })
-        );
-        assert!(matches!(
-            events.check_with(&protocol, event(EventKind::RadiotherapyStart, "2026-02-01")),
-            Err(EventError::BeforeEnrolment { .. })
-        ));
-        let with_rt =
-            events.check_with(&protocol, event(EventKind::RadiotherapyStart, "2026-04-01")).unwrap();
-        assert!(matches!(
-            with_rt.check_with(&protocol, event(EventKind::RadiotherapyEnd, "2026-03-30")),
-            Err(EventError::RadiotherapyEndsBeforeStart { .. })
-        ));
-        assert!(matches!(
-            events.check_with(&protocol, event(EventKind::EndOfTreatment, "2026-03-08")),
-            Err(EventError::TreatmentEndsBeforeItStarts { .. })
-        ));
-        // A correction of enrolment that would leave cycle 1 before it is refused too.
-        assert!(events.check_with(&protocol, event(ENROLMENT, "2026-03-10")).is_err());
+        let hematogenous = protocol.stratum("hematogenous").unwrap();
+        let start = [event(ENROLMENT, "2026-03-02"), event(C1, "2026-03-09")];
+        let four = [
+            event(ENROLMENT, "2026-03-02"),
+            event(C1, "2026-03-09"),
+            event(cycle(2), "2026-03-30"),
+            event(cycle(3), "2026-04-20"),
+            event(cycle(4), "2026-05-11"),
+        ];
+        let with_rt = [
+            event(ENROLMENT, "2026-03-02"),
+            event(C1, "2026-03-09"),
+            event(EventKind::RadiotherapyStart, "2026-04-01"),
+            event(EventKind::RadiotherapyEnd, "2026-05-15"),
+        ];
+        type Case<'a> = (&'a [Event], Event, Result<Vec<&'a str>, &'a str>);
+        let cases: Vec<Case<'_>> = vec![
+            (
+                &start,
+                event(cycle(7), "2026-05-01"),
+                Err("chemotherapy cycle 7 is outside the protocol's cycles 1–6"),
+            ),
+            (
+                &start,
+                event(EventKind::RadiotherapyStart, "2026-02-01"),
+                Err("radiotherapy_start on 2026-02-01 is before enrolment on 2026-03-02"),
+            ),
+            (
+                &start,
+                event(ENROLMENT, "2026-03-10"),
+                Err("chemotherapy_cycle_1 on 2026-03-09 is before enrolment on 2026-03-10"),
+            ),
+            (
+                &start,
+                event(cycle(3), "2026-04-20"),
+                Err("chemotherapy cycle 3 is recorded but cycle 2 is not: record cycle 2 first"),
+            ),
+            (
+                &four[..3],
+                event(cycle(3), "2026-03-20"),
+                Err("chemotherapy cycle 3 on 2026-03-20 is not after chemotherapy cycle 2 on 2026-03-30"),
+            ),
+            // A correction of cycle 2 to after cycle 3.
+            (
+                &four,
+                event(cycle(2), "2026-04-25"),
+                Err("chemotherapy cycle 3 on 2026-04-20 is not after chemotherapy cycle 2 on 2026-04-25"),
+            ),
+            (
+                &start,
+                event(EventKind::RadiotherapyEnd, "2026-04-30"),
+                Err(
+                    "radiotherapy end on 2026-04-30 is recorded but radiotherapy start is not: record the start first",
+                ),
+            ),
+            (
+                &with_rt[..3],
+                event(EventKind::RadiotherapyEnd, "2026-03-30"),
+                Err("radiotherapy end on 2026-03-30 is before radiotherapy start on 2026-04-01"),
+            ),
+            (
+                &start,
+                event(EventKind::EndOfTreatment, "2026-03-08"),
+                Err("end of treatment on 2026-03-08 is before cycle 1 day 1 on 2026-03-09"),
+            ),
+            (
+                &four,
+                event(EventKind::EndOfTreatment, "2026-05-01"),
+                Err("end of treatment on 2026-05-01 is before chemotherapy cycle 4 on 2026-05-11"),
+            ),
+            (
+                &with_rt,
+                event(EventKind::EndOfTreatment, "2026-05-10"),
+                Err("end of treatment on 2026-05-10 is before radiotherapy end on 2026-05-15"),
+            ),
+            (
+                &start[..1],
+                event(response(TumourResponse::PartialResponse), "2026-03-20"),
+                Err(
+                    "the induction response on 2026-03-20 is recorded but cycle 1 day 1 is not: record cycle 1 first",
+                ),
+            ),
+            (
+                &start,
+                event(response(TumourResponse::PartialResponse), "2026-03-09"),
+                Err(
+                    "the induction response on 2026-03-09 is not after cycle 1 day 1 on 2026-03-09: there was nothing to evaluate yet",
+                ),
+            ),
+            // Unusual but possible: accepted, with a warning.
+            (
+                &start,
+                event(response(TumourResponse::StableDisease), "2026-03-30"),
+                Ok(vec![
+                    "the induction response on 2026-03-30 comes after 1 of the hematogenous stratum's 4 induction cycles; check the cycles recorded",
+                ]),
+            ),
+            (
+                &four,
+                event(response(TumourResponse::ProgressiveDisease), "2026-05-25"),
+                Ok(vec![
+                    "progressive disease at the induction response: if she leaves the study, record off study (progression); her weekly questionnaires continue until then",
+                ]),
+            ),
+            (
+                &four,
+                event(EventKind::EndOfTreatment, "2026-06-01"),
+                Ok(vec!["end of treatment after 4 of the protocol's 6 cycles; check the cycles recorded"]),
+            ),
+            // As planned: no warning.
+            (&four, event(response(TumourResponse::PartialResponse), "2026-05-25"), Ok(vec![])),
+            (&four[..4], event(cycle(4), "2026-05-11"), Ok(vec![])),
+            (
+                &with_rt,
+                event(EventKind::EndOfTreatment, "2026-05-15"),
+                Ok(vec!["end of treatment after 1 of the protocol's 6 cycles; check the cycles recorded"]),
+            ),
+        ];
+        for (recorded, candidate, expected) in cases {
+            let events = Events::from_records(recorded.iter().copied());
+            let outcome = events
+                .check_with(&protocol, Some(hematogenous), candidate)
+                .map(|(_, warnings)| warnings.iter().map(ToString::to_string).collect::<Vec<_>>())
+                .map_err(|error| error.to_string());
+            let expected =
+                expected.map(|w| w.into_iter().map(str::to_owned).collect::<Vec<_>>()).map_err(str::to_owned);
+            assert_eq!(outcome, expected, "{candidate:?} after {recorded:?}");
+        }
     }
 
     #[test]

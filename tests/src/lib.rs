@@ -520,12 +520,22 @@ pub async fn chromedriver() -> Option<(ChromeDriver, PathBuf)> {
 
 /// A headless Chromium window of a phone's size (390×844 CSS pixels).
 pub async fn phone_browser(driver: &ChromeDriver, chromium: &std::path::Path) -> fantoccini::Client {
-    browser(driver, chromium, (390, 844), true).await
+    browser(driver, chromium, (390, 844), true, None).await
 }
 
 /// A headless Chromium window of a clinic desktop's size (1280×900), for the staff console.
 pub async fn desktop_browser(driver: &ChromeDriver, chromium: &std::path::Path) -> fantoccini::Client {
-    browser(driver, chromium, (1280, 900), false).await
+    browser(driver, chromium, (1280, 900), false, None).await
+}
+
+/// A desktop window whose downloads land in `downloads` without asking, as a browser set to
+/// save files does.
+pub async fn desktop_browser_saving_to(
+    driver: &ChromeDriver,
+    chromium: &std::path::Path,
+    downloads: &std::path::Path,
+) -> fantoccini::Client {
+    browser(driver, chromium, (1280, 900), false, Some(downloads)).await
 }
 
 async fn browser(
@@ -533,6 +543,7 @@ async fn browser(
     chromium: &std::path::Path,
     (width, height): (u32, u32),
     phone: bool,
+    downloads: Option<&std::path::Path>,
 ) -> fantoccini::Client {
     let mut options = serde_json::json!({
         "binary": chromium,
@@ -545,6 +556,14 @@ async fn browser(
     if phone {
         options["mobileEmulation"] =
             serde_json::json!({ "deviceMetrics": { "width": width, "height": height, "pixelRatio": 3.0 } });
+    }
+    if let Some(folder) = downloads {
+        options["prefs"] = serde_json::json!({
+            "download.default_directory": folder,
+            "download.prompt_for_download": false,
+            "download.directory_upgrade": true,
+            "safebrowsing.enabled": false,
+        });
     }
     let mut capabilities = serde_json::Map::new();
     capabilities.insert("goog:chromeOptions".into(), options);

@@ -26,6 +26,8 @@ fn Page() -> impl IntoView {
     let params = use_params_map();
     let study_id = move || params.read().get("id").unwrap_or_default();
     let changed = RwSignal::new(0_u32);
+    // What was unusual about the event just recorded; kept here, above the reloaded panels.
+    let event_warnings = RwSignal::new(Vec::<String>::new());
     let detail = LocalResource::new(move || {
         changed.track();
         let id = study_id();
@@ -106,7 +108,7 @@ fn Page() -> impl IntoView {
                                 </p>
                                 {move || code_error.get().map(|message| view! { <crate::screens::Problem message/> })}
                             </section>
-                            <Events records=detail.events.clone() study_id=patient.study_id.clone() changed/>
+                            <Events records=detail.events.clone() study_id=patient.study_id.clone() changed warnings=event_warnings/>
                         }.into_any()
                     }
                     Err(failure) => view! { <Failed failure/> }.into_any(),
@@ -196,7 +198,12 @@ const OFF_STUDY: [OffStudyReason; 4] = [
 ];
 
 #[component]
-fn Events(records: Vec<EventRecord>, study_id: String, changed: RwSignal<u32>) -> impl IntoView {
+fn Events(
+    records: Vec<EventRecord>,
+    study_id: String,
+    changed: RwSignal<u32>,
+    warnings: RwSignal<Vec<String>>,
+) -> impl IntoView {
     let language = use_language();
     let kind = RwSignal::new(String::new());
     let cycle = RwSignal::new("1".to_owned());
@@ -236,9 +243,13 @@ fn Events(records: Vec<EventRecord>, study_id: String, changed: RwSignal<u32>) -
             let study_id = study_id.clone();
             busy.set(true);
             error.set(None);
+            warnings.set(Vec::new());
             spawn_local(async move {
                 match api::record_event(&study_id, &body).await {
-                    Ok(_) => changed.update(|n| *n += 1),
+                    Ok(record) => {
+                        warnings.set(record.warnings);
+                        changed.update(|n| *n += 1);
+                    }
                     Err(failure) => error.set(Some(failure.to_string())),
                 }
                 busy.set(false);
@@ -319,6 +330,15 @@ fn Events(records: Vec<EventRecord>, study_id: String, changed: RwSignal<u32>) -
                     </div>
                 </div>
                 {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
+                {move || {
+                    let list = warnings.get();
+                    (!list.is_empty()).then(|| view! {
+                        <div class="event-warnings" role="status" id="event-warnings">
+                            <p><strong>{s(S::EventRecordedCheck)}</strong></p>
+                            <ul>{list.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
+                        </div>
+                    })
+                }}
                 <button type="submit" class="primary" disabled=move || busy.get()>{s(S::Save)}</button>
             </form>
         </section>

@@ -206,6 +206,7 @@ staff_text! {
     Rate => "Rate", "完成率";
     ExportsTitle => "Exports", "导出";
     ExportsLead => "Analysis-ready files; every download is recorded in the audit trail.", "可直接分析的文件；每次下载都会记入审计日志。";
+    EventRecordedCheck => "Recorded. Please check:", "已记录。请核对：";
     OutOfWindowTitle => "Forms outside their window", "窗口期外的问卷";
     OutOfWindowLead => "Forms completed outside their assessment's window as the current treatment events give it, or whose assessment left the schedule. They are left out of the numbers above unless included here.", "按当前治疗事件计算，在评估窗口期外完成的问卷，或其评估已不在计划中的问卷。除非在此选择纳入，上述数据不包括它们。";
     IncludeOutOfWindow => "Include them in the numbers above", "在上述数据中纳入";

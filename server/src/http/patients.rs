@@ -56,6 +56,7 @@ fn event_record(row: &EventRow, rows: &[EventRow]) -> EventRecord {
         reason: row.reason.clone(),
         corrects: row.corrects,
         current: !rows.iter().any(|other| other.corrects == Some(row.id)),
+        warnings: Vec::new(),
     }
 }
 
@@ -136,10 +137,11 @@ pub async fn record_event(
     caller.require(STAFF_CLINICAL)?;
     let staff_id = caller.staff_id().ok_or_else(|| Error::Forbidden("staff only".into()))?;
     let patient = find_patient(&state, &study_id).await?;
-    let row =
+    let (row, warnings) =
         state.clinic.record_event(&caller.actor(), staff_id, &patient, &body, state.clinic.today()).await?;
     let (rows, _) = state.clinic.events(patient.id).await?;
-    Ok((StatusCode::CREATED, axum::Json(event_record(&row, &rows))).into_response())
+    let record = EventRecord { warnings, ..event_record(&row, &rows) };
+    Ok((StatusCode::CREATED, axum::Json(record)).into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/patients/{study_id}/activation-code", tag = "patients", security(("session" = ["nurse", "admin"])), params(("study_id" = String, Path)), responses((status = 201, body = ActivationCode), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]

@@ -174,6 +174,41 @@ async fn a_patient_activates_answers_the_baseline_and_sees_it_sent() {
     browser.close().await.unwrap();
 }
 
+/// QLQ-CX24 item 49 "not at all" (not sexually active): the app goes straight past items 50–54
+/// and sends them not applicable; changing the answer on the way back makes them apply again.
+#[tokio::test]
+async fn not_sexually_active_skips_items_50_to_54_on_the_phone() {
+    let Some((app, _driver, browser)) = setup().await else { return };
+    let study_id = activate_in_browser(&app, &browser).await;
+    click(&browser, ".card.due .primary").await;
+    click(&browser, "button.primary").await;
+    answer(&browser, 1, 48, 54, 2).await;
+    wait_for_text(&browser, ".progress", "Question 49 of 54").await;
+    // "A little" first: item 50 follows, with no "does not apply" choice (item 49 decided).
+    click(&browser, ".options .option:nth-child(2)").await;
+    wait_for_text(&browser, ".progress", "Question 50 of 54").await;
+    let choices = browser.find_all(Locator::Css(".section-note button")).await.unwrap();
+    assert!(choices.is_empty(), "item 49 said the section applies");
+    // Back to 49 and "not at all": the next screen is the call-me question.
+    click(&browser, "button.back").await;
+    wait_for_text(&browser, ".progress", "Question 49 of 54").await;
+    click(&browser, ".options .option:nth-child(1)").await;
+    wait_for_text(&browser, "#screen-heading", "Would you like your research nurse to call you?").await;
+    click(&browser, ".options .option:nth-child(2)").await;
+    wait_for_text(&browser, "#screen-heading", "Check and send").await;
+    assert_eq!(text_of(&browser, "p.all-answered").await, "You answered every question.");
+    click(&browser, "button.send").await;
+    wait_for(&browser, ".sent-list .state.sent", |text| text.starts_with("Sent ✓")).await;
+    let submissions = nurse_submissions(&app, &study_id).await;
+    let answers = submissions[0]["answers"].as_array().unwrap();
+    for item in 50..=54 {
+        let answer = answers.iter().find(|a| a["item"] == item).unwrap();
+        assert_eq!(answer["response"], "not_applicable", "item {item}");
+    }
+    assert_eq!(answers.iter().find(|a| a["item"] == 49).unwrap()["response"], 1);
+    browser.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn reloading_in_the_middle_of_a_questionnaire_resumes_at_the_same_item() {
     let Some((app, _driver, browser)) = setup().await else { return };

@@ -515,6 +515,54 @@ on_both_backends!(
     super::correcting_an_event_needs_a_reason_keeps_the_original_and_moves_the_windows
 );
 
+/// Through the API: an impossible order is refused with the conflicting event named and nothing
+/// stored; an unusual one is stored, answered with warnings, and the warnings are audited.
+async fn events_in_an_impossible_order_are_refused_and_unusual_ones_come_with_warnings(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (nurse, _, study_id) = enrolled_patient(&app, 40).await;
+    let cycle = |n: u8| json!({ "kind": "chemotherapy_cycle", "cycle": n });
+    let (status, _) = app.record_event(&nurse, &study_id, cycle(1), 30, None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let events_before = app.count("SELECT COUNT(*) FROM treatment_events").await;
+    let audit_before = app.count("SELECT COUNT(*) FROM audit_log").await;
+    let refusals = [
+        (cycle(3), 10, "chemotherapy cycle 3 is recorded but cycle 2 is not: record cycle 2 first"),
+        (cycle(2), 31, "chemotherapy cycle 2 on"),
+        (json!({ "kind": "radiotherapy_end" }), 5, "radiotherapy start is not"),
+        (json!({ "kind": "induction_response", "response": "PR" }), 30, "is not after cycle 1 day 1"),
+    ];
+    for (event, days_ago, expected) in refusals {
+        let (status, body) = app.record_event(&nurse, &study_id, event.clone(), days_ago, None).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{event}: {body}");
+        let error = body["error"].as_str().unwrap();
+        assert!(error.contains(expected), "{event}: {error}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM treatment_events").await, events_before, "nothing stored");
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log").await, audit_before, "nothing audited");
+
+    // Cycle 2 as planned: no warnings in the answer at all.
+    let (status, body) = app.record_event(&nurse, &study_id, cycle(2), 9, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(body.get("warnings").is_none(), "{body}");
+    // Progressive disease after 2 cycles: the nodal stratum's 2 induction cycles are done, so only
+    // the proposal to record off study.
+    let pd = json!({ "kind": "induction_response", "response": "PD" });
+    let (status, body) = app.record_event(&nurse, &study_id, pd, 2, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let warnings: Vec<&str> =
+        body["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].starts_with("progressive disease at the induction response"), "{warnings:?}");
+    let audited = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'event.record' AND after_json LIKE '%progressive disease%'")
+        .await;
+    assert_eq!(audited, 1, "the warning is in the audit trail");
+}
+on_both_backends!(
+    events_in_an_impossible_order_are_refused_and_unusual_ones_come_with_warnings,
+    super::events_in_an_impossible_order_are_refused_and_unusual_ones_come_with_warnings
+);
+
 async fn going_off_study_makes_open_assessments_not_applicable(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
     let (nurse, patient, study_id) = enrolled_patient(&app, 3).await;

@@ -301,13 +301,47 @@ async fn a_nurse_enrols_a_patient_prints_the_activation_sheet_and_records_treatm
     until(&desk, "the superseded date", "document.querySelectorAll('#events li.superseded').length === 1")
         .await;
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'event.correct'").await, 1);
+
+    // An impossible order is refused naming the event it conflicts with; an unusual one is
+    // recorded and the nurse is asked to check it.
+    select(&desk, "#event-kind", "radiotherapy_end").await;
+    click(&desk, ".event-form button[type=submit]").await;
+    until(
+        &desk,
+        "the refusal",
+        "document.querySelector('.event-form .problem')?.textContent.includes('radiotherapy start is not')",
+    )
+    .await;
+    select(&desk, "#event-kind", "end_of_treatment").await;
+    click(&desk, ".event-form button[type=submit]").await;
+    let warned = until(&desk, "the warning", "document.querySelector('#event-warnings')?.textContent").await;
+    assert!(
+        warned.as_str().unwrap().contains("end of treatment after 1 of the protocol's 6 cycles"),
+        "{warned}"
+    );
+    until(&desk, "the end of treatment listed", "[...document.querySelectorAll('#events li')].some(li => li.textContent.includes('End of treatment'))").await;
     desk.close().await.unwrap();
 }
 
 #[tokio::test]
 async fn a_researcher_lands_on_the_pseudonymised_research_view() {
     let Some(Setup { app, driver, chromium }) = setup().await else { return };
-    let desk = desktop_browser(&driver, &chromium).await;
+    // IVB-001 goes off study as of the day before her weekly-03 window opened: that form stays
+    // in the record, flagged, and the research view lists it.
+    let nurse = app.staff_token("nurse").await;
+    let (status, body) = app
+        .record_event(
+            &nurse,
+            "IVB-001",
+            serde_json::json!({ "kind": "off_study", "reason": "withdrawal" }),
+            15,
+            None,
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    let downloads = std::env::temp_dir().join(format!("qol-downloads-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&downloads).unwrap();
+    let desk = qol_tests::desktop_browser_saving_to(&driver, &chromium, &downloads).await;
     desk.goto(&app.url("/staff/sign-in")).await.unwrap();
     fill(&desk, "#username", "researcher").await;
     fill(&desk, "#password", "demo-researcher-password").await;
@@ -346,6 +380,63 @@ async fn a_researcher_lands_on_the_pseudonymised_research_view() {
     for secret in ["Demo Patient", "DEMO-H00"] {
         assert!(!page.contains(secret), "the research view shows {secret}");
     }
+
+    // The form left out of the numbers, with its reason, and the switch that counts it.
+    until(
+        &desk,
+        "the out-of-window list",
+        "document.querySelectorAll('#out-of-window tbody tr').length === 1",
+    )
+    .await;
+    let listed = text_of(&desk, "#out-of-window tbody tr").await;
+    assert!(
+        listed.contains("IVB-001") && listed.contains("weekly-03") && listed.contains("not_in_schedule"),
+        "{listed}"
+    );
+    click(&desk, "#include-out-of-window").await;
+    until(
+        &desk,
+        "the analysis asked for with the forms included",
+        "performance.getEntriesByType('resource').some(e => e.name.includes('include_out_of_window=true'))",
+    )
+    .await;
+    until(&desk, "the switch stays on", "document.querySelector('#include-out-of-window')?.checked").await;
+
+    // Each export, downloaded by the browser from its link (with the browser's own
+    // Accept-Encoding), is the whole file: byte for byte what the API sends uncompressed.
+    let token = app.staff_token("researcher").await;
+    for name in qol_server::export::Export::ALL.map(qol_server::export::Export::name) {
+        click(&desk, &format!(".exports a[href='/api/v1/exports/{name}']")).await;
+        let saved = downloads.join(name);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !saved.is_file()
+            || std::fs::read_dir(&downloads)
+                .unwrap()
+                .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".crdownload"))
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{name} was not saved in {}",
+                downloads.display()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let plain = app
+            .client
+            .get(app.url(&format!("/api/v1/exports/{name}")))
+            .bearer_auth(&token)
+            .header("accept-encoding", "identity")
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let got = std::fs::read(&saved).unwrap();
+        assert!(got.len() > 100, "{name}: {} bytes", got.len());
+        assert!(got == plain, "{name}: the browser saved {} bytes, the export is {}", got.len(), plain.len());
+    }
+    let _ = std::fs::remove_dir_all(&downloads);
     desk.close().await.unwrap();
 }
 
