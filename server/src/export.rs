@@ -108,6 +108,7 @@ pub const ITEMS_LONG: &[&str] = &[
     "assessment_code",
     "actual_study_day",
     "placement",
+    "sent_for",
     "instrument",
     "item",
     "response_code",
@@ -353,7 +354,7 @@ const DICTIONARY: &[(&str, &str, &str, &str, &str)] = &[
         "schedule.csv",
         "missed_reason",
         "code",
-        "Why a missed form was missed, as staff recorded it (free-text notes are not exported: they may name people)",
+        "Why a missed form was missed, as staff recorded it (free-text notes are not exported: they may name people); empty unless the status is missed",
         "patient_too_ill, declined, technical_problem, forgot, other; empty = not recorded yet",
     ),
     (
@@ -367,7 +368,7 @@ const DICTIONARY: &[(&str, &str, &str, &str, &str)] = &[
         "fhir.ndjson",
         "(resource)",
         "FHIR R4",
-        "One resource per line: Questionnaire (2), Patient (pseudonymous: the study id only), QuestionnaireResponse (per instrument per submission; the study day in an extension, no dates), Observation (per score, derivedFrom its QuestionnaireResponse)",
+        "One resource per line: Questionnaire (2), Patient (pseudonymous: the study id only), QuestionnaireResponse (per instrument per submission; the study day, the placement and for a rematched form the assessment it was sent for in extensions, no dates), Observation (per score, derivedFrom its QuestionnaireResponse, with the same extensions)",
         "",
     ),
 ];
@@ -500,6 +501,7 @@ pub fn patient_chunk(
                             &assessment.code,
                             &opt(submission.completed_day),
                             submission.placement.as_str(),
+                            submission.sent_for.as_deref().unwrap_or_default(),
                             scores.instrument.as_str(),
                             &item.number.to_string(),
                             &opt(code),
@@ -530,7 +532,11 @@ pub fn patient_chunk(
                     submission.map(|s| s.placement.as_str()).unwrap_or_default(),
                     submission.and_then(|s| s.sent_for.as_deref()).unwrap_or_default(),
                     &opt(submission.map(|s| s.late_delivery)),
-                    &opt(assessment.missed_reason.map(|r| crate::storage::enum_text(&r))),
+                    // A reason once recorded for a form that has since been placed here is moot.
+                    &opt(assessment
+                        .missed_reason
+                        .filter(|_| assessment.state == qol_shared::schedule::AssessmentState::Missed)
+                        .map(|r| crate::storage::enum_text(&r))),
                 ])?;
             }
             Ok(())
@@ -634,11 +640,20 @@ fn fhir_patient(record: &PatientRecord) -> Value {
     })
 }
 
-fn study_day_extension(day: Option<i64>) -> Value {
-    match day {
-        Some(day) => json!([{ "url": format!("{QOL_SYSTEM}:study-day"), "valueInteger": day }]),
-        None => json!([]),
+/// The study day, and where the form sits in the record (placement; the assessment it was sent
+/// for when that is another), as extensions: FHIR has no field for either.
+fn study_day_extension(submission: &SubmissionRecord) -> Value {
+    let mut extensions = Vec::new();
+    if let Some(day) = submission.completed_day {
+        extensions.push(json!({ "url": format!("{QOL_SYSTEM}:study-day"), "valueInteger": day }));
     }
+    extensions.push(
+        json!({ "url": format!("{QOL_SYSTEM}:placement"), "valueCode": submission.placement.as_str() }),
+    );
+    if let Some(sent_for) = &submission.sent_for {
+        extensions.push(json!({ "url": format!("{QOL_SYSTEM}:sent-for"), "valueString": sent_for }));
+    }
+    Value::Array(extensions)
 }
 
 fn response_id(submission: &SubmissionRecord, id: InstrumentId) -> String {
@@ -680,7 +695,7 @@ fn fhir_submission(
             "status": "completed",
             "subject": subject,
             "identifier": { "system": format!("{QOL_SYSTEM}:assessment"), "value": format!("{}/{}", record.study_id, assessment.key) },
-            "extension": study_day_extension(submission.completed_day),
+            "extension": study_day_extension(submission),
             "item": items,
         }));
         for scale in &scores.scales {
@@ -694,7 +709,7 @@ fn fhir_submission(
                 "subject": subject,
                 "derivedFrom": [{ "reference": format!("QuestionnaireResponse/{qr}") }],
                 "method": { "text": format!("qol scoring {}", scores.algorithm_version) },
-                "extension": study_day_extension(submission.completed_day),
+                "extension": study_day_extension(submission),
             });
             match scale.score() {
                 Some(value) => {

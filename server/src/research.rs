@@ -12,7 +12,7 @@ use qol_shared::api::{
     TimepointInfo,
 };
 use qol_shared::instrument::{InstrumentId, SCORING_ALGORITHM_VERSION, ScaleKind};
-use qol_shared::schedule::AssessmentState;
+use qol_shared::schedule::{AssessmentState, state_on};
 use qol_shared::scoring::{Outcome, Scores};
 
 use crate::clinic::{Clinic, ClinicError};
@@ -155,44 +155,95 @@ impl Clinic {
             }))
         };
         let day = |date: NaiveDate| Clinic::study_day(&events, date);
+        let off_study = events.off_study().map(|(date, _)| date);
         let mut places: Vec<Place<'_>> = Vec::with_capacity(statuses.len() + withdrawn.len());
+        // Every current form, with the assessment it was sent for and whether that one is still
+        // scheduled.
+        let mut forms = Vec::new();
         for status in statuses {
-            let form = received(&status.row)?;
-            places.push(Place { row: status.row, state: status.state, scheduled: true, form });
+            if let Some(form) = received(&status.row)? {
+                forms.push((status.row.clone(), true, form));
+            }
+            places.push(Place { row: status.row, state: status.state, scheduled: true, form: None });
         }
         for row in withdrawn {
-            let Some(mut form) = received(&row)? else { continue };
-            // The first free scheduled assessment whose window holds the completion day and that
-            // asks at least one of the form's questionnaires: a weekly QLQ-C30 completed after an
-            // end of treatment recorded late is that end of treatment's QLQ-C30 (its QLQ-CX24
-            // scales stay missing). An assessment's own form always comes first.
-            let free = places.iter_mut().find(|place| {
+            if let Some(form) = received(&row)? {
+                forms.push((row, false, form));
+            }
+        }
+        // 1. A form inside its own assessment's current window keeps it.
+        let mut waiting = Vec::new();
+        for (own, scheduled, form) in forms {
+            let home = places.iter_mut().find(|place| place.row.id == own.id);
+            match home {
+                Some(place) if scheduled && form.placement != Placement::OutOfWindow => {
+                    place.form = Some(form)
+                }
+                _ => waiting.push((own, scheduled, form)),
+            }
+        }
+        // 2. The others, earliest first, go to a free scheduled assessment whose window holds the
+        //    day they were completed: another occurrence of the same assessment (a weekly form
+        //    after cycle 1 was corrected), or — when their own assessment left the schedule — any
+        //    that asks one of their questionnaires (a weekly QLQ-C30 completed after an end of
+        //    treatment recorded late is that end of treatment's QLQ-C30; its QLQ-CX24 scales
+        //    stay missing).
+        waiting.sort_by_key(|(_, _, form)| (form.completed_on, form.stored.id));
+        let mut unplaced = Vec::new();
+        for (own, scheduled, mut form) in waiting {
+            let fits = |place: &Place<'_>| {
                 place.scheduled
                     && place.form.is_none()
+                    && place.row.id != own.id
                     && !place.row.unscheduled
                     && place.state != AssessmentState::NotApplicable
                     && (place.row.window_start..=place.row.window_end).contains(&form.completed_on)
-                    && place.row.instruments.iter().any(|id| form.instruments.contains(id))
-            });
-            match free {
-                Some(place) => {
+            };
+            let same = places.iter().position(|place| fits(place) && place.row.code == own.code);
+            let other = || {
+                places.iter().position(|place| {
+                    !scheduled
+                        && fits(place)
+                        && place.row.instruments.iter().any(|id| form.instruments.contains(id))
+                })
+            };
+            match same.or_else(other) {
+                Some(index) => {
                     form.placement = Placement::Rematched;
-                    form.sent_for = Some(row.key.clone());
-                    place.state = AssessmentState::Completed;
-                    place.form = Some(form);
+                    form.sent_for = Some(own.key.clone());
+                    places[index].state = AssessmentState::Completed;
+                    places[index].form = Some(form);
                 }
-                None => {
-                    form.placement = Placement::NotInSchedule;
-                    places.push(Place {
-                        row,
-                        state: AssessmentState::Completed,
-                        scheduled: false,
-                        form: Some(form),
-                    });
-                }
+                None => unplaced.push((own, scheduled, form)),
             }
         }
-        places.sort_by(|a, b| (a.row.window_start, &a.row.key).cmp(&(b.row.window_start, &b.row.key)));
+        // 3. The rest keep their own key: in their own assessment when it is still free (out of
+        //    window), else as a row of their own (not in the schedule any more, or out of window
+        //    with its place taken by a form that fits it).
+        for (own, scheduled, mut form) in unplaced {
+            form.placement = if scheduled { Placement::OutOfWindow } else { Placement::NotInSchedule };
+            match places.iter_mut().find(|place| place.row.id == own.id && place.form.is_none()) {
+                Some(place) => place.form = Some(form),
+                None => places.push(Place {
+                    row: own,
+                    state: AssessmentState::Completed,
+                    scheduled: false,
+                    form: Some(form),
+                }),
+            }
+        }
+        // 4. An assessment whose own form moved elsewhere is in the state it would have without it.
+        for place in places
+            .iter_mut()
+            .filter(|place| place.form.is_none() && place.state == AssessmentState::Completed)
+        {
+            place.state = state_on(&place.row.as_scheduled(), today, false, off_study);
+        }
+        // Rows of their own before the scheduled row of the same key, which the analysis reads
+        // last (and so keeps) when out-of-window forms are included.
+        places.sort_by(|a, b| {
+            (a.row.window_start, &a.row.key, a.scheduled).cmp(&(b.row.window_start, &b.row.key, b.scheduled))
+        });
         let mut assessments = Vec::with_capacity(places.len());
         for Place { row, state, scheduled, form } in places {
             let submission = match form {
@@ -351,19 +402,29 @@ impl Timeline {
 
 /// Why a form is left out of the analysis by default, in words.
 fn out_of_window_reason(assessment: &AssessmentRecord, submission: &SubmissionRecord) -> String {
-    let day = |day: Option<i64>| day.map_or_else(|| "?".to_owned(), |day| day.to_string());
-    let completed = day(submission.completed_day);
-    let window = format!("{} to {}", day(assessment.window_start_day), day(assessment.window_end_day));
-    match submission.placement {
-        Placement::NotInSchedule => format!(
-            "{} left the schedule when an event was recorded or corrected; the form was completed on study day {completed} and no other assessment with its questionnaires had a window then",
+    let show = |day: Option<i64>| day.map_or_else(|| "?".to_owned(), |day| day.to_string());
+    let completed = show(submission.completed_day);
+    let window = format!("days {} to {}", show(assessment.window_start_day), show(assessment.window_end_day));
+    if submission.placement == Placement::NotInSchedule {
+        return format!(
+            "{} left the schedule when an event was recorded or corrected; the form was completed on study day {completed} and no other assessment with its questionnaires had a free window then",
             assessment.key
+        );
+    }
+    let before = submission.completed_day.zip(assessment.window_start_day).is_some_and(|(c, s)| c < s);
+    let after = submission.completed_day.zip(assessment.window_end_day).is_some_and(|(c, e)| c > e);
+    match (before, after) {
+        (false, true) if assessment.key == BASELINE => format!(
+            "completed on study day {completed}, after cycle 1 day 1 (the baseline window was {window}): a baseline after treatment began is a protocol deviation"
         ),
-        _ if assessment.key == BASELINE => format!(
-            "completed on study day {completed}, after cycle 1 day 1 (the window was days {window}): a baseline after treatment began is a protocol deviation"
+        (true, _) => format!(
+            "completed on study day {completed}, before its window ({window}) as the current events give it"
+        ),
+        (_, true) => format!(
+            "completed on study day {completed}, after its window ({window}) as the current events give it"
         ),
         _ => format!(
-            "completed on study day {completed}, outside the window of days {window} the current events give"
+            "completed on study day {completed}, outside its window ({window}) as the current events give it"
         ),
     }
 }

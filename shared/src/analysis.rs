@@ -86,8 +86,10 @@ pub enum ChangeCategory {
     Deteriorated,
 }
 
-/// Classifies `change` (later minus baseline, in points) on a scale of `kind`.
+/// Classifies `change` (later minus baseline, in points) on a scale of `kind`. The change is
+/// [`tidy`]ed first: 9.999999999999995 (14/11 − 11/11 of a range, in floating point) is 10.
 pub fn classify(kind: ScaleKind, change: f64, points: f64) -> ChangeCategory {
+    let change = tidy(change);
     let better = match kind {
         ScaleKind::Symptom => -change,
         ScaleKind::Functional | ScaleKind::Global => change,
@@ -306,6 +308,10 @@ mod tests {
         assert_eq!(nothing.mean, Some(0.0));
         assert_eq!(tidy(-2.2e-15).to_string(), "0");
         assert_eq!(tidy(33.333_333_333_333_336), 33.333_333_333_333_336);
+        // A 10-point change that floating point makes 9.999999999999995 is a 10-point change.
+        let change = (14.0 / 10.0 - 11.0 / 10.0) / 3.0 * 100.0;
+        assert!(change < 10.0, "{change}");
+        assert_eq!(classify(ScaleKind::Symptom, change, 10.0), ChangeCategory::Deteriorated);
     }
 
     #[test]

@@ -191,6 +191,27 @@ impl Answers {
     }
 }
 
+/// Brings a draft in line with the sections' deciding answers, as the server will read it: after
+/// CX24 item 49 "not at all" the items 50–54 are not applicable; after any other answer to it
+/// they apply (a "does not apply" mark there is removed, so they are asked). The app calls this
+/// on every answer and before sending, so no draft — one resumed from an older app included —
+/// is sent in a form the server refuses.
+pub fn settle_sections(answers: &mut BTreeMap<u8, Response>) {
+    for id in InstrumentId::ALL {
+        for section in id.instrument().conditional_sections {
+            let Some((gate, off)) = section.not_applicable_when else { continue };
+            let Some(Response::Code(code)) = answers.get(&gate).copied() else { continue };
+            for item in section.items {
+                if code == off {
+                    answers.insert(*item, Response::NotApplicable);
+                } else if answers.get(item) == Some(&Response::NotApplicable) {
+                    answers.remove(item);
+                }
+            }
+        }
+    }
+}
+
 fn check_sections(
     definition: &Instrument,
     responses: &mut BTreeMap<u8, Response>,
@@ -367,6 +388,25 @@ mod tests {
         );
         // Marked not applicable explicitly: accepted.
         assert!(parse(QlqCx24, vec![RawAnswer::code(49, 1), RawAnswer::not_applicable(50)]).is_ok());
+    }
+
+    #[test]
+    fn a_draft_is_settled_into_what_the_server_accepts() {
+        let mut draft: BTreeMap<u8, Response> =
+            [(49, Response::Code(1)), (50, Response::Code(2)), (53, Response::Code(4))].into();
+        settle_sections(&mut draft);
+        assert!((50..=54).all(|item| draft[&item] == Response::NotApplicable));
+        let raw: Vec<RawAnswer> = draft
+            .iter()
+            .map(|(item, r)| match r {
+                Response::Code(code) => RawAnswer::code((*item).into(), (*code).into()),
+                Response::NotApplicable => RawAnswer::not_applicable((*item).into()),
+            })
+            .collect();
+        assert!(parse(QlqCx24, raw).is_ok());
+        draft.insert(49, Response::Code(3));
+        settle_sections(&mut draft);
+        assert_eq!(draft.len(), 1, "50–54 apply again and are to be asked: {draft:?}");
     }
 
     #[test]

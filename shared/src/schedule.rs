@@ -271,14 +271,16 @@ pub enum EventError {
     TreatmentEndsBeforeItStarts { cycle1: NaiveDate, end: NaiveDate },
     #[error("end of treatment on {end} is before chemotherapy cycle {cycle} on {date}")]
     TreatmentEndsBeforeACycle { end: NaiveDate, cycle: u8, date: NaiveDate },
-    #[error("end of treatment on {end} is before radiotherapy end on {radiotherapy_end}")]
-    TreatmentEndsBeforeRadiotherapy { end: NaiveDate, radiotherapy_end: NaiveDate },
+    #[error("end of treatment on {end} is before radiotherapy {which} on {radiotherapy}")]
+    TreatmentEndsBeforeRadiotherapy { end: NaiveDate, which: &'static str, radiotherapy: NaiveDate },
     #[error(
         "the induction response on {date} is not after cycle 1 day 1 on {cycle1}: there was nothing to evaluate yet"
     )]
     ResponseBeforeTreatment { date: NaiveDate, cycle1: NaiveDate },
     #[error("the induction response on {date} is recorded but cycle 1 day 1 is not: record cycle 1 first")]
     ResponseWithoutTreatment { date: NaiveDate },
+    #[error("{slot} on {date} is after her death on {death}")]
+    AfterDeath { slot: String, date: NaiveDate, death: NaiveDate },
 }
 
 /// An order of events that is unusual but possible: accepted, and the nurse is told.
@@ -294,6 +296,8 @@ pub enum EventWarning {
         "progressive disease at the induction response: if she leaves the study, record off study (progression); her weekly questionnaires continue until then"
     )]
     ProgressionProposesOffStudy,
+    #[error("the record already had this problem, please correct it: {0}")]
+    StandingProblem(String),
 }
 
 impl Events {
@@ -343,9 +347,93 @@ impl Events {
             .collect()
     }
 
-    /// Checks the events as they would be with `candidate` recorded: an impossible order is
-    /// refused, naming the event it conflicts with; an unusual one is accepted with warnings.
-    /// `stratum` (the patient's) sets how many induction cycles come before the response.
+    /// Every impossible order in these events, each naming the events that conflict.
+    fn order_problems(&self) -> Vec<EventError> {
+        let mut problems = Vec::new();
+        if let Some(enrolment) = self.date_of(Anchor::Enrolment) {
+            for (slot, event) in &self.by_slot {
+                if event.date < enrolment {
+                    problems.push(EventError::BeforeEnrolment {
+                        slot: slot.clone(),
+                        date: event.date,
+                        enrolment,
+                    });
+                }
+            }
+        }
+        // Cycles follow each other, each after the one before.
+        let cycles = self.cycles();
+        for (&cycle, &date) in &cycles {
+            if cycle == 1 {
+                continue;
+            }
+            match cycles.get(&(cycle - 1)) {
+                None => problems.push(EventError::CycleSkipped { cycle, previous: cycle - 1 }),
+                Some(&previous_date) if date <= previous_date => {
+                    problems.push(EventError::CycleOutOfOrder {
+                        cycle,
+                        date,
+                        previous: cycle - 1,
+                        previous_date,
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        let radiotherapy_start = self.get("radiotherapy_start").map(|event| event.date);
+        let radiotherapy_end = self.get("radiotherapy_end").map(|event| event.date);
+        match (radiotherapy_start, radiotherapy_end) {
+            (None, Some(end)) => problems.push(EventError::RadiotherapyEndWithoutStart { end }),
+            (Some(start), Some(end)) if end < start => {
+                problems.push(EventError::RadiotherapyEndsBeforeStart { start, end });
+            }
+            _ => {}
+        }
+        if let Some(end) = self.date_of(Anchor::EndOfTreatment) {
+            if let Some(cycle1) = self.date_of(Anchor::Cycle1Day1)
+                && end < cycle1
+            {
+                problems.push(EventError::TreatmentEndsBeforeItStarts { cycle1, end });
+            }
+            if let Some((&cycle, &date)) = cycles.iter().rev().find(|(_, date)| end < **date) {
+                problems.push(EventError::TreatmentEndsBeforeACycle { end, cycle, date });
+            }
+            let radiotherapy =
+                radiotherapy_end.map(|date| ("end", date)).or(radiotherapy_start.map(|date| ("start", date)));
+            if let Some((which, radiotherapy)) = radiotherapy
+                && end < radiotherapy
+            {
+                problems.push(EventError::TreatmentEndsBeforeRadiotherapy { end, which, radiotherapy });
+            }
+        }
+        if let Some(Event { kind: EventKind::InductionResponse { .. }, date }) =
+            self.get("induction_response")
+        {
+            match self.date_of(Anchor::Cycle1Day1) {
+                None => problems.push(EventError::ResponseWithoutTreatment { date: *date }),
+                Some(cycle1) if *date <= cycle1 => {
+                    problems.push(EventError::ResponseBeforeTreatment { date: *date, cycle1 });
+                }
+                Some(_) => {}
+            }
+        }
+        // Nothing happens to a patient after her death.
+        if let Some((death, OffStudyReason::Death)) = self.off_study() {
+            for (slot, event) in &self.by_slot {
+                if slot != "off_study" && event.date > death {
+                    problems.push(EventError::AfterDeath { slot: slot.clone(), date: event.date, death });
+                }
+            }
+        }
+        problems
+    }
+
+    /// Checks the events as they would be with `candidate` recorded: an impossible order that
+    /// `candidate` brings is refused, naming the event it conflicts with; an unusual one is
+    /// accepted with warnings. Problems the record already had (recorded before these checks
+    /// existed) do not block a new event: they come back as warnings, so that a death can always
+    /// be recorded. `stratum` (the patient's) sets how many induction cycles come before the
+    /// response.
     pub fn check_with(
         &self,
         protocol: &Protocol,
@@ -359,82 +447,37 @@ impl Events {
         }
         let mut next = self.clone();
         next.by_slot.insert(candidate.kind.slot(), candidate);
-        if let Some(enrolment) = next.date_of(Anchor::Enrolment)
-            && let Some((slot, event)) = next.by_slot.iter().find(|(_, event)| event.date < enrolment)
-        {
-            return Err(EventError::BeforeEnrolment { slot: slot.clone(), date: event.date, enrolment });
-        }
-        // Cycles follow each other, each after the one before.
-        let cycles = next.cycles();
-        for (&cycle, &date) in &cycles {
-            if cycle == 1 {
-                continue;
-            }
-            match cycles.get(&(cycle - 1)) {
-                None => return Err(EventError::CycleSkipped { cycle, previous: cycle - 1 }),
-                Some(&previous_date) if date <= previous_date => {
-                    return Err(EventError::CycleOutOfOrder {
-                        cycle,
-                        date,
-                        previous: cycle - 1,
-                        previous_date,
-                    });
-                }
-                Some(_) => {}
-            }
-        }
-        let radiotherapy_end = next.get("radiotherapy_end").map(|event| event.date);
-        match (next.get("radiotherapy_start"), radiotherapy_end) {
-            (None, Some(end)) => return Err(EventError::RadiotherapyEndWithoutStart { end }),
-            (Some(start), Some(end)) if end < start.date => {
-                return Err(EventError::RadiotherapyEndsBeforeStart { start: start.date, end });
-            }
-            _ => {}
-        }
+        let standing = self.order_problems();
         let mut warnings = Vec::new();
-        if let Some(end) = next.date_of(Anchor::EndOfTreatment) {
-            if let Some(cycle1) = next.date_of(Anchor::Cycle1Day1)
-                && end < cycle1
-            {
-                return Err(EventError::TreatmentEndsBeforeItStarts { cycle1, end });
+        for problem in next.order_problems() {
+            if standing.contains(&problem) {
+                warnings.push(EventWarning::StandingProblem(problem.to_string()));
+            } else {
+                return Err(problem);
             }
-            if let Some((&cycle, &date)) = cycles.iter().rev().find(|(_, date)| end < **date) {
-                return Err(EventError::TreatmentEndsBeforeACycle { end, cycle, date });
-            }
-            if let Some(radiotherapy_end) = radiotherapy_end
-                && end < radiotherapy_end
-            {
-                return Err(EventError::TreatmentEndsBeforeRadiotherapy { end, radiotherapy_end });
-            }
-            let given = cycles.len() as u8;
-            if candidate.kind == EventKind::EndOfTreatment && given < protocol.total_cycles {
+        }
+        let cycles = next.cycles();
+        if candidate.kind == EventKind::EndOfTreatment {
+            let given = u8::try_from(cycles.len()).unwrap_or(u8::MAX);
+            if given < protocol.total_cycles {
                 warnings.push(EventWarning::FewerCycles { cycles: given, planned: protocol.total_cycles });
             }
         }
-        if let Some(Event { kind: EventKind::InductionResponse { response }, date }) =
-            next.get("induction_response").copied()
-        {
-            let Some(cycle1) = next.date_of(Anchor::Cycle1Day1) else {
-                return Err(EventError::ResponseWithoutTreatment { date });
-            };
-            if date <= cycle1 {
-                return Err(EventError::ResponseBeforeTreatment { date, cycle1 });
+        if let EventKind::InductionResponse { response } = candidate.kind {
+            if let Some(stratum) = stratum {
+                let before = cycles.values().filter(|cycle| **cycle < candidate.date).count();
+                let before = u8::try_from(before).unwrap_or(u8::MAX);
+                if before < stratum.induction_cycles {
+                    warnings.push(EventWarning::EarlyResponse {
+                        date: candidate.date,
+                        cycles: before,
+                        stratum: stratum.code.clone(),
+                        planned: stratum.induction_cycles,
+                    });
+                }
             }
-            if matches!(candidate.kind, EventKind::InductionResponse { .. }) {
-                if let Some(stratum) = stratum {
-                    let before = cycles.values().filter(|cycle| **cycle < date).count() as u8;
-                    if before < stratum.induction_cycles {
-                        warnings.push(EventWarning::EarlyResponse {
-                            date,
-                            cycles: before,
-                            stratum: stratum.code.clone(),
-                            planned: stratum.induction_cycles,
-                        });
-                    }
-                }
-                if response == TumourResponse::ProgressiveDisease && next.off_study().is_none() {
-                    warnings.push(EventWarning::ProgressionProposesOffStudy);
-                }
+            if response == TumourResponse::ProgressiveDisease && next.off_study().is_none() {
+                warnings.push(EventWarning::ProgressionProposesOffStudy);
             }
         }
         Ok((next, warnings))
@@ -893,6 +936,22 @@ mod tests {
                 Err("end of treatment on 2026-05-10 is before radiotherapy end on 2026-05-15"),
             ),
             (
+                &with_rt[..3],
+                event(EventKind::EndOfTreatment, "2026-03-30"),
+                Err("end of treatment on 2026-03-30 is before radiotherapy start on 2026-04-01"),
+            ),
+            (
+                &four,
+                event(EventKind::OffStudy { reason: OffStudyReason::Death }, "2026-05-01"),
+                Err("chemotherapy_cycle_4 on 2026-05-11 is after her death on 2026-05-01"),
+            ),
+            // Off study for another reason: later treatment (elsewhere) is possible.
+            (
+                &four,
+                event(EventKind::OffStudy { reason: OffStudyReason::Withdrawal }, "2026-05-01"),
+                Ok(vec![]),
+            ),
+            (
                 &start[..1],
                 event(response(TumourResponse::PartialResponse), "2026-03-20"),
                 Err(
@@ -935,6 +994,18 @@ mod tests {
                 Ok(vec!["end of treatment after 1 of the protocol's 6 cycles; check the cycles recorded"]),
             ),
         ];
+        // A record with a problem from before these checks: a death can still be recorded, and
+        // the nurse is told of the standing problem.
+        let legacy = [event(ENROLMENT, "2026-03-02"), event(C1, "2026-03-09"), event(cycle(3), "2026-04-20")];
+        let death = event(EventKind::OffStudy { reason: OffStudyReason::Death }, "2026-05-01");
+        let cases: Vec<Case<'_>> = cases
+            .into_iter()
+            .chain([(
+                &legacy[..],
+                death,
+                Ok(vec!["the record already had this problem, please correct it: chemotherapy cycle 3 is recorded but cycle 2 is not: record cycle 2 first"]),
+            )])
+            .collect();
         for (recorded, candidate, expected) in cases {
             let events = Events::from_records(recorded.iter().copied());
             let outcome = events

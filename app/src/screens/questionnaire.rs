@@ -130,7 +130,9 @@ pub fn Questionnaire() -> impl IntoView {
     });
 
     let send = move |form: &Form| {
-        let draft = draft.get_untracked();
+        let mut draft = draft.get_untracked();
+        // A draft resumed from an older app may disagree with item 49's rule: settle it first.
+        qol_shared::answers::settle_sections(&mut draft.answers);
         let answers = form
             .items
             .iter()
@@ -256,9 +258,13 @@ fn item_screen(
             form.sections.iter().find(|section| &section.id == id && section.items.first() == Some(&number))
         })
         .filter(|section| {
-            section
-                .not_applicable_when
-                .is_none_or(|(gate, _)| !matches!(current.answers.get(&gate), Some(Response::Code(_))))
+            // The rule is the instrument's (shared), not the cached wording's.
+            let gate = InstrumentId::ALL
+                .iter()
+                .flat_map(|id| id.instrument().conditional_sections)
+                .find(|defined| defined.id == section.id)
+                .and_then(|defined| defined.not_applicable_when);
+            gate.is_none_or(|(gate, _)| !matches!(current.answers.get(&gate), Some(Response::Code(_))))
         })
         .cloned();
     let form_for_skip = form.clone();
@@ -314,17 +320,9 @@ fn item_screen(
                                 draft.answers.insert(number, Response::Code(code));
                                 // An answer that decides a section (CX24 item 49): "not at all"
                                 // makes its items not applicable, so they are skipped; any other
-                                // answer makes them apply again.
-                                for gated in form.sections.iter().filter(|s| s.not_applicable_when.is_some_and(|(gate, _)| gate == number)) {
-                                    let off = gated.not_applicable_when.is_some_and(|(_, off)| off == code);
-                                    for other in &gated.items {
-                                        if off {
-                                            draft.answers.insert(*other, Response::NotApplicable);
-                                        } else if draft.answers.get(other) == Some(&Response::NotApplicable) {
-                                            draft.answers.remove(other);
-                                        }
-                                    }
-                                }
+                                // answer makes them apply again. The rule is the instrument's
+                                // (shared), not the cached wording's.
+                                qol_shared::answers::settle_sections(&mut draft.answers);
                                 draft.position = form.next(draft, position);
                             });
                         }

@@ -242,6 +242,17 @@ async fn a_received_form_keeps_its_place_when_its_assessment_leaves_the_schedule
     let fhir = site.app.client.get(site.app.url("/api/v1/exports/fhir.ndjson")).bearer_auth(&site.researcher);
     let fhir = fhir.send().await.unwrap().text().await.unwrap();
     assert!(fhir.contains(&format!("{}/weekly-02", gone.study_code)), "the form is in the FHIR export");
+    let rematched: Value = fhir
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .find(|r| {
+            r["resourceType"] == "QuestionnaireResponse"
+                && r["identifier"]["value"] == format!("{}/end-of-treatment", early.study_code)
+        })
+        .unwrap();
+    let extensions = rematched["extension"].as_array().unwrap();
+    assert!(extensions.iter().any(|e| e["url"] == "urn:qol:placement" && e["valueCode"] == "rematched"));
+    assert!(extensions.iter().any(|e| e["url"] == "urn:qol:sent-for" && e["valueString"] == "weekly-03"));
 
     // Listed with its reason, and left out of the numbers unless asked for.
     let report = site.analysis("").await;
@@ -266,6 +277,65 @@ async fn a_received_form_keeps_its_place_when_its_assessment_leaves_the_schedule
 on_both_backends!(
     a_received_form_keeps_its_place_when_its_assessment_leaves_the_schedule,
     super::a_received_form_keeps_its_place_when_its_assessment_leaves_the_schedule
+);
+
+/// Cycle 1 corrected two days later after three weekly forms came in: each form now falls in the
+/// window of the occurrence before its own, and counts there; the first falls before every
+/// weekly window and is kept, flagged, under its own key.
+async fn weekly_forms_follow_a_corrected_cycle_1_to_the_window_they_fall_in(backend: Backend) {
+    let Some(site) = site(backend).await else { return };
+    let patient = site.enrol("nodal", -40).await;
+    site.submit_then(&patient, "baseline", -38, answers(1..=54, 1, 6)).await;
+    site.past_event(&patient, EventKind::ChemotherapyCycle { cycle: 1 }, -35).await;
+    for (week, completed, global) in [(1, -28, 5), (2, -21, 4), (3, -14, 3)] {
+        site.submit_then(&patient, &format!("weekly-{week:02}"), completed, answers(1..=30, 2, global)).await;
+    }
+    site.event(
+        &patient,
+        json!({ "kind": "chemotherapy_cycle", "cycle": 1 }),
+        -33,
+        Some("cycle 1 was given two days later than first entered"),
+    )
+    .await;
+    let wide = site.export("scores_wide.csv").await;
+    let rows: Vec<(String, String, String, String)> = rows_of(&wide, &patient)
+        .iter()
+        .map(|r| (r["assessment"].clone(), r["placement"].clone(), r["sent_for"].clone(), r["QL2"].clone()))
+        .collect();
+    let owned = |a: &str, p: &str, s: &str, q: &str| (a.to_owned(), p.to_owned(), s.to_owned(), q.to_owned());
+    assert_eq!(
+        rows,
+        [
+            owned("baseline", "in_window", "", "83.33333333333334"),
+            owned("weekly-01", "out_of_window", "", "66.66666666666666"),
+            owned("weekly-01", "rematched", "weekly-02", "50"),
+            owned("weekly-02", "rematched", "weekly-03", "33.33333333333333"),
+        ],
+        "every form is there, each where it falls"
+    );
+    let schedule = site.export("schedule.csv").await;
+    let week3 = row(&schedule, &patient, "weekly-03");
+    assert_eq!((week3["status"].as_str(), week3["placement"].as_str()), ("missed", ""), "{week3:?}");
+    let report = site.analysis("").await;
+    assert_eq!((mean_n(&report, "QL2", "weekly-01"), mean_n(&report, "QL2", "weekly-02")), (1, 1));
+    let listed = report["out_of_window"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert!(listed[0]["reason"].as_str().unwrap().contains("before its window"), "{}", listed[0]);
+    // Counted when asked for, and the in-window form is the one the analysis keeps for weekly-01.
+    let included = site.analysis("?include_out_of_window=true").await;
+    let mean = |report: &Value| {
+        report["means"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["scale"] == "QL2" && m["timepoint"] == "weekly-01" && m["stratum"].is_null())
+            .map(|m| m["estimate"]["mean"].as_f64().unwrap())
+    };
+    assert_eq!(mean(&included), Some(50.0));
+}
+on_both_backends!(
+    weekly_forms_follow_a_corrected_cycle_1_to_the_window_they_fall_in,
+    super::weekly_forms_follow_a_corrected_cycle_1_to_the_window_they_fall_in
 );
 
 /// Enrolled day −10, baseline answered day −5, cycle 1 then recorded as day −7.
