@@ -12,7 +12,7 @@ use qol_shared::api::{
     TimepointInfo,
 };
 use qol_shared::instrument::{InstrumentId, SCORING_ALGORITHM_VERSION, ScaleKind};
-use qol_shared::schedule::{AssessmentState, state_on};
+use qol_shared::schedule::{AssessmentState, OffStudyReason, state_on};
 use qol_shared::scoring::{Outcome, Scores};
 
 use crate::clinic::{Clinic, ClinicError};
@@ -30,6 +30,10 @@ pub const PAGE: i64 = 200;
 pub struct PatientRecord {
     pub study_id: String,
     pub stratum: String,
+    /// Today as a study day (days from cycle 1 day 1), when cycle 1 is recorded.
+    pub today_day: Option<i64>,
+    /// When she went off study (study day, when cycle 1 is recorded) and why.
+    pub off_study: Option<(Option<i64>, OffStudyReason)>,
     pub assessments: Vec<AssessmentRecord>,
 }
 
@@ -278,6 +282,8 @@ impl Clinic {
         Ok(PatientRecord {
             study_id: patient.study_code.clone(),
             stratum: patient.stratum.clone(),
+            today_day: day(today),
+            off_study: events.off_study().map(|(date, reason)| (day(date), reason)),
             assessments,
         })
     }
@@ -528,25 +534,45 @@ pub async fn analysis(
     })
 }
 
-/// Completion by assessment, in the manner SISAQOL recommends: of the patients on study whose
-/// window has opened (expected), how many forms arrived, in the window, and why the others did
-/// not.
+/// What completion needs to know of a patient after the walk: whether, and when, she reached the
+/// timepoints her record has no window for yet.
+struct Reach {
+    today_day: Option<i64>,
+    off_study: Option<(Option<i64>, OffStudyReason)>,
+    keys: std::collections::BTreeSet<String>,
+}
+
+/// Completion by assessment, as SISAQOL recommends (Coens et al. 2020): for each, the forms
+/// received over two denominators — the fixed one (patients alive and on study who reached the
+/// timepoint's day, whether or not their window was computed) and the available-case one
+/// (windows opened and closed) — and why the others did not come.
 pub async fn completion(clinic: &Clinic, today: NaiveDate) -> Result<Vec<CompletionRow>, ClinicError> {
     let mut rows: BTreeMap<String, CompletionRow> = BTreeMap::new();
     let mut timeline = Timeline::default();
+    let mut reaches = Vec::new();
     clinic
         .for_each_record(today, |record| {
+            let mut keys = std::collections::BTreeSet::new();
             // A form whose assessment left the schedule is no assessment anyone expects now.
             for assessment in record.assessments.iter().filter(|a| !a.unscheduled && a.scheduled) {
                 timeline.add(assessment);
+                keys.insert(assessment.key.clone());
                 let row = rows.entry(assessment.key.clone()).or_insert_with(|| CompletionRow {
                     key: assessment.key.clone(),
                     label: assessment.label.clone(),
                     ..CompletionRow::default()
                 });
+                let reached =
+                    assessment.target_day.zip(record.today_day).is_some_and(|(target, now)| target <= now);
                 match assessment.state {
                     AssessmentState::Upcoming => row.not_yet_due += 1,
-                    AssessmentState::NotApplicable => row.not_applicable += 1,
+                    AssessmentState::NotApplicable => {
+                        row.not_applicable += 1;
+                        match record.off_study {
+                            Some((_, OffStudyReason::Death)) => row.died_before += 1,
+                            _ => row.off_study_before += 1,
+                        }
+                    }
                     AssessmentState::Open => {
                         row.expected += 1;
                         row.pending += 1;
@@ -571,17 +597,60 @@ pub async fn completion(clinic: &Clinic, today: NaiveDate) -> Result<Vec<Complet
                         *row.missed_reasons.entry(reason).or_default() += 1;
                     }
                 }
+                // Fixed: completed or missed, or its day has come with the window open.
+                let fixed = match assessment.state {
+                    AssessmentState::Completed | AssessmentState::Missed => true,
+                    AssessmentState::Open | AssessmentState::Upcoming => reached,
+                    AssessmentState::NotApplicable => false,
+                };
+                if fixed {
+                    row.denominator_fixed += 1;
+                }
             }
+            reaches.push(Reach { today_day: record.today_day, off_study: record.off_study, keys });
             Ok(())
         })
         .await?;
     let order = timeline.ordered(&clinic.protocol);
+    // The timepoints asked once (not the weekly repeats): a patient without one has not had its
+    // anchor event recorded. By its usual day (the median over the patients who have it) she
+    // counts in the fixed denominator if still on study, or as off study / died before it.
+    for timepoint in &order {
+        let once = clinic.protocol.assessments.iter().any(|d| d.repeat.is_none() && d.code == timepoint.key);
+        let (Some(usual), true) = (timepoint.median_target_day, once) else { continue };
+        let Some(row) = rows.get_mut(&timepoint.key) else { continue };
+        for reach in reaches.iter().filter(|reach| !reach.keys.contains(&timepoint.key)) {
+            match reach.off_study {
+                Some((Some(off), reason)) if off < usual => {
+                    row.not_applicable += 1;
+                    if reason == OffStudyReason::Death {
+                        row.died_before += 1;
+                    } else {
+                        row.off_study_before += 1;
+                    }
+                }
+                // Off study on or after the usual day: she reached it.
+                Some((Some(_), _)) => {
+                    row.not_scheduled += 1;
+                    row.denominator_fixed += 1;
+                }
+                Some((None, _)) => {}
+                None if reach.today_day.is_some_and(|now| now >= usual) => {
+                    row.not_scheduled += 1;
+                    row.denominator_fixed += 1;
+                }
+                None => {}
+            }
+        }
+    }
     let mut out: Vec<CompletionRow> = order.iter().filter_map(|t| rows.remove(&t.key)).collect();
     for row in &mut out {
         // Of the forms that could have been completed (pending ones still can be).
-        let closed = row.expected - row.pending;
-        row.received_rate = (closed > 0).then(|| row.received as f64 / closed as f64);
-        row.in_window_rate = (closed > 0).then(|| row.in_window as f64 / closed as f64);
+        row.denominator_available = row.expected - row.pending;
+        let rate = |part: usize, whole: usize| (whole > 0).then(|| part as f64 / whole as f64);
+        row.received_rate = rate(row.received, row.denominator_available);
+        row.in_window_rate = rate(row.in_window, row.denominator_available);
+        row.received_rate_fixed = rate(row.received, row.denominator_fixed);
     }
     Ok(out)
 }

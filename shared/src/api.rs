@@ -592,10 +592,28 @@ pub struct CompletionRow {
     pub missed_reasons: std::collections::BTreeMap<String, usize>,
     /// Window not yet open.
     pub not_yet_due: usize,
-    /// Off study before the window.
+    /// Off study before the window opened (any reason): `off_study_before` + `died_before`.
     pub not_applicable: usize,
-    /// received / (expected − pending).
+    /// Off study before the window opened (or before the timepoint's usual day, when the window
+    /// was never computed), for a reason other than death.
+    pub off_study_before: usize,
+    /// Died before the window opened (or before the timepoint's usual day).
+    pub died_before: usize,
+    /// On study past the timepoint's usual day (the median target day over the patients who have
+    /// it), but the event it is anchored to is not recorded: no window yet. In the fixed
+    /// denominator only.
+    pub not_scheduled: usize,
+    /// SISAQOL's fixed denominator: patients alive and on study who reached the timepoint's
+    /// target day, whether or not their window was computed (completed + missed + those whose
+    /// target day has come with the window open + `not_scheduled`).
+    pub denominator_fixed: usize,
+    /// SISAQOL's available-case denominator: patients whose window has opened and closed, or
+    /// who completed it (completed + missed = expected − pending).
+    pub denominator_available: usize,
+    /// received / denominator_available.
     pub received_rate: Option<f64>,
-    /// in_window / (expected − pending).
+    /// received / denominator_fixed.
+    pub received_rate_fixed: Option<f64>,
+    /// in_window / denominator_available.
     pub in_window_rate: Option<f64>,
 }

@@ -598,8 +598,9 @@ impl AssessmentState {
     }
 }
 
-/// The state of `assessment` on `today`. Going off study makes every assessment that was not
-/// completed and whose window had not closed not applicable.
+/// The state of `assessment` on `today`. Going off study makes an assessment whose window had not
+/// opened yet not applicable; one whose window was open then (or had closed) and that was not
+/// completed is missed: the patient was on study when it was due (SISAQOL counts it).
 pub fn state_on(
     assessment: &ScheduledAssessment,
     today: NaiveDate,
@@ -608,8 +609,11 @@ pub fn state_on(
 ) -> AssessmentState {
     if completed {
         AssessmentState::Completed
-    } else if off_study.is_some_and(|off| off <= assessment.window_end) {
+    } else if off_study.is_some_and(|off| off < assessment.window_start) {
         AssessmentState::NotApplicable
+    } else if off_study.is_some_and(|off| off <= assessment.window_end) {
+        // Off study while the window was open: the form can no longer come.
+        AssessmentState::Missed
     } else if today < assessment.window_start {
         AssessmentState::Upcoming
     } else if today <= assessment.window_end {
@@ -802,7 +806,10 @@ mod tests {
             ("2026-03-22", false, None, AssessmentState::Open),
             ("2026-03-23", false, None, AssessmentState::Missed),
             ("2026-03-23", true, None, AssessmentState::Completed),
-            ("2026-03-17", false, Some("2026-03-17"), AssessmentState::NotApplicable),
+            // Off study while the window is open: missed (she was on study when it was due).
+            ("2026-03-17", false, Some("2026-03-17"), AssessmentState::Missed),
+            ("2026-03-18", false, Some("2026-03-16"), AssessmentState::Missed),
+            ("2026-03-18", false, Some("2026-03-15"), AssessmentState::NotApplicable),
             ("2026-03-10", false, Some("2026-03-12"), AssessmentState::NotApplicable),
             ("2026-03-30", false, Some("2026-03-25"), AssessmentState::Missed),
             ("2026-03-17", true, Some("2026-03-17"), AssessmentState::Completed),

@@ -388,20 +388,30 @@ fn Completion(rows: Vec<CompletionRow>) -> impl IntoView {
         <div class="scroll">
             <table class="table numbers" id="completion">
                 <thead><tr>
-                    <th scope="col">{s(S::Assessment)}</th><th scope="col">{s(S::Expected)}</th>
-                    <th scope="col">{s(S::ReceivedN)}</th><th scope="col">{s(S::InWindow)}</th>
+                    <th scope="col">{s(S::Assessment)}</th>
+                    <th scope="col">{s(S::ReceivedN)}</th>
+                    <th scope="col">{s(S::DenominatorFixed)}</th><th scope="col">{s(S::RateFixed)}</th>
+                    <th scope="col">{s(S::DenominatorAvailable)}</th><th scope="col">{s(S::RateAvailable)}</th>
+                    <th scope="col">{s(S::InWindow)}</th>
                     <th scope="col">{s(S::Pending)}</th><th scope="col">{s(S::MissedN)}</th>
-                    <th scope="col">{s(S::Rate)}</th><th scope="col">{s(S::MissingReasons)}</th>
+                    <th scope="col">{s(S::NotScheduled)}</th>
+                    <th scope="col">{s(S::OffStudyBefore)}</th><th scope="col">{s(S::DiedBefore)}</th>
+                    <th scope="col">{s(S::MissingReasons)}</th>
                 </tr></thead>
                 <tbody>{rows.into_iter().map(|row| view! {
                     <tr data-key=row.key.clone()>
                         <th scope="row">{row.key.clone()}</th>
-                        <td>{row.expected}</td>
-                        <td>{row.received}</td>
+                        <td class="received">{row.received}</td>
+                        <td class="fixed">{row.denominator_fixed}</td>
+                        <td>{rate(row.received_rate_fixed)}</td>
+                        <td class="available">{row.denominator_available}</td>
+                        <td>{rate(row.received_rate)}</td>
                         <td>{row.in_window}</td>
                         <td>{row.pending}</td>
                         <td>{row.missed}</td>
-                        <td>{rate(row.received_rate)}</td>
+                        <td>{row.not_scheduled}</td>
+                        <td>{row.off_study_before}</td>
+                        <td>{row.died_before}</td>
                         <td>{row.missed_reasons.iter().map(|(reason, n)| format!("{reason}: {n}")).collect::<Vec<_>>().join(", ")}</td>
                     </tr>
                 }).collect_view()}</tbody>

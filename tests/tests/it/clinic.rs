@@ -563,7 +563,9 @@ on_both_backends!(
     super::events_in_an_impossible_order_are_refused_and_unusual_ones_come_with_warnings
 );
 
-async fn going_off_study_makes_open_assessments_not_applicable(backend: Backend) {
+/// Off study while the baseline window is open: the baseline is missed (she was on study when it
+/// was due; SISAQOL counts it), nothing is due any more, and a late form is refused.
+async fn going_off_study_closes_open_assessments_as_missed(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
     let (nurse, patient, study_id) = enrolled_patient(&app, 3).await;
     let (status, _) = app
@@ -571,7 +573,7 @@ async fn going_off_study_makes_open_assessments_not_applicable(backend: Backend)
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let baseline = app.assessment(&nurse, &study_id, "baseline").await;
-    assert_eq!(baseline["state"], "not_applicable");
+    assert_eq!(baseline["state"], "missed");
     let (_, mine) = app.get_as("/api/v1/me/assessments", Some(&patient)).await;
     assert_eq!(mine["due"], json!([]), "nothing is due once off study");
     let (status, body) = app
@@ -585,8 +587,8 @@ async fn going_off_study_makes_open_assessments_not_applicable(backend: Backend)
     assert!(body["error"].as_str().unwrap().contains("no longer applies"));
 }
 on_both_backends!(
-    going_off_study_makes_open_assessments_not_applicable,
-    super::going_off_study_makes_open_assessments_not_applicable
+    going_off_study_closes_open_assessments_as_missed,
+    super::going_off_study_closes_open_assessments_as_missed
 );
 
 /// Every route × every kind of caller: the status each must get.

@@ -11,7 +11,7 @@ use qol_server::clinic::Clinic;
 use qol_server::storage::{Actor, PatientRow};
 use qol_shared::answers::RawAnswer;
 use qol_shared::api::{EnrolPatient, Identity, RecordEvent, SubmissionRequest};
-use qol_shared::schedule::{Event, EventKind};
+use qol_shared::schedule::{Event, EventKind, OffStudyReason};
 use qol_tests::{Backend, TestApp, on_both_backends, study_today};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -337,6 +337,72 @@ on_both_backends!(
     weekly_forms_follow_a_corrected_cycle_1_to_the_window_they_fall_in,
     super::weekly_forms_follow_a_corrected_cycle_1_to_the_window_they_fall_in
 );
+
+/// SISAQOL completion of the end-of-treatment form over a hand-built cohort: both denominators,
+/// off study and death before the window, a window open when she left, one closed before.
+async fn completion_has_the_fixed_and_the_available_denominators(backend: Backend) {
+    let Some(site) = site(backend).await else { return };
+    let mut cohort = BTreeMap::new();
+    for name in ["A", "B", "C", "D", "E", "F", "G", "H"] {
+        let patient = site.enrol("nodal", -110).await;
+        site.past_event(&patient, EventKind::ChemotherapyCycle { cycle: 1 }, -100).await;
+        cohort.insert(name, patient);
+    }
+    let eot = EventKind::EndOfTreatment;
+    let off = |reason| EventKind::OffStudy { reason };
+    // A: end of treatment on day 40 (study day), form received.
+    site.past_event(&cohort["A"], eot, -60).await;
+    site.submit_then(&cohort["A"], "end-of-treatment", -58, answers(1..=54, 1, 5)).await;
+    // B: end of treatment on day 40, window closed without a form.
+    site.past_event(&cohort["B"], eot, -60).await;
+    // C: on study, end of treatment not recorded (past the usual day): no window yet.
+    // D: off study (withdrawal) on day 30, E: died on day 35, both before the usual day.
+    site.past_event(&cohort["D"], off(OffStudyReason::Withdrawal), -70).await;
+    site.past_event(&cohort["E"], off(OffStudyReason::Death), -65).await;
+    // F: end of treatment on day 60, off study (progression) on day 70 with the window open.
+    site.past_event(&cohort["F"], eot, -40).await;
+    site.past_event(&cohort["F"], off(OffStudyReason::Progression), -30).await;
+    // G: end of treatment on day 95: the window is open now.
+    site.past_event(&cohort["G"], eot, -5).await;
+    // H: end of treatment on day 30, its window closed on day 58; off study on day 80.
+    site.past_event(&cohort["H"], eot, -70).await;
+    site.past_event(&cohort["H"], off(OffStudyReason::Progression), -20).await;
+
+    let (status, completion) = site.app.get_as("/api/v1/research/completion", Some(&site.researcher)).await;
+    assert_eq!(status, StatusCode::OK);
+    let row = completion.as_array().unwrap().iter().find(|r| r["key"] == "end-of-treatment").unwrap();
+    let count = |field: &str| row[field].as_u64().unwrap_or_else(|| panic!("{field} in {row}"));
+    // The usual day is the median target day over A, B, F, G, H: 40.
+    assert_eq!(
+        [
+            count("received"),
+            count("missed"),
+            count("pending"),
+            count("denominator_available"),
+            count("denominator_fixed"),
+            count("not_scheduled"),
+            count("off_study_before"),
+            count("died_before"),
+        ],
+        // received A; missed B, F (open when she left), H (closed before she left); pending G;
+        // available A B F H; fixed A B F G H and C; D and E apart.
+        [1, 3, 1, 4, 6, 1, 1, 1],
+        "{row}"
+    );
+    assert!((row["received_rate_fixed"].as_f64().unwrap() - 1.0 / 6.0).abs() < 1e-12);
+    assert!((row["received_rate"].as_f64().unwrap() - 0.25).abs() < 1e-12);
+    let schedule = site.export("schedule.csv").await;
+    assert_eq!(row_of_state(&schedule, &cohort["F"]), "missed", "off study with the window open");
+    assert_eq!(row_of_state(&schedule, &cohort["H"]), "missed", "closed before she left");
+}
+on_both_backends!(
+    completion_has_the_fixed_and_the_available_denominators,
+    super::completion_has_the_fixed_and_the_available_denominators
+);
+
+fn row_of_state(schedule: &[BTreeMap<String, String>], patient: &PatientRow) -> String {
+    row(schedule, patient, "end-of-treatment")["status"].clone()
+}
 
 /// Enrolled day −10, baseline answered day −5, cycle 1 then recorded as day −7.
 async fn a_baseline_completed_after_cycle_1_is_flagged_and_not_used_as_baseline(backend: Backend) {
