@@ -133,6 +133,8 @@ pub const SCHEDULE: &[&str] = &[
     "sent_for",
     "late_delivery",
     "missed_reason",
+    "off_study_day",
+    "off_study_reason",
 ];
 
 const WIDE_FIXED: &[&str] = &[
@@ -341,7 +343,21 @@ const DICTIONARY: &[(&str, &str, &str, &str, &str)] = &[
         "status",
         "code",
         "The assessment's state on the export day",
-        "upcoming = window not open; open = window open, not completed; completed; missed = window closed without a form; not_applicable = off study before the window",
+        "upcoming = window not open; open = window open, not completed; completed; missed = window closed without a form, or open when she went off study; not_applicable = off study before the window opened; no_window = the event it is anchored to is not recorded (no window yet: compare today's study day and off_study_day with the usual day to rebuild the fixed denominator)",
+    ),
+    (
+        "schedule.csv",
+        "off_study_day",
+        "integer",
+        "The study day she went off study (every row of the patient); empty while on study",
+        "",
+    ),
+    (
+        "schedule.csv",
+        "off_study_reason",
+        "code",
+        "Why she went off study",
+        "progression, death, withdrawal, lost_to_follow_up; empty while on study",
     ),
     (
         "schedule.csv",
@@ -431,6 +447,7 @@ pub fn patient_chunk(
     export: Export,
     record: &PatientRecord,
     scales: &[ScaleInfo],
+    protocol: &qol_shared::schedule::Protocol,
 ) -> Result<Vec<u8>, ClinicError> {
     match export {
         Export::ScoresLong => csv_bytes(|w| {
@@ -514,6 +531,10 @@ pub fn patient_chunk(
             Ok(())
         }),
         Export::Schedule => csv_bytes(|w| {
+            let (off_day, off_reason) = match record.off_study {
+                Some((day, reason)) => (opt(day), crate::storage::enum_text(&reason)),
+                None => (String::new(), String::new()),
+            };
             for assessment in &record.assessments {
                 let submission = assessment.submission.as_ref();
                 w.write_record([
@@ -537,6 +558,35 @@ pub fn patient_chunk(
                         .missed_reason
                         .filter(|_| assessment.state == qol_shared::schedule::AssessmentState::Missed)
                         .map(|r| crate::storage::enum_text(&r))),
+                    &off_day,
+                    &off_reason,
+                ])?;
+            }
+            // An assessment asked once whose anchor event is not recorded has no window yet: it
+            // gets a row all the same, so the fixed denominator can be rebuilt from this file.
+            for definition in protocol.assessments.iter().filter(|d| d.repeat.is_none()) {
+                if record.assessments.iter().any(|a| a.scheduled && a.key == definition.code) {
+                    continue;
+                }
+                w.write_record([
+                    record.study_id.as_str(),
+                    &record.stratum,
+                    &definition.code,
+                    &definition.code,
+                    &definition.label,
+                    "false",
+                    "",
+                    "",
+                    "",
+                    "no_window",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    &off_day,
+                    &off_reason,
                 ])?;
             }
             Ok(())
@@ -784,7 +834,7 @@ async fn produce(
     let scales = research::scales();
     let mut walk = research::Walk::new(clinic, today);
     while let Some(record) = walk.next().await? {
-        if tx.send(Ok(patient_chunk(export, &record, &scales)?)).await.is_err() {
+        if tx.send(Ok(patient_chunk(export, &record, &scales, &clinic.protocol)?)).await.is_err() {
             break;
         }
     }

@@ -370,8 +370,8 @@ async fn completion_has_the_fixed_and_the_available_denominators(backend: Backen
 
     let (status, completion) = site.app.get_as("/api/v1/research/completion", Some(&site.researcher)).await;
     assert_eq!(status, StatusCode::OK);
-    let row = completion.as_array().unwrap().iter().find(|r| r["key"] == "end-of-treatment").unwrap();
-    let count = |field: &str| row[field].as_u64().unwrap_or_else(|| panic!("{field} in {row}"));
+    let eot = completion.as_array().unwrap().iter().find(|r| r["key"] == "end-of-treatment").unwrap();
+    let count = |field: &str| eot[field].as_u64().unwrap_or_else(|| panic!("{field} in {eot}"));
     // The usual day is the median target day over A, B, F, G, H: 40.
     assert_eq!(
         [
@@ -387,13 +387,20 @@ async fn completion_has_the_fixed_and_the_available_denominators(backend: Backen
         // received A; missed B, F (open when she left), H (closed before she left); pending G;
         // available A B F H; fixed A B F G H and C; D and E apart.
         [1, 3, 1, 4, 6, 1, 1, 1],
-        "{row}"
+        "{eot}"
     );
-    assert!((row["received_rate_fixed"].as_f64().unwrap() - 1.0 / 6.0).abs() < 1e-12);
-    assert!((row["received_rate"].as_f64().unwrap() - 0.25).abs() < 1e-12);
+    assert!((eot["received_rate_fixed"].as_f64().unwrap() - 1.0 / 6.0).abs() < 1e-12);
+    assert!((eot["received_rate"].as_f64().unwrap() - 0.25).abs() < 1e-12);
     let schedule = site.export("schedule.csv").await;
     assert_eq!(row_of_state(&schedule, &cohort["F"]), "missed", "off study with the window open");
     assert_eq!(row_of_state(&schedule, &cohort["H"]), "missed", "closed before she left");
+    // No patient is without an end-of-treatment row: the fixed denominator can be rebuilt.
+    assert_eq!(row_of_state(&schedule, &cohort["C"]), "no_window");
+    let died = row(&schedule, &cohort["E"], "end-of-treatment");
+    assert_eq!(
+        (died["status"].as_str(), died["off_study_day"].as_str(), died["off_study_reason"].as_str()),
+        ("no_window", "35", "death")
+    );
 }
 on_both_backends!(
     completion_has_the_fixed_and_the_available_denominators,
