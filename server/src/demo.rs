@@ -258,29 +258,37 @@ async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
         enrol(clinic, &nurse, nurse_id, "IVB-003", "nodal", "en", "Demo Patient Three", day(-200)).await?;
     activate(clinic, p3.id).await?;
     submit(clinic, &p3, "baseline", at(day(-199), 10), answers(&mut dice, 1..=54, 0.3)).await?;
-    event(clinic, &nurse, nurse_id, &p3, EventKind::ChemotherapyCycle { cycle: 1 }, day(-195)).await?;
+    // Her treatment as it happened; the forms follow the windows it gives.
+    for (kind, offset) in [
+        (EventKind::ChemotherapyCycle { cycle: 1 }, -195),
+        (EventKind::ChemotherapyCycle { cycle: 2 }, -174),
+        (EventKind::InductionResponse { response: TumourResponse::PartialResponse }, -160),
+        (EventKind::ChemotherapyCycle { cycle: 3 }, -153),
+        (EventKind::RadiotherapyStart, -150),
+        (EventKind::ChemotherapyCycle { cycle: 4 }, -132),
+        (EventKind::ChemotherapyCycle { cycle: 5 }, -111),
+        (EventKind::RadiotherapyEnd, -110),
+        (EventKind::ChemotherapyCycle { cycle: 6 }, -90),
+        (EventKind::EndOfTreatment, -84),
+    ] {
+        event(clinic, &nurse, nurse_id, &p3, kind, day(offset)).await?;
+    }
     // Weekly forms through therapy, rising burden then recovery; weeks 5 and 11 were missed.
+    // Weeks whose window lies inside a fuller form's are satisfied by it (one form a day).
+    let (statuses, _) = clinic.assessments(p3.id, today).await?;
     for week in (1..=15).filter(|week| ![5, 11].contains(week)) {
         let burden = 0.2 + 0.05 * f64::from(week.min(16 - week));
-        let opens = day(-195 + 7 * i64::from(week));
+        let drawn = answers(&mut dice, 1..=30, burden);
         let key = format!("weekly-{week:02}");
-        submit(clinic, &p3, &key, at(opens + Duration::days(2), 20), answers(&mut dice, 1..=30, burden))
-            .await?;
+        let Some(window) = statuses.iter().find(|status| status.row.key == key).map(|status| &status.row) else {
+            continue;
+        };
+        // Two days after it opens, or its last day when it is shorter.
+        let on = (window.window_start + Duration::days(2)).min(window.window_end);
+        submit(clinic, &p3, &key, at(on, 20), drawn).await?;
     }
-    event(
-        clinic,
-        &nurse,
-        nurse_id,
-        &p3,
-        EventKind::InductionResponse { response: TumourResponse::PartialResponse },
-        day(-160),
-    )
-    .await?;
     submit(clinic, &p3, "after-induction", at(day(-158), 11), answers(&mut dice, 1..=54, 0.4)).await?;
-    event(clinic, &nurse, nurse_id, &p3, EventKind::RadiotherapyStart, day(-150)).await?;
-    event(clinic, &nurse, nurse_id, &p3, EventKind::RadiotherapyEnd, day(-110)).await?;
     submit(clinic, &p3, "end-of-radiotherapy", at(day(-108), 15), answers(&mut dice, 1..=54, 0.5)).await?;
-    event(clinic, &nurse, nurse_id, &p3, EventKind::EndOfTreatment, day(-84)).await?;
     submit(clinic, &p3, "end-of-treatment", at(day(-80), 9), answers(&mut dice, 1..=54, 0.3)).await?;
     work_past_alerts(clinic, &nurse, nurse_id, "IVB-003").await?;
 

@@ -188,13 +188,15 @@ impl Clinic {
         }
         // 2. The others, earliest first, go to a free scheduled assessment whose window holds the
         //    day they were completed: another occurrence of the same assessment (a weekly form
-        //    after cycle 1 was corrected), or — when their own assessment left the schedule — any
-        //    that asks one of their questionnaires (a weekly QLQ-C30 completed after an end of
-        //    treatment recorded late is that end of treatment's QLQ-C30; its QLQ-CX24 scales
-        //    stay missing).
+        //    after cycle 1 was corrected), or — when their own assessment left the schedule, or
+        //    is a repeat whose window moved or was cut (one form a day) — any that asks one of
+        //    their questionnaires (a weekly QLQ-C30 completed after an end of treatment recorded
+        //    late is that end of treatment's QLQ-C30; its QLQ-CX24 scales stay missing). A
+        //    baseline completed after cycle 1 day 1 stays out of window.
         waiting.sort_by_key(|(_, _, form)| (form.completed_on, form.stored.id));
         let mut unplaced = Vec::new();
         for (own, scheduled, mut form) in waiting {
+            let repeat = self.protocol.definition(&own.code).is_some_and(|d| d.repeat.is_some());
             let fits = |place: &Place<'_>| {
                 place.scheduled
                     && place.form.is_none()
@@ -206,7 +208,7 @@ impl Clinic {
             let same = places.iter().position(|place| fits(place) && place.row.code == own.code);
             let other = || {
                 places.iter().position(|place| {
-                    !scheduled
+                    (!scheduled || repeat)
                         && fits(place)
                         && place.row.instruments.iter().any(|id| form.instruments.contains(id))
                 })

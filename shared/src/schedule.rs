@@ -33,6 +33,10 @@ pub struct Protocol {
     /// The alert rules' settings and the worklist's service level (defaults when left out).
     #[serde(default)]
     pub alerts: crate::alerts::AlertSettings,
+    /// No day has two open forms asking the same questionnaire (see [`one_form_a_day`]): a
+    /// weekly QLQ-C30 whose window overlaps a fuller form's is satisfied by that form.
+    #[serde(default)]
+    pub one_form_at_a_time: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -571,8 +575,67 @@ pub fn schedule(protocol: &Protocol, events: &Events, today: NaiveDate) -> Vec<S
             }
         }
     }
+    if protocol.one_form_at_a_time {
+        one_form_a_day(&mut out);
+    }
     out.sort_by(|a, b| (a.window_start, &a.key).cmp(&(b.window_start, &b.key)));
     out
+}
+
+/// The protocol's `one_form_at_a_time` rule: no day has two open forms asking the same
+/// questionnaire, so a sick patient is never asked the same QLQ-C30 items twice at once.
+///
+/// - Of two assessments asked once whose windows overlap and that share a questionnaire, the
+///   earlier closes the day before the later opens; one left with no day (both open together) is
+///   satisfied by the other and not scheduled — the primary "post" assessment (end of treatment)
+///   is the one kept.
+/// - Each occurrence of a repeating assessment (weekly) keeps only its days outside the windows
+///   of the assessments asked once that share a questionnaire with it: the days before such a
+///   window, or else the days after it. An occurrence with no day left is satisfied by the
+///   fuller form and not scheduled (its number is not reused, so `weekly-05` always means the
+///   fifth week).
+pub fn one_form_a_day(out: &mut Vec<ScheduledAssessment>) {
+    let shares =
+        |a: &ScheduledAssessment, b: &ScheduledAssessment| a.instruments.iter().any(|id| b.instruments.contains(id));
+    let overlap = |a: &ScheduledAssessment, b: &ScheduledAssessment| {
+        a.window_start <= b.window_end && b.window_start <= a.window_end
+    };
+    let mut once: Vec<ScheduledAssessment> = out.iter().filter(|a| a.occurrence.is_none()).cloned().collect();
+    // Earliest first; among equal starts the primary "post" last, so that it is kept.
+    once.sort_by_key(|a| (a.window_start, a.primary_post));
+    // From the latest back: each is cut by the later ones that are kept.
+    let mut kept: Vec<ScheduledAssessment> = Vec::with_capacity(once.len());
+    for assessment in once.into_iter().rev() {
+        let mut assessment = assessment;
+        for later in &kept {
+            if shares(&assessment, later) && overlap(&assessment, later) {
+                assessment.window_end = assessment.window_end.min(add_days(later.window_start, -1));
+            }
+        }
+        if assessment.window_end >= assessment.window_start {
+            kept.push(assessment);
+        }
+    }
+    kept.reverse();
+    let mut result = kept.clone();
+    'occurrences: for occurrence in out.iter().filter(|a| a.occurrence.is_some()) {
+        let mut occurrence = occurrence.clone();
+        for fuller in &kept {
+            if !shares(&occurrence, fuller) || !overlap(&occurrence, fuller) {
+                continue;
+            }
+            if occurrence.window_start < fuller.window_start {
+                occurrence.window_end = add_days(fuller.window_start, -1);
+            } else if occurrence.window_end > fuller.window_end {
+                occurrence.window_start = add_days(fuller.window_end, 1);
+                occurrence.target = occurrence.window_start;
+            } else {
+                continue 'occurrences;
+            }
+        }
+        result.push(occurrence);
+    }
+    *out = result;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -770,10 +833,71 @@ mod tests {
         assert_eq!(find("end-of-treatment"), w("end-of-treatment", "2026-05-15", "2026-06-12"));
         assert_eq!(find("follow-up-3m"), w("follow-up-3m", "2026-08-01", "2026-08-29"));
         assert_eq!(find("follow-up-24m"), w("follow-up-24m", "2028-05-01", "2028-05-29"));
-        // 17 weeks from 19 January while the first week starting on or after 15 May is excluded.
+        // 17 weeks from 19 January until the week starting on or after 15 May; one form a day
+        // takes away the three that lie wholly inside after-induction's or end-of-radiotherapy's
+        // window (weeks 4, 5 and 13; the test below has the cut ones).
         let weekly = all.iter().filter(|(key, _, _)| key.starts_with("weekly")).count();
+        assert_eq!(weekly, 14);
+        assert_eq!(all.len(), 1 + 14 + 1 + 1 + 1 + 6);
+    }
+
+    /// The burden: at the end of treatment a patient had weekly-18, end-of-radiotherapy and
+    /// end-of-treatment open at once; after induction three weekly windows overlapped.
+    #[test]
+    fn no_day_has_two_open_forms_asking_the_same_questionnaire() {
+        let events = [
+            event(ENROLMENT, "2026-01-05"),
+            event(C1, "2026-01-12"),
+            event(EventKind::InductionResponse { response: TumourResponse::PartialResponse }, "2026-02-16"),
+            event(EventKind::RadiotherapyStart, "2026-02-23"),
+            event(EventKind::RadiotherapyEnd, "2026-04-10"),
+            event(EventKind::EndOfTreatment, "2026-05-15"),
+        ];
+        let all = windows(&events, "2026-05-15");
+        let find = |key: &str| all.iter().find(|(k, _, _)| k == key).cloned();
+        // After induction [9, 23 Feb]: week 4 (9–15 Feb) and week 5 (16–22 Feb) are satisfied by
+        // it; week 6 (23 Feb – 1 Mar) keeps the days after it.
+        assert_eq!((find("weekly-04"), find("weekly-05")), (None, None));
+        assert_eq!(find("weekly-06"), Some(w("weekly-06", "2026-02-24", "2026-03-01")));
+        // End of radiotherapy [10, 24 Apr]: week 12 keeps the days before, 13 goes, 14 the after.
+        assert_eq!(find("weekly-12"), Some(w("weekly-12", "2026-04-06", "2026-04-09")));
+        assert_eq!(find("weekly-13"), None);
+        assert_eq!(find("weekly-14"), Some(w("weekly-14", "2026-04-25", "2026-04-26")));
+        // End of treatment from 15 May: week 17 (11–17 May) keeps 11–14 May.
+        assert_eq!(find("weekly-17"), Some(w("weekly-17", "2026-05-11", "2026-05-14")));
+        // Radiotherapy ending on the day treatment ends: end of treatment alone.
+        let same_day = [&events[..4], &[event(EventKind::RadiotherapyEnd, "2026-05-15"), events[5]]].concat();
+        let all = windows(&same_day, "2026-05-15");
+        assert!(all.iter().all(|(key, _, _)| key != "end-of-radiotherapy"), "{all:?}");
+        // Ending ten days before: end of radiotherapy closes the day before end of treatment opens.
+        let before = [&events[..4], &[event(EventKind::RadiotherapyEnd, "2026-05-05"), events[5]]].concat();
+        let all = windows(&before, "2026-05-15");
+        let eort = all.iter().find(|(key, _, _)| key == "end-of-radiotherapy").cloned();
+        assert_eq!(eort, Some(w("end-of-radiotherapy", "2026-05-05", "2026-05-14")));
+        // And, day by day, never two open forms asking the QLQ-C30.
+        let protocol = Protocol::default_protocol();
+        for events in [&events[..], &same_day[..], &before[..]] {
+            let scheduled = schedule(&protocol, &Events::from_records(events.iter().copied()), day("2026-05-15"));
+            let mut date = day("2026-01-01");
+            while date < day("2028-12-31") {
+                let open = scheduled
+                    .iter()
+                    .filter(|a| a.window_start <= date && date <= a.window_end)
+                    .filter(|a| a.instruments.contains(&InstrumentId::QlqC30))
+                    .map(|a| a.key.as_str())
+                    .collect::<Vec<_>>();
+                assert!(open.len() <= 1, "{date}: {open:?}");
+                date = add_days(date, 1);
+            }
+        }
+        // A protocol without the rule schedules every week.
+        let mut without = protocol.clone();
+        without.one_form_at_a_time = false;
+        let weekly = schedule(&without, &Events::from_records(events), day("2026-05-15"))
+            .iter()
+            .filter(|a| a.code == "weekly")
+            .count();
         assert_eq!(weekly, 17);
-        assert_eq!(all.len(), 1 + 17 + 1 + 1 + 1 + 6);
     }
 
     #[test]

@@ -515,6 +515,40 @@ on_both_backends!(
     super::correcting_an_event_needs_a_reason_keeps_the_original_and_moves_the_windows
 );
 
+/// The burden: at the end of treatment a hematogenous patient had weekly-18,
+/// end-of-radiotherapy and end-of-treatment open at once (C30, then C30+CX24 twice: 138 items).
+/// One form a day: only the end of treatment is due.
+async fn at_the_end_of_treatment_one_form_is_due_not_three(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let nurse = app.staff_token("nurse").await;
+    let (study_id, code) = app.enrol(&nurse, "hematogenous", 140).await;
+    let patient = app.activate(&code, "1357").await;
+    for (event, days_ago) in [
+        (json!({ "kind": "chemotherapy_cycle", "cycle": 1 }), 126),
+        (json!({ "kind": "radiotherapy_start" }), 40),
+        (json!({ "kind": "radiotherapy_end" }), 2),
+        (json!({ "kind": "end_of_treatment" }), 2),
+    ] {
+        let (status, body) = app.record_event(&nurse, &study_id, event, days_ago, None).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, mine) = app.get_as("/api/v1/me/assessments", Some(&patient)).await;
+    assert_eq!(status, StatusCode::OK);
+    let due: Vec<&str> = mine["due"].as_array().unwrap().iter().map(|a| a["key"].as_str().unwrap()).collect();
+    assert_eq!(due, ["end-of-treatment"], "{mine}");
+    // The last weekly form kept the days before end of treatment; end of radiotherapy, on the
+    // same day, is satisfied by end of treatment.
+    let (_, all) = app.get_as(&format!("/api/v1/patients/{study_id}/assessments"), Some(&nurse)).await;
+    let keys: Vec<&str> = all.as_array().unwrap().iter().map(|a| a["key"].as_str().unwrap()).collect();
+    assert!(!keys.contains(&"end-of-radiotherapy"), "{keys:?}");
+    let last_week = all.as_array().unwrap().iter().filter(|a| a["code"] == "weekly").next_back().unwrap();
+    assert_eq!(last_week["window_end"], qol_tests::chrono_today_minus(3), "{last_week}");
+}
+on_both_backends!(
+    at_the_end_of_treatment_one_form_is_due_not_three,
+    super::at_the_end_of_treatment_one_form_is_due_not_three
+);
+
 /// Through the API: an impossible order is refused with the conflicting event named and nothing
 /// stored; an unusual one is stored, answered with warnings, and the warnings are audited.
 async fn events_in_an_impossible_order_are_refused_and_unusual_ones_come_with_warnings(backend: Backend) {
