@@ -280,7 +280,8 @@ async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
         let burden = 0.2 + 0.05 * f64::from(week.min(16 - week));
         let drawn = answers(&mut dice, 1..=30, burden);
         let key = format!("weekly-{week:02}");
-        let Some(window) = statuses.iter().find(|status| status.row.key == key).map(|status| &status.row) else {
+        let Some(window) = statuses.iter().find(|status| status.row.key == key).map(|status| &status.row)
+        else {
             continue;
         };
         // Two days after it opens, or its last day when it is shorter.

@@ -576,7 +576,14 @@ pub fn schedule(protocol: &Protocol, events: &Events, today: NaiveDate) -> Vec<S
         }
     }
     if protocol.one_form_at_a_time {
-        one_form_a_day(&mut out);
+        // A window that ends at an event (the baseline's, at cycle 1 day 1) is the protocol's.
+        let fixed: Vec<&str> = protocol
+            .assessments
+            .iter()
+            .filter(|definition| definition.ends_at.is_some())
+            .map(|definition| definition.code.as_str())
+            .collect();
+        one_form_a_day(&mut out, &fixed);
     }
     out.sort_by(|a, b| (a.window_start, &a.key).cmp(&(b.window_start, &b.key)));
     out
@@ -588,15 +595,17 @@ pub fn schedule(protocol: &Protocol, events: &Events, today: NaiveDate) -> Vec<S
 /// - Of two assessments asked once whose windows overlap and that share a questionnaire, the
 ///   earlier closes the day before the later opens; one left with no day (both open together) is
 ///   satisfied by the other and not scheduled — the primary "post" assessment (end of treatment)
-///   is the one kept.
+///   is the one kept. An assessment in `fixed` (one whose window ends at an event: the baseline,
+///   the reference every change is measured from) is never cut, and cuts nothing.
 /// - Each occurrence of a repeating assessment (weekly) keeps only its days outside the windows
 ///   of the assessments asked once that share a questionnaire with it: the days before such a
 ///   window, or else the days after it. An occurrence with no day left is satisfied by the
 ///   fuller form and not scheduled (its number is not reused, so `weekly-05` always means the
 ///   fifth week).
-pub fn one_form_a_day(out: &mut Vec<ScheduledAssessment>) {
-    let shares =
-        |a: &ScheduledAssessment, b: &ScheduledAssessment| a.instruments.iter().any(|id| b.instruments.contains(id));
+pub fn one_form_a_day(out: &mut Vec<ScheduledAssessment>, fixed: &[&str]) {
+    let shares = |a: &ScheduledAssessment, b: &ScheduledAssessment| {
+        a.instruments.iter().any(|id| b.instruments.contains(id))
+    };
     let overlap = |a: &ScheduledAssessment, b: &ScheduledAssessment| {
         a.window_start <= b.window_end && b.window_start <= a.window_end
     };
@@ -608,7 +617,8 @@ pub fn one_form_a_day(out: &mut Vec<ScheduledAssessment>) {
     for assessment in once.into_iter().rev() {
         let mut assessment = assessment;
         for later in &kept {
-            if shares(&assessment, later) && overlap(&assessment, later) {
+            let exempt = fixed.contains(&assessment.code.as_str()) || fixed.contains(&later.code.as_str());
+            if !exempt && shares(&assessment, later) && overlap(&assessment, later) {
                 assessment.window_end = assessment.window_end.min(add_days(later.window_start, -1));
             }
         }
@@ -877,7 +887,8 @@ mod tests {
         // And, day by day, never two open forms asking the QLQ-C30.
         let protocol = Protocol::default_protocol();
         for events in [&events[..], &same_day[..], &before[..]] {
-            let scheduled = schedule(&protocol, &Events::from_records(events.iter().copied()), day("2026-05-15"));
+            let scheduled =
+                schedule(&protocol, &Events::from_records(events.iter().copied()), day("2026-05-15"));
             let mut date = day("2026-01-01");
             while date < day("2028-12-31") {
                 let open = scheduled
@@ -890,6 +901,14 @@ mod tests {
                 date = add_days(date, 1);
             }
         }
+        // The baseline is the reference: an end of treatment on cycle 1 day 1 does not cut it.
+        let degenerate = [
+            event(ENROLMENT, "2026-03-02"),
+            event(C1, "2026-03-09"),
+            event(EventKind::EndOfTreatment, "2026-03-09"),
+        ];
+        let all = windows(&degenerate, "2026-03-09");
+        assert_eq!(all[0], w("baseline", "2026-03-02", "2026-03-09"));
         // A protocol without the rule schedules every week.
         let mut without = protocol.clone();
         without.one_form_at_a_time = false;

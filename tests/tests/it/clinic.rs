@@ -541,7 +541,7 @@ async fn at_the_end_of_treatment_one_form_is_due_not_three(backend: Backend) {
     let (_, all) = app.get_as(&format!("/api/v1/patients/{study_id}/assessments"), Some(&nurse)).await;
     let keys: Vec<&str> = all.as_array().unwrap().iter().map(|a| a["key"].as_str().unwrap()).collect();
     assert!(!keys.contains(&"end-of-radiotherapy"), "{keys:?}");
-    let last_week = all.as_array().unwrap().iter().filter(|a| a["code"] == "weekly").next_back().unwrap();
+    let last_week = all.as_array().unwrap().iter().rfind(|a| a["code"] == "weekly").unwrap();
     assert_eq!(last_week["window_end"], qol_tests::chrono_today_minus(3), "{last_week}");
 }
 on_both_backends!(
