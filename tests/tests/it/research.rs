@@ -431,3 +431,29 @@ async fn exports_arrive_whole_under_every_accept_encoding_a_browser_sends() {
         }
     }
 }
+
+/// An export that fails half-way never looks whole: with the scores table gone after the header
+/// is sent, the download (plain or compressed) ends in an error, not in a short file that reads
+/// as complete.
+async fn an_export_that_fails_half_way_is_cut_off_with_an_error(backend: Backend) {
+    let Some(Study { app, researcher, .. }) = study(backend).await else { return };
+    let pool = app.sql().await;
+    sqlx::raw_sql("DROP TABLE scores").execute(&pool).await.unwrap();
+    for encoding in ["identity", "gzip, deflate, br, zstd"] {
+        let response = app
+            .client
+            .get(app.url("/api/v1/exports/scores_long.csv"))
+            .bearer_auth(&researcher)
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "the header went out before the failure");
+        let body = response.bytes().await;
+        assert!(body.is_err(), "{encoding}: a failed export arrived as a whole file: {body:?}");
+    }
+}
+on_both_backends!(
+    an_export_that_fails_half_way_is_cut_off_with_an_error,
+    super::an_export_that_fails_half_way_is_cut_off_with_an_error
+);
