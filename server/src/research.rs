@@ -46,6 +46,8 @@ pub struct AssessmentRecord {
     /// In the schedule the current events give (false for a form's assessment that left it).
     pub scheduled: bool,
     pub state: AssessmentState,
+    /// Its target day has come (a date comparison: also before cycle 1 is recorded).
+    pub target_reached: bool,
     pub target_day: Option<i64>,
     pub window_start_day: Option<i64>,
     pub window_end_day: Option<i64>,
@@ -274,6 +276,7 @@ impl Clinic {
                 unscheduled: row.unscheduled,
                 scheduled,
                 state,
+                target_reached: row.target <= today,
                 target_day: day(row.target),
                 window_start_day: day(row.window_start),
                 window_end_day: day(row.window_end),
@@ -564,8 +567,7 @@ pub async fn completion(clinic: &Clinic, today: NaiveDate) -> Result<Vec<Complet
                     label: assessment.label.clone(),
                     ..CompletionRow::default()
                 });
-                let reached =
-                    assessment.target_day.zip(record.today_day).is_some_and(|(target, now)| target <= now);
+                let reached = assessment.target_reached;
                 match assessment.state {
                     AssessmentState::Upcoming => row.not_yet_due += 1,
                     AssessmentState::NotApplicable => {

@@ -391,6 +391,14 @@ async fn completion_has_the_fixed_and_the_available_denominators(backend: Backen
     );
     assert!((eot["received_rate_fixed"].as_f64().unwrap() - 1.0 / 6.0).abs() < 1e-12);
     assert!((eot["received_rate"].as_f64().unwrap() - 0.25).abs() < 1e-12);
+    // A patient enrolled today, before cycle 1 (no study days yet): her open baseline's target
+    // day (enrolment) has come, so she is in its fixed denominator, not in the available one.
+    let before = completion.as_array().unwrap().iter().find(|r| r["key"] == "baseline").unwrap().clone();
+    site.enrol("nodal", 0).await;
+    let (_, completion) = site.app.get_as("/api/v1/research/completion", Some(&site.researcher)).await;
+    let after = completion.as_array().unwrap().iter().find(|r| r["key"] == "baseline").unwrap();
+    let step = |field: &str| after[field].as_u64().unwrap() - before[field].as_u64().unwrap();
+    assert_eq!((step("denominator_fixed"), step("denominator_available"), step("pending")), (1, 0, 1));
     let schedule = site.export("schedule.csv").await;
     assert_eq!(row_of_state(&schedule, &cohort["F"]), "missed", "off study with the window open");
     assert_eq!(row_of_state(&schedule, &cohort["H"]), "missed", "closed before she left");

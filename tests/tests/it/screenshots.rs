@@ -150,6 +150,9 @@ async fn every_screen() {
     shoot(&desk, &folder, "19-staff-research").await;
     desk.execute("document.querySelector('#means-heading').scrollIntoView()", vec![]).await.unwrap();
     shoot(&desk, &folder, "20-staff-research-means").await;
+    desk.wait().for_element(Locator::Css("#completion tbody tr")).await.unwrap();
+    desk.execute("document.querySelector('#completion-heading').scrollIntoView()", vec![]).await.unwrap();
+    shoot(&desk, &folder, "21-staff-completion").await;
     desk.close().await.unwrap();
     eprintln!("screenshots written to {}", folder.display());
 }
