@@ -423,13 +423,18 @@ impl Clinic {
         self.sync_schedule(patient.id, &events, today).await?;
         let (assessment, timeliness) = match request.assessment_id {
             Some(id) => {
+                // An assessment that left the schedule while she was answering (an event recorded
+                // or corrected meanwhile) still takes the form, within the window it had: nothing
+                // she answered is turned away for a change she could not see.
                 let assessment = self
                     .db
-                    .assessment(patient.id, id)
+                    .assessment_ever_scheduled(patient.id, id)
                     .await?
                     .ok_or_else(|| ClinicError::NotFound(format!("you have no assessment {id}")))?;
+                // A form she completed before going off study is hers to send, even late.
                 if let Some((off, _)) = events.off_study()
                     && off <= assessment.window_end
+                    && self.protocol.local_date(completed_at) >= off
                 {
                     return Err(ClinicError::Conflict(
                         "this questionnaire no longer applies: the study has ended for you".into(),

@@ -549,6 +549,56 @@ on_both_backends!(
     super::at_the_end_of_treatment_one_form_is_due_not_three
 );
 
+/// A form on the phone is never turned away for a change she could not see: an assessment that
+/// left the schedule while she answered still takes it (and research places it), and a form
+/// completed before she went off study is taken when it arrives afterwards.
+async fn a_form_answered_before_the_schedule_changed_is_still_taken(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (nurse, patient, study_id) = enrolled_patient(&app, 20).await;
+    let (status, _) = app
+        .record_event(&nurse, &study_id, json!({ "kind": "chemotherapy_cycle", "cycle": 1 }), 10, None)
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let weekly = app.my_assessment(&patient, "weekly-01").await;
+    assert_eq!(weekly["state"], "open");
+    // End of treatment recorded as of four days ago: weekly-01 (opened three days ago) leaves the
+    // schedule while her answers wait on the phone.
+    let (status, _) =
+        app.record_event(&nurse, &study_id, json!({ "kind": "end_of_treatment" }), 4, None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let body = submission(CLIENT_A, weekly["id"].as_i64(), 0, c30_answers(2));
+    let (status, receipt) = app.post_as("/api/v1/me/submissions", Some(&patient), &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{receipt}");
+    let researcher = app.staff_token("researcher").await;
+    let response = app.client.get(app.url("/api/v1/exports/scores_wide.csv")).bearer_auth(&researcher);
+    let csv = response.send().await.unwrap().text().await.unwrap();
+    let line = csv.lines().find(|line| line.starts_with(&format!("{study_id},"))).unwrap_or_default();
+    assert!(line.contains("end-of-treatment") && line.contains("rematched,weekly-01"), "{line}");
+
+    // She went off study today. A form completed today is refused; the one she completed
+    // yesterday, sent now, is taken.
+    let (nurse, patient, study_id) = enrolled_patient(&app, 20).await;
+    let (status, _) = app
+        .record_event(&nurse, &study_id, json!({ "kind": "chemotherapy_cycle", "cycle": 1 }), 10, None)
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let weekly = app.my_assessment(&patient, "weekly-01").await;
+    let off = json!({ "kind": "off_study", "reason": "withdrawal" });
+    let (status, _) = app.record_event(&nurse, &study_id, off, 0, None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let today = submission("7a1c2b3a-4e5f-4a6b-8c7d-0e1f2a3b4c5e", weekly["id"].as_i64(), 0, c30_answers(2));
+    let (status, body) = app.post_as("/api/v1/me/submissions", Some(&patient), &today).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("no longer applies"), "{body}");
+    let yesterday = submission(CLIENT_B, weekly["id"].as_i64(), 1, c30_answers(2));
+    let (status, receipt) = app.post_as("/api/v1/me/submissions", Some(&patient), &yesterday).await;
+    assert_eq!(status, StatusCode::CREATED, "{receipt}");
+}
+on_both_backends!(
+    a_form_answered_before_the_schedule_changed_is_still_taken,
+    super::a_form_answered_before_the_schedule_changed_is_still_taken
+);
+
 /// Through the API: an impossible order is refused with the conflicting event named and nothing
 /// stored; an unusual one is stored, answered with warnings, and the warnings are audited.
 async fn events_in_an_impossible_order_are_refused_and_unusual_ones_come_with_warnings(backend: Backend) {
