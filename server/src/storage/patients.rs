@@ -243,21 +243,6 @@ impl Db {
         row.as_ref().map(assessment).transpose()
     }
 
-    pub async fn assessment(
-        &self,
-        patient_id: i64,
-        assessment_id: i64,
-    ) -> Result<Option<AssessmentRow>, StorageError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{ASSESSMENT_QUERY} WHERE a.patient_id = $1 AND a.id = $2 AND a.withdrawn = 0"
-        )))
-        .bind(patient_id)
-        .bind(assessment_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(assessment).transpose()
-    }
-
     /// The patient's assessment with this id, also one that has left the schedule since her
     /// phone opened it: a form answered for it is still taken (research places it).
     pub async fn assessment_ever_scheduled(
