@@ -555,13 +555,19 @@ pub async fn completion(clinic: &Clinic, today: NaiveDate) -> Result<Vec<Complet
     let mut rows: BTreeMap<String, CompletionRow> = BTreeMap::new();
     let mut timeline = Timeline::default();
     let mut reaches = Vec::new();
+    // The assessments asked once (not the weekly repeats): the only ones estimated for a patient
+    // whose record has no window for them, so the only keys kept per patient.
+    let once: Vec<&str> =
+        clinic.protocol.assessments.iter().filter(|d| d.repeat.is_none()).map(|d| d.code.as_str()).collect();
     clinic
         .for_each_record(today, |record| {
             let mut keys = std::collections::BTreeSet::new();
             // A form whose assessment left the schedule is no assessment anyone expects now.
             for assessment in record.assessments.iter().filter(|a| !a.unscheduled && a.scheduled) {
                 timeline.add(assessment);
-                keys.insert(assessment.key.clone());
+                if once.contains(&assessment.key.as_str()) {
+                    keys.insert(assessment.key.clone());
+                }
                 let row = rows.entry(assessment.key.clone()).or_insert_with(|| CompletionRow {
                     key: assessment.key.clone(),
                     label: assessment.label.clone(),
@@ -620,8 +626,10 @@ pub async fn completion(clinic: &Clinic, today: NaiveDate) -> Result<Vec<Complet
     // anchor event recorded. By its usual day (the median over the patients who have it) she
     // counts in the fixed denominator if still on study, or as off study / died before it.
     for timepoint in &order {
-        let once = clinic.protocol.assessments.iter().any(|d| d.repeat.is_none() && d.code == timepoint.key);
-        let (Some(usual), true) = (timepoint.median_target_day, once) else { continue };
+        let (Some(usual), true) = (timepoint.median_target_day, once.contains(&timepoint.key.as_str()))
+        else {
+            continue;
+        };
         let Some(row) = rows.get_mut(&timepoint.key) else { continue };
         for reach in reaches.iter().filter(|reach| !reach.keys.contains(&timepoint.key)) {
             match reach.off_study {
