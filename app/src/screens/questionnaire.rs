@@ -250,22 +250,20 @@ fn item_screen(
     let next = form.next(current, position);
     let total = form.items.len();
     // The first item of a conditional section carries its note and the "does not apply" choice,
-    // unless an answer already decided the section (CX24 item 49): then it applies.
+    // unless an answer already decided the section (CX24 item 49): then it applies. The rule is
+    // the instrument's (shared), not the cached wording's.
+    let decided = InstrumentId::ALL
+        .iter()
+        .find_map(|id| id.instrument().section_of(number))
+        .and_then(|defined| defined.not_applicable_when)
+        .is_some_and(|(gate, _)| matches!(current.answers.get(&gate), Some(Response::Code(_))));
     let section = item
         .section
         .as_ref()
         .and_then(|id| {
             form.sections.iter().find(|section| &section.id == id && section.items.first() == Some(&number))
         })
-        .filter(|section| {
-            // The rule is the instrument's (shared), not the cached wording's.
-            let gate = InstrumentId::ALL
-                .iter()
-                .flat_map(|id| id.instrument().conditional_sections)
-                .find(|defined| defined.id == section.id)
-                .and_then(|defined| defined.not_applicable_when);
-            gate.is_none_or(|(gate, _)| !matches!(current.answers.get(&gate), Some(Response::Code(_))))
-        })
+        .filter(|_| !decided)
         .cloned();
     let form_for_skip = form.clone();
     let options = item.options.clone();
