@@ -826,16 +826,21 @@ mod tests {
         assert_eq!(keys, ["baseline", "weekly-01", "weekly-02", "weekly-03"]);
     }
 
-    #[test]
-    fn every_anchored_assessment_gets_its_window() {
-        let events = [
+    /// Every kind of anchor recorded: enrolment, cycle 1, response, radiotherapy, end of treatment.
+    fn whole_treatment() -> [Event; 6] {
+        [
             event(ENROLMENT, "2026-01-05"),
             event(C1, "2026-01-12"),
             event(EventKind::InductionResponse { response: TumourResponse::PartialResponse }, "2026-02-16"),
             event(EventKind::RadiotherapyStart, "2026-02-23"),
             event(EventKind::RadiotherapyEnd, "2026-04-10"),
             event(EventKind::EndOfTreatment, "2026-05-15"),
-        ];
+        ]
+    }
+
+    #[test]
+    fn every_anchored_assessment_gets_its_window() {
+        let events = whole_treatment();
         let all = windows(&events, "2026-05-15");
         let find = |key: &str| all.iter().find(|(k, _, _)| k == key).cloned().unwrap();
         assert_eq!(find("after-induction"), w("after-induction", "2026-02-09", "2026-02-23"));
@@ -855,14 +860,7 @@ mod tests {
     /// end-of-treatment open at once; after induction three weekly windows overlapped.
     #[test]
     fn no_day_has_two_open_forms_asking_the_same_questionnaire() {
-        let events = [
-            event(ENROLMENT, "2026-01-05"),
-            event(C1, "2026-01-12"),
-            event(EventKind::InductionResponse { response: TumourResponse::PartialResponse }, "2026-02-16"),
-            event(EventKind::RadiotherapyStart, "2026-02-23"),
-            event(EventKind::RadiotherapyEnd, "2026-04-10"),
-            event(EventKind::EndOfTreatment, "2026-05-15"),
-        ];
+        let events = whole_treatment();
         let all = windows(&events, "2026-05-15");
         let find = |key: &str| all.iter().find(|(k, _, _)| k == key).cloned();
         // After induction [9, 23 Feb]: week 4 (9–15 Feb) and week 5 (16–22 Feb) are satisfied by
