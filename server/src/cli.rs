@@ -15,7 +15,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => {
             init_logging(args.log_format);
-            let config = ServeConfig::from(&args);
+            let config = ServeConfig::from(args.as_ref());
             runtime().and_then(|runtime| runtime.block_on(serve(config)))
         }
         Command::Score(args) => crate::score_csv::run(&args),

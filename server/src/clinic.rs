@@ -3,10 +3,13 @@
 //! and the demo seed both call these; nothing here knows about HTTP.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use qol_shared::alerts::{AlertRules, Decision, History, decide};
+use qol_shared::alerts::{
+    AlertRules, CardChange, History, OpenCard, Signal, Tier, card_change, held_by_snooze, replaces,
+};
 use qol_shared::answers::{AnswerError, Answers, RawAnswer};
 use qol_shared::api::{
-    AlertState, EnrolPatient, RecordEvent, ResolutionAction, SubmissionReceipt, SubmissionRequest, Timeliness,
+    AlertState, CardKind, EnrolPatient, RecordEvent, ResolutionAction, SubmissionReceipt, SubmissionRequest,
+    Timeliness,
 };
 use qol_shared::instrument::InstrumentId;
 use qol_shared::schedule::{
@@ -18,8 +21,8 @@ use sha2::{Digest, Sha256};
 
 use crate::auth::{ACTIVATION_CODE_LIFETIME, new_activation_code, normalise_activation_code, token_hash};
 use crate::storage::{
-    Actor, AssessmentRow, AuditEntry, Db, EventRow, NewSubmission, PatientRow, SessionOwner, StorageError,
-    StoredSubmission, hex, parse_timestamp, timestamp_text,
+    Actor, AssessmentRow, AuditEntry, Db, EventRow, NewMessage, NewSubmission, PatientRow, SessionOwner,
+    StorageError, StoredSubmission, WriteTx, hex, parse_timestamp, timestamp_text,
 };
 
 /// Languages a patient can be enrolled in (the app's and the demonstration pack's).
@@ -49,6 +52,45 @@ pub struct Clinic {
     pub db: Db,
     pub study_id: i64,
     pub protocol: Protocol,
+    pub on_call: OnCall,
+}
+
+/// Who is told, away from the screen, when a patient asks to be called or a card becomes red.
+#[derive(Debug, Clone, Default)]
+pub struct OnCall {
+    /// The on-call e-mail addresses (`--notify-email`); none: no e-mail is queued.
+    pub emails: Vec<String>,
+    /// The console's address as staff reach it (`--public-url`), for the link in the e-mail.
+    pub public_url: String,
+    /// Wakes the outbox worker when a transaction queued a message.
+    pub wake: crate::notify::OutboxWake,
+}
+
+/// The e-mail to the on-call addresses about a card: the study id, the kind, the tier and a link;
+/// never the name, phone, diagnosis or answers.
+pub fn card_email(
+    public_url: &str,
+    study_code: &str,
+    kind: CardKind,
+    tier: Tier,
+    card_id: i64,
+) -> (String, String) {
+    let what = match kind {
+        CardKind::CallRequest => "asks to be called",
+        CardKind::Symptoms => "has a red symptom card",
+    };
+    let subject = format!("[qol] {study_code} {what}");
+    let link = format!("{}/staff/worklist?card={card_id}", public_url.trim_end_matches('/'));
+    let kind_text = match kind {
+        CardKind::CallRequest => "call request",
+        CardKind::Symptoms => "symptoms",
+    };
+    let body = format!(
+        "Study id: {study_code}\nCard: {kind_text}\nTier: {}\n\nOpen the card (sign-in required):\n{link}\n\n\
+         This message carries no name, phone number or answers; they are in the console.\n",
+        tier.as_str()
+    );
+    (subject, body)
 }
 
 /// An assessment with its state today.
@@ -315,25 +357,28 @@ impl Clinic {
         Some((date - cycle1).num_days())
     }
 
-    /// A nurse has seen the alert. Refused (conflict) unless it is new.
-    pub async fn acknowledge_alert(&self, actor: &Actor, staff_id: i64, id: i64) -> Result<(), ClinicError> {
+    /// A nurse has seen the card. Refused (conflict) unless it is new.
+    pub async fn acknowledge_card(&self, actor: &Actor, staff_id: i64, id: i64) -> Result<(), ClinicError> {
         let before = self
             .db
-            .alert(id)
+            .card(id)
             .await?
-            .ok_or_else(|| ClinicError::NotFound(format!("there is no alert {id}")))?;
+            .ok_or_else(|| ClinicError::NotFound(format!("there is no alert card {id}")))?;
         let mut tx = self.db.begin_write().await?;
-        if !tx.acknowledge_alert(id, staff_id).await? {
-            return Err(ClinicError::Conflict(format!("alert {id} is already {}", before.state.as_str())));
+        if !tx.acknowledge_card(id, staff_id, &crate::storage::now_text()).await? {
+            return Err(ClinicError::Conflict(format!(
+                "alert card {id} is already {}",
+                before.state.as_str()
+            )));
         }
         tx.audit(
             actor,
             AuditEntry {
                 action: "alert.acknowledge",
-                entity: "alert",
+                entity: "alert_card",
                 entity_id: id.to_string(),
-                before: Some(json!({ "state": before.state })),
-                after: Some(json!({ "state": AlertState::Acknowledged })),
+                before: Some(json!({ "state": before.state, "tier": before.tier })),
+                after: Some(json!({ "state": AlertState::Acknowledged, "tier": before.tier })),
                 ..AuditEntry::default()
             },
         )
@@ -342,8 +387,8 @@ impl Clinic {
         Ok(())
     }
 
-    /// A nurse has acted on the alert (new or acknowledged) and closes it with what was done.
-    pub async fn resolve_alert(
+    /// A nurse has acted on the card (new or acknowledged) and closes it with what was done.
+    pub async fn resolve_card(
         &self,
         actor: &Actor,
         staff_id: i64,
@@ -356,20 +401,20 @@ impl Clinic {
         }
         let before = self
             .db
-            .alert(id)
+            .card(id)
             .await?
-            .ok_or_else(|| ClinicError::NotFound(format!("there is no alert {id}")))?;
+            .ok_or_else(|| ClinicError::NotFound(format!("there is no alert card {id}")))?;
         let mut tx = self.db.begin_write().await?;
-        if !tx.resolve_alert(id, staff_id, action, note).await? {
-            return Err(ClinicError::Conflict(format!("alert {id} is already resolved")));
+        if !tx.resolve_card(id, staff_id, action, note, &crate::storage::now_text()).await? {
+            return Err(ClinicError::Conflict(format!("alert card {id} is already resolved")));
         }
         tx.audit(
             actor,
             AuditEntry {
                 action: "alert.resolve",
-                entity: "alert",
+                entity: "alert_card",
                 entity_id: id.to_string(),
-                before: Some(json!({ "state": before.state })),
+                before: Some(json!({ "state": before.state, "tier": before.tier })),
                 after: Some(json!({ "state": AlertState::Resolved, "action": action })),
                 reason: Some(note.to_owned()).filter(|note| !note.is_empty()),
             },
@@ -377,6 +422,101 @@ impl Clinic {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Joins a report's signals to the patient's cards, inside the submission's transaction:
+    /// signals a snooze holds are left out (and listed); the rest go to the open card of their
+    /// kind (opened if there is none), each subject keeping the rule that set its tier; every
+    /// signal of the patient's open cards gets the report's value as its latest; a card that
+    /// opens as, or becomes, red queues one e-mail per on-call address. Returns what it did, for
+    /// the submission's audit entry.
+    #[allow(clippy::too_many_arguments)] // one call site: the submission's transaction
+    async fn raise(
+        &self,
+        tx: &mut WriteTx,
+        patient: &PatientRow,
+        signals: &[Signal],
+        latest: &std::collections::BTreeMap<String, f64>,
+        submission_id: i64,
+        today: NaiveDate,
+        now: &str,
+    ) -> Result<(serde_json::Value, usize), ClinicError> {
+        let mut held = Vec::new();
+        let mut queued_total = 0;
+        let mut by_kind: Vec<(CardKind, Vec<&Signal>)> = Vec::new();
+        for signal in signals {
+            let snoozes = tx.active_snoozes(patient.id, &signal.subject, today).await?;
+            if snoozes.iter().any(|snooze| held_by_snooze(signal, Some(*snooze), today)) {
+                held.push(json!({ "subject": signal.subject, "tier": signal.tier }));
+                continue;
+            }
+            let kind = if signal.is_call_request() { CardKind::CallRequest } else { CardKind::Symptoms };
+            match by_kind.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, list)) => list.push(signal),
+                None => by_kind.push((kind, vec![signal])),
+            }
+        }
+        // The latest value of every subject already on an open card, before new signals join.
+        for (id, subject) in tx.open_signals(patient.id).await? {
+            if let Some(value) = latest.get(&subject) {
+                tx.set_latest(id, Some(*value), submission_id, now).await?;
+            }
+        }
+        let mut cards = Vec::new();
+        for (kind, list) in by_kind {
+            let incoming = list.iter().map(|signal| signal.tier).max().unwrap_or(Tier::Info);
+            let open = tx.open_card(patient.id, kind).await?;
+            let change = card_change(open.map(|(_, tier, state)| OpenCard { tier, state }), incoming);
+            let (card_id, became_red, escalated) = match (change, open) {
+                (CardChange::Open { tier }, _) => (
+                    tx.insert_card(patient.id, kind, tier, submission_id, now).await?,
+                    tier == Tier::Red,
+                    false,
+                ),
+                (CardChange::Join { tier, escalated }, Some((id, before, _))) => {
+                    tx.join_card(id, tier, escalated, submission_id, now).await?;
+                    (id, tier == Tier::Red && before < Tier::Red, escalated)
+                }
+                (CardChange::Join { .. }, None) => unreachable!("a card joins only an open card"),
+            };
+            for signal in list {
+                match tx.card_signal(card_id, &signal.subject).await? {
+                    None => {
+                        tx.insert_signal(card_id, patient.id, signal, submission_id, now).await?;
+                    }
+                    Some((id, stored)) if replaces(stored, signal.tier) => {
+                        tx.replace_signal(id, signal, submission_id, now).await?;
+                    }
+                    Some(_) => {}
+                }
+            }
+            let mut queued = Vec::new();
+            if became_red || (kind == CardKind::CallRequest && open.is_none()) {
+                let tier = incoming.max(open.map_or(Tier::Info, |(_, tier, _)| tier));
+                let (subject, body) =
+                    card_email(&self.on_call.public_url, &patient.study_code, kind, tier, card_id);
+                for address in &self.on_call.emails {
+                    let message = NewMessage {
+                        channel: "email",
+                        recipient: address,
+                        purpose: "alert_card",
+                        card_id: Some(card_id),
+                        patient_id: Some(patient.id),
+                        dedupe_key: format!("alert-card-{card_id}-red-{address}"),
+                        subject: subject.clone(),
+                        body: body.clone(),
+                    };
+                    if let Some(id) = tx.enqueue(&message, now).await? {
+                        queued.push(id);
+                        queued_total += 1;
+                    }
+                }
+            }
+            cards.push(json!({
+                "card": card_id, "kind": kind, "tier": incoming, "escalated": escalated, "emails_queued": queued,
+            }));
+        }
+        Ok((json!({ "cards": cards, "held_by_snooze": held }), queued_total))
     }
 
     /// Accepts a submission: validates, scores, and stores it with its answers, scores and audit
@@ -520,22 +660,9 @@ impl Clinic {
                 scores: &scores,
             })
             .await?;
-        let mut alerts_raised = Vec::new();
-        for signal in &signals {
-            let open = tx.open_alert(patient.id, &signal.subject).await?;
-            let snoozed = tx.active_snooze(patient.id, &signal.subject, today).await?;
-            match decide(signal, open.map(|(_, tier)| tier), snoozed, today) {
-                Decision::Open => {
-                    alerts_raised.push(tx.insert_alert(patient.id, signal, submission_id).await?)
-                }
-                Decision::Update { tier } => {
-                    let (id, _) = open.expect("an update has an open alert");
-                    tx.update_alert(id, signal, tier, submission_id).await?;
-                    alerts_raised.push(id);
-                }
-                Decision::Snoozed => {}
-            }
-        }
+        let latest = latest_values(&scores, &answers);
+        let (alerts_raised, emails_queued) =
+            self.raise(&mut tx, patient, &signals, &latest, submission_id, today, &received_at).await?;
         tx.audit(
             actor,
             AuditEntry {
@@ -551,6 +678,9 @@ impl Clinic {
         )
         .await?;
         tx.commit().await?;
+        if emails_queued > 0 {
+            self.on_call.wake.wake();
+        }
         let receipt =
             SubmissionReceipt { submission_id, client_id, assessment_id, received_at, timeliness, scores };
         Ok((receipt, true))
@@ -658,6 +788,27 @@ pub fn next_study_code(existing: &[String], prefix: &str) -> String {
         .max()
         .unwrap_or(0);
     format!("{prefix}-{:03}", highest + 1)
+}
+
+/// Every subject a card can hold, with its value in this report: scale scores, and item answers
+/// as `ITEM<n>` (their response code).
+fn latest_values(scores: &[Scores], answers: &[Answers]) -> std::collections::BTreeMap<String, f64> {
+    let mut latest = std::collections::BTreeMap::new();
+    for instrument in scores {
+        for scale in &instrument.scales {
+            if let Some(value) = scale.score() {
+                latest.insert(scale.code.to_string(), value);
+            }
+        }
+    }
+    for answer_set in answers {
+        for (item, response) in answer_set.iter() {
+            if let qol_shared::answers::Response::Code(code) = response {
+                latest.insert(format!("ITEM{item}"), f64::from(code));
+            }
+        }
+    }
+    latest
 }
 
 #[cfg(test)]

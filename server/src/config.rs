@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the JSON API and the web app.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Score a CSV of QLQ-C30 or QLQ-CX24 item answers (paper or REDCap data) to stdout.
     Score(ScoreArgs),
     /// Administration: staff accounts and the audit trail.
@@ -196,6 +196,60 @@ pub struct ServeArgs {
     #[arg(long = "trusted-proxy", env = "QOL_TRUSTED_PROXIES", value_delimiter = ',',
           value_parser = parse_trusted_proxy)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    #[command(flatten)]
+    pub mail: MailArgs,
+}
+
+/// E-mail to the on-call addresses when a patient asks to be called or a card becomes red.
+#[derive(Debug, Clone, Args)]
+pub struct MailArgs {
+    /// The SMTP server: smtp://HOST:PORT (plain, e.g. a local relay), smtp://HOST:587?tls=required
+    /// (STARTTLS) or smtps://HOST:465 (TLS). A user and password may be in the URL
+    /// (smtp://USER:PASSWORD@HOST…) or in --smtp-user / --smtp-password.
+    #[arg(long, env = "QOL_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    #[arg(long, env = "QOL_SMTP_USER")]
+    pub smtp_user: Option<String>,
+    #[arg(long, env = "QOL_SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+    /// The sender of qol's e-mail, e.g. "qol <qol@hospital.example>".
+    #[arg(long, env = "QOL_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// An on-call address told of new call requests and red cards (repeat for several; the
+    /// environment variable takes a comma-separated list).
+    #[arg(long = "notify-email", env = "QOL_NOTIFY_EMAILS", value_delimiter = ',')]
+    pub notify_emails: Vec<String>,
+    /// The address staff open qol at (e.g. https://qol.hospital.example), for links in e-mail.
+    /// By default http://BIND.
+    #[arg(long, env = "QOL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Seconds before the first retry of a message that could not be sent (doubling up to 30
+    /// minutes).
+    #[arg(long, env = "QOL_OUTBOX_RETRY_SECONDS", default_value = "30", value_parser = parse_seconds, hide = true)]
+    pub outbox_retry: Duration,
+}
+
+/// A secret that never shows in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// The mail settings as `qol serve` uses them (checked in `Application::build`).
+#[derive(Debug, Clone, Default)]
+pub struct MailConfig {
+    pub smtp_url: Option<Secret>,
+    pub smtp_user: Option<String>,
+    pub smtp_password: Option<Secret>,
+    pub mail_from: Option<String>,
+    pub notify_emails: Vec<String>,
+    pub public_url: Option<String>,
+    pub outbox_retry: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -240,6 +294,7 @@ pub struct ServeConfig {
     pub header_timeout: Duration,
     pub body_timeout: Duration,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub mail: MailConfig,
 }
 
 impl From<&ServeArgs> for ServeConfig {
@@ -257,6 +312,21 @@ impl From<&ServeArgs> for ServeConfig {
             header_timeout: args.header_timeout,
             body_timeout: args.body_timeout,
             trusted_proxies: args.trusted_proxies.clone(),
+            mail: MailConfig {
+                smtp_url: args.mail.smtp_url.clone().map(Secret),
+                smtp_user: args.mail.smtp_user.clone(),
+                smtp_password: args.mail.smtp_password.clone().map(Secret),
+                mail_from: args.mail.mail_from.clone(),
+                notify_emails: args
+                    .mail
+                    .notify_emails
+                    .iter()
+                    .map(|a| a.trim().to_owned())
+                    .filter(|a| !a.is_empty())
+                    .collect(),
+                public_url: args.mail.public_url.clone(),
+                outbox_retry: Some(args.mail.outbox_retry),
+            },
         }
     }
 }
@@ -277,6 +347,7 @@ impl ServeConfig {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
+            mail: MailConfig::default(),
         }
     }
 }
@@ -343,7 +414,7 @@ mod tests {
         ])
         .unwrap();
         let Command::Serve(args) = cli.command else { panic!("serve was given") };
-        let config = ServeConfig::from(&args);
+        let config = ServeConfig::from(args.as_ref());
         assert_eq!(config.max_connections, 8);
         assert_eq!(config.header_timeout, Duration::from_secs(1));
         assert_eq!(config.body_timeout, Duration::from_millis(2500));

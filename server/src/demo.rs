@@ -14,7 +14,7 @@ use qol_shared::schedule::{Event, EventKind, OffStudyReason, Protocol, TumourRes
 use serde_json::json;
 
 use crate::auth::{hash_secret, normalise_activation_code, token_hash};
-use crate::clinic::{Clinic, ClinicError};
+use crate::clinic::{Clinic, ClinicError, OnCall};
 use crate::storage::{Actor, AuditEntry, Db, StorageError};
 
 pub const DEMO_STUDY_CODE: &str = "IVB-DEMO";
@@ -62,7 +62,7 @@ pub async fn ensure_study(db: &Db, demo: bool) -> Result<(Clinic, bool), ClinicE
         } else {
             stored_protocol(&study.protocol_json)?
         };
-        let clinic = Clinic { db: db.clone(), study_id: study.id, protocol };
+        let clinic = Clinic { db: db.clone(), study_id: study.id, protocol, on_call: OnCall::default() };
         if study.is_demo {
             refresh_demo_activation_code(&clinic).await?;
         }
@@ -86,7 +86,7 @@ pub async fn ensure_study(db: &Db, demo: bool) -> Result<(Clinic, bool), ClinicE
     )
     .await?;
     tx.commit().await?;
-    let clinic = Clinic { db: db.clone(), study_id, protocol };
+    let clinic = Clinic { db: db.clone(), study_id, protocol, on_call: OnCall::default() };
     if demo {
         seed(&clinic).await?;
         refresh_demo_activation_code(&clinic).await?;
@@ -184,13 +184,13 @@ async fn work_past_alerts(
     nurse_id: i64,
     study_code: &str,
 ) -> Result<(), ClinicError> {
-    let open = clinic.db.alerts(None).await?;
-    for alert in open.into_iter().filter(|a| a.study_code == study_code && a.state != AlertState::Resolved) {
+    let open = clinic.db.cards(crate::storage::CardFilter::default()).await?;
+    for card in open.into_iter().filter(|c| c.study_code == study_code && c.state != AlertState::Resolved) {
         clinic
-            .resolve_alert(
+            .resolve_card(
                 nurse,
                 nurse_id,
-                alert.id,
+                card.id,
                 ResolutionAction::CalledPatient,
                 "Demo history: called the patient; symptoms expected during treatment.",
             )

@@ -14,6 +14,7 @@
 //! - [`research`]: pseudonymised patient records, the analysis and completion reports.
 //! - [`export`]: the research exports (CSV, data dictionary, FHIR NDJSON), streamed.
 //! - [`demo`]: the study set-up at first start and the `--demo` seed.
+//! - [`notify`]: the outbox worker (e-mail to the on-call addresses), retried and audited.
 
 pub mod accounts;
 pub mod admin;
@@ -25,6 +26,7 @@ pub mod config;
 pub mod demo;
 pub mod export;
 pub mod http;
+pub mod notify;
 pub mod research;
 pub mod score_csv;
 pub mod startup;

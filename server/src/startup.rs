@@ -26,6 +26,52 @@ pub struct Application {
     demo_study: bool,
     shutdown: Shutdown,
     edges: Edges,
+    /// The outbox worker's mailer, when e-mail is configured.
+    outbox: Option<(crate::notify::Mailer, crate::notify::OutboxPacing, crate::notify::OutboxWake)>,
+}
+
+/// The mail settings, checked: the mailer, the on-call addresses and the worker's pacing; `None`
+/// when no SMTP server is given. Every mistake names its flag.
+fn mail_settings(
+    config: &ServeConfig,
+) -> anyhow::Result<Option<(crate::notify::Mailer, Vec<String>, crate::notify::OutboxPacing)>> {
+    let mail = &config.mail;
+    let Some(smtp_url) = &mail.smtp_url else {
+        if !mail.notify_emails.is_empty() {
+            anyhow::bail!(
+                "--notify-email needs --smtp-url (the SMTP server to send through) and --mail-from"
+            );
+        }
+        return Ok(None);
+    };
+    let from = mail
+        .mail_from
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("--smtp-url needs --mail-from (the sender address)"))?;
+    if mail.notify_emails.is_empty() {
+        anyhow::bail!("--smtp-url needs at least one --notify-email (an on-call address; QOL_NOTIFY_EMAILS)");
+    }
+    let mut emails = Vec::new();
+    for address in &mail.notify_emails {
+        emails.push(crate::notify::parse_address("--notify-email", address)?.email.to_string());
+    }
+    if let Some(url) = &mail.public_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        anyhow::bail!("--public-url: {url:?} must start with https:// (or http://)");
+    }
+    let mailer = crate::notify::Mailer::new(
+        &smtp_url.0,
+        mail.smtp_user.as_deref(),
+        mail.smtp_password.as_ref().map(|secret| secret.0.as_str()),
+        from,
+    )?;
+    let mut pacing = crate::notify::OutboxPacing::default();
+    if let Some(retry) = mail.outbox_retry {
+        pacing.retry_base = retry;
+        pacing.poll = pacing.poll.min(retry);
+    }
+    Ok(Some((mailer, emails, pacing)))
 }
 
 impl Application {
@@ -39,9 +85,11 @@ impl Application {
             }
             None => WordingPack::demo(),
         };
+        // Checked before the database is touched: a bad flag changes nothing.
+        let mail = mail_settings(config)?;
         let mode = if config.init || config.demo { OpenMode::CreateIfEmpty } else { OpenMode::Existing };
         let db = Db::open(&config.database_url, mode).await?;
-        let (clinic, seeded_demo) = crate::demo::ensure_study(&db, config.demo)
+        let (mut clinic, seeded_demo) = crate::demo::ensure_study(&db, config.demo)
             .await
             .map_err(|error| anyhow::anyhow!("could not set up the study: {error}"))?;
         let demo_study = db.study().await?.is_some_and(|study| study.is_demo);
@@ -58,6 +106,17 @@ impl Application {
             demonstration_wording = wording.demonstration,
             "qol is ready"
         );
+        let mut outbox = None;
+        if let Some((mailer, emails, pacing)) = mail {
+            clinic.on_call.emails = emails;
+            outbox = Some((mailer, pacing));
+        }
+        clinic.on_call.public_url = config
+            .mail
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", listener.local_addr().unwrap_or(config.bind)));
+        let wake = clinic.on_call.wake.clone();
         let state = AppState {
             clinic: Arc::new(clinic),
             wording: Arc::new(wording),
@@ -67,7 +126,16 @@ impl Application {
         };
         let shutdown = Shutdown::install().context("could not listen for SIGTERM and Ctrl-C")?;
         let edges = Edges::from_config(config);
-        Ok(Application { listener, router: app(state, config), db, seeded_demo, demo_study, shutdown, edges })
+        Ok(Application {
+            listener,
+            router: app(state, config),
+            db,
+            seeded_demo,
+            demo_study,
+            shutdown,
+            edges,
+            outbox: outbox.map(|(mailer, pacing)| (mailer, pacing, wake)),
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -104,6 +172,9 @@ impl Application {
     ) -> std::io::Result<()> {
         let db = self.db.clone();
         let shutdown = self.shutdown;
+        let worker = self.outbox.map(|(mailer, pacing, wake)| {
+            tokio::spawn(crate::notify::run(self.db.clone(), mailer, pacing, wake))
+        });
         let either = async move {
             tokio::select! {
                 () = shutdown.wait() => {}
@@ -111,6 +182,9 @@ impl Application {
             }
         };
         serve(self.listener, self.router, self.edges, either).await?;
+        if let Some(worker) = worker {
+            worker.abort();
+        }
         db.close().await;
         tracing::info!("qol stopped");
         Ok(())

@@ -1,18 +1,27 @@
 //! Symptom alert rules: which scores and answers of a submission need a nurse's attention, how
-//! urgently, and what happens to an alert that is already open or snoozed. Pure functions over
-//! scores; the rules are data, each with its source, so a site can review and tune them.
+//! urgently, and how a patient's signals gather on one card. Pure functions over scores; every
+//! threshold and every tier choice is protocol data with its source, so a site can review and tune
+//! them (the protocol's `"alerts"` section, validated when the study starts).
 //!
-//! Sources (see `shared/docs/eortc-scoring.md`):
-//! - Level: thresholds for clinical importance, Giesinger et al. 2020, J Clin Epidemiol 118:1–8.
-//!   A functional score *below*, or a symptom score *at or above*, the threshold.
-//! - Change: 10 points is the common threshold of a clinically relevant change (Osoba et al. 1998);
-//!   20 points and more is "very much".
-//! - QLQ-CX24 has no thresholds: a symptom item answered "very much" is the signal there.
+//! The tiers (product.md, "The alert loop"):
+//! - **Red**: a call request; "very much" on a pain or bleeding item; a symptom scale entering its
+//!   severe band or a function scale entering its poor band; worsening of two or more response
+//!   steps on a single-item scale, or of at least `red_change` points on a multi-item scale.
+//! - **Amber**: newly past a Giesinger 2020 threshold; worsening of at least the scale's change
+//!   threshold (one response step on a single-item scale); "very much" on another CX24 symptom item.
+//! - **Info**: still past a threshold (or still in the severe band); anything on the scales listed
+//!   as `info_only` (financial difficulties: a referral, not a nursing emergency).
+//!
+//! Sources (see `shared/docs/eortc-scoring.md`): Giesinger et al. 2020 (levels), Osoba et al. 1998
+//! (10 and 20 points), and qol's own rules where no published threshold exists, each named as such.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::answers::{Answers, Response};
-use crate::instrument::{InstrumentId, ScaleKind};
+use crate::api::AlertState;
+use crate::instrument::{InstrumentId, Scale, ScaleKind};
 use crate::scoring::Scores;
 
 pub const GIESINGER_2020: &str =
@@ -22,6 +31,10 @@ pub const OSOBA_1998: &str =
 pub const CX24_VERY_MUCH: &str =
     "qol rule: no CX24 thresholds exist; a symptom item answered 'very much' (eortc-scoring.md)";
 pub const PATIENT_REQUEST: &str = "the patient asked to be called (asked after each form; not an EORTC item)";
+pub const SINGLE_ITEM_STEPS: &str = "qol rule: on a single-item scale one response step (33.3 points) is the smallest change a patient can report, so one step is amber and two or more are red";
+pub const SEVERE_BAND: &str = "qol rule: the top third of a symptom scale (at least 66.7, 'quite a bit' or worse on average) or the bottom third of a function scale (at most 33.3) is a severe level";
+pub const INFO_ONLY: &str =
+    "qol rule: financial difficulties call for a referral (social work), not a nursing emergency";
 
 /// How urgently a nurse should look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -33,6 +46,16 @@ pub enum Tier {
     Red,
 }
 
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Info => "info",
+            Tier::Amber => "amber",
+            Tier::Red => "red",
+        }
+    }
+}
+
 /// Which rule fired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,11 +65,16 @@ pub enum Rule {
     AboveThreshold,
     /// Past the level threshold now, but not at the previous submission.
     NewlyAboveThreshold,
+    /// In the severe band (symptom) or the poor band (function) now, but not at the previous
+    /// submission.
+    SevereBand,
+    /// In the severe or poor band now and at the previous submission.
+    StillSevere,
     /// Worse than baseline by at least the scale's change threshold.
     WorseThanBaseline,
     /// Worse than the previous submission by at least the scale's change threshold.
     WorseThanPrevious,
-    /// A CX24 symptom item answered "very much".
+    /// A CX24 symptom item (or a red C30 item) answered "very much".
     VeryMuchOnItem,
     /// The patient asked to be called.
     CallMe,
@@ -82,22 +110,75 @@ pub static GIESINGER_THRESHOLDS: [Threshold; 14] = [
     Threshold { scale: "FI", value: 17.0 },
 ];
 
-/// The part of the alert rules a study configures, in its protocol file (`"alerts": {…}`); every
-/// field may be left out and then takes the default described above.
+/// The CX24 scales that alert on worsening and on their severe band: the symptoms of the disease
+/// and of its treatment (paclitaxel neuropathy, pelvic radiotherapy) and body image. The sexual
+/// scales (CXSV, CXSXW, CXSXA, CXSXE) are not for a nurse's worklist.
+pub const CX24_ALERT_SCALES: [&str; 5] = ["CXSE", "CXLY", "CXPN", "CXMS", "CXBI"];
+
+/// Where each tier choice comes from: a citation, or "qol rule: …" with the reasoning. Shown on
+/// every signal the rule raises.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertSources {
+    /// `default_change`, `change_points` and `red_change` on multi-item scales.
+    pub change: String,
+    /// `red_steps_single_item`.
+    pub single_item_steps: String,
+    /// `severe_symptom` and `poor_function`.
+    pub severe_band: String,
+    /// `level_thresholds`.
+    pub level_thresholds: String,
+    /// `red_items` and the CX24 "very much" items.
+    pub very_much_items: String,
+    /// `info_only`.
+    pub info_only: String,
+    /// The call request.
+    pub call_request: String,
+}
+
+impl Default for AlertSources {
+    fn default() -> AlertSources {
+        AlertSources {
+            change: OSOBA_1998.to_owned(),
+            single_item_steps: SINGLE_ITEM_STEPS.to_owned(),
+            severe_band: SEVERE_BAND.to_owned(),
+            level_thresholds: GIESINGER_2020.to_owned(),
+            very_much_items: CX24_VERY_MUCH.to_owned(),
+            info_only: INFO_ONLY.to_owned(),
+            call_request: PATIENT_REQUEST.to_owned(),
+        }
+    }
+}
+
+/// The alert rules a study runs with, from its protocol file (`"alerts": {…}`); every field may be
+/// left out and then takes the default described above.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AlertSettings {
     /// An alert not acknowledged this many working days (Monday to Friday) after it was raised
-    /// is past its service level and stands out on the worklist.
+    /// (or escalated) is past its service level and stands out on the worklist.
     pub sla_working_days: u32,
-    /// Points of worsening that count as a relevant change (amber).
+    /// Points of worsening on a multi-item scale that count as a relevant change (amber).
     pub default_change: f64,
-    /// Per-scale overrides of `default_change`, by QLQ-C30 scale code.
-    pub change_points: std::collections::BTreeMap<String, f64>,
-    /// Worsening at or above this many points is red.
+    /// Per-scale overrides of `default_change`, by scale code (QLQ-C30 or an alerting CX24 scale).
+    pub change_points: BTreeMap<String, f64>,
+    /// Worsening on a multi-item scale at or above this many points is red.
     pub red_change: f64,
-    /// Items whose "very much" is red.
+    /// Worsening on a single-item scale by this many response steps or more is red (one step is
+    /// amber).
+    pub red_steps_single_item: u32,
+    /// A symptom scale at or above this is in its severe band (red when it gets there).
+    pub severe_symptom: f64,
+    /// A function scale (or global QoL) at or below this is in its poor band (red when it gets
+    /// there).
+    pub poor_function: f64,
+    /// Level thresholds of clinical importance, by QLQ-C30 scale code (Giesinger 2020 by default).
+    pub level_thresholds: BTreeMap<String, f64>,
+    /// Scales whose signals are never more than info (a referral, not a nursing emergency).
+    pub info_only: Vec<String>,
+    /// Items whose "very much" is red (pain and bleeding); other CX24 symptom items are amber.
     pub red_items: Vec<u8>,
+    pub sources: AlertSources,
 }
 
 impl Default for AlertSettings {
@@ -105,13 +186,27 @@ impl Default for AlertSettings {
         AlertSettings {
             sla_working_days: 1,
             default_change: 10.0,
-            change_points: std::collections::BTreeMap::new(),
+            change_points: BTreeMap::new(),
             red_change: 20.0,
+            red_steps_single_item: 2,
+            severe_symptom: 66.7,
+            poor_function: 33.3,
+            level_thresholds: GIESINGER_THRESHOLDS.iter().map(|t| (t.scale.to_owned(), t.value)).collect(),
+            info_only: vec!["FI".to_owned()],
             // C30 9 and 19 (pain); CX24 33 (blood in stools), 35 (pain on urination),
             // 39 (lower back pain), 43 (abnormal vaginal bleeding), 53 (pain during intercourse).
             red_items: vec![9, 19, 33, 35, 39, 43, 53],
+            sources: AlertSources::default(),
         }
     }
+}
+
+/// Whether `code` is a scale the alert rules judge: every QLQ-C30 scale and the CX24 scales of
+/// [`CX24_ALERT_SCALES`].
+pub fn alerting_scale(code: &str) -> Option<&'static Scale> {
+    InstrumentId::QlqC30.instrument().scale(code).or_else(|| {
+        CX24_ALERT_SCALES.contains(&code).then(|| InstrumentId::QlqCx24.instrument().scale(code))?
+    })
 }
 
 impl AlertSettings {
@@ -128,17 +223,57 @@ impl AlertSettings {
         if !sane(self.red_change) || self.red_change < self.default_change {
             problems.push("red_change must be at most 100 points and not below default_change".to_owned());
         }
-        let c30 = InstrumentId::QlqC30.instrument();
+        if !(2..=3).contains(&self.red_steps_single_item) {
+            problems.push(
+                "red_steps_single_item must be 2 or 3 (one step is amber; a 4-point item has 3 steps)"
+                    .to_owned(),
+            );
+        }
+        if !sane(self.severe_symptom) {
+            problems.push("severe_symptom must be more than 0 and at most 100 points".to_owned());
+        }
+        if !(self.poor_function.is_finite() && (0.0..100.0).contains(&self.poor_function)) {
+            problems.push("poor_function must be at least 0 and below 100 points".to_owned());
+        }
         for (scale, points) in &self.change_points {
-            if !c30.scales.iter().any(|s| s.code == scale) {
-                problems.push(format!("change_points: {scale:?} is not a QLQ-C30 scale code"));
+            if alerting_scale(scale).is_none() {
+                problems.push(format!(
+                    "change_points: {scale:?} is not a QLQ-C30 scale code or one of {CX24_ALERT_SCALES:?}"
+                ));
             } else if !sane(*points) {
                 problems.push(format!("change_points: {scale}: more than 0 and at most 100 points"));
+            }
+        }
+        let c30 = InstrumentId::QlqC30.instrument();
+        for (scale, points) in &self.level_thresholds {
+            if c30.scale(scale).is_none() {
+                problems.push(format!("level_thresholds: {scale:?} is not a QLQ-C30 scale code"));
+            } else if !(points.is_finite() && (0.0..=100.0).contains(points)) {
+                problems.push(format!("level_thresholds: {scale}: between 0 and 100 points"));
+            }
+        }
+        for scale in &self.info_only {
+            if alerting_scale(scale).is_none() {
+                problems.push(format!("info_only: {scale:?} is not a scale the alert rules judge"));
             }
         }
         for item in &self.red_items {
             if !(1..=54).contains(item) {
                 problems.push(format!("red_items: {item} is not an item of the form (1-54)"));
+            }
+        }
+        let sources = [
+            ("change", &self.sources.change),
+            ("single_item_steps", &self.sources.single_item_steps),
+            ("severe_band", &self.sources.severe_band),
+            ("level_thresholds", &self.sources.level_thresholds),
+            ("very_much_items", &self.sources.very_much_items),
+            ("info_only", &self.sources.info_only),
+            ("call_request", &self.sources.call_request),
+        ];
+        for (key, text) in sources {
+            if text.trim().is_empty() {
+                problems.push(format!("sources.{key}: name the source of this rule"));
             }
         }
         problems
@@ -148,14 +283,7 @@ impl AlertSettings {
 /// The rules a study runs with. [`AlertRules::default`] is the configuration described above.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRules {
-    pub thresholds: Vec<Threshold>,
-    /// Points of worsening that count as a relevant change, per scale; others use `default_change`.
-    pub change_points: Vec<(String, f64)>,
-    pub default_change: f64,
-    /// Worsening at or above this many points is red.
-    pub red_change: f64,
-    /// Items whose "very much" is red (pain and bleeding); other CX24 symptom items are amber.
-    pub red_items: Vec<u8>,
+    pub settings: AlertSettings,
 }
 
 impl Default for AlertRules {
@@ -166,13 +294,7 @@ impl Default for AlertRules {
 
 impl From<&AlertSettings> for AlertRules {
     fn from(settings: &AlertSettings) -> AlertRules {
-        AlertRules {
-            thresholds: GIESINGER_THRESHOLDS.to_vec(),
-            change_points: settings.change_points.iter().map(|(k, v)| (k.clone(), *v)).collect(),
-            default_change: settings.default_change,
-            red_change: settings.red_change,
-            red_items: settings.red_items.clone(),
-        }
+        AlertRules { settings: settings.clone() }
     }
 }
 
@@ -188,6 +310,12 @@ pub struct Signal {
     pub baseline: Option<f64>,
     pub previous: Option<f64>,
     pub source: String,
+}
+
+impl Signal {
+    pub fn is_call_request(&self) -> bool {
+        self.rule == Rule::CallMe
+    }
 }
 
 /// What a submission is compared with.
@@ -218,12 +346,44 @@ pub fn past_threshold(kind: ScaleKind, threshold: f64, value: f64) -> bool {
     }
 }
 
+/// Band limits are written to one decimal (66.7, 33.3) while scores are exact thirds (66.67,
+/// 33.33): compare within this many points so that "quite a bit" is in the severe band.
+const BAND_TOLERANCE: f64 = 0.05;
+
 impl AlertRules {
     fn change_for(&self, scale: &str) -> f64 {
-        self.change_points
-            .iter()
-            .find(|(code, _)| *code == scale)
-            .map_or(self.default_change, |(_, points)| *points)
+        self.settings.change_points.get(scale).copied().unwrap_or(self.settings.default_change)
+    }
+
+    /// Whether `value` is in the severe band (symptom) or the poor band (function, global QoL).
+    pub fn in_severe_band(&self, kind: ScaleKind, value: f64) -> bool {
+        match kind {
+            ScaleKind::Symptom => value >= self.settings.severe_symptom - BAND_TOLERANCE,
+            ScaleKind::Functional | ScaleKind::Global => {
+                value <= self.settings.poor_function + BAND_TOLERANCE
+            }
+        }
+    }
+
+    /// The tier of a worsening of `worse` points on `scale`, if it is one.
+    fn change_tier(&self, scale: &Scale, worse: f64) -> Option<Tier> {
+        if scale.items.len() == 1 {
+            // Single-item scale: count response steps (100 / range points each).
+            let steps = (worse * f64::from(scale.range) / 100.0).round();
+            if steps >= f64::from(self.settings.red_steps_single_item) {
+                Some(Tier::Red)
+            } else if steps >= 1.0 {
+                Some(Tier::Amber)
+            } else {
+                None
+            }
+        } else if worse >= self.settings.red_change {
+            Some(Tier::Red)
+        } else if worse >= self.change_for(scale.code) {
+            Some(Tier::Amber)
+        } else {
+            None
+        }
     }
 
     /// Every signal of one submission, at most one per subject: the most urgent.
@@ -234,6 +394,7 @@ impl AlertRules {
         history: History<'_>,
         call_me: bool,
     ) -> Vec<Signal> {
+        let settings = &self.settings;
         let mut signals: Vec<Signal> = Vec::new();
         let mut offer = |signal: Signal| match signals.iter_mut().find(|s| s.subject == signal.subject) {
             Some(existing) if existing.tier < signal.tier => *existing = signal,
@@ -241,46 +402,60 @@ impl AlertRules {
             None => signals.push(signal),
         };
         for instrument in scores {
-            let definition = instrument.instrument.instrument();
-            // The CX24 sexual scales are not symptoms a nurse acts on; CX24 is judged by items.
-            if instrument.instrument == InstrumentId::QlqCx24 {
-                continue;
-            }
-            for scale in definition.scales {
+            for scale in instrument.instrument.instrument().scales {
+                if alerting_scale(scale.code).is_none() {
+                    continue;
+                }
                 let Some(value) = instrument.score(scale.code) else { continue };
                 let baseline = find(history.baseline, scale.code);
                 let previous = find(history.previous, scale.code);
-                let signal = |tier, rule, source: &str| Signal {
-                    subject: scale.code.to_owned(),
-                    tier,
-                    rule,
-                    value: Some(value),
-                    baseline,
-                    previous,
-                    source: source.to_owned(),
+                let info_only = settings.info_only.iter().any(|code| code == scale.code);
+                let mut signal = |tier: Tier, rule, source: &str| {
+                    let (tier, source) = if info_only {
+                        (Tier::Info, settings.sources.info_only.as_str())
+                    } else {
+                        (tier, source)
+                    };
+                    offer(Signal {
+                        subject: scale.code.to_owned(),
+                        tier,
+                        rule,
+                        value: Some(value),
+                        baseline,
+                        previous,
+                        source: source.to_owned(),
+                    })
                 };
-                let change = self.change_for(scale.code);
+                let change_source = if scale.items.len() == 1 {
+                    &settings.sources.single_item_steps
+                } else {
+                    &settings.sources.change
+                };
                 for (before, rule) in
                     [(baseline, Rule::WorseThanBaseline), (previous, Rule::WorseThanPrevious)]
                 {
-                    if let Some(before) = before {
-                        let worse = worsening(scale.kind, before, value);
-                        if worse >= self.red_change {
-                            offer(signal(Tier::Red, rule, OSOBA_1998));
-                        } else if worse >= change {
-                            offer(signal(Tier::Amber, rule, OSOBA_1998));
-                        }
+                    if let Some(tier) = before
+                        .and_then(|before| self.change_tier(scale, worsening(scale.kind, before, value)))
+                    {
+                        signal(tier, rule, change_source);
                     }
                 }
-                if let Some(threshold) = self.thresholds.iter().find(|t| t.scale == scale.code)
-                    && past_threshold(scale.kind, threshold.value, value)
+                if self.in_severe_band(scale.kind, value) {
+                    if previous.is_some_and(|before| self.in_severe_band(scale.kind, before)) {
+                        signal(Tier::Info, Rule::StillSevere, &settings.sources.severe_band);
+                    } else {
+                        signal(Tier::Red, Rule::SevereBand, &settings.sources.severe_band);
+                    }
+                }
+                if let Some(threshold) = settings.level_thresholds.get(scale.code)
+                    && past_threshold(scale.kind, *threshold, value)
                 {
                     let was_past =
-                        previous.is_some_and(|before| past_threshold(scale.kind, threshold.value, before));
+                        previous.is_some_and(|before| past_threshold(scale.kind, *threshold, before));
                     if was_past {
-                        offer(signal(Tier::Info, Rule::AboveThreshold, GIESINGER_2020));
+                        signal(Tier::Info, Rule::AboveThreshold, &settings.sources.level_thresholds);
                     } else {
-                        offer(signal(Tier::Amber, Rule::NewlyAboveThreshold, GIESINGER_2020));
+                        signal(Tier::Amber, Rule::NewlyAboveThreshold, &settings.sources.level_thresholds);
                     }
                 }
             }
@@ -298,7 +473,7 @@ impl AlertRules {
                 {
                     continue;
                 }
-                let red = self.red_items.contains(&item);
+                let red = settings.red_items.contains(&item);
                 // "Very much" on a C30 item counts only for the red (pain) items; the C30 scales
                 // carry the rest. Every CX24 symptom item counts.
                 if !red && answer_set.instrument() != InstrumentId::QlqCx24 {
@@ -311,7 +486,7 @@ impl AlertRules {
                     value: Some(4.0),
                     baseline: None,
                     previous: None,
-                    source: CX24_VERY_MUCH.to_owned(),
+                    source: settings.sources.very_much_items.clone(),
                 });
             }
         }
@@ -323,7 +498,7 @@ impl AlertRules {
                 value: None,
                 baseline: None,
                 previous: None,
-                source: PATIENT_REQUEST.to_owned(),
+                source: settings.sources.call_request.clone(),
             });
         }
         signals.sort_by(|a, b| b.tier.cmp(&a.tier).then_with(|| a.subject.cmp(&b.subject)));
@@ -331,32 +506,56 @@ impl AlertRules {
     }
 }
 
-/// What to do with a new signal, given the patient's open alert for the same subject (if any)
-/// and a snooze on that subject (if any, with the day it ends; `today` is the submission's day).
+/// A snooze a nurse set on one subject of a patient: it holds signals of at most `tier` up to and
+/// including `until`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decision {
-    /// No open alert and no snooze: open one.
-    Open,
-    /// An alert is open: update it (its tier rises if the new one is higher), never duplicate.
-    Update { tier: Tier },
-    /// Snoozed by a nurse until a day after today: record nothing new.
-    Snoozed,
+pub struct Snooze {
+    pub until: chrono::NaiveDate,
+    pub tier: Tier,
 }
 
-pub fn decide(
-    signal: &Signal,
-    open_alert_tier: Option<Tier>,
-    snoozed_until: Option<chrono::NaiveDate>,
-    today: chrono::NaiveDate,
-) -> Decision {
-    // A call-me request is never snoozed: the patient asked, now.
-    if signal.rule != Rule::CallMe && snoozed_until.is_some_and(|until| today <= until) {
-        return Decision::Snoozed;
+/// Whether a snooze holds `signal` on `today`: only signals of the same or a lower tier than the
+/// snooze was set for, and never a call request (the patient asked, now).
+pub fn held_by_snooze(signal: &Signal, snooze: Option<Snooze>, today: chrono::NaiveDate) -> bool {
+    !signal.is_call_request()
+        && snooze.is_some_and(|snooze| today <= snooze.until && signal.tier <= snooze.tier)
+}
+
+/// A patient's open card of one kind, as it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenCard {
+    pub tier: Tier,
+    pub state: AlertState,
+}
+
+/// What new signals do to a patient's card of their kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardChange {
+    /// No open card: open one at this tier.
+    Open { tier: Tier },
+    /// The open card takes the signals. `escalated`: the tier rose above the card's while it was
+    /// acknowledged, so the card is new again and its service-level clock restarts.
+    Join { tier: Tier, escalated: bool },
+}
+
+/// How `incoming` (the highest tier among the new signals) changes the patient's open card of
+/// their kind. A card's tier never falls while it is open; a higher tier re-opens an acknowledged
+/// card.
+pub fn card_change(open: Option<OpenCard>, incoming: Tier) -> CardChange {
+    match open {
+        None => CardChange::Open { tier: incoming },
+        Some(card) => CardChange::Join {
+            tier: card.tier.max(incoming),
+            escalated: card.state == AlertState::Acknowledged && incoming > card.tier,
+        },
     }
-    match open_alert_tier {
-        Some(tier) => Decision::Update { tier: tier.max(signal.tier) },
-        None => Decision::Open,
-    }
+}
+
+/// Whether a new signal for a subject already on the card replaces the one stored there: the
+/// stored signal is the rule that set the subject's tier, so a lower tier never replaces it (the
+/// card shows the newer value beside it as the latest value).
+pub fn replaces(stored: Tier, incoming: Tier) -> bool {
+    incoming >= stored
 }
 
 #[cfg(test)]
@@ -503,7 +702,8 @@ mod tests {
         assert_eq!(insomnia.tier, Tier::Red);
         let again = evaluate(&sleepless, Some(&sleepless), Some(&sleepless), false);
         let insomnia = find(&again, "SL").unwrap();
-        assert_eq!((insomnia.tier, insomnia.rule), (Tier::Info, Rule::AboveThreshold));
+        assert_eq!(insomnia.tier, Tier::Info);
+        assert!(matches!(insomnia.rule, Rule::AboveThreshold | Rule::StillSevere), "{insomnia:?}");
         // Functional scales alert *below* their threshold: PF2 < 83.
         let weak = c30(1, 6, &[(1, 3), (2, 3)]); // PF2 = 73.3
         let again = evaluate(&weak, Some(&weak), Some(&weak), false);
@@ -543,7 +743,7 @@ mod tests {
     }
 
     #[test]
-    fn an_open_alert_is_updated_not_duplicated_and_a_snooze_holds_until_its_day() {
+    fn a_snooze_holds_the_same_or_a_lower_tier_until_its_day_and_never_a_call_request() {
         let day = |text: &str| text.parse::<chrono::NaiveDate>().unwrap();
         let amber = Signal {
             subject: "FA".into(),
@@ -555,21 +755,167 @@ mod tests {
             source: OSOBA_1998.into(),
         };
         let today = day("2026-03-10");
-        assert_eq!(decide(&amber, None, None, today), Decision::Open);
-        assert_eq!(decide(&amber, Some(Tier::Red), None, today), Decision::Update { tier: Tier::Red });
-        assert_eq!(decide(&amber, Some(Tier::Info), None, today), Decision::Update { tier: Tier::Amber });
-        assert_eq!(decide(&amber, None, Some(day("2026-03-10")), today), Decision::Snoozed);
-        assert_eq!(
-            decide(&amber, None, Some(day("2026-03-09")), today),
-            Decision::Open,
-            "the snooze has ended"
-        );
+        let snooze = |until: &str, tier| Some(Snooze { until: day(until), tier });
+        assert!(!held_by_snooze(&amber, None, today));
+        assert!(held_by_snooze(&amber, snooze("2026-03-10", Tier::Amber), today), "its last day");
+        assert!(!held_by_snooze(&amber, snooze("2026-03-09", Tier::Amber), today), "ended");
+        assert!(held_by_snooze(&amber, snooze("2026-03-31", Tier::Red), today));
+        let red = Signal { tier: Tier::Red, value: Some(100.0), ..amber.clone() };
+        assert!(!held_by_snooze(&red, snooze("2026-03-31", Tier::Amber), today), "a worsening goes through");
         let call = Signal { subject: "CALL".into(), tier: Tier::Red, rule: Rule::CallMe, ..amber };
-        assert_eq!(
-            decide(&call, None, Some(day("2026-03-31")), today),
-            Decision::Open,
-            "a call request is never snoozed"
+        assert!(
+            !held_by_snooze(&call, snooze("2026-03-31", Tier::Red), today),
+            "a call request always goes through"
         );
+    }
+
+    #[test]
+    fn a_card_never_falls_and_a_higher_tier_reopens_an_acknowledged_card() {
+        let card = |tier, state| Some(OpenCard { tier, state });
+        assert_eq!(card_change(None, Tier::Amber), CardChange::Open { tier: Tier::Amber });
+        assert_eq!(
+            card_change(card(Tier::Amber, AlertState::Acknowledged), Tier::Red),
+            CardChange::Join { tier: Tier::Red, escalated: true }
+        );
+        assert_eq!(
+            card_change(card(Tier::Amber, AlertState::Acknowledged), Tier::Amber),
+            CardChange::Join { tier: Tier::Amber, escalated: false },
+            "the same tier joins quietly"
+        );
+        assert_eq!(
+            card_change(card(Tier::Red, AlertState::New), Tier::Info),
+            CardChange::Join { tier: Tier::Red, escalated: false },
+            "a card's tier never falls while it is open"
+        );
+        assert_eq!(
+            card_change(card(Tier::Amber, AlertState::New), Tier::Red),
+            CardChange::Join { tier: Tier::Red, escalated: false },
+            "a new card rises without being re-opened"
+        );
+        assert!(replaces(Tier::Amber, Tier::Red) && replaces(Tier::Amber, Tier::Amber));
+        assert!(!replaces(Tier::Red, Tier::Amber), "the rule that set the tier stays");
+    }
+
+    #[test]
+    fn one_step_on_a_single_item_scale_is_amber_and_two_steps_are_red() {
+        // Dyspnoea 8, insomnia 11, appetite 13, constipation 16, diarrhoea 17: "a little" (one
+        // step, 33.3 points) after "not at all". Financial difficulties 28: info at most.
+        let well = c30(1, 6, &[]);
+        let a_little = c30(1, 6, &[(8, 2), (11, 2), (13, 2), (16, 2), (17, 2), (28, 2)]);
+        let signals = evaluate(&a_little, Some(&well), Some(&well), false);
+        for code in ["DY", "SL", "AP", "CO", "DI"] {
+            let signal = find(&signals, code).unwrap();
+            assert_eq!(signal.tier, Tier::Amber, "{code}: {signal:?}");
+            assert_eq!(signal.source, SINGLE_ITEM_STEPS, "{code}");
+        }
+        let financial = find(&signals, "FI").unwrap();
+        assert_eq!((financial.tier, financial.source.as_str()), (Tier::Info, INFO_ONLY));
+        assert!(signals.iter().all(|s| s.tier < Tier::Red), "{signals:#?}");
+
+        let quite_a_bit = c30(1, 6, &[(8, 3)]);
+        let signals = evaluate(&quite_a_bit, Some(&well), Some(&well), false);
+        let dyspnoea = find(&signals, "DY").unwrap();
+        assert_eq!((dyspnoea.tier, dyspnoea.rule), (Tier::Red, Rule::WorseThanBaseline));
+    }
+
+    #[test]
+    fn entering_the_severe_band_is_red_and_staying_there_is_info() {
+        // Fatigue at "quite a bit" on every item: 66.7, the severe band; baseline already there.
+        let tired = c30(1, 6, &[(10, 3), (12, 3), (18, 3)]);
+        let first = evaluate(&tired, None, None, false);
+        let fatigue = find(&first, "FA").unwrap();
+        assert_eq!(
+            (fatigue.tier, fatigue.rule, fatigue.source.as_str()),
+            (Tier::Red, Rule::SevereBand, SEVERE_BAND)
+        );
+        let again = evaluate(&tired, Some(&tired), Some(&tired), false);
+        assert_eq!(find(&again, "FA").map(|s| (s.tier, s.rule)), Some((Tier::Info, Rule::StillSevere)));
+        // Physical functioning at 33.3 (every item "quite a bit"): the poor band.
+        let weak = c30(1, 6, &[(1, 3), (2, 3), (3, 3), (4, 3), (5, 3)]);
+        let signals = evaluate(&weak, None, None, false);
+        assert_eq!(find(&signals, "PF2").map(|s| (s.tier, s.rule)), Some((Tier::Red, Rule::SevereBand)));
+    }
+
+    /// CX24 answers: every item "not at all" except the overrides; item 49 "not at all" (50-54 do
+    /// not apply).
+    fn cx24(overrides: &[(i64, i64)]) -> Answers {
+        let raw = (31..=54).filter(|item| *item < 50).map(|item| {
+            RawAnswer::code(item, overrides.iter().find(|(i, _)| *i == item).map_or(1, |(_, v)| *v))
+        });
+        Answers::parse(InstrumentId::QlqCx24, raw).unwrap()
+    }
+
+    #[test]
+    fn cx24_scales_alert_on_worsening_from_baseline() {
+        // Symptom experience 0 → 18.2 (two items one step... six items one step = 18.2 points),
+        // neuropathy 0 → 66.7 (two steps), lymphoedema 0 → 33.3 (one step), menopausal 0 → 66.7,
+        // body image 0 → 22.2 (two of three items one step).
+        let before = cx24(&[]);
+        let now = cx24(&[
+            (31, 2),
+            (32, 2),
+            (34, 2),
+            (36, 2),
+            (37, 2),
+            (41, 2),
+            (40, 3),
+            (38, 2),
+            (44, 3),
+            (45, 2),
+            (46, 2),
+        ]);
+        let baseline = vec![score(&before)];
+        let signals = AlertRules::default().evaluate(
+            &[score(&now)],
+            std::slice::from_ref(&now),
+            History { baseline: Some(&baseline), previous: Some(&baseline) },
+            false,
+        );
+        let tier = |code: &str| find(&signals, code).map(|s| (s.tier, s.rule));
+        assert_eq!(tier("CXPN"), Some((Tier::Red, Rule::WorseThanBaseline)));
+        assert_eq!(tier("CXMS"), Some((Tier::Red, Rule::WorseThanBaseline)));
+        assert_eq!(tier("CXLY"), Some((Tier::Amber, Rule::WorseThanBaseline)));
+        assert_eq!(tier("CXBI"), Some((Tier::Red, Rule::WorseThanBaseline)), "22.2 points on three items");
+        // 6 of 11 items one step: 6 / 11 / 3 × 100 = 18.2 points: amber (10 to 20).
+        assert_eq!(tier("CXSE"), Some((Tier::Amber, Rule::WorseThanBaseline)));
+        assert_eq!(tier("CXSV"), None, "the sexual scales are not judged");
+        // 18 → 67: red.
+        let worse = cx24(&[
+            (31, 4),
+            (32, 4),
+            (33, 3),
+            (34, 4),
+            (35, 3),
+            (36, 4),
+            (37, 3),
+            (39, 3),
+            (41, 3),
+            (42, 3),
+            (43, 3),
+        ]);
+        let signals = AlertRules::default().evaluate(
+            &[score(&worse)],
+            &[],
+            History { baseline: Some(&[score(&now)]), previous: None },
+            false,
+        );
+        let experience = find(&signals, "CXSE").unwrap();
+        assert_eq!(experience.tier, Tier::Red, "{experience:?}");
+        assert!(experience.value.unwrap() > 66.0 && experience.baseline.unwrap() < 19.0);
+    }
+
+    #[test]
+    fn the_shipped_protocol_names_a_source_for_every_rule() {
+        let settings = AlertSettings::default();
+        assert!(settings.problems().is_empty());
+        let mut unsourced = settings.clone();
+        unsourced.sources.severe_band = " ".into();
+        assert_eq!(unsourced.problems(), ["sources.severe_band: name the source of this rule"]);
+        let mut bad = settings;
+        bad.level_thresholds.insert("CXSE".into(), 10.0);
+        bad.info_only.push("CXSV".into());
+        bad.red_steps_single_item = 1;
+        assert_eq!(bad.problems().len(), 3, "{:#?}", bad.problems());
     }
 
     #[test]

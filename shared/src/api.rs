@@ -370,35 +370,111 @@ pub enum ResolutionAction {
     NoActionNeeded,
 }
 
-/// An alert on the worklist. Nurses see the patient's name (identity) beside the study id.
+/// What a card is about: the patient asked to be called, or their answers need a look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum CardKind {
+    CallRequest,
+    Symptoms,
+}
+
+impl CardKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CardKind::CallRequest => "call_request",
+            CardKind::Symptoms => "symptoms",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<CardKind> {
+        [CardKind::CallRequest, CardKind::Symptoms].into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+/// One signal on a card: a scale, an item, or the call request. It keeps the rule that set its
+/// tier (with the value, baseline and previous value of that report) and the subject's value at
+/// the patient's latest report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct AlertView {
-    pub id: i64,
-    pub study_id: String,
-    pub patient_name: Option<String>,
+pub struct CardSignal {
     /// A scale code, `ITEM<n>` or `CALL`.
     pub subject: String,
-    pub tier: crate::alerts::Tier,
     pub rule: crate::alerts::Rule,
-    pub source: String,
-    pub state: AlertState,
+    pub tier: crate::alerts::Tier,
+    /// The value in the report whose rule set this tier.
     pub value: Option<f64>,
     pub baseline: Option<f64>,
     pub previous: Option<f64>,
+    pub source: String,
+    /// The report whose rule set this tier.
     pub submission_id: Option<i64>,
+    pub raised_at: String,
+    /// The subject's value in the patient's latest report that had it (an item's response code,
+    /// a scale's score; absent for the call request), and that report.
+    pub latest_value: Option<f64>,
+    pub latest_submission_id: Option<i64>,
+    pub latest_at: Option<String>,
+}
+
+/// Delivery of one message from the outbox (an e-mail to an on-call address).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotificationView {
+    pub id: i64,
+    /// `email` (SMS and push later).
+    pub channel: String,
+    pub recipient: String,
+    /// `pending` (waiting or being retried), `sent`, or `failed` (gave up after the last retry).
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
     pub created_at: String,
+    pub next_attempt_at: Option<String>,
+    pub sent_at: Option<String>,
+    pub card_id: Option<i64>,
+    pub study_id: Option<String>,
+}
+
+/// A card on the nurses' worklist: at most one open card per patient for symptoms and one for a
+/// call request; new signals join the open card. Nurses see the patient's name and phone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AlertCard {
+    pub id: i64,
+    pub study_id: String,
+    pub kind: CardKind,
+    /// The highest tier among the card's signals; it never falls while the card is open.
+    pub tier: crate::alerts::Tier,
+    pub state: AlertState,
+    /// A higher tier arrived after a nurse acknowledged the card: it is new again and its
+    /// service-level clock restarted.
+    pub escalated: bool,
+    pub patient_name: Option<String>,
+    /// The patient's phone, to call from the card.
+    pub phone: Option<String>,
+    pub opened_at: String,
     pub updated_at: String,
+    /// When the service-level clock started: opened, or re-opened by an escalation.
+    pub sla_from: String,
+    /// An open call request: minutes since the patient asked.
+    pub minutes_waiting: Option<i64>,
+    /// Still new past the service level (one working day by default).
+    pub past_sla: bool,
     pub acknowledged_at: Option<String>,
     pub acknowledged_by: Option<String>,
     pub resolved_at: Option<String>,
     pub resolved_by: Option<String>,
     pub resolution_action: Option<ResolutionAction>,
     pub resolution_note: Option<String>,
-    /// Minutes from the alert to its acknowledgement, once acknowledged.
+    /// Minutes from the service-level start to the acknowledgement, once acknowledged.
     pub minutes_to_acknowledge: Option<i64>,
-    /// Still not acknowledged past the service level (one working day by default).
-    pub past_sla: bool,
+    /// The latest report that joined the card.
+    pub latest_submission_id: Option<i64>,
+    /// Most urgent first.
+    pub signals: Vec<CardSignal>,
+    /// The e-mails this card sent to the on-call addresses, with their delivery.
+    pub notifications: Vec<NotificationView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -413,8 +489,12 @@ pub struct ResolveAlert {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SnoozeRequest {
-    /// The scale code (or `ITEM<n>`) whose alerts are held.
+    /// The scale code (or `ITEM<n>`) whose signals are held.
     pub subject: String,
+    /// The highest tier held: a signal above it goes through. By default the subject's tier on
+    /// the patient's open card, or amber.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<crate::alerts::Tier>,
     /// The last day the snooze holds.
     pub until: chrono::NaiveDate,
     /// Why, e.g. "expected during chemotherapy".
@@ -428,6 +508,8 @@ pub struct SnoozeView {
     pub study_id: String,
     pub subject: String,
     pub until: chrono::NaiveDate,
+    /// The highest tier it holds.
+    pub tier: crate::alerts::Tier,
     pub reason: String,
     pub created_by: String,
     pub ended_at: Option<String>,

@@ -681,3 +681,171 @@ pub fn c30_report(client_id: &str, code: i64) -> serde_json::Value {
             .collect::<Vec<_>>(),
     })
 }
+
+/// The Python of the system's packages: Debian's `python3-aiosmtpd` is installed for it (a
+/// `python3` first on `PATH`, e.g. pyenv's, may not have it).
+const SYSTEM_PYTHON: &str = "/usr/bin/python3";
+
+/// An SMTP server that keeps every message it takes: Debian's aiosmtpd writing a maildir, as a
+/// child process, killed (and its maildir removed) on drop.
+#[derive(Debug)]
+pub struct SmtpSink {
+    process: Child,
+    pub port: u16,
+    folder: PathBuf,
+}
+
+impl SmtpSink {
+    /// Whether aiosmtpd can be started; otherwise skips loudly (or fails under
+    /// `QOL_REQUIRE_ALL=1`).
+    pub fn available() -> bool {
+        let found = Command::new(SYSTEM_PYTHON)
+            .args(["-c", "import aiosmtpd"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        if !found {
+            skip("aiosmtpd is not installed", "apt-get install python3-aiosmtpd");
+        }
+        found
+    }
+
+    /// A port of 127.0.0.1 that nothing listens on (free when this returns).
+    pub fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    }
+
+    /// Starts on a free port, or `None` (after [`skip`]) when aiosmtpd is missing.
+    pub async fn start() -> Option<SmtpSink> {
+        if !Self::available() {
+            return None;
+        }
+        Some(Self::start_on(Self::free_port()).await)
+    }
+
+    /// Starts on `port` (check [`SmtpSink::available`] first) and waits until it takes
+    /// connections.
+    pub async fn start_on(port: u16) -> SmtpSink {
+        let folder = std::env::temp_dir().join(format!("qol-smtp-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&folder).unwrap();
+        let log = folder.join("aiosmtpd.log");
+        let output = std::fs::File::create(&log).expect("a log file for aiosmtpd");
+        let process = Command::new(SYSTEM_PYTHON)
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
+            .arg(folder.join("maildir"))
+            .stdin(Stdio::null())
+            .stdout(output.try_clone().expect("the log file again"))
+            .stderr(output)
+            .spawn()
+            .expect("aiosmtpd starts");
+        let mut sink = SmtpSink { process, port, folder };
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                return sink;
+            }
+            let exited = sink.process.try_wait().ok().flatten();
+            if exited.is_some() || tokio::time::Instant::now() >= deadline {
+                let printed = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("aiosmtpd did not listen on port {port} ({exited:?}); it printed: {printed}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Every message received so far (RFC 822 text), in the order of their files' names.
+    pub fn messages(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.folder.join("maildir").join("new")) else {
+            return Vec::new();
+        };
+        let mut files: Vec<PathBuf> =
+            entries.filter_map(|entry| entry.ok().map(|entry| entry.path())).collect();
+        files.sort();
+        files.iter().filter_map(|file| std::fs::read_to_string(file).ok()).collect()
+    }
+
+    /// The messages once there are at least `count` (polling every 200 ms), or whatever arrived
+    /// within `within`.
+    pub async fn wait_for(&self, count: usize, within: Duration) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let messages = self.messages();
+            if messages.len() >= count || tokio::time::Instant::now() >= deadline {
+                return messages;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+        let _ = std::fs::remove_dir_all(&self.folder);
+    }
+}
+
+/// The value of a message's header `name` (case-insensitive; folded lines joined), if present.
+pub fn mail_header(message: &str, name: &str) -> Option<String> {
+    let head = message.split("\n\n").next().unwrap_or_default().replace("\r\n", "\n");
+    let mut value: Option<String> = None;
+    for line in head.lines() {
+        if line.starts_with([' ', '\t']) {
+            if let Some(value) = value.as_mut() {
+                value.push(' ');
+                value.push_str(line.trim());
+            }
+            continue;
+        }
+        if value.is_some() {
+            break;
+        }
+        if let Some((key, rest)) = line.split_once(':')
+            && key.eq_ignore_ascii_case(name)
+        {
+            value = Some(rest.trim().to_owned());
+        }
+    }
+    value
+}
+
+/// A message's body: everything after its header, decoded when it is quoted-printable.
+pub fn mail_body(message: &str) -> String {
+    let message = message.replace("\r\n", "\n");
+    let body = message.split_once("\n\n").map(|(_, body)| body.to_owned()).unwrap_or_default();
+    let encoding = mail_header(&message, "Content-Transfer-Encoding").unwrap_or_default();
+    if encoding.eq_ignore_ascii_case("quoted-printable") { quoted_printable(&body) } else { body }
+}
+
+/// Decodes quoted-printable text (RFC 2045): `=` at a line's end joins it to the next, `=XX` is
+/// a byte.
+fn quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = bytes[i];
+        if byte == b'='
+            && let Some(hex) = joined.get(i + 1..i + 3)
+            && let Ok(value) = u8::from_str_radix(hex, 16)
+        {
+            out.push(value);
+            i += 3;
+            continue;
+        }
+        out.push(byte);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -29,6 +29,8 @@ pub fn bench() -> anyhow::Result<()> {
     writeln!(report, "| C30 + CX24 questionnaire pairs per second | {} |", throughput)?;
     writeln!(report)?;
 
+    alert_burden(&mut report)?;
+
     run(cargo().args(["build", "--release", "--package", "qol-server", "--bin", "qol"]))?;
     let qol = target_dir().join("release/qol");
     let folder = target_dir().join("bench");
@@ -177,6 +179,85 @@ fn scoring_throughput() -> anyhow::Result<String> {
             _ => 1.0,
         };
     Ok(format!("{per_second:.0}"))
+}
+
+/// Alert burden before and after the card model: the simulation in
+/// `shared/examples/alert_burden.rs` (deterministic; it prints one JSON object).
+fn alert_burden(report: &mut String) -> anyhow::Result<()> {
+    let output = cargo()
+        .args(["run", "--release", "--package", "qol-shared", "--example", "alert_burden"])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("could not run the alert_burden example")?;
+    if !output.status.success() {
+        bail!("the alert_burden example failed");
+    }
+    let result: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("the alert_burden example printed no JSON")?;
+    let (before, after) = (&result["before"], &result["after"]);
+    writeln!(report, "## Alert burden\n")?;
+    writeln!(
+        report,
+        "A deterministic simulation, `shared/examples/alert_burden.rs` (the model is described at its \
+         top): {} synthetic patients × the shipped schedule (baseline, 18 weekly QLQ-C30 reports, after \
+         induction, end of radiotherapy, end of treatment and 6 follow-ups, with the QLQ-CX24 where the \
+         protocol asks; 5 % of reports missing) = {} reports. Each answer follows a per-patient latent \
+         toxicity trajectory (acute and cumulative chemotherapy, pelvic radiotherapy in weeks 3–8, \
+         paclitaxel neuropathy from week 6, disease pain easing with response, later menopausal \
+         symptoms and lymphoedema; functioning falls with overall toxicity) plus patient offsets and \
+         noise; 10 % of patients have one bad week; 3 % of reports ask for a call (25 % after \"very \
+         much\" pain). The nurse acknowledges every card the day it is raised and resolves it before the \
+         patient's next report, so each report's signals open new cards. *Before*: the previous rules \
+         (QLQ-C30 scales only, 10 / 20 points on every scale, so one step on a single-item scale was \
+         red), one alert per scale, item or call request. *After*: `AlertRules::default()` (severe \
+         bands, response steps on single-item scales, the CX24 scales), at most one symptoms card and \
+         one call-request card per patient.\n",
+        result["patients"], result["reports"]
+    )?;
+    writeln!(
+        report,
+        "| measure | before (one alert per scale) | after (one card per patient) |\n|---|---:|---:|"
+    )?;
+    for (label, key) in [
+        ("cards (alerts) per 100 reports", "cards_per_100"),
+        ("red cards (alerts) per 100 reports", "red_per_100"),
+        ("call requests per 100 reports", "call_requests_per_100"),
+    ] {
+        writeln!(report, "| {label} | {:.1} | {:.1} |", f(&before[key]), f(&after[key]))?;
+    }
+    writeln!(
+        report,
+        "| signals per report | {:.2} | {:.2} |",
+        f(&before["signals_per_report"]),
+        f(&after["signals_per_report"])
+    )?;
+    let detail = &result["detail"];
+    writeln!(
+        report,
+        "| reports with a red signal | {:.1} % | {:.1} % |",
+        f(&detail["reports_with_a_red_signal_pct"]["before"]),
+        f(&detail["reports_with_a_red_signal_pct"]["after"])
+    )?;
+    writeln!(
+        report,
+        "| red signals from a one-step change on a single-item scale, per 100 reports | {:.1} | {:.1} |",
+        f(&detail["red_one_step_single_item_change_per_100"]["before"]),
+        f(&detail["red_one_step_single_item_change_per_100"]["after"])
+    )?;
+    let slow = &result["nurse_every_other_report"];
+    if slow.is_object() {
+        writeln!(
+            report,
+            "\nIf the nurse resolves cards only after every other report (the rest join the next \
+             report's signals): {:.1} → {:.1} cards and {:.1} → {:.1} red cards per 100 reports.",
+            f(&slow["before"]["cards_per_100"]),
+            f(&slow["after"]["cards_per_100"]),
+            f(&slow["before"]["red_per_100"]),
+            f(&slow["after"]["red_per_100"])
+        )?;
+    }
+    writeln!(report)?;
+    Ok(())
 }
 
 fn write_c30_csv(path: &Path, rows: usize) -> anyhow::Result<()> {

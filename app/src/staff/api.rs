@@ -1,7 +1,7 @@
 //! The staff console's HTTP calls (built on `crate::api`'s request code).
 
 use qol_shared::api::{
-    ActivationCode, AlertView, AssessmentView, EnrolPatient, EnrolledPatient, EventRecord, FollowUpItem,
+    ActivationCode, AlertCard, AssessmentView, EnrolPatient, EnrolledPatient, EventRecord, FollowUpItem,
     PatientDetail, PatientSummary, RecordEvent, RecordMissedReason, ResolveAlert, SnoozeRequest, SnoozeView,
     SubmissionView,
 };
@@ -12,19 +12,24 @@ fn empty() -> serde_json::Value {
     serde_json::json!({})
 }
 
-/// Open alerts, or those in `state`.
-pub async fn alerts(state: Option<&str>) -> Result<Vec<AlertView>, ApiFailure> {
+/// Open alert cards, or those in `state`.
+pub async fn alerts(state: Option<&str>) -> Result<Vec<AlertCard>, ApiFailure> {
     match state {
         Some(state) => get(&format!("/api/v1/alerts?state={state}")).await,
         None => get("/api/v1/alerts").await,
     }
 }
 
-pub async fn acknowledge(id: i64) -> Result<AlertView, ApiFailure> {
+/// A patient's cards, open and past.
+pub async fn patient_alerts(study_id: &str) -> Result<Vec<AlertCard>, ApiFailure> {
+    get(&format!("/api/v1/patients/{study_id}/alerts")).await
+}
+
+pub async fn acknowledge(id: i64) -> Result<AlertCard, ApiFailure> {
     post(&format!("/api/v1/alerts/{id}/acknowledge"), &empty()).await.map(|(_, alert)| alert)
 }
 
-pub async fn resolve(id: i64, body: &ResolveAlert) -> Result<AlertView, ApiFailure> {
+pub async fn resolve(id: i64, body: &ResolveAlert) -> Result<AlertCard, ApiFailure> {
     post(&format!("/api/v1/alerts/{id}/resolve"), body).await.map(|(_, alert)| alert)
 }
 

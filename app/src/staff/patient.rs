@@ -150,6 +150,7 @@ fn Page() -> impl IntoView {
                     Err(failure) => view! { <Failed failure/> }.into_any(),
                 })}
             </Suspense>
+            <PatientCards study_id=study_id()/>
             <Snoozes study_id=study_id()/>
         }
         .into_any()
@@ -394,6 +395,18 @@ fn answer_text(answer: &RawAnswer, wording: &[InstrumentView], language: Languag
 fn Submissions(submissions: Vec<SubmissionView>) -> impl IntoView {
     let language = use_language();
     let wording = wording();
+    // A card's link opens one report (`?submission=N`): open and show it.
+    let linked: Option<i64> = leptos_router::hooks::use_query_map()
+        .get_untracked()
+        .get("submission")
+        .and_then(|text| text.parse().ok());
+    if let Some(id) = linked {
+        request_animation_frame(move || {
+            if let Some(element) = document().get_element_by_id(&format!("submission-{id}")) {
+                element.scroll_into_view();
+            }
+        });
+    }
     view! {
         <section aria-labelledby="submissions-heading" class="panel">
             <h2 id="submissions-heading">{s(S::Submissions)}</h2>
@@ -405,9 +418,10 @@ fn Submissions(submissions: Vec<SubmissionView>) -> impl IntoView {
                         {submissions.into_iter().rev().map(|submission| {
                             let completed = submission.completed_at.clone().unwrap_or_default();
                             let answers = submission.answers.clone();
+                            let open = linked == Some(submission.id);
                             view! {
-                                <li data-submission-id=submission.id>
-                                    <details>
+                                <li data-submission-id=submission.id id=format!("submission-{}", submission.id)>
+                                    <details open=open>
                                         <summary>
                                             <strong>{submission.assessment_key.clone()}</strong>
                                             " · " {s(S::CompletedAt)} " " {move || local_time(&completed, language.get().tag())}
@@ -465,6 +479,7 @@ fn Snoozes(study_id: String) -> impl IntoView {
             let body = SnoozeRequest {
                 subject: subject.get_untracked().trim().to_uppercase(),
                 until,
+                tier: None,
                 reason: reason.get_untracked(),
             };
             let study_id = study_id.clone();
@@ -504,6 +519,7 @@ fn Snoozes(study_id: String) -> impl IntoView {
                                 view! {
                                     <li class:ended=ended>
                                         <strong>{snooze.subject.clone()}</strong> " · " {s(S::Until)} " " {snooze.until.to_string()}
+                                        " · " {s(text::tier(snooze.tier))}
                                         " · " {snooze.reason.clone()} <span class="muted">" · " {s(S::By)} " " {snooze.created_by.clone()}</span>
                                         {if ended {
                                             view! { " · " <em>{s(S::Ended)}</em> }.into_any()
@@ -536,6 +552,42 @@ fn Snoozes(study_id: String) -> impl IntoView {
                 </div>
                 {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
             </form>
+        </section>
+    }
+}
+
+/// The patient's alert cards, open and past, newest first, with the same actions as the
+/// worklist.
+#[component]
+fn PatientCards(study_id: String) -> impl IntoView {
+    let cards = RwSignal::new(None::<Result<Vec<qol_shared::api::AlertCard>, String>>);
+    spawn_local(async move {
+        cards.set(Some(api::patient_alerts(&study_id).await.map_err(|failure| failure.to_string())));
+    });
+    let replace = move |updated: qol_shared::api::AlertCard| {
+        cards.update(|current| {
+            if let Some(Ok(list)) = current
+                && let Some(slot) = list.iter_mut().find(|card| card.id == updated.id)
+            {
+                *slot = updated;
+            }
+        });
+    };
+    view! {
+        <section aria-labelledby="cards-heading" class="panel" id="patient-cards">
+            <h2 id="cards-heading">{s(S::PatientCards)}</h2>
+            {move || match cards.get() {
+                None => ().into_any(),
+                Some(Err(message)) => view! { <crate::screens::Problem message/> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p class="empty">{s(S::NoCards)}</p> }.into_any(),
+                Some(Ok(list)) => view! {
+                    <ul class="alerts">
+                        <For each=move || list.clone() key=|card| (card.id, card.updated_at.clone(), card.state.as_str()) let:card>
+                            <li><super::worklist::Card card linked=None replace/></li>
+                        </For>
+                    </ul>
+                }.into_any(),
+            }}
         </section>
     }
 }

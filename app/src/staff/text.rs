@@ -32,8 +32,26 @@ staff_text! {
     OpenPatientApp => "Open the patient app", "打开患者应用";
     NotYourRole => "Your role has no access to this page.", "您的角色无权访问此页面。";
     Refresh => "Refresh", "刷新";
-    AlertsTitle => "Symptom alerts", "症状警报";
-    AlertsLead => "Open alerts, most urgent first, then oldest first.", "未处理的警报：最紧急的在前，其次是最早的。";
+    AlertsTitle => "Alert cards", "警报卡片";
+    AlertsLead => "One card per patient: call requests first, then red, amber and info, oldest first.", "每位患者一张卡片：回电请求在前，其次为红色、黄色、提示，较早的在前。";
+    RefreshesItself => "Refreshes itself every 30 seconds.", "每30秒自动刷新。";
+    CallRequestCard => "Call request", "回电请求";
+    SymptomsCard => "Symptoms", "症状";
+    Escalated => "Escalated: a more urgent report arrived after this card was acknowledged.", "已升级：确认后又收到更紧急的报告。";
+    Waiting => "Waiting for a call for", "已等待回电";
+    CallPatient => "Call", "致电";
+    OpenForm => "Open the latest form's answers", "查看最新问卷的回答";
+    Signals => "Signals", "信号";
+    TierHeading => "Tier", "级别";
+    Subject => "Scale or item", "量表或条目";
+    Why => "Why (the rule that set the tier)", "原因（决定级别的规则）";
+    Latest => "Latest report", "最新报告";
+    Emailed => "E-mail to on-call", "发给值班人员的邮件";
+    EmailSent => "sent", "已发送";
+    EmailPending => "not sent yet, retrying", "尚未发送，正在重试";
+    EmailFailed => "failed", "发送失败";
+    PatientCards => "Alert cards", "警报卡片";
+    NoCards => "No alert card for this patient.", "该患者没有警报卡片。";
     NoOpenAlerts => "No open alerts. Nothing needs attention now.", "没有未处理的警报。";
     ShowResolved => "Show resolved alerts", "显示已解决的警报";
     ShowOpen => "Show open alerts", "显示未处理的警报";
@@ -44,12 +62,7 @@ staff_text! {
     StateNew => "New", "新";
     StateAcknowledged => "Acknowledged", "已确认";
     StateResolved => "Resolved", "已解决";
-    Value => "Now", "当前";
-    Baseline => "Baseline", "基线";
-    Previous => "Previous", "上次";
-    Source => "Source", "来源";
     Raised => "Raised", "发出于";
-    Updated => "updated", "更新于";
     PastSla => "Past the service level: not acknowledged in time", "已超过服务时限：未及时确认";
     AcknowledgedAfter => "Acknowledged after", "确认用时";
     Minutes => "min", "分钟";
@@ -70,6 +83,8 @@ staff_text! {
     RuleWorseThanPrevious => "Worse than the previous report", "比上次报告差";
     RuleVeryMuchOnItem => "Answered \"very much\"", "回答“非常”";
     RuleCallMe => "The patient asked to be called", "患者要求回电";
+    RuleSevereBand => "Now in the severe range", "进入严重范围";
+    RuleStillSevere => "Still in the severe range", "仍在严重范围";
     ActionCalledPatient => "Called the patient", "已致电患者";
     ActionAdvisedSelfCare => "Advised self-care", "建议自我护理";
     ActionArrangedClinicVisit => "Arranged a clinic visit", "已安排门诊";
@@ -172,7 +187,7 @@ staff_text! {
     Item => "Item", "条目";
     Answer => "Answer", "回答";
     Snoozes => "Snoozed alerts", "暂停的警报";
-    SnoozesLead => "A snoozed scale raises no alert for this patient until the date (call requests always do).", "暂停期间，该患者此量表不产生警报（回电请求除外）。";
+    SnoozesLead => "A snooze holds this patient's signals of a scale up to the date, at its tier or lower; a worse tier and call requests always come through.", "暂停期间，该患者此量表同级或更低级别的信号不产生警报；更高级别和回电请求始终提醒。";
     NoSnoozes => "Nothing snoozed.", "没有暂停的警报。";
     Snooze => "Snooze", "暂停";
     SnoozeSubject => "Scale or item (e.g. FA, ITEM43)", "量表或条目（如 FA、ITEM43）";
@@ -251,6 +266,8 @@ pub fn rule(rule: Rule) -> S {
         Rule::WorseThanPrevious => S::RuleWorseThanPrevious,
         Rule::VeryMuchOnItem => S::RuleVeryMuchOnItem,
         Rule::CallMe => S::RuleCallMe,
+        Rule::SevereBand => S::RuleSevereBand,
+        Rule::StillSevere => S::RuleStillSevere,
     }
 }
 

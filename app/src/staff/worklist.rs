@@ -1,73 +1,181 @@
-//! The nurses' worklist: open alerts, most urgent first then oldest, each with its values, the
-//! rule that fired and its source; acknowledge, then resolve with the action taken and a note.
+//! The nurses' worklist: one card per patient for symptoms and one for a call request, call
+//! requests first (with how long the patient has waited), then red, amber, info, oldest first.
+//! Each card lists its signals with the rule that set each tier in plain words, the patient's
+//! phone as a tap-to-call link, and the report behind it one click away. Acknowledging or
+//! resolving a card changes that card only, so the list keeps its place; the list refreshes
+//! itself every 30 seconds and the tab title counts call requests and red cards.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use qol_shared::api::{AlertState, AlertView, ResolveAlert};
+use leptos_router::hooks::use_query_map;
+use qol_shared::alerts::{Rule, Tier};
+use qol_shared::api::{AlertCard, AlertState, CardKind, CardSignal, ResolveAlert};
 
 use super::text::{self, S, s};
-use super::{Failed, Part, Shell, api, points, subject_name};
-use crate::i18n::{local_time, use_language};
+use super::{Part, Shell, api, points, subject_name};
+use crate::i18n::{Language, local_time, use_language};
+
+/// How often the open worklist asks the server again.
+const REFRESH_MS: u32 = 30_000;
 
 #[component]
 pub fn Worklist() -> impl IntoView {
-    view! { <Shell part=Part::Worklist><Alerts/></Shell> }
+    view! { <Shell part=Part::Worklist><Cards/></Shell> }
+}
+
+/// Call requests and red cards among open cards: what the tab title counts.
+fn urgent(cards: &[AlertCard]) -> usize {
+    cards
+        .iter()
+        .filter(|card| card.state != AlertState::Resolved)
+        .filter(|card| card.kind == CardKind::CallRequest || card.tier == Tier::Red)
+        .count()
+}
+
+fn set_title(language: Language, urgent: Option<usize>) {
+    let base = text::text(language, S::Worklist);
+    let title = match urgent {
+        Some(n) if n > 0 => format!("({n}) {base} · qol"),
+        _ => format!("{base} · qol"),
+    };
+    document().set_title(&title);
 }
 
 #[component]
-fn Alerts() -> impl IntoView {
+fn Cards() -> impl IntoView {
+    let language = use_language();
     let show_resolved = RwSignal::new(false);
-    let changed = RwSignal::new(0_u32);
-    let alerts = LocalResource::new(move || {
-        changed.track();
-        let resolved = show_resolved.get();
-        async move { api::alerts(resolved.then_some("resolved")).await }
+    let cards = RwSignal::new(None::<Result<Vec<AlertCard>, String>>);
+    let loading = RwSignal::new(false);
+    // The card an e-mail's link points at (`?card=N`), shown highlighted and scrolled to once.
+    let query = use_query_map();
+    let linked: Option<i64> = query.get_untracked().get("card").and_then(|text| text.parse().ok());
+    let scrolled = RwSignal::new(false);
+    let load = move || {
+        if loading.get_untracked() {
+            return;
+        }
+        loading.set(true);
+        let resolved = show_resolved.get_untracked();
+        spawn_local(async move {
+            let result =
+                api::alerts(resolved.then_some("resolved")).await.map_err(|failure| failure.to_string());
+            if !resolved && let Ok(list) = &result {
+                set_title(language.get_untracked(), Some(urgent(list)));
+            }
+            cards.set(Some(result));
+            loading.set(false);
+        });
+    };
+    Effect::new(move |_| {
+        show_resolved.track();
+        load();
     });
+    // Refresh every 30 s while the page is open; the interval ends with the component.
+    if let Ok(handle) =
+        set_interval_with_handle(load, std::time::Duration::from_millis(u64::from(REFRESH_MS)))
+    {
+        on_cleanup(move || {
+            handle.clear();
+            set_title(language.get_untracked(), None);
+        });
+    }
+    Effect::new(move |_| {
+        if let (Some(id), Some(Ok(_))) = (linked, cards.get())
+            && !scrolled.get_untracked()
+        {
+            scrolled.set(true);
+            if let Some(element) = document().get_element_by_id(&format!("card-{id}")) {
+                element.scroll_into_view();
+            }
+        }
+    });
+    let replace = move |updated: AlertCard| {
+        cards.update(|current| {
+            if let Some(Ok(list)) = current {
+                if let Some(slot) = list.iter_mut().find(|card| card.id == updated.id) {
+                    *slot = updated;
+                }
+                set_title(language.get_untracked(), Some(urgent(list)));
+            }
+        });
+    };
     view! {
         <h1 id="screen-heading" tabindex="-1">
             {move || if show_resolved.get() { s(S::ResolvedTitle)() } else { s(S::AlertsTitle)() }}
         </h1>
         <p class="muted">{s(S::AlertsLead)}</p>
         <p class="toolbar">
-            <button type="button" class="secondary" on:click=move |_| changed.update(|n| *n += 1)>{s(S::Refresh)}</button>
+            <button type="button" class="secondary" on:click=move |_| load()>{s(S::Refresh)}</button>
             <button type="button" class="secondary" on:click=move |_| show_resolved.update(|v| *v = !*v)>
                 {move || if show_resolved.get() { s(S::ShowOpen)() } else { s(S::ShowResolved)() }}
             </button>
+            <span class="muted">{s(S::RefreshesItself)}</span>
         </p>
-        <Suspense fallback=|| ()>
-            {move || alerts.get().map(|result| match result {
-                Ok(list) if list.is_empty() => view! { <p class="empty" role="status">{s(S::NoOpenAlerts)}</p> }.into_any(),
-                Ok(list) => view! {
-                    {median_minutes(&list).map(|(median, n)| view! {
-                        <p class="ack-summary" role="status">
-                            {s(S::MedianToAcknowledge)} ": " <strong>{median} " " {s(S::Minutes)}</strong>
-                            " (" {n} " " {s(S::AlertsCounted)} ")"
-                        </p>
-                    })}
-                    <ul class="alerts">
-                        {list.into_iter().map(|alert| view! { <li><AlertCard alert changed/></li> }).collect_view()}
-                    </ul>
-                }.into_any(),
-                Err(failure) => view! { <Failed failure/> }.into_any(),
-            })}
-        </Suspense>
+        {move || match cards.get() {
+            None => ().into_any(),
+            Some(Err(message)) => view! { <crate::screens::Problem message/> }.into_any(),
+            Some(Ok(list)) if list.is_empty() => {
+                view! { <p class="empty" role="status">{s(S::NoOpenAlerts)}</p> }.into_any()
+            }
+            Some(Ok(list)) => view! {
+                {median_minutes(&list).map(|(median, n)| view! {
+                    <p class="ack-summary" role="status">
+                        {s(S::MedianToAcknowledge)} ": " <strong>{median} " " {s(S::Minutes)}</strong>
+                        " (" {n} " " {s(S::AlertsCounted)} ")"
+                    </p>
+                })}
+                <ul class="alerts">
+                    <For each=move || list.clone() key=|card| (card.id, card.updated_at.clone(), card.state.as_str()) let:card>
+                        <li><Card card linked=linked replace/></li>
+                    </For>
+                </ul>
+            }.into_any(),
+        }}
     }
 }
 
+fn tier_class(tier: Tier) -> &'static str {
+    match tier {
+        Tier::Red => "red",
+        Tier::Amber => "amber",
+        Tier::Info => "info",
+    }
+}
+
+/// The rule that set a signal's tier, in plain words with its numbers.
+pub fn plain_rule(signal: &CardSignal, language: Language) -> String {
+    let words = text::text(language, text::rule(signal.rule));
+    let one = |value: Option<f64>| value.map_or_else(|| "–".to_owned(), |v| format!("{v:.0}"));
+    match signal.rule {
+        Rule::WorseThanBaseline => format!("{words}: {} → {}", one(signal.baseline), one(signal.value)),
+        Rule::WorseThanPrevious => format!("{words}: {} → {}", one(signal.previous), one(signal.value)),
+        Rule::SevereBand | Rule::StillSevere | Rule::AboveThreshold | Rule::NewlyAboveThreshold => {
+            format!("{words}: {}", one(signal.value))
+        }
+        Rule::VeryMuchOnItem | Rule::CallMe => words.to_owned(),
+    }
+}
+
+/// One card. `replace` receives the card as the server returns it after an action.
 #[component]
-fn AlertCard(alert: AlertView, changed: RwSignal<u32>) -> impl IntoView {
+pub fn Card(
+    card: AlertCard,
+    linked: Option<i64>,
+    replace: impl Fn(AlertCard) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let language = use_language();
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let resolving = RwSignal::new(false);
     let action = RwSignal::new(String::new());
     let note = RwSignal::new(String::new());
-    let id = alert.id;
+    let id = card.id;
     let acknowledge = move |_| {
         busy.set(true);
         spawn_local(async move {
             match api::acknowledge(id).await {
-                Ok(_) => changed.update(|n| *n += 1),
+                Ok(card) => replace(card),
                 Err(failure) => error.set(Some(failure.to_string())),
             }
             busy.set(false);
@@ -83,66 +191,115 @@ fn AlertCard(alert: AlertView, changed: RwSignal<u32>) -> impl IntoView {
         let body = ResolveAlert { action: chosen, note: note.get_untracked() };
         spawn_local(async move {
             match api::resolve(id, &body).await {
-                Ok(_) => changed.update(|n| *n += 1),
+                Ok(card) => replace(card),
                 Err(failure) => error.set(Some(failure.to_string())),
             }
             busy.set(false);
         });
     };
-    let tier = alert.tier;
-    let tier_class = match tier {
-        qol_shared::alerts::Tier::Red => "red",
-        qol_shared::alerts::Tier::Amber => "amber",
-        qol_shared::alerts::Tier::Info => "info",
-    };
-    let class = format!("alert tier-{tier_class}{}", if alert.past_sla { " past-sla" } else { "" });
-    let heading_id = format!("alert-{id}");
+    let tier = card.tier;
+    let class = format!(
+        "alert card tier-{}{}{}{}",
+        tier_class(tier),
+        if card.past_sla { " past-sla" } else { "" },
+        if card.kind == CardKind::CallRequest { " call-request" } else { "" },
+        if linked == Some(id) { " linked" } else { "" },
+    );
+    let heading_id = format!("card-{id}-heading");
     let labelled_by = heading_id.clone();
-    let subject = alert.subject.clone();
-    let patient_href = format!("/staff/patients/{}", alert.study_id);
-    let open = alert.state != AlertState::Resolved;
-    let is_new = alert.state == AlertState::New;
-    let created = alert.created_at.clone();
-    let updated = (alert.updated_at != alert.created_at).then(|| alert.updated_at.clone());
-    let is_scale = !subject.starts_with("ITEM") && subject != "CALL";
+    let patient_href = format!("/staff/patients/{}", card.study_id);
+    let open = card.state != AlertState::Resolved;
+    let is_new = card.state == AlertState::New;
+    let opened = card.opened_at.clone();
+    let kind_label = match card.kind {
+        CardKind::CallRequest => S::CallRequestCard,
+        CardKind::Symptoms => S::SymptomsCard,
+    };
+    let form_href =
+        card.latest_submission_id.map(|submission| format!("{patient_href}?submission={submission}"));
+    let study_id = card.study_id.clone();
+    let signals = card.signals.clone();
     view! {
-        <article class=class data-alert-id=id aria-labelledby=labelled_by>
+        <article class=class id=format!("card-{id}") data-alert-id=id data-kind=card.kind.as_str() aria-labelledby=labelled_by>
             <header class="alert-head">
-                <span class=format!("tier tier-{tier_class}")>{s(text::tier(tier))}</span>
+                <span class=format!("tier tier-{}", tier_class(tier))>{s(text::tier(tier))}</span>
                 <h2 id=heading_id>
-                    {move || subject_name(&subject, language.get())}
-                    " · "
-                    <a href=patient_href>{alert.study_id.clone()}</a>
-                    {alert.patient_name.clone().map(|name| view! { " " <span class="name">{name}</span> })}
+                    {s(kind_label)} " · "
+                    <a href=patient_href.clone()>{study_id}</a>
+                    {card.patient_name.clone().map(|name| view! { " " <span class="name">{name}</span> })}
                 </h2>
-                <span class="state">{s(text::alert_state(alert.state))}</span>
+                <span class="state">{s(text::alert_state(card.state))}</span>
             </header>
-            {alert.past_sla.then(|| view! { <p class="sla" role="note">{s(S::PastSla)}</p> })}
-            {is_scale.then(|| view! {
-                <dl class="values">
-                    <div><dt>{s(S::Value)}</dt><dd class="value">{points(alert.value)}</dd></div>
-                    <div><dt>{s(S::Baseline)}</dt><dd>{points(alert.baseline)}</dd></div>
-                    <div><dt>{s(S::Previous)}</dt><dd>{points(alert.previous)}</dd></div>
-                </dl>
+            {card.escalated.then(|| view! { <p class="escalated" role="note">{s(S::Escalated)}</p> })}
+            {card.minutes_waiting.map(|minutes| view! {
+                <p class="waiting" role="note"><strong>{s(S::Waiting)} " " {minutes} " " {s(S::Minutes)}</strong></p>
             })}
-            <p class="rule"><strong>{s(text::rule(alert.rule))}</strong></p>
-            <p class="source muted">{s(S::Source)} ": " {alert.source.clone()}</p>
-            <p class="muted">
-                {s(S::Raised)} " " {move || local_time(&created, language.get().tag())}
-                {updated.map(|at| view! { " · " {s(S::Updated)} " " {move || local_time(&at, language.get().tag())} })}
+            {card.past_sla.then(|| view! { <p class="sla" role="note">{s(S::PastSla)}</p> })}
+            <p class="contact">
+                {card.phone.clone().map(|phone| {
+                    let href = format!("tel:{}", phone.replace([' ', '-'], ""));
+                    view! { <a class="tel" href=href>{s(S::CallPatient)} " " {phone}</a> }
+                })}
+                {form_href.map(|href| view! { " · " <a class="form-link" href=href>{s(S::OpenForm)}</a> })}
             </p>
-            {alert.minutes_to_acknowledge.map(|minutes| view! {
+            <table class="table signals">
+                <caption class="visually-hidden">{s(S::Signals)}</caption>
+                <thead><tr>
+                    <th scope="col">{s(S::TierHeading)}</th>
+                    <th scope="col">{s(S::Subject)}</th>
+                    <th scope="col">{s(S::Why)}</th>
+                    <th scope="col">{s(S::Latest)}</th>
+                </tr></thead>
+                <tbody>
+                    {signals.into_iter().map(|signal| {
+                        let subject = signal.subject.clone();
+                        let rule_signal = signal.clone();
+                        let latest = (signal.latest_submission_id != signal.submission_id || signal.latest_value != signal.value)
+                            .then_some(signal.latest_value)
+                            .flatten();
+                        let source = signal.source.clone();
+                        view! {
+                            <tr class=format!("signal tier-{}", tier_class(signal.tier)) data-subject=signal.subject.clone()>
+                                <td><span class=format!("tier tier-{}", tier_class(signal.tier))>{s(text::tier(signal.tier))}</span></td>
+                                <td>{move || subject_name(&subject, language.get())}</td>
+                                <td class="rule" title=source>{move || plain_rule(&rule_signal, language.get())}</td>
+                                <td class="latest">{latest.map(|v| points(Some(v)))}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <p class="muted">
+                {s(S::Raised)} " " {move || local_time(&opened, language.get().tag())}
+            </p>
+            {(!card.notifications.is_empty()).then(|| {
+                let notifications = card.notifications.clone();
+                view! {
+                    <p class="muted notified">
+                        {s(S::Emailed)} ": "
+                        {notifications.into_iter().map(|n| {
+                            let state = match n.state.as_str() {
+                                "sent" => S::EmailSent,
+                                "failed" => S::EmailFailed,
+                                _ => S::EmailPending,
+                            };
+                            view! { <span class=format!("email email-{}", n.state)>{n.recipient.clone()} " (" {s(state)} ")" </span> " " }
+                        }).collect_view()}
+                    </p>
+                }
+            })}
+            {card.minutes_to_acknowledge.map(|minutes| view! {
                 <p class="muted ack-time">
                     {s(S::AcknowledgedAfter)} " " {minutes} " " {s(S::Minutes)}
-                    {alert.acknowledged_by.clone().map(|by| view! { " " {s(S::By)} " " {by} })}
+                    {card.acknowledged_by.clone().map(|by| view! { " " {s(S::By)} " " {by} })}
                 </p>
             })}
-            {alert.resolution_action.map(|chosen| view! {
+            {card.resolution_action.map(|chosen| view! {
                 <p class="resolution">
                     <strong>{s(text::action(chosen))}</strong>
-                    {alert.resolved_by.clone().map(|by| view! { " · " {s(S::By)} " " {by} })}
+                    {card.resolved_by.clone().map(|by| view! { " · " {s(S::By)} " " {by} })}
                 </p>
-                {alert.resolution_note.clone().filter(|n| !n.is_empty()).map(|n| view! { <p class="note">{n}</p> })}
+                {card.resolution_note.clone().filter(|n| !n.is_empty()).map(|n| view! { <p class="note">{n}</p> })}
             })}
             {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
             {open.then(|| view! {
@@ -181,9 +338,9 @@ fn AlertCard(alert: AlertView, changed: RwSignal<u32>) -> impl IntoView {
     }
 }
 
-/// The median time to acknowledge over the listed alerts that were acknowledged, and how many.
-fn median_minutes(alerts: &[AlertView]) -> Option<(i64, usize)> {
-    let mut minutes: Vec<i64> = alerts.iter().filter_map(|a| a.minutes_to_acknowledge).collect();
+/// The median time to acknowledge over the listed cards that were acknowledged, and how many.
+fn median_minutes(cards: &[AlertCard]) -> Option<(i64, usize)> {
+    let mut minutes: Vec<i64> = cards.iter().filter_map(|card| card.minutes_to_acknowledge).collect();
     if minutes.is_empty() {
         return None;
     }

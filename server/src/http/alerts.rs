@@ -1,4 +1,5 @@
-//! The nurse worklist: alerts (list, acknowledge, resolve), per-patient snoozes, and the overdue
+//! The nurse worklist: alert cards (list, acknowledge, resolve; a patient's cards; the outbox's
+//! e-mails), per-patient snoozes, and the overdue
 //! and missed assessments (with their reasons). Nurses and admins only; every action is audited.
 
 use axum::extract::{Path, Query, State};
@@ -6,8 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qol_shared::alerts::{Tier, sla_deadline};
 use qol_shared::api::{
-    AlertState, AlertView, ApiError, FollowUpItem, RecordMissedReason, ResolveAlert, Role, SnoozeRequest,
-    SnoozeView,
+    AlertCard, AlertState, ApiError, CardKind, FollowUpItem, NotificationView, RecordMissedReason,
+    ResolveAlert, Role, SnoozeRequest, SnoozeView,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -15,44 +16,91 @@ use serde_json::json;
 use super::auth::Caller;
 use super::json::Json;
 use super::{AppState, Error};
-use crate::storage::{AlertRow, AuditEntry, SnoozeRow, parse_timestamp};
+use crate::storage::{AuditEntry, CardFilter, CardRow, SnoozeRow, parse_timestamp};
 
 const NURSES: &[Role] = &[Role::Nurse, Role::Admin];
-/// `sla_working_days`: the service level for acknowledging an alert (the protocol's `alerts`).
-/// Weekends are the study site's: the service level is counted in its local time.
-fn view(row: AlertRow, sla_working_days: u32, zone: chrono_tz::Tz) -> AlertView {
-    let raised = parse_timestamp(&row.created_at).ok();
-    let acknowledged = row.acknowledged_at.as_deref().and_then(|at| parse_timestamp(at).ok());
-    let minutes_to_acknowledge = raised.zip(acknowledged).map(|(raised, done)| (done - raised).num_minutes());
-    let past_sla = row.state == AlertState::New
-        && raised.is_some_and(|raised| {
-            let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&zone).naive_local();
-            local(chrono::Utc::now()) > sla_deadline(local(raised), sla_working_days)
-        });
-    AlertView {
-        id: row.id,
-        study_id: row.study_code,
-        patient_name: row.patient_name,
-        subject: row.subject,
-        tier: row.tier,
-        rule: row.rule,
-        source: row.source,
-        state: row.state,
-        value: row.value,
-        baseline: row.baseline,
-        previous: row.previous,
-        submission_id: row.submission_id,
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-        acknowledged_at: row.acknowledged_at,
-        acknowledged_by: row.acknowledged_by,
-        resolved_at: row.resolved_at,
-        resolved_by: row.resolved_by,
-        resolution_action: row.resolution_action,
-        resolution_note: row.resolution_note,
-        minutes_to_acknowledge,
-        past_sla,
-    }
+
+/// Cards as the API shows them, with their signals and e-mails, at `now`. The service level
+/// (`sla_working_days`, the protocol's `alerts`) counts the study site's working days from the
+/// card's opening or its last escalation.
+async fn cards_view(
+    state: &AppState,
+    rows: Vec<CardRow>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<AlertCard>, Error> {
+    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let mut signals = state.clinic.db.card_signals(&ids).await?;
+    let mut notifications = state.clinic.db.card_notifications(&ids).await?;
+    let zone = state.clinic.protocol.time_zone;
+    let sla_days = state.clinic.protocol.alerts.sla_working_days;
+    let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&zone).naive_local();
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let opened = parse_timestamp(&row.opened_at).ok();
+            let sla_from = parse_timestamp(&row.sla_from).ok();
+            let acknowledged = row.acknowledged_at.as_deref().and_then(|at| parse_timestamp(at).ok());
+            let open = row.state != AlertState::Resolved;
+            let card_signals: Vec<_> = signals
+                .iter()
+                .position(|(card, _)| *card == row.id)
+                .map(|first| {
+                    let end = signals[first..]
+                        .iter()
+                        .position(|(card, _)| *card != row.id)
+                        .map_or(signals.len(), |n| first + n);
+                    signals.drain(first..end).map(|(_, signal)| signal).collect()
+                })
+                .unwrap_or_default();
+            let (mine, others): (Vec<NotificationView>, Vec<NotificationView>) =
+                notifications.drain(..).partition(|n| n.card_id == Some(row.id));
+            notifications = others;
+            AlertCard {
+                id: row.id,
+                study_id: row.study_code,
+                kind: row.kind,
+                tier: row.tier,
+                state: row.state,
+                escalated: row.escalated,
+                patient_name: row.patient_name,
+                phone: row.phone,
+                minutes_waiting: (open && row.kind == CardKind::CallRequest)
+                    .then(|| opened.map(|at| (now - at).num_minutes().max(0)))
+                    .flatten(),
+                past_sla: row.state == AlertState::New
+                    && sla_from.is_some_and(|from| local(now) > sla_deadline(local(from), sla_days)),
+                minutes_to_acknowledge: sla_from
+                    .zip(acknowledged)
+                    .map(|(from, done)| (done - from).num_minutes()),
+                opened_at: row.opened_at,
+                updated_at: row.updated_at,
+                sla_from: row.sla_from,
+                acknowledged_at: row.acknowledged_at,
+                acknowledged_by: row.acknowledged_by,
+                resolved_at: row.resolved_at,
+                resolved_by: row.resolved_by,
+                resolution_action: row.resolution_action,
+                resolution_note: row.resolution_note,
+                latest_submission_id: row.latest_submission_id,
+                signals: card_signals,
+                notifications: mine,
+            }
+        })
+        .collect())
+}
+
+/// The worklist's order: open call requests first, then red, amber, info; oldest first within
+/// each (by when the service-level clock started, so an escalated card takes its new place).
+fn worklist_order(cards: &mut [AlertCard]) {
+    cards.sort_by(|a, b| {
+        let call =
+            |card: &AlertCard| card.kind == CardKind::CallRequest && card.state != AlertState::Resolved;
+        call(b)
+            .cmp(&call(a))
+            .then(b.tier.cmp(&a.tier))
+            .then_with(|| a.sla_from.cmp(&b.sla_from))
+            .then(a.id.cmp(&b.id))
+    });
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -61,14 +109,18 @@ pub struct AlertFilter {
     state: Option<String>,
     /// red, amber or info.
     tier: Option<String>,
+    /// A study id: that patient's cards only.
+    patient: Option<String>,
+    /// call_request or symptoms.
+    kind: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", security(("session" = ["nurse", "admin"])), params(AlertFilter), responses((status = 200, description = "sorted by tier (red first), then age (oldest first)", body = Vec<AlertView>), (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", security(("session" = ["nurse", "admin"])), params(AlertFilter), responses((status = 200, description = "alert cards: open call requests first, then red, amber, info; oldest first within each", body = Vec<AlertCard>), (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Query(filter): Query<AlertFilter>,
-) -> Result<axum::Json<Vec<AlertView>>, Error> {
+) -> Result<axum::Json<Vec<AlertCard>>, Error> {
     caller.require(NURSES)?;
     let wanted_state = match filter.state.as_deref() {
         Some(text) => Some(AlertState::parse(text).ok_or_else(|| {
@@ -83,55 +135,91 @@ pub async fn list(
         ),
         None => None,
     };
-    let mut alerts: Vec<AlertView> = state
+    let wanted_kind = match filter.kind.as_deref() {
+        Some(text) => Some(CardKind::parse(text).ok_or_else(|| {
+            Error::BadRequest(format!("kind {text:?} is not one of: call_request, symptoms"))
+        })?),
+        None => None,
+    };
+    let patient_id = match filter.patient.as_deref() {
+        Some(study_id) => Some(super::patients::find_patient(&state, study_id).await?.id),
+        None => None,
+    };
+    let rows: Vec<CardRow> = state
         .clinic
         .db
-        .alerts(wanted_state)
+        .cards(CardFilter { state: wanted_state, all_states: false, patient_id })
         .await?
         .into_iter()
-        .filter(|row| wanted_state.is_some() || row.state != AlertState::Resolved)
         .filter(|row| wanted_tier.is_none_or(|tier| row.tier == tier))
-        .map(|row| view(row, state.clinic.protocol.alerts.sla_working_days, state.clinic.protocol.time_zone))
+        .filter(|row| wanted_kind.is_none_or(|kind| row.kind == kind))
         .collect();
-    alerts.sort_by(|a, b| b.tier.cmp(&a.tier).then_with(|| a.created_at.cmp(&b.created_at)));
-    Ok(axum::Json(alerts))
+    let mut cards = cards_view(&state, rows, chrono::Utc::now()).await?;
+    worklist_order(&mut cards);
+    Ok(axum::Json(cards))
 }
 
-async fn find(state: &AppState, id: i64) -> Result<AlertRow, Error> {
-    state.clinic.db.alert(id).await?.ok_or_else(|| Error::NotFound(format!("there is no alert {id}")))
+#[utoipa::path(get, path = "/api/v1/patients/{study_id}/alerts", tag = "alerts", security(("session" = ["nurse", "admin"])), params(("study_id" = String, Path)), responses((status = 200, description = "the patient's cards, open and past, newest first", body = Vec<AlertCard>), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn of_patient(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(study_id): Path<String>,
+) -> Result<axum::Json<Vec<AlertCard>>, Error> {
+    caller.require(NURSES)?;
+    let patient = super::patients::find_patient(&state, &study_id).await?;
+    let rows = state
+        .clinic
+        .db
+        .cards(CardFilter { state: None, all_states: true, patient_id: Some(patient.id) })
+        .await?;
+    let mut cards = cards_view(&state, rows, chrono::Utc::now()).await?;
+    cards.sort_by_key(|card| std::cmp::Reverse(card.id));
+    Ok(axum::Json(cards))
 }
 
-#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", tag = "alerts", security(("session" = ["nurse", "admin"])), params(("id" = i64, Path)), responses((status = 200, body = AlertView), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "alerts", security(("session" = ["nurse", "admin"])), responses((status = 200, description = "the latest 200 messages of the outbox, newest first, with their delivery", body = Vec<NotificationView>), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn notifications(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<axum::Json<Vec<NotificationView>>, Error> {
+    caller.require(NURSES)?;
+    Ok(axum::Json(state.clinic.db.notifications(200).await?))
+}
+
+async fn one_card(state: &AppState, id: i64) -> Result<AlertCard, Error> {
+    let row = state
+        .clinic
+        .db
+        .card(id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("there is no alert card {id}")))?;
+    let mut cards = cards_view(state, vec![row], chrono::Utc::now()).await?;
+    cards.pop().ok_or_else(|| Error::NotFound(format!("there is no alert card {id}")))
+}
+
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", tag = "alerts", security(("session" = ["nurse", "admin"])), params(("id" = i64, Path)), responses((status = 200, body = AlertCard), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 pub async fn acknowledge(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-) -> Result<axum::Json<AlertView>, Error> {
+) -> Result<axum::Json<AlertCard>, Error> {
     caller.require(NURSES)?;
     let staff_id = caller.staff_id().ok_or_else(|| Error::Forbidden("staff only".into()))?;
-    state.clinic.acknowledge_alert(&caller.actor(), staff_id, id).await?;
-    Ok(axum::Json(view(
-        find(&state, id).await?,
-        state.clinic.protocol.alerts.sla_working_days,
-        state.clinic.protocol.time_zone,
-    )))
+    state.clinic.acknowledge_card(&caller.actor(), staff_id, id).await?;
+    Ok(axum::Json(one_card(&state, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", tag = "alerts", security(("session" = ["nurse", "admin"])), params(("id" = i64, Path)), request_body = ResolveAlert, responses((status = 200, body = AlertView), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/resolve", tag = "alerts", security(("session" = ["nurse", "admin"])), params(("id" = i64, Path)), request_body = ResolveAlert, responses((status = 200, body = AlertCard), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
 pub async fn resolve(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
     Json(body): Json<ResolveAlert>,
-) -> Result<axum::Json<AlertView>, Error> {
+) -> Result<axum::Json<AlertCard>, Error> {
     caller.require(NURSES)?;
     let staff_id = caller.staff_id().ok_or_else(|| Error::Forbidden("staff only".into()))?;
-    state.clinic.resolve_alert(&caller.actor(), staff_id, id, body.action, body.note.trim()).await?;
-    Ok(axum::Json(view(
-        find(&state, id).await?,
-        state.clinic.protocol.alerts.sla_working_days,
-        state.clinic.protocol.time_zone,
-    )))
+    state.clinic.resolve_card(&caller.actor(), staff_id, id, body.action, body.note.trim()).await?;
+    Ok(axum::Json(one_card(&state, id).await?))
 }
 
 fn snooze_view(row: SnoozeRow) -> SnoozeView {
@@ -140,6 +228,7 @@ fn snooze_view(row: SnoozeRow) -> SnoozeView {
         study_id: row.study_code,
         subject: row.subject,
         until: row.until,
+        tier: row.tier,
         reason: row.reason,
         created_by: row.created_by,
         ended_at: row.ended_at,
@@ -168,6 +257,9 @@ pub async fn snooze(
     caller.require(NURSES)?;
     let staff_id = caller.staff_id().ok_or_else(|| Error::Forbidden("staff only".into()))?;
     let patient = super::patients::find_patient(&state, &study_id).await?;
+    if body.subject == "CALL" {
+        return Err(Error::unprocessable("a call request cannot be snoozed: the patient asked to be called"));
+    }
     let mut problems = Vec::new();
     if !snoozable(&body.subject) {
         problems.push(format!(
@@ -184,15 +276,38 @@ pub async fn snooze(
     if !problems.is_empty() {
         return Err(Error::Unprocessable { message: "the snooze could not be set".into(), problems });
     }
+    // The tier held: as asked, else the subject's tier on the patient's open card, else amber.
+    let tier = match body.tier {
+        Some(tier) => tier,
+        None => {
+            let open = state
+                .clinic
+                .db
+                .cards(CardFilter { state: None, all_states: false, patient_id: Some(patient.id) })
+                .await?;
+            let ids: Vec<i64> = open.iter().map(|card| card.id).collect();
+            state
+                .clinic
+                .db
+                .card_signals(&ids)
+                .await?
+                .into_iter()
+                .filter(|(_, signal)| signal.subject == body.subject)
+                .map(|(_, signal)| signal.tier)
+                .max()
+                .unwrap_or(Tier::Amber)
+        }
+    };
     let mut tx = state.clinic.db.begin_write().await?;
-    let id = tx.insert_snooze(patient.id, &body.subject, body.until, body.reason.trim(), staff_id).await?;
+    let id =
+        tx.insert_snooze(patient.id, &body.subject, body.until, tier, body.reason.trim(), staff_id).await?;
     tx.audit(
         &caller.actor(),
         AuditEntry {
             action: "alert.snooze",
             entity: "alert_snooze",
             entity_id: format!("{}/{id}", patient.study_code),
-            after: Some(json!({ "subject": body.subject, "until": body.until })),
+            after: Some(json!({ "subject": body.subject, "until": body.until, "tier": tier })),
             reason: Some(body.reason.trim().to_owned()),
             ..AuditEntry::default()
         },

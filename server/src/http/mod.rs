@@ -75,6 +75,8 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
         .route("/me/assessments", get(patients::my_assessments))
         .route("/me/submissions", post(patients::submit).get(patients::my_submissions))
         .route("/alerts", get(alerts::list))
+        .route("/notifications", get(alerts::notifications))
+        .route("/patients/{study_id}/alerts", get(alerts::of_patient))
         .route("/alerts/{id}/acknowledge", post(alerts::acknowledge))
         .route("/alerts/{id}/resolve", post(alerts::resolve))
         .route("/patients/{study_id}/snoozes", post(alerts::snooze).get(alerts::snoozes))

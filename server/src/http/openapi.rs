@@ -36,6 +36,8 @@ use super::{accounts, alerts, auth, patients, research};
         patients::my_submissions,
         patients::submit,
         alerts::list,
+        alerts::of_patient,
+        alerts::notifications,
         alerts::acknowledge,
         alerts::resolve,
         alerts::snooze,

@@ -1,35 +1,45 @@
-//! Alerts (raised inside the submission's transaction) and per-patient snoozes.
+//! Alert cards and their signals (raised inside the submission's transaction), per-patient
+//! snoozes, and the outbox of messages to send.
 
-use qol_shared::alerts::{Rule, Signal, Tier};
-use qol_shared::api::{AlertState, ResolutionAction};
+use qol_shared::alerts::{Signal, Snooze, Tier};
+use qol_shared::api::{AlertState, CardKind, CardSignal, NotificationView, ResolutionAction};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Db, StorageError, WriteTx, enum_from, enum_text, now_text};
+use super::{Backend, Db, StorageError, WriteTx, enum_from, enum_text};
 
+/// A card as stored, with the patient's identity for nurses.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AlertRow {
+pub struct CardRow {
     pub id: i64,
     pub patient_id: i64,
     pub study_code: String,
     pub patient_name: Option<String>,
-    pub subject: String,
+    pub phone: Option<String>,
+    pub kind: CardKind,
     pub tier: Tier,
-    pub rule: Rule,
-    pub source: String,
     pub state: AlertState,
-    pub value: Option<f64>,
-    pub baseline: Option<f64>,
-    pub previous: Option<f64>,
-    pub submission_id: Option<i64>,
-    pub created_at: String,
+    pub escalated: bool,
+    pub opened_at: String,
     pub updated_at: String,
+    pub sla_from: String,
+    pub latest_submission_id: Option<i64>,
     pub acknowledged_at: Option<String>,
     pub acknowledged_by: Option<String>,
     pub resolved_at: Option<String>,
     pub resolved_by: Option<String>,
     pub resolution_action: Option<ResolutionAction>,
     pub resolution_note: Option<String>,
+}
+
+/// Which cards to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CardFilter {
+    /// One state; `None` reads the open ones (new and acknowledged)…
+    pub state: Option<AlertState>,
+    /// …or every card, when set.
+    pub all_states: bool,
+    pub patient_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,38 +49,65 @@ pub struct SnoozeRow {
     pub study_code: String,
     pub subject: String,
     pub until: chrono::NaiveDate,
+    pub tier: Tier,
     pub reason: String,
     pub created_by: String,
     pub ended_at: Option<String>,
 }
 
-const ALERT_QUERY: &str = "SELECT a.id, a.patient_id, p.study_code, i.full_name, a.scale, a.tier, a.rule, a.source, a.state, \
-     a.value, a.baseline, a.previous, a.submission_id, a.created_at, a.updated_at, a.acknowledged_at, ua.username AS acknowledged_by, \
-     a.resolved_at, ur.username AS resolved_by, a.resolution_action, a.resolution_note \
-     FROM alerts a JOIN patients p ON p.id = a.patient_id \
-     LEFT JOIN patient_identities i ON i.patient_id = a.patient_id \
-     LEFT JOIN staff_users ua ON ua.id = a.acknowledged_by \
-     LEFT JOIN staff_users ur ON ur.id = a.resolved_by";
+/// A message waiting in the outbox, as the worker claimed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub dedupe_key: String,
+    /// This attempt's number (1 for the first).
+    pub attempt: i64,
+    pub card_id: Option<i64>,
+}
 
-fn alert(row: &AnyRow) -> Result<AlertRow, StorageError> {
+/// A message to queue.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub channel: &'a str,
+    pub recipient: &'a str,
+    pub purpose: &'a str,
+    pub card_id: Option<i64>,
+    pub patient_id: Option<i64>,
+    pub dedupe_key: String,
+    pub subject: String,
+    pub body: String,
+}
+
+const CARD_QUERY: &str = "SELECT c.id, c.patient_id, p.study_code, i.full_name, i.phone, c.kind, c.tier, c.state, \
+     c.escalated, c.opened_at, c.updated_at, c.sla_from, c.latest_submission_id, c.acknowledged_at, \
+     ua.username AS acknowledged_by, c.resolved_at, ur.username AS resolved_by, c.resolution_action, c.resolution_note \
+     FROM alert_cards c JOIN patients p ON p.id = c.patient_id \
+     LEFT JOIN patient_identities i ON i.patient_id = c.patient_id \
+     LEFT JOIN staff_users ua ON ua.id = c.acknowledged_by \
+     LEFT JOIN staff_users ur ON ur.id = c.resolved_by";
+
+fn card(row: &AnyRow) -> Result<CardRow, StorageError> {
     let action: Option<String> = row.try_get("resolution_action")?;
-    Ok(AlertRow {
+    let kind: String = row.try_get("kind")?;
+    Ok(CardRow {
         id: row.try_get("id")?,
         patient_id: row.try_get("patient_id")?,
         study_code: row.try_get("study_code")?,
         patient_name: row.try_get("full_name")?,
-        subject: row.try_get("scale")?,
+        phone: row.try_get("phone")?,
+        kind: CardKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("card kind {kind:?}")))?,
         tier: enum_from(&row.try_get::<String, _>("tier")?)?,
-        rule: enum_from(&row.try_get::<String, _>("rule")?)?,
-        source: row.try_get("source")?,
         state: AlertState::parse(&row.try_get::<String, _>("state")?)
-            .ok_or_else(|| StorageError::Corrupt("alert state".into()))?,
-        value: row.try_get("value")?,
-        baseline: row.try_get("baseline")?,
-        previous: row.try_get("previous")?,
-        submission_id: row.try_get("submission_id")?,
-        created_at: row.try_get("created_at")?,
+            .ok_or_else(|| StorageError::Corrupt("card state".into()))?,
+        escalated: row.try_get::<i64, _>("escalated")? != 0,
+        opened_at: row.try_get("opened_at")?,
         updated_at: row.try_get("updated_at")?,
+        sla_from: row.try_get("sla_from")?,
+        latest_submission_id: row.try_get("latest_submission_id")?,
         acknowledged_at: row.try_get("acknowledged_at")?,
         acknowledged_by: row.try_get("acknowledged_by")?,
         resolved_at: row.try_get("resolved_at")?,
@@ -80,36 +117,155 @@ fn alert(row: &AnyRow) -> Result<AlertRow, StorageError> {
     })
 }
 
+fn signal(row: &AnyRow) -> Result<(i64, CardSignal), StorageError> {
+    Ok((
+        row.try_get("card_id")?,
+        CardSignal {
+            subject: row.try_get("scale")?,
+            rule: enum_from(&row.try_get::<String, _>("rule")?)?,
+            tier: enum_from(&row.try_get::<String, _>("tier")?)?,
+            value: row.try_get("value")?,
+            baseline: row.try_get("baseline")?,
+            previous: row.try_get("previous")?,
+            source: row.try_get("source")?,
+            submission_id: row.try_get("submission_id")?,
+            raised_at: row.try_get("updated_at")?,
+            latest_value: row.try_get("latest_value")?,
+            latest_submission_id: row.try_get("latest_submission_id")?,
+            latest_at: row.try_get("latest_at")?,
+        },
+    ))
+}
+
+const NOTIFICATION_QUERY: &str = "SELECT o.id, o.channel, o.recipient, o.state, o.attempts, o.last_error, o.created_at, \
+     o.next_attempt_at, o.sent_at, o.card_id, p.study_code FROM outbox o LEFT JOIN patients p ON p.id = o.patient_id";
+
+fn notification(row: &AnyRow) -> Result<NotificationView, StorageError> {
+    let state: String = row.try_get("state")?;
+    Ok(NotificationView {
+        id: row.try_get("id")?,
+        channel: row.try_get("channel")?,
+        recipient: row.try_get("recipient")?,
+        next_attempt_at: (state == "pending").then(|| row.try_get("next_attempt_at")).transpose()?,
+        state,
+        attempts: row.try_get::<i64, _>("attempts")?,
+        last_error: row.try_get("last_error")?,
+        created_at: row.try_get("created_at")?,
+        sent_at: row.try_get("sent_at")?,
+        card_id: row.try_get("card_id")?,
+        study_id: row.try_get("study_code")?,
+    })
+}
+
+/// `$1, $2, …` for `n` parameters from `first`.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 impl Db {
-    /// Alerts, optionally of one state: the worklist's order (tier, then age) is the caller's.
-    pub async fn alerts(&self, state: Option<AlertState>) -> Result<Vec<AlertRow>, StorageError> {
-        let rows = match state {
-            Some(state) => {
-                sqlx::query(sqlx::AssertSqlSafe(format!("{ALERT_QUERY} WHERE a.state = $1 ORDER BY a.id")))
-                    .bind(state.as_str())
-                    .fetch_all(&self.pool)
-                    .await?
+    /// Cards (the worklist's order is the caller's).
+    pub async fn cards(&self, filter: CardFilter) -> Result<Vec<CardRow>, StorageError> {
+        let mut conditions = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        match (filter.state, filter.all_states) {
+            (Some(state), _) => {
+                binds.push(state.as_str().to_owned());
+                conditions.push(format!("c.state = ${}", binds.len()));
             }
-            None => {
-                sqlx::query(sqlx::AssertSqlSafe(format!("{ALERT_QUERY} ORDER BY a.id")))
-                    .fetch_all(&self.pool)
-                    .await?
+            (None, false) => conditions.push("c.state <> 'resolved'".to_owned()),
+            (None, true) => {}
+        }
+        let mut query_text = CARD_QUERY.to_owned();
+        if let Some(patient) = filter.patient_id {
+            conditions.push(format!("c.patient_id = ${}", binds.len() + 1));
+            query_text.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
+            query_text.push_str(" ORDER BY c.id");
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(query_text));
+            for bind in &binds {
+                query = query.bind(bind);
             }
-        };
-        rows.iter().map(alert).collect()
+            let rows = query.bind(patient).fetch_all(&self.pool).await?;
+            return rows.iter().map(card).collect();
+        }
+        if !conditions.is_empty() {
+            query_text.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
+        }
+        query_text.push_str(" ORDER BY c.id");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(query_text));
+        for bind in &binds {
+            query = query.bind(bind);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(card).collect()
     }
 
-    pub async fn alert(&self, id: i64) -> Result<Option<AlertRow>, StorageError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{ALERT_QUERY} WHERE a.id = $1")))
+    pub async fn card(&self, id: i64) -> Result<Option<CardRow>, StorageError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{CARD_QUERY} WHERE c.id = $1")))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(alert).transpose()
+        row.as_ref().map(card).transpose()
+    }
+
+    /// The signals of these cards, as (card id, signal), most urgent first within a card.
+    pub async fn card_signals(&self, cards: &[i64]) -> Result<Vec<(i64, CardSignal)>, StorageError> {
+        if cards.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut out = Vec::new();
+        // In chunks: a worklist may hold many cards, a statement only so many parameters.
+        for chunk in cards.chunks(500) {
+            let text = format!(
+                "SELECT card_id, scale, rule, tier, value, baseline, previous, source, submission_id, updated_at, \
+                 latest_value, latest_submission_id, latest_at FROM alerts WHERE card_id IN ({}) ORDER BY id",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(text));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                out.push(signal(&row)?);
+            }
+        }
+        out.sort_by(|(a, x), (b, y)| {
+            a.cmp(b).then(y.tier.cmp(&x.tier)).then_with(|| x.subject.cmp(&y.subject))
+        });
+        Ok(out)
+    }
+
+    /// The outbox messages of these cards.
+    pub async fn card_notifications(&self, cards: &[i64]) -> Result<Vec<NotificationView>, StorageError> {
+        let mut out = Vec::new();
+        for chunk in cards.chunks(500) {
+            let text = format!(
+                "{NOTIFICATION_QUERY} WHERE o.card_id IN ({}) ORDER BY o.id",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(text));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                out.push(notification(&row)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The latest outbox messages, newest first.
+    pub async fn notifications(&self, limit: i64) -> Result<Vec<NotificationView>, StorageError> {
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!("{NOTIFICATION_QUERY} ORDER BY o.id DESC LIMIT $1")))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(notification).collect()
     }
 
     pub async fn snoozes(&self, patient_id: i64) -> Result<Vec<SnoozeRow>, StorageError> {
         let rows = sqlx::query(
-            "SELECT s.id, s.patient_id, p.study_code, s.subject, s.until_date, s.reason, u.username, s.ended_at \
+            "SELECT s.id, s.patient_id, p.study_code, s.subject, s.until_date, s.tier, s.reason, u.username, s.ended_at \
              FROM alert_snoozes s JOIN patients p ON p.id = s.patient_id JOIN staff_users u ON u.id = s.created_by \
              WHERE s.patient_id = $1 ORDER BY s.id",
         )
@@ -124,9 +280,10 @@ impl Db {
                     study_code: row.try_get(2)?,
                     subject: row.try_get(3)?,
                     until: super::parse_date(&row.try_get::<String, _>(4)?)?,
-                    reason: row.try_get(5)?,
-                    created_by: row.try_get(6)?,
-                    ended_at: row.try_get(7)?,
+                    tier: enum_from(&row.try_get::<String, _>(5)?)?,
+                    reason: row.try_get(6)?,
+                    created_by: row.try_get(7)?,
+                    ended_at: row.try_get(8)?,
                 })
             })
             .collect()
@@ -134,102 +291,219 @@ impl Db {
 }
 
 impl WriteTx {
-    /// The open (not resolved) alert of a patient for a subject, with its tier.
-    pub async fn open_alert(
+    /// The patient's open card of `kind`: its id, tier and state.
+    pub async fn open_card(
         &mut self,
         patient_id: i64,
-        subject: &str,
-    ) -> Result<Option<(i64, Tier)>, StorageError> {
+        kind: CardKind,
+    ) -> Result<Option<(i64, Tier, AlertState)>, StorageError> {
         let row = sqlx::query(
-            "SELECT id, tier FROM alerts WHERE patient_id = $1 AND scale = $2 AND state <> 'resolved'",
+            "SELECT id, tier, state FROM alert_cards WHERE patient_id = $1 AND kind = $2 AND state <> 'resolved'",
         )
         .bind(patient_id)
-        .bind(subject)
+        .bind(kind.as_str())
         .fetch_optional(&mut *self.tx)
         .await?;
+        row.map(|row| {
+            let state: String = row.try_get(2)?;
+            Ok((
+                row.try_get(0)?,
+                enum_from(&row.try_get::<String, _>(1)?)?,
+                AlertState::parse(&state).ok_or_else(|| StorageError::Corrupt("card state".into()))?,
+            ))
+        })
+        .transpose()
+    }
+
+    pub async fn insert_card(
+        &mut self,
+        patient_id: i64,
+        kind: CardKind,
+        tier: Tier,
+        submission_id: i64,
+        now: &str,
+    ) -> Result<i64, StorageError> {
+        Ok(sqlx::query(
+            "INSERT INTO alert_cards (patient_id, kind, tier, state, escalated, opened_at, updated_at, sla_from, latest_submission_id) \
+             VALUES ($1, $2, $3, 'new', 0, $4, $4, $4, $5) RETURNING id",
+        )
+        .bind(patient_id)
+        .bind(kind.as_str())
+        .bind(tier.as_str())
+        .bind(now)
+        .bind(submission_id)
+        .fetch_one(&mut *self.tx)
+        .await?
+        .try_get(0)?)
+    }
+
+    /// A newer report joined the card: its tier (never lower), and when `escalated`, the card is
+    /// new again with its service-level clock restarted.
+    pub async fn join_card(
+        &mut self,
+        id: i64,
+        tier: Tier,
+        escalated: bool,
+        submission_id: i64,
+        now: &str,
+    ) -> Result<(), StorageError> {
+        let text = if escalated {
+            "UPDATE alert_cards SET tier = $1, latest_submission_id = $2, updated_at = $3, state = 'new', \
+             escalated = 1, sla_from = $3, acknowledged_at = NULL, acknowledged_by = NULL WHERE id = $4"
+        } else {
+            "UPDATE alert_cards SET tier = $1, latest_submission_id = $2, updated_at = $3 WHERE id = $4"
+        };
+        sqlx::query(text)
+            .bind(tier.as_str())
+            .bind(submission_id)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// The card's stored signal for `subject`: its row id and tier.
+    pub async fn card_signal(
+        &mut self,
+        card_id: i64,
+        subject: &str,
+    ) -> Result<Option<(i64, Tier)>, StorageError> {
+        let row = sqlx::query("SELECT id, tier FROM alerts WHERE card_id = $1 AND scale = $2")
+            .bind(card_id)
+            .bind(subject)
+            .fetch_optional(&mut *self.tx)
+            .await?;
         row.map(|row| Ok((row.try_get(0)?, enum_from(&row.try_get::<String, _>(1)?)?))).transpose()
     }
 
-    /// The last day of a snooze holding on `today` for the subject, if any.
-    pub async fn active_snooze(
+    pub async fn insert_signal(
         &mut self,
-        patient_id: i64,
-        subject: &str,
-        today: chrono::NaiveDate,
-    ) -> Result<Option<chrono::NaiveDate>, StorageError> {
-        let row = sqlx::query(
-            "SELECT MAX(until_date) FROM alert_snoozes WHERE patient_id = $1 AND subject = $2 AND ended_at IS NULL AND until_date >= $3",
-        )
-        .bind(patient_id)
-        .bind(subject)
-        .bind(today.to_string())
-        .fetch_one(&mut *self.tx)
-        .await?;
-        row.try_get::<Option<String>, _>(0)?.as_deref().map(super::parse_date).transpose()
-    }
-
-    pub async fn insert_alert(
-        &mut self,
+        card_id: i64,
         patient_id: i64,
         signal: &Signal,
         submission_id: i64,
+        now: &str,
     ) -> Result<i64, StorageError> {
-        let now = now_text();
         Ok(sqlx::query(
-            "INSERT INTO alerts (patient_id, scale, tier, rule, state, value, baseline, previous, source, submission_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'new', CAST($5 AS DOUBLE PRECISION), CAST($6 AS DOUBLE PRECISION), \
-             CAST($7 AS DOUBLE PRECISION), $8, $9, $10, $10) RETURNING id",
+            "INSERT INTO alerts (card_id, patient_id, scale, tier, rule, state, value, baseline, previous, source, submission_id, \
+             created_at, updated_at, latest_value, latest_submission_id, latest_at) \
+             VALUES ($1, $2, $3, $4, $5, 'new', CAST($6 AS DOUBLE PRECISION), CAST($7 AS DOUBLE PRECISION), \
+             CAST($8 AS DOUBLE PRECISION), $9, $10, $11, $11, CAST($6 AS DOUBLE PRECISION), $10, $11) RETURNING id",
         )
+        .bind(card_id)
         .bind(patient_id)
         .bind(&signal.subject)
-        .bind(enum_text(&signal.tier))
+        .bind(signal.tier.as_str())
         .bind(enum_text(&signal.rule))
         .bind(super::float_param(signal.value))
         .bind(super::float_param(signal.baseline))
         .bind(super::float_param(signal.previous))
         .bind(&signal.source)
         .bind(submission_id)
-        .bind(&now)
+        .bind(now)
         .fetch_one(&mut *self.tx)
         .await?
         .try_get(0)?)
     }
 
-    /// Updates an open alert with a newer signal (never lowering its tier).
-    pub async fn update_alert(
+    /// A signal of the same or a higher tier replaces the stored one: rule, values and report.
+    pub async fn replace_signal(
         &mut self,
         id: i64,
         signal: &Signal,
-        tier: Tier,
         submission_id: i64,
+        now: &str,
     ) -> Result<(), StorageError> {
         sqlx::query(
             "UPDATE alerts SET tier = $1, rule = $2, value = CAST($3 AS DOUBLE PRECISION), \
              baseline = CAST($4 AS DOUBLE PRECISION), previous = CAST($5 AS DOUBLE PRECISION), source = $6, \
              submission_id = $7, updated_at = $8 WHERE id = $9",
         )
-        .bind(enum_text(&tier))
+        .bind(signal.tier.as_str())
         .bind(enum_text(&signal.rule))
         .bind(super::float_param(signal.value))
         .bind(super::float_param(signal.baseline))
         .bind(super::float_param(signal.previous))
         .bind(&signal.source)
         .bind(submission_id)
-        .bind(now_text())
+        .bind(now)
         .bind(id)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
     }
 
-    /// Acknowledges a new alert. Returns false when it was not new.
-    pub async fn acknowledge_alert(&mut self, id: i64, staff_id: i64) -> Result<bool, StorageError> {
-        let now = now_text();
+    /// Every signal of the patient's open cards: (row id, subject), to bring their latest value
+    /// up to date.
+    pub async fn open_signals(&mut self, patient_id: i64) -> Result<Vec<(i64, String)>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT a.id, a.scale FROM alerts a JOIN alert_cards c ON c.id = a.card_id \
+             WHERE c.patient_id = $1 AND c.state <> 'resolved'",
+        )
+        .bind(patient_id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
+    }
+
+    /// The subject's value at the patient's latest report.
+    pub async fn set_latest(
+        &mut self,
+        id: i64,
+        value: Option<f64>,
+        submission_id: i64,
+        now: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE alerts SET latest_value = CAST($1 AS DOUBLE PRECISION), latest_submission_id = $2, latest_at = $3 WHERE id = $4",
+        )
+        .bind(super::float_param(value))
+        .bind(submission_id)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The snoozes holding on `today` for the subject.
+    pub async fn active_snoozes(
+        &mut self,
+        patient_id: i64,
+        subject: &str,
+        today: chrono::NaiveDate,
+    ) -> Result<Vec<Snooze>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT until_date, tier FROM alert_snoozes WHERE patient_id = $1 AND subject = $2 AND ended_at IS NULL AND until_date >= $3",
+        )
+        .bind(patient_id)
+        .bind(subject)
+        .bind(today.to_string())
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Snooze {
+                    until: super::parse_date(&row.try_get::<String, _>(0)?)?,
+                    tier: enum_from(&row.try_get::<String, _>(1)?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Acknowledges a new card. Returns false when it was not new.
+    pub async fn acknowledge_card(
+        &mut self,
+        id: i64,
+        staff_id: i64,
+        now: &str,
+    ) -> Result<bool, StorageError> {
         let done = sqlx::query(
-            "UPDATE alerts SET state = 'acknowledged', acknowledged_at = $1, acknowledged_by = $2, updated_at = $1 \
+            "UPDATE alert_cards SET state = 'acknowledged', acknowledged_at = $1, acknowledged_by = $2, updated_at = $1 \
              WHERE id = $3 AND state = 'new'",
         )
-        .bind(&now)
+        .bind(now)
         .bind(staff_id)
         .bind(id)
         .execute(&mut *self.tx)
@@ -237,21 +511,21 @@ impl WriteTx {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Resolves an alert that is not resolved yet (acknowledging it too if it was new).
-    pub async fn resolve_alert(
+    /// Resolves a card that is not resolved yet (acknowledging it too if it was new).
+    pub async fn resolve_card(
         &mut self,
         id: i64,
         staff_id: i64,
         action: ResolutionAction,
         note: &str,
+        now: &str,
     ) -> Result<bool, StorageError> {
-        let now = now_text();
         let done = sqlx::query(
-            "UPDATE alerts SET state = 'resolved', resolved_at = $1, resolved_by = $2, resolution_action = $3, \
+            "UPDATE alert_cards SET state = 'resolved', resolved_at = $1, resolved_by = $2, resolution_action = $3, \
              resolution_note = $4, acknowledged_at = COALESCE(acknowledged_at, $1), \
              acknowledged_by = COALESCE(acknowledged_by, $2), updated_at = $1 WHERE id = $5 AND state <> 'resolved'",
         )
-        .bind(&now)
+        .bind(now)
         .bind(staff_id)
         .bind(enum_text(&action))
         .bind(note)
@@ -266,19 +540,21 @@ impl WriteTx {
         patient_id: i64,
         subject: &str,
         until: chrono::NaiveDate,
+        tier: Tier,
         reason: &str,
         staff_id: i64,
     ) -> Result<i64, StorageError> {
         Ok(sqlx::query(
-            "INSERT INTO alert_snoozes (patient_id, subject, until_date, reason, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO alert_snoozes (patient_id, subject, until_date, tier, reason, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(patient_id)
         .bind(subject)
         .bind(until.to_string())
+        .bind(tier.as_str())
         .bind(reason)
         .bind(staff_id)
-        .bind(now_text())
+        .bind(super::now_text())
         .fetch_one(&mut *self.tx)
         .await?
         .try_get(0)?)
@@ -294,12 +570,135 @@ impl WriteTx {
         let done = sqlx::query(
             "UPDATE alert_snoozes SET ended_at = $1, ended_by = $2 WHERE id = $3 AND patient_id = $4 AND ended_at IS NULL",
         )
-        .bind(now_text())
+        .bind(super::now_text())
         .bind(staff_id)
         .bind(id)
         .bind(patient_id)
         .execute(&mut *self.tx)
         .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Queues a message; one already queued under the same key is left as it is. Returns its id
+    /// when it was queued now.
+    pub async fn enqueue(
+        &mut self,
+        message: &NewMessage<'_>,
+        now: &str,
+    ) -> Result<Option<i64>, StorageError> {
+        let row = sqlx::query(
+            "INSERT INTO outbox (channel, recipient, purpose, card_id, patient_id, dedupe_key, subject, body, state, \
+             attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9) \
+             ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+        )
+        .bind(message.channel)
+        .bind(message.recipient)
+        .bind(message.purpose)
+        .bind(message.card_id)
+        .bind(message.patient_id)
+        .bind(&message.dedupe_key)
+        .bind(&message.subject)
+        .bind(&message.body)
+        .bind(now)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(|row| row.try_get(0)).transpose().map_err(Into::into)
+    }
+
+    /// Claims up to `limit` messages that are due and not leased by another worker (or whose
+    /// lease ran out), for `lease_until`. The transaction holds the audit chain's lock, and
+    /// PostgreSQL also skips rows another transaction has locked, so no message is claimed twice.
+    pub async fn claim_due(
+        &mut self,
+        backend: Backend,
+        worker: &str,
+        now: &str,
+        lease_until: &str,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>, StorageError> {
+        let lock = match backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let text = format!(
+            "UPDATE outbox SET lease_until = $1, leased_by = $2, attempts = attempts + 1 WHERE id IN \
+             (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $3 \
+             AND (lease_until IS NULL OR lease_until < $3) ORDER BY id LIMIT $4{lock}) \
+             RETURNING id, channel, recipient, subject, body, dedupe_key, attempts, card_id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(text))
+            .bind(lease_until)
+            .bind(worker)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let mut out: Vec<OutboxMessage> = rows
+            .iter()
+            .map(|row| {
+                Ok(OutboxMessage {
+                    id: row.try_get(0)?,
+                    channel: row.try_get(1)?,
+                    recipient: row.try_get(2)?,
+                    subject: row.try_get(3)?,
+                    body: row.try_get(4)?,
+                    dedupe_key: row.try_get(5)?,
+                    attempt: row.try_get::<i64, _>(6)?,
+                    card_id: row.try_get(7)?,
+                })
+            })
+            .collect::<Result<_, StorageError>>()?;
+        out.sort_by_key(|message| message.id);
+        Ok(out)
+    }
+
+    /// The message was delivered (only by the worker that holds its lease).
+    pub async fn outbox_sent(&mut self, id: i64, worker: &str, now: &str) -> Result<bool, StorageError> {
+        let done = sqlx::query(
+            "UPDATE outbox SET state = 'sent', sent_at = $1, lease_until = NULL, last_error = NULL \
+             WHERE id = $2 AND leased_by = $3 AND state = 'pending'",
+        )
+        .bind(now)
+        .bind(id)
+        .bind(worker)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The attempt failed: retry at `retry_at`, or give up (`None`): failed.
+    pub async fn outbox_attempt_failed(
+        &mut self,
+        id: i64,
+        worker: &str,
+        error: &str,
+        retry_at: Option<&str>,
+    ) -> Result<bool, StorageError> {
+        let done = match retry_at {
+            Some(at) => {
+                sqlx::query(
+                    "UPDATE outbox SET last_error = $1, next_attempt_at = $2, lease_until = NULL \
+                     WHERE id = $3 AND leased_by = $4 AND state = 'pending'",
+                )
+                .bind(error)
+                .bind(at)
+                .bind(id)
+                .bind(worker)
+                .execute(&mut *self.tx)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE outbox SET state = 'failed', last_error = $1, lease_until = NULL \
+                     WHERE id = $2 AND leased_by = $3 AND state = 'pending'",
+                )
+                .bind(error)
+                .bind(id)
+                .bind(worker)
+                .execute(&mut *self.tx)
+                .await?
+            }
+        };
         Ok(done.rows_affected() == 1)
     }
 }

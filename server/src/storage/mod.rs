@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Duration;
 
 pub use accounts::{Claim, SessionOwner, SessionSubject, StaffRow, ThrottleState};
-pub use alerts::{AlertRow, SnoozeRow};
+pub use alerts::{CardFilter, CardRow, NewMessage, OutboxMessage, SnoozeRow};
 pub use audit::{Actor, AuditEntry, AuditHead, AuditVerification, WriteTx, hex};
 pub use patients::{AssessmentRow, EventRow, PatientRow};
 pub use submissions::{NewSubmission, StoredScore, StoredSubmission};

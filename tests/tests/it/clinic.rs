@@ -719,6 +719,9 @@ async fn every_route_checks_the_callers_role(backend: Backend) {
             [401, 201, 403, 403, 403],
         ),
         ("GET", "/api/v1/alerts".into(), Value::Null, [401, 403, 200, 403, 200]),
+        ("GET", format!("/api/v1/alerts?patient={other}"), Value::Null, [401, 403, 200, 403, 200]),
+        ("GET", format!("/api/v1/patients/{other}/alerts"), Value::Null, [401, 403, 200, 403, 200]),
+        ("GET", "/api/v1/notifications".into(), Value::Null, [401, 403, 200, 403, 200]),
         ("GET", "/api/v1/assessments/overdue".into(), Value::Null, [401, 403, 200, 403, 200]),
         ("GET", "/api/v1/assessments/missed".into(), Value::Null, [401, 403, 200, 403, 200]),
         (

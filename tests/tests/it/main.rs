@@ -11,6 +11,7 @@ mod fuzz;
 mod load;
 mod measure;
 mod never_lose;
+mod notify;
 mod research;
 mod research_record;
 mod screenshots;

@@ -81,7 +81,7 @@ async fn nurse_signs_in(app: &TestApp, browser: &Client) {
     until(
         browser,
         "the worklist",
-        "document.querySelector('#screen-heading')?.textContent === 'Symptom alerts'",
+        "document.querySelector('#screen-heading')?.textContent === 'Alert cards'",
     )
     .await;
 }
@@ -129,16 +129,34 @@ async fn severe_answers_on_the_phone_become_a_red_alert_that_the_nurse_acknowled
     .await;
     phone.close().await.unwrap();
 
-    // The nurse, at a desktop: the red alerts come first, the call request among them.
+    // The nurse, at a desktop: one card for the call request, first, and one card for the
+    // symptoms, every worrying scale listed inside it.
     let desk = desktop_browser(&driver, &chromium).await;
     nurse_signs_in(&app, &desk).await;
-    until(&desk, "alerts listed", "document.querySelectorAll('.alert').length").await;
+    until(&desk, "cards listed", "document.querySelectorAll('.alert').length").await;
+    let cards: Value = desk
+        .execute(
+            &format!(
+                "return [...document.querySelectorAll('.alert')].filter(a => a.querySelector('h2 a').textContent === '{study_id}')\
+                 .map(a => [a.dataset.kind, a.querySelector('.alert-head .tier').textContent])"
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(cards, serde_json::json!([["call_request", "Red"], ["symptoms", "Red"]]), "one card per kind");
+    let kinds: Value = desk
+        .execute("return [...document.querySelectorAll('.alert')].map(a => a.dataset.kind)", vec![])
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = kinds.as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+    let first_symptoms = kinds.iter().position(|k| *k == "symptoms").unwrap();
+    assert!(kinds[first_symptoms..].iter().all(|k| *k == "symptoms"), "call requests come first: {kinds:?}");
     let tiers: Value = desk
-        .execute("return [...document.querySelectorAll('.alert .tier')].map(t => t.textContent)", vec![])
+        .execute("return [...document.querySelectorAll('.alert')].filter(a => a.dataset.kind === 'symptoms').map(a => a.querySelector('.alert-head .tier').textContent)", vec![])
         .await
         .unwrap();
     let tiers: Vec<&str> = tiers.as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
-    assert_eq!(tiers.first(), Some(&"Red"), "{tiers:?}");
     let mut sorted = tiers.clone();
     sorted.sort_by_key(|t| match *t {
         "Red" => 0,
@@ -146,10 +164,18 @@ async fn severe_answers_on_the_phone_become_a_red_alert_that_the_nurse_acknowled
         _ => 2,
     });
     assert_eq!(tiers, sorted, "red, then amber, then info");
+    let symptoms = format!(".alert[data-kind='symptoms'][data-alert-id]:has(h2 a[href$='{study_id}'])");
+    let signal_rows: Value = desk
+        .execute(&format!("return document.querySelectorAll(\"{symptoms} tr.signal\").length"), vec![])
+        .await
+        .unwrap();
+    assert!(signal_rows.as_u64().unwrap() >= 10, "every worrying scale on the one card: {signal_rows}");
+    let pain_rule = text_of(&desk, &format!("{symptoms} tr.signal[data-subject='PA'] .rule")).await;
+    assert!(pain_rule.contains("100"), "the rule in plain words, with its value: {pain_rule}");
     let call_card = until(
         &desk,
         "the call request",
-        "[...document.querySelectorAll('.alert')].find(a => a.querySelector('h2').textContent.startsWith('Call request'))?.dataset.alertId",
+        &format!("document.querySelector(\".alert[data-kind='call_request']:has(h2 a[href$='{study_id}'])\")?.dataset.alertId"),
     )
     .await;
     let id = call_card.as_str().unwrap().to_owned();
@@ -157,9 +183,17 @@ async fn severe_answers_on_the_phone_become_a_red_alert_that_the_nurse_acknowled
     let heading = text_of(&desk, &format!("{card} h2")).await;
     assert!(heading.contains(&study_id) && heading.contains("Test Person"), "nurses see who: {heading}");
     assert!(text_of(&desk, &format!("{card} .rule")).await.contains("asked to be called"));
-    assert_eq!(text_of(&desk, &format!("{card} .tier")).await, "Red");
+    assert!(text_of(&desk, &format!("{card} .waiting")).await.starts_with("Waiting for a call for"));
+    assert_eq!(text_of(&desk, &format!("{card} .alert-head .tier")).await, "Red");
+    let tel = element(&desk, &format!("{card} a.tel")).await.attr("href").await.unwrap().unwrap();
+    assert!(tel.starts_with("tel:+"), "a tap-to-call link: {tel}");
+    let title = desk.title().await.unwrap();
+    assert!(
+        title.starts_with('(') && title.contains("Worklist"),
+        "the tab counts call requests and red cards: {title}"
+    );
 
-    // Acknowledge: the card says so, with the time it took.
+    // Acknowledge: the card says so, with the time it took, where it was.
     click(&desk, &format!("{card} .actions .primary")).await;
     until(
         &desk,
@@ -170,14 +204,16 @@ async fn severe_answers_on_the_phone_become_a_red_alert_that_the_nurse_acknowled
     let ack = text_of(&desk, &format!("{card} .ack-time")).await;
     assert!(ack.starts_with("Acknowledged after") && ack.contains(" min by "), "{ack}");
 
-    // Resolve with an action and a note: it leaves the open list, and shows among the resolved.
+    // Resolve with an action and a note: the card stays in its place, resolved, and is listed
+    // among the resolved.
     click(&desk, &format!("{card} .actions .secondary")).await;
     select(&desk, &format!("{card} select"), "called_patient").await;
     fill(&desk, &format!("{card} textarea"), "Called; pain medication adjusted.").await;
     click(&desk, &format!("{card} form button[type=submit]")).await;
-    until(&desk, "gone from the open list", &format!("!document.querySelector(\"{card}\")")).await;
+    until(&desk, "resolved in place", &format!("document.querySelector(\"{card} .resolution\")")).await;
+    assert_eq!(text_of(&desk, &format!("{card} .state")).await, "Resolved");
     click(&desk, ".toolbar .secondary:nth-child(2)").await;
-    until(&desk, "the resolved list", &format!("document.querySelector(\"{card} .resolution\")")).await;
+    until(&desk, "the resolved list", &format!("document.querySelector(\"{card} .resolution\") && document.querySelector('#screen-heading').textContent === 'Resolved alerts'")).await;
     let resolution = text_of(&desk, &format!("{card} .resolution")).await;
     assert!(resolution.starts_with("Called the patient"), "{resolution}");
     assert_eq!(text_of(&desk, &format!("{card} .note")).await, "Called; pain medication adjusted.");
@@ -195,15 +231,22 @@ async fn severe_answers_on_the_phone_become_a_red_alert_that_the_nurse_acknowled
     assert!(stored["minutes_to_acknowledge"].as_i64().is_some());
     let audited = app
         .count_dynamic(format!(
-            "SELECT COUNT(*) FROM audit_log WHERE entity = 'alert' AND entity_id = '{id}' \
+            "SELECT COUNT(*) FROM audit_log WHERE entity = 'alert_card' AND entity_id = '{id}' \
              AND action IN ('alert.acknowledge', 'alert.resolve')"
         ))
         .await;
     assert_eq!(audited, 2, "the acknowledgement and the resolution are audited");
 
-    // The patient page plots the report: pain at 100 with its threshold line, and lists the
-    // item answers with the wording's labels.
-    click(&desk, &format!("{card} h2 a")).await;
+    // From the symptoms card, one click opens the report's answers on the patient page, which
+    // also plots it (pain at 100 with its threshold line) and lists the patient's cards.
+    click(&desk, ".toolbar .secondary:nth-child(2)").await;
+    until(&desk, "the open list", "document.querySelector('#screen-heading').textContent === 'Alert cards'")
+        .await;
+    until(&desk, "the symptoms card", &format!("document.querySelector(\"{symptoms} .form-link\")")).await;
+    click(&desk, &format!("{symptoms} .form-link")).await;
+    until(&desk, "the report opened", "document.querySelector('.submissions details[open]')").await;
+    until(&desk, "the patient's cards", "document.querySelectorAll('#patient-cards .alert').length === 2")
+        .await;
     until(&desk, "the pain plot", "document.querySelector(\".plot[data-scale='PA'] circle\")").await;
     let plot: Value = desk
         .execute(
@@ -215,8 +258,7 @@ async fn severe_answers_on_the_phone_become_a_red_alert_that_the_nurse_acknowled
         .await
         .unwrap();
     assert_eq!(plot, serde_json::json!([1, true, "pain (PA): 100"]));
-    click(&desk, ".submissions summary").await;
-    let first_row = text_of(&desk, ".submissions .answers tbody tr").await;
+    let first_row = text_of(&desk, ".submissions details[open] .answers tbody tr").await;
     assert_eq!(first_row, "1 Strenuous activities 4 · Very much");
     desk.close().await.unwrap();
 }
