@@ -159,7 +159,8 @@ fn LanguageSwitch() -> impl IntoView {
         <button
             type="button"
             class="language"
-            aria-label=t(Text::SwitchLanguage)
+            // The visible name is part of the accessible one (WCAG 2.5.3): "Language: 中文".
+            aria-label=move || format!("{}: {}", crate::i18n::text(language.get(), Text::SwitchLanguage), language.get().other().own_name())
             on:click=move |_| language.update(|l| *l = l.other())
         >
             {move || language.get().other().own_name()}

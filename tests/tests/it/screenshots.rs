@@ -117,7 +117,7 @@ async fn every_screen() {
     desk.wait().for_element(Locator::Css("#username")).await.unwrap().send_keys("nurse").await.unwrap();
     desk.find(Locator::Css("#password")).await.unwrap().send_keys("demo-nurse-password").await.unwrap();
     click(&desk, "form button[type=submit]").await;
-    until(&desk, "#screen-heading", "Symptom alerts").await;
+    until(&desk, "#screen-heading", "Alert cards").await;
     desk.wait().for_element(Locator::Css(".alert")).await.unwrap();
     shoot(&desk, &folder, "13-staff-worklist").await;
     click(&desk, ".alert .actions .secondary").await;
@@ -131,6 +131,9 @@ async fn every_screen() {
     desk.wait().for_element(Locator::Css(".plot")).await.unwrap();
     desk.execute("document.querySelector('#timeline-heading').scrollIntoView()", vec![]).await.unwrap();
     shoot(&desk, &folder, "17-staff-timeline").await;
+    desk.wait().for_element(Locator::Css("#patient-cards .alert")).await.unwrap();
+    desk.execute("document.querySelector('#cards-heading').scrollIntoView()", vec![]).await.unwrap();
+    shoot(&desk, &folder, "22-staff-patient-cards").await;
     desk.goto(&app.url("/staff/patients/new")).await.unwrap();
     desk.wait().for_element(Locator::Css("#stratum option[value='nodal']")).await.unwrap();
     desk.find(Locator::Css("#stratum")).await.unwrap().select_by_value("nodal").await.unwrap();

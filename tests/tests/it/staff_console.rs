@@ -212,6 +212,8 @@ async fn severe_answers_on_the_phone_become_a_red_alert_that_the_nurse_acknowled
     click(&desk, &format!("{card} form button[type=submit]")).await;
     until(&desk, "resolved in place", &format!("document.querySelector(\"{card} .resolution\")")).await;
     assert_eq!(text_of(&desk, &format!("{card} .state")).await, "Resolved");
+    // The list kept its place (the card is where it was): scroll up to the toolbar, as she would.
+    desk.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
     click(&desk, ".toolbar .secondary:nth-child(2)").await;
     until(&desk, "the resolved list", &format!("document.querySelector(\"{card} .resolution\") && document.querySelector('#screen-heading').textContent === 'Resolved alerts'")).await;
     let resolution = text_of(&desk, &format!("{card} .resolution")).await;
@@ -239,6 +241,8 @@ async fn severe_answers_on_the_phone_become_a_red_alert_that_the_nurse_acknowled
 
     // From the symptoms card, one click opens the report's answers on the patient page, which
     // also plots it (pain at 100 with its threshold line) and lists the patient's cards.
+    // The list kept its place (the card is where it was): scroll up to the toolbar, as she would.
+    desk.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
     click(&desk, ".toolbar .secondary:nth-child(2)").await;
     until(&desk, "the open list", "document.querySelector('#screen-heading').textContent === 'Alert cards'")
         .await;
@@ -512,5 +516,85 @@ async fn a_nurse_sees_a_locked_out_patient_and_unlocks_them_from_the_patient_pag
             .await,
         1
     );
+    desk.close().await.unwrap();
+}
+
+/// axe-core (from npm, installed into `.tools/axe` by `.ci/run`), run in the page as it is: every
+/// violation with its rule, impact and first elements. `None` (skipped) when it is not installed.
+async fn axe_violations(browser: &Client) -> Option<Vec<Value>> {
+    let path = std::env::var_os("QOL_AXE_JS").map(std::path::PathBuf::from).unwrap_or_else(|| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/axe/node_modules/axe-core/axe.min.js")
+    });
+    let Ok(source) = std::fs::read_to_string(&path) else {
+        skip(
+            &format!("axe-core is not installed ({})", path.display()),
+            "npm install --prefix .tools/axe --no-save axe-core@4.14.1",
+        );
+        return None;
+    };
+    // Evaluated through WebDriver, so the page's Content-Security-Policy does not apply to it.
+    browser.execute(&format!("{source}\nreturn typeof window.axe;"), vec![]).await.unwrap();
+    let result = browser
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             window.axe.run(document, { resultTypes: ['violations'] })\
+               .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact,\
+                 nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || '')) }))))\
+               .catch(e => done([{ id: 'axe-error', impact: String(e) }]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    Some(result.as_array().cloned().unwrap_or_default())
+}
+
+#[tokio::test]
+async fn the_worklist_refreshes_itself_and_its_cards_pass_axe() {
+    let Some(Setup { app, driver, chromium }) = setup().await else { return };
+    let nurse = app.staff_token("nurse").await;
+    let (study_id, code) = app.enrol(&nurse, "nodal", 1).await;
+    let patient = app.activate(&code, "1357").await;
+    let desk = desktop_browser(&driver, &chromium).await;
+    nurse_signs_in(&app, &desk).await;
+    until(&desk, "the demo's cards", "document.querySelectorAll('.alert').length").await;
+    let title_before = desk.title().await.unwrap();
+    if let Some(violations) = axe_violations(&desk).await {
+        assert_eq!(violations, Vec::<Value>::new(), "axe on the worklist");
+    }
+
+    // A call request arrives while the worklist is open: it appears by itself, first among the
+    // call requests, and the tab's count goes up.
+    let mut report = qol_tests::c30_report("20000000-0000-4000-8000-000000000001", 1);
+    report["call_me"] = Value::Bool(true);
+    let (status, body) = app.post_as("/api/v1/me/submissions", Some(&patient), &report).await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(45);
+    let selector = format!(".alert[data-kind='call_request']:has(h2 a[href$='{study_id}'])");
+    loop {
+        let found = desk
+            .execute(&format!("return !!document.querySelector(\"{selector}\");"), vec![])
+            .await
+            .unwrap();
+        if found == true {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the new call request never appeared without a reload");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let count = |title: &str| -> u32 {
+        title.strip_prefix('(').and_then(|rest| rest.split(')').next()).and_then(|n| n.parse().ok()).unwrap_or(0)
+    };
+    let title_after = desk.title().await.unwrap();
+    assert_eq!(count(&title_after), count(&title_before) + 1, "{title_before} → {title_after}");
+    let waiting = text_of(&desk, &format!("{selector} .waiting")).await;
+    assert!(waiting.starts_with("Waiting for a call for"), "{waiting}");
+
+    // The patient page with its cards.
+    click(&desk, &format!("{selector} h2 a")).await;
+    until(&desk, "the patient's cards", "document.querySelectorAll('#patient-cards .alert').length === 1").await;
+    until(&desk, "the submissions", "document.querySelector('.submissions li')").await;
+    if let Some(violations) = axe_violations(&desk).await {
+        assert_eq!(violations, Vec::<Value>::new(), "axe on the patient page");
+    }
     desk.close().await.unwrap();
 }
