@@ -143,6 +143,8 @@ fn routes() -> impl IntoView {
         <Routes fallback=screens::NotFound>
             <Route path=path!("/staff/sign-in") view=screens::StaffSignIn/>
             <Route path=path!("/staff") view=staff::Worklist/>
+            // The address an alert e-mail links to (`?card=N` scrolls to the card).
+            <Route path=path!("/staff/worklist") view=staff::Worklist/>
             <Route path=path!("/staff/follow-up") view=staff::FollowUp/>
             <Route path=path!("/staff/patients") view=staff::Patients/>
             <Route path=path!("/staff/patients/new") view=staff::Enrol/>

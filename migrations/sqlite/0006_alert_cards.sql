@@ -90,6 +90,11 @@ UPDATE alerts SET card_id = (SELECT c.id FROM alert_cards c WHERE c.patient_id =
 WHERE state <> 'resolved';
 UPDATE alerts SET latest_value = value, latest_submission_id = submission_id, latest_at = updated_at;
 
--- A snooze holds signals of at most this tier; a worsening beyond it goes through. Snoozes set
--- before this rule hold amber and below.
+-- A snooze holds signals of at most this tier (amber at most: red always comes through); a
+-- worsening beyond it goes through. Snoozes set before this rule hold amber and below. What a
+-- snooze held is counted, so the nurse sees it.
 ALTER TABLE alert_snoozes ADD COLUMN tier TEXT NOT NULL DEFAULT 'amber';
+ALTER TABLE alert_snoozes ADD COLUMN held_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE alert_snoozes ADD COLUMN last_held_at TEXT;
+ALTER TABLE alert_snoozes ADD COLUMN last_held_value REAL;
+ALTER TABLE alert_snoozes ADD COLUMN last_held_submission_id INTEGER REFERENCES submissions (id);

@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use qol_shared::alerts::{
-    AlertRules, CardChange, History, OpenCard, Signal, Tier, card_change, held_by_snooze, replaces,
+    AlertRules, CardChange, History, Incoming, OpenCard, Signal, Tier, card_change, held_by_snooze, replaces,
+    unseen_red,
 };
 use qol_shared::answers::{AnswerError, Answers, RawAnswer};
 use qol_shared::api::{
@@ -357,19 +358,42 @@ impl Clinic {
         Some((date - cycle1).num_days())
     }
 
-    /// A nurse has seen the card. Refused (conflict) unless it is new.
-    pub async fn acknowledge_card(&self, actor: &Actor, staff_id: i64, id: i64) -> Result<(), ClinicError> {
-        let before = self
-            .db
-            .card(id)
+    /// Reads a card under the write lock, refusing (conflict) when it changed since the nurse saw
+    /// it (`seen`: the `updated_at` she was shown), so nobody acknowledges or resolves a signal
+    /// she has not seen.
+    async fn card_as_seen(
+        tx: &mut WriteTx,
+        id: i64,
+        seen: Option<&str>,
+    ) -> Result<(AlertState, Tier, String), ClinicError> {
+        let (state, tier, updated_at) = tx
+            .card_state(id)
             .await?
             .ok_or_else(|| ClinicError::NotFound(format!("there is no alert card {id}")))?;
-        let mut tx = self.db.begin_write().await?;
-        if !tx.acknowledge_card(id, staff_id, &crate::storage::now_text()).await? {
+        if let Some(seen) = seen
+            && seen != updated_at
+            && state != AlertState::Resolved
+        {
             return Err(ClinicError::Conflict(format!(
-                "alert card {id} is already {}",
-                before.state.as_str()
+                "alert card {id} changed since you opened it (a newer report joined it); look at it again"
             )));
+        }
+        Ok((state, tier, updated_at))
+    }
+
+    /// A nurse has seen the card. Refused (conflict) unless it is new, or when it changed since
+    /// she saw it.
+    pub async fn acknowledge_card(
+        &self,
+        actor: &Actor,
+        staff_id: i64,
+        id: i64,
+        seen: Option<&str>,
+    ) -> Result<(), ClinicError> {
+        let mut tx = self.db.begin_write().await?;
+        let (state, tier, _) = Self::card_as_seen(&mut tx, id, seen).await?;
+        if !tx.acknowledge_card(id, staff_id, &crate::storage::now_text()).await? {
+            return Err(ClinicError::Conflict(format!("alert card {id} is already {}", state.as_str())));
         }
         tx.audit(
             actor,
@@ -377,8 +401,8 @@ impl Clinic {
                 action: "alert.acknowledge",
                 entity: "alert_card",
                 entity_id: id.to_string(),
-                before: Some(json!({ "state": before.state, "tier": before.tier })),
-                after: Some(json!({ "state": AlertState::Acknowledged, "tier": before.tier })),
+                before: Some(json!({ "state": state, "tier": tier })),
+                after: Some(json!({ "state": AlertState::Acknowledged, "tier": tier })),
                 ..AuditEntry::default()
             },
         )
@@ -388,6 +412,7 @@ impl Clinic {
     }
 
     /// A nurse has acted on the card (new or acknowledged) and closes it with what was done.
+    /// Refused when it changed since she saw it.
     pub async fn resolve_card(
         &self,
         actor: &Actor,
@@ -395,16 +420,13 @@ impl Clinic {
         id: i64,
         action: ResolutionAction,
         note: &str,
+        seen: Option<&str>,
     ) -> Result<(), ClinicError> {
         if note.chars().count() > 2000 {
             return Err(invalid("the note is longer than 2000 characters"));
         }
-        let before = self
-            .db
-            .card(id)
-            .await?
-            .ok_or_else(|| ClinicError::NotFound(format!("there is no alert card {id}")))?;
         let mut tx = self.db.begin_write().await?;
+        let (state, tier, _) = Self::card_as_seen(&mut tx, id, seen).await?;
         if !tx.resolve_card(id, staff_id, action, note, &crate::storage::now_text()).await? {
             return Err(ClinicError::Conflict(format!("alert card {id} is already resolved")));
         }
@@ -414,7 +436,7 @@ impl Clinic {
                 action: "alert.resolve",
                 entity: "alert_card",
                 entity_id: id.to_string(),
-                before: Some(json!({ "state": before.state, "tier": before.tier })),
+                before: Some(json!({ "state": state, "tier": tier })),
                 after: Some(json!({ "state": AlertState::Resolved, "action": action })),
                 reason: Some(note.to_owned()).filter(|note| !note.is_empty()),
             },
@@ -447,7 +469,8 @@ impl Clinic {
         for signal in signals {
             let snoozes = tx.active_snoozes(patient.id, &signal.subject, today).await?;
             if snoozes.iter().any(|snooze| held_by_snooze(signal, Some(*snooze), today)) {
-                held.push(json!({ "subject": signal.subject, "tier": signal.tier }));
+                tx.record_held(patient.id, &signal.subject, today, signal.value, submission_id, now).await?;
+                held.push(json!({ "subject": signal.subject, "tier": signal.tier, "value": signal.value }));
                 continue;
             }
             let kind = if signal.is_call_request() { CardKind::CallRequest } else { CardKind::Symptoms };
@@ -464,35 +487,50 @@ impl Clinic {
         }
         let mut cards = Vec::new();
         for (kind, list) in by_kind {
-            let incoming = list.iter().map(|signal| signal.tier).max().unwrap_or(Tier::Info);
             let open = tx.open_card(patient.id, kind).await?;
+            // What the open card holds of each subject, to tell red news from what it showed.
+            let mut stored = Vec::with_capacity(list.len());
+            for signal in &list {
+                stored.push(match open {
+                    Some((card_id, _, _)) => tx.card_signal(card_id, &signal.subject).await?,
+                    None => None,
+                });
+            }
+            let incoming = Incoming {
+                tier: list.iter().map(|signal| signal.tier).max().unwrap_or(Tier::Info),
+                unseen_red: list
+                    .iter()
+                    .zip(&stored)
+                    .any(|(signal, stored)| unseen_red(signal, stored.map(|(_, tier)| tier))),
+            };
             let change = card_change(open.map(|(_, tier, state)| OpenCard { tier, state }), incoming);
-            let (card_id, became_red, escalated) = match (change, open) {
-                (CardChange::Open { tier }, _) => (
-                    tx.insert_card(patient.id, kind, tier, submission_id, now).await?,
-                    tier == Tier::Red,
-                    false,
-                ),
+            // `tell`: the on-call addresses hear of it (a new call request, a card that opens red,
+            // becomes red, or is re-opened with red news).
+            let (card_id, tier, escalated, tell) = match (change, open) {
+                (CardChange::Open { tier }, _) => {
+                    let id = tx.insert_card(patient.id, kind, tier, submission_id, now).await?;
+                    (id, tier, false, tier == Tier::Red)
+                }
                 (CardChange::Join { tier, escalated }, Some((id, before, _))) => {
                     tx.join_card(id, tier, escalated, submission_id, now).await?;
-                    (id, tier == Tier::Red && before < Tier::Red, escalated)
+                    let became_red = tier == Tier::Red && before < Tier::Red;
+                    (id, tier, escalated, became_red || (escalated && tier == Tier::Red))
                 }
                 (CardChange::Join { .. }, None) => unreachable!("a card joins only an open card"),
             };
-            for signal in list {
-                match tx.card_signal(card_id, &signal.subject).await? {
+            for (signal, stored) in list.iter().zip(&stored) {
+                match stored {
                     None => {
                         tx.insert_signal(card_id, patient.id, signal, submission_id, now).await?;
                     }
-                    Some((id, stored)) if replaces(stored, signal.tier) => {
-                        tx.replace_signal(id, signal, submission_id, now).await?;
+                    Some((id, stored)) if replaces(*stored, signal.tier) => {
+                        tx.replace_signal(*id, signal, submission_id, now).await?;
                     }
                     Some(_) => {}
                 }
             }
             let mut queued = Vec::new();
-            if became_red || (kind == CardKind::CallRequest && open.is_none()) {
-                let tier = incoming.max(open.map_or(Tier::Info, |(_, tier, _)| tier));
+            if tell {
                 let (subject, body) =
                     card_email(&self.on_call.public_url, &patient.study_code, kind, tier, card_id);
                 for address in &self.on_call.emails {
@@ -502,7 +540,9 @@ impl Clinic {
                         purpose: "alert_card",
                         card_id: Some(card_id),
                         patient_id: Some(patient.id),
-                        dedupe_key: format!("alert-card-{card_id}-red-{address}"),
+                        // One message per card, report and address: a retried report queues
+                        // nothing new, a re-opening report queues again.
+                        dedupe_key: format!("alert-card-{card_id}-report-{submission_id}-{address}"),
                         subject: subject.clone(),
                         body: body.clone(),
                     };
@@ -513,7 +553,7 @@ impl Clinic {
                 }
             }
             cards.push(json!({
-                "card": card_id, "kind": kind, "tier": incoming, "escalated": escalated, "emails_queued": queued,
+                "card": card_id, "kind": kind, "tier": incoming.tier, "escalated": escalated, "emails_queued": queued,
             }));
         }
         Ok((json!({ "cards": cards, "held_by_snooze": held }), queued_total))

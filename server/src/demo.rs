@@ -193,6 +193,7 @@ async fn work_past_alerts(
                 card.id,
                 ResolutionAction::CalledPatient,
                 "Demo history: called the patient; symptoms expected during treatment.",
+                None,
             )
             .await?;
     }

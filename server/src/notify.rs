@@ -2,9 +2,10 @@
 //! (e-mail to the on-call addresses today; SMS and push later), with retries and backoff, each
 //! attempt audited.
 //!
-//! Delivery is at least once, never twice in the normal run: a worker claims due messages with a
-//! lease in a transaction of its own (holding the audit chain's lock; PostgreSQL also skips rows
-//! another claim has locked), sends, then records the outcome only if it still holds the lease.
+//! Delivery is at least once, never twice in the normal run: a worker claims one due message at a
+//! time with a two-minute lease in a transaction of its own (holding the audit chain's lock;
+//! PostgreSQL also skips rows another claim has locked), sends within 30 seconds or gives the
+//! attempt up, then records the outcome only if it still holds the lease.
 //! Two servers on one database therefore never send the same message twice; a server killed
 //! between sending and recording leaves the message to be sent again after its lease runs out
 //! (the `Message-ID` is the same, so mail clients show it once).
@@ -21,6 +22,10 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::storage::{Actor, AuditEntry, Db, OutboxMessage, now_text, timestamp_text};
+
+/// The longest one delivery may take, well inside the lease, so a message is never sent by a
+/// worker whose lease another has taken over.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How the worker paces itself.
 #[derive(Debug, Clone, Copy)]
@@ -123,8 +128,12 @@ impl Mailer {
             .header(ContentType::TEXT_PLAIN)
             .body(message.body.clone())
             .context("could not build the message")?;
-        self.transport.send(email).await.context("the SMTP server did not take the message")?;
-        Ok(())
+        // lettre's own timeout bounds the connection only; a server that accepts and then says
+        // nothing would hold the worker (and every message behind it) forever.
+        match tokio::time::timeout(SEND_TIMEOUT, self.transport.send(email)).await {
+            Ok(result) => result.map(drop).context("the SMTP server did not take the message"),
+            Err(_) => anyhow::bail!("the SMTP server did not answer within {} s", SEND_TIMEOUT.as_secs()),
+        }
     }
 }
 
@@ -166,8 +175,10 @@ pub async fn deliver_due(
     let now = chrono::Utc::now();
     let lease_until = now + chrono::Duration::from_std(pacing.lease).unwrap_or(chrono::Duration::minutes(2));
     let mut tx = db.begin_write().await?;
+    // One message per claim: each is sent within its own lease (the send is bounded well inside
+    // it), so a lease never runs out on a message still waiting its turn in a batch.
     let claimed =
-        tx.claim_due(db.backend(), worker, &timestamp_text(now), &timestamp_text(lease_until), 20).await?;
+        tx.claim_due(db.backend(), worker, &timestamp_text(now), &timestamp_text(lease_until), 1).await?;
     tx.commit_derived().await?;
     for message in &claimed {
         let outcome = match message.channel.as_str() {

@@ -90,7 +90,8 @@
 use std::collections::BTreeMap;
 
 use qol_shared::alerts::{
-    AlertRules, CardChange, History, OpenCard, Rule, Signal, Tier, alerting_scale, card_change,
+    AlertRules, CardChange, History, Incoming, OpenCard, Rule, Signal, Tier, alerting_scale, card_change,
+    unseen_red,
 };
 use qol_shared::api::AlertState;
 use qol_shared::instrument::ScaleKind;
@@ -522,7 +523,8 @@ struct Tally {
     red: u64,
     calls: u64,
     signals: u64,
-    /// Cards joined by a higher tier while acknowledged (re-opened); the variant only.
+    /// Cards re-opened while acknowledged (a higher tier, red news or a new call request); the
+    /// variant only.
     escalated: u64,
     /// Cards (alerts) opened, by the tier they opened at.
     opened_by_tier: BTreeMap<&'static str, u64>,
@@ -532,16 +534,28 @@ struct Tally {
 #[derive(Default)]
 struct Open {
     cards: [Option<OpenCard>; 2],
+    /// What each open card holds: the tier of each subject.
+    held: [BTreeMap<String, Tier>; 2],
     alerts: BTreeMap<String, Tier>,
 }
 
 fn after_step(signals: &[Signal], open: &mut Open, tally: &mut Tally) {
     tally.signals += signals.len() as u64;
     for (slot, call) in [(0, false), (1, true)] {
-        let Some(incoming) = signals.iter().filter(|s| s.is_call_request() == call).map(|s| s.tier).max()
-        else {
+        let mine: Vec<&Signal> = signals.iter().filter(|s| s.is_call_request() == call).collect();
+        let Some(tier) = mine.iter().map(|s| s.tier).max() else {
             continue;
         };
+        let held = &mut open.held[slot];
+        let incoming = Incoming {
+            tier,
+            unseen_red: open.cards[slot].is_some()
+                && mine.iter().any(|s| unseen_red(s, held.get(&s.subject).copied())),
+        };
+        for signal in &mine {
+            let entry = held.entry(signal.subject.clone()).or_insert(signal.tier);
+            *entry = (*entry).max(signal.tier);
+        }
         let card = &mut open.cards[slot];
         match card_change(*card, incoming) {
             CardChange::Open { tier } => {

@@ -514,10 +514,15 @@ pub struct Snooze {
     pub tier: Tier,
 }
 
+/// The highest tier a snooze may hold: a red signal is a nursing emergency and always comes
+/// through.
+pub const SNOOZE_MAX_TIER: Tier = Tier::Amber;
+
 /// Whether a snooze holds `signal` on `today`: only signals of the same or a lower tier than the
-/// snooze was set for, and never a call request (the patient asked, now).
+/// snooze was set for (amber at most), and never a red signal or a call request.
 pub fn held_by_snooze(signal: &Signal, snooze: Option<Snooze>, today: chrono::NaiveDate) -> bool {
     !signal.is_call_request()
+        && signal.tier <= SNOOZE_MAX_TIER
         && snooze.is_some_and(|snooze| today <= snooze.until && signal.tier <= snooze.tier)
 }
 
@@ -533,22 +538,40 @@ pub struct OpenCard {
 pub enum CardChange {
     /// No open card: open one at this tier.
     Open { tier: Tier },
-    /// The open card takes the signals. `escalated`: the tier rose above the card's while it was
-    /// acknowledged, so the card is new again and its service-level clock restarts.
+    /// The open card takes the signals. `escalated`: something the nurse has not seen arrived
+    /// after she acknowledged the card, so it is new again and its service-level clock restarts.
     Join { tier: Tier, escalated: bool },
 }
 
-/// How `incoming` (the highest tier among the new signals) changes the patient's open card of
-/// their kind. A card's tier never falls while it is open; a higher tier re-opens an acknowledged
-/// card.
-pub fn card_change(open: Option<OpenCard>, incoming: Tier) -> CardChange {
+/// What a report brings to a card, for [`card_change`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Incoming {
+    /// The highest tier among the report's signals for the card.
+    pub tier: Tier,
+    /// A red signal the card did not hold as red (a new subject, or one that rose to red), or a
+    /// new call request: the nurse has not seen it, whatever the card's tier.
+    pub unseen_red: bool,
+}
+
+/// How a report's signals change the patient's open card of their kind. A card's tier never falls
+/// while it is open. An acknowledged card is re-opened by a tier above its own, by a red signal it
+/// did not hold as red, and by a new call request: escalation is never hidden behind an
+/// acknowledgement.
+pub fn card_change(open: Option<OpenCard>, incoming: Incoming) -> CardChange {
     match open {
-        None => CardChange::Open { tier: incoming },
+        None => CardChange::Open { tier: incoming.tier },
         Some(card) => CardChange::Join {
-            tier: card.tier.max(incoming),
-            escalated: card.state == AlertState::Acknowledged && incoming > card.tier,
+            tier: card.tier.max(incoming.tier),
+            escalated: card.state == AlertState::Acknowledged
+                && (incoming.tier > card.tier || incoming.unseen_red),
         },
     }
+}
+
+/// Whether `signal` is red news for a card that holds the subject at `stored` (if at all): a red
+/// signal the card did not hold as red, or a call request (each one is a new ask).
+pub fn unseen_red(signal: &Signal, stored: Option<Tier>) -> bool {
+    signal.is_call_request() || (signal.tier == Tier::Red && stored.is_none_or(|tier| tier < Tier::Red))
 }
 
 /// Whether a new signal for a subject already on the card replaces the one stored there: the
@@ -760,6 +783,13 @@ mod tests {
         assert!(held_by_snooze(&amber, snooze("2026-03-10", Tier::Amber), today), "its last day");
         assert!(!held_by_snooze(&amber, snooze("2026-03-09", Tier::Amber), today), "ended");
         assert!(held_by_snooze(&amber, snooze("2026-03-31", Tier::Red), today));
+        let info = Signal { tier: Tier::Info, ..amber.clone() };
+        assert!(held_by_snooze(&info, snooze("2026-03-31", Tier::Amber), today));
+        let red_held = Signal { tier: Tier::Red, ..amber.clone() };
+        assert!(
+            !held_by_snooze(&red_held, snooze("2026-03-31", Tier::Red), today),
+            "red always comes through"
+        );
         let red = Signal { tier: Tier::Red, value: Some(100.0), ..amber.clone() };
         assert!(!held_by_snooze(&red, snooze("2026-03-31", Tier::Amber), today), "a worsening goes through");
         let call = Signal { subject: "CALL".into(), tier: Tier::Red, rule: Rule::CallMe, ..amber };
@@ -772,26 +802,48 @@ mod tests {
     #[test]
     fn a_card_never_falls_and_a_higher_tier_reopens_an_acknowledged_card() {
         let card = |tier, state| Some(OpenCard { tier, state });
-        assert_eq!(card_change(None, Tier::Amber), CardChange::Open { tier: Tier::Amber });
+        let seen = |tier| Incoming { tier, unseen_red: false };
+        assert_eq!(card_change(None, seen(Tier::Amber)), CardChange::Open { tier: Tier::Amber });
         assert_eq!(
-            card_change(card(Tier::Amber, AlertState::Acknowledged), Tier::Red),
+            card_change(card(Tier::Amber, AlertState::Acknowledged), seen(Tier::Red)),
             CardChange::Join { tier: Tier::Red, escalated: true }
         );
         assert_eq!(
-            card_change(card(Tier::Amber, AlertState::Acknowledged), Tier::Amber),
+            card_change(card(Tier::Amber, AlertState::Acknowledged), seen(Tier::Amber)),
             CardChange::Join { tier: Tier::Amber, escalated: false },
             "the same tier joins quietly"
         );
         assert_eq!(
-            card_change(card(Tier::Red, AlertState::New), Tier::Info),
+            card_change(
+                card(Tier::Red, AlertState::Acknowledged),
+                Incoming { tier: Tier::Red, unseen_red: true }
+            ),
+            CardChange::Join { tier: Tier::Red, escalated: true },
+            "a red subject the nurse has not seen re-opens a red card she acknowledged"
+        );
+        assert_eq!(
+            card_change(card(Tier::Red, AlertState::New), seen(Tier::Info)),
             CardChange::Join { tier: Tier::Red, escalated: false },
             "a card's tier never falls while it is open"
         );
         assert_eq!(
-            card_change(card(Tier::Amber, AlertState::New), Tier::Red),
+            card_change(card(Tier::Amber, AlertState::New), seen(Tier::Red)),
             CardChange::Join { tier: Tier::Red, escalated: false },
             "a new card rises without being re-opened"
         );
+        let red = |subject: &str, rule| Signal {
+            subject: subject.into(),
+            tier: Tier::Red,
+            rule,
+            value: Some(100.0),
+            baseline: None,
+            previous: None,
+            source: String::new(),
+        };
+        assert!(unseen_red(&red("DY", Rule::WorseThanBaseline), None), "a new red subject");
+        assert!(unseen_red(&red("DY", Rule::WorseThanBaseline), Some(Tier::Amber)), "risen to red");
+        assert!(!unseen_red(&red("DY", Rule::WorseThanBaseline), Some(Tier::Red)), "already red on the card");
+        assert!(unseen_red(&red("CALL", Rule::CallMe), Some(Tier::Red)), "every call request is new");
         assert!(replaces(Tier::Amber, Tier::Red) && replaces(Tier::Amber, Tier::Amber));
         assert!(!replaces(Tier::Red, Tier::Amber), "the rule that set the tier stays");
     }

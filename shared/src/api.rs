@@ -483,6 +483,20 @@ pub struct ResolveAlert {
     pub action: ResolutionAction,
     #[serde(default)]
     pub note: String,
+    /// The card's `updated_at` as the nurse saw it: when a newer report has joined the card
+    /// since, the action is refused (409) so that nothing she has not seen is closed. Optional
+    /// for API clients; the console always sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_updated_at: Option<String>,
+}
+
+/// `POST /api/v1/alerts/{id}/acknowledge` (the body may be left out).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AcknowledgeAlert {
+    /// As in [`ResolveAlert`]: refused (409) when the card changed since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seen_updated_at: Option<String>,
 }
 
 /// `POST /api/v1/patients/{study_id}/snoozes`.
@@ -501,7 +515,7 @@ pub struct SnoozeRequest {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SnoozeView {
     pub id: i64,
@@ -513,6 +527,10 @@ pub struct SnoozeView {
     pub reason: String,
     pub created_by: String,
     pub ended_at: Option<String>,
+    /// How many signals it held (kept from the worklist), and the last one's time and value.
+    pub held_count: i64,
+    pub last_held_at: Option<String>,
+    pub last_held_value: Option<f64>,
 }
 
 /// Why an assessment was missed, as staff record it.

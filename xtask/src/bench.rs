@@ -249,11 +249,14 @@ fn alert_burden(report: &mut String) -> anyhow::Result<()> {
         writeln!(
             report,
             "\nIf the nurse resolves cards only after every other report (the rest join the next \
-             report's signals): {:.1} → {:.1} cards and {:.1} → {:.1} red cards per 100 reports.",
+             report's signals): {:.1} → {:.1} cards and {:.1} → {:.1} red cards per 100 reports; \
+             acknowledged cards re-opened by a higher tier, red news or a new call request: {:.1} per \
+             100 reports.",
             f(&slow["before"]["cards_per_100"]),
             f(&slow["after"]["cards_per_100"]),
             f(&slow["before"]["red_per_100"]),
-            f(&slow["after"]["red_per_100"])
+            f(&slow["after"]["red_per_100"]),
+            f(&slow["after_escalated_per_100"])
         )?;
     }
     writeln!(report)?;

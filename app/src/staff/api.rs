@@ -1,9 +1,9 @@
 //! The staff console's HTTP calls (built on `crate::api`'s request code).
 
 use qol_shared::api::{
-    ActivationCode, AlertCard, AssessmentView, EnrolPatient, EnrolledPatient, EventRecord, FollowUpItem,
-    PatientDetail, PatientSummary, RecordEvent, RecordMissedReason, ResolveAlert, SnoozeRequest, SnoozeView,
-    SubmissionView,
+    AcknowledgeAlert, ActivationCode, AlertCard, AssessmentView, EnrolPatient, EnrolledPatient, EventRecord,
+    FollowUpItem, PatientDetail, PatientSummary, RecordEvent, RecordMissedReason, ResolveAlert,
+    SnoozeRequest, SnoozeView, SubmissionView,
 };
 
 use crate::api::{ApiFailure, get, post};
@@ -25,8 +25,10 @@ pub async fn patient_alerts(study_id: &str) -> Result<Vec<AlertCard>, ApiFailure
     get(&format!("/api/v1/patients/{study_id}/alerts")).await
 }
 
-pub async fn acknowledge(id: i64) -> Result<AlertCard, ApiFailure> {
-    post(&format!("/api/v1/alerts/{id}/acknowledge"), &empty()).await.map(|(_, alert)| alert)
+/// Acknowledges the card as the nurse saw it (`seen`: its `updated_at`).
+pub async fn acknowledge(id: i64, seen: &str) -> Result<AlertCard, ApiFailure> {
+    let body = AcknowledgeAlert { seen_updated_at: Some(seen.to_owned()) };
+    post(&format!("/api/v1/alerts/{id}/acknowledge"), &body).await.map(|(_, alert)| alert)
 }
 
 pub async fn resolve(id: i64, body: &ResolveAlert) -> Result<AlertCard, ApiFailure> {

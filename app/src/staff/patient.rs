@@ -520,6 +520,14 @@ fn Snoozes(study_id: String) -> impl IntoView {
                                     <li class:ended=ended>
                                         <strong>{snooze.subject.clone()}</strong> " · " {s(S::Until)} " " {snooze.until.to_string()}
                                         " · " {s(text::tier(snooze.tier))}
+                                        {(snooze.held_count > 0).then(|| {
+                                            let at = snooze.last_held_at.clone().unwrap_or_default();
+                                            let value = snooze.last_held_value.map(|v| format!(" ({v:.1})")).unwrap_or_default();
+                                            view! {
+                                                " · " <strong class="held">{snooze.held_count} " " {s(S::HeldReports)} " "
+                                                {move || local_time(&at, language.get().tag())} {value.clone()}</strong>
+                                            }
+                                        })}
                                         " · " {snooze.reason.clone()} <span class="muted">" · " {s(S::By)} " " {snooze.created_by.clone()}</span>
                                         {if ended {
                                             view! { " · " <em>{s(S::Ended)}</em> }.into_any()

@@ -171,12 +171,33 @@ pub fn Card(
     let action = RwSignal::new(String::new());
     let note = RwSignal::new(String::new());
     let id = card.id;
+    // The card as she sees it: an action is refused when a newer report joined it since.
+    let seen = StoredValue::new(card.updated_at.clone());
+    let changed = RwSignal::new(false);
+    let study_for_reload = card.study_id.clone();
+    let reload = move |_| {
+        let study_id = study_for_reload.clone();
+        spawn_local(async move {
+            match api::patient_alerts(&study_id).await {
+                Ok(cards) => {
+                    if let Some(card) = cards.into_iter().find(|card| card.id == id) {
+                        replace(card);
+                    }
+                }
+                Err(failure) => error.set(Some(failure.to_string())),
+            }
+        });
+    };
+    let failed = move |failure: crate::api::ApiFailure| {
+        changed.set(failure.to_string().contains("changed since you opened it"));
+        error.set(Some(failure.to_string()));
+    };
     let acknowledge = move |_| {
         busy.set(true);
         spawn_local(async move {
-            match api::acknowledge(id).await {
+            match api::acknowledge(id, &seen.get_value()).await {
                 Ok(card) => replace(card),
-                Err(failure) => error.set(Some(failure.to_string())),
+                Err(failure) => failed(failure),
             }
             busy.set(false);
         });
@@ -188,11 +209,15 @@ pub fn Card(
             return;
         };
         busy.set(true);
-        let body = ResolveAlert { action: chosen, note: note.get_untracked() };
+        let body = ResolveAlert {
+            action: chosen,
+            note: note.get_untracked(),
+            seen_updated_at: Some(seen.get_value()),
+        };
         spawn_local(async move {
             match api::resolve(id, &body).await {
                 Ok(card) => replace(card),
-                Err(failure) => error.set(Some(failure.to_string())),
+                Err(failure) => failed(failure),
             }
             busy.set(false);
         });
@@ -230,7 +255,7 @@ pub fn Card(
                 </h2>
                 <span class="state">{s(text::alert_state(card.state))}</span>
             </header>
-            {card.escalated.then(|| view! { <p class="escalated" role="note">{s(S::Escalated)}</p> })}
+            {(card.escalated && is_new).then(|| view! { <p class="escalated" role="note">{s(S::Escalated)}</p> })}
             {card.minutes_waiting.map(|minutes| view! {
                 <p class="waiting" role="note"><strong>{s(S::Waiting)} " " {minutes} " " {s(S::Minutes)}</strong></p>
             })}
@@ -254,16 +279,14 @@ pub fn Card(
                     {signals.into_iter().map(|signal| {
                         let subject = signal.subject.clone();
                         let rule_signal = signal.clone();
-                        let latest = (signal.latest_submission_id != signal.submission_id || signal.latest_value != signal.value)
-                            .then_some(signal.latest_value)
-                            .flatten();
+                        let latest = signal.latest_value;
                         let source = signal.source.clone();
                         view! {
                             <tr class=format!("signal tier-{}", tier_class(signal.tier)) data-subject=signal.subject.clone()>
                                 <td><span class=format!("tier tier-{}", tier_class(signal.tier))>{s(text::tier(signal.tier))}</span></td>
                                 <td>{move || subject_name(&subject, language.get())}</td>
                                 <td class="rule" title=source>{move || plain_rule(&rule_signal, language.get())}</td>
-                                <td class="latest">{latest.map(|v| points(Some(v)))}</td>
+                                <td class="latest">{(signal.rule != Rule::CallMe).then(|| points(latest))}</td>
                             </tr>
                         }
                     }).collect_view()}
@@ -302,6 +325,9 @@ pub fn Card(
                 {card.resolution_note.clone().filter(|n| !n.is_empty()).map(|n| view! { <p class="note">{n}</p> })}
             })}
             {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
+            {move || changed.get().then(|| view! {
+                <p><button type="button" class="secondary show-new" on:click=reload.clone()>{s(S::ShowNewReport)}</button></p>
+            })}
             {open.then(|| view! {
                 <div class="actions">
                     {is_new.then(|| view! {

@@ -5,10 +5,10 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use qol_shared::alerts::{Tier, sla_deadline};
+use qol_shared::alerts::{SNOOZE_MAX_TIER, Tier, sla_deadline};
 use qol_shared::api::{
-    AlertCard, AlertState, ApiError, CardKind, FollowUpItem, NotificationView, RecordMissedReason,
-    ResolveAlert, Role, SnoozeRequest, SnoozeView,
+    AcknowledgeAlert, AlertCard, AlertState, ApiError, CardKind, FollowUpItem, NotificationView,
+    RecordMissedReason, ResolveAlert, Role, SnoozeRequest, SnoozeView,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -19,6 +19,10 @@ use super::{AppState, Error};
 use crate::storage::{AuditEntry, CardFilter, CardRow, SnoozeRow, parse_timestamp};
 
 const NURSES: &[Role] = &[Role::Nurse, Role::Admin];
+/// How many resolved cards the worklist lists (the newest).
+const RESOLVED_LISTED: usize = 500;
+/// The furthest a snooze may reach: a nurse looks again at least this often.
+const SNOOZE_MAX_DAYS: i64 = 183;
 
 /// Cards as the API shows them, with their signals and e-mails, at `now`. The service level
 /// (`sla_working_days`, the protocol's `alerts`) counts the study site's working days from the
@@ -37,7 +41,6 @@ async fn cards_view(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let opened = parse_timestamp(&row.opened_at).ok();
             let sla_from = parse_timestamp(&row.sla_from).ok();
             let acknowledged = row.acknowledged_at.as_deref().and_then(|at| parse_timestamp(at).ok());
             let open = row.state != AlertState::Resolved;
@@ -65,7 +68,8 @@ async fn cards_view(
                 patient_name: row.patient_name,
                 phone: row.phone,
                 minutes_waiting: (open && row.kind == CardKind::CallRequest)
-                    .then(|| opened.map(|at| (now - at).num_minutes().max(0)))
+                    // Since the request the card was opened or re-opened by.
+                    .then(|| sla_from.map(|at| (now - at).num_minutes().max(0)))
                     .flatten(),
                 past_sla: row.state == AlertState::New
                     && sla_from.is_some_and(|from| local(now) > sla_deadline(local(from), sla_days)),
@@ -119,9 +123,11 @@ pub struct AlertFilter {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(filter): Query<AlertFilter>,
+    filter: Result<Query<AlertFilter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<axum::Json<Vec<AlertCard>>, Error> {
+    // Who asks first: a stranger learns nothing from a bad query.
     caller.require(NURSES)?;
+    let Query(filter) = filter.map_err(|rejection| Error::BadRequest(rejection.body_text()))?;
     let wanted_state = match filter.state.as_deref() {
         Some(text) => Some(AlertState::parse(text).ok_or_else(|| {
             Error::BadRequest(format!("state {text:?} is not one of: new, acknowledged, resolved"))
@@ -154,6 +160,13 @@ pub async fn list(
         .filter(|row| wanted_tier.is_none_or(|tier| row.tier == tier))
         .filter(|row| wanted_kind.is_none_or(|kind| row.kind == kind))
         .collect();
+    // Resolved cards pile up over a study: the newest 500 (a patient's page lists all of theirs).
+    let rows = if wanted_state == Some(AlertState::Resolved) {
+        let skip = rows.len().saturating_sub(RESOLVED_LISTED);
+        rows.into_iter().skip(skip).collect()
+    } else {
+        rows
+    };
     let mut cards = cards_view(&state, rows, chrono::Utc::now()).await?;
     worklist_order(&mut cards);
     Ok(axum::Json(cards))
@@ -197,15 +210,23 @@ async fn one_card(state: &AppState, id: i64) -> Result<AlertCard, Error> {
     cards.pop().ok_or_else(|| Error::NotFound(format!("there is no alert card {id}")))
 }
 
-#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", tag = "alerts", security(("session" = ["nurse", "admin"])), params(("id" = i64, Path)), responses((status = 200, body = AlertCard), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, body = ApiError)))]
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/acknowledge", tag = "alerts", security(("session" = ["nurse", "admin"])), params(("id" = i64, Path)), request_body(content = Option<AcknowledgeAlert>, description = "optional"), responses((status = 200, body = AlertCard), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, description = "not new, or changed since the nurse saw it", body = ApiError), (status = 422, body = ApiError)))]
 pub async fn acknowledge(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    body: axum::body::Bytes,
 ) -> Result<axum::Json<AlertCard>, Error> {
     caller.require(NURSES)?;
     let staff_id = caller.staff_id().ok_or_else(|| Error::Forbidden("staff only".into()))?;
-    state.clinic.acknowledge_card(&caller.actor(), staff_id, id).await?;
+    // The body is optional: none, `{}`, or `{"seen_updated_at": …}`.
+    let body: AcknowledgeAlert = if body.iter().all(u8::is_ascii_whitespace) {
+        AcknowledgeAlert::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|error| Error::unprocessable(format!("the body is not an acknowledgement: {error}")))?
+    };
+    state.clinic.acknowledge_card(&caller.actor(), staff_id, id, body.seen_updated_at.as_deref()).await?;
     Ok(axum::Json(one_card(&state, id).await?))
 }
 
@@ -218,7 +239,17 @@ pub async fn resolve(
 ) -> Result<axum::Json<AlertCard>, Error> {
     caller.require(NURSES)?;
     let staff_id = caller.staff_id().ok_or_else(|| Error::Forbidden("staff only".into()))?;
-    state.clinic.resolve_card(&caller.actor(), staff_id, id, body.action, body.note.trim()).await?;
+    state
+        .clinic
+        .resolve_card(
+            &caller.actor(),
+            staff_id,
+            id,
+            body.action,
+            body.note.trim(),
+            body.seen_updated_at.as_deref(),
+        )
+        .await?;
     Ok(axum::Json(one_card(&state, id).await?))
 }
 
@@ -230,6 +261,9 @@ fn snooze_view(row: SnoozeRow) -> SnoozeView {
         until: row.until,
         tier: row.tier,
         reason: row.reason,
+        held_count: row.held_count,
+        last_held_at: row.last_held_at,
+        last_held_value: row.last_held_value,
         created_by: row.created_by,
         ended_at: row.ended_at,
     }
@@ -240,10 +274,11 @@ fn snoozable(subject: &str) -> bool {
     let scale = qol_shared::instrument::InstrumentId::ALL
         .iter()
         .any(|id| id.instrument().scales.iter().any(|scale| scale.code == subject));
+    // Spelled exactly as signals are (`ITEM9`, not `ITEM09` or `ITEM+9`), or it would hold nothing.
     let item = subject
         .strip_prefix("ITEM")
         .and_then(|n| n.parse::<u8>().ok())
-        .is_some_and(|n| (1..=54).contains(&n));
+        .is_some_and(|n| (1..=54).contains(&n) && format!("ITEM{n}") == subject);
     scale || item
 }
 
@@ -267,37 +302,28 @@ pub async fn snooze(
             body.subject
         ));
     }
-    if body.until < state.clinic.today() {
+    let today = state.clinic.today();
+    if body.until < today {
         problems.push(format!("until {} is in the past", body.until));
+    } else if body.until > today + chrono::Duration::days(SNOOZE_MAX_DAYS) {
+        problems.push(format!(
+            "until {} is more than {SNOOZE_MAX_DAYS} days away; snooze again when it ends",
+            body.until
+        ));
+    }
+    if body.tier.is_some_and(|tier| tier > SNOOZE_MAX_TIER) {
+        problems.push("tier: a snooze holds amber or info; a red signal always comes through".into());
     }
     if body.reason.trim().is_empty() {
         problems.push("give a reason, e.g. \"expected during chemotherapy\"".into());
+    } else if body.reason.trim().chars().count() > 2000 {
+        problems.push("the reason is longer than 2000 characters".into());
     }
     if !problems.is_empty() {
         return Err(Error::Unprocessable { message: "the snooze could not be set".into(), problems });
     }
-    // The tier held: as asked, else the subject's tier on the patient's open card, else amber.
-    let tier = match body.tier {
-        Some(tier) => tier,
-        None => {
-            let open = state
-                .clinic
-                .db
-                .cards(CardFilter { state: None, all_states: false, patient_id: Some(patient.id) })
-                .await?;
-            let ids: Vec<i64> = open.iter().map(|card| card.id).collect();
-            state
-                .clinic
-                .db
-                .card_signals(&ids)
-                .await?
-                .into_iter()
-                .filter(|(_, signal)| signal.subject == body.subject)
-                .map(|(_, signal)| signal.tier)
-                .max()
-                .unwrap_or(Tier::Amber)
-        }
-    };
+    // The tier held: as asked, else amber (the most a snooze holds).
+    let tier = body.tier.unwrap_or(SNOOZE_MAX_TIER);
     let mut tx = state.clinic.db.begin_write().await?;
     let id =
         tx.insert_snooze(patient.id, &body.subject, body.until, tier, body.reason.trim(), staff_id).await?;

@@ -42,7 +42,7 @@ pub struct CardFilter {
     pub patient_id: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SnoozeRow {
     pub id: i64,
     pub patient_id: i64,
@@ -53,6 +53,11 @@ pub struct SnoozeRow {
     pub reason: String,
     pub created_by: String,
     pub ended_at: Option<String>,
+    /// How many signals it held, the last one's time, value and report.
+    pub held_count: i64,
+    pub last_held_at: Option<String>,
+    pub last_held_value: Option<f64>,
+    pub last_held_submission_id: Option<i64>,
 }
 
 /// A message waiting in the outbox, as the worker claimed it.
@@ -265,7 +270,8 @@ impl Db {
 
     pub async fn snoozes(&self, patient_id: i64) -> Result<Vec<SnoozeRow>, StorageError> {
         let rows = sqlx::query(
-            "SELECT s.id, s.patient_id, p.study_code, s.subject, s.until_date, s.tier, s.reason, u.username, s.ended_at \
+            "SELECT s.id, s.patient_id, p.study_code, s.subject, s.until_date, s.tier, s.reason, u.username, s.ended_at, \
+             s.held_count, s.last_held_at, s.last_held_value, s.last_held_submission_id \
              FROM alert_snoozes s JOIN patients p ON p.id = s.patient_id JOIN staff_users u ON u.id = s.created_by \
              WHERE s.patient_id = $1 ORDER BY s.id",
         )
@@ -284,6 +290,10 @@ impl Db {
                     reason: row.try_get(6)?,
                     created_by: row.try_get(7)?,
                     ended_at: row.try_get(8)?,
+                    held_count: row.try_get(9)?,
+                    last_held_at: row.try_get(10)?,
+                    last_held_value: row.try_get(11)?,
+                    last_held_submission_id: row.try_get(12)?,
                 })
             })
             .collect()
@@ -490,6 +500,49 @@ impl WriteTx {
                 })
             })
             .collect()
+    }
+
+    /// Counts a signal held by the patient's snoozes of `subject` that hold on `today`.
+    pub async fn record_held(
+        &mut self,
+        patient_id: i64,
+        subject: &str,
+        today: chrono::NaiveDate,
+        value: Option<f64>,
+        submission_id: i64,
+        now: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE alert_snoozes SET held_count = held_count + 1, last_held_at = $1, \
+             last_held_value = CAST($2 AS DOUBLE PRECISION), last_held_submission_id = $3 \
+             WHERE patient_id = $4 AND subject = $5 AND ended_at IS NULL AND until_date >= $6",
+        )
+        .bind(now)
+        .bind(super::float_param(value))
+        .bind(submission_id)
+        .bind(patient_id)
+        .bind(subject)
+        .bind(today.to_string())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// A card's state, tier and last change, read under the write lock.
+    pub async fn card_state(&mut self, id: i64) -> Result<Option<(AlertState, Tier, String)>, StorageError> {
+        let row = sqlx::query("SELECT state, tier, updated_at FROM alert_cards WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.map(|row| {
+            let state: String = row.try_get(0)?;
+            Ok((
+                AlertState::parse(&state).ok_or_else(|| StorageError::Corrupt("card state".into()))?,
+                enum_from(&row.try_get::<String, _>(1)?)?,
+                row.try_get(2)?,
+            ))
+        })
+        .transpose()
     }
 
     /// Acknowledges a new card. Returns false when it was not new.

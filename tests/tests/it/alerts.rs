@@ -553,6 +553,98 @@ on_both_backends!(
     super::a_higher_tier_reopens_an_acknowledged_card_as_escalated
 );
 
+/// Red news never hides behind an acknowledgement: a red subject the card did not hold as red,
+/// or a new call request, re-opens the acknowledged card; and a nurse cannot acknowledge or
+/// resolve a card that changed since she looked at it.
+async fn red_news_reopens_a_red_card_and_a_changed_card_is_not_closed_unseen(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (nurse, patient, study_id) = patient_with_a_well_report(&app).await;
+    // Pain "very much": red (ITEM9, PA). Acknowledged.
+    send(&app, &patient, c30(1, &[(9, 4)]), true).await;
+    let card = open_card(&app, &nurse, &study_id, "symptoms").await;
+    let id = card["id"].as_i64().unwrap();
+    let call = open_card(&app, &nurse, &study_id, "call_request").await;
+    let call_id = call["id"].as_i64().unwrap();
+    for (card_id, seen) in [(id, &card["updated_at"]), (call_id, &call["updated_at"])] {
+        let (status, body) = app
+            .post_as(
+                &format!("/api/v1/alerts/{card_id}/acknowledge"),
+                Some(&nurse),
+                &json!({ "seen_updated_at": seen }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    // Breathlessness "very much" (DY 100, red): a red subject she has not seen. The red card is
+    // new again, escalated; the second call request re-opens the call card too.
+    send(&app, &patient, c30(1, &[(9, 4), (8, 4)]), true).await;
+    let card = open_card(&app, &nurse, &study_id, "symptoms").await;
+    assert_eq!(
+        (card["id"].as_i64(), card["state"].as_str(), card["escalated"].as_bool(), card["tier"].as_str()),
+        (Some(id), Some("new"), Some(true), Some("red"))
+    );
+    assert_eq!(signal(&card, "DY")["tier"], "red");
+    let call = open_card(&app, &nurse, &study_id, "call_request").await;
+    assert_eq!(
+        (call["id"].as_i64(), call["state"].as_str(), call["escalated"].as_bool()),
+        (Some(call_id), Some("new"), Some(true))
+    );
+    assert!(
+        call["sla_from"].as_str() > call["opened_at"].as_str(),
+        "waiting since the new request: {call:#}"
+    );
+
+    // The pain again, red as before: nothing new for an acknowledged card.
+    let (status, _) = app
+        .post_as(
+            &format!("/api/v1/alerts/{id}/acknowledge"),
+            Some(&nurse),
+            &json!({ "seen_updated_at": card["updated_at"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    send(&app, &patient, c30(1, &[(9, 4), (8, 4)]), false).await;
+    let quiet = open_card(&app, &nurse, &study_id, "symptoms").await;
+    assert_eq!((quiet["state"].as_str(), quiet["escalated"].as_bool()), (Some("acknowledged"), Some(true)));
+
+    // She resolves what she saw (`seen`), but a report joined the card meanwhile: refused, and
+    // the card stays open with the new report on it.
+    let seen = quiet["updated_at"].clone();
+    send(&app, &patient, c30(1, &[(9, 4), (8, 4), (10, 4), (12, 4), (18, 4)]), false).await;
+    let (status, body) = app
+        .post_as(
+            &format!("/api/v1/alerts/{id}/resolve"),
+            Some(&nurse),
+            &json!({ "action": "called_patient", "note": "", "seen_updated_at": seen }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("changed since you opened it"), "{body}");
+    let (status, _) = app
+        .post_as(
+            &format!("/api/v1/alerts/{id}/acknowledge"),
+            Some(&nurse),
+            &json!({ "seen_updated_at": seen }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let now = open_card(&app, &nurse, &study_id, "symptoms").await;
+    assert_eq!(signal(&now, "FA")["tier"], "red", "the unseen fatigue is on the open card");
+    // Without `seen_updated_at` (an API client) the action is taken as before.
+    let (status, body) = app
+        .post_as(
+            &format!("/api/v1/alerts/{id}/resolve"),
+            Some(&nurse),
+            &json!({ "action": "called_patient" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+on_both_backends!(
+    red_news_reopens_a_red_card_and_a_changed_card_is_not_closed_unseen,
+    super::red_news_reopens_a_red_card_and_a_changed_card_is_not_closed_unseen
+);
+
 async fn a_signal_keeps_the_rule_that_set_its_tier_beside_the_latest_value(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
     let (nurse, patient, study_id) = patient_with_a_well_report(&app).await;
@@ -617,7 +709,16 @@ async fn a_snooze_holds_signals_up_to_its_tier_and_never_a_call_request(backend:
     assert_eq!((nausea["tier"].as_str(), nausea["submission_id"].as_i64()), (Some("red"), Some(red)));
     assert_eq!(card["tier"], "red");
 
-    // A second snooze on NV takes the subject's tier on the open card: red. It holds the next red.
+    // A snooze may not hold red: asked for, it is refused; a red signal always comes through,
+    // and the nurse sees how many signals a snooze held.
+    let (status, body) = app
+        .post_as(
+            &snoozes,
+            Some(&nurse),
+            &json!({ "subject": "NV", "tier": "red", "until": until, "reason": "antiemetics changed" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     let (status, body) = app
         .post_as(
             &snoozes,
@@ -626,12 +727,26 @@ async fn a_snooze_holds_signals_up_to_its_tier_and_never_a_call_request(backend:
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(body["tier"], "red");
+    assert_eq!(body["tier"], "amber", "amber at most, whatever the card holds");
     let red_snooze = body["id"].as_i64().unwrap();
     send(&app, &patient, c30(1, &[(10, 2)]), false).await;
-    send(&app, &patient, c30(1, &[(14, 4), (15, 4), (10, 2)]), false).await;
+    let again = send(&app, &patient, c30(1, &[(14, 4), (15, 4), (10, 2)]), false).await;
     let card = open_card(&app, &nurse, &study_id, "symptoms").await;
-    assert_eq!(signal(&card, "NV")["submission_id"].as_i64(), Some(red), "the second red was held");
+    assert_eq!(signal(&card, "NV")["submission_id"].as_i64(), Some(again), "the second red came through too");
+    let (_, listed) = app.get_as(&snoozes, Some(&nurse)).await;
+    let held: Vec<i64> =
+        listed.as_array().unwrap().iter().map(|s| s["held_count"].as_i64().unwrap()).collect();
+    assert_eq!(held, [2, 0], "the first snooze held the amber nausea of the first two reports: {listed}");
+    assert!(listed[0]["last_held_at"].is_string() && listed[0]["last_held_value"].as_f64().is_some());
+    // Spelled otherwise than signals are, or further than six months: refused.
+    for (subject, until) in
+        [("ITEM09", until.clone()), ("ITEM+9", until.clone()), ("NV", qol_tests::chrono_today_minus(-400))]
+    {
+        let (status, body) = app
+            .post_as(&snoozes, Some(&nurse), &json!({ "subject": subject, "until": until, "reason": "x" }))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{subject} {until}: {body}");
+    }
 
     // The patient asking to be called is never held, and cannot be snoozed.
     let (status, body) = app
@@ -660,7 +775,7 @@ async fn a_snooze_holds_signals_up_to_its_tier_and_never_a_call_request(backend:
         .iter()
         .map(|s| (s["tier"].as_str().unwrap(), s["ended_at"].is_null()))
         .collect();
-    assert_eq!(tiers, [("amber", true), ("red", false)]);
+    assert_eq!(tiers, [("amber", true), ("amber", false)]);
 
     let (status, body) = app
         .post_as(&snoozes, Some(&nurse), &json!({ "subject": "XYZ", "until": "2000-01-01", "reason": " " }))

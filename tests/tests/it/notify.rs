@@ -131,7 +131,7 @@ async fn a_call_request_emails_the_on_call_addresses_without_identity(backend: B
         );
         let message_id = mail_header(message, "Message-ID").unwrap();
         assert!(
-            message_id.starts_with(&format!("<alert-card-{id}-red-")) && message_id.ends_with("@qol>"),
+            message_id.starts_with(&format!("<alert-card-{id}-report-")) && message_id.ends_with("@qol>"),
             "{message_id}"
         );
         assert!(mail_header(message, "From").unwrap().contains("qol@example.org"));
@@ -367,4 +367,49 @@ async fn bad_mail_settings_refuse_to_start_naming_the_flag() {
     let mut config = ServeConfig::for_tests(&database.url);
     config.mail = mail(25);
     assert!(Application::build(&config).await.is_ok());
+}
+
+/// An SMTP server that accepts connections and then says nothing (a hung relay): each attempt
+/// gives up after 30 s, is recorded with its error and retried, and every message is tried (one
+/// stuck exchange does not hold the others); the worklist answers meanwhile.
+#[tokio::test]
+async fn a_silent_smtp_server_fails_attempts_instead_of_hanging_the_outbox() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket); // never answers, never closes
+        }
+    });
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |config| config.mail = mail(port)).await else {
+        return;
+    };
+    let (nurse, patient, study_id) = patient(&app).await;
+    send(&app, &patient, c30(&[]), true).await;
+    // One message after the other, 30 s each at most: both have failed once within 100 s.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(100);
+    let card = loop {
+        let card = open_card(&app, &nurse, &study_id, "call_request").await;
+        let notifications = card["notifications"].as_array().unwrap().clone();
+        let failed_once = notifications.len() == 2
+            && notifications.iter().all(|n| {
+                n["state"] == "pending"
+                    && n["attempts"].as_i64().unwrap_or(0) >= 1
+                    && n["last_error"]
+                        .as_str()
+                        .is_some_and(|error| error.contains("did not answer within 30 s"))
+            });
+        if failed_once {
+            break card;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "after 100 s, not both failed once: {card:#}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert_eq!(card["state"], "new");
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'notification.attempt_failed'").await >= 2,
+        "each attempt is audited"
+    );
+    silent.abort();
 }

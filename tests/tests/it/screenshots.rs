@@ -121,6 +121,10 @@ async fn every_screen() {
     desk.wait().for_element(Locator::Css(".alert")).await.unwrap();
     shoot(&desk, &folder, "13-staff-worklist").await;
     click(&desk, ".alert .actions .secondary").await;
+    desk.wait().for_element(Locator::Css(".alert form.resolve")).await.unwrap();
+    desk.execute("document.querySelector('.alert form.resolve').scrollIntoView({ block: 'end' })", vec![])
+        .await
+        .unwrap();
     shoot(&desk, &folder, "14-staff-resolve").await;
     desk.goto(&app.url("/staff/follow-up")).await.unwrap();
     desk.wait().for_element(Locator::Css("#overdue")).await.unwrap();

@@ -215,7 +215,7 @@ async fn severe_answers_on_the_phone_become_a_red_alert_that_the_nurse_acknowled
     // The list kept its place (the card is where it was): scroll up to the toolbar, as she would.
     desk.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
     click(&desk, ".toolbar .secondary:nth-child(2)").await;
-    until(&desk, "the resolved list", &format!("document.querySelector(\"{card} .resolution\") && document.querySelector('#screen-heading').textContent === 'Resolved alerts'")).await;
+    until(&desk, "the resolved list", &format!("document.querySelector(\"{card} .resolution\") && document.querySelector('#screen-heading').textContent === 'Resolved cards'")).await;
     let resolution = text_of(&desk, &format!("{card} .resolution")).await;
     assert!(resolution.starts_with("Called the patient"), "{resolution}");
     assert_eq!(text_of(&desk, &format!("{card} .note")).await, "Called; pain medication adjusted.");
@@ -523,7 +523,8 @@ async fn a_nurse_sees_a_locked_out_patient_and_unlocks_them_from_the_patient_pag
 /// violation with its rule, impact and first elements. `None` (skipped) when it is not installed.
 async fn axe_violations(browser: &Client) -> Option<Vec<Value>> {
     let path = std::env::var_os("QOL_AXE_JS").map(std::path::PathBuf::from).unwrap_or_else(|| {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.tools/axe/node_modules/axe-core/axe.min.js")
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../.tools/axe/node_modules/axe-core/axe.min.js")
     });
     let Ok(source) = std::fs::read_to_string(&path) else {
         skip(
@@ -571,27 +572,47 @@ async fn the_worklist_refreshes_itself_and_its_cards_pass_axe() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(45);
     let selector = format!(".alert[data-kind='call_request']:has(h2 a[href$='{study_id}'])");
     loop {
-        let found = desk
-            .execute(&format!("return !!document.querySelector(\"{selector}\");"), vec![])
-            .await
-            .unwrap();
+        let found =
+            desk.execute(&format!("return !!document.querySelector(\"{selector}\");"), vec![]).await.unwrap();
         if found == true {
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "the new call request never appeared without a reload");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the new call request never appeared without a reload"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let count = |title: &str| -> u32 {
-        title.strip_prefix('(').and_then(|rest| rest.split(')').next()).and_then(|n| n.parse().ok()).unwrap_or(0)
+        title
+            .strip_prefix('(')
+            .and_then(|rest| rest.split(')').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
     };
     let title_after = desk.title().await.unwrap();
     assert_eq!(count(&title_after), count(&title_before) + 1, "{title_before} → {title_after}");
     let waiting = text_of(&desk, &format!("{selector} .waiting")).await;
     assert!(waiting.starts_with("Waiting for a call for"), "{waiting}");
 
+    // The link an on-call e-mail carries opens the worklist on that card.
+    let id =
+        until(&desk, "the card's id", &format!("document.querySelector(\"{selector}\").dataset.alertId"))
+            .await;
+    let id = id.as_str().unwrap().to_owned();
+    desk.goto(&app.url(&format!("/staff/worklist?card={id}"))).await.unwrap();
+    until(
+        &desk,
+        "the linked card",
+        &format!("document.querySelector(\".alert.linked[data-alert-id='{id}']\")"),
+    )
+    .await;
+
     // The patient page with its cards.
+    desk.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
     click(&desk, &format!("{selector} h2 a")).await;
-    until(&desk, "the patient's cards", "document.querySelectorAll('#patient-cards .alert').length === 1").await;
+    until(&desk, "the patient's cards", "document.querySelectorAll('#patient-cards .alert').length === 1")
+        .await;
     until(&desk, "the submissions", "document.querySelector('.submissions li')").await;
     if let Some(violations) = axe_violations(&desk).await {
         assert_eq!(violations, Vec::<Value>::new(), "axe on the patient page");

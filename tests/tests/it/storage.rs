@@ -102,7 +102,13 @@ async fn alerts_from_before_cards_are_gathered_on_cards_by_the_migration(backend
     let mut summary: Vec<(String, &str, &str, &str, String)> = cards
         .iter()
         .map(|card| {
-            (card.study_code.clone(), card.kind.as_str(), card.tier.as_str(), card.state.as_str(), card.opened_at.clone())
+            (
+                card.study_code.clone(),
+                card.kind.as_str(),
+                card.tier.as_str(),
+                card.state.as_str(),
+                card.opened_at.clone(),
+            )
         })
         .collect();
     summary.sort();
@@ -114,11 +120,14 @@ async fn alerts_from_before_cards_are_gathered_on_cards_by_the_migration(backend
     ];
     expected.sort();
     assert_eq!(summary, expected);
-    let open_symptoms =
-        cards.iter().find(|card| card.study_code == "P-1" && card.kind.as_str() == "symptoms" && card.state.as_str() == "new");
+    let open_symptoms = cards.iter().find(|card| {
+        card.study_code == "P-1" && card.kind.as_str() == "symptoms" && card.state.as_str() == "new"
+    });
     let signals = db.card_signals(&[open_symptoms.unwrap().id]).await.unwrap();
-    let subjects: Vec<(&str, &str, Option<f64>)> =
-        signals.iter().map(|(_, signal)| (signal.subject.as_str(), signal.tier.as_str(), signal.latest_value)).collect();
+    let subjects: Vec<(&str, &str, Option<f64>)> = signals
+        .iter()
+        .map(|(_, signal)| (signal.subject.as_str(), signal.tier.as_str(), signal.latest_value))
+        .collect();
     assert_eq!(subjects, [("PA", "red", Some(100.0)), ("FA", "amber", Some(50.0))]);
     let unlinked: i64 = {
         let rows = db.card_signals(&cards.iter().map(|card| card.id).collect::<Vec<_>>()).await.unwrap();
