@@ -1,7 +1,9 @@
 //! Account routes: a nurse lifts a patient's sign-in lockout; an admin disables, enables, signs
 //! out everywhere and unlocks staff accounts. Each calls one operation of [`crate::accounts`].
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use super::json::Path;
 use qol_shared::api::{AccountChange, ApiError, Role};
 
 use super::auth::Caller;

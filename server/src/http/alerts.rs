@@ -2,7 +2,7 @@
 //! e-mails), per-patient snoozes, and the overdue
 //! and missed assessments (with their reasons). Nurses and admins only; every action is audited.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qol_shared::alerts::{SNOOZE_MAX_TIER, Tier, sla_deadline};
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::auth::Caller;
-use super::json::Json;
+use super::json::{Json, Path, Query};
 use super::{AppState, Error};
 use crate::storage::{AuditEntry, CardFilter, CardRow, SnoozeRow, parse_timestamp};
 
@@ -123,11 +123,11 @@ pub struct AlertFilter {
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
-    filter: Result<Query<AlertFilter>, axum::extract::rejection::QueryRejection>,
+    filter: Result<Query<AlertFilter>, Error>,
 ) -> Result<axum::Json<Vec<AlertCard>>, Error> {
     // Who asks first: a stranger learns nothing from a bad query.
     caller.require(NURSES)?;
-    let Query(filter) = filter.map_err(|rejection| Error::BadRequest(rejection.body_text()))?;
+    let Query(filter) = filter?;
     let wanted_state = match filter.state.as_deref() {
         Some(text) => Some(AlertState::parse(text).ok_or_else(|| {
             Error::BadRequest(format!("state {text:?} is not one of: new, acknowledged, resolved"))

@@ -1,4 +1,5 @@
-//! The JSON body extractor: axum's, with its rejections turned into the app's error format.
+//! The request extractors (JSON body, path, query): axum's, with their rejections turned into
+//! the app's error format.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
@@ -80,4 +81,54 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
     };
     let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Path parameters: axum's, with a value of the wrong type (`/alerts/abc`) answered 400 in the
+/// app's error format, naming what was expected.
+#[derive(Debug)]
+pub struct Path<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => {
+                Err(Error::BadRequest(format!("the address is not valid: {}", rejection.body_text())))
+            }
+        }
+    }
+}
+
+/// Query parameters: axum's, with a malformed query (a repeated or mistyped parameter) answered
+/// 400 in the app's error format.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(rejection) => {
+                Err(Error::BadRequest(format!("the query is not valid: {}", rejection.body_text())))
+            }
+        }
+    }
 }

@@ -17,10 +17,11 @@ pub mod serve;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use json::{Path, Query};
 use qol_shared::api::{ApiError, HealthStatus, InstrumentSummary, StudySummary};
 use qol_shared::instrument::InstrumentId;
 use qol_shared::wording::{InstrumentView, WordingPack};

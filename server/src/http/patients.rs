@@ -2,7 +2,9 @@
 //! own routes under `/me`. Each handler checks the caller's role first. Researchers get no
 //! identity and no calendar dates: study days instead.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
+
+use super::json::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qol_shared::api::{

@@ -3,7 +3,9 @@
 //! keeps calendar dates. Every export is audited before its first byte is sent.
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
+
+use super::json::{Path, Query};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use qol_shared::api::{AnalysisReport, ApiError, CompletionRow, Role};

@@ -104,6 +104,27 @@ async fn unknown_instruments_languages_and_routes_get_a_json_404_that_says_what_
 }
 
 #[tokio::test]
+async fn a_malformed_address_or_query_gets_a_json_400_and_a_stranger_learns_nothing() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let nurse = app.staff_token("nurse").await;
+    let (status, body) =
+        app.post_as("/api/v1/alerts/abc/acknowledge", Some(&nurse), &serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"].as_str().unwrap().starts_with("the address is not valid"), "{body}");
+    let (status, body) = app.get_as("/api/v1/alerts?state=new&state=new", Some(&nurse)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"].as_str().unwrap().starts_with("the query is not valid"), "{body}");
+    let researcher = app.staff_token("researcher").await;
+    let (status, body) =
+        app.get_as("/api/v1/research/analysis?responder_points=ten", Some(&researcher)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["error"].as_str().unwrap().starts_with("the query is not valid"), "{body}");
+    // Not signed in: told to sign in, whatever the query.
+    let (status, body) = app.get_as("/api/v1/alerts?state=new&state=new", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+}
+
+#[tokio::test]
 async fn an_oversized_body_is_refused_with_413() {
     let app = TestApp::spawn_with(Backend::Sqlite, |config| config.max_body_bytes = 1024).await.unwrap();
     let response = app.post_raw("/api/v1/auth/staff/sign-in", "application/json", vec![b' '; 4096]).await;
