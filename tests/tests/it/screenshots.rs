@@ -138,6 +138,15 @@ async fn every_screen() {
     desk.wait().for_element(Locator::Css("#patient-cards .alert")).await.unwrap();
     desk.execute("document.querySelector('#cards-heading').scrollIntoView()", vec![]).await.unwrap();
     shoot(&desk, &folder, "22-staff-patient-cards").await;
+    // The on-call nurse opens an alert e-mail's link on her phone.
+    desk.goto(&app.url("/staff")).await.unwrap();
+    desk.wait().for_element(Locator::Css(".alert")).await.unwrap();
+    let card = desk.execute("return document.querySelector('.alert').dataset.alertId", vec![]).await.unwrap();
+    desk.set_window_size(390, 844).await.unwrap();
+    desk.goto(&app.url(&format!("/staff/worklist?card={}", card.as_str().unwrap()))).await.unwrap();
+    desk.wait().for_element(Locator::Css(".alert.linked")).await.unwrap();
+    shoot(&desk, &folder, "23-staff-worklist-phone").await;
+    desk.set_window_size(1280, 900).await.unwrap();
     desk.goto(&app.url("/staff/patients/new")).await.unwrap();
     desk.wait().for_element(Locator::Css("#stratum option[value='nodal']")).await.unwrap();
     desk.find(Locator::Css("#stratum")).await.unwrap().select_by_value("nodal").await.unwrap();
