@@ -1,13 +1,15 @@
 //! The nurse worklist: alert cards (list, acknowledge, resolve; a patient's cards; the outbox's
-//! e-mails), per-patient snoozes, and the overdue
-//! and missed assessments (with their reasons). Nurses and admins only; every action is audited.
+//! e-mails), per-patient snoozes, and the overdue and missed assessments (with their reasons).
+//! Nurses and admins only; every action is audited.
+
+use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qol_shared::alerts::{SNOOZE_MAX_TIER, Tier, sla_deadline};
 use qol_shared::api::{
-    AcknowledgeAlert, AlertCard, AlertState, ApiError, CardKind, FollowUpItem, NotificationView,
+    AcknowledgeAlert, AlertCard, AlertState, ApiError, CardKind, CardSignal, FollowUpItem, NotificationView,
     RecordMissedReason, ResolveAlert, Role, SnoozeRequest, SnoozeView,
 };
 use serde::Deserialize;
@@ -33,8 +35,17 @@ async fn cards_view(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<AlertCard>, Error> {
     let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
-    let mut signals = state.clinic.db.card_signals(&ids).await?;
-    let mut notifications = state.clinic.db.card_notifications(&ids).await?;
+    // Each card's signals and e-mails, gathered once.
+    let mut signals: BTreeMap<i64, Vec<CardSignal>> = BTreeMap::new();
+    for (card, signal) in state.clinic.db.card_signals(&ids).await? {
+        signals.entry(card).or_default().push(signal);
+    }
+    let mut notifications: BTreeMap<i64, Vec<NotificationView>> = BTreeMap::new();
+    for notification in state.clinic.db.card_notifications(&ids).await? {
+        if let Some(card) = notification.card_id {
+            notifications.entry(card).or_default().push(notification);
+        }
+    }
     let zone = state.clinic.protocol.time_zone;
     let sla_days = state.clinic.protocol.alerts.sla_working_days;
     let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&zone).naive_local();
@@ -44,20 +55,6 @@ async fn cards_view(
             let sla_from = parse_timestamp(&row.sla_from).ok();
             let acknowledged = row.acknowledged_at.as_deref().and_then(|at| parse_timestamp(at).ok());
             let open = row.state != AlertState::Resolved;
-            let card_signals: Vec<_> = signals
-                .iter()
-                .position(|(card, _)| *card == row.id)
-                .map(|first| {
-                    let end = signals[first..]
-                        .iter()
-                        .position(|(card, _)| *card != row.id)
-                        .map_or(signals.len(), |n| first + n);
-                    signals.drain(first..end).map(|(_, signal)| signal).collect()
-                })
-                .unwrap_or_default();
-            let (mine, others): (Vec<NotificationView>, Vec<NotificationView>) =
-                notifications.drain(..).partition(|n| n.card_id == Some(row.id));
-            notifications = others;
             AlertCard {
                 id: row.id,
                 study_id: row.study_code,
@@ -86,8 +83,8 @@ async fn cards_view(
                 resolution_action: row.resolution_action,
                 resolution_note: row.resolution_note,
                 latest_submission_id: row.latest_submission_id,
-                signals: card_signals,
-                notifications: mine,
+                signals: signals.remove(&row.id).unwrap_or_default(),
+                notifications: notifications.remove(&row.id).unwrap_or_default(),
             }
         })
         .collect())

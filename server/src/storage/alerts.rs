@@ -171,34 +171,25 @@ impl Db {
     /// Cards (the worklist's order is the caller's).
     pub async fn cards(&self, filter: CardFilter) -> Result<Vec<CardRow>, StorageError> {
         let mut conditions = Vec::new();
-        let mut binds: Vec<String> = Vec::new();
         match (filter.state, filter.all_states) {
-            (Some(state), _) => {
-                binds.push(state.as_str().to_owned());
-                conditions.push(format!("c.state = ${}", binds.len()));
-            }
-            (None, false) => conditions.push("c.state <> 'resolved'".to_owned()),
+            (Some(_), _) => conditions.push("c.state = $1"),
+            (None, false) => conditions.push("c.state <> 'resolved'"),
             (None, true) => {}
         }
-        let mut query_text = CARD_QUERY.to_owned();
-        if let Some(patient) = filter.patient_id {
-            conditions.push(format!("c.patient_id = ${}", binds.len() + 1));
-            query_text.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
-            query_text.push_str(" ORDER BY c.id");
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(query_text));
-            for bind in &binds {
-                query = query.bind(bind);
-            }
-            let rows = query.bind(patient).fetch_all(&self.pool).await?;
-            return rows.iter().map(card).collect();
+        if filter.patient_id.is_some() {
+            conditions.push(if filter.state.is_some() { "c.patient_id = $2" } else { "c.patient_id = $1" });
         }
+        let mut text = CARD_QUERY.to_owned();
         if !conditions.is_empty() {
-            query_text.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
+            text.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
         }
-        query_text.push_str(" ORDER BY c.id");
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(query_text));
-        for bind in &binds {
-            query = query.bind(bind);
+        text.push_str(" ORDER BY c.id");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(text));
+        if let Some(state) = filter.state {
+            query = query.bind(state.as_str());
+        }
+        if let Some(patient) = filter.patient_id {
+            query = query.bind(patient);
         }
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(card).collect()
