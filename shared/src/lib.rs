@@ -11,6 +11,7 @@
 //! - [`schedule`]: the protocol as data, and events → assessments with windows and states.
 //! - [`wording`]: wording packs (validated on load) and the shipped demonstration pack.
 //! - [`api`]: the JSON types the server and app exchange.
+//! - [`language`]: [`Language`], the languages qol ships, spelled as their tags on the wire.
 //!
 //! This crate does no IO, has no async, and builds for `wasm32-unknown-unknown`.
 
@@ -19,10 +20,12 @@ pub mod analysis;
 pub mod answers;
 pub mod api;
 pub mod instrument;
+pub mod language;
 pub mod schedule;
 pub mod scoring;
 pub mod wording;
 
 pub use answers::{AnswerError, Answers, RawAnswer, RawResponse, Response};
 pub use instrument::{InstrumentId, SCORING_ALGORITHM_VERSION};
+pub use language::Language;
 pub use scoring::{Outcome, ScaleScore, Scores, score};
