@@ -3,12 +3,11 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Context, bail};
-use serde_json::json;
 
-use crate::accounts::{Locked, Outcome};
 use crate::auth::{MIN_PASSWORD_LENGTH, hash_secret};
+use crate::clinic::{Clinic, Locked, Outcome};
 use crate::config::{AdminCommand, AuditCommand};
-use crate::storage::{Actor, AuditEntry, AuditHead, AuditVerification, Db, OpenMode};
+use crate::storage::{Actor, AuditHead, AuditVerification, Db, OpenMode};
 
 pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
     match command {
@@ -25,33 +24,15 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             }
             let db = Db::open(&database.url, OpenMode::Existing).await?;
             let hash = tokio::task::spawn_blocking(move || hash_secret(&password)).await?;
-            let mut tx = db.begin_write().await?;
-            match tx.insert_staff(&username, &role, &hash).await {
-                Ok(_) => {}
-                Err(error) if error.is_unique_violation() => {
-                    bail!("a user named {username:?} already exists")
-                }
-                Err(error) => return Err(error.into()),
-            }
-            tx.audit(
-                &Actor::cli(),
-                AuditEntry {
-                    action: "staff.create",
-                    entity: "staff_user",
-                    entity_id: username.clone(),
-                    after: Some(json!({ "role": role })),
-                    ..AuditEntry::default()
-                },
-            )
-            .await?;
-            tx.commit().await?;
+            let (clinic, _) = Clinic::open(&db, false).await?;
+            clinic.create_staff(&Actor::cli(), &username, &role, &hash).await?;
             db.close().await;
             println!("created {role} {username:?}");
             Ok(())
         }
         AdminCommand::DisableUser { username, database } => {
             let db = Db::open(&database.url, OpenMode::Existing).await?;
-            let outcome = crate::accounts::set_staff_disabled(&db, &Actor::cli(), &username, true).await;
+            let outcome = clinic_of(&db).await?.set_staff_disabled(&Actor::cli(), &username, true).await;
             db.close().await;
             report(
                 outcome?,
@@ -62,14 +43,14 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::EnableUser { username, database } => {
             let db = Db::open(&database.url, OpenMode::Existing).await?;
-            let outcome = crate::accounts::set_staff_disabled(&db, &Actor::cli(), &username, false).await;
+            let outcome = clinic_of(&db).await?.set_staff_disabled(&Actor::cli(), &username, false).await;
             db.close().await;
             report(outcome?, &format!("enabled {username:?}"), &format!("{username:?} was already enabled"));
             Ok(())
         }
         AdminCommand::SignOutUser { username, database } => {
             let db = Db::open(&database.url, OpenMode::Existing).await?;
-            let outcome = crate::accounts::sign_out_staff_everywhere(&db, &Actor::cli(), &username).await;
+            let outcome = clinic_of(&db).await?.sign_out_staff_everywhere(&Actor::cli(), &username).await;
             db.close().await;
             report(
                 outcome?,
@@ -85,12 +66,17 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
                 (None, Some(study_id)) => (Locked::Patient(study_id), crate::auth::normal_study_id(study_id)),
                 (None, None) => bail!("name the account to unlock with --username or --study-id"),
             };
-            let outcome = crate::accounts::unlock(&db, &Actor::cli(), who).await;
+            let outcome = clinic_of(&db).await?.unlock(&Actor::cli(), who).await;
             db.close().await;
             report(outcome?, &format!("unlocked {name:?}"), &format!("{name:?} had no failed sign-ins"));
             Ok(())
         }
     }
+}
+
+/// The service over an opened database, for the account commands.
+async fn clinic_of(db: &Db) -> anyhow::Result<Clinic> {
+    Ok(Clinic::open(db, false).await?.0)
 }
 
 fn report(outcome: Outcome, changed: &str, unchanged: &str) {

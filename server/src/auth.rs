@@ -9,8 +9,6 @@ use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::{Digest, Sha256};
 
-use crate::storage::hex;
-
 /// How long sessions last.
 pub const STAFF_SESSION: Duration = Duration::from_secs(12 * 3600);
 pub const PATIENT_SESSION: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -212,13 +210,13 @@ fn verify_secret_in(secret: &str, stored: Option<&str>, memory: &mut Memory) -> 
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
-    hex(&bytes)
+    hex::encode(bytes)
 }
 
 /// What is stored for a token or an activation code: its SHA-256. These are long random values,
 /// so a fast hash is enough, and it lets the server look them up.
 pub fn token_hash(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// Crockford's base-32 alphabet: no I, L, O or U, so codes read aloud or typed are unambiguous.

@@ -295,6 +295,10 @@ pub struct ServeConfig {
     pub body_timeout: Duration,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub mail: MailConfig,
+    /// Where time comes from: the system clock, or a settable one in tests.
+    pub clock: crate::clock::Clock,
+    /// How often the scheduler brings every patient's schedule in step with the date.
+    pub schedule_every: Duration,
 }
 
 impl From<&ServeArgs> for ServeConfig {
@@ -327,9 +331,15 @@ impl From<&ServeArgs> for ServeConfig {
                 public_url: args.mail.public_url.clone(),
                 outbox_retry: Some(args.mail.outbox_retry),
             },
+            clock: crate::clock::Clock::system(),
+            schedule_every: SCHEDULE_EVERY,
         }
     }
 }
+
+/// The scheduler's period. Assessments are scheduled two weeks ahead, so an hour is plenty; the
+/// scheduler also runs at every start.
+pub const SCHEDULE_EVERY: Duration = Duration::from_secs(60 * 60);
 
 impl ServeConfig {
     /// A configuration for tests: port 0, the given database, no app folder unless set.
@@ -348,6 +358,8 @@ impl ServeConfig {
             body_timeout: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
             mail: MailConfig::default(),
+            clock: crate::clock::Clock::system(),
+            schedule_every: SCHEDULE_EVERY,
         }
     }
 }

@@ -12,19 +12,17 @@
 //! | `dictionary.csv` | column of the files above (what it holds, its codes) |
 //! | `fhir.ndjson` | FHIR R4 resource: Questionnaire, Patient (pseudonymous), QuestionnaireResponse, Observation |
 
-use chrono::NaiveDate;
 use qol_shared::alerts::{past_threshold, threshold_of};
 use qol_shared::analysis::classify;
 use qol_shared::api::ScaleInfo;
 use qol_shared::instrument::{InstrumentId, SCORING_ALGORITHM_VERSION};
 use qol_shared::scoring::{MissingReason, Outcome};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
-use crate::clinic::{Clinic, ClinicError};
-use crate::research::{
+use crate::clinic::research::{
     self, AssessmentRecord, PatientRecord, SubmissionRecord, answer_code, outcome_columns,
 };
+use crate::clinic::{Clinic, ClinicError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Export {
@@ -784,63 +782,6 @@ fn fhir_submission(
 /// file for a whole one).
 pub type Chunk = Result<Vec<u8>, std::io::Error>;
 
-/// Audits the export (who, which, `details`), then starts writing it: the chunks arrive on the
-/// returned channel, whose bound (four chunks) is the memory bound; a failure is the last chunk,
-/// and the channel closes when the export is done. The API and `qol export` both start here, so
-/// nothing is exported unaudited.
-pub async fn start(
-    clinic: &Clinic,
-    actor: &crate::storage::Actor,
-    export: Export,
-    details: Value,
-) -> Result<mpsc::Receiver<Chunk>, ClinicError> {
-    clinic
-        .db
-        .audit_alone(
-            actor,
-            crate::storage::AuditEntry {
-                action: "export",
-                entity: "export",
-                entity_id: export.name().to_owned(),
-                after: Some(details),
-                ..crate::storage::AuditEntry::default()
-            },
-        )
-        .await?;
-    let (tx, rx) = mpsc::channel::<Chunk>(4);
-    let clinic = clinic.clone();
-    tokio::spawn(async move { run(&clinic, export, clinic.today(), tx).await });
-    Ok(rx)
-}
-
-/// Writes `export` into `tx`, chunk by chunk; a failure is sent as the last chunk. Stops quietly
-/// when the reader goes away.
-async fn run(clinic: &Clinic, export: Export, today: NaiveDate, tx: mpsc::Sender<Chunk>) {
-    if let Err(error) = produce(clinic, export, today, &tx).await {
-        tracing::error!(export = export.name(), %error, "export failed");
-        let _ = tx.send(Err(std::io::Error::other(format!("the export failed: {error}")))).await;
-    }
-}
-
-async fn produce(
-    clinic: &Clinic,
-    export: Export,
-    today: NaiveDate,
-    tx: &mpsc::Sender<Chunk>,
-) -> Result<(), ClinicError> {
-    if tx.send(Ok(head(export)?)).await.is_err() || export == Export::Dictionary {
-        return Ok(());
-    }
-    let scales = research::scales();
-    let mut walk = research::Walk::new(clinic, today);
-    while let Some(record) = walk.next().await? {
-        if tx.send(Ok(patient_chunk(export, &record, &scales, &clinic.protocol)?)).await.is_err() {
-            break;
-        }
-    }
-    Ok(())
-}
-
 /// `qol export NAME [--output FILE]`.
 pub async fn cli(args: crate::config::ExportArgs) -> anyhow::Result<()> {
     use std::io::Write;
@@ -852,9 +793,9 @@ pub async fn cli(args: crate::config::ExportArgs) -> anyhow::Result<()> {
     if db.study().await?.is_none() {
         bail!("the database at {} holds no study yet (start `qol serve` on it first)", args.database.url);
     }
-    let (clinic, _) = crate::demo::ensure_study(&db, false).await?;
+    let (clinic, _) = Clinic::open(&db, false).await?;
     let details = json!({ "via": "cli", "output": args.output.as_ref().map(|p| p.display().to_string()) });
-    let mut rx = start(&clinic, &crate::storage::Actor::cli(), export, details).await?;
+    let mut rx = clinic.start_export(&crate::storage::Actor::cli(), export, details).await?;
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("could not create {}", path.display()))?,

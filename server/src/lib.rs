@@ -7,27 +7,25 @@
 //! - [`storage`]: every SQL statement, on SQLite or PostgreSQL through `sqlx::Any`.
 //! - [`score_csv`]: `qol score`, streaming CSV scoring for researchers' files.
 //! - [`cli`]: `main`: dispatch, logging, error reporting. [`admin`]: `qol admin …`, `qol audit …`.
-//! - [`accounts`]: disabling staff, signing out everywhere, unlocking (API and `qol admin`).
 //! - [`backup`]: `qol backup` and `qol restore`.
 //! - [`auth`]: argon2id secrets, session tokens, activation codes, lockout backoff.
-//! - [`clinic`]: enrolling, events, the schedule, submissions: each write one audited transaction.
-//! - [`research`]: pseudonymised patient records, the analysis and completion reports.
+//! - [`clinic`]: the service, the only way from a request to storage: enrolment, events and the
+//!   schedule, submissions and alerts, sessions, accounts, research records and reports, exports
+//!   started, the demo seed; each write one audited transaction.
+//! - [`clock`]: the one clock (the system's, or a settable one in tests and the demo seed).
 //! - [`export`]: the research exports (CSV, data dictionary, FHIR NDJSON), streamed.
-//! - [`demo`]: the study set-up at first start and the `--demo` seed.
 //! - [`notify`]: the outbox worker (e-mail to the on-call addresses), retried and audited.
 
-pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod backup;
 pub mod cli;
 pub mod clinic;
+pub mod clock;
 pub mod config;
-pub mod demo;
 pub mod export;
 pub mod http;
 pub mod notify;
-pub mod research;
 pub mod score_csv;
 pub mod startup;
 pub mod storage;

@@ -18,10 +18,11 @@ use anyhow::Context;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde_json::json;
 use tokio::sync::Notify;
 
-use crate::storage::{Actor, AuditEntry, Db, OutboxMessage, now_text, timestamp_text};
+use crate::clinic::Clinic;
+use crate::clinic::outbox::Attempt;
+use crate::storage::{OutboxMessage, timestamp_text};
 
 /// The longest one delivery may take, well inside the lease, so a message is never sent by a
 /// worker whose lease another has taken over.
@@ -148,10 +149,10 @@ impl OutboxWake {
 }
 
 /// Runs until the task is dropped: delivers due messages, then sleeps until woken or `poll`.
-pub async fn run(db: Db, mailer: Mailer, pacing: OutboxPacing, wake: OutboxWake) {
-    let worker = format!("{}-{}", std::process::id(), now_text());
+pub async fn run(clinic: Clinic, mailer: Mailer, pacing: OutboxPacing, wake: OutboxWake) {
+    let worker = format!("{}-{}", std::process::id(), timestamp_text(clinic.now()));
     loop {
-        match deliver_due(&db, &mailer, &pacing, &worker).await {
+        match deliver_due(&clinic, &mailer, &pacing, &worker).await {
             Ok(0) => {}
             Ok(_) => continue, // more may be due
             Err(error) => {
@@ -165,69 +166,35 @@ pub async fn run(db: Db, mailer: Mailer, pacing: OutboxPacing, wake: OutboxWake)
     }
 }
 
-/// Claims and delivers the messages due now; returns how many it tried.
+/// Claims and delivers the next message due now; returns how many it tried (0 or 1).
 pub async fn deliver_due(
-    db: &Db,
+    clinic: &Clinic,
     mailer: &Mailer,
     pacing: &OutboxPacing,
     worker: &str,
 ) -> anyhow::Result<usize> {
-    let now = chrono::Utc::now();
-    let lease_until = now + chrono::Duration::from_std(pacing.lease).unwrap_or(chrono::Duration::minutes(2));
-    let mut tx = db.begin_write().await?;
-    // One message per claim: each is sent within its own lease (the send is bounded well inside
-    // it), so a lease never runs out on a message still waiting its turn in a batch.
-    let claimed =
-        tx.claim_due(db.backend(), worker, &timestamp_text(now), &timestamp_text(lease_until), 1).await?;
-    tx.commit_derived().await?;
-    for message in &claimed {
-        let outcome = match message.channel.as_str() {
-            "email" => mailer.send(message).await,
-            other => Err(anyhow::anyhow!("no {other} channel is configured")),
-        };
-        let mut tx = db.begin_write().await?;
-        let (recorded, action, after) = match &outcome {
-            Ok(()) => (
-                tx.outbox_sent(message.id, worker, &now_text()).await?,
-                "notification.sent",
-                json!({ "attempt": message.attempt, "channel": message.channel, "recipient": message.recipient }),
-            ),
-            Err(error) => {
-                let give_up = message.attempt >= pacing.max_attempts;
-                let retry_at = (!give_up).then(|| {
-                    let wait = chrono::Duration::from_std(pacing.backoff(message.attempt))
-                        .unwrap_or(chrono::Duration::minutes(30));
-                    timestamp_text(chrono::Utc::now() + wait)
-                });
-                let text = format!("{error:#}");
-                tracing::warn!(message = message.id, attempt = message.attempt, error = %text, "a message could not be sent");
-                (
-                    tx.outbox_attempt_failed(message.id, worker, &text, retry_at.as_deref()).await?,
-                    if give_up { "notification.failed" } else { "notification.attempt_failed" },
-                    json!({ "attempt": message.attempt, "channel": message.channel, "recipient": message.recipient,
-                            "error": text, "retry_at": retry_at }),
-                )
-            }
-        };
-        if !recorded {
-            // The lease ran out and another worker took the message over: its outcome stands.
-            tx.rollback().await?;
-            continue;
+    let Some(message) = clinic.claim_next_message(worker, pacing.lease).await? else { return Ok(0) };
+    let outcome = match message.channel.as_str() {
+        "email" => mailer.send(&message).await,
+        other => Err(anyhow::anyhow!("no {other} channel is configured")),
+    };
+    let attempt = match outcome {
+        Ok(()) => Attempt::Sent,
+        Err(error) => {
+            let give_up = message.attempt >= pacing.max_attempts;
+            let retry_at = (!give_up).then(|| {
+                clinic.now()
+                    + chrono::Duration::from_std(pacing.backoff(message.attempt))
+                        .unwrap_or(chrono::Duration::minutes(30))
+            });
+            let error = format!("{error:#}");
+            tracing::warn!(message = message.id, attempt = message.attempt, error = %error, "a message could not be sent");
+            Attempt::Failed { error, retry_at }
         }
-        tx.audit(
-            &Actor::system(),
-            AuditEntry {
-                action,
-                entity: "outbox",
-                entity_id: message.id.to_string(),
-                after: Some(after),
-                ..AuditEntry::default()
-            },
-        )
-        .await?;
-        tx.commit().await?;
-    }
-    Ok(claimed.len())
+    };
+    // `false`: the lease ran out and another worker took the message over; its outcome stands.
+    clinic.record_attempt(worker, &message, attempt).await?;
+    Ok(1)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use anyhow::Context;
 use qol_shared::wording::WordingPack;
 use tokio::net::TcpListener;
 
+use crate::clinic::Clinic;
 use crate::config::ServeConfig;
 use crate::http::serve::{Edges, serve};
 use crate::http::{AppState, app};
@@ -22,6 +23,9 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     db: Db,
+    clinic: Arc<Clinic>,
+    /// The scheduler's period (see [`scheduler`]).
+    schedule_every: std::time::Duration,
     seeded_demo: bool,
     demo_study: bool,
     shutdown: Shutdown,
@@ -88,10 +92,19 @@ impl Application {
         // Checked before the database is touched: a bad flag changes nothing.
         let mail = mail_settings(config)?;
         let mode = if config.init || config.demo { OpenMode::CreateIfEmpty } else { OpenMode::Existing };
-        let db = Db::open(&config.database_url, mode).await?;
-        let (mut clinic, seeded_demo) = crate::demo::ensure_study(&db, config.demo)
+        let db = Db::open(&config.database_url, mode).await?.with_clock(config.clock.clone());
+        let (mut clinic, seeded_demo) = Clinic::open(&db, config.demo)
             .await
             .map_err(|error| anyhow::anyhow!("could not set up the study: {error}"))?;
+        clinic
+            .renew_demo_code()
+            .await
+            .map_err(|error| anyhow::anyhow!("could not set up the study: {error}"))?;
+        // Schedules as the date has moved them while the server was down; reads never write.
+        clinic
+            .keep_schedules_in_step()
+            .await
+            .map_err(|error| anyhow::anyhow!("could not bring the schedules in step: {error}"))?;
         let demo_study = db.study().await?.is_some_and(|study| study.is_demo);
         let listener = TcpListener::bind(config.bind).await.with_context(|| {
             format!(
@@ -117,8 +130,9 @@ impl Application {
             .clone()
             .unwrap_or_else(|| format!("http://{}", listener.local_addr().unwrap_or(config.bind)));
         let wake = clinic.on_call.wake.clone();
+        let clinic = Arc::new(clinic);
         let state = AppState {
-            clinic: Arc::new(clinic),
+            clinic: clinic.clone(),
             wording: Arc::new(wording),
             secure_cookies: config.secure_cookies,
             hasher: crate::auth::Hasher::new(HASHING_WAIT),
@@ -130,6 +144,8 @@ impl Application {
             listener,
             router: app(state, config),
             db,
+            clinic,
+            schedule_every: config.schedule_every,
             seeded_demo,
             demo_study,
             shutdown,
@@ -173,8 +189,9 @@ impl Application {
         let db = self.db.clone();
         let shutdown = self.shutdown;
         let worker = self.outbox.map(|(mailer, pacing, wake)| {
-            tokio::spawn(crate::notify::run(self.db.clone(), mailer, pacing, wake))
+            tokio::spawn(crate::notify::run(self.clinic.as_ref().clone(), mailer, pacing, wake))
         });
+        let scheduler = tokio::spawn(scheduler(self.clinic.clone(), self.schedule_every));
         let either = async move {
             tokio::select! {
                 () = shutdown.wait() => {}
@@ -185,9 +202,26 @@ impl Application {
         if let Some(worker) = worker {
             worker.abort();
         }
+        scheduler.abort();
         db.close().await;
         tracing::info!("qol stopped");
         Ok(())
+    }
+}
+
+/// Brings every patient's schedule in step with the date, every `every` (the first pass ran at
+/// build): weekly assessments are scheduled two weeks ahead while treatment goes on, so the
+/// schedule moves with time, not only with events. A failed pass (the database away) is logged
+/// and tried again at the next.
+async fn scheduler(clinic: Arc<Clinic>, every: std::time::Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        match clinic.keep_schedules_in_step().await {
+            Ok(patients) => tracing::debug!(patients, "schedules in step"),
+            Err(error) => {
+                tracing::warn!(%error, "the schedules could not be brought in step; trying again later")
+            }
+        }
     }
 }
 

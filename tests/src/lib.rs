@@ -200,22 +200,14 @@ impl TestApp {
     /// [`TestApp::staff_token`] works): for tests that count every patient.
     pub async fn spawn_without_demo_patients(backend: Backend) -> Option<TestApp> {
         let app = Self::spawn_with(backend, |config| config.demo = false).await?;
-        let mut tx = app.db.begin_write().await.unwrap();
-        for (username, role, password) in qol_server::demo::DEMO_STAFF {
-            tx.insert_staff(username, role.as_str(), &qol_server::auth::hash_secret(password)).await.unwrap();
-            tx.audit(
-                &qol_server::storage::Actor::system(),
-                qol_server::storage::AuditEntry {
-                    action: "staff.create",
-                    entity: "staff_user",
-                    entity_id: username.to_owned(),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+        let (clinic, _) = qol_server::clinic::Clinic::open(&app.db, false).await.unwrap();
+        for (username, role, password) in qol_server::clinic::demo::DEMO_STAFF {
+            let hash = qol_server::auth::hash_secret(password);
+            clinic
+                .create_staff(&qol_server::storage::Actor::system(), username, role.as_str(), &hash)
+                .await
+                .unwrap();
         }
-        tx.commit().await.unwrap();
         Some(app)
     }
 
@@ -325,7 +317,7 @@ impl TestApp {
             .post_as(
                 "/api/v1/auth/patient/sign-in",
                 None,
-                &serde_json::json!({ "study_id": study_id, "pin": qol_server::demo::DEMO_PIN }),
+                &serde_json::json!({ "study_id": study_id, "pin": qol_server::clinic::demo::DEMO_PIN }),
             )
             .await;
         assert_eq!(status, reqwest::StatusCode::OK, "{body}");

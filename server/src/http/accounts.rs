@@ -1,5 +1,5 @@
 //! Account routes: a nurse lifts a patient's sign-in lockout; an admin disables, enables, signs
-//! out everywhere and unlocks staff accounts. Each calls one operation of [`crate::accounts`].
+//! out everywhere and unlocks staff accounts. Each calls one account operation of the service (`clinic::accounts`).
 
 use axum::extract::State;
 
@@ -8,7 +8,7 @@ use qol_shared::api::{AccountChange, ApiError, Role};
 
 use super::auth::Caller;
 use super::{AppState, Error};
-use crate::accounts::{AccountError, Locked, Outcome};
+use crate::clinic::{AccountError, Locked, Outcome};
 
 impl From<AccountError> for Error {
     fn from(error: AccountError) -> Error {
@@ -16,8 +16,8 @@ impl From<AccountError> for Error {
             AccountError::NoSuchStaff(_) | AccountError::NoSuchPatient(_) => {
                 Error::NotFound(error.to_string())
             }
-            AccountError::DisableSelf => Error::Conflict(error.to_string()),
-            AccountError::Storage(error) => Error::from(error),
+            AccountError::DisableSelf | AccountError::StaffExists(_) => Error::Conflict(error.to_string()),
+            AccountError::Storage(error) => Error::from(crate::clinic::ClinicError::Storage(error)),
         }
     }
 }
@@ -33,7 +33,7 @@ pub async fn unlock_patient(
     Path(study_id): Path<String>,
 ) -> Result<axum::Json<AccountChange>, Error> {
     caller.require(&[Role::Nurse, Role::Admin])?;
-    Ok(change(crate::accounts::unlock(&state.clinic.db, &caller.actor(), Locked::Patient(&study_id)).await?))
+    Ok(change(state.clinic.unlock(&caller.actor(), Locked::Patient(&study_id)).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/staff/{username}/unlock", tag = "staff", security(("session" = ["admin"])), params(("username" = String, Path)), responses((status = 200, body = AccountChange), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
@@ -43,7 +43,7 @@ pub async fn unlock_staff(
     Path(username): Path<String>,
 ) -> Result<axum::Json<AccountChange>, Error> {
     caller.require(&[Role::Admin])?;
-    Ok(change(crate::accounts::unlock(&state.clinic.db, &caller.actor(), Locked::Staff(&username)).await?))
+    Ok(change(state.clinic.unlock(&caller.actor(), Locked::Staff(&username)).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/staff/{username}/disable", tag = "staff", security(("session" = ["admin"])), params(("username" = String, Path)), responses((status = 200, description = "disabled; every session of the account has ended", body = AccountChange), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, description = "an admin cannot disable their own account", body = ApiError)))]
@@ -53,7 +53,7 @@ pub async fn disable_staff(
     Path(username): Path<String>,
 ) -> Result<axum::Json<AccountChange>, Error> {
     caller.require(&[Role::Admin])?;
-    Ok(change(crate::accounts::set_staff_disabled(&state.clinic.db, &caller.actor(), &username, true).await?))
+    Ok(change(state.clinic.set_staff_disabled(&caller.actor(), &username, true).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/staff/{username}/enable", tag = "staff", security(("session" = ["admin"])), params(("username" = String, Path)), responses((status = 200, body = AccountChange), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
@@ -63,9 +63,7 @@ pub async fn enable_staff(
     Path(username): Path<String>,
 ) -> Result<axum::Json<AccountChange>, Error> {
     caller.require(&[Role::Admin])?;
-    Ok(change(
-        crate::accounts::set_staff_disabled(&state.clinic.db, &caller.actor(), &username, false).await?,
-    ))
+    Ok(change(state.clinic.set_staff_disabled(&caller.actor(), &username, false).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/staff/{username}/sign-out-everywhere", tag = "staff", security(("session" = ["admin"])), params(("username" = String, Path)), responses((status = 200, body = AccountChange), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
@@ -75,7 +73,5 @@ pub async fn sign_out_staff_everywhere(
     Path(username): Path<String>,
 ) -> Result<axum::Json<AccountChange>, Error> {
     caller.require(&[Role::Admin])?;
-    Ok(change(
-        crate::accounts::sign_out_staff_everywhere(&state.clinic.db, &caller.actor(), &username).await?,
-    ))
+    Ok(change(state.clinic.sign_out_staff_everywhere(&caller.actor(), &username).await?))
 }

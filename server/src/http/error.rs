@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qol_shared::api::ApiError;
 
-use crate::storage::StorageError;
+use crate::clinic::ClinicError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -35,23 +35,15 @@ pub enum Error {
     #[error("the request body arrived too slowly and was cut off; send it again")]
     RequestTimeout,
     #[error("the database is not available right now; nothing was changed, please try again shortly")]
-    Unavailable(#[source] StorageError),
+    Unavailable(#[source] Box<ClinicError>),
     #[error("the server is busy; please try again in a few seconds")]
     Overloaded,
     #[error("internal error")]
-    Internal(#[source] StorageError),
+    Internal(#[source] Box<ClinicError>),
 }
 
 /// How long a client is asked to wait after a 503.
 const RETRY_AFTER_SECONDS: u64 = 5;
-
-impl From<StorageError> for Error {
-    /// Storage failures (a full disk, a lost or replaced database) are 503 with `Retry-After`:
-    /// nothing was stored, and the same request may be sent again. Everything else is a 500.
-    fn from(error: StorageError) -> Error {
-        if error.is_unavailable() { Error::Unavailable(error) } else { Error::Internal(error) }
-    }
-}
 
 impl Error {
     pub fn unprocessable(message: impl Into<String>) -> Error {
@@ -109,14 +101,26 @@ impl IntoResponse for Error {
     }
 }
 
-impl From<crate::clinic::ClinicError> for Error {
-    fn from(error: crate::clinic::ClinicError) -> Error {
-        use crate::clinic::ClinicError;
+impl From<ClinicError> for Error {
+    /// Storage failures (a full disk, a lost or replaced database) are 503 with `Retry-After`:
+    /// nothing was stored, and the same request may be sent again. Other storage failures are a
+    /// 500.
+    fn from(error: ClinicError) -> Error {
         match error {
             ClinicError::Invalid { message, problems } => Error::Unprocessable { message, problems },
             ClinicError::Conflict(message) => Error::Conflict(message),
             ClinicError::NotFound(message) => Error::NotFound(message),
-            ClinicError::Storage(error) => Error::from(error),
+            ClinicError::BadRequest(message) => Error::BadRequest(message),
+            ClinicError::Unauthorized(message) => Error::Unauthorized(message),
+            ClinicError::Forbidden(message) => Error::Forbidden(message),
+            ClinicError::TooManyAttempts { message, retry_after_seconds } => {
+                Error::TooManyAttempts { message, retry_after_seconds }
+            }
+            ClinicError::Overloaded => Error::Overloaded,
+            ClinicError::Storage(ref storage) if storage.is_unavailable() => {
+                Error::Unavailable(Box::new(error))
+            }
+            other => Error::Internal(Box::new(other)),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The HTTP layer: routes, extractors and responses. Handlers parse the request, call storage or
-//! `qol-shared`, and answer; they hold no SQL.
+//! The HTTP layer: routes, extractors and responses. Handlers parse the request, call one method
+//! of the service (`crate::clinic`), and answer; nothing here reaches storage.
 
 mod accounts;
 mod alerts;
@@ -140,19 +140,13 @@ async fn healthz() -> Json<HealthStatus> {
 /// The process can write to its own study's database now.
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, description = "a write transaction can begin on the study's own database", body = HealthStatus), (status = 503, description = "the database is unreachable, full, locked, corrupt, or not the study's own", body = ApiError)))]
 async fn readyz(State(state): State<AppState>) -> Result<Json<HealthStatus>, Error> {
-    state.clinic.db.check_ready().await.map_err(Error::Unavailable)?;
+    state.clinic.check_ready().await.map_err(|error| Error::Unavailable(Box::new(error)))?;
     Ok(Json(HealthStatus { status: "ready".into(), version: version() }))
 }
 
 #[utoipa::path(get, path = "/api/v1/study", tag = "study", responses((status = 200, body = StudySummary), (status = 404, body = ApiError)))]
 async fn study(State(state): State<AppState>) -> Result<Json<StudySummary>, Error> {
-    let study = state
-        .clinic
-        .db
-        .study()
-        .await?
-        .ok_or_else(|| Error::NotFound("no study is set up on this server yet".into()))?;
-    Ok(Json(StudySummary { code: study.code, title: study.title, strata: study.strata }))
+    Ok(Json(state.clinic.study_summary().await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/instruments", tag = "instruments", responses((status = 200, body = Vec<InstrumentSummary>)))]

@@ -1,5 +1,5 @@
 //! Researchers (and admins): the pre/post analysis, completion, and the exports. Pseudonymised
-//! by construction: everything comes from `crate::research`, which never reads identity or
+//! by construction: everything comes from `clinic::research`, which never reads identity or
 //! keeps calendar dates. Every export is audited before its first byte is sent.
 
 use axum::body::Body;
@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::auth::Caller;
 use super::{AppState, Error};
-use crate::export::{self, Export};
+use crate::export::Export;
 
 const RESEARCH: &[Role] = &[Role::Researcher, Role::Admin];
 
@@ -35,18 +35,8 @@ pub async fn analysis(
 ) -> Result<axum::Json<AnalysisReport>, Error> {
     caller.require(RESEARCH)?;
     let points = params.responder_points.unwrap_or(qol_shared::analysis::DEFAULT_RESPONDER_POINTS);
-    if !(points.is_finite() && points > 0.0 && points <= 100.0) {
-        return Err(Error::BadRequest("responder_points must be more than 0 and at most 100".into()));
-    }
-    Ok(axum::Json(
-        crate::research::analysis(
-            &state.clinic,
-            state.clinic.today(),
-            points,
-            params.include_out_of_window.unwrap_or(false),
-        )
-        .await?,
-    ))
+    let include = params.include_out_of_window.unwrap_or(false);
+    Ok(axum::Json(state.clinic.research_analysis(points, include).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/research/completion", tag = "research", security(("session" = ["researcher", "admin"])), responses((status = 200, description = "one row per assessment, in the order they happen", body = Vec<CompletionRow>), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
@@ -55,7 +45,7 @@ pub async fn completion(
     caller: Caller,
 ) -> Result<axum::Json<Vec<CompletionRow>>, Error> {
     caller.require(RESEARCH)?;
-    Ok(axum::Json(crate::research::completion(&state.clinic, state.clinic.today()).await?))
+    Ok(axum::Json(state.clinic.research_completion().await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/exports/{name}", tag = "research", security(("session" = ["researcher", "admin"])), params(("name" = String, Path, description = "scores_long.csv, items_long.csv, schedule.csv, scores_wide.csv, dictionary.csv or fhir.ndjson")), responses((status = 200, description = "the file, streamed (CSV, or FHIR R4 NDJSON)", content_type = "text/csv"), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
@@ -68,7 +58,7 @@ pub async fn export_file(
     let export = Export::parse(&name).ok_or_else(|| {
         Error::NotFound(format!("there is no export {name:?}; the exports are {}", Export::names()))
     })?;
-    let rx = export::start(&state.clinic, &caller.actor(), export, json!({ "via": "api" })).await?;
+    let rx = state.clinic.start_export(&caller.actor(), export, json!({ "via": "api" })).await?;
     // Fused: a compressing body polls its stream again after the end, which an unfused `unfold`
     // answers with a panic, cutting every compressed download short.
     let stream = futures_util::StreamExt::fuse(futures_util::stream::unfold(rx, |mut rx| async move {

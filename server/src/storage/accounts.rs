@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Db, StorageError, WriteTx, now_text};
+use super::{Db, StorageError, WriteTx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffRow {
@@ -89,7 +89,7 @@ impl Db {
                AND (u.id IS NULL OR u.disabled = 0)",
         )
         .bind(token_hash)
-        .bind(now_text())
+        .bind(self.now_text())
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
@@ -216,7 +216,7 @@ impl Db {
              WHERE code_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2",
         )
         .bind(code_hash)
-        .bind(now_text())
+        .bind(self.now_text())
         .fetch_optional(&self.pool)
         .await?;
         row.map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).transpose()
@@ -236,7 +236,7 @@ impl WriteTx {
         .bind(username)
         .bind(role)
         .bind(password_hash)
-        .bind(now_text())
+        .bind(self.now_text())
         .fetch_one(&mut *self.tx)
         .await?
         .try_get(0)?)
@@ -257,7 +257,7 @@ impl WriteTx {
         .bind(role)
         .bind(subject.0)
         .bind(subject.1)
-        .bind(now_text())
+        .bind(self.now_text())
         .bind(expires_at)
         .fetch_one(&mut *self.tx)
         .await?
@@ -266,7 +266,7 @@ impl WriteTx {
 
     pub async fn revoke_session(&mut self, session_id: i64) -> Result<(), StorageError> {
         sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(now_text())
+            .bind(self.now_text())
             .bind(session_id)
             .execute(&mut *self.tx)
             .await?;
@@ -330,7 +330,7 @@ impl WriteTx {
                 ("UPDATE sessions SET revoked_at = $1 WHERE staff_user_id = $2 AND revoked_at IS NULL", id)
             }
         };
-        Ok(sqlx::query(sql).bind(now_text()).bind(id).execute(&mut *self.tx).await?.rows_affected())
+        Ok(sqlx::query(sql).bind(self.now_text()).bind(id).execute(&mut *self.tx).await?.rows_affected())
     }
 
     /// Enables or disables a staff account. Returns false when it was already so.
@@ -355,7 +355,7 @@ impl WriteTx {
         code_hash: &str,
         expires_at: &str,
     ) -> Result<i64, StorageError> {
-        let now = now_text();
+        let now = self.now_text();
         sqlx::query("UPDATE activation_codes SET revoked_at = $1 WHERE patient_id = $2 AND used_at IS NULL AND revoked_at IS NULL")
             .bind(&now)
             .bind(patient_id)
@@ -397,7 +397,7 @@ impl WriteTx {
         patient_id: i64,
         pin_hash: &str,
     ) -> Result<bool, StorageError> {
-        let now = now_text();
+        let now = self.now_text();
         let used = sqlx::query("UPDATE activation_codes SET used_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL")
             .bind(&now)
             .bind(code_id)

@@ -598,7 +598,7 @@ impl WriteTx {
         .bind(tier.as_str())
         .bind(reason)
         .bind(staff_id)
-        .bind(super::now_text())
+        .bind(self.now_text())
         .fetch_one(&mut *self.tx)
         .await?
         .try_get(0)?)
@@ -614,7 +614,7 @@ impl WriteTx {
         let done = sqlx::query(
             "UPDATE alert_snoozes SET ended_at = $1, ended_by = $2 WHERE id = $3 AND patient_id = $4 AND ended_at IS NULL",
         )
-        .bind(super::now_text())
+        .bind(self.now_text())
         .bind(staff_id)
         .bind(id)
         .bind(patient_id)

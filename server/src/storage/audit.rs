@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, Row};
 
-use super::{Backend, Db, StorageError, now_text};
+use super::{Backend, Db, StorageError};
 
 /// Who did something, as the audit trail records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +58,8 @@ pub struct WriteTx {
     audited: bool,
     /// Set once `COMMIT` or `ROLLBACK` succeeded; until then, dropping closes the connection.
     finished: bool,
+    /// The database handle's clock, for the timestamps the transaction writes itself.
+    clock: crate::clock::Clock,
 }
 
 impl Drop for WriteTx {
@@ -73,8 +75,14 @@ impl Db {
         self.check_file()?;
         let connection = self.pool.acquire().await?;
         // From here on, an error drops the WriteTx, which closes the connection.
-        let mut tx =
-            WriteTx { tx: connection, last_id: 0, last_hash: String::new(), audited: false, finished: false };
+        let mut tx = WriteTx {
+            tx: connection,
+            last_id: 0,
+            last_hash: String::new(),
+            audited: false,
+            finished: false,
+            clock: self.clock().clone(),
+        };
         match self.backend {
             Backend::Sqlite => {
                 sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *tx.tx).await?;
@@ -275,18 +283,19 @@ impl EntryFields {
             &self.reason,
         ))
         .expect("strings serialise");
-        hex(&Sha256::digest(encoded.as_bytes()))
+        hex::encode(Sha256::digest(encoded.as_bytes()))
     }
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
 impl WriteTx {
+    /// The clock's time as stored.
+    pub fn now_text(&self) -> String {
+        super::timestamp_text(self.clock.now())
+    }
+
     pub async fn audit(&mut self, actor: &Actor, entry: AuditEntry) -> Result<(), StorageError> {
         let fields = EntryFields {
-            occurred_at: now_text(),
+            occurred_at: self.now_text(),
             actor: actor.name.clone(),
             actor_role: actor.role.clone(),
             action: entry.action.to_owned(),

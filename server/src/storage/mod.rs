@@ -16,13 +16,15 @@ use std::time::Duration;
 
 pub use accounts::{Claim, SessionOwner, SessionSubject, StaffRow, ThrottleState};
 pub use alerts::{CardFilter, CardRow, NewMessage, OutboxMessage, SnoozeRow};
-pub use audit::{Actor, AuditEntry, AuditHead, AuditVerification, WriteTx, hex};
+pub use audit::{Actor, AuditEntry, AuditHead, AuditVerification, WriteTx};
 pub use patients::{AssessmentRow, EventRow, PatientRow};
 pub use submissions::{NewSubmission, StoredScore, StoredSubmission};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor, Row};
+
+use crate::clock::Clock;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
@@ -149,11 +151,7 @@ pub fn float_param(value: Option<f64>) -> Option<String> {
     value.map(|value| value.to_string())
 }
 
-/// The current time as stored: RFC 3339 UTC with microseconds, which sorts as text.
-pub fn now_text() -> String {
-    timestamp_text(chrono::Utc::now())
-}
-
+/// A time as stored: RFC 3339 UTC with microseconds, which sorts as text.
 pub fn timestamp_text(time: chrono::DateTime<chrono::Utc>) -> String {
     time.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
@@ -179,6 +177,8 @@ pub struct Db {
     /// SQLite: the file opened, by device and inode, so a file deleted or replaced under the
     /// running server is noticed (open connections would go on writing to the unlinked file).
     sqlite_file: Option<std::sync::Arc<FileIdentity>>,
+    /// What "now" is for the timestamps storage writes itself (audit entries, sessions, codes).
+    clock: Clock,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -220,6 +220,21 @@ pub enum OpenMode {
 }
 
 impl Db {
+    /// This handle with another clock (the same pool): what a history written as it happened,
+    /// or a test, runs on.
+    pub fn with_clock(&self, clock: Clock) -> Db {
+        Db { clock, ..self.clone() }
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The clock's time as stored.
+    pub fn now_text(&self) -> String {
+        timestamp_text(self.clock.now())
+    }
+
     /// Opens the study database: connects, refuses a database without a study unless `mode`
     /// allows creating one, applies the migrations (not when read-only) and reads the study
     /// instance id that every later write checks.
@@ -286,7 +301,7 @@ impl Db {
                 url: redact(&url),
                 source,
             })?;
-        let mut db = Db { pool, backend, instance_id: "".into(), sqlite_file: None };
+        let mut db = Db { pool, backend, instance_id: "".into(), sqlite_file: None, clock: Clock::system() };
         if mode != OpenMode::CreateIfEmpty && !db.holds_a_study().await? {
             db.close().await;
             return Err(StorageError::NoStudy { url: redact(&url) });
@@ -355,7 +370,7 @@ impl Db {
     pub async fn check_ready(&self) -> Result<(), StorageError> {
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE readiness_probe SET checked_at = $1 WHERE id = 1")
-            .bind(now_text())
+            .bind(self.now_text())
             .execute(&mut *tx.tx)
             .await?;
         tx.commit_derived().await
@@ -432,7 +447,7 @@ impl WriteTx {
         .bind(title)
         .bind(strata.join(","))
         .bind(i64::from(is_demo))
-        .bind(now_text())
+        .bind(self.now_text())
         .bind(protocol_json)
         .fetch_one(&mut *self.tx)
         .await?

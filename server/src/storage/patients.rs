@@ -6,7 +6,7 @@ use qol_shared::schedule::{Event, ScheduledAssessment};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Db, StorageError, WriteTx, enum_from, enum_text, now_text, parse_date};
+use super::{Db, StorageError, WriteTx, enum_from, enum_text, parse_date};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatientRow {
@@ -270,7 +270,7 @@ impl WriteTx {
         language: &str,
         identity: &Identity,
     ) -> Result<i64, StorageError> {
-        let now = now_text();
+        let now = self.now_text();
         let id: i64 = sqlx::query(
             "INSERT INTO patients (study_id, study_code, stratum, language, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
@@ -313,7 +313,7 @@ impl WriteTx {
         .bind(json)
         .bind(event.date.to_string())
         .bind(recorded_by)
-        .bind(now_text())
+        .bind(self.now_text())
         .bind(reason)
         .bind(corrects)
         .fetch_one(&mut *self.tx)

@@ -879,7 +879,7 @@ on_both_backends!(
 
 async fn the_demo_sign_ins_printed_at_start_work(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
-    for (username, _, _) in qol_server::demo::DEMO_STAFF {
+    for (username, _, _) in qol_server::clinic::demo::DEMO_STAFF {
         app.staff_token(username).await;
     }
     for study_id in ["IVB-001", "IVB-003", "IVB-004"] {
@@ -887,21 +887,21 @@ async fn the_demo_sign_ins_printed_at_start_work(backend: Backend) {
             .post_as(
                 "/api/v1/auth/patient/sign-in",
                 None,
-                &json!({ "study_id": study_id, "pin": qol_server::demo::DEMO_PIN }),
+                &json!({ "study_id": study_id, "pin": qol_server::clinic::demo::DEMO_PIN }),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "{study_id}");
     }
-    let token = app.activate(qol_server::demo::DEMO_ACTIVATION_CODE, "1234").await;
+    let token = app.activate(qol_server::clinic::demo::DEMO_ACTIVATION_CODE, "1234").await;
     let (_, me) = app.get_as("/api/v1/auth/me", Some(&token)).await;
-    assert_eq!(me["study_id"], qol_server::demo::DEMO_UNACTIVATED);
+    assert_eq!(me["study_id"], qol_server::clinic::demo::DEMO_UNACTIVATED);
     assert_eq!(me["language"], "zh-CN");
     // The seeded histories are there: IVB-003 is in follow-up with its 3-month form open.
     let patient = app
         .post_as(
             "/api/v1/auth/patient/sign-in",
             None,
-            &json!({ "study_id": "IVB-003", "pin": qol_server::demo::DEMO_PIN }),
+            &json!({ "study_id": "IVB-003", "pin": qol_server::clinic::demo::DEMO_PIN }),
         )
         .await
         .1["token"]

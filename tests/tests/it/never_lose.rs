@@ -267,7 +267,7 @@ async fn a_sqlite_file_removed_or_replaced_under_the_server_is_noticed_and_nothi
     let other_db = qol_server::storage::Db::open(&other.url, qol_server::storage::OpenMode::CreateIfEmpty)
         .await
         .unwrap();
-    qol_server::demo::ensure_study(&other_db, false).await.unwrap();
+    qol_server::clinic::Clinic::open(&other_db, false).await.unwrap();
     other_db.close().await;
     std::fs::copy(sqlite_file(&other.url), &path).unwrap();
     assert_eq!(app.get("/readyz").await.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -312,7 +312,7 @@ async fn a_postgres_database_dropped_and_recreated_under_the_server_is_not_the_s
             let db = qol_server::storage::Db::open(&url, qol_server::storage::OpenMode::CreateIfEmpty)
                 .await
                 .unwrap();
-            qol_server::demo::ensure_study(&db, false).await.unwrap();
+            qol_server::clinic::Clinic::open(&db, false).await.unwrap();
             db.close().await;
         }
     };
@@ -483,7 +483,7 @@ async fn a_thousand_concurrent_anonymous_sign_ins_keep_memory_bounded() {
     assert!(statuses.contains(&401), "some were checked");
     assert!(peak < 250, "peak RSS {peak} MiB for 1,000 concurrent anonymous sign-ins");
     // Legitimate sign-ins still work afterwards.
-    let right = json!({ "study_id": "IVB-001", "pin": qol_server::demo::DEMO_PIN });
+    let right = json!({ "study_id": "IVB-001", "pin": qol_server::clinic::demo::DEMO_PIN });
     let response =
         client.post(format!("{}/api/v1/auth/patient/sign-in", server.url)).json(&right).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);

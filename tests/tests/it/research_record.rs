@@ -41,7 +41,7 @@ fn staff() -> Actor {
 
 async fn site(backend: Backend) -> Option<Site> {
     let app = TestApp::spawn_without_demo_patients(backend).await?;
-    let (clinic, _) = qol_server::demo::ensure_study(&app.db, false).await.unwrap();
+    let (clinic, _) = qol_server::clinic::Clinic::open(&app.db, false).await.unwrap();
     let nurse_id = app.db.staff_by_username("nurse").await.unwrap().unwrap().id;
     let nurse = app.staff_token("nurse").await;
     let researcher = app.staff_token("researcher").await;
@@ -99,11 +99,20 @@ impl Site {
     async fn past_event(&self, patient: &PatientRow, kind: EventKind, offset: i64) {
         let request = RecordEvent { event: Event { kind, date: day(offset) }, reason: None };
         self.clinic.record_event(&staff(), self.nurse_id, patient, &request, day(offset)).await.unwrap();
+        self.scheduler_since(patient).await;
+    }
+
+    /// The server's scheduler has run since that day: the schedule is in step with today again
+    /// (reads never bring it in step themselves).
+    async fn scheduler_since(&self, patient: &PatientRow) {
+        self.clinic.keep_schedule_in_step(patient.id, study_today()).await.unwrap();
     }
 
     /// The patient completes `key` at noon on day `offset` and the phone sends it a minute later.
     async fn submit_then(&self, patient: &PatientRow, key: &str, offset: i64, answers: Vec<RawAnswer>) {
         let when = noon(&self.clinic, offset);
+        // That day, the scheduler had brought her schedule in step with it.
+        self.clinic.keep_schedule_in_step(patient.id, day(offset)).await.unwrap();
         let (statuses, _) = self.clinic.assessments(patient.id, day(offset)).await.unwrap();
         let assessment = statuses.iter().find(|s| s.row.key == key).unwrap_or_else(|| panic!("no {key}"));
         let request = SubmissionRequest {
@@ -116,6 +125,7 @@ impl Site {
         };
         let actor = Actor { name: format!("patient:{}", patient.study_code), role: "patient".into() };
         self.clinic.submit(&actor, patient, &request, when + Duration::minutes(1)).await.unwrap();
+        self.scheduler_since(patient).await;
     }
 
     async fn export(&self, name: &str) -> Vec<BTreeMap<String, String>> {

@@ -494,7 +494,7 @@ async fn a_nurse_sees_a_locked_out_patient_and_unlocks_them_from_the_patient_pag
         let wrong = serde_json::json!({ "study_id": "IVB-003", "pin": "0000" });
         app.post_as("/api/v1/auth/patient/sign-in", None, &wrong).await;
     }
-    let right = serde_json::json!({ "study_id": "IVB-003", "pin": qol_server::demo::DEMO_PIN });
+    let right = serde_json::json!({ "study_id": "IVB-003", "pin": qol_server::clinic::demo::DEMO_PIN });
     assert_eq!(app.post_as("/api/v1/auth/patient/sign-in", None, &right).await.0.as_u16(), 429);
 
     let desk = desktop_browser(&driver, &chromium).await;

@@ -1,6 +1,7 @@
 //! Storage on both backends: migrations, the study set-up, and reopening an existing database.
 
-use qol_server::demo::{DEMO_STUDY_CODE, ensure_study};
+use qol_server::clinic::Clinic;
+use qol_server::clinic::demo::DEMO_STUDY_CODE;
 use qol_server::storage::{Backend as DbBackend, CardFilter, Db, OpenMode};
 use qol_tests::{Backend, TestDatabase, on_both_backends};
 
@@ -15,12 +16,12 @@ async fn migrations_apply_once_and_the_demo_seed_runs_only_on_a_new_database(bac
         }
     );
     assert!(db.study().await.unwrap().is_none());
-    let (clinic, seeded) = ensure_study(&db, true).await.unwrap();
+    let (clinic, seeded) = Clinic::open(&db, true).await.unwrap();
     assert!(seeded);
     assert_eq!(clinic.protocol.patient_id_prefix, "IVB");
     let patients = db.patients().await.unwrap().len();
     assert_eq!(patients, 4);
-    let (_, seeded_again) = ensure_study(&db, true).await.unwrap();
+    let (_, seeded_again) = Clinic::open(&db, true).await.unwrap();
     assert!(!seeded_again);
     assert_eq!(db.patients().await.unwrap().len(), patients);
     db.close().await;

@@ -10,12 +10,12 @@ use qol_shared::answers::{RawAnswer, RawResponse};
 use qol_shared::api::{
     AlertState, EnrolPatient, Identity, RecordEvent, ResolutionAction, Role, SubmissionRequest,
 };
-use qol_shared::schedule::{Event, EventKind, OffStudyReason, Protocol, TumourResponse};
+use qol_shared::schedule::{Event, EventKind, OffStudyReason, TumourResponse};
 use serde_json::json;
 
+use super::{Clinic, ClinicError};
 use crate::auth::{hash_secret, normalise_activation_code, token_hash};
-use crate::clinic::{Clinic, ClinicError, OnCall};
-use crate::storage::{Actor, AuditEntry, Db, StorageError};
+use crate::storage::{Actor, AuditEntry};
 
 pub const DEMO_STUDY_CODE: &str = "IVB-DEMO";
 pub const DEMO_STUDY_TITLE: &str =
@@ -34,66 +34,6 @@ pub const DEMO_PIN: &str = "2468";
 pub const DEMO_UNACTIVATED: &str = "IVB-002";
 pub const DEMO_ACTIVATION_CODE: &str = "DEMO-CODE-0002";
 
-/// The protocol stored with a study. Studies created before protocols named their time zone were
-/// all created from the shipped protocol, whose site is the shipped default's zone: that zone is
-/// filled in (and said in the log) rather than refusing to start.
-fn stored_protocol(json: &str) -> Result<Protocol, StorageError> {
-    let corrupt = |error: &dyn std::fmt::Display| StorageError::Corrupt(format!("stored protocol: {error}"));
-    let mut value: serde_json::Value = serde_json::from_str(json).map_err(|error| corrupt(&error))?;
-    if let Some(fields) = value.as_object_mut()
-        && !fields.contains_key("time_zone")
-    {
-        let zone = Protocol::default_protocol().time_zone.name();
-        tracing::warn!(
-            time_zone = zone,
-            "the stored protocol names no time zone; using the shipped protocol's"
-        );
-        fields.insert("time_zone".into(), zone.into());
-    }
-    Protocol::parse(&value.to_string()).map_err(|error| corrupt(&error))
-}
-
-/// Loads the study of this database, creating it on first start (the demo study with `demo`).
-/// Returns the clinic and whether demo data was seeded now.
-pub async fn ensure_study(db: &Db, demo: bool) -> Result<(Clinic, bool), ClinicError> {
-    if let Some(study) = db.study().await? {
-        let protocol = if study.protocol_json.is_empty() {
-            Protocol::default_protocol()
-        } else {
-            stored_protocol(&study.protocol_json)?
-        };
-        let clinic = Clinic { db: db.clone(), study_id: study.id, protocol, on_call: OnCall::default() };
-        if study.is_demo {
-            refresh_demo_activation_code(&clinic).await?;
-        }
-        return Ok((clinic, false));
-    }
-    let protocol = Protocol::default_protocol();
-    let strata: Vec<String> = protocol.strata.iter().map(|s| s.code.clone()).collect();
-    let (code, title) =
-        if demo { (DEMO_STUDY_CODE, DEMO_STUDY_TITLE) } else { (STUDY_CODE, protocol.name.as_str()) };
-    let mut tx = db.begin_write().await?;
-    let study_id = tx.insert_study(code, title, &strata, Protocol::default_protocol_json(), demo).await?;
-    tx.audit(
-        &Actor::system(),
-        AuditEntry {
-            action: "study.create",
-            entity: "study",
-            entity_id: code.to_owned(),
-            after: Some(json!({ "title": title, "strata": strata, "demo": demo })),
-            ..AuditEntry::default()
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    let clinic = Clinic { db: db.clone(), study_id, protocol, on_call: OnCall::default() };
-    if demo {
-        seed(&clinic).await?;
-        refresh_demo_activation_code(&clinic).await?;
-    }
-    Ok((clinic, demo))
-}
-
 /// What `qol serve --demo` prints: how to sign in to the demo.
 pub fn sign_ins() -> String {
     let mut text = String::from("demo sign-ins (demonstration data only):\n");
@@ -105,7 +45,18 @@ pub fn sign_ins() -> String {
     text
 }
 
-async fn refresh_demo_activation_code(clinic: &Clinic) -> Result<(), ClinicError> {
+impl Clinic {
+    /// On a demo database, the printed demo activation code works again after each start (`qol
+    /// serve`); nothing happens on a study's own database.
+    pub async fn renew_demo_code(&self) -> Result<(), ClinicError> {
+        if self.db.study().await?.is_some_and(|study| study.is_demo) {
+            refresh_demo_activation_code(self).await?;
+        }
+        Ok(())
+    }
+}
+
+pub(super) async fn refresh_demo_activation_code(clinic: &Clinic) -> Result<(), ClinicError> {
     let Some(patient) = clinic.db.patient_by_code(DEMO_UNACTIVATED).await? else { return Ok(()) };
     if patient.activated {
         return Ok(());
@@ -114,7 +65,7 @@ async fn refresh_demo_activation_code(clinic: &Clinic) -> Result<(), ClinicError
     if clinic.db.activation_code_patient(&code_hash).await?.is_some() {
         return Ok(());
     }
-    let expires = crate::storage::timestamp_text(Utc::now() + Duration::days(14));
+    let expires = crate::storage::timestamp_text(clinic.now() + Duration::days(14));
     let mut tx = clinic.db.begin_write().await?;
     if !tx.renew_activation_code(&code_hash, &expires).await? {
         tx.issue_activation_code(patient.id, &code_hash, &expires).await?;
@@ -207,7 +158,7 @@ fn at_site(zone: chrono_tz::Tz, day: NaiveDate, hour: u32) -> chrono::DateTime<U
     zone.from_local_datetime(&local).earliest().map_or_else(|| Utc.from_utc_datetime(&local), |t| t.to_utc())
 }
 
-async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
+pub(super) async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
     let mut tx = clinic.db.begin_write().await?;
     let mut nurse_id = 0;
     for (username, role, password) in DEMO_STAFF {
@@ -276,6 +227,7 @@ async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
     }
     // Weekly forms through therapy, rising burden then recovery; weeks 5 and 11 were missed.
     // Weeks whose window lies inside a fuller form's are satisfied by it (one form a day).
+    clinic.keep_schedule_in_step(p3.id, today).await?;
     let (statuses, _) = clinic.assessments(p3.id, today).await?;
     for week in (1..=15).filter(|week| ![5, 11].contains(week)) {
         let burden = 0.2 + 0.05 * f64::from(week.min(16 - week));
@@ -393,7 +345,9 @@ async fn submit(
     when: chrono::DateTime<Utc>,
     mut answers: Vec<RawAnswer>,
 ) -> Result<(), ClinicError> {
-    let (statuses, _) = clinic.assessments(patient.id, clinic.protocol.local_date(when)).await?;
+    let today = clinic.protocol.local_date(when);
+    clinic.keep_schedule_in_step(patient.id, today).await?;
+    let (statuses, _) = clinic.assessments(patient.id, today).await?;
     let assessment =
         statuses.into_iter().map(|status| status.row).find(|row| row.key == key).ok_or_else(|| {
             ClinicError::NotFound(format!("demo seed: no assessment {key} for {}", patient.study_code))

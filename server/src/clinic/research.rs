@@ -15,7 +15,7 @@ use qol_shared::instrument::{InstrumentId, SCORING_ALGORITHM_VERSION, ScaleKind}
 use qol_shared::schedule::{AssessmentState, OffStudyReason, state_on};
 use qol_shared::scoring::{Outcome, Scores};
 
-use crate::clinic::{Clinic, ClinicError};
+use super::{Clinic, ClinicError};
 use crate::storage::{AssessmentRow, PatientRow, StoredSubmission};
 
 /// The assessment every change is measured from, and the trial's primary "post".
@@ -291,6 +291,25 @@ impl Clinic {
             off_study: events.off_study().map(|(date, reason)| (day(date), reason)),
             assessments,
         })
+    }
+
+    /// The pre/post analysis today (see [`analysis`]).
+    pub async fn research_analysis(
+        &self,
+        responder_points: f64,
+        include_out_of_window: bool,
+    ) -> Result<AnalysisReport, ClinicError> {
+        if !(responder_points.is_finite() && responder_points > 0.0 && responder_points <= 100.0) {
+            return Err(ClinicError::BadRequest(
+                "responder_points must be more than 0 and at most 100".into(),
+            ));
+        }
+        analysis(self, self.today(), responder_points, include_out_of_window).await
+    }
+
+    /// Completion per assessment today (see [`completion`]).
+    pub async fn research_completion(&self) -> Result<Vec<CompletionRow>, ClinicError> {
+        completion(self, self.today()).await
     }
 
     /// Calls `each` with every patient's record, one at a time, in study id order.

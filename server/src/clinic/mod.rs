@@ -1,0 +1,237 @@
+//! The service: every way from a request (or a command, or the scheduler) to storage. Each
+//! write is one transaction with its audit entry; every view the API returns is built here, for
+//! the session asking. Nothing here knows about HTTP; `http` parses, calls one method, responds.
+//!
+//! - [`patients`]: enrolment, events (and the schedule kept in step with them), activation codes,
+//!   the patient lists and pages, a patient's own assessments.
+//! - [`submissions`]: accepting a questionnaire (validated, scored, alerts raised, in one
+//!   transaction) and the submission views.
+//! - [`alerts`]: cards, acknowledge and resolve, snoozes, the follow-up lists and missed reasons.
+//! - [`sessions`]: sign-in (throttled, audited), activation, sign-out, who a token is.
+//! - [`accounts`]: disabling, enabling, signing out staff, lifting lockouts, creating staff.
+//! - [`research`]: the pseudonymous patient record, the analysis and completion reports.
+//! - [`exports`]: starting an audited export.
+//! - [`outbox`]: what the outbox worker claims and records.
+//! - [`demo`]: the `--demo` seed.
+
+pub mod accounts;
+mod alerts;
+pub mod demo;
+mod exports;
+pub mod outbox;
+mod patients;
+pub mod research;
+mod sessions;
+mod submissions;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use qol_shared::alerts::{
+    AlertRules, CardChange, History, Incoming, OpenCard, Signal, Tier, card_change, held_by_snooze, replaces,
+    unseen_red,
+};
+use qol_shared::answers::{AnswerError, Answers, RawAnswer};
+use qol_shared::api::{
+    AlertState, CardKind, EnrolPatient, RecordEvent, ResolutionAction, SubmissionReceipt, SubmissionRequest,
+    Timeliness,
+};
+use qol_shared::instrument::InstrumentId;
+use qol_shared::schedule::{
+    AssessmentState, Event, EventKind, Events, Protocol, WindowRefusal, check_window, schedule, state_on,
+};
+use qol_shared::scoring::{Scores, score};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::auth::{ACTIVATION_CODE_LIFETIME, new_activation_code, normalise_activation_code, token_hash};
+use crate::storage::{
+    Actor, AssessmentRow, AuditEntry, Db, EventRow, NewMessage, NewSubmission, PatientRow, SessionOwner,
+    StorageError, StoredSubmission, WriteTx, parse_timestamp, timestamp_text,
+};
+
+pub use accounts::{AccountError, Locked, Outcome};
+pub use alerts::{CardQuery, card_email};
+pub use sessions::{IdentityAccess, Session, SignedIn};
+pub use submissions::parse_and_score;
+
+use crate::clock::Clock;
+
+/// A device clock this far ahead of the server's is still believed.
+const CLOCK_SKEW_MINUTES: i64 = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClinicError {
+    #[error("{message}")]
+    Invalid { message: String, problems: Vec<String> },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// A request that makes no sense whatever the data (a parameter out of range).
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{message}")]
+    TooManyAttempts { message: String, retry_after_seconds: u64 },
+    /// No turn to hash a secret came soon enough (see [`crate::auth::Hasher`]).
+    #[error("the server is busy; try again in a moment")]
+    Overloaded,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+fn invalid(message: impl Into<String>) -> ClinicError {
+    ClinicError::Invalid { message: message.into(), problems: Vec::new() }
+}
+
+/// The study a server runs, its protocol, and the database behind it (reached only from here).
+#[derive(Debug, Clone)]
+pub struct Clinic {
+    db: Db,
+    pub study_id: i64,
+    pub protocol: Protocol,
+    pub on_call: OnCall,
+}
+
+/// Who is told, away from the screen, when a patient asks to be called or a card becomes red.
+#[derive(Debug, Clone, Default)]
+pub struct OnCall {
+    /// The on-call e-mail addresses (`--notify-email`); none: no e-mail is queued.
+    pub emails: Vec<String>,
+    /// The console's address as staff reach it (`--public-url`), for the link in the e-mail.
+    pub public_url: String,
+    /// Wakes the outbox worker when a transaction queued a message.
+    pub wake: crate::notify::OutboxWake,
+}
+
+/// An assessment with its state today.
+#[derive(Debug, Clone)]
+pub struct AssessmentStatus {
+    pub row: AssessmentRow,
+    pub state: AssessmentState,
+}
+
+/// The protocol stored with a study. Studies created before protocols named their time zone were
+/// all created from the shipped protocol, whose site is the shipped default's zone: that zone is
+/// filled in (and said in the log) rather than refusing to start.
+fn stored_protocol(json: &str) -> Result<Protocol, StorageError> {
+    let corrupt = |error: &dyn std::fmt::Display| StorageError::Corrupt(format!("stored protocol: {error}"));
+    let mut value: serde_json::Value = serde_json::from_str(json).map_err(|error| corrupt(&error))?;
+    if let Some(fields) = value.as_object_mut()
+        && !fields.contains_key("time_zone")
+    {
+        let zone = Protocol::default_protocol().time_zone.name();
+        tracing::warn!(
+            time_zone = zone,
+            "the stored protocol names no time zone; using the shipped protocol's"
+        );
+        fields.insert("time_zone".into(), zone.into());
+    }
+    Protocol::parse(&value.to_string()).map_err(|error| corrupt(&error))
+}
+
+impl Clinic {
+    /// Opens the study of this database, creating it on first start (the demo study, seeded,
+    /// with `demo`). Returns the clinic and whether demo data was seeded now. The clinic reads
+    /// time from the database handle's clock. Opening an existing study writes nothing.
+    pub async fn open(db: &Db, demo: bool) -> Result<(Clinic, bool), ClinicError> {
+        if let Some(study) = db.study().await? {
+            let protocol = if study.protocol_json.is_empty() {
+                Protocol::default_protocol()
+            } else {
+                stored_protocol(&study.protocol_json)?
+            };
+            let clinic = Clinic { db: db.clone(), study_id: study.id, protocol, on_call: OnCall::default() };
+            return Ok((clinic, false));
+        }
+        let protocol = Protocol::default_protocol();
+        let strata: Vec<String> = protocol.strata.iter().map(|s| s.code.clone()).collect();
+        let (code, title) = if demo {
+            (demo::DEMO_STUDY_CODE, demo::DEMO_STUDY_TITLE)
+        } else {
+            (demo::STUDY_CODE, protocol.name.as_str())
+        };
+        let mut tx = db.begin_write().await?;
+        let study_id = tx.insert_study(code, title, &strata, Protocol::default_protocol_json(), demo).await?;
+        tx.audit(
+            &Actor::system(),
+            AuditEntry {
+                action: "study.create",
+                entity: "study",
+                entity_id: code.to_owned(),
+                after: Some(json!({ "title": title, "strata": strata, "demo": demo })),
+                ..AuditEntry::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let clinic = Clinic { db: db.clone(), study_id, protocol, on_call: OnCall::default() };
+        if demo {
+            demo::seed(&clinic).await?;
+            demo::refresh_demo_activation_code(&clinic).await?;
+        }
+        Ok((clinic, demo))
+    }
+
+    /// This clinic on a clock that stands at `when` (the same database): for writing a history
+    /// as it happened (the demo seed, tests).
+    pub fn at(&self, when: DateTime<Utc>) -> Clinic {
+        Clinic { db: self.db.with_clock(Clock::fixed(when)), ..self.clone() }
+    }
+
+    pub fn clock(&self) -> &Clock {
+        self.db.clock()
+    }
+
+    /// The clinic's now.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.db.clock().now()
+    }
+
+    /// The study's date now, in its time zone.
+    pub fn today(&self) -> NaiveDate {
+        self.protocol.local_date(self.now())
+    }
+
+    /// The study's date of a stored UTC timestamp.
+    pub fn stored_date(&self, text: &str) -> Result<NaiveDate, StorageError> {
+        Ok(self.protocol.local_date(parse_timestamp(text)?))
+    }
+
+    pub async fn events(&self, patient_id: i64) -> Result<(Vec<EventRow>, Events), ClinicError> {
+        let rows = self.db.events(patient_id).await?;
+        let events = Events::from_records(rows.iter().map(|row| row.event));
+        Ok((rows, events))
+    }
+
+    /// Study day of `date`: days from cycle 1 day 1 (day 0), when it is recorded.
+    pub fn study_day(events: &Events, date: NaiveDate) -> Option<i64> {
+        let cycle1 = events.date_of(qol_shared::schedule::Anchor::Cycle1Day1)?;
+        Some((date - cycle1).num_days())
+    }
+
+    /// The patient with this study id, as typed (made normal here).
+    pub async fn find_patient(&self, study_id: &str) -> Result<PatientRow, ClinicError> {
+        self.db
+            .patient_by_code(&crate::auth::normal_study_id(study_id))
+            .await?
+            .ok_or_else(|| ClinicError::NotFound(format!("there is no patient {study_id:?}")))
+    }
+
+    /// Whether a write transaction can begin on the study's own database now (`/readyz`).
+    pub async fn check_ready(&self) -> Result<(), ClinicError> {
+        Ok(self.db.check_ready().await?)
+    }
+
+    /// The public description of the study.
+    pub async fn study_summary(&self) -> Result<qol_shared::api::StudySummary, ClinicError> {
+        let study = self
+            .db
+            .study()
+            .await?
+            .ok_or_else(|| ClinicError::NotFound("no study is set up on this server yet".into()))?;
+        Ok(qol_shared::api::StudySummary { code: study.code, title: study.title, strata: study.strata })
+    }
+}

@@ -1,0 +1,337 @@
+//! Accepting a questionnaire: validated, scored, its alerts raised and its e-mails queued, in one
+//! transaction; a retry answered with the original receipt. And the submissions as staff and the
+//! patient read them.
+
+use qol_shared::api::SubmissionView;
+
+use super::alerts::latest_values;
+use super::*;
+
+impl Clinic {
+    /// Accepts a submission: validates, scores, and stores it with its answers, scores and audit
+    /// entry in one transaction. A retry with the same client id and content returns the original
+    /// receipt (`false`: nothing new was stored).
+    pub async fn submit(
+        &self,
+        actor: &Actor,
+        patient: &PatientRow,
+        request: &SubmissionRequest,
+        now: DateTime<Utc>,
+    ) -> Result<(SubmissionReceipt, bool), ClinicError> {
+        let client_id = uuid::Uuid::parse_str(request.client_id.trim())
+            .ok()
+            // Only a random (version 4) UUID: a version 1 UUID carries the device's clock and
+            // network address.
+            .filter(|uuid| uuid.get_version() == Some(uuid::Version::Random))
+            .ok_or_else(|| invalid("client_id must be a random (version 4) UUID generated on the device"))?
+            .hyphenated()
+            .to_string();
+        let completed_at = chrono::DateTime::parse_from_rfc3339(&request.completed_at)
+            .map_err(|_| invalid("completed_at must be an RFC 3339 time, e.g. 2026-03-16T09:30:00+08:00"))?
+            .with_timezone(&Utc);
+        if completed_at > now + chrono::Duration::minutes(CLOCK_SKEW_MINUTES) {
+            return Err(invalid("completed_at is in the future; check the phone's clock"));
+        }
+        if qol_shared::Language::from_tag(&request.language).is_none() {
+            return Err(invalid(format!(
+                "language {:?} is not one of: {}",
+                request.language,
+                qol_shared::Language::tags()
+            )));
+        }
+        let content_hash = content_hash(request, &completed_at);
+
+        // A retry of something already stored is answered before anything else is checked, so a
+        // phone that was offline gets its receipt even after the window has closed.
+        if let Some(existing) = self.db.submission_by_client_id(&client_id).await? {
+            return self.replay(patient, &existing, &content_hash).await.map(|receipt| (receipt, false));
+        }
+
+        let today = self.protocol.local_date(now);
+        let (_, events) = self.events(patient.id).await?;
+        self.sync_schedule(patient.id, &events, today).await?;
+        let (assessment, timeliness) = match request.assessment_id {
+            Some(id) => {
+                // An assessment that left the schedule while she was answering (an event recorded
+                // or corrected meanwhile) still takes the form, within the window it had: nothing
+                // she answered is turned away for a change she could not see.
+                let assessment = self
+                    .db
+                    .assessment_ever_scheduled(patient.id, id)
+                    .await?
+                    .ok_or_else(|| ClinicError::NotFound(format!("you have no assessment {id}")))?;
+                // A form she completed before going off study is hers to send, even late.
+                if let Some((off, _)) = events.off_study()
+                    && off <= assessment.window_end
+                    && self.protocol.local_date(completed_at) >= off
+                {
+                    return Err(ClinicError::Conflict(
+                        "this questionnaire no longer applies: the study has ended for you".into(),
+                    ));
+                }
+                let timeliness = check_window(
+                    &assessment.as_scheduled(),
+                    self.protocol.local_date(completed_at),
+                    today,
+                    self.protocol.late_delivery_grace_days,
+                )
+                .map_err(|refusal| {
+                    ClinicError::Conflict(match refusal {
+                        WindowRefusal::NotOpenYet { .. } | WindowRefusal::Closed { .. } => {
+                            refusal.to_string()
+                        }
+                    })
+                })?;
+                (Some(assessment), timeliness_of(timeliness))
+            }
+            None => {
+                if events.off_study().is_some() {
+                    return Err(ClinicError::Conflict(
+                        "the study has ended for you; no more questionnaires are needed".into(),
+                    ));
+                }
+                (None, Timeliness::Unscheduled)
+            }
+        };
+        let instruments: Vec<InstrumentId> = match &assessment {
+            Some(row) => row.instruments.clone(),
+            None => vec![InstrumentId::QlqC30],
+        };
+        let (answers, scores) = parse_and_score(&instruments, &request.answers)?;
+
+        // What the alert rules compare with: the baseline and the latest earlier submission.
+        let earlier = self.db.submissions_of(patient.id).await?;
+        let baseline = match earlier.iter().find(|s| s.assessment_key == "baseline") {
+            Some(stored) => Some(self.db.scores_of(stored.id).await?),
+            None => None,
+        };
+        let previous = match earlier.last() {
+            Some(stored) => Some(self.db.scores_of(stored.id).await?),
+            None => None,
+        };
+        let signals = AlertRules::from(&self.protocol.alerts).evaluate(
+            &scores,
+            &answers,
+            History { baseline: baseline.as_deref(), previous: previous.as_deref() },
+            request.call_me,
+        );
+
+        let received_at = timestamp_text(now);
+        let mut tx = self.db.begin_write().await?;
+        // Read again under the chain lock: a concurrent retry may have stored it meanwhile.
+        if let Some(existing) = tx.submission_by_client_id(&client_id).await? {
+            drop(tx);
+            return self.replay(patient, &existing, &content_hash).await.map(|receipt| (receipt, false));
+        }
+        let assessment_id = match &assessment {
+            Some(row) => {
+                if tx.assessment_has_submission(row.id).await? {
+                    return Err(ClinicError::Conflict("this questionnaire was already sent".into()));
+                }
+                row.id
+            }
+            None => tx.insert_unscheduled_assessment(patient.id, "Unscheduled report", today).await?,
+        };
+        let stored_answers: Vec<RawAnswer> = answers.iter().flat_map(Answers::to_raw).collect();
+        let submission_id = tx
+            .insert_submission(&NewSubmission {
+                client_id: &client_id,
+                content_hash: &content_hash,
+                patient_id: patient.id,
+                assessment_id,
+                completed_at: &timestamp_text(completed_at),
+                received_at: &received_at,
+                timeliness: timeliness.clone(),
+                language: &request.language,
+                call_me: request.call_me,
+                submitted_by: &actor.name,
+                answers: &stored_answers,
+                scores: &scores,
+            })
+            .await?;
+        let latest = latest_values(&scores, &answers);
+        let (alerts_raised, emails_queued) =
+            self.raise(&mut tx, patient, &signals, &latest, submission_id, today, &received_at).await?;
+        tx.audit(
+            actor,
+            AuditEntry {
+                action: "submission.store",
+                entity: "submission",
+                entity_id: submission_id.to_string(),
+                after: Some(json!({
+                    "client_id": client_id, "assessment_id": assessment_id, "timeliness": timeliness,
+                    "items": stored_answers.len(), "call_me": request.call_me, "alerts": alerts_raised,
+                })),
+                ..AuditEntry::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        if emails_queued > 0 {
+            self.on_call.wake.wake();
+        }
+        let receipt =
+            SubmissionReceipt { submission_id, client_id, assessment_id, received_at, timeliness, scores };
+        Ok((receipt, true))
+    }
+
+    async fn replay(
+        &self,
+        patient: &PatientRow,
+        existing: &StoredSubmission,
+        content_hash: &str,
+    ) -> Result<SubmissionReceipt, ClinicError> {
+        if existing.patient_id != patient.id || existing.content_hash != content_hash {
+            return Err(ClinicError::Conflict(
+                "this client_id was already used for a different submission; generate a new one for new answers".into(),
+            ));
+        }
+        Ok(SubmissionReceipt {
+            submission_id: existing.id,
+            client_id: existing.client_id.clone(),
+            assessment_id: existing.assessment_id,
+            received_at: existing.received_at.clone(),
+            timeliness: existing.timeliness.clone(),
+            scores: self.db.scores_of(existing.id).await?,
+        })
+    }
+}
+
+/// Splits answers by instrument (item numbers of the combined form), validates each, and scores.
+/// Every problem is reported at once.
+pub fn parse_and_score(
+    instruments: &[InstrumentId],
+    raw: &[RawAnswer],
+) -> Result<(Vec<Answers>, Vec<Scores>), ClinicError> {
+    let mut problems = Vec::new();
+    let mut per_instrument: Vec<(InstrumentId, Vec<RawAnswer>)> =
+        instruments.iter().map(|id| (*id, Vec::new())).collect();
+    for answer in raw {
+        let owner = per_instrument.iter_mut().find(|(id, _)| {
+            u8::try_from(answer.item).is_ok_and(|item| id.instrument().item_numbers().contains(&item))
+        });
+        match owner {
+            Some((_, list)) => list.push(answer.clone()),
+            None => problems.push(format!(
+                "item {} is not part of this assessment's questionnaires ({})",
+                answer.item,
+                instruments.iter().map(|id| id.as_str()).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+    let mut parsed = Vec::new();
+    for (id, list) in per_instrument {
+        match Answers::parse(id, list) {
+            Ok(answers) => parsed.push(answers),
+            Err(errors) => problems.extend(errors.0.iter().map(AnswerError::to_string)),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ClinicError::Invalid {
+            message: "some answers are not valid; nothing was stored".into(),
+            problems,
+        });
+    }
+    let scores = parsed.iter().map(score).collect();
+    Ok((parsed, scores))
+}
+
+/// SHA-256 over the canonical content of a request (answers sorted by item), so a retry is
+/// recognised whatever the order of its answers.
+fn content_hash(request: &SubmissionRequest, completed_at: &DateTime<Utc>) -> String {
+    let mut answers = request.answers.clone();
+    answers.sort_by_key(|answer| answer.item);
+    let canonical = json!({
+        "assessment_id": request.assessment_id,
+        "completed_at": timestamp_text(*completed_at),
+        "language": request.language,
+        "answers": answers,
+        "call_me": request.call_me,
+    });
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+fn timeliness_of(value: qol_shared::schedule::Timeliness) -> Timeliness {
+    match value {
+        qol_shared::schedule::Timeliness::OnTime => Timeliness::OnTime,
+        qol_shared::schedule::Timeliness::LateDelivery => Timeliness::LateDelivery,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_split_by_instrument_and_every_problem_is_reported() {
+        let both = [InstrumentId::QlqC30, InstrumentId::QlqCx24];
+        let (answers, scores) =
+            parse_and_score(&both, &[RawAnswer::code(1, 2), RawAnswer::code(31, 4)]).unwrap();
+        assert_eq!(answers.len(), 2);
+        assert_eq!(scores[1].instrument, InstrumentId::QlqCx24);
+        let Err(ClinicError::Invalid { problems, .. }) = parse_and_score(
+            &[InstrumentId::QlqC30],
+            &[RawAnswer::code(31, 1), RawAnswer::code(2, 9), RawAnswer::code(0, 1)],
+        ) else {
+            panic!("expected invalid")
+        };
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("item 31 is not part of this assessment's questionnaires (qlq-c30)"));
+    }
+}
+
+impl Clinic {
+    /// A patient's submissions with answers and scores; dates only with `dates`.
+    async fn submission_views_of(
+        &self,
+        patient: &PatientRow,
+        dates: Option<super::patients::Dates>,
+    ) -> Result<Vec<SubmissionView>, ClinicError> {
+        let (_, events) = self.events(patient.id).await?;
+        let mut out = Vec::new();
+        for stored in self.db.submissions_of(patient.id).await? {
+            let completed_on = self.stored_date(&stored.completed_at)?;
+            out.push(SubmissionView {
+                id: stored.id,
+                assessment_id: stored.assessment_id,
+                assessment_key: stored.assessment_key.clone(),
+                version: stored.version,
+                timeliness: stored.timeliness.clone(),
+                completed_at: dates.map(|_| stored.completed_at.clone()),
+                received_at: dates.map(|_| stored.received_at.clone()),
+                completed_study_day: Clinic::study_day(&events, completed_on),
+                language: stored.language.clone(),
+                call_me: stored.call_me,
+                answers: self.db.answers_of(stored.id).await?,
+                scores: self.db.scores_of(stored.id).await?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A patient's submissions as the session may see them (research: study days only).
+    pub async fn submission_views(
+        &self,
+        session: &Session,
+        study_id: &str,
+    ) -> Result<Vec<SubmissionView>, ClinicError> {
+        let patient = self.find_patient(study_id).await?;
+        self.submission_views_of(&patient, super::patients::Dates::for_session(session)).await
+    }
+
+    /// The signed-in patient's own submissions.
+    pub async fn my_submissions(&self, session: &Session) -> Result<Vec<SubmissionView>, ClinicError> {
+        let patient = self.own_patient(session).await?;
+        self.submission_views_of(&patient, super::patients::Dates::for_session(session)).await
+    }
+
+    /// The signed-in patient sends a questionnaire, received now. `true`: newly stored.
+    pub async fn submit_mine(
+        &self,
+        session: &Session,
+        request: &SubmissionRequest,
+    ) -> Result<(SubmissionReceipt, bool), ClinicError> {
+        let patient = self.own_patient(session).await?;
+        self.submit(&session.actor(), &patient, request, self.now()).await
+    }
+}
