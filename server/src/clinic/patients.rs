@@ -62,7 +62,7 @@ impl Clinic {
             });
         }
         let code = new_activation_code();
-        let expires_at = expires_in(ACTIVATION_CODE_LIFETIME);
+        let expires_at = self.expires_in(ACTIVATION_CODE_LIFETIME);
         let mut tx = self.db.begin_write().await?;
         let patient_id = match tx
             .insert_patient(
@@ -118,7 +118,7 @@ impl Clinic {
         patient: &PatientRow,
     ) -> Result<(String, String), ClinicError> {
         let code = new_activation_code();
-        let expires_at = expires_in(ACTIVATION_CODE_LIFETIME);
+        let expires_at = self.expires_in(ACTIVATION_CODE_LIFETIME);
         let mut tx = self.db.begin_write().await?;
         tx.issue_activation_code(patient.id, &token_hash(&normalise_activation_code(&code)), &expires_at)
             .await?;
@@ -226,6 +226,11 @@ impl Clinic {
         Ok(())
     }
 
+    /// The stored time `duration` from now.
+    fn expires_in(&self, duration: std::time::Duration) -> String {
+        timestamp_text(self.now() + chrono::Duration::from_std(duration).unwrap_or_default())
+    }
+
     /// Brings one patient's stored schedule in step with `today` (the scheduler's step; the demo
     /// seed and tests, which write a history day by day, take it too).
     pub async fn keep_schedule_in_step(&self, patient_id: i64, today: NaiveDate) -> Result<(), ClinicError> {
@@ -265,10 +270,6 @@ impl Clinic {
             .collect();
         Ok((statuses, events))
     }
-}
-
-fn expires_in(duration: std::time::Duration) -> String {
-    timestamp_text(Utc::now() + chrono::Duration::from_std(duration).unwrap_or_default())
 }
 
 fn valid_study_code(code: &str, prefix: &str) -> bool {

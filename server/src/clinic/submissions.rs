@@ -258,28 +258,6 @@ fn timeliness_of(value: qol_shared::schedule::Timeliness) -> Timeliness {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn answers_are_split_by_instrument_and_every_problem_is_reported() {
-        let both = [InstrumentId::QlqC30, InstrumentId::QlqCx24];
-        let (answers, scores) =
-            parse_and_score(&both, &[RawAnswer::code(1, 2), RawAnswer::code(31, 4)]).unwrap();
-        assert_eq!(answers.len(), 2);
-        assert_eq!(scores[1].instrument, InstrumentId::QlqCx24);
-        let Err(ClinicError::Invalid { problems, .. }) = parse_and_score(
-            &[InstrumentId::QlqC30],
-            &[RawAnswer::code(31, 1), RawAnswer::code(2, 9), RawAnswer::code(0, 1)],
-        ) else {
-            panic!("expected invalid")
-        };
-        assert_eq!(problems.len(), 3, "{problems:?}");
-        assert!(problems[0].contains("item 31 is not part of this assessment's questionnaires (qlq-c30)"));
-    }
-}
-
 impl Clinic {
     /// A patient's submissions with answers and scores; dates only with `dates`.
     async fn submission_views_of(
@@ -333,5 +311,27 @@ impl Clinic {
     ) -> Result<(SubmissionReceipt, bool), ClinicError> {
         let patient = self.own_patient(session).await?;
         self.submit(&session.actor(), &patient, request, self.now()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_split_by_instrument_and_every_problem_is_reported() {
+        let both = [InstrumentId::QlqC30, InstrumentId::QlqCx24];
+        let (answers, scores) =
+            parse_and_score(&both, &[RawAnswer::code(1, 2), RawAnswer::code(31, 4)]).unwrap();
+        assert_eq!(answers.len(), 2);
+        assert_eq!(scores[1].instrument, InstrumentId::QlqCx24);
+        let Err(ClinicError::Invalid { problems, .. }) = parse_and_score(
+            &[InstrumentId::QlqC30],
+            &[RawAnswer::code(31, 1), RawAnswer::code(2, 9), RawAnswer::code(0, 1)],
+        ) else {
+            panic!("expected invalid")
+        };
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("item 31 is not part of this assessment's questionnaires (qlq-c30)"));
     }
 }

@@ -463,16 +463,17 @@ pub fn sqlite_path(url: &str) -> Option<&Path> {
 }
 
 /// The URL without its password, for messages and logs.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.find(':') {
-                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &credentials[..colon], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
+pub fn redact(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut parsed) if parsed.password().is_some() => match parsed.set_password(Some("***")) {
+            Ok(()) => parsed.to_string(),
+            Err(()) => "(a database URL with a password)".into(),
+        },
+        Ok(_) => text.to_owned(),
+        // Not a URL the parser takes: nothing of what may follow a scheme's "//" is shown when
+        // it could hold a password.
+        Err(_) if text.contains('@') => "(a database URL with credentials)".into(),
+        Err(_) => text.to_owned(),
     }
 }
 
@@ -485,6 +486,11 @@ mod tests {
         assert_eq!(redact("postgres://qol:secret@db/qol"), "postgres://qol:***@db/qol");
         assert_eq!(redact("postgres://postgres@127.0.0.1/test"), "postgres://postgres@127.0.0.1/test");
         assert_eq!(redact("sqlite://data/qol.db"), "sqlite://data/qol.db");
+        assert_eq!(
+            redact("postgres://qol:p%40ss@db:5432/qol?sslmode=require"),
+            "postgres://qol:***@db:5432/qol?sslmode=require"
+        );
+        assert_eq!(redact("postgres://qol:secret@[::1"), "(a database URL with credentials)");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod alerts;
 mod api;
 mod browser;
 mod clinic;
+mod clock;
 mod durability;
 mod edges;
 mod fuzz;
