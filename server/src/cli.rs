@@ -4,10 +4,13 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use anyhow::{Context, bail};
 use clap::Parser;
+use serde_json::json;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{Cli, Command, LogFormat, ServeConfig};
+use crate::config::{Cli, Command, ExportArgs, LogFormat, ServeConfig};
+use crate::export::Export;
 use crate::startup::Application;
 
 pub fn main() -> ExitCode {
@@ -23,7 +26,7 @@ pub fn main() -> ExitCode {
         Command::Audit(command) => {
             runtime().and_then(|runtime| runtime.block_on(crate::admin::audit(command)))
         }
-        Command::Export(args) => runtime().and_then(|runtime| runtime.block_on(crate::export::cli(args))),
+        Command::Export(args) => runtime().and_then(|runtime| runtime.block_on(export(args))),
         Command::Backup(args) => runtime().and_then(|runtime| runtime.block_on(crate::backup::backup(args))),
         Command::Restore(args) => {
             runtime().and_then(|runtime| runtime.block_on(crate::backup::restore(args)))
@@ -60,6 +63,45 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let _ = stdout.write_all(announcement.as_bytes()).and_then(|()| stdout.flush());
     drop(stdout);
     application.run_until_stopped().await?;
+    Ok(())
+}
+
+/// `qol export NAME [--output FILE]`.
+async fn export(args: ExportArgs) -> anyhow::Result<()> {
+    let export = Export::parse(&args.name).with_context(|| format!("the exports are {}", Export::names()))?;
+    let db = crate::storage::Db::open(&args.database.url, crate::storage::OpenMode::Existing).await?;
+    if db.study().await?.is_none() {
+        bail!("the database at {} holds no study yet (start `qol serve` on it first)", args.database.url);
+    }
+    let (clinic, _) = crate::clinic::Clinic::open(&db, false).await?;
+    let details = json!({ "via": "cli", "output": args.output.as_ref().map(|p| p.display().to_string()) });
+    let mut rx = clinic.start_export(&crate::storage::Actor::cli(), export, details).await?;
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("could not create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let mut failure = None;
+    while let Some(chunk) = rx.recv().await {
+        match chunk {
+            Ok(bytes) => out.write_all(&bytes).context("could not write the export")?,
+            Err(error) => {
+                failure = Some(error);
+                break;
+            }
+        }
+    }
+    out.flush().context("could not write the export")?;
+    drop(out);
+    db.close().await;
+    if let Some(error) = failure {
+        if let Some(path) = &args.output {
+            // A partial file must not be mistaken for the export.
+            let _ = std::fs::remove_file(path);
+        }
+        bail!("{error}");
+    }
     Ok(())
 }
 

@@ -6,7 +6,8 @@
 //! - [`http`]: routes, handlers, the error policy, serving the built app.
 //! - [`storage`]: every SQL statement, on SQLite or PostgreSQL through `sqlx::Any`.
 //! - [`score_csv`]: `qol score`, streaming CSV scoring for researchers' files.
-//! - [`cli`]: `main`: dispatch, logging, error reporting. [`admin`]: `qol admin …`, `qol audit …`.
+//! - [`cli`]: `main`: dispatch, logging, error reporting; `qol serve` and `qol export`. [`admin`]:
+//!   `qol admin …`, `qol audit …`.
 //! - [`backup`]: `qol backup` and `qol restore`.
 //! - [`auth`]: argon2id secrets, session tokens, activation codes, lockout backoff.
 //! - [`clinic`]: the service, the only way from a request to storage: enrolment, events and the

@@ -75,6 +75,9 @@ pub enum ClinicError {
     Forbidden(String),
     #[error("{message}")]
     TooManyAttempts { message: String, retry_after_seconds: u64 },
+    /// An export could not be written (a CSV writer's failure; nothing to do with storage).
+    #[error("the export could not be written: {0}")]
+    Export(#[from] csv::Error),
     /// No turn to hash a secret came soon enough (see [`crate::auth::Hasher`]).
     #[error("the server is busy; try again in a moment")]
     Overloaded,
