@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::instrument::InstrumentId;
+use crate::{ClientId, Language, Timestamp};
 
 /// The body of every error response, whatever the status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,7 +112,7 @@ pub struct PatientSignIn {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     pub token: String,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
     pub me: Me,
 }
 
@@ -124,7 +125,7 @@ pub struct Me {
     pub username: Option<String>,
     /// Patients only.
     pub study_id: Option<String>,
-    pub language: Option<String>,
+    pub language: Option<Language>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -146,7 +147,8 @@ pub struct EnrolPatient {
     #[serde(default)]
     pub study_id: Option<String>,
     pub stratum: String,
-    /// `en` or `zh-CN`.
+    /// `en` or `zh-CN` ([`Language`]'s tags). Text, not the type, so that a form with several
+    /// mistakes is answered with every one of them at once, this one included.
     pub language: String,
     pub identity: Identity,
     /// The enrolment date (the baseline window opens on it).
@@ -168,7 +170,7 @@ pub struct AccountChange {
 pub struct ActivationCode {
     /// Shown once, to hand to the patient; only its hash is stored.
     pub activation_code: String,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,7 +187,7 @@ pub struct EnrolledPatient {
 pub struct PatientSummary {
     pub study_id: String,
     pub stratum: String,
-    pub language: String,
+    pub language: Language,
     pub activated: bool,
     pub off_study: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -210,7 +212,7 @@ pub struct RecordEvent {
 pub struct EventRecord {
     pub id: i64,
     pub event: crate::schedule::Event,
-    pub recorded_at: String,
+    pub recorded_at: Timestamp,
     pub recorded_by: String,
     pub reason: Option<String>,
     /// The record this one corrects.
@@ -231,7 +233,7 @@ pub struct PatientDetail {
     /// Until when the patient's sign-in is locked after repeated wrong PINs (RFC 3339, UTC);
     /// absent when it is not locked. A nurse can lift it (`POST …/unlock`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sign_in_locked_until: Option<String>,
+    pub sign_in_locked_until: Option<Timestamp>,
 }
 
 /// One assessment as a caller sees it. Dates are present for patients, nurses and admins;
@@ -254,7 +256,7 @@ pub struct AssessmentView {
     pub window_start_day: Option<i64>,
     pub window_end_day: Option<i64>,
     /// The receipt of the submission that completed it.
-    pub received_at: Option<String>,
+    pub received_at: Option<Timestamp>,
 }
 
 /// `GET /api/v1/me/assessments`.
@@ -274,13 +276,13 @@ pub struct MyAssessments {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubmissionRequest {
     /// Generated on the device; a retry with the same id never creates a second submission.
-    pub client_id: String,
+    pub client_id: ClientId,
     /// The scheduled assessment; left out for an unscheduled QLQ-C30 ("I feel worse").
     #[serde(default)]
     pub assessment_id: Option<i64>,
     /// When the patient finished the form, by the device's clock (RFC 3339).
-    pub completed_at: String,
-    pub language: String,
+    pub completed_at: Timestamp,
+    pub language: Language,
     /// Item numbers of the combined form: QLQ-C30 1–30, QLQ-CX24 31–54.
     pub answers: Vec<crate::answers::RawAnswer>,
     /// The patient asked to be called (asked at the end of each form; not an EORTC item).
@@ -288,7 +290,9 @@ pub struct SubmissionRequest {
     pub call_me: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// How a form arrived: in its window, after it closed but within the grace period (completed
+/// inside it), or outside any schedule (an "I feel worse" report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Timeliness {
@@ -302,9 +306,9 @@ pub enum Timeliness {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SubmissionReceipt {
     pub submission_id: i64,
-    pub client_id: String,
+    pub client_id: ClientId,
     pub assessment_id: i64,
-    pub received_at: String,
+    pub received_at: Timestamp,
     pub timeliness: Timeliness,
     pub scores: Vec<crate::scoring::Scores>,
 }
@@ -319,12 +323,12 @@ pub struct SubmissionView {
     pub version: i64,
     pub timeliness: Timeliness,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub completed_at: Option<String>,
+    pub completed_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub received_at: Option<String>,
+    pub received_at: Option<Timestamp>,
     /// Study day of completion (researchers see this instead of dates).
     pub completed_study_day: Option<i64>,
-    pub language: String,
+    pub language: Language,
     pub call_me: bool,
     pub answers: Vec<crate::answers::RawAnswer>,
     pub scores: Vec<crate::scoring::Scores>,
@@ -409,12 +413,12 @@ pub struct CardSignal {
     pub source: String,
     /// The report whose rule set this tier.
     pub submission_id: Option<i64>,
-    pub raised_at: String,
+    pub raised_at: Timestamp,
     /// The subject's value in the patient's latest report that had it (an item's response code,
     /// a scale's score; absent for the call request), and that report.
     pub latest_value: Option<f64>,
     pub latest_submission_id: Option<i64>,
-    pub latest_at: Option<String>,
+    pub latest_at: Option<Timestamp>,
 }
 
 /// Delivery of one message from the outbox (an e-mail to an on-call address).
@@ -429,9 +433,9 @@ pub struct NotificationView {
     pub state: String,
     pub attempts: i64,
     pub last_error: Option<String>,
-    pub created_at: String,
-    pub next_attempt_at: Option<String>,
-    pub sent_at: Option<String>,
+    pub created_at: Timestamp,
+    pub next_attempt_at: Option<Timestamp>,
+    pub sent_at: Option<Timestamp>,
     pub card_id: Option<i64>,
     pub study_id: Option<String>,
 }
@@ -453,17 +457,17 @@ pub struct AlertCard {
     pub patient_name: Option<String>,
     /// The patient's phone, to call from the card.
     pub phone: Option<String>,
-    pub opened_at: String,
-    pub updated_at: String,
+    pub opened_at: Timestamp,
+    pub updated_at: Timestamp,
     /// When the service-level clock started: opened, or re-opened by an escalation.
-    pub sla_from: String,
+    pub sla_from: Timestamp,
     /// An open call request: minutes since the patient asked.
     pub minutes_waiting: Option<i64>,
     /// Still new past the service level (one working day by default).
     pub past_sla: bool,
-    pub acknowledged_at: Option<String>,
+    pub acknowledged_at: Option<Timestamp>,
     pub acknowledged_by: Option<String>,
-    pub resolved_at: Option<String>,
+    pub resolved_at: Option<Timestamp>,
     pub resolved_by: Option<String>,
     pub resolution_action: Option<ResolutionAction>,
     pub resolution_note: Option<String>,
@@ -487,7 +491,7 @@ pub struct ResolveAlert {
     /// since, the action is refused (409) so that nothing she has not seen is closed. Optional
     /// for API clients; the console always sends it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seen_updated_at: Option<String>,
+    pub seen_updated_at: Option<Timestamp>,
 }
 
 /// `POST /api/v1/alerts/{id}/acknowledge` (the body may be left out).
@@ -496,7 +500,7 @@ pub struct ResolveAlert {
 pub struct AcknowledgeAlert {
     /// As in [`ResolveAlert`]: refused (409) when the card changed since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seen_updated_at: Option<String>,
+    pub seen_updated_at: Option<Timestamp>,
 }
 
 /// `POST /api/v1/patients/{study_id}/snoozes`.
@@ -526,10 +530,10 @@ pub struct SnoozeView {
     pub tier: crate::alerts::Tier,
     pub reason: String,
     pub created_by: String,
-    pub ended_at: Option<String>,
+    pub ended_at: Option<Timestamp>,
     /// How many signals it held (kept from the worklist), and the last one's time and value.
     pub held_count: i64,
-    pub last_held_at: Option<String>,
+    pub last_held_at: Option<Timestamp>,
     pub last_held_value: Option<f64>,
 }
 

@@ -11,6 +11,8 @@
 //! - [`schedule`]: the protocol as data, and events → assessments with windows and states.
 //! - [`wording`]: wording packs (validated on load) and the shipped demonstration pack.
 //! - [`api`]: the JSON types the server and app exchange.
+//! - [`client_id`]: [`ClientId`], a finished questionnaire's id from the phone (random UUIDs only).
+//! - [`time`]: [`Timestamp`], an instant as the API and storage spell it (RFC 3339, UTC, µs).
 //! - [`language`]: [`Language`], the languages qol ships, spelled as their tags on the wire.
 //!
 //! This crate does no IO, has no async, and builds for `wasm32-unknown-unknown`.
@@ -19,13 +21,17 @@ pub mod alerts;
 pub mod analysis;
 pub mod answers;
 pub mod api;
+pub mod client_id;
 pub mod instrument;
 pub mod language;
 pub mod schedule;
 pub mod scoring;
+pub mod time;
 pub mod wording;
 
 pub use answers::{AnswerError, Answers, RawAnswer, RawResponse, Response};
 pub use instrument::{InstrumentId, SCORING_ALGORITHM_VERSION};
+pub use client_id::ClientId;
 pub use language::Language;
+pub use time::Timestamp;
 pub use scoring::{Outcome, ScaleScore, Scores, score};

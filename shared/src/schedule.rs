@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::instrument::InstrumentId;
 
 pub const PROTOCOL_FORMAT: &str = "qol-protocol/1";
+/// The key of the assessment every change is measured from (the protocol's first form).
+pub const BASELINE: &str = "baseline";
 const DEFAULT_PROTOCOL_JSON: &str = include_str!("../protocol/default.json");
 
 /// A study protocol: strata and the assessments, each anchored to a clinical event.
@@ -696,15 +698,7 @@ pub fn state_on(
     }
 }
 
-/// Whether a form for `assessment` completed on `completed_on` (device clock) and received on
-/// `received_on` (server clock) is accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Timeliness {
-    OnTime,
-    /// Completed inside the window, delivered after it closed but within the grace period.
-    LateDelivery,
-}
+pub use crate::api::Timeliness;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum WindowRefusal {
@@ -714,6 +708,9 @@ pub enum WindowRefusal {
     Closed { closed: NaiveDate },
 }
 
+/// Whether a form for `assessment` completed on `completed_on` (device clock) and received on
+/// `received_on` (server clock) is accepted: on time, or late delivery (completed inside the
+/// window, delivered after it closed but within the grace period); never `Unscheduled`.
 pub fn check_window(
     assessment: &ScheduledAssessment,
     completed_on: NaiveDate,

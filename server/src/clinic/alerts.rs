@@ -9,6 +9,8 @@ use qol_shared::api::{
     ResolveAlert, SnoozeRequest, SnoozeView,
 };
 
+use qol_shared::Timestamp;
+
 use super::*;
 use crate::storage::{CardFilter, CardRow, SnoozeRow};
 
@@ -46,14 +48,14 @@ impl Clinic {
     async fn card_as_seen(
         tx: &mut WriteTx,
         id: i64,
-        seen: Option<&str>,
+        seen: Option<&Timestamp>,
     ) -> Result<(AlertState, Tier, String), ClinicError> {
         let (state, tier, updated_at) = tx
             .card_state(id)
             .await?
             .ok_or_else(|| ClinicError::NotFound(format!("there is no alert card {id}")))?;
         if let Some(seen) = seen
-            && seen != updated_at
+            && seen.text() != updated_at
             && state != AlertState::Resolved
         {
             return Err(ClinicError::Conflict(format!(
@@ -70,7 +72,7 @@ impl Clinic {
         actor: &Actor,
         staff_id: i64,
         id: i64,
-        seen: Option<&str>,
+        seen: Option<&Timestamp>,
     ) -> Result<(), ClinicError> {
         let mut tx = self.db.begin_write().await?;
         let (state, tier, _) = Self::card_as_seen(&mut tx, id, seen).await?;
@@ -102,7 +104,7 @@ impl Clinic {
         id: i64,
         action: ResolutionAction,
         note: &str,
-        seen: Option<&str>,
+        seen: Option<&Timestamp>,
     ) -> Result<(), ClinicError> {
         if note.chars().count() > 2000 {
             return Err(invalid("the note is longer than 2000 characters"));
@@ -349,8 +351,8 @@ impl Clinic {
         Ok(rows
             .into_iter()
             .map(|row| {
-                let sla_from = parse_timestamp(&row.sla_from).ok();
-                let acknowledged = row.acknowledged_at.as_deref().and_then(|at| parse_timestamp(at).ok());
+                let sla_from = Some(row.sla_from.instant());
+                let acknowledged = row.acknowledged_at.map(|at| at.instant());
                 let open = row.state != AlertState::Resolved;
                 AlertCard {
                     id: row.id,
@@ -446,7 +448,7 @@ impl Clinic {
         request: &AcknowledgeAlert,
     ) -> Result<AlertCard, ClinicError> {
         let staff_id = session.staff_id()?;
-        self.acknowledge_card(&session.actor(), staff_id, id, request.seen_updated_at.as_deref()).await?;
+        self.acknowledge_card(&session.actor(), staff_id, id, request.seen_updated_at.as_ref()).await?;
         self.one_card(id).await
     }
 
@@ -464,7 +466,7 @@ impl Clinic {
             id,
             request.action,
             request.note.trim(),
-            request.seen_updated_at.as_deref(),
+            request.seen_updated_at.as_ref(),
         )
         .await?;
         self.one_card(id).await

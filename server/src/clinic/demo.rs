@@ -7,6 +7,7 @@
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use qol_shared::answers::{RawAnswer, RawResponse};
+use qol_shared::{ClientId, Language};
 use qol_shared::api::{
     AlertState, EnrolPatient, Identity, RecordEvent, ResolutionAction, Role, SubmissionRequest,
 };
@@ -186,7 +187,7 @@ pub(super) async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
     let mut dice = Dice(17);
 
     // IVB-001: nodal, in weekly therapy for five weeks, getting more tired.
-    let p1 = enrol(clinic, &nurse, nurse_id, "IVB-001", "nodal", "en", "Demo Patient One", day(-40)).await?;
+    let p1 = enrol(clinic, &nurse, nurse_id, "IVB-001", "nodal", Language::English, "Demo Patient One", day(-40)).await?;
     activate(clinic, p1.id).await?;
     submit(clinic, &p1, "baseline", at(day(-38), 9), answers(&mut dice, 1..=54, 0.15)).await?;
     event(clinic, &nurse, nurse_id, &p1, EventKind::ChemotherapyCycle { cycle: 1 }, day(-35)).await?;
@@ -202,12 +203,12 @@ pub(super) async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
     }
 
     // IVB-002: hematogenous, enrolled two days ago, reads Chinese, not yet activated.
-    enrol(clinic, &nurse, nurse_id, DEMO_UNACTIVATED, "hematogenous", "zh-CN", "Demo Patient Two", day(-2))
+    enrol(clinic, &nurse, nurse_id, DEMO_UNACTIVATED, "hematogenous", Language::Chinese, "Demo Patient Two", day(-2))
         .await?;
 
     // IVB-003: nodal, through treatment and into follow-up; the 3-month form is open now.
     let p3 =
-        enrol(clinic, &nurse, nurse_id, "IVB-003", "nodal", "en", "Demo Patient Three", day(-200)).await?;
+        enrol(clinic, &nurse, nurse_id, "IVB-003", "nodal", Language::English, "Demo Patient Three", day(-200)).await?;
     activate(clinic, p3.id).await?;
     submit(clinic, &p3, "baseline", at(day(-199), 10), answers(&mut dice, 1..=54, 0.3)).await?;
     // Her treatment as it happened; the forms follow the windows it gives.
@@ -247,7 +248,7 @@ pub(super) async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
     work_past_alerts(clinic, &nurse, nurse_id, "IVB-003").await?;
 
     // IVB-004: hematogenous, went off study with progression a month ago.
-    let p4 = enrol(clinic, &nurse, nurse_id, "IVB-004", "hematogenous", "en", "Demo Patient Four", day(-120))
+    let p4 = enrol(clinic, &nurse, nurse_id, "IVB-004", "hematogenous", Language::English, "Demo Patient Four", day(-120))
         .await?;
     activate(clinic, p4.id).await?;
     submit(clinic, &p4, "baseline", at(day(-119), 12), answers(&mut dice, 1..=54, 0.35)).await?;
@@ -272,7 +273,7 @@ async fn enrol(
     nurse_id: i64,
     study_id: &str,
     stratum: &str,
-    language: &str,
+    language: Language,
     name: &str,
     enrolled_on: NaiveDate,
 ) -> Result<crate::storage::PatientRow, ClinicError> {
@@ -280,7 +281,7 @@ async fn enrol(
     let request = EnrolPatient {
         study_id: Some(study_id.into()),
         stratum: stratum.into(),
-        language: language.into(),
+        language: language.tag().into(),
         identity: Identity {
             full_name: name.into(),
             phone: format!("+00 000 0000 {number}"),
@@ -360,10 +361,11 @@ async fn submit(
     }
     let actor = Actor { name: format!("patient:{}", patient.study_code), role: "patient".into() };
     let request = SubmissionRequest {
-        client_id: uuid_from(&format!("{}-{key}", patient.study_code)),
+        client_id: ClientId::parse(&uuid_from(&format!("{}-{key}", patient.study_code)))
+            .map_err(|error| ClinicError::Invalid { message: error, problems: Vec::new() })?,
         assessment_id: Some(assessment.id),
-        completed_at: crate::storage::timestamp_text(when),
-        language: "en".into(),
+        completed_at: when.into(),
+        language: Language::English,
         answers,
         call_me: false,
     };

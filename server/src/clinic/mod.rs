@@ -45,7 +45,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::{ACTIVATION_CODE_LIFETIME, new_activation_code, normalise_activation_code, token_hash};
 use crate::storage::{
     Actor, AssessmentRow, AuditEntry, Db, EventRow, NewMessage, NewSubmission, PatientRow, SessionOwner,
-    StorageError, StoredSubmission, WriteTx, parse_timestamp, timestamp_text,
+    StorageError, StoredSubmission, WriteTx, timestamp_text,
 };
 
 pub use accounts::{AccountError, Locked, Outcome};
@@ -198,9 +198,9 @@ impl Clinic {
         self.protocol.local_date(self.now())
     }
 
-    /// The study's date of a stored UTC timestamp.
-    pub fn stored_date(&self, text: &str) -> Result<NaiveDate, StorageError> {
-        Ok(self.protocol.local_date(parse_timestamp(text)?))
+    /// The study's date of an instant.
+    pub fn stored_date(&self, at: &qol_shared::Timestamp) -> NaiveDate {
+        self.protocol.local_date(at.instant())
     }
 
     pub async fn events(&self, patient_id: i64) -> Result<(Vec<EventRow>, Events), ClinicError> {

@@ -17,13 +17,14 @@ impl Clinic {
         staff_id: i64,
         request: &EnrolPatient,
         today: NaiveDate,
-    ) -> Result<(PatientRow, String, String), ClinicError> {
+    ) -> Result<(PatientRow, String, qol_shared::Timestamp), ClinicError> {
         let mut problems = Vec::new();
         if self.protocol.stratum(&request.stratum).is_none() {
             let strata: Vec<&str> = self.protocol.strata.iter().map(|s| s.code.as_str()).collect();
             problems.push(format!("stratum {:?} is not one of: {}", request.stratum, strata.join(", ")));
         }
-        if qol_shared::Language::from_tag(&request.language).is_none() {
+        let language = qol_shared::Language::from_tag(&request.language);
+        if language.is_none() {
             problems.push(format!(
                 "language {:?} is not one of: {}",
                 request.language,
@@ -55,12 +56,9 @@ impl Clinic {
             }
             None => next_study_code(&self.db.study_codes().await?, prefix),
         };
-        if !problems.is_empty() {
-            return Err(ClinicError::Invalid {
-                message: "the patient could not be enrolled".into(),
-                problems,
-            });
-        }
+        let (true, Some(language)) = (problems.is_empty(), language) else {
+            return Err(ClinicError::Invalid { message: "the patient could not be enrolled".into(), problems });
+        };
         let code = new_activation_code();
         let expires_at = self.expires_in(ACTIVATION_CODE_LIFETIME);
         let mut tx = self.db.begin_write().await?;
@@ -69,7 +67,7 @@ impl Clinic {
                 self.study_id,
                 &study_code,
                 &request.stratum,
-                &request.language,
+                language,
                 &request.identity,
             )
             .await
@@ -84,7 +82,7 @@ impl Clinic {
         };
         let enrolment = Event { kind: EventKind::Enrolment, date: request.enrolled_on };
         tx.insert_event(patient_id, &enrolment, staff_id, None, None).await?;
-        tx.issue_activation_code(patient_id, &token_hash(&normalise_activation_code(&code)), &expires_at)
+        tx.issue_activation_code(patient_id, &token_hash(&normalise_activation_code(&code)), &expires_at.text())
             .await?;
         let events = Events::from_records([enrolment]);
         tx.store_schedule(patient_id, &schedule(&self.protocol, &events, today)).await?;
@@ -116,11 +114,11 @@ impl Clinic {
         &self,
         actor: &Actor,
         patient: &PatientRow,
-    ) -> Result<(String, String), ClinicError> {
+    ) -> Result<(String, qol_shared::Timestamp), ClinicError> {
         let code = new_activation_code();
         let expires_at = self.expires_in(ACTIVATION_CODE_LIFETIME);
         let mut tx = self.db.begin_write().await?;
-        tx.issue_activation_code(patient.id, &token_hash(&normalise_activation_code(&code)), &expires_at)
+        tx.issue_activation_code(patient.id, &token_hash(&normalise_activation_code(&code)), &expires_at.text())
             .await?;
         // A new code is for a lost or changed phone: the old phone's sessions end now, not when
         // the new one is activated.
@@ -227,8 +225,8 @@ impl Clinic {
     }
 
     /// The stored time `duration` from now.
-    fn expires_in(&self, duration: std::time::Duration) -> String {
-        timestamp_text(self.now() + chrono::Duration::from_std(duration).unwrap_or_default())
+    fn expires_in(&self, duration: std::time::Duration) -> qol_shared::Timestamp {
+        (self.now() + chrono::Duration::from_std(duration).unwrap_or_default()).into()
     }
 
     /// Brings one patient's stored schedule in step with `today` (the scheduler's step; the demo
@@ -408,7 +406,7 @@ impl Clinic {
         let patient = self.find_patient(study_id).await?;
         let (rows, _) = self.events(patient.id).await?;
         let throttle = self.db.throttle_state(&crate::auth::patient_sign_in_key(&patient.study_code)).await?;
-        let now = timestamp_text(self.now());
+        let now = qol_shared::Timestamp::from(self.now());
         Ok(PatientDetail {
             patient: self.summary(&patient, session.identity_access()).await?,
             events: rows.iter().map(|row| event_record(row, &rows)).collect(),

@@ -144,11 +144,11 @@ impl Clinic {
         }
         let received = |row: &AssessmentRow| -> Result<Option<Received<'_>>, ClinicError> {
             let Some(stored) = current.get(&row.id).copied() else { return Ok(None) };
-            let completed_on = self.stored_date(&stored.completed_at)?;
+            let completed_on = self.stored_date(&stored.completed_at);
             Ok(Some(Received {
                 stored,
                 completed_on,
-                received_on: self.stored_date(&stored.received_at)?,
+                received_on: self.stored_date(&stored.received_at),
                 instruments: row.instruments.clone(),
                 placement: if row.unscheduled {
                     Placement::Unscheduled
@@ -263,7 +263,7 @@ impl Clinic {
                     late_delivery: form.placement.in_window() == Some(true)
                         && form.received_on > row.window_end,
                     sent_for: form.sent_for,
-                    language: form.stored.language.clone(),
+                    language: form.stored.language.tag().to_owned(),
                     answers: self.db.answers_of(form.stored.id).await?,
                     scores: self.db.scores_of(form.stored.id).await?,
                 }),

@@ -52,7 +52,7 @@ impl Session {
             subject: SessionSubject::Patient {
                 id,
                 study_code: study_code.to_owned(),
-                language: language.tag().into(),
+                language,
             },
         }
     }
@@ -108,7 +108,7 @@ impl Session {
                 role: Role::Patient,
                 username: None,
                 study_id: Some(study_code.clone()),
-                language: Some(language.clone()),
+                language: Some(*language),
             },
         }
     }
@@ -181,7 +181,7 @@ impl Clinic {
                 }
                 None => None,
             },
-            Claim::Locked { until } => Some(parse_timestamp(&until)?),
+            Claim::Locked { until } => Some(until.instant()),
         };
         let summarise_before = timestamp_text(now - REFUSALS_SUMMARY_EVERY);
         if self.db.note_refused_sign_in(key, &summarise_before).await? {
@@ -257,11 +257,11 @@ impl Clinic {
     ) -> Result<SignedIn, ClinicError> {
         let token = new_token();
         let lifetime = if role == Role::Patient { PATIENT_SESSION } else { STAFF_SESSION };
-        let expires_at =
-            timestamp_text(self.now() + chrono::Duration::from_std(lifetime).unwrap_or_default());
+        let expires_at: qol_shared::Timestamp =
+            (self.now() + chrono::Duration::from_std(lifetime).unwrap_or_default()).into();
         let mut tx = self.db.begin_write().await?;
         tx.clear_sign_in_failures(key).await?;
-        let session_id = tx.insert_session(&token_hash(&token), role.as_str(), subject, &expires_at).await?;
+        let session_id = tx.insert_session(&token_hash(&token), role.as_str(), subject, &expires_at.text()).await?;
         tx.audit(
             actor,
             AuditEntry {

@@ -2,6 +2,7 @@
 //! transaction; a retry answered with the original receipt. And the submissions as staff and the
 //! patient read them.
 
+use qol_shared::{ClientId, Timestamp};
 use qol_shared::api::SubmissionView;
 
 use super::alerts::latest_values;
@@ -18,26 +19,12 @@ impl Clinic {
         request: &SubmissionRequest,
         now: DateTime<Utc>,
     ) -> Result<(SubmissionReceipt, bool), ClinicError> {
-        let client_id = uuid::Uuid::parse_str(request.client_id.trim())
-            .ok()
-            // Only a random (version 4) UUID: a version 1 UUID carries the device's clock and
-            // network address.
-            .filter(|uuid| uuid.get_version() == Some(uuid::Version::Random))
-            .ok_or_else(|| invalid("client_id must be a random (version 4) UUID generated on the device"))?
-            .hyphenated()
-            .to_string();
-        let completed_at = chrono::DateTime::parse_from_rfc3339(&request.completed_at)
-            .map_err(|_| invalid("completed_at must be an RFC 3339 time, e.g. 2026-03-16T09:30:00+08:00"))?
-            .with_timezone(&Utc);
+        // The client id (a random UUID), the completion time and the language were checked as the
+        // request was read (their types).
+        let client_id = request.client_id.as_str().to_owned();
+        let completed_at = request.completed_at.instant();
         if completed_at > now + chrono::Duration::minutes(CLOCK_SKEW_MINUTES) {
             return Err(invalid("completed_at is in the future; check the phone's clock"));
-        }
-        if qol_shared::Language::from_tag(&request.language).is_none() {
-            return Err(invalid(format!(
-                "language {:?} is not one of: {}",
-                request.language,
-                qol_shared::Language::tags()
-            )));
         }
         let content_hash = content_hash(request, &completed_at);
 
@@ -82,7 +69,7 @@ impl Clinic {
                         }
                     })
                 })?;
-                (Some(assessment), timeliness_of(timeliness))
+                (Some(assessment), timeliness)
             }
             None => {
                 if events.off_study().is_some() {
@@ -116,7 +103,7 @@ impl Clinic {
             request.call_me,
         );
 
-        let received_at = timestamp_text(now);
+        let received_at = Timestamp::from(now);
         let mut tx = self.db.begin_write().await?;
         // Read again under the chain lock: a concurrent retry may have stored it meanwhile.
         if let Some(existing) = tx.submission_by_client_id(&client_id).await? {
@@ -139,10 +126,10 @@ impl Clinic {
                 content_hash: &content_hash,
                 patient_id: patient.id,
                 assessment_id,
-                completed_at: &timestamp_text(completed_at),
-                received_at: &received_at,
-                timeliness: timeliness.clone(),
-                language: &request.language,
+                completed_at: request.completed_at,
+                received_at,
+                timeliness,
+                language: request.language,
                 call_me: request.call_me,
                 submitted_by: &actor.name,
                 answers: &stored_answers,
@@ -151,7 +138,7 @@ impl Clinic {
             .await?;
         let latest = latest_values(&scores, &answers);
         let (alerts_raised, emails_queued) =
-            self.raise(&mut tx, patient, &signals, &latest, submission_id, today, &received_at).await?;
+            self.raise(&mut tx, patient, &signals, &latest, submission_id, today, &received_at.text()).await?;
         tx.audit(
             actor,
             AuditEntry {
@@ -170,8 +157,14 @@ impl Clinic {
         if emails_queued > 0 {
             self.on_call.wake.wake();
         }
-        let receipt =
-            SubmissionReceipt { submission_id, client_id, assessment_id, received_at, timeliness, scores };
+        let receipt = SubmissionReceipt {
+            submission_id,
+            client_id: request.client_id.clone(),
+            assessment_id,
+            received_at,
+            timeliness,
+            scores,
+        };
         Ok((receipt, true))
     }
 
@@ -188,10 +181,11 @@ impl Clinic {
         }
         Ok(SubmissionReceipt {
             submission_id: existing.id,
-            client_id: existing.client_id.clone(),
+            client_id: ClientId::parse(&existing.client_id)
+                .map_err(|_| StorageError::Corrupt(format!("client id {:?}", existing.client_id)))?,
             assessment_id: existing.assessment_id,
-            received_at: existing.received_at.clone(),
-            timeliness: existing.timeliness.clone(),
+            received_at: existing.received_at,
+            timeliness: existing.timeliness,
             scores: self.db.scores_of(existing.id).await?,
         })
     }
@@ -251,12 +245,6 @@ fn content_hash(request: &SubmissionRequest, completed_at: &DateTime<Utc>) -> St
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
-fn timeliness_of(value: qol_shared::schedule::Timeliness) -> Timeliness {
-    match value {
-        qol_shared::schedule::Timeliness::OnTime => Timeliness::OnTime,
-        qol_shared::schedule::Timeliness::LateDelivery => Timeliness::LateDelivery,
-    }
-}
 
 impl Clinic {
     /// A patient's submissions with answers and scores; dates only with `dates`.
@@ -268,17 +256,17 @@ impl Clinic {
         let (_, events) = self.events(patient.id).await?;
         let mut out = Vec::new();
         for stored in self.db.submissions_of(patient.id).await? {
-            let completed_on = self.stored_date(&stored.completed_at)?;
+            let completed_on = self.protocol.local_date(stored.completed_at.instant());
             out.push(SubmissionView {
                 id: stored.id,
                 assessment_id: stored.assessment_id,
                 assessment_key: stored.assessment_key.clone(),
                 version: stored.version,
-                timeliness: stored.timeliness.clone(),
-                completed_at: dates.map(|_| stored.completed_at.clone()),
-                received_at: dates.map(|_| stored.received_at.clone()),
+                timeliness: stored.timeliness,
+                completed_at: dates.map(|_| stored.completed_at),
+                received_at: dates.map(|_| stored.received_at),
                 completed_study_day: Clinic::study_day(&events, completed_on),
-                language: stored.language.clone(),
+                language: stored.language,
                 call_me: stored.call_me,
                 answers: self.db.answers_of(stored.id).await?,
                 scores: self.db.scores_of(stored.id).await?,

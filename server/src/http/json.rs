@@ -53,10 +53,19 @@ where
                 JsonRejection::JsonSyntaxError(error) => {
                     Error::BadRequest(format!("the request body is not valid JSON: {}", error.body_text()))
                 }
-                JsonRejection::JsonDataError(error) => Error::Unprocessable {
-                    message: "the request body does not have the expected fields".into(),
-                    problems: vec![error.body_text()],
-                },
+                JsonRejection::JsonDataError(error) => {
+                    // serde names the field and what is wrong with it (a typed value's own
+                    // words: "client_id must be a random (version 4) UUID …").
+                    let text = error.body_text();
+                    let detail = text
+                        .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+                        .unwrap_or(&text)
+                        .to_owned();
+                    Error::Unprocessable {
+                        message: format!("the request body does not have the expected fields: {detail}"),
+                        problems: vec![text],
+                    }
+                }
                 JsonRejection::MissingJsonContentType(_) => Error::UnsupportedMediaType(
                     "send the body as JSON with content-type: application/json".into(),
                 ),

@@ -2,6 +2,7 @@
 
 use sqlx::Row;
 
+use qol_shared::{Language, Timestamp};
 use super::{Db, StorageError, WriteTx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,14 +25,14 @@ pub enum SessionOwner {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionSubject {
     Staff { id: i64, username: String, role: String },
-    Patient { id: i64, study_code: String, language: String },
+    Patient { id: i64, study_code: String, language: Language },
 }
 
 /// Failed attempts for one sign-in key.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ThrottleState {
     pub failures: i64,
-    pub locked_until: Option<String>,
+    pub locked_until: Option<Timestamp>,
 }
 
 /// The outcome of claiming a sign-in attempt for a key ([`Db::claim_sign_in`]).
@@ -41,7 +42,7 @@ pub enum Claim {
     /// password or PIN now.
     Check,
     /// The key is locked until then (RFC 3339).
-    Locked { until: String },
+    Locked { until: Timestamp },
     /// Another check for this key is running: the attempt is counted (`failures`) but not
     /// checked.
     Busy { failures: i64 },
@@ -103,7 +104,7 @@ impl Db {
                     .try_get::<Option<i64>, _>("patient_id")?
                     .ok_or_else(|| StorageError::Corrupt("session without subject".into()))?,
                 study_code: row.try_get("study_code")?,
-                language: row.try_get("language")?,
+                language: super::stored_language(&row.try_get::<String, _>("language")?)?,
             },
         };
         Ok(Some((session_id, subject)))
@@ -158,7 +159,7 @@ impl Db {
             });
         }
         let state = self.throttle_state(key).await?;
-        Ok(Claim::Locked { until: state.locked_until.unwrap_or_else(|| now.to_owned()) })
+        Ok(Claim::Locked { until: state.locked_until.map_or_else(|| super::stored_timestamp(now), Ok)? })
     }
 
     /// Locks `key` until `until`, unless it is already locked longer (an attempt refused unchecked
@@ -193,7 +194,7 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?;
         Ok(match row {
-            Some(row) => ThrottleState { failures: row.try_get(0)?, locked_until: row.try_get(1)? },
+            Some(row) => ThrottleState { failures: row.try_get(0)?, locked_until: super::stored_timestamp_opt(row.try_get(1)?)? },
             None => ThrottleState::default(),
         })
     }

@@ -6,6 +6,7 @@ use qol_shared::api::{AlertState, CardKind, CardSignal, NotificationView, Resolu
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use qol_shared::Timestamp;
 use super::{Backend, Db, StorageError, WriteTx, enum_from, enum_text};
 
 /// A card as stored, with the patient's identity for nurses.
@@ -20,13 +21,13 @@ pub struct CardRow {
     pub tier: Tier,
     pub state: AlertState,
     pub escalated: bool,
-    pub opened_at: String,
-    pub updated_at: String,
-    pub sla_from: String,
+    pub opened_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub sla_from: Timestamp,
     pub latest_submission_id: Option<i64>,
-    pub acknowledged_at: Option<String>,
+    pub acknowledged_at: Option<Timestamp>,
     pub acknowledged_by: Option<String>,
-    pub resolved_at: Option<String>,
+    pub resolved_at: Option<Timestamp>,
     pub resolved_by: Option<String>,
     pub resolution_action: Option<ResolutionAction>,
     pub resolution_note: Option<String>,
@@ -52,10 +53,10 @@ pub struct SnoozeRow {
     pub tier: Tier,
     pub reason: String,
     pub created_by: String,
-    pub ended_at: Option<String>,
+    pub ended_at: Option<Timestamp>,
     /// How many signals it held, the last one's time, value and report.
     pub held_count: i64,
-    pub last_held_at: Option<String>,
+    pub last_held_at: Option<Timestamp>,
     pub last_held_value: Option<f64>,
     pub last_held_submission_id: Option<i64>,
 }
@@ -109,13 +110,13 @@ fn card(row: &AnyRow) -> Result<CardRow, StorageError> {
         state: AlertState::parse(&row.try_get::<String, _>("state")?)
             .ok_or_else(|| StorageError::Corrupt("card state".into()))?,
         escalated: row.try_get::<i64, _>("escalated")? != 0,
-        opened_at: row.try_get("opened_at")?,
-        updated_at: row.try_get("updated_at")?,
-        sla_from: row.try_get("sla_from")?,
+        opened_at: super::stored_timestamp(&row.try_get::<String, _>("opened_at")?)?,
+        updated_at: super::stored_timestamp(&row.try_get::<String, _>("updated_at")?)?,
+        sla_from: super::stored_timestamp(&row.try_get::<String, _>("sla_from")?)?,
         latest_submission_id: row.try_get("latest_submission_id")?,
-        acknowledged_at: row.try_get("acknowledged_at")?,
+        acknowledged_at: super::stored_timestamp_opt(row.try_get("acknowledged_at")?)?,
         acknowledged_by: row.try_get("acknowledged_by")?,
-        resolved_at: row.try_get("resolved_at")?,
+        resolved_at: super::stored_timestamp_opt(row.try_get("resolved_at")?)?,
         resolved_by: row.try_get("resolved_by")?,
         resolution_action: action.as_deref().map(enum_from).transpose()?,
         resolution_note: row.try_get("resolution_note")?,
@@ -134,10 +135,10 @@ fn signal(row: &AnyRow) -> Result<(i64, CardSignal), StorageError> {
             previous: row.try_get("previous")?,
             source: row.try_get("source")?,
             submission_id: row.try_get("submission_id")?,
-            raised_at: row.try_get("updated_at")?,
+            raised_at: super::stored_timestamp(&row.try_get::<String, _>("updated_at")?)?,
             latest_value: row.try_get("latest_value")?,
             latest_submission_id: row.try_get("latest_submission_id")?,
-            latest_at: row.try_get("latest_at")?,
+            latest_at: super::stored_timestamp_opt(row.try_get("latest_at")?)?,
         },
     ))
 }
@@ -151,12 +152,15 @@ fn notification(row: &AnyRow) -> Result<NotificationView, StorageError> {
         id: row.try_get("id")?,
         channel: row.try_get("channel")?,
         recipient: row.try_get("recipient")?,
-        next_attempt_at: (state == "pending").then(|| row.try_get("next_attempt_at")).transpose()?,
+        next_attempt_at: match state.as_str() {
+            "pending" => Some(super::stored_timestamp(&row.try_get::<String, _>("next_attempt_at")?)?),
+            _ => None,
+        },
         state,
         attempts: row.try_get::<i64, _>("attempts")?,
         last_error: row.try_get("last_error")?,
-        created_at: row.try_get("created_at")?,
-        sent_at: row.try_get("sent_at")?,
+        created_at: super::stored_timestamp(&row.try_get::<String, _>("created_at")?)?,
+        sent_at: super::stored_timestamp_opt(row.try_get("sent_at")?)?,
         card_id: row.try_get("card_id")?,
         study_id: row.try_get("study_code")?,
     })
@@ -280,9 +284,9 @@ impl Db {
                     tier: enum_from(&row.try_get::<String, _>(5)?)?,
                     reason: row.try_get(6)?,
                     created_by: row.try_get(7)?,
-                    ended_at: row.try_get(8)?,
+                    ended_at: super::stored_timestamp_opt(row.try_get(8)?)?,
                     held_count: row.try_get(9)?,
-                    last_held_at: row.try_get(10)?,
+                    last_held_at: super::stored_timestamp_opt(row.try_get(10)?)?,
                     last_held_value: row.try_get(11)?,
                     last_held_submission_id: row.try_get(12)?,
                 })

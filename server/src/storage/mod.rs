@@ -24,6 +24,8 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor, Row};
 
+use qol_shared::{Language, Timestamp};
+
 use crate::clock::Clock;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -160,6 +162,21 @@ pub fn parse_timestamp(text: &str) -> Result<chrono::DateTime<chrono::Utc>, Stor
     chrono::DateTime::parse_from_rfc3339(text)
         .map(|time| time.with_timezone(&chrono::Utc))
         .map_err(|_| StorageError::Corrupt(format!("timestamp {text:?}")))
+}
+
+/// A stored timestamp, typed.
+pub fn stored_timestamp(text: &str) -> Result<Timestamp, StorageError> {
+    Timestamp::parse(text).map_err(|_| StorageError::Corrupt(format!("timestamp {text:?}")))
+}
+
+/// A stored optional timestamp, typed.
+pub fn stored_timestamp_opt(text: Option<String>) -> Result<Option<Timestamp>, StorageError> {
+    text.as_deref().map(stored_timestamp).transpose()
+}
+
+/// A stored language tag, typed.
+pub fn stored_language(text: &str) -> Result<Language, StorageError> {
+    Language::from_tag(text).ok_or_else(|| StorageError::Corrupt(format!("language {text:?}")))
 }
 
 pub fn parse_date(text: &str) -> Result<chrono::NaiveDate, StorageError> {

@@ -6,6 +6,7 @@ use qol_shared::schedule::{Event, ScheduledAssessment};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use qol_shared::{Language, Timestamp};
 use super::{Db, StorageError, WriteTx, enum_from, enum_text, parse_date};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,7 +14,7 @@ pub struct PatientRow {
     pub id: i64,
     pub study_code: String,
     pub stratum: String,
-    pub language: String,
+    pub language: Language,
     pub activated: bool,
 }
 
@@ -21,7 +22,7 @@ pub struct PatientRow {
 pub struct EventRow {
     pub id: i64,
     pub event: Event,
-    pub recorded_at: String,
+    pub recorded_at: Timestamp,
     pub recorded_by: String,
     pub reason: Option<String>,
     pub corrects: Option<i64>,
@@ -40,7 +41,7 @@ pub struct AssessmentRow {
     pub window_end: chrono::NaiveDate,
     pub unscheduled: bool,
     /// The receipt time of the first submission for it, if any.
-    pub received_at: Option<String>,
+    pub received_at: Option<Timestamp>,
     pub missed_reason: Option<MissedReason>,
     pub missed_note: Option<String>,
 }
@@ -66,7 +67,7 @@ fn patient(row: &AnyRow) -> Result<PatientRow, StorageError> {
         id: row.try_get("id")?,
         study_code: row.try_get("study_code")?,
         stratum: row.try_get("stratum")?,
-        language: row.try_get("language")?,
+        language: super::stored_language(&row.try_get::<String, _>("language")?)?,
         activated: row.try_get::<Option<String>, _>("activated_at")?.is_some(),
     })
 }
@@ -95,7 +96,7 @@ fn assessment(row: &AnyRow) -> Result<AssessmentRow, StorageError> {
         window_start: parse_date(&row.try_get::<String, _>("window_start")?)?,
         window_end: parse_date(&row.try_get::<String, _>("window_end")?)?,
         unscheduled: row.try_get::<i64, _>("unscheduled")? == 1,
-        received_at: row.try_get("received_at")?,
+        received_at: super::stored_timestamp_opt(row.try_get("received_at")?)?,
         missed_reason: row
             .try_get::<Option<String>, _>("missed_reason")?
             .as_deref()
@@ -196,7 +197,7 @@ impl Db {
                     id: row.try_get("id")?,
                     event: serde_json::from_str(&json)
                         .map_err(|e| StorageError::Corrupt(format!("event: {e}")))?,
-                    recorded_at: row.try_get("recorded_at")?,
+                    recorded_at: super::stored_timestamp(&row.try_get::<String, _>("recorded_at")?)?,
                     recorded_by: row.try_get("username")?,
                     reason: row.try_get("reason")?,
                     corrects: row.try_get("corrects_id")?,
@@ -267,7 +268,7 @@ impl WriteTx {
         study_id: i64,
         study_code: &str,
         stratum: &str,
-        language: &str,
+        language: Language,
         identity: &Identity,
     ) -> Result<i64, StorageError> {
         let now = self.now_text();
@@ -277,7 +278,7 @@ impl WriteTx {
         .bind(study_id)
         .bind(study_code)
         .bind(stratum)
-        .bind(language)
+        .bind(language.tag())
         .bind(&now)
         .fetch_one(&mut *self.tx)
         .await?

@@ -7,6 +7,7 @@ use qol_shared::scoring::{Outcome, ScaleScore, Scores};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use qol_shared::{Language, Timestamp};
 use super::{Db, StorageError, WriteTx, enum_from, enum_text};
 
 /// What is stored for one submission.
@@ -16,10 +17,10 @@ pub struct NewSubmission<'a> {
     pub content_hash: &'a str,
     pub patient_id: i64,
     pub assessment_id: i64,
-    pub completed_at: &'a str,
-    pub received_at: &'a str,
+    pub completed_at: Timestamp,
+    pub received_at: Timestamp,
     pub timeliness: Timeliness,
-    pub language: &'a str,
+    pub language: Language,
     pub call_me: bool,
     pub submitted_by: &'a str,
     pub answers: &'a [RawAnswer],
@@ -35,10 +36,10 @@ pub struct StoredSubmission {
     pub assessment_id: i64,
     pub assessment_key: String,
     pub version: i64,
-    pub completed_at: String,
-    pub received_at: String,
+    pub completed_at: Timestamp,
+    pub received_at: Timestamp,
     pub timeliness: Timeliness,
-    pub language: String,
+    pub language: Language,
     pub call_me: bool,
 }
 
@@ -63,10 +64,10 @@ fn submission(row: &AnyRow) -> Result<StoredSubmission, StorageError> {
         assessment_id: row.try_get("assessment_id")?,
         assessment_key: row.try_get("key")?,
         version: row.try_get("version")?,
-        completed_at: row.try_get("completed_at")?,
-        received_at: row.try_get("received_at")?,
+        completed_at: super::stored_timestamp(&row.try_get::<String, _>("completed_at")?)?,
+        received_at: super::stored_timestamp(&row.try_get::<String, _>("received_at")?)?,
         timeliness: enum_from(&row.try_get::<String, _>("timeliness")?)?,
-        language: row.try_get("language")?,
+        language: super::stored_language(&row.try_get::<String, _>("language")?)?,
         call_me: row.try_get::<i64, _>("call_me")? == 1,
     })
 }
@@ -205,10 +206,10 @@ impl WriteTx {
         .bind(new.content_hash)
         .bind(new.patient_id)
         .bind(new.assessment_id)
-        .bind(new.completed_at)
-        .bind(new.received_at)
+        .bind(new.completed_at.text())
+        .bind(new.received_at.text())
         .bind(enum_text(&new.timeliness))
-        .bind(new.language)
+        .bind(new.language.tag())
         .bind(i64::from(new.call_me))
         .bind(new.submitted_by)
         .fetch_one(&mut *self.tx)
