@@ -25,10 +25,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
+use qol_shared::Language;
 use qol_shared::api::Me;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::i18n::{Language, Text, t, use_language};
+use crate::i18n::{Text, other, own_name, t, use_language};
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -100,7 +101,7 @@ fn App() -> impl IntoView {
     });
     Effect::new(move |_| {
         let language = language.get();
-        local::save(local::LANGUAGE, &language.tag());
+        local::save(local::LANGUAGE, &language);
         if let Some(root) = document().document_element() {
             let _ = root.set_attribute("lang", language.tag());
         }
@@ -162,17 +163,17 @@ fn LanguageSwitch() -> impl IntoView {
             type="button"
             class="language"
             // The visible name is part of the accessible one (WCAG 2.5.3): "Language: 中文".
-            aria-label=move || format!("{}: {}", crate::i18n::text(language.get(), Text::SwitchLanguage), language.get().other().own_name())
-            on:click=move |_| language.update(|l| *l = l.other())
+            aria-label=move || format!("{}: {}", crate::i18n::text(language.get(), Text::SwitchLanguage), own_name(other(language.get())))
+            on:click=move |_| language.update(|l| *l = other(*l))
         >
-            {move || language.get().other().own_name()}
+            {move || own_name(other(language.get()))}
         </button>
     }
 }
 
 /// The language chosen before on this phone, else the browser's if it is Chinese, else English.
 fn initial_language() -> Language {
-    if let Some(language) = local::load::<String>(local::LANGUAGE).as_deref().and_then(Language::from_tag) {
+    if let Some(language) = local::load::<Language>(local::LANGUAGE) {
         return language;
     }
     let preferred = window().navigator().language().unwrap_or_default();

@@ -46,7 +46,7 @@ struct Form {
     error: RwSignal<Option<String>>,
     busy: RwSignal<bool>,
     session: RwSignal<crate::Session>,
-    language: RwSignal<crate::i18n::Language>,
+    language: RwSignal<qol_shared::Language>,
 }
 
 impl Form {
