@@ -120,7 +120,7 @@ fn MissedRow(item: FollowUpItem, changed: RwSignal<u32>) -> impl IntoView {
                 </div>
                 <button type="submit" class="primary" disabled=move || busy.get()>{t(S::RecordReason)}</button>
             </div>
-            {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
+            {move || error.get().map(|message| view! { <crate::common::Problem message/> })}
         </form>
     }
 }

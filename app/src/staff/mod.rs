@@ -1,30 +1,49 @@
-//! The staff console (feature `staff`; served under `/staff`, never downloaded by patients):
-//! nurses' worklist of alerts, follow-up of overdue and missed questionnaires, patients,
-//! enrolment with a printable activation sheet, the patient page, and the researchers' view.
+//! The staff console (feature `staff`; the bundle served under `/staff`, never downloaded by
+//! patients): nurses' worklist of alerts, follow-up of overdue and missed questionnaires,
+//! patients, enrolment with a printable activation sheet, the patient page, and the researchers'
+//! view.
 
 mod api;
 mod follow_up;
 mod patient;
 mod patients;
 mod research;
+mod sign_in;
 mod text;
 mod timeline;
 mod worklist;
 
-pub use follow_up::FollowUp;
-pub use patient::PatientPage;
-pub use patients::{Enrol, Patients};
-pub use research::Research;
-pub use worklist::Worklist;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::{Route, Routes};
 use leptos_router::hooks::use_navigate;
+use leptos_router::path;
 use qol_shared::api::Role;
 use text::S;
 
+use crate::common::NotFound;
 use crate::i18n::{self, t};
-use crate::{Session, use_session};
+use crate::{Frame, Session, use_session};
+
+/// The staff console, at `/staff` and the paths under it.
+#[component]
+pub fn Console() -> impl IntoView {
+    view! {
+        <Frame home="/staff">
+            <Routes fallback=NotFound>
+                <Route path=path!("/staff/sign-in") view=sign_in::StaffSignIn/>
+                <Route path=path!("/staff") view=worklist::Worklist/>
+                // The address an alert e-mail links to (`?card=N` scrolls to the card).
+                <Route path=path!("/staff/worklist") view=worklist::Worklist/>
+                <Route path=path!("/staff/follow-up") view=follow_up::FollowUp/>
+                <Route path=path!("/staff/patients") view=patients::Patients/>
+                <Route path=path!("/staff/patients/new") view=patients::Enrol/>
+                <Route path=path!("/staff/patients/:id") view=patient::PatientPage/>
+                <Route path=path!("/staff/research") view=research::Research/>
+            </Routes>
+        </Frame>
+    }
+}
 
 /// The part of the console a page belongs to; each part has the roles that may use it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +130,7 @@ fn Shell(part: Part, children: ChildrenFn) -> impl IntoView {
 /// A failed call, in the console's words.
 #[component]
 fn Failed(failure: crate::api::ApiFailure) -> impl IntoView {
-    view! { <crate::screens::Problem message=failure.to_string()/> }
+    view! { <crate::common::Problem message=failure.to_string()/> }
 }
 
 /// A score for display: one decimal.

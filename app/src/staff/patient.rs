@@ -107,7 +107,7 @@ fn Page() -> impl IntoView {
                                     <button type="button" class="secondary" on:click=issue_code>{t(S::NewCode)}</button>
                                     <span class="muted">{t(S::NewCodeLead)}</span>
                                 </p>
-                                {move || code_error.get().map(|message| view! { <crate::screens::Problem message/> })}
+                                {move || code_error.get().map(|message| view! { <crate::common::Problem message/> })}
                             </section>
                             <Events records=detail.events.clone() study_id=patient.study_id.clone() changed warnings=event_warnings/>
                         }.into_any()
@@ -331,7 +331,7 @@ fn Events(
                         <input id="event-reason" type="text" on:input=move |ev| reason.set(event_target_value(&ev))/>
                     </div>
                 </div>
-                {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
+                {move || error.get().map(|message| view! { <crate::common::Problem message/> })}
                 {move || {
                     let list = warnings.get();
                     (!list.is_empty()).then(|| view! {
@@ -559,7 +559,7 @@ fn Snoozes(study_id: String) -> impl IntoView {
                     </div>
                     <button type="submit" class="secondary">{t(S::Snooze)}</button>
                 </div>
-                {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
+                {move || error.get().map(|message| view! { <crate::common::Problem message/> })}
             </form>
         </section>
     }
@@ -587,7 +587,7 @@ fn PatientCards(study_id: String) -> impl IntoView {
             <h2 id="cards-heading">{t(S::PatientCards)}</h2>
             {move || match cards.get() {
                 None => ().into_any(),
-                Some(Err(message)) => view! { <crate::screens::Problem message/> }.into_any(),
+                Some(Err(message)) => view! { <crate::common::Problem message/> }.into_any(),
                 Some(Ok(list)) if list.is_empty() => view! { <p class="empty">{t(S::NoCards)}</p> }.into_any(),
                 Some(Ok(list)) => view! {
                     <ul class="alerts">

@@ -144,7 +144,7 @@ fn EnrolForm() -> impl IntoView {
                 {text_field("phone", S::Phone, phone, "tel")}
                 {text_field("hospital-number", S::HospitalNumber, hospital_number, "text")}
                 {text_field("enrolled-on", S::EnrolledOn, enrolled_on, "date")}
-                {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
+                {move || error.get().map(|message| view! { <crate::common::Problem message/> })}
                 <button type="submit" class="primary" disabled=move || busy.get()>{t(S::Enrol)}</button>
             </form>
         }

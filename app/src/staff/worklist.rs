@@ -115,7 +115,7 @@ fn Cards() -> impl IntoView {
         </p>
         {move || match cards.get() {
             None => ().into_any(),
-            Some(Err(message)) => view! { <crate::screens::Problem message/> }.into_any(),
+            Some(Err(message)) => view! { <crate::common::Problem message/> }.into_any(),
             Some(Ok(list)) if list.is_empty() => {
                 view! { <p class="empty" role="status">{t(S::NoOpenAlerts)}</p> }.into_any()
             }
@@ -325,7 +325,7 @@ pub fn Card(
                 </p>
                 {card.resolution_note.clone().filter(|n| !n.is_empty()).map(|n| view! { <p class="note">{n}</p> })}
             })}
-            {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
+            {move || error.get().map(|message| view! { <crate::common::Problem message/> })}
             {move || changed.get().then(|| view! {
                 <p><button type="button" class="secondary show-new" on:click=reload.clone()>{t(S::ShowNewReport)}</button></p>
             })}
