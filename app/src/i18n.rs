@@ -1,5 +1,5 @@
 //! The app's own text in each language it ships (English and Simplified Chinese), for the patient's
-//! app and the staff console alike: each part lists its strings with [`strings!`] (the patient's
+//! app and the staff console alike: each part lists its strings with `strings!` (the patient's
 //! app and the shared frame here as [`Text`], the console's in `staff/text.rs`), and [`t`] and
 //! [`text`] say any of them in the current language. Questionnaire wording is not here: it comes
 //! from the server's wording pack.
@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 use qol_shared::Language;
 
-/// Strings that exist in every language the app ships; made by [`strings!`].
+/// Strings that exist in every language the app ships; made by `strings!`.
 pub trait Strings: Copy + Send + Sync + 'static {
     /// The string in English and in Simplified Chinese.
     fn en_zh(self) -> (&'static str, &'static str);
