@@ -1,34 +1,47 @@
-//! `qol-app`: the qol web app, a Leptos client-side WebAssembly app served by the qol server.
+//! `qol-app`: the qol web app, a Leptos client-side WebAssembly app served by the qol server, in
+//! two parts behind two additive features:
 //!
-//! - [`api`]: every HTTP call, typed with `qol-shared`.
-//! - [`local`]: what the phone keeps (drafts, outbox, cached wording) in localStorage.
-//! - [`outbox`]: delivery of finished questionnaires, with retries, until the server's receipt.
-//! - [`i18n`]: the app's strings in English and Simplified Chinese.
-//! - `screens/`: one file per screen of the patient's app (and the sign-in forms).
+//! - `patient/` (feature `patient`, the default): the patient's phone app, one file per screen, and
+//!   the outbox that delivers finished questionnaires.
 //! - `staff/` (feature `staff`): the staff console: worklist, follow-up, patients, enrolment,
 //!   patient page, research.
 //!
-//! Built twice by `cargo xtask dist` (wasm32, wasm-bindgen, wasm-opt) into `dist/`: without
-//! features, the patient's app (`index.html`, the phone's first load); with `staff`, the staff
-//! console (`staff.html`, served under `/staff`), so patients never download the staff screens.
+//! and the core both use:
+//!
+//! - [`api`]: every HTTP call, typed with `qol-shared`.
+//! - [`local`]: what the phone keeps (drafts, outbox, cached wording) in localStorage.
+//! - [`i18n`]: the app's strings in English and Simplified Chinese, one mechanism for both parts.
+//! - `common`: what both parts show (a refusal, the page that does not exist, the sign-in forms'
+//!   pieces); and in this file, the session and the frame around every page (the bar, the
+//!   language switch, the router).
+//!
+//! `cargo xtask dist` (wasm32, wasm-bindgen, wasm-opt) builds two bundles into `dist/`, each with
+//! one part: `patient` (`index.html`, the phone's first load) and `staff` (`staff.html`, served
+//! under `/staff`), so patients never download the console. Built with both (`--all-features`),
+//! the app mounts the console on `/staff` and under it, the patient's app everywhere else.
+
+// A build with neither part has no app to start: say so, rather than build an empty bundle.
+#[cfg(not(any(feature = "patient", feature = "staff")))]
+compile_error!("qol-app is built with the feature `patient`, `staff`, or both");
 
 pub mod api;
+mod common;
 pub mod i18n;
 pub mod local;
-#[cfg(not(feature = "staff"))]
-pub mod outbox;
-mod screens;
+#[cfg(feature = "patient")]
+mod patient;
 #[cfg(feature = "staff")]
 mod staff;
 
+use leptos::children::TypedChildren;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::components::Router;
+use qol_shared::Language;
 use qol_shared::api::Me;
 use wasm_bindgen::prelude::wasm_bindgen;
 
-use crate::i18n::{Language, Text, t, use_language};
+use crate::i18n::{Text, other, own_name, t, use_language};
 
 #[wasm_bindgen(start)]
 pub fn start() {
@@ -37,7 +50,26 @@ pub fn start() {
     if let Some(loading) = document().get_element_by_id("loading") {
         loading.remove();
     }
-    leptos::mount::mount_to_body(App);
+    if mounts_console() {
+        #[cfg(feature = "staff")]
+        leptos::mount::mount_to_body(staff::Console);
+    } else {
+        #[cfg(feature = "patient")]
+        leptos::mount::mount_to_body(patient::PatientApp);
+    }
+}
+
+/// Whether this page gets the staff console rather than the patient's app. With both parts the
+/// console has `/staff` and every path under it (the paths the server sends the console's bundle
+/// for); a build with one part (each bundle) mounts that part at every path.
+fn mounts_console() -> bool {
+    match (cfg!(feature = "patient"), cfg!(feature = "staff")) {
+        (true, true) => {
+            let path = window().location().pathname().unwrap_or_default();
+            path == "/staff" || path.starts_with("/staff/")
+        }
+        (_, staff) => staff,
+    }
 }
 
 /// Who is using the app, shared through context.
@@ -69,19 +101,24 @@ pub fn signed_out(session: RwSignal<Session>) {
     session.set(Session::SignedOut);
 }
 
+/// Where the app's name in the bar, and "Go to the start page", lead: the start of the part in
+/// use (`/` or `/staff`). Shared through context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Home(pub &'static str);
+
+/// What both parts put around their pages: the language and the session (shared through context;
+/// who is signed in is asked of the server at once and, offline, remembered), the bar with the
+/// app's name and the language switch, and the router for the part's routes (`children`).
 #[component]
-fn App() -> impl IntoView {
+fn Frame<R: IntoView + 'static>(home: &'static str, children: TypedChildren<R>) -> impl IntoView {
+    // Typed rather than `Children`: the routes' view is not erased, which keeps the patient's
+    // bundle smaller.
+    let children = children.into_inner();
     let language = RwSignal::new(initial_language());
     provide_context(language);
     let session = RwSignal::new(Session::Checking);
     provide_context(session);
-    #[cfg(not(feature = "staff"))]
-    {
-        let outbox = outbox::Outbox::new();
-        provide_context(outbox);
-        outbox.listen();
-        outbox.flush();
-    }
+    provide_context(Home(home));
 
     spawn_local(async move {
         let state = match api::me().await {
@@ -105,52 +142,15 @@ fn App() -> impl IntoView {
             let _ = root.set_attribute("lang", language.tag());
         }
     });
-    #[cfg(not(feature = "staff"))]
-    request_persistent_storage();
 
     view! {
         <Router>
             <header class="bar">
-                <a class="brand" href=HOME>{t(Text::AppName)}</a>
+                <a class="brand" href=home>{t(Text::AppName)}</a>
                 <LanguageSwitch/>
             </header>
-            <main id="main" class="page">{routes()}</main>
+            <main id="main" class="page">{children()}</main>
         </Router>
-    }
-}
-
-#[cfg(not(feature = "staff"))]
-const HOME: &str = "/";
-#[cfg(feature = "staff")]
-const HOME: &str = "/staff";
-
-#[cfg(not(feature = "staff"))]
-fn routes() -> impl IntoView {
-    view! {
-        <Routes fallback=screens::NotFound>
-            <Route path=path!("/") view=screens::Start/>
-            <Route path=path!("/activate") view=screens::Activate/>
-            <Route path=path!("/sign-in") view=screens::PatientSignIn/>
-            <Route path=path!("/questionnaire/:key") view=screens::Questionnaire/>
-            <Route path=path!("/instruments/:id") view=screens::InstrumentPreview/>
-        </Routes>
-    }
-}
-
-#[cfg(feature = "staff")]
-fn routes() -> impl IntoView {
-    view! {
-        <Routes fallback=screens::NotFound>
-            <Route path=path!("/staff/sign-in") view=screens::StaffSignIn/>
-            <Route path=path!("/staff") view=staff::Worklist/>
-            // The address an alert e-mail links to (`?card=N` scrolls to the card).
-            <Route path=path!("/staff/worklist") view=staff::Worklist/>
-            <Route path=path!("/staff/follow-up") view=staff::FollowUp/>
-            <Route path=path!("/staff/patients") view=staff::Patients/>
-            <Route path=path!("/staff/patients/new") view=staff::Enrol/>
-            <Route path=path!("/staff/patients/:id") view=staff::PatientPage/>
-            <Route path=path!("/staff/research") view=staff::Research/>
-        </Routes>
     }
 }
 
@@ -162,30 +162,21 @@ fn LanguageSwitch() -> impl IntoView {
             type="button"
             class="language"
             // The visible name is part of the accessible one (WCAG 2.5.3): "Language: 中文".
-            aria-label=move || format!("{}: {}", crate::i18n::text(language.get(), Text::SwitchLanguage), language.get().other().own_name())
-            on:click=move |_| language.update(|l| *l = l.other())
+            aria-label=move || format!("{}: {}", crate::i18n::text(language.get(), Text::SwitchLanguage), own_name(other(language.get())))
+            on:click=move |_| language.update(|l| *l = other(*l))
         >
-            {move || language.get().other().own_name()}
+            {move || own_name(other(language.get()))}
         </button>
     }
 }
 
 /// The language chosen before on this phone, else the browser's if it is Chinese, else English.
 fn initial_language() -> Language {
+    // Read as its tag, as it is saved: the same JSON as the `Language` itself, without serde's
+    // enum code in the patient's bundle.
     if let Some(language) = local::load::<String>(local::LANGUAGE).as_deref().and_then(Language::from_tag) {
         return language;
     }
     let preferred = window().navigator().language().unwrap_or_default();
     if preferred.to_ascii_lowercase().starts_with("zh") { Language::Chinese } else { Language::English }
-}
-
-#[cfg(not(feature = "staff"))]
-/// Asks the browser not to evict what the phone keeps (drafts and the outbox) under storage
-/// pressure. The browser may say no; nothing depends on the answer.
-fn request_persistent_storage() {
-    if let Ok(promise) = window().navigator().storage().persist() {
-        spawn_local(async move {
-            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-        });
-    }
 }

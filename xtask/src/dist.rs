@@ -9,23 +9,30 @@
 //! dist/sw.js                        the service worker (caches the shell for offline use)
 //! dist/manifest.webmanifest, icon.svg   what makes the app installable
 //! dist/staff.html                   the staff console (served under /staff): the same crate
-//! dist/assets/qol-staff-<hash>.*    built with the `staff` feature, plus staff-<hash>.css
+//! dist/assets/qol-staff-<hash>.*    built with the `staff` feature alone, plus staff-<hash>.css
 //! ```
 //!
 //! Two bundles keep the patient's first load (the phone on a weak connection) free of the staff
-//! screens; the staff console loads on the clinic's network.
+//! screens; the staff console loads on the clinic's network. The app's two parts are additive
+//! features (the default is `patient`), so each bundle names its own alone
+//! (`--no-default-features --features patient|staff`), and `dist` fails if the patient's bundle
+//! holds the console.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, bail};
+use anyhow::{Context, bail, ensure};
 use sha2::{Digest, Sha256};
 
 use crate::prerequisites::{WASM_TARGET, ensure_wasm_target, wasm_opt};
 use crate::util::{cargo, require_all, root, run, target_dir, warn_skipped};
 
 const PROFILE: &str = "wasm-release";
+
+/// A string only the staff console has (its name, `S::Console` in `app/src/staff/text.rs`): found
+/// in the staff bundle, never in the patient's. If it leaves the console's text, pick another.
+const CONSOLE_MARKER: &str = "Staff console";
 
 /// What `dist` produced.
 #[derive(Debug)]
@@ -57,15 +64,12 @@ impl Dist {
     }
 }
 
-/// One wasm bundle: built, bound and optimised. Returns the glue and the wasm, and whether
-/// wasm-opt ran.
+/// One wasm bundle, the app with exactly the `features` named: built, bound and optimised.
+/// Returns the glue and the wasm, and whether wasm-opt ran.
 fn bundle(features: &[&str], out: &str) -> anyhow::Result<(PathBuf, PathBuf, bool)> {
-    let mut build = cargo();
-    build.args(["build", "--package", "qol-app", "--lib", "--target", WASM_TARGET, "--profile", PROFILE]);
-    if !features.is_empty() {
-        build.arg("--features").arg(features.join(","));
-    }
-    run(&mut build)?;
+    run(cargo()
+        .args(["build", "--package", "qol-app", "--lib", "--target", WASM_TARGET, "--profile", PROFILE])
+        .args(["--no-default-features", "--features", &features.join(",")]))?;
     let target_dir = target_dir();
     let wasm = target_dir.join(WASM_TARGET).join(PROFILE).join("qol_app.wasm");
 
@@ -171,8 +175,16 @@ fn lay_out(
 
 pub fn dist() -> anyhow::Result<Dist> {
     ensure_wasm_target()?;
-    let (glue, wasm_out, optimised) = bundle(&[], "xtask-bindgen")?;
+    let (glue, wasm_out, optimised) = bundle(&["patient"], "xtask-bindgen")?;
     let (staff_glue, staff_wasm, _) = bundle(&["staff"], "xtask-bindgen-staff")?;
+    ensure!(
+        holds(&staff_wasm, CONSOLE_MARKER)?,
+        "the staff bundle lacks {CONSOLE_MARKER:?}: pick another of the console's own strings for CONSOLE_MARKER"
+    );
+    ensure!(
+        !holds(&wasm_out, CONSOLE_MARKER)?,
+        "the patient's bundle holds the staff console ({CONSOLE_MARKER:?}); it must be built with the `patient` feature alone"
+    );
 
     let dist_dir = root().join("dist");
     let assets_dir = dist_dir.join("assets");
@@ -236,6 +248,12 @@ pub fn dist() -> anyhow::Result<Dist> {
     let dist = Dist { dir: dist_dir, optimised, assets, staff };
     print_sizes(&dist);
     Ok(dist)
+}
+
+/// Whether the file at `path` holds `text` (a wasm's string literals are UTF-8 in its data).
+fn holds(path: &Path, text: &str) -> anyhow::Result<bool> {
+    let bytes = std::fs::read(path).with_context(|| format!("could not read {}", path.display()))?;
+    Ok(bytes.windows(text.len()).any(|window| window == text.as_bytes()))
 }
 
 fn wasm_bindgen_version() -> &'static str {

@@ -5,9 +5,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use qol_shared::api::{FollowUpItem, RecordMissedReason};
 
-use super::text::{self, S, s};
+use super::text::{self, S};
 use super::{Failed, Part, Shell, api};
-use crate::i18n::use_language;
+use crate::i18n::{self, t, use_language};
 
 #[component]
 pub fn FollowUp() -> impl IntoView {
@@ -23,19 +23,19 @@ fn Lists() -> impl IntoView {
         api::missed()
     });
     view! {
-        <h1 id="screen-heading" tabindex="-1">{s(S::FollowUp)}</h1>
+        <h1 id="screen-heading" tabindex="-1">{t(S::FollowUp)}</h1>
         <section aria-labelledby="overdue-heading">
-            <h2 id="overdue-heading">{s(S::OverdueTitle)}</h2>
-            <p class="muted">{s(S::OverdueLead)}</p>
+            <h2 id="overdue-heading">{t(S::OverdueTitle)}</h2>
+            <p class="muted">{t(S::OverdueLead)}</p>
             <Suspense fallback=|| ()>
                 {move || overdue.get().map(|result| match result {
-                    Ok(list) if list.is_empty() => view! { <p class="empty">{s(S::NothingOverdue)}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="empty">{t(S::NothingOverdue)}</p> }.into_any(),
                     Ok(list) => view! {
                         <table class="table" id="overdue">
                             <thead><tr>
-                                <th scope="col">{s(S::StudyId)}</th><th scope="col">{s(S::Name)}</th>
-                                <th scope="col">{s(S::Assessment)}</th><th scope="col">{s(S::Window)}</th>
-                                <th scope="col">{s(S::DaysLeft)}</th>
+                                <th scope="col">{t(S::StudyId)}</th><th scope="col">{t(S::Name)}</th>
+                                <th scope="col">{t(S::Assessment)}</th><th scope="col">{t(S::Window)}</th>
+                                <th scope="col">{t(S::DaysLeft)}</th>
                             </tr></thead>
                             <tbody>{list.into_iter().map(|item| view! {
                                 <tr class:closing=item.days_left.is_some_and(|d| d <= 1)>
@@ -44,7 +44,7 @@ fn Lists() -> impl IntoView {
                                     <td>{item.label.clone()}</td>
                                     <td>{format!("{} – {}", item.window_start, item.window_end)}</td>
                                     <td>{match item.days_left {
-                                        Some(0) => s(S::ClosesToday)().to_owned(),
+                                        Some(0) => t(S::ClosesToday)().to_owned(),
                                         Some(days) => days.to_string(),
                                         None => String::new(),
                                     }}</td>
@@ -57,11 +57,11 @@ fn Lists() -> impl IntoView {
             </Suspense>
         </section>
         <section aria-labelledby="missed-heading">
-            <h2 id="missed-heading">{s(S::MissedTitle)}</h2>
-            <p class="muted">{s(S::MissedLead)}</p>
+            <h2 id="missed-heading">{t(S::MissedTitle)}</h2>
+            <p class="muted">{t(S::MissedLead)}</p>
             <Suspense fallback=|| ()>
                 {move || missed.get().map(|result| match result {
-                    Ok(list) if list.is_empty() => view! { <p class="empty">{s(S::NothingMissed)}</p> }.into_any(),
+                    Ok(list) if list.is_empty() => view! { <p class="empty">{t(S::NothingMissed)}</p> }.into_any(),
                     Ok(list) => view! {
                         <ul class="missed">
                             {list.into_iter().map(|item| view! { <li><MissedRow item changed/></li> }).collect_view()}
@@ -85,7 +85,7 @@ fn MissedRow(item: FollowUpItem, changed: RwSignal<u32>) -> impl IntoView {
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let Some(chosen) = text::from_wire(&reason.get_untracked()) else {
-            error.set(Some(format!("{}?", text::text(language.get_untracked(), S::Reason))));
+            error.set(Some(format!("{}?", i18n::text(language.get_untracked(), S::Reason))));
             return;
         };
         busy.set(true);
@@ -104,23 +104,23 @@ fn MissedRow(item: FollowUpItem, changed: RwSignal<u32>) -> impl IntoView {
                 <a href=format!("/staff/patients/{}", item.study_id)>{item.study_id.clone()}</a>
                 " " {item.patient_name.clone().unwrap_or_default()} " · "
                 <strong>{item.label.clone()}</strong>
-                " · " {s(S::Window)} " " {format!("{} – {}", item.window_start, item.window_end)}
+                " · " {t(S::Window)} " " {format!("{} – {}", item.window_start, item.window_end)}
             </p>
             <div class="inline-fields">
                 <div class="field">
-                    <label for=format!("reason-{id}")>{s(S::Reason)}</label>
+                    <label for=format!("reason-{id}")>{t(S::Reason)}</label>
                     <select id=format!("reason-{id}") required on:change=move |ev| reason.set(event_target_value(&ev))>
                         <option value="">"—"</option>
-                        {text::MISSED_REASONS.iter().map(|r| view! { <option value=text::wire(r)>{s(text::missed_reason(*r))}</option> }).collect_view()}
+                        {text::MISSED_REASONS.iter().map(|r| view! { <option value=text::wire(r)>{t(text::missed_reason(*r))}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field grow">
-                    <label for=format!("missed-note-{id}")>{s(S::Note)}</label>
+                    <label for=format!("missed-note-{id}")>{t(S::Note)}</label>
                     <input id=format!("missed-note-{id}") type="text" on:input=move |ev| note.set(event_target_value(&ev))/>
                 </div>
-                <button type="submit" class="primary" disabled=move || busy.get()>{s(S::RecordReason)}</button>
+                <button type="submit" class="primary" disabled=move || busy.get()>{t(S::RecordReason)}</button>
             </div>
-            {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
+            {move || error.get().map(|message| view! { <crate::common::Problem message/> })}
         </form>
     }
 }

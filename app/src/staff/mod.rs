@@ -1,29 +1,49 @@
-//! The staff console (feature `staff`; served under `/staff`, never downloaded by patients):
-//! nurses' worklist of alerts, follow-up of overdue and missed questionnaires, patients,
-//! enrolment with a printable activation sheet, the patient page, and the researchers' view.
+//! The staff console (feature `staff`; the bundle served under `/staff`, never downloaded by
+//! patients): nurses' worklist of alerts, follow-up of overdue and missed questionnaires,
+//! patients, enrolment with a printable activation sheet, the patient page, and the researchers'
+//! view.
 
 mod api;
 mod follow_up;
 mod patient;
 mod patients;
 mod research;
+mod sign_in;
 mod text;
 mod timeline;
 mod worklist;
 
-pub use follow_up::FollowUp;
-pub use patient::PatientPage;
-pub use patients::{Enrol, Patients};
-pub use research::Research;
-pub use worklist::Worklist;
-
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::components::{Route, Routes};
 use leptos_router::hooks::use_navigate;
+use leptos_router::path;
 use qol_shared::api::Role;
-use text::{S, s};
+use text::S;
 
-use crate::{Session, use_session};
+use crate::common::NotFound;
+use crate::i18n::{self, t};
+use crate::{Frame, Session, use_session};
+
+/// The staff console, at `/staff` and the paths under it.
+#[component]
+pub fn Console() -> impl IntoView {
+    view! {
+        <Frame home="/staff">
+            <Routes fallback=NotFound>
+                <Route path=path!("/staff/sign-in") view=sign_in::StaffSignIn/>
+                <Route path=path!("/staff") view=worklist::Worklist/>
+                // The address an alert e-mail links to (`?card=N` scrolls to the card).
+                <Route path=path!("/staff/worklist") view=worklist::Worklist/>
+                <Route path=path!("/staff/follow-up") view=follow_up::FollowUp/>
+                <Route path=path!("/staff/patients") view=patients::Patients/>
+                <Route path=path!("/staff/patients/new") view=patients::Enrol/>
+                <Route path=path!("/staff/patients/:id") view=patient::PatientPage/>
+                <Route path=path!("/staff/research") view=research::Research/>
+            </Routes>
+        </Frame>
+    }
+}
 
 /// The part of the console a page belongs to; each part has the roles that may use it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,11 +92,11 @@ fn Shell(part: Part, children: ChildrenFn) -> impl IntoView {
     };
     move || match session.get() {
         Session::Checking | Session::SignedOut => {
-            view! { <p class="muted">{crate::i18n::t(crate::i18n::Text::Loading)}</p> }.into_any()
+            view! { <p class="muted">{t(i18n::Text::Loading)}</p> }.into_any()
         }
         Session::SignedIn(me) if me.role == Role::Patient => view! {
-            <p>{s(S::NotForPatients)}</p>
-            <p><a href="/" rel="external">{s(S::OpenPatientApp)}</a></p>
+            <p>{t(S::NotForPatients)}</p>
+            <p><a href="/" rel="external">{t(S::OpenPatientApp)}</a></p>
         }
         .into_any(),
         Session::SignedIn(me) => {
@@ -86,20 +106,20 @@ fn Shell(part: Part, children: ChildrenFn) -> impl IntoView {
                 .filter(|(p, _, _)| p.allows(role))
                 .map(|(p, href, label)| {
                     let current = (*p == part).then_some("page");
-                    view! { <a href=*href aria-current=current>{s(*label)}</a> }
+                    view! { <a href=*href aria-current=current>{t(*label)}</a> }
                 })
                 .collect_view();
             let children = children.clone();
             view! {
-                <nav class="staff-nav" aria-label=s(S::Console)>
+                <nav class="staff-nav" aria-label=t(S::Console)>
                     {links}
-                    <span class="who">{s(S::SignedInAs)} " " {me.username.clone().unwrap_or_default()}</span>
-                    <button type="button" class="link" on:click=sign_out>{s(S::SignOut)}</button>
+                    <span class="who">{t(S::SignedInAs)} " " {me.username.clone().unwrap_or_default()}</span>
+                    <button type="button" class="link" on:click=sign_out>{t(S::SignOut)}</button>
                 </nav>
                 {if part.allows(role) {
                     children().into_any()
                 } else {
-                    view! { <p role="alert">{s(S::NotYourRole)}</p> }.into_any()
+                    view! { <p role="alert">{t(S::NotYourRole)}</p> }.into_any()
                 }}
             }
             .into_any()
@@ -110,7 +130,7 @@ fn Shell(part: Part, children: ChildrenFn) -> impl IntoView {
 /// A failed call, in the console's words.
 #[component]
 fn Failed(failure: crate::api::ApiFailure) -> impl IntoView {
-    view! { <crate::screens::Problem message=failure.to_string()/> }
+    view! { <crate::common::Problem message=failure.to_string()/> }
 }
 
 /// A score for display: one decimal.
@@ -119,13 +139,13 @@ fn points(value: Option<f64>) -> String {
 }
 
 /// The name of a scale code, `ITEM<n>` or `CALL`.
-fn subject_name(subject: &str, language: crate::i18n::Language) -> String {
+fn subject_name(subject: &str, language: qol_shared::Language) -> String {
     use qol_shared::instrument::InstrumentId;
     if subject == "CALL" {
-        return text::text(language, S::SubjectCall).to_owned();
+        return i18n::text(language, S::SubjectCall).to_owned();
     }
     if let Some(number) = subject.strip_prefix("ITEM") {
-        return format!("{} {number}", text::text(language, S::SubjectItem));
+        return format!("{} {number}", i18n::text(language, S::SubjectItem));
     }
     [InstrumentId::QlqC30, InstrumentId::QlqCx24]
         .iter()

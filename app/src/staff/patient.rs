@@ -5,16 +5,17 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
+use qol_shared::Language;
 use qol_shared::answers::{RawAnswer, RawResponse};
 use qol_shared::api::{EventRecord, RecordEvent, SnoozeRequest, SubmissionView, Timeliness};
 use qol_shared::instrument::InstrumentId;
 use qol_shared::schedule::{Event, EventKind, OffStudyReason, TumourResponse};
 use qol_shared::wording::InstrumentView;
 
-use super::text::{self, S, s};
+use super::text::{self, S};
 use super::timeline::{Plot, series};
 use super::{Failed, Part, Shell, api, patients::ActivationSheet};
-use crate::i18n::{Language, local_time, use_language};
+use crate::i18n::{self, local_time, t, use_language};
 
 #[component]
 pub fn PatientPage() -> impl IntoView {
@@ -82,31 +83,31 @@ fn Page() -> impl IntoView {
                                 {patient.study_id.clone()} " · " {identity.as_ref().map(|i| i.full_name.clone()).unwrap_or_default()}
                             </h1>
                             <section aria-labelledby="identity-heading" class="panel">
-                                <h2 id="identity-heading">{s(S::Identity)}</h2>
+                                <h2 id="identity-heading">{t(S::Identity)}</h2>
                                 <dl class="facts">
-                                    <div><dt>{s(S::Stratum)}</dt><dd id="stratum">{patient.stratum.clone()}</dd></div>
+                                    <div><dt>{t(S::Stratum)}</dt><dd id="stratum">{patient.stratum.clone()}</dd></div>
                                     {identity.map(|i| view! {
-                                        <div><dt>{s(S::Phone)}</dt><dd>{i.phone}</dd></div>
-                                        <div><dt>{s(S::HospitalNumber)}</dt><dd>{i.hospital_number}</dd></div>
+                                        <div><dt>{t(S::Phone)}</dt><dd>{i.phone}</dd></div>
+                                        <div><dt>{t(S::HospitalNumber)}</dt><dd>{i.hospital_number}</dd></div>
                                     })}
-                                    <div><dt>{s(S::Language)}</dt><dd>{patient.language.clone()}</dd></div>
-                                    <div><dt>{s(S::EnrolledOn)}</dt><dd>{patient.enrolled_on.map(|d| d.to_string()).unwrap_or_default()}</dd></div>
-                                    <div><dt>{s(S::State)}</dt><dd>
-                                        {if patient.off_study { s(S::OffStudyFlag)() } else if patient.activated { s(S::Activated)() } else { s(S::NotActivated)() }}
+                                    <div><dt>{t(S::Language)}</dt><dd>{patient.language.clone()}</dd></div>
+                                    <div><dt>{t(S::EnrolledOn)}</dt><dd>{patient.enrolled_on.map(|d| d.to_string()).unwrap_or_default()}</dd></div>
+                                    <div><dt>{t(S::State)}</dt><dd>
+                                        {if patient.off_study { t(S::OffStudyFlag)() } else if patient.activated { t(S::Activated)() } else { t(S::NotActivated)() }}
                                     </dd></div>
                                 </dl>
                                 {detail.sign_in_locked_until.clone().map(|until| view! {
                                     <p class="actions" id="sign-in-locked">
-                                        <span>{s(S::SignInLocked)} " " {move || local_time(&until, language.get().tag())}</span>
-                                        <button type="button" class="secondary" on:click=unlock>{s(S::Unlock)}</button>
+                                        <span>{t(S::SignInLocked)} " " {move || local_time(&until, language.get().tag())}</span>
+                                        <button type="button" class="secondary" on:click=unlock>{t(S::Unlock)}</button>
                                     </p>
                                 })}
-                                {move || unlocked.get().then(|| view! { <p class="muted" role="status">{s(S::Unlocked)}</p> })}
+                                {move || unlocked.get().then(|| view! { <p class="muted" role="status">{t(S::Unlocked)}</p> })}
                                 <p class="actions">
-                                    <button type="button" class="secondary" on:click=issue_code>{s(S::NewCode)}</button>
-                                    <span class="muted">{s(S::NewCodeLead)}</span>
+                                    <button type="button" class="secondary" on:click=issue_code>{t(S::NewCode)}</button>
+                                    <span class="muted">{t(S::NewCodeLead)}</span>
                                 </p>
-                                {move || code_error.get().map(|message| view! { <crate::screens::Problem message/> })}
+                                {move || code_error.get().map(|message| view! { <crate::common::Problem message/> })}
                             </section>
                             <Events records=detail.events.clone() study_id=patient.study_id.clone() changed warnings=event_warnings/>
                         }.into_any()
@@ -115,25 +116,25 @@ fn Page() -> impl IntoView {
                 })}
             </Suspense>
             <section aria-labelledby="schedule-heading" class="panel">
-                <h2 id="schedule-heading">{s(S::Schedule)}</h2>
+                <h2 id="schedule-heading">{t(S::Schedule)}</h2>
                 <Suspense fallback=|| ()>
                     {move || assessments.get().map(|result| match result {
                         Ok(list) => view! {
                             <table class="table" id="schedule">
                                 <thead><tr>
-                                    <th scope="col">{s(S::Assessment)}</th><th scope="col">{s(S::Window)}</th>
-                                    <th scope="col">{s(S::State)}</th><th scope="col">{s(S::Received)}</th>
+                                    <th scope="col">{t(S::Assessment)}</th><th scope="col">{t(S::Window)}</th>
+                                    <th scope="col">{t(S::State)}</th><th scope="col">{t(S::Received)}</th>
                                 </tr></thead>
                                 <tbody>{list.into_iter().map(|a| {
                                     let received = a.received_at.clone();
                                     view! {
                                         <tr class=format!("state-{}", a.state.as_str())>
-                                            <td>{a.label.clone()} {a.unscheduled.then(|| view! { " (" {s(S::Unscheduled)} ")" })}</td>
+                                            <td>{a.label.clone()} {a.unscheduled.then(|| view! { " (" {t(S::Unscheduled)} ")" })}</td>
                                             <td>{match (a.window_start, a.window_end) {
                                                 (Some(start), Some(end)) => format!("{start} – {end}"),
                                                 _ => String::new(),
                                             }}</td>
-                                            <td>{s(text::assessment_state(a.state))}</td>
+                                            <td>{t(text::assessment_state(a.state))}</td>
                                             <td>{move || received.as_deref().map(|at| local_time(at, language.get().tag())).unwrap_or_default()}</td>
                                         </tr>
                                     }
@@ -158,7 +159,7 @@ fn Page() -> impl IntoView {
 }
 
 fn event_label(kind: &EventKind, language: Language) -> String {
-    let label = |key| text::text(language, key);
+    let label = |key| i18n::text(language, key);
     match kind {
         EventKind::Enrolment => label(S::EventEnrolment).to_owned(),
         EventKind::ChemotherapyCycle { cycle } => format!("{} {cycle}", label(S::EventChemotherapyCycle)),
@@ -218,7 +219,7 @@ fn Events(
         let study_id = study_id.clone();
         move |event: leptos::ev::SubmitEvent| {
             event.prevent_default();
-            let missing = |key| error.set(Some(format!("{}?", text::text(language.get_untracked(), key))));
+            let missing = |key| error.set(Some(format!("{}?", i18n::text(language.get_untracked(), key))));
             let kind = match kind.get_untracked().as_str() {
                 "enrolment" => EventKind::Enrolment,
                 "chemotherapy_cycle" => match cycle.get_untracked().parse() {
@@ -259,9 +260,9 @@ fn Events(
     };
     view! {
         <section aria-labelledby="events-heading" class="panel">
-            <h2 id="events-heading">{s(S::Events)}</h2>
+            <h2 id="events-heading">{t(S::Events)}</h2>
             {if records.is_empty() {
-                view! { <p class="empty">{s(S::NoEvents)}</p> }.into_any()
+                view! { <p class="empty">{t(S::NoEvents)}</p> }.into_any()
             } else {
                 view! {
                     <ul class="events" id="events">
@@ -272,13 +273,13 @@ fn Events(
                                 <li class:superseded=!record.current>
                                     <strong>{move || event_label(&kind, language.get())}</strong>
                                     " · " <span class="date">{record.event.date.to_string()}</span>
-                                    {(!record.current).then(|| view! { " · " <em>{s(S::Superseded)}</em> })}
+                                    {(!record.current).then(|| view! { " · " <em>{t(S::Superseded)}</em> })}
                                     <span class="muted">
-                                        " · " {s(S::Recorded)} " " {move || local_time(&recorded_at, language.get().tag())}
-                                        " " {s(S::By)} " " {record.recorded_by.clone()}
+                                        " · " {t(S::Recorded)} " " {move || local_time(&recorded_at, language.get().tag())}
+                                        " " {t(S::By)} " " {record.recorded_by.clone()}
                                     </span>
-                                    {record.corrects.map(|_| view! { <span class="muted">" · " {s(S::Corrects)}</span> })}
-                                    {record.reason.clone().map(|r| view! { <span class="reason">" · " {s(S::Reason)} ": " {r}</span> })}
+                                    {record.corrects.map(|_| view! { <span class="muted">" · " {t(S::Corrects)}</span> })}
+                                    {record.reason.clone().map(|r| view! { <span class="reason">" · " {t(S::Reason)} ": " {r}</span> })}
                                 </li>
                             }
                         }).collect_view()}
@@ -286,18 +287,18 @@ fn Events(
                 }.into_any()
             }}
             <form class="form wide event-form" on:submit=submit>
-                <h3>{s(S::RecordEvent)}</h3>
+                <h3>{t(S::RecordEvent)}</h3>
                 <div class="inline-fields">
                     <div class="field">
-                        <label for="event-kind">{s(S::Event)}</label>
+                        <label for="event-kind">{t(S::Event)}</label>
                         <select id="event-kind" prop:value=move || kind.get() required on:change=move |ev| kind.set(event_target_value(&ev))>
                             <option value="">"—"</option>
-                            {EVENT_KINDS.iter().map(|(value, label)| view! { <option value=*value>{s(*label)}</option> }).collect_view()}
+                            {EVENT_KINDS.iter().map(|(value, label)| view! { <option value=*value>{t(*label)}</option> }).collect_view()}
                         </select>
                     </div>
                     <Show when=move || kind.get() == "chemotherapy_cycle">
                         <div class="field">
-                            <label for="event-cycle">{s(S::Cycle)}</label>
+                            <label for="event-cycle">{t(S::Cycle)}</label>
                             <select id="event-cycle" prop:value=move || cycle.get() on:change=move |ev| cycle.set(event_target_value(&ev))>
                                 {(1..=6).map(|n| view! { <option value=n.to_string()>{n}</option> }).collect_view()}
                             </select>
@@ -305,42 +306,42 @@ fn Events(
                     </Show>
                     <Show when=move || kind.get() == "induction_response">
                         <div class="field">
-                            <label for="event-response">{s(S::TumourResponse)}</label>
+                            <label for="event-response">{t(S::TumourResponse)}</label>
                             <select id="event-response" prop:value=move || response.get() on:change=move |ev| response.set(event_target_value(&ev))>
                                 <option value="">"—"</option>
-                                {RESPONSES.iter().map(|r| view! { <option value=text::wire(r)>{s(text::tumour_response(*r))}</option> }).collect_view()}
+                                {RESPONSES.iter().map(|r| view! { <option value=text::wire(r)>{t(text::tumour_response(*r))}</option> }).collect_view()}
                             </select>
                         </div>
                     </Show>
                     <Show when=move || kind.get() == "off_study">
                         <div class="field">
-                            <label for="event-off-reason">{s(S::OffStudyReason)}</label>
+                            <label for="event-off-reason">{t(S::OffStudyReason)}</label>
                             <select id="event-off-reason" prop:value=move || off_reason.get() on:change=move |ev| off_reason.set(event_target_value(&ev))>
                                 <option value="">"—"</option>
-                                {OFF_STUDY.iter().map(|r| view! { <option value=text::wire(r)>{s(text::off_study_reason(*r))}</option> }).collect_view()}
+                                {OFF_STUDY.iter().map(|r| view! { <option value=text::wire(r)>{t(text::off_study_reason(*r))}</option> }).collect_view()}
                             </select>
                         </div>
                     </Show>
                     <div class="field">
-                        <label for="event-date">{s(S::Date)}</label>
+                        <label for="event-date">{t(S::Date)}</label>
                         <input id="event-date" type="date" prop:value=move || date.get() on:input=move |ev| date.set(event_target_value(&ev))/>
                     </div>
                     <div class="field grow">
-                        <label for="event-reason">{s(S::CorrectionReason)}</label>
+                        <label for="event-reason">{t(S::CorrectionReason)}</label>
                         <input id="event-reason" type="text" on:input=move |ev| reason.set(event_target_value(&ev))/>
                     </div>
                 </div>
-                {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
+                {move || error.get().map(|message| view! { <crate::common::Problem message/> })}
                 {move || {
                     let list = warnings.get();
                     (!list.is_empty()).then(|| view! {
                         <div class="event-warnings" role="status" id="event-warnings">
-                            <p><strong>{s(S::EventRecordedCheck)}</strong></p>
+                            <p><strong>{t(S::EventRecordedCheck)}</strong></p>
                             <ul>{list.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}</ul>
                         </div>
                     })
                 }}
-                <button type="submit" class="primary" disabled=move || busy.get()>{s(S::Save)}</button>
+                <button type="submit" class="primary" disabled=move || busy.get()>{t(S::Save)}</button>
             </form>
         </section>
     }
@@ -351,10 +352,10 @@ fn Timeline(submissions: Vec<SubmissionView>) -> impl IntoView {
     let all = series(&submissions);
     view! {
         <section aria-labelledby="timeline-heading" class="panel">
-            <h2 id="timeline-heading">{s(S::Timeline)}</h2>
-            <p class="muted">{s(S::TimelineLead)}</p>
+            <h2 id="timeline-heading">{t(S::Timeline)}</h2>
+            <p class="muted">{t(S::TimelineLead)}</p>
             {if all.is_empty() {
-                view! { <p class="empty">{s(S::NoScores)}</p> }.into_any()
+                view! { <p class="empty">{t(S::NoScores)}</p> }.into_any()
             } else {
                 view! { <div class="plots">{all.into_iter().map(|series| view! { <Plot series/> }).collect_view()}</div> }.into_any()
             }}
@@ -386,7 +387,7 @@ fn answer_text(answer: &RawAnswer, wording: &[InstrumentView], language: Languag
         RawResponse::Code(code) => item
             .and_then(|item| item.options.iter().find(|o| i64::from(o.code) == code))
             .map_or_else(|| code.to_string(), |o| format!("{code} · {}", o.label)),
-        RawResponse::Marker(_) => text::text(language, S::NotApplicable).to_owned(),
+        RawResponse::Marker(_) => i18n::text(language, S::NotApplicable).to_owned(),
     };
     (question, response)
 }
@@ -409,9 +410,9 @@ fn Submissions(submissions: Vec<SubmissionView>) -> impl IntoView {
     }
     view! {
         <section aria-labelledby="submissions-heading" class="panel">
-            <h2 id="submissions-heading">{s(S::Submissions)}</h2>
+            <h2 id="submissions-heading">{t(S::Submissions)}</h2>
             {if submissions.is_empty() {
-                view! { <p class="empty">{s(S::NoSubmissions)}</p> }.into_any()
+                view! { <p class="empty">{t(S::NoSubmissions)}</p> }.into_any()
             } else {
                 view! {
                     <ul class="submissions">
@@ -424,13 +425,13 @@ fn Submissions(submissions: Vec<SubmissionView>) -> impl IntoView {
                                     <details open=open>
                                         <summary>
                                             <strong>{submission.assessment_key.clone()}</strong>
-                                            " · " {s(S::CompletedAt)} " " {move || local_time(&completed, language.get().tag())}
-                                            {(submission.timeliness == Timeliness::LateDelivery).then(|| view! { " · " {s(S::LateDelivery)} })}
-                                            {submission.call_me.then(|| view! { " · " <strong>{s(S::AskedToBeCalled)}</strong> })}
-                                            " · " {s(S::ShowAnswers)}
+                                            " · " {t(S::CompletedAt)} " " {move || local_time(&completed, language.get().tag())}
+                                            {(submission.timeliness == Timeliness::LateDelivery).then(|| view! { " · " {t(S::LateDelivery)} })}
+                                            {submission.call_me.then(|| view! { " · " <strong>{t(S::AskedToBeCalled)}</strong> })}
+                                            " · " {t(S::ShowAnswers)}
                                         </summary>
                                         <table class="table answers">
-                                            <thead><tr><th scope="col">{s(S::Item)}</th><th scope="col">""</th><th scope="col">{s(S::Answer)}</th></tr></thead>
+                                            <thead><tr><th scope="col">{t(S::Item)}</th><th scope="col">""</th><th scope="col">{t(S::Answer)}</th></tr></thead>
                                             <tbody>
                                                 {move || {
                                                     let wording = wording.get().unwrap_or_default();
@@ -473,7 +474,7 @@ fn Snoozes(study_id: String) -> impl IntoView {
         move |event: leptos::ev::SubmitEvent| {
             event.prevent_default();
             let Ok(until) = until.get_untracked().parse() else {
-                error.set(Some(format!("{}?", text::text(language.get_untracked(), S::Until))));
+                error.set(Some(format!("{}?", i18n::text(language.get_untracked(), S::Until))));
                 return;
             };
             let body = SnoozeRequest {
@@ -496,11 +497,11 @@ fn Snoozes(study_id: String) -> impl IntoView {
     };
     view! {
         <section aria-labelledby="snoozes-heading" class="panel">
-            <h2 id="snoozes-heading">{s(S::Snoozes)}</h2>
-            <p class="muted">{s(S::SnoozesLead)}</p>
+            <h2 id="snoozes-heading">{t(S::Snoozes)}</h2>
+            <p class="muted">{t(S::SnoozesLead)}</p>
             <Suspense fallback=|| ()>
                 {move || list.get().map(|result| match result {
-                    Ok(items) if items.is_empty() => view! { <p class="empty">{s(S::NoSnoozes)}</p> }.into_any(),
+                    Ok(items) if items.is_empty() => view! { <p class="empty">{t(S::NoSnoozes)}</p> }.into_any(),
                     Ok(items) => view! {
                         <ul class="snoozes">
                             {items.into_iter().map(|snooze| {
@@ -518,21 +519,21 @@ fn Snoozes(study_id: String) -> impl IntoView {
                                 let ended = snooze.ended_at.is_some();
                                 view! {
                                     <li class:ended=ended>
-                                        <strong>{snooze.subject.clone()}</strong> " · " {s(S::Until)} " " {snooze.until.to_string()}
-                                        " · " {s(text::tier(snooze.tier))}
+                                        <strong>{snooze.subject.clone()}</strong> " · " {t(S::Until)} " " {snooze.until.to_string()}
+                                        " · " {t(text::tier(snooze.tier))}
                                         {(snooze.held_count > 0).then(|| {
                                             let at = snooze.last_held_at.clone().unwrap_or_default();
                                             let value = snooze.last_held_value.map(|v| format!(" ({v:.1})")).unwrap_or_default();
                                             view! {
-                                                " · " <strong class="held">{snooze.held_count} " " {s(S::HeldReports)} " "
+                                                " · " <strong class="held">{snooze.held_count} " " {t(S::HeldReports)} " "
                                                 {move || local_time(&at, language.get().tag())} {value.clone()}</strong>
                                             }
                                         })}
-                                        " · " {snooze.reason.clone()} <span class="muted">" · " {s(S::By)} " " {snooze.created_by.clone()}</span>
+                                        " · " {snooze.reason.clone()} <span class="muted">" · " {t(S::By)} " " {snooze.created_by.clone()}</span>
                                         {if ended {
-                                            view! { " · " <em>{s(S::Ended)}</em> }.into_any()
+                                            view! { " · " <em>{t(S::Ended)}</em> }.into_any()
                                         } else {
-                                            view! { " " <button type="button" class="link" on:click=end>{s(S::EndSnooze)}</button> }.into_any()
+                                            view! { " " <button type="button" class="link" on:click=end>{t(S::EndSnooze)}</button> }.into_any()
                                         }}
                                     </li>
                                 }
@@ -545,20 +546,20 @@ fn Snoozes(study_id: String) -> impl IntoView {
             <form class="form wide" on:submit=submit>
                 <div class="inline-fields">
                     <div class="field">
-                        <label for="snooze-subject">{s(S::SnoozeSubject)}</label>
+                        <label for="snooze-subject">{t(S::SnoozeSubject)}</label>
                         <input id="snooze-subject" type="text" required on:input=move |ev| subject.set(event_target_value(&ev))/>
                     </div>
                     <div class="field">
-                        <label for="snooze-until">{s(S::Until)}</label>
+                        <label for="snooze-until">{t(S::Until)}</label>
                         <input id="snooze-until" type="date" required on:input=move |ev| until.set(event_target_value(&ev))/>
                     </div>
                     <div class="field grow">
-                        <label for="snooze-reason">{s(S::Reason)}</label>
+                        <label for="snooze-reason">{t(S::Reason)}</label>
                         <input id="snooze-reason" type="text" required on:input=move |ev| reason.set(event_target_value(&ev))/>
                     </div>
-                    <button type="submit" class="secondary">{s(S::Snooze)}</button>
+                    <button type="submit" class="secondary">{t(S::Snooze)}</button>
                 </div>
-                {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
+                {move || error.get().map(|message| view! { <crate::common::Problem message/> })}
             </form>
         </section>
     }
@@ -583,11 +584,11 @@ fn PatientCards(study_id: String) -> impl IntoView {
     };
     view! {
         <section aria-labelledby="cards-heading" class="panel" id="patient-cards">
-            <h2 id="cards-heading">{s(S::PatientCards)}</h2>
+            <h2 id="cards-heading">{t(S::PatientCards)}</h2>
             {move || match cards.get() {
                 None => ().into_any(),
-                Some(Err(message)) => view! { <crate::screens::Problem message/> }.into_any(),
-                Some(Ok(list)) if list.is_empty() => view! { <p class="empty">{s(S::NoCards)}</p> }.into_any(),
+                Some(Err(message)) => view! { <crate::common::Problem message/> }.into_any(),
+                Some(Ok(list)) if list.is_empty() => view! { <p class="empty">{t(S::NoCards)}</p> }.into_any(),
                 Some(Ok(list)) => view! {
                     <ul class="alerts">
                         <For each=move || list.clone() key=|card| (card.id, card.updated_at.clone(), card.state.as_str()) let:card>

@@ -5,8 +5,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use qol_shared::api::{EnrolPatient, Identity};
 
-use super::text::{S, s};
+use super::text::S;
 use super::{Failed, Part, Shell, api};
+use crate::i18n::t;
 
 #[component]
 pub fn Patients() -> impl IntoView {
@@ -17,17 +18,17 @@ pub fn Patients() -> impl IntoView {
 fn PatientList() -> impl IntoView {
     let patients = LocalResource::new(api::patients);
     view! {
-        <h1 id="screen-heading" tabindex="-1">{s(S::PatientsTitle)}</h1>
-        <p class="toolbar"><a class="button primary" href="/staff/patients/new">{s(S::EnrolPatient)}</a></p>
+        <h1 id="screen-heading" tabindex="-1">{t(S::PatientsTitle)}</h1>
+        <p class="toolbar"><a class="button primary" href="/staff/patients/new">{t(S::EnrolPatient)}</a></p>
         <Suspense fallback=|| ()>
             {move || patients.get().map(|result| match result {
-                Ok(list) if list.is_empty() => view! { <p class="empty">{s(S::NoPatients)}</p> }.into_any(),
+                Ok(list) if list.is_empty() => view! { <p class="empty">{t(S::NoPatients)}</p> }.into_any(),
                 Ok(list) => view! {
                     <table class="table" id="patients">
                         <thead><tr>
-                            <th scope="col">{s(S::StudyId)}</th><th scope="col">{s(S::Name)}</th>
-                            <th scope="col">{s(S::Stratum)}</th><th scope="col">{s(S::EnrolledOn)}</th>
-                            <th scope="col">{s(S::State)}</th>
+                            <th scope="col">{t(S::StudyId)}</th><th scope="col">{t(S::Name)}</th>
+                            <th scope="col">{t(S::Stratum)}</th><th scope="col">{t(S::EnrolledOn)}</th>
+                            <th scope="col">{t(S::State)}</th>
                         </tr></thead>
                         <tbody>{list.into_iter().map(|p| view! {
                             <tr>
@@ -36,7 +37,7 @@ fn PatientList() -> impl IntoView {
                                 <td>{p.stratum.clone()}</td>
                                 <td>{p.enrolled_on.map(|d| d.to_string()).unwrap_or_default()}</td>
                                 <td>
-                                    {if p.off_study { s(S::OffStudyFlag)() } else if p.activated { s(S::Activated)() } else { s(S::NotActivated)() }}
+                                    {if p.off_study { t(S::OffStudyFlag)() } else if p.activated { t(S::Activated)() } else { t(S::NotActivated)() }}
                                 </td>
                             </tr>
                         }).collect_view()}</tbody>
@@ -75,7 +76,7 @@ fn EnrolForm() -> impl IntoView {
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let Ok(date) = enrolled_on.get_untracked().parse() else {
-            error.set(Some(format!("{}: YYYY-MM-DD", s(S::EnrolledOn)())));
+            error.set(Some(format!("{}: YYYY-MM-DD", t(S::EnrolledOn)())));
             return;
         };
         let id = study_id.get_untracked().trim().to_owned();
@@ -107,7 +108,7 @@ fn EnrolForm() -> impl IntoView {
     let text_field = |id: &'static str, label: S, value: RwSignal<String>, kind: &'static str| {
         view! {
             <div class="field">
-                <label for=id>{s(label)}</label>
+                <label for=id>{t(label)}</label>
                 <input id=id name=id type=kind prop:value=move || value.get()
                     on:input=move |ev| value.set(event_target_value(&ev))/>
             </div>
@@ -117,12 +118,12 @@ fn EnrolForm() -> impl IntoView {
         match enrolled.get() {
         Some((study_id, code, expires_at)) => view! { <ActivationSheet study_id code expires_at/> }.into_any(),
         None => view! {
-            <h1 id="screen-heading" tabindex="-1">{s(S::EnrolPatient)}</h1>
+            <h1 id="screen-heading" tabindex="-1">{t(S::EnrolPatient)}</h1>
             <form class="form wide" on:submit=submit>
                 {text_field("study-id", S::StudyId, study_id, "text")}
-                <p class="muted">{s(S::StudyIdHelp)}</p>
+                <p class="muted">{t(S::StudyIdHelp)}</p>
                 <div class="field">
-                    <label for="stratum">{s(S::Stratum)}</label>
+                    <label for="stratum">{t(S::Stratum)}</label>
                     <select id="stratum" required on:change=move |ev| stratum.set(event_target_value(&ev))>
                         <option value="">"—"</option>
                         <Suspense fallback=|| ()>
@@ -133,7 +134,7 @@ fn EnrolForm() -> impl IntoView {
                     </select>
                 </div>
                 <div class="field">
-                    <label for="language">{s(S::Language)}</label>
+                    <label for="language">{t(S::Language)}</label>
                     <select id="language" on:change=move |ev| language.set(event_target_value(&ev))>
                         <option value="zh-CN" selected>"简体中文"</option>
                         <option value="en">"English"</option>
@@ -143,8 +144,8 @@ fn EnrolForm() -> impl IntoView {
                 {text_field("phone", S::Phone, phone, "tel")}
                 {text_field("hospital-number", S::HospitalNumber, hospital_number, "text")}
                 {text_field("enrolled-on", S::EnrolledOn, enrolled_on, "date")}
-                {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
-                <button type="submit" class="primary" disabled=move || busy.get()>{s(S::Enrol)}</button>
+                {move || error.get().map(|message| view! { <crate::common::Problem message/> })}
+                <button type="submit" class="primary" disabled=move || busy.get()>{t(S::Enrol)}</button>
             </form>
         }
         .into_any(),
@@ -176,17 +177,17 @@ pub(super) fn ActivationSheet(study_id: String, code: String, expires_at: String
     let language = crate::i18n::use_language();
     view! {
         <section class="activation-sheet" aria-labelledby="activation-heading">
-            <h1 id="activation-heading" tabindex="-1">{s(S::ActivationTitle)} " · " {study_id.clone()}</h1>
-            <p class="no-print">{s(S::ActivationLead)}</p>
+            <h1 id="activation-heading" tabindex="-1">{t(S::ActivationTitle)} " · " {study_id.clone()}</h1>
+            <p class="no-print">{t(S::ActivationLead)}</p>
             <p class="code" id="activation-code">{code.clone()}</p>
-            <p>{s(S::ActivationExpires)} " " {move || crate::i18n::local_time(&expires_at, language.get().tag())}</p>
-            <p>{s(S::ActivationScan)}</p>
+            <p>{t(S::ActivationExpires)} " " {move || crate::i18n::local_time(&expires_at, language.get().tag())}</p>
+            <p>{t(S::ActivationScan)}</p>
             <div class="qr" role="img" aria-label=link.clone() inner_html=svg></div>
             <p class="link-text">{link}</p>
-            <p>{s(S::ActivationSteps)}</p>
+            <p>{t(S::ActivationSteps)}</p>
             <p class="actions no-print">
-                <button type="button" class="primary" on:click=move |_| { let _ = window().print(); }>{s(S::Print)}</button>
-                <a class="button secondary" href=format!("/staff/patients/{study_id}")>{s(S::PatientPage)}</a>
+                <button type="button" class="primary" on:click=move |_| { let _ = window().print(); }>{t(S::Print)}</button>
+                <a class="button secondary" href=format!("/staff/patients/{study_id}")>{t(S::PatientPage)}</a>
             </p>
         </section>
     }

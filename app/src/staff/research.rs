@@ -6,8 +6,9 @@ use leptos::prelude::*;
 use qol_shared::analysis::{ChangeSummary, MeanEstimate, TimepointMean};
 use qol_shared::api::{AnalysisReport, CompletionRow};
 
-use super::text::{S, s};
+use super::text::S;
 use super::{Failed, Part, Shell, api};
+use crate::i18n::t;
 
 #[component]
 pub fn Research() -> impl IntoView {
@@ -53,18 +54,18 @@ fn ResearchBody() -> impl IntoView {
         }
     };
     view! {
-        <h1 id="screen-heading" tabindex="-1">{s(S::ResearchTitle)}</h1>
-        <p class="muted">{s(S::ResearchLead)}</p>
+        <h1 id="screen-heading" tabindex="-1">{t(S::ResearchTitle)}</h1>
+        <p class="muted">{t(S::ResearchLead)}</p>
         <div class="inline-fields">
             <div class="field">
-                <label for="responder-points">{s(S::ResponderPoints)}</label>
+                <label for="responder-points">{t(S::ResponderPoints)}</label>
                 <input id="responder-points" type="number" min="1" max="100" step="1"
                     prop:value=move || points.get().to_string() on:change=set_points/>
             </div>
             <div class="field">
-                <label for="group">{s(S::Group)}</label>
+                <label for="group">{t(S::Group)}</label>
                 <select id="group" prop:value=move || group.get() on:change=move |ev| group.set(event_target_value(&ev))>
-                    <option value="">{s(S::AllPatients)}</option>
+                    <option value="">{t(S::AllPatients)}</option>
                     {move || report.get().and_then(Result::ok).map(|r| r.strata.into_iter().map(|code| {
                         view! { <option value=code.clone()>{code.clone()}</option> }
                     }).collect_view())}
@@ -83,8 +84,8 @@ fn ResearchBody() -> impl IntoView {
             })}
         </Suspense>
         <section class="panel" aria-labelledby="completion-heading">
-            <h2 id="completion-heading">{s(S::CompletionTitle)}</h2>
-            <p class="muted">{s(S::CompletionLead)}</p>
+            <h2 id="completion-heading">{t(S::CompletionTitle)}</h2>
+            <p class="muted">{t(S::CompletionLead)}</p>
             <Suspense fallback=|| ()>
                 {move || completion.get().map(|result| match result {
                     Ok(rows) => view! { <Completion rows/> }.into_any(),
@@ -93,8 +94,8 @@ fn ResearchBody() -> impl IntoView {
             </Suspense>
         </section>
         <section class="panel" aria-labelledby="exports-heading">
-            <h2 id="exports-heading">{s(S::ExportsTitle)}</h2>
-            <p class="muted">{s(S::ExportsLead)}</p>
+            <h2 id="exports-heading">{t(S::ExportsTitle)}</h2>
+            <p class="muted">{t(S::ExportsLead)}</p>
             <ul class="exports">
                 {["scores_long.csv", "scores_wide.csv", "items_long.csv", "schedule.csv", "dictionary.csv", "fhir.ndjson"].into_iter().map(|name| view! {
                     <li><a href=format!("/api/v1/exports/{name}") download=name rel="external">{name}</a></li>
@@ -111,25 +112,25 @@ fn OutOfWindow(report: AnalysisReport, include: RwSignal<bool>) -> impl IntoView
     let count = forms.len();
     view! {
         <section class="panel" aria-labelledby="out-of-window-heading">
-            <h2 id="out-of-window-heading">{s(S::OutOfWindowTitle)} " (" {count} ")"</h2>
-            <p class="muted">{s(S::OutOfWindowLead)}</p>
+            <h2 id="out-of-window-heading">{t(S::OutOfWindowTitle)} " (" {count} ")"</h2>
+            <p class="muted">{t(S::OutOfWindowLead)}</p>
             {if forms.is_empty() {
-                view! { <p id="out-of-window-none">{s(S::NoOutOfWindow)}</p> }.into_any()
+                view! { <p id="out-of-window-none">{t(S::NoOutOfWindow)}</p> }.into_any()
             } else {
                 view! {
                     <label class="check">
                         <input id="include-out-of-window" type="checkbox"
                             prop:checked=move || include.get()
                             on:change=move |ev| include.set(event_target_checked(&ev))/>
-                        " " {s(S::IncludeOutOfWindow)}
+                        " " {t(S::IncludeOutOfWindow)}
                     </label>
                     <div class="scroll">
                     <table class="table" id="out-of-window">
                         <thead><tr>
-                            <th scope="col">{s(S::StudyId)}</th>
-                            <th scope="col">{s(S::Assessment)}</th>
-                            <th scope="col">{s(S::Placement)}</th>
-                            <th scope="col">{s(S::Reason)}</th>
+                            <th scope="col">{t(S::StudyId)}</th>
+                            <th scope="col">{t(S::Assessment)}</th>
+                            <th scope="col">{t(S::Placement)}</th>
+                            <th scope="col">{t(S::Reason)}</th>
                         </tr></thead>
                         <tbody>
                             {forms.into_iter().map(|form| view! {
@@ -172,13 +173,13 @@ fn Primary(report: AnalysisReport, group: RwSignal<String>) -> impl IntoView {
         };
         view! {
             <section class="panel" aria-labelledby="primary-heading">
-                <h2 id="primary-heading">{s(S::PrimaryTitle)}</h2>
+                <h2 id="primary-heading">{t(S::PrimaryTitle)}</h2>
                 <table class="table numbers" id="primary">
                     <thead><tr>
-                        <th scope="col">{s(S::Scale)}</th><th scope="col">{s(S::NPaired)}</th>
-                        <th scope="col">{s(S::MeanBaseline)}</th><th scope="col">{s(S::MeanLater)}</th>
-                        <th scope="col">{s(S::MeanChange)}</th><th scope="col">{s(S::Srm)}</th>
-                        <th scope="col">{s(S::ImprovedStableWorse)}</th>
+                        <th scope="col">{t(S::Scale)}</th><th scope="col">{t(S::NPaired)}</th>
+                        <th scope="col">{t(S::MeanBaseline)}</th><th scope="col">{t(S::MeanLater)}</th>
+                        <th scope="col">{t(S::MeanChange)}</th><th scope="col">{t(S::Srm)}</th>
+                        <th scope="col">{t(S::ImprovedStableWorse)}</th>
                     </tr></thead>
                     <tbody>{rows.into_iter().map(|c| view! {
                         <tr data-scale=c.scale.clone()>
@@ -231,15 +232,15 @@ fn Changes(report: AnalysisReport, group: RwSignal<String>, weekly: RwSignal<boo
         };
         view! {
             <section class="panel" aria-labelledby="changes-heading">
-                <h2 id="changes-heading">{s(S::ChangesTitle)}</h2>
+                <h2 id="changes-heading">{t(S::ChangesTitle)}</h2>
                 <label class="check">
                     <input type="checkbox" prop:checked=move || weekly.get() on:change=move |ev| weekly.set(event_target_checked(&ev))/>
-                    " " {s(S::IncludeWeekly)}
+                    " " {t(S::IncludeWeekly)}
                 </label>
                 <div class="scroll">
                     <table class="table numbers" id="changes">
                         <thead><tr>
-                            <th scope="col">{s(S::Scale)}</th>
+                            <th scope="col">{t(S::Scale)}</th>
                             {timepoints.iter().map(|(key, _)| view! { <th scope="col">{key.clone()}</th> }).collect_view()}
                         </tr></thead>
                         <tbody>{report.scales.iter().map(|scale| view! {
@@ -360,9 +361,9 @@ fn Means(report: AnalysisReport, plot_scale: RwSignal<String>, weekly: RwSignal<
     };
     view! {
         <section class="panel" aria-labelledby="means-heading">
-            <h2 id="means-heading">{s(S::MeansTitle)}</h2>
+            <h2 id="means-heading">{t(S::MeansTitle)}</h2>
             <div class="field">
-                <label for="plot-scale">{s(S::Scale)}</label>
+                <label for="plot-scale">{t(S::Scale)}</label>
                 <select id="plot-scale" prop:value=move || plot_scale.get() on:change=move |ev| plot_scale.set(event_target_value(&ev))>
                     {scales.into_iter().map(|scale| view! {
                         <option value=scale.code.clone()>{format!("{} ({})", scale.name, scale.code)}</option>
@@ -372,7 +373,7 @@ fn Means(report: AnalysisReport, plot_scale: RwSignal<String>, weekly: RwSignal<
             {plot}
             <p class="legend">
                 {legend_groups.into_iter().enumerate().map(|(g, name)| view! {
-                    <span class=format!("key {}", LOOKS[g.min(2)].0)>{if g == 0 { s(S::AllPatients)().to_owned() } else { name }}</span>
+                    <span class=format!("key {}", LOOKS[g.min(2)].0)>{if g == 0 { t(S::AllPatients)().to_owned() } else { name }}</span>
                 }).collect_view()}
             </p>
         </section>
@@ -382,21 +383,21 @@ fn Means(report: AnalysisReport, plot_scale: RwSignal<String>, weekly: RwSignal<
 #[component]
 fn Completion(rows: Vec<CompletionRow>) -> impl IntoView {
     if rows.is_empty() {
-        return view! { <p class="empty">{s(S::NoData)}</p> }.into_any();
+        return view! { <p class="empty">{t(S::NoData)}</p> }.into_any();
     }
     view! {
         <div class="scroll">
             <table class="table numbers" id="completion">
                 <thead><tr>
-                    <th scope="col">{s(S::Assessment)}</th>
-                    <th scope="col">{s(S::ReceivedN)}</th>
-                    <th scope="col">{s(S::DenominatorFixed)}</th><th scope="col">{s(S::RateFixed)}</th>
-                    <th scope="col">{s(S::DenominatorAvailable)}</th><th scope="col">{s(S::RateAvailable)}</th>
-                    <th scope="col">{s(S::InWindow)}</th>
-                    <th scope="col">{s(S::Pending)}</th><th scope="col">{s(S::MissedN)}</th>
-                    <th scope="col">{s(S::NotScheduled)}</th>
-                    <th scope="col">{s(S::OffStudyBefore)}</th><th scope="col">{s(S::DiedBefore)}</th>
-                    <th scope="col">{s(S::MissingReasons)}</th>
+                    <th scope="col">{t(S::Assessment)}</th>
+                    <th scope="col">{t(S::ReceivedN)}</th>
+                    <th scope="col">{t(S::DenominatorFixed)}</th><th scope="col">{t(S::RateFixed)}</th>
+                    <th scope="col">{t(S::DenominatorAvailable)}</th><th scope="col">{t(S::RateAvailable)}</th>
+                    <th scope="col">{t(S::InWindow)}</th>
+                    <th scope="col">{t(S::Pending)}</th><th scope="col">{t(S::MissedN)}</th>
+                    <th scope="col">{t(S::NotScheduled)}</th>
+                    <th scope="col">{t(S::OffStudyBefore)}</th><th scope="col">{t(S::DiedBefore)}</th>
+                    <th scope="col">{t(S::MissingReasons)}</th>
                 </tr></thead>
                 <tbody>{rows.into_iter().map(|row| view! {
                     <tr data-key=row.key.clone()>

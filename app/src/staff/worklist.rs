@@ -8,12 +8,13 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
+use qol_shared::Language;
 use qol_shared::alerts::{Rule, Tier};
 use qol_shared::api::{AlertCard, AlertState, CardKind, CardSignal, ResolveAlert};
 
-use super::text::{self, S, s};
+use super::text::{self, S};
 use super::{Part, Shell, api, points, subject_name};
-use crate::i18n::{Language, local_time, use_language};
+use crate::i18n::{self, local_time, t, use_language};
 
 /// How often the open worklist asks the server again.
 const REFRESH_MS: u32 = 30_000;
@@ -33,7 +34,7 @@ fn urgent(cards: &[AlertCard]) -> usize {
 }
 
 fn set_title(language: Language, urgent: Option<usize>) {
-    let base = text::text(language, S::Worklist);
+    let base = i18n::text(language, S::Worklist);
     let title = match urgent {
         Some(n) if n > 0 => format!("({n}) {base} · qol"),
         _ => format!("{base} · qol"),
@@ -102,27 +103,27 @@ fn Cards() -> impl IntoView {
     };
     view! {
         <h1 id="screen-heading" tabindex="-1">
-            {move || if show_resolved.get() { s(S::ResolvedTitle)() } else { s(S::AlertsTitle)() }}
+            {move || if show_resolved.get() { t(S::ResolvedTitle)() } else { t(S::AlertsTitle)() }}
         </h1>
-        <p class="muted">{s(S::AlertsLead)}</p>
+        <p class="muted">{t(S::AlertsLead)}</p>
         <p class="toolbar">
-            <button type="button" class="secondary" on:click=move |_| load()>{s(S::Refresh)}</button>
+            <button type="button" class="secondary" on:click=move |_| load()>{t(S::Refresh)}</button>
             <button type="button" class="secondary" on:click=move |_| show_resolved.update(|v| *v = !*v)>
-                {move || if show_resolved.get() { s(S::ShowOpen)() } else { s(S::ShowResolved)() }}
+                {move || if show_resolved.get() { t(S::ShowOpen)() } else { t(S::ShowResolved)() }}
             </button>
-            <span class="muted">{s(S::RefreshesItself)}</span>
+            <span class="muted">{t(S::RefreshesItself)}</span>
         </p>
         {move || match cards.get() {
             None => ().into_any(),
-            Some(Err(message)) => view! { <crate::screens::Problem message/> }.into_any(),
+            Some(Err(message)) => view! { <crate::common::Problem message/> }.into_any(),
             Some(Ok(list)) if list.is_empty() => {
-                view! { <p class="empty" role="status">{s(S::NoOpenAlerts)}</p> }.into_any()
+                view! { <p class="empty" role="status">{t(S::NoOpenAlerts)}</p> }.into_any()
             }
             Some(Ok(list)) => view! {
                 {median_minutes(&list).map(|(median, n)| view! {
                     <p class="ack-summary" role="status">
-                        {s(S::MedianToAcknowledge)} ": " <strong>{median} " " {s(S::Minutes)}</strong>
-                        " (" {n} " " {s(S::AlertsCounted)} ")"
+                        {t(S::MedianToAcknowledge)} ": " <strong>{median} " " {t(S::Minutes)}</strong>
+                        " (" {n} " " {t(S::AlertsCounted)} ")"
                     </p>
                 })}
                 <ul class="alerts">
@@ -145,7 +146,7 @@ fn tier_class(tier: Tier) -> &'static str {
 
 /// The rule that set a signal's tier, in plain words with its numbers.
 pub fn plain_rule(signal: &CardSignal, language: Language) -> String {
-    let words = text::text(language, text::rule(signal.rule));
+    let words = i18n::text(language, text::rule(signal.rule));
     let one = |value: Option<f64>| value.map_or_else(|| "–".to_owned(), |v| format!("{v:.0}"));
     match signal.rule {
         Rule::WorseThanBaseline => format!("{words}: {} → {}", one(signal.baseline), one(signal.value)),
@@ -205,7 +206,7 @@ pub fn Card(
     let resolve = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let Some(chosen) = text::from_wire(&action.get_untracked()) else {
-            error.set(Some(text::text(language.get_untracked(), S::ChooseAction).to_owned()));
+            error.set(Some(i18n::text(language.get_untracked(), S::ChooseAction).to_owned()));
             return;
         };
         busy.set(true);
@@ -247,33 +248,33 @@ pub fn Card(
     view! {
         <article class=class id=format!("card-{id}") data-alert-id=id data-kind=card.kind.as_str() aria-labelledby=labelled_by>
             <header class="alert-head">
-                <span class=format!("tier tier-{}", tier_class(tier))>{s(text::tier(tier))}</span>
+                <span class=format!("tier tier-{}", tier_class(tier))>{t(text::tier(tier))}</span>
                 <h2 id=heading_id>
-                    {s(kind_label)} " · "
+                    {t(kind_label)} " · "
                     <a href=patient_href.clone()>{study_id}</a>
                     {card.patient_name.clone().map(|name| view! { " " <span class="name">{name}</span> })}
                 </h2>
-                <span class="state">{s(text::alert_state(card.state))}</span>
+                <span class="state">{t(text::alert_state(card.state))}</span>
             </header>
-            {(card.escalated && is_new).then(|| view! { <p class="escalated" role="note">{s(S::Escalated)}</p> })}
+            {(card.escalated && is_new).then(|| view! { <p class="escalated" role="note">{t(S::Escalated)}</p> })}
             {card.minutes_waiting.map(|minutes| view! {
-                <p class="waiting" role="note"><strong>{s(S::Waiting)} " " {minutes} " " {s(S::Minutes)}</strong></p>
+                <p class="waiting" role="note"><strong>{t(S::Waiting)} " " {minutes} " " {t(S::Minutes)}</strong></p>
             })}
-            {card.past_sla.then(|| view! { <p class="sla" role="note">{s(S::PastSla)}</p> })}
+            {card.past_sla.then(|| view! { <p class="sla" role="note">{t(S::PastSla)}</p> })}
             <p class="contact">
                 {card.phone.clone().map(|phone| {
                     let href = format!("tel:{}", phone.replace([' ', '-'], ""));
-                    view! { <a class="tel" href=href>{s(S::CallPatient)} " " {phone}</a> }
+                    view! { <a class="tel" href=href>{t(S::CallPatient)} " " {phone}</a> }
                 })}
-                {form_href.map(|href| view! { " · " <a class="form-link" href=href>{s(S::OpenForm)}</a> })}
+                {form_href.map(|href| view! { " · " <a class="form-link" href=href>{t(S::OpenForm)}</a> })}
             </p>
             <table class="table signals">
-                <caption class="visually-hidden">{s(S::Signals)}</caption>
+                <caption class="visually-hidden">{t(S::Signals)}</caption>
                 <thead><tr>
-                    <th scope="col">{s(S::TierHeading)}</th>
-                    <th scope="col">{s(S::Subject)}</th>
-                    <th scope="col">{s(S::Why)}</th>
-                    <th scope="col">{s(S::Latest)}</th>
+                    <th scope="col">{t(S::TierHeading)}</th>
+                    <th scope="col">{t(S::Subject)}</th>
+                    <th scope="col">{t(S::Why)}</th>
+                    <th scope="col">{t(S::Latest)}</th>
                 </tr></thead>
                 <tbody>
                     {signals.into_iter().map(|signal| {
@@ -283,7 +284,7 @@ pub fn Card(
                         let source = signal.source.clone();
                         view! {
                             <tr class=format!("signal tier-{}", tier_class(signal.tier)) data-subject=signal.subject.clone()>
-                                <td><span class=format!("tier tier-{}", tier_class(signal.tier))>{s(text::tier(signal.tier))}</span></td>
+                                <td><span class=format!("tier tier-{}", tier_class(signal.tier))>{t(text::tier(signal.tier))}</span></td>
                                 <td>{move || subject_name(&subject, language.get())}</td>
                                 <td class="rule" title=source>{move || plain_rule(&rule_signal, language.get())}</td>
                                 <td class="latest">{(signal.rule != Rule::CallMe).then(|| points(latest))}</td>
@@ -293,69 +294,69 @@ pub fn Card(
                 </tbody>
             </table>
             <p class="muted">
-                {s(S::Raised)} " " {move || local_time(&opened, language.get().tag())}
+                {t(S::Raised)} " " {move || local_time(&opened, language.get().tag())}
             </p>
             {(!card.notifications.is_empty()).then(|| {
                 let notifications = card.notifications.clone();
                 view! {
                     <p class="muted notified">
-                        {s(S::Emailed)} ": "
+                        {t(S::Emailed)} ": "
                         {notifications.into_iter().map(|n| {
                             let state = match n.state.as_str() {
                                 "sent" => S::EmailSent,
                                 "failed" => S::EmailFailed,
                                 _ => S::EmailPending,
                             };
-                            view! { <span class=format!("email email-{}", n.state)>{n.recipient.clone()} " (" {s(state)} ")" </span> " " }
+                            view! { <span class=format!("email email-{}", n.state)>{n.recipient.clone()} " (" {t(state)} ")" </span> " " }
                         }).collect_view()}
                     </p>
                 }
             })}
             {card.minutes_to_acknowledge.map(|minutes| view! {
                 <p class="muted ack-time">
-                    {s(S::AcknowledgedAfter)} " " {minutes} " " {s(S::Minutes)}
-                    {card.acknowledged_by.clone().map(|by| view! { " " {s(S::By)} " " {by} })}
+                    {t(S::AcknowledgedAfter)} " " {minutes} " " {t(S::Minutes)}
+                    {card.acknowledged_by.clone().map(|by| view! { " " {t(S::By)} " " {by} })}
                 </p>
             })}
             {card.resolution_action.map(|chosen| view! {
                 <p class="resolution">
-                    <strong>{s(text::action(chosen))}</strong>
-                    {card.resolved_by.clone().map(|by| view! { " · " {s(S::By)} " " {by} })}
+                    <strong>{t(text::action(chosen))}</strong>
+                    {card.resolved_by.clone().map(|by| view! { " · " {t(S::By)} " " {by} })}
                 </p>
                 {card.resolution_note.clone().filter(|n| !n.is_empty()).map(|n| view! { <p class="note">{n}</p> })}
             })}
-            {move || error.get().map(|message| view! { <crate::screens::Problem message/> })}
+            {move || error.get().map(|message| view! { <crate::common::Problem message/> })}
             {move || changed.get().then(|| view! {
-                <p><button type="button" class="secondary show-new" on:click=reload.clone()>{s(S::ShowNewReport)}</button></p>
+                <p><button type="button" class="secondary show-new" on:click=reload.clone()>{t(S::ShowNewReport)}</button></p>
             })}
             {open.then(|| view! {
                 <div class="actions">
                     {is_new.then(|| view! {
                         <button type="button" class="primary" disabled=move || busy.get() on:click=acknowledge>
-                            {s(S::Acknowledge)}
+                            {t(S::Acknowledge)}
                         </button>
                     })}
                     <button type="button" class="secondary" on:click=move |_| resolving.update(|v| *v = !*v)
                         aria-expanded=move || resolving.get().to_string()>
-                        {s(S::Resolve)}
+                        {t(S::Resolve)}
                     </button>
                 </div>
                 <Show when=move || resolving.get()>
                     <form class="form resolve" on:submit=resolve>
                         <div class="field">
-                            <label for=format!("action-{id}")>{s(S::Action)}</label>
+                            <label for=format!("action-{id}")>{t(S::Action)}</label>
                             <select id=format!("action-{id}") required on:change=move |ev| action.set(event_target_value(&ev))>
                                 <option value="">"—"</option>
-                                {text::ACTIONS.iter().map(|a| view! { <option value=text::wire(a)>{s(text::action(*a))}</option> }).collect_view()}
+                                {text::ACTIONS.iter().map(|a| view! { <option value=text::wire(a)>{t(text::action(*a))}</option> }).collect_view()}
                             </select>
                         </div>
                         <div class="field">
-                            <label for=format!("note-{id}")>{s(S::Note)}</label>
+                            <label for=format!("note-{id}")>{t(S::Note)}</label>
                             <textarea id=format!("note-{id}") rows="3" on:input=move |ev| note.set(event_target_value(&ev))></textarea>
                         </div>
                         <div class="actions">
-                            <button type="submit" class="primary" disabled=move || busy.get()>{s(S::ResolveAlert)}</button>
-                            <button type="button" class="link" on:click=move |_| resolving.set(false)>{s(S::Cancel)}</button>
+                            <button type="submit" class="primary" disabled=move || busy.get()>{t(S::ResolveAlert)}</button>
+                            <button type="button" class="link" on:click=move |_| resolving.set(false)>{t(S::Cancel)}</button>
                         </div>
                     </form>
                 </Show>

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use qol_shared::instrument::InstrumentId;
 
-use super::Problem;
 use crate::api;
+use crate::common::Problem;
 use crate::i18n::{Text, t, use_language};
 
 #[component]

@@ -7,11 +7,11 @@ use leptos_router::hooks::use_navigate;
 use qol_shared::api::{AssessmentView, MyAssessments, Role};
 use qol_shared::instrument::InstrumentId;
 
-use super::Problem;
+use super::outbox::Outbox;
 use crate::api;
+use crate::common::Problem;
 use crate::i18n::{Text, local_time, t, use_language};
 use crate::local::{self, Delivery, Draft};
-use crate::outbox::Outbox;
 use crate::{Session, use_session};
 
 const ASSESSMENTS_KEY: &str = "qol.assessments";

@@ -10,11 +10,11 @@ use qol_shared::api::SubmissionRequest;
 use qol_shared::instrument::InstrumentId;
 use qol_shared::wording::{InstrumentView, ItemView, SectionView};
 
-use super::Problem;
+use super::outbox::Outbox;
 use crate::api::{self, ApiFailure};
+use crate::common::Problem;
 use crate::i18n::{Text, t, use_language};
 use crate::local::{self, Delivery, Draft, OutboxEntry};
-use crate::outbox::Outbox;
 
 /// The wording of each instrument of the draft, from the server or, offline, from the phone.
 async fn load_views(
