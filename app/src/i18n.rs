@@ -136,10 +136,11 @@ pub fn own_name(language: Language) -> &'static str {
 }
 
 /// A time from the server, in the device's local time.
-pub fn local_time(rfc3339: &str, language: &str) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(rfc3339));
+pub fn local_time(at: impl std::fmt::Display, language: &str) -> String {
+    let rfc3339 = at.to_string();
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(&rfc3339));
     if date.get_time().is_nan() {
-        return rfc3339.to_owned();
+        return rfc3339;
     }
     let options = js_sys::Object::new();
     for (key, value) in [("dateStyle", "medium"), ("timeStyle", "short")] {

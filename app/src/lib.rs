@@ -90,7 +90,7 @@ const ME_KEY: &str = "qol.me";
 /// Takes the signals, because it runs after an `.await`, where context is out of reach.
 pub fn signed_in(me: Me, session: RwSignal<Session>, language: RwSignal<Language>) {
     local::save(ME_KEY, &me);
-    if let Some(chosen) = me.language.as_deref().and_then(Language::from_tag) {
+    if let Some(chosen) = me.language {
         language.set(chosen);
     }
     session.set(Session::SignedIn(me));

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use qol_shared::answers::Response;
 use qol_shared::api::SubmissionRequest;
 use qol_shared::instrument::InstrumentId;
+use qol_shared::{ClientId, Timestamp};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -40,7 +41,7 @@ pub struct Draft {
     pub label: String,
     pub instruments: Vec<InstrumentId>,
     /// Made when the draft starts, and sent with every retry, so the server stores it once.
-    pub client_id: String,
+    pub client_id: ClientId,
     pub answers: BTreeMap<u8, Response>,
     /// The screen the patient is on: 0 instructions, then one per item, then call-me, then review.
     pub position: usize,
@@ -88,18 +89,19 @@ pub fn wording_key(id: InstrumentId, language: &str) -> String {
 
 /// A random (version 4) UUID from the browser's cryptographic generator, which works on plain
 /// HTTP too (unlike `crypto.randomUUID`).
-pub fn new_client_id() -> String {
+pub fn new_client_id() -> ClientId {
     let mut bytes = [0u8; 16];
     if let Some(crypto) = web_sys::window().and_then(|window| window.crypto().ok()) {
         let _ = crypto.get_random_values_with_u8_array(&mut bytes);
     }
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    ClientId::from_random_bytes(bytes)
 }
 
-/// Now, by the phone's clock, as RFC 3339.
-pub fn now_rfc3339() -> String {
-    js_sys::Date::new_0().to_iso_string().into()
+/// Now, by the phone's clock.
+pub fn now() -> Timestamp {
+    // A browser's clock is a number of milliseconds; one out of range reads as 1970 (the server
+    // then names the problem), never as a panic that would lose the answers.
+    #[allow(clippy::cast_possible_truncation)]
+    let millis = js_sys::Date::now() as i64;
+    chrono::DateTime::from_timestamp_millis(millis).unwrap_or_default().into()
 }

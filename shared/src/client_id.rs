@@ -16,8 +16,8 @@ impl ClientId {
         let text = text.trim();
         let text = text.strip_prefix("urn:uuid:").unwrap_or(text);
         let text = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')).unwrap_or(text);
-        let hyphens_in_place = text.len() == 36
-            && text.char_indices().all(|(i, c)| [8, 13, 18, 23].contains(&i) == (c == '-'));
+        let hyphens_in_place =
+            text.len() == 36 && text.char_indices().all(|(i, c)| [8, 13, 18, 23].contains(&i) == (c == '-'));
         let digits: String = if hyphens_in_place { text.replace('-', "") } else { text.to_owned() };
         if digits.len() != 32 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(REFUSAL.into());
@@ -36,6 +36,14 @@ impl ClientId {
             &digits[16..20],
             &digits[20..]
         )))
+    }
+
+    /// The id of 16 random bytes (from a cryptographic generator), marked as a version 4 UUID.
+    pub fn from_random_bytes(mut bytes: [u8; 16]) -> ClientId {
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+        ClientId(format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]))
     }
 
     pub fn as_str(&self) -> &str {
@@ -97,6 +105,9 @@ mod tests {
         ] {
             assert_eq!(ClientId::parse(refused).unwrap_err(), REFUSAL, "{refused}");
         }
+        let made = ClientId::from_random_bytes([0xff; 16]);
+        assert_eq!(made.as_str(), "ffffffff-ffff-4fff-bfff-ffffffffffff");
+        assert_eq!(ClientId::parse(made.as_str()).unwrap(), made);
         let json = serde_json::to_string(&id).unwrap();
         assert_eq!(serde_json::from_str::<ClientId>(&json).unwrap(), id);
     }

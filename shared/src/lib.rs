@@ -30,8 +30,8 @@ pub mod time;
 pub mod wording;
 
 pub use answers::{AnswerError, Answers, RawAnswer, RawResponse, Response};
-pub use instrument::{InstrumentId, SCORING_ALGORITHM_VERSION};
 pub use client_id::ClientId;
+pub use instrument::{InstrumentId, SCORING_ALGORITHM_VERSION};
 pub use language::Language;
-pub use time::Timestamp;
 pub use scoring::{Outcome, ScaleScore, Scores, score};
+pub use time::Timestamp;

@@ -193,7 +193,7 @@ fn PatientHome() -> impl IntoView {
                             {sent.into_iter().rev().map(|done| view! {
                                 <li>
                                     <span>{done.label}</span>
-                                    {done.received_at.map(|at| view! { <DeliveryBadge delivery=Delivery::Sent { received_at: at }/> })}
+                                    {done.received_at.map(|at| view! { <DeliveryBadge delivery=Delivery::Sent { received_at: at.text() }/> })}
                                 </li>
                             }).collect_view()}
                         </ul>

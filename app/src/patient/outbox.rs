@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use qol_shared::ClientId;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
@@ -39,9 +40,9 @@ impl Outbox {
         self.entries.with_untracked(|entries| local::save(local::OUTBOX, entries));
     }
 
-    fn set_delivery(&self, client_id: &str, delivery: Delivery, attempted: bool) {
+    fn set_delivery(&self, client_id: &ClientId, delivery: Delivery, attempted: bool) {
         self.entries.update(|entries| {
-            if let Some(entry) = entries.iter_mut().find(|entry| entry.request.client_id == client_id) {
+            if let Some(entry) = entries.iter_mut().find(|entry| entry.request.client_id == *client_id) {
                 entry.delivery = delivery;
                 if attempted {
                     entry.attempts += 1;
@@ -88,7 +89,7 @@ impl Outbox {
                     Ok(receipt) => {
                         outbox.set_delivery(
                             &client_id,
-                            Delivery::Sent { received_at: receipt.received_at },
+                            Delivery::Sent { received_at: receipt.received_at.text() },
                             true,
                         );
                         local::remove(&local::draft_key(&entry.key));

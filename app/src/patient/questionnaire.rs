@@ -146,8 +146,8 @@ pub fn Questionnaire() -> impl IntoView {
         let request = SubmissionRequest {
             client_id: draft.client_id.clone(),
             assessment_id: draft.assessment_id,
-            completed_at: local::now_rfc3339(),
-            language: language.get_untracked().tag().to_owned(),
+            completed_at: local::now(),
+            language: language.get_untracked(),
             answers,
             call_me: draft.call_me.unwrap_or(false),
         };

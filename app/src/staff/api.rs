@@ -6,6 +6,8 @@ use qol_shared::api::{
     SnoozeRequest, SnoozeView, SubmissionView,
 };
 
+use qol_shared::Timestamp;
+
 use crate::api::{ApiFailure, get, post};
 
 fn empty() -> serde_json::Value {
@@ -26,8 +28,8 @@ pub async fn patient_alerts(study_id: &str) -> Result<Vec<AlertCard>, ApiFailure
 }
 
 /// Acknowledges the card as the nurse saw it (`seen`: its `updated_at`).
-pub async fn acknowledge(id: i64, seen: &str) -> Result<AlertCard, ApiFailure> {
-    let body = AcknowledgeAlert { seen_updated_at: Some(seen.to_owned()) };
+pub async fn acknowledge(id: i64, seen: Timestamp) -> Result<AlertCard, ApiFailure> {
+    let body = AcknowledgeAlert { seen_updated_at: Some(seen) };
     post(&format!("/api/v1/alerts/{id}/acknowledge"), &body).await.map(|(_, alert)| alert)
 }
 

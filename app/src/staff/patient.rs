@@ -63,7 +63,7 @@ fn Page() -> impl IntoView {
         let id = study_id();
         spawn_local(async move {
             match api::new_code(&id).await {
-                Ok(code) => new_code.set(Some((code.activation_code, code.expires_at))),
+                Ok(code) => new_code.set(Some((code.activation_code, code.expires_at.text()))),
                 Err(failure) => code_error.set(Some(failure.to_string())),
             }
         });
@@ -90,15 +90,15 @@ fn Page() -> impl IntoView {
                                         <div><dt>{t(S::Phone)}</dt><dd>{i.phone}</dd></div>
                                         <div><dt>{t(S::HospitalNumber)}</dt><dd>{i.hospital_number}</dd></div>
                                     })}
-                                    <div><dt>{t(S::Language)}</dt><dd>{patient.language.clone()}</dd></div>
+                                    <div><dt>{t(S::Language)}</dt><dd>{patient.language.tag()}</dd></div>
                                     <div><dt>{t(S::EnrolledOn)}</dt><dd>{patient.enrolled_on.map(|d| d.to_string()).unwrap_or_default()}</dd></div>
                                     <div><dt>{t(S::State)}</dt><dd>
                                         {if patient.off_study { t(S::OffStudyFlag)() } else if patient.activated { t(S::Activated)() } else { t(S::NotActivated)() }}
                                     </dd></div>
                                 </dl>
-                                {detail.sign_in_locked_until.clone().map(|until| view! {
+                                {detail.sign_in_locked_until.map(|until| view! {
                                     <p class="actions" id="sign-in-locked">
-                                        <span>{t(S::SignInLocked)} " " {move || local_time(&until, language.get().tag())}</span>
+                                        <span>{t(S::SignInLocked)} " " {move || local_time(until, language.get().tag())}</span>
                                         <button type="button" class="secondary" on:click=unlock>{t(S::Unlock)}</button>
                                     </p>
                                 })}
@@ -126,7 +126,7 @@ fn Page() -> impl IntoView {
                                     <th scope="col">{t(S::State)}</th><th scope="col">{t(S::Received)}</th>
                                 </tr></thead>
                                 <tbody>{list.into_iter().map(|a| {
-                                    let received = a.received_at.clone();
+                                    let received = a.received_at;
                                     view! {
                                         <tr class=format!("state-{}", a.state.as_str())>
                                             <td>{a.label.clone()} {a.unscheduled.then(|| view! { " (" {t(S::Unscheduled)} ")" })}</td>
@@ -135,7 +135,7 @@ fn Page() -> impl IntoView {
                                                 _ => String::new(),
                                             }}</td>
                                             <td>{t(text::assessment_state(a.state))}</td>
-                                            <td>{move || received.as_deref().map(|at| local_time(at, language.get().tag())).unwrap_or_default()}</td>
+                                            <td>{move || received.map(|at| local_time(at, language.get().tag())).unwrap_or_default()}</td>
                                         </tr>
                                     }
                                 }).collect_view()}</tbody>
@@ -268,14 +268,14 @@ fn Events(
                     <ul class="events" id="events">
                         {records.into_iter().map(|record| {
                             let kind = record.event.kind;
-                            let recorded_at = record.recorded_at.clone();
+                            let recorded_at = record.recorded_at;
                             view! {
                                 <li class:superseded=!record.current>
                                     <strong>{move || event_label(&kind, language.get())}</strong>
                                     " · " <span class="date">{record.event.date.to_string()}</span>
                                     {(!record.current).then(|| view! { " · " <em>{t(S::Superseded)}</em> })}
                                     <span class="muted">
-                                        " · " {t(S::Recorded)} " " {move || local_time(&recorded_at, language.get().tag())}
+                                        " · " {t(S::Recorded)} " " {move || local_time(recorded_at, language.get().tag())}
                                         " " {t(S::By)} " " {record.recorded_by.clone()}
                                     </span>
                                     {record.corrects.map(|_| view! { <span class="muted">" · " {t(S::Corrects)}</span> })}
@@ -417,7 +417,7 @@ fn Submissions(submissions: Vec<SubmissionView>) -> impl IntoView {
                 view! {
                     <ul class="submissions">
                         {submissions.into_iter().rev().map(|submission| {
-                            let completed = submission.completed_at.clone().unwrap_or_default();
+                            let completed = submission.completed_at.map(|at| at.text()).unwrap_or_default();
                             let answers = submission.answers.clone();
                             let open = linked == Some(submission.id);
                             view! {
@@ -522,7 +522,7 @@ fn Snoozes(study_id: String) -> impl IntoView {
                                         <strong>{snooze.subject.clone()}</strong> " · " {t(S::Until)} " " {snooze.until.to_string()}
                                         " · " {t(text::tier(snooze.tier))}
                                         {(snooze.held_count > 0).then(|| {
-                                            let at = snooze.last_held_at.clone().unwrap_or_default();
+                                            let at = snooze.last_held_at.map(|at| at.text()).unwrap_or_default();
                                             let value = snooze.last_held_value.map(|v| format!(" ({v:.1})")).unwrap_or_default();
                                             view! {
                                                 " · " <strong class="held">{snooze.held_count} " " {t(S::HeldReports)} " "
@@ -591,7 +591,7 @@ fn PatientCards(study_id: String) -> impl IntoView {
                 Some(Ok(list)) if list.is_empty() => view! { <p class="empty">{t(S::NoCards)}</p> }.into_any(),
                 Some(Ok(list)) => view! {
                     <ul class="alerts">
-                        <For each=move || list.clone() key=|card| (card.id, card.updated_at.clone(), card.state.as_str()) let:card>
+                        <For each=move || list.clone() key=|card| (card.id, card.updated_at, card.state.as_str()) let:card>
                             <li><super::worklist::Card card linked=None replace/></li>
                         </For>
                     </ul>

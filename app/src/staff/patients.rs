@@ -98,7 +98,7 @@ fn EnrolForm() -> impl IntoView {
                 Ok(done) => enrolled.set(Some((
                     done.patient.study_id,
                     done.activation.activation_code,
-                    done.activation.expires_at,
+                    done.activation.expires_at.text(),
                 ))),
                 Err(failure) => error.set(Some(failure.to_string())),
             }

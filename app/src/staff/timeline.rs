@@ -19,8 +19,8 @@ pub struct Series {
 }
 
 fn when(submission: &SubmissionView) -> Option<chrono::DateTime<chrono::FixedOffset>> {
-    let at = submission.completed_at.as_deref().or(submission.received_at.as_deref())?;
-    chrono::DateTime::parse_from_rfc3339(at).ok()
+    let at = submission.completed_at.or(submission.received_at)?;
+    Some(at.instant().fixed_offset())
 }
 
 /// Every scale with at least one score, in the instruments' order.

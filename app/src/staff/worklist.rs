@@ -127,7 +127,7 @@ fn Cards() -> impl IntoView {
                     </p>
                 })}
                 <ul class="alerts">
-                    <For each=move || list.clone() key=|card| (card.id, card.updated_at.clone(), card.state.as_str()) let:card>
+                    <For each=move || list.clone() key=|card| (card.id, card.updated_at, card.state.as_str()) let:card>
                         <li><Card card linked=linked replace/></li>
                     </For>
                 </ul>
@@ -173,7 +173,7 @@ pub fn Card(
     let note = RwSignal::new(String::new());
     let id = card.id;
     // The card as she sees it: an action is refused when a newer report joined it since.
-    let seen = StoredValue::new(card.updated_at.clone());
+    let seen = StoredValue::new(card.updated_at);
     let changed = RwSignal::new(false);
     let study_for_reload = card.study_id.clone();
     let reload = move |_| {
@@ -196,7 +196,7 @@ pub fn Card(
     let acknowledge = move |_| {
         busy.set(true);
         spawn_local(async move {
-            match api::acknowledge(id, &seen.get_value()).await {
+            match api::acknowledge(id, seen.get_value()).await {
                 Ok(card) => replace(card),
                 Err(failure) => failed(failure),
             }
@@ -236,7 +236,7 @@ pub fn Card(
     let patient_href = format!("/staff/patients/{}", card.study_id);
     let open = card.state != AlertState::Resolved;
     let is_new = card.state == AlertState::New;
-    let opened = card.opened_at.clone();
+    let opened = card.opened_at;
     let kind_label = match card.kind {
         CardKind::CallRequest => S::CallRequestCard,
         CardKind::Symptoms => S::SymptomsCard,
@@ -294,7 +294,7 @@ pub fn Card(
                 </tbody>
             </table>
             <p class="muted">
-                {t(S::Raised)} " " {move || local_time(&opened, language.get().tag())}
+                {t(S::Raised)} " " {move || local_time(opened, language.get().tag())}
             </p>
             {(!card.notifications.is_empty()).then(|| {
                 let notifications = card.notifications.clone();

@@ -7,11 +7,11 @@
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use qol_shared::answers::{RawAnswer, RawResponse};
-use qol_shared::{ClientId, Language};
 use qol_shared::api::{
     AlertState, EnrolPatient, Identity, RecordEvent, ResolutionAction, Role, SubmissionRequest,
 };
 use qol_shared::schedule::{Event, EventKind, OffStudyReason, TumourResponse};
+use qol_shared::{ClientId, Language};
 use serde_json::json;
 
 use super::{Clinic, ClinicError};
@@ -187,7 +187,9 @@ pub(super) async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
     let mut dice = Dice(17);
 
     // IVB-001: nodal, in weekly therapy for five weeks, getting more tired.
-    let p1 = enrol(clinic, &nurse, nurse_id, "IVB-001", "nodal", Language::English, "Demo Patient One", day(-40)).await?;
+    let p1 =
+        enrol(clinic, &nurse, nurse_id, "IVB-001", "nodal", Language::English, "Demo Patient One", day(-40))
+            .await?;
     activate(clinic, p1.id).await?;
     submit(clinic, &p1, "baseline", at(day(-38), 9), answers(&mut dice, 1..=54, 0.15)).await?;
     event(clinic, &nurse, nurse_id, &p1, EventKind::ChemotherapyCycle { cycle: 1 }, day(-35)).await?;
@@ -203,12 +205,30 @@ pub(super) async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
     }
 
     // IVB-002: hematogenous, enrolled two days ago, reads Chinese, not yet activated.
-    enrol(clinic, &nurse, nurse_id, DEMO_UNACTIVATED, "hematogenous", Language::Chinese, "Demo Patient Two", day(-2))
-        .await?;
+    enrol(
+        clinic,
+        &nurse,
+        nurse_id,
+        DEMO_UNACTIVATED,
+        "hematogenous",
+        Language::Chinese,
+        "Demo Patient Two",
+        day(-2),
+    )
+    .await?;
 
     // IVB-003: nodal, through treatment and into follow-up; the 3-month form is open now.
-    let p3 =
-        enrol(clinic, &nurse, nurse_id, "IVB-003", "nodal", Language::English, "Demo Patient Three", day(-200)).await?;
+    let p3 = enrol(
+        clinic,
+        &nurse,
+        nurse_id,
+        "IVB-003",
+        "nodal",
+        Language::English,
+        "Demo Patient Three",
+        day(-200),
+    )
+    .await?;
     activate(clinic, p3.id).await?;
     submit(clinic, &p3, "baseline", at(day(-199), 10), answers(&mut dice, 1..=54, 0.3)).await?;
     // Her treatment as it happened; the forms follow the windows it gives.
@@ -248,8 +268,17 @@ pub(super) async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
     work_past_alerts(clinic, &nurse, nurse_id, "IVB-003").await?;
 
     // IVB-004: hematogenous, went off study with progression a month ago.
-    let p4 = enrol(clinic, &nurse, nurse_id, "IVB-004", "hematogenous", Language::English, "Demo Patient Four", day(-120))
-        .await?;
+    let p4 = enrol(
+        clinic,
+        &nurse,
+        nurse_id,
+        "IVB-004",
+        "hematogenous",
+        Language::English,
+        "Demo Patient Four",
+        day(-120),
+    )
+    .await?;
     activate(clinic, p4.id).await?;
     submit(clinic, &p4, "baseline", at(day(-119), 12), answers(&mut dice, 1..=54, 0.35)).await?;
     event(clinic, &nurse, nurse_id, &p4, EventKind::ChemotherapyCycle { cycle: 1 }, day(-115)).await?;

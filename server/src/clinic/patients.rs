@@ -57,19 +57,16 @@ impl Clinic {
             None => next_study_code(&self.db.study_codes().await?, prefix),
         };
         let (true, Some(language)) = (problems.is_empty(), language) else {
-            return Err(ClinicError::Invalid { message: "the patient could not be enrolled".into(), problems });
+            return Err(ClinicError::Invalid {
+                message: "the patient could not be enrolled".into(),
+                problems,
+            });
         };
         let code = new_activation_code();
         let expires_at = self.expires_in(ACTIVATION_CODE_LIFETIME);
         let mut tx = self.db.begin_write().await?;
         let patient_id = match tx
-            .insert_patient(
-                self.study_id,
-                &study_code,
-                &request.stratum,
-                language,
-                &request.identity,
-            )
+            .insert_patient(self.study_id, &study_code, &request.stratum, language, &request.identity)
             .await
         {
             Ok(id) => id,
@@ -82,8 +79,12 @@ impl Clinic {
         };
         let enrolment = Event { kind: EventKind::Enrolment, date: request.enrolled_on };
         tx.insert_event(patient_id, &enrolment, staff_id, None, None).await?;
-        tx.issue_activation_code(patient_id, &token_hash(&normalise_activation_code(&code)), &expires_at.text())
-            .await?;
+        tx.issue_activation_code(
+            patient_id,
+            &token_hash(&normalise_activation_code(&code)),
+            &expires_at.text(),
+        )
+        .await?;
         let events = Events::from_records([enrolment]);
         tx.store_schedule(patient_id, &schedule(&self.protocol, &events, today)).await?;
         tx.audit(
@@ -118,8 +119,12 @@ impl Clinic {
         let code = new_activation_code();
         let expires_at = self.expires_in(ACTIVATION_CODE_LIFETIME);
         let mut tx = self.db.begin_write().await?;
-        tx.issue_activation_code(patient.id, &token_hash(&normalise_activation_code(&code)), &expires_at.text())
-            .await?;
+        tx.issue_activation_code(
+            patient.id,
+            &token_hash(&normalise_activation_code(&code)),
+            &expires_at.text(),
+        )
+        .await?;
         // A new code is for a lost or changed phone: the old phone's sessions end now, not when
         // the new one is activated.
         let revoked = tx.revoke_sessions_of(SessionOwner::Patient(patient.id)).await?;
@@ -308,7 +313,7 @@ fn event_record(row: &EventRow, rows: &[EventRow]) -> EventRecord {
     EventRecord {
         id: row.id,
         event: row.event,
-        recorded_at: row.recorded_at.clone(),
+        recorded_at: row.recorded_at,
         recorded_by: row.recorded_by.clone(),
         reason: row.reason.clone(),
         corrects: row.corrects,
@@ -333,7 +338,7 @@ fn assessment_view(status: &AssessmentStatus, events: &Events, dates: Option<Dat
         window_end: dates.map(|_| row.window_end),
         window_start_day: Clinic::study_day(events, row.window_start),
         window_end_day: Clinic::study_day(events, row.window_end),
-        received_at: dates.and_then(|_| row.received_at.clone()),
+        received_at: dates.and(row.received_at),
     }
 }
 
@@ -363,7 +368,7 @@ impl Clinic {
         Ok(PatientSummary {
             study_id: patient.study_code.clone(),
             stratum: patient.stratum.clone(),
-            language: patient.language.clone(),
+            language: patient.language,
             activated: patient.activated,
             off_study: events.off_study().is_some(),
             identity,

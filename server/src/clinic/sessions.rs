@@ -49,11 +49,7 @@ impl Session {
         Session {
             session_id: 0,
             role: Role::Patient,
-            subject: SessionSubject::Patient {
-                id,
-                study_code: study_code.to_owned(),
-                language,
-            },
+            subject: SessionSubject::Patient { id, study_code: study_code.to_owned(), language },
         }
     }
 
@@ -261,7 +257,8 @@ impl Clinic {
             (self.now() + chrono::Duration::from_std(lifetime).unwrap_or_default()).into();
         let mut tx = self.db.begin_write().await?;
         tx.clear_sign_in_failures(key).await?;
-        let session_id = tx.insert_session(&token_hash(&token), role.as_str(), subject, &expires_at.text()).await?;
+        let session_id =
+            tx.insert_session(&token_hash(&token), role.as_str(), subject, &expires_at.text()).await?;
         tx.audit(
             actor,
             AuditEntry {

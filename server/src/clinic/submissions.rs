@@ -2,8 +2,8 @@
 //! transaction; a retry answered with the original receipt. And the submissions as staff and the
 //! patient read them.
 
-use qol_shared::{ClientId, Timestamp};
 use qol_shared::api::SubmissionView;
+use qol_shared::{ClientId, Timestamp};
 
 use super::alerts::latest_values;
 use super::*;
@@ -137,8 +137,9 @@ impl Clinic {
             })
             .await?;
         let latest = latest_values(&scores, &answers);
-        let (alerts_raised, emails_queued) =
-            self.raise(&mut tx, patient, &signals, &latest, submission_id, today, &received_at.text()).await?;
+        let (alerts_raised, emails_queued) = self
+            .raise(&mut tx, patient, &signals, &latest, submission_id, today, &received_at.text())
+            .await?;
         tx.audit(
             actor,
             AuditEntry {
@@ -244,7 +245,6 @@ fn content_hash(request: &SubmissionRequest, completed_at: &DateTime<Utc>) -> St
     });
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
-
 
 impl Clinic {
     /// A patient's submissions with answers and scores; dates only with `dates`.

@@ -2,8 +2,8 @@
 
 use sqlx::Row;
 
-use qol_shared::{Language, Timestamp};
 use super::{Db, StorageError, WriteTx};
+use qol_shared::{Language, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffRow {
@@ -194,7 +194,10 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?;
         Ok(match row {
-            Some(row) => ThrottleState { failures: row.try_get(0)?, locked_until: super::stored_timestamp_opt(row.try_get(1)?)? },
+            Some(row) => ThrottleState {
+                failures: row.try_get(0)?,
+                locked_until: super::stored_timestamp_opt(row.try_get(1)?)?,
+            },
             None => ThrottleState::default(),
         })
     }

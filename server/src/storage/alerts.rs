@@ -6,8 +6,8 @@ use qol_shared::api::{AlertState, CardKind, CardSignal, NotificationView, Resolu
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use qol_shared::Timestamp;
 use super::{Backend, Db, StorageError, WriteTx, enum_from, enum_text};
+use qol_shared::Timestamp;
 
 /// A card as stored, with the patient's identity for nurses.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,8 +6,8 @@ use qol_shared::schedule::{Event, ScheduledAssessment};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use qol_shared::{Language, Timestamp};
 use super::{Db, StorageError, WriteTx, enum_from, enum_text, parse_date};
+use qol_shared::{Language, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatientRow {

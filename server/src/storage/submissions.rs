@@ -7,8 +7,8 @@ use qol_shared::scoring::{Outcome, ScaleScore, Scores};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use qol_shared::{Language, Timestamp};
 use super::{Db, StorageError, WriteTx, enum_from, enum_text};
+use qol_shared::{Language, Timestamp};
 
 /// What is stored for one submission.
 #[derive(Debug, Clone)]

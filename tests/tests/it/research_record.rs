@@ -116,10 +116,10 @@ impl Site {
         let (statuses, _) = self.clinic.assessments(patient.id, day(offset)).await.unwrap();
         let assessment = statuses.iter().find(|s| s.row.key == key).unwrap_or_else(|| panic!("no {key}"));
         let request = SubmissionRequest {
-            client_id: uuid::Uuid::new_v4().to_string(),
+            client_id: qol_shared::ClientId::parse(&uuid::Uuid::new_v4().to_string()).unwrap(),
             assessment_id: Some(assessment.row.id),
-            completed_at: when.to_rfc3339(),
-            language: "en".into(),
+            completed_at: when.into(),
+            language: qol_shared::Language::English,
             answers,
             call_me: false,
         };

@@ -108,7 +108,7 @@ async fn alerts_from_before_cards_are_gathered_on_cards_by_the_migration(backend
                 card.kind.as_str(),
                 card.tier.as_str(),
                 card.state.as_str(),
-                card.opened_at.clone(),
+                card.opened_at.text(),
             )
         })
         .collect();
