@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use qol_shared::Language;
 use qol_shared::api::{EnrolPatient, Identity};
 
 use super::text::S;
@@ -65,7 +66,8 @@ fn EnrolForm() -> impl IntoView {
     let study = LocalResource::new(crate::api::study);
     let study_id = RwSignal::new(String::new());
     let stratum = RwSignal::new(String::new());
-    let language = RwSignal::new("zh-CN".to_owned());
+    // The first user's patients read Chinese; the nurse can choose English.
+    let language = RwSignal::new(Language::Chinese.tag().to_owned());
     let full_name = RwSignal::new(String::new());
     let phone = RwSignal::new(String::new());
     let hospital_number = RwSignal::new(String::new());
@@ -136,8 +138,9 @@ fn EnrolForm() -> impl IntoView {
                 <div class="field">
                     <label for="language">{t(S::Language)}</label>
                     <select id="language" on:change=move |ev| language.set(event_target_value(&ev))>
-                        <option value="zh-CN" selected>"简体中文"</option>
-                        <option value="en">"English"</option>
+                        {Language::ALL.into_iter().rev().map(|choice| view! {
+                            <option value=choice.tag() selected=choice == Language::Chinese>{crate::i18n::own_name(choice)}</option>
+                        }).collect_view()}
                     </select>
                 </div>
                 {text_field("full-name", S::FullName, full_name, "text")}

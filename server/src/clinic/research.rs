@@ -18,8 +18,9 @@ use qol_shared::scoring::{Outcome, Scores};
 use super::{Clinic, ClinicError};
 use crate::storage::{AssessmentRow, PatientRow, StoredSubmission};
 
-/// The assessment every change is measured from, and the trial's primary "post".
-pub const BASELINE: &str = "baseline";
+/// The assessment every change is measured from (the protocol module's), and the trial's
+/// primary "post".
+pub use qol_shared::schedule::BASELINE;
 pub const PRIMARY: &str = "end-of-treatment";
 
 /// Patients read at a time when walking over all of them.

@@ -194,7 +194,7 @@ async fn instrument(
     if !state.wording.demonstration && caller.is_none() {
         return Err(Error::Unauthorized("sign in to read the questionnaire wording".into()));
     }
-    let language = query.lang.unwrap_or_else(|| "en".into());
+    let language = query.lang.unwrap_or_else(|| qol_shared::Language::English.tag().into());
     state.wording.view(id, &language).map(Json).ok_or_else(|| {
         let offered: Vec<&str> = state.wording.languages.keys().map(String::as_str).collect();
         Error::NotFound(format!(
