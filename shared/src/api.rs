@@ -242,7 +242,7 @@ pub struct PatientDetail {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssessmentView {
     pub id: i64,
-    pub key: String,
+    pub key: crate::schedule::AssessmentKey,
     pub code: String,
     pub label: String,
     pub instruments: Vec<crate::instrument::InstrumentId>,
@@ -319,7 +319,7 @@ pub struct SubmissionReceipt {
 pub struct SubmissionView {
     pub id: i64,
     pub assessment_id: i64,
-    pub assessment_key: String,
+    pub assessment_key: crate::schedule::AssessmentKey,
     pub version: i64,
     pub timeliness: Timeliness,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -565,7 +565,7 @@ pub struct FollowUpItem {
     pub assessment_id: i64,
     pub study_id: String,
     pub patient_name: Option<String>,
-    pub key: String,
+    pub key: crate::schedule::AssessmentKey,
     pub label: String,
     pub window_start: chrono::NaiveDate,
     pub window_end: chrono::NaiveDate,
@@ -582,7 +582,7 @@ pub struct FollowUpItem {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimepointInfo {
-    pub key: String,
+    pub key: crate::schedule::AssessmentKey,
     pub label: String,
     /// The median over patients of the target study day (days from cycle 1 day 1).
     pub median_target_day: Option<i64>,
@@ -667,7 +667,7 @@ impl Placement {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutOfWindowForm {
     pub study_id: String,
-    pub assessment: String,
+    pub assessment: crate::schedule::AssessmentKey,
     pub placement: Placement,
     pub completed_study_day: Option<i64>,
     pub window_start_day: Option<i64>,
@@ -680,7 +680,7 @@ pub struct OutOfWindowForm {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CompletionRow {
-    pub key: String,
+    pub key: crate::schedule::AssessmentKey,
     pub label: String,
     /// Patients on study whose window has opened.
     pub expected: usize,

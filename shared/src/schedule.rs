@@ -12,6 +12,86 @@ use crate::instrument::InstrumentId;
 pub const PROTOCOL_FORMAT: &str = "qol-protocol/1";
 /// The key of the assessment every change is measured from (the protocol's first form).
 pub const BASELINE: &str = "baseline";
+
+/// Which assessment of a patient, stable across recomputation of the schedule: the protocol's
+/// assessment code, plus the occurrence for repeats (`baseline`, `weekly-03`), or
+/// `unscheduled-…` for an "I feel worse" report. One type wherever an assessment is named (the
+/// schedule, storage, the API, research); spelled on the wire as its text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AssessmentKey(String);
+
+impl AssessmentKey {
+    /// The key of occurrence `occurrence` (from 1) of the assessment `code`, or of the
+    /// assessment itself when it does not repeat.
+    pub fn of(code: &str, occurrence: Option<u32>) -> AssessmentKey {
+        AssessmentKey(match occurrence {
+            Some(n) => format!("{code}-{n:02}"),
+            None => code.to_owned(),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is the baseline, the assessment every change is measured from.
+    pub fn is_baseline(&self) -> bool {
+        self.0 == BASELINE
+    }
+}
+
+impl From<String> for AssessmentKey {
+    fn from(text: String) -> AssessmentKey {
+        AssessmentKey(text)
+    }
+}
+
+impl From<&str> for AssessmentKey {
+    fn from(text: &str) -> AssessmentKey {
+        AssessmentKey(text.to_owned())
+    }
+}
+
+impl std::fmt::Display for AssessmentKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Read as its text wherever text is wanted (a CSV cell, a label, a comparison).
+impl std::ops::Deref for AssessmentKey {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for AssessmentKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<String> for AssessmentKey {
+    fn eq(&self, other: &String) -> bool {
+        &self.0 == other
+    }
+}
+
+impl PartialEq<str> for AssessmentKey {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for AssessmentKey {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
 const DEFAULT_PROTOCOL_JSON: &str = include_str!("../protocol/default.json");
 
 /// A study protocol: strata and the assessments, each anchored to a clinical event.
@@ -495,7 +575,7 @@ impl Events {
 pub struct ScheduledAssessment {
     /// Stable across recomputation: the definition code, plus the occurrence for repeats
     /// (`weekly-03`).
-    pub key: String,
+    pub key: AssessmentKey,
     pub code: String,
     pub label: String,
     pub occurrence: Option<u32>,
@@ -535,10 +615,7 @@ pub fn schedule(protocol: &Protocol, events: &Events, today: NaiveDate) -> Vec<S
         };
         let make =
             |target: NaiveDate, window_start, window_end, occurrence: Option<u32>| ScheduledAssessment {
-                key: match occurrence {
-                    Some(n) => format!("{}-{n:02}", definition.code),
-                    None => definition.code.clone(),
-                },
+                key: AssessmentKey::of(&definition.code, occurrence),
                 code: definition.code.clone(),
                 label: definition.label.clone(),
                 occurrence,
@@ -735,6 +812,17 @@ pub fn check_window(
 mod tests {
     use super::*;
 
+    #[test]
+    fn an_assessment_key_is_its_code_and_occurrence_and_is_text_on_the_wire() {
+        let week = AssessmentKey::of("weekly", Some(3));
+        assert_eq!(week, "weekly-03");
+        assert_eq!(serde_json::to_string(&week).unwrap(), "\"weekly-03\"");
+        assert_eq!(serde_json::from_str::<AssessmentKey>("\"weekly-03\"").unwrap(), week);
+        let baseline = AssessmentKey::of(BASELINE, None);
+        assert!(baseline.is_baseline() && !week.is_baseline());
+        assert!(week.starts_with("weekly-"), "read as text where text is wanted");
+    }
+
     fn day(text: &str) -> NaiveDate {
         text.parse().unwrap()
     }
@@ -747,7 +835,7 @@ mod tests {
     fn windows(events: &[Event], today: &str) -> Vec<(String, String, String)> {
         schedule(&Protocol::default_protocol(), &Events::from_records(events.iter().copied()), day(today))
             .into_iter()
-            .map(|a| (a.key, a.window_start.to_string(), a.window_end.to_string()))
+            .map(|a| (a.key.to_string(), a.window_start.to_string(), a.window_end.to_string()))
             .collect()
     }
 

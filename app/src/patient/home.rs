@@ -216,7 +216,7 @@ fn PatientHome() -> impl IntoView {
 fn OutboxOnly(list: MyAssessments) -> impl IntoView {
     let outbox = expect_context::<Outbox>();
     move || {
-        let known: Vec<String> = list.due.iter().map(|a| a.key.clone()).collect();
+        let known: Vec<String> = list.due.iter().map(|a| a.key.to_string()).collect();
         let entries: Vec<_> = outbox.entries.with(|entries| {
             entries
                 .iter()

@@ -424,7 +424,7 @@ fn Submissions(submissions: Vec<SubmissionView>) -> impl IntoView {
                                 <li data-submission-id=submission.id id=format!("submission-{}", submission.id)>
                                     <details open=open>
                                         <summary>
-                                            <strong>{submission.assessment_key.clone()}</strong>
+                                            <strong>{submission.assessment_key.to_string()}</strong>
                                             " · " {t(S::CompletedAt)} " " {move || local_time(&completed, language.get().tag())}
                                             {(submission.timeliness == Timeliness::LateDelivery).then(|| view! { " · " {t(S::LateDelivery)} })}
                                             {submission.call_me.then(|| view! { " · " <strong>{t(S::AskedToBeCalled)}</strong> })}

@@ -136,7 +136,7 @@ fn OutOfWindow(report: AnalysisReport, include: RwSignal<bool>) -> impl IntoView
                             {forms.into_iter().map(|form| view! {
                                 <tr>
                                     <td>{form.study_id}</td>
-                                    <td>{form.assessment}</td>
+                                    <td>{form.assessment.to_string()}</td>
                                     <td>{form.placement.as_str()}</td>
                                     <td>{form.reason}</td>
                                 </tr>
@@ -208,7 +208,7 @@ fn shown_timepoints(report: &AnalysisReport, weekly: bool) -> Vec<(String, Strin
         .timepoints
         .iter()
         .filter(|t| weekly || !t.key.starts_with("weekly-"))
-        .map(|t| (t.key.clone(), t.label.clone()))
+        .map(|t| (t.key.to_string(), t.label.clone()))
         .collect()
 }
 
@@ -400,8 +400,8 @@ fn Completion(rows: Vec<CompletionRow>) -> impl IntoView {
                     <th scope="col">{t(S::MissingReasons)}</th>
                 </tr></thead>
                 <tbody>{rows.into_iter().map(|row| view! {
-                    <tr data-key=row.key.clone()>
-                        <th scope="row">{row.key.clone()}</th>
+                    <tr data-key=row.key.to_string()>
+                        <th scope="row">{row.key.to_string()}</th>
                         <td class="received">{row.received}</td>
                         <td class="fixed">{row.denominator_fixed}</td>
                         <td>{rate(row.received_rate_fixed)}</td>

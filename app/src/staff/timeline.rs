@@ -38,7 +38,7 @@ pub fn series(submissions: &[SubmissionView]) -> Vec<Series> {
                 .iter()
                 .filter_map(|(at, s)| {
                     let days = (*at - first).num_minutes() as f64 / (24.0 * 60.0);
-                    score_of(s).map(|value| (days, value, s.assessment_key.clone()))
+                    score_of(s).map(|value| (days, value, s.assessment_key.to_string()))
                 })
                 .collect();
             if points.is_empty() {

@@ -253,7 +253,7 @@ pub(super) async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
     for week in (1..=15).filter(|week| ![5, 11].contains(week)) {
         let burden = 0.2 + 0.05 * f64::from(week.min(16 - week));
         let drawn = answers(&mut dice, 1..=30, burden);
-        let key = format!("weekly-{week:02}");
+        let key = qol_shared::schedule::AssessmentKey::of("weekly", Some(week));
         let Some(window) = statuses.iter().find(|status| status.row.key == key).map(|status| &status.row)
         else {
             continue;

@@ -12,7 +12,7 @@ use qol_shared::api::{
     TimepointInfo,
 };
 use qol_shared::instrument::{InstrumentId, SCORING_ALGORITHM_VERSION, ScaleKind};
-use qol_shared::schedule::{AssessmentState, OffStudyReason, state_on};
+use qol_shared::schedule::{AssessmentKey, AssessmentState, OffStudyReason, state_on};
 use qol_shared::scoring::{Outcome, Scores};
 
 use super::{Clinic, ClinicError};
@@ -40,7 +40,7 @@ pub struct PatientRecord {
 
 #[derive(Debug, Clone)]
 pub struct AssessmentRecord {
-    pub key: String,
+    pub key: AssessmentKey,
     pub code: String,
     pub label: String,
     pub unscheduled: bool,
@@ -65,7 +65,7 @@ pub struct SubmissionRecord {
     /// Where the form sits now (derived from the current events, never stored).
     pub placement: Placement,
     /// The assessment it was sent for, when that is not the one it now counts for.
-    pub sent_for: Option<String>,
+    pub sent_for: Option<AssessmentKey>,
     /// Completed in the window and delivered after it closed (within the grace period).
     pub late_delivery: bool,
     pub language: String,
@@ -112,7 +112,7 @@ struct Received<'a> {
     received_on: NaiveDate,
     instruments: Vec<InstrumentId>,
     placement: Placement,
-    sent_for: Option<String>,
+    sent_for: Option<AssessmentKey>,
 }
 
 /// An assessment of the record being built, with the form placed in it.
@@ -391,7 +391,7 @@ pub fn scales() -> Vec<ScaleInfo> {
 /// then by the order the protocol lists them.
 #[derive(Debug, Default)]
 struct Timeline {
-    seen: BTreeMap<String, (String, Vec<i64>)>,
+    seen: BTreeMap<AssessmentKey, (String, Vec<i64>)>,
 }
 
 impl Timeline {
@@ -508,7 +508,7 @@ pub async fn analysis(
                             rows.push((
                                 record.study_id.clone(),
                                 record.stratum.clone(),
-                                assessment.key.clone(),
+                                assessment.key.to_string(),
                                 scale.code.to_string(),
                                 score,
                             ));
@@ -564,7 +564,7 @@ pub async fn analysis(
 struct Reach {
     today_day: Option<i64>,
     off_study: Option<(Option<i64>, OffStudyReason)>,
-    keys: std::collections::BTreeSet<String>,
+    keys: std::collections::BTreeSet<AssessmentKey>,
 }
 
 /// Completion by assessment, as SISAQOL recommends (Coens et al. 2020): for each, the forms
@@ -572,7 +572,7 @@ struct Reach {
 /// timepoint's day, whether or not their window was computed) and the available-case one
 /// (windows opened and closed) — and why the others did not come.
 pub async fn completion(clinic: &Clinic, today: NaiveDate) -> Result<Vec<CompletionRow>, ClinicError> {
-    let mut rows: BTreeMap<String, CompletionRow> = BTreeMap::new();
+    let mut rows: BTreeMap<AssessmentKey, CompletionRow> = BTreeMap::new();
     let mut timeline = Timeline::default();
     let mut reaches = Vec::new();
     // The assessments asked once (not the weekly repeats): the only ones estimated for a patient

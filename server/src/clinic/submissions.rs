@@ -88,7 +88,7 @@ impl Clinic {
 
         // What the alert rules compare with: the baseline and the latest earlier submission.
         let earlier = self.db.submissions_of(patient.id).await?;
-        let baseline = match earlier.iter().find(|s| s.assessment_key == qol_shared::schedule::BASELINE) {
+        let baseline = match earlier.iter().find(|s| s.assessment_key.is_baseline()) {
             Some(stored) => Some(self.db.scores_of(stored.id).await?),
             None => None,
         };

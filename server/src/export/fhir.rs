@@ -292,7 +292,7 @@ fn study_day_extensions(submission: &SubmissionRecord) -> Vec<Extension> {
     extensions
         .push(Extension::new("placement", ExtensionValue::Code(submission.placement.as_str().to_owned())));
     if let Some(sent_for) = &submission.sent_for {
-        extensions.push(Extension::new("sent-for", ExtensionValue::String(sent_for.clone())));
+        extensions.push(Extension::new("sent-for", ExtensionValue::String(sent_for.to_string())));
     }
     extensions
 }

@@ -30,13 +30,13 @@ pub(super) fn rows(record: &PatientRecord, scales: &[ScaleInfo]) -> Result<Vec<u
             let mut row = vec![
                 record.study_id.clone(),
                 record.stratum.clone(),
-                assessment.key.clone(),
+                assessment.key.to_string(),
                 assessment.code.clone(),
                 opt(assessment.target_day),
                 opt(submission.completed_day),
                 opt(submission.in_window()),
                 submission.placement.as_str().to_owned(),
-                submission.sent_for.clone().unwrap_or_default(),
+                submission.sent_for.as_deref().unwrap_or_default().to_owned(),
             ];
             row.extend(scales.iter().map(|scale| opt_number(submission.score(&scale.code))));
             w.write_record(&row)?;

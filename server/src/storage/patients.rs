@@ -7,6 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Db, StorageError, WriteTx, enum_from, enum_text, parse_date};
+use qol_shared::schedule::AssessmentKey;
 use qol_shared::{Language, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +33,7 @@ pub struct EventRow {
 pub struct AssessmentRow {
     pub id: i64,
     pub patient_id: i64,
-    pub key: String,
+    pub key: AssessmentKey,
     pub code: String,
     pub label: String,
     pub instruments: Vec<InstrumentId>,
@@ -83,7 +84,7 @@ fn assessment(row: &AnyRow) -> Result<AssessmentRow, StorageError> {
     Ok(AssessmentRow {
         id: row.try_get("id")?,
         patient_id: row.try_get("patient_id")?,
-        key: row.try_get("key")?,
+        key: AssessmentKey::from(row.try_get::<String, _>("key")?),
         code: row.try_get("code")?,
         label: row.try_get("label")?,
         instruments: instruments
@@ -337,7 +338,7 @@ impl WriteTx {
                  window_start = $7, window_end = $8, withdrawn = 0",
             )
             .bind(patient_id)
-            .bind(&item.key)
+            .bind(item.key.as_str())
             .bind(&item.code)
             .bind(&item.label)
             .bind(instruments_text(&item.instruments))

@@ -8,6 +8,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Db, StorageError, WriteTx, enum_from, enum_text};
+use qol_shared::schedule::AssessmentKey;
 use qol_shared::{Language, Timestamp};
 
 /// What is stored for one submission.
@@ -34,7 +35,7 @@ pub struct StoredSubmission {
     pub content_hash: String,
     pub patient_id: i64,
     pub assessment_id: i64,
-    pub assessment_key: String,
+    pub assessment_key: AssessmentKey,
     pub version: i64,
     pub completed_at: Timestamp,
     pub received_at: Timestamp,
@@ -62,7 +63,7 @@ fn submission(row: &AnyRow) -> Result<StoredSubmission, StorageError> {
         content_hash: row.try_get("content_hash")?,
         patient_id: row.try_get("patient_id")?,
         assessment_id: row.try_get("assessment_id")?,
-        assessment_key: row.try_get("key")?,
+        assessment_key: AssessmentKey::from(row.try_get::<String, _>("key")?),
         version: row.try_get("version")?,
         completed_at: super::stored_timestamp(&row.try_get::<String, _>("completed_at")?)?,
         received_at: super::stored_timestamp(&row.try_get::<String, _>("received_at")?)?,
