@@ -8,6 +8,8 @@
 //!   typed errors.
 //! - [`scoring`]: EORTC scoring (half rule, single-item rule, not applicable, C30 summary score).
 //! - [`analysis`]: pre/post change (paired means, t intervals, SRM, responders) and means over time.
+//! - [`reminders`]: reminders as protocol data: what is due when (quiet hours, the maximum per
+//!   window, the study's time zone) and what it says, in each language.
 //! - [`schedule`]: the protocol as data, and events → assessments with windows and states.
 //! - [`wording`]: wording packs (validated on load) and the shipped demonstration pack.
 //! - [`api`]: the JSON types the server and app exchange.
@@ -24,6 +26,7 @@ pub mod api;
 pub mod client_id;
 pub mod instrument;
 pub mod language;
+pub mod reminders;
 pub mod schedule;
 pub mod scoring;
 pub mod time;

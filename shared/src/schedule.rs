@@ -115,6 +115,10 @@ pub struct Protocol {
     /// The alert rules' settings and the worklist's service level (defaults when left out).
     #[serde(default)]
     pub alerts: crate::alerts::AlertSettings,
+    /// When patients are told a form is open and reminded before it closes (on, with defaults,
+    /// when left out).
+    #[serde(default)]
+    pub reminders: crate::reminders::ReminderSettings,
     /// No day has two open forms asking the same questionnaire (see [`one_form_a_day`]): a
     /// weekly QLQ-C30 whose window overlaps a fuller form's is satisfied by that form.
     #[serde(default)]
@@ -192,6 +196,9 @@ pub enum ProtocolError {
     NoStrata,
     #[error("alerts: {0}")]
     Alerts(String),
+    /// The message names its key (`reminders.send_at: …`).
+    #[error("{0}")]
+    Reminders(String),
 }
 
 impl Protocol {
@@ -214,6 +221,9 @@ impl Protocol {
         }
         if let Some(problem) = protocol.alerts.problems().into_iter().next() {
             return Err(ProtocolError::Alerts(problem));
+        }
+        if let Some(problem) = protocol.reminders.problems().into_iter().next() {
+            return Err(ProtocolError::Reminders(problem));
         }
         let mut seen = std::collections::BTreeSet::new();
         for definition in &protocol.assessments {
