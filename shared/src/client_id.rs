@@ -28,14 +28,19 @@ impl ClientId {
         if version != b'4' || !matches!(variant, b'8' | b'9' | b'a' | b'b') {
             return Err(REFUSAL.into());
         }
-        Ok(ClientId(format!(
+        Ok(ClientId::hyphenated(&digits))
+    }
+
+    /// 32 lowercase hex digits, written 8-4-4-4-12.
+    fn hyphenated(digits: &str) -> ClientId {
+        ClientId(format!(
             "{}-{}-{}-{}-{}",
             &digits[..8],
             &digits[8..12],
             &digits[12..16],
             &digits[16..20],
             &digits[20..]
-        )))
+        ))
     }
 
     /// The id of 16 random bytes (from a cryptographic generator), marked as a version 4 UUID.
@@ -43,7 +48,7 @@ impl ClientId {
         bytes[6] = (bytes[6] & 0x0f) | 0x40;
         bytes[8] = (bytes[8] & 0x3f) | 0x80;
         let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-        ClientId(format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]))
+        ClientId::hyphenated(&hex)
     }
 
     pub fn as_str(&self) -> &str {

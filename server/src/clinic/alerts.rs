@@ -351,7 +351,7 @@ impl Clinic {
         Ok(rows
             .into_iter()
             .map(|row| {
-                let sla_from = Some(row.sla_from.instant());
+                let sla_from = row.sla_from.instant();
                 let acknowledged = row.acknowledged_at.map(|at| at.instant());
                 let open = row.state != AlertState::Resolved;
                 AlertCard {
@@ -365,13 +365,10 @@ impl Clinic {
                     phone: row.phone,
                     minutes_waiting: (open && row.kind == CardKind::CallRequest)
                         // Since the request the card was opened or re-opened by.
-                        .then(|| sla_from.map(|at| (now - at).num_minutes().max(0)))
-                        .flatten(),
+                        .then(|| (now - sla_from).num_minutes().max(0)),
                     past_sla: row.state == AlertState::New
-                        && sla_from.is_some_and(|from| local(now) > sla_deadline(local(from), sla_days)),
-                    minutes_to_acknowledge: sla_from
-                        .zip(acknowledged)
-                        .map(|(from, done)| (done - from).num_minutes()),
+                        && local(now) > sla_deadline(local(sla_from), sla_days),
+                    minutes_to_acknowledge: acknowledged.map(|done| (done - sla_from).num_minutes()),
                     opened_at: row.opened_at,
                     updated_at: row.updated_at,
                     sla_from: row.sla_from,

@@ -388,7 +388,7 @@ async fn submit(
     if answers.iter().any(|answer| answer.item == 49 && answer.response == RawResponse::Code(1)) {
         answers.retain(|answer| !(50..=54).contains(&answer.item));
     }
-    let actor = Actor { name: format!("patient:{}", patient.study_code), role: "patient".into() };
+    let actor = super::Session::patient(patient.id, &patient.study_code, patient.language).actor();
     let request = SubmissionRequest {
         client_id: ClientId::parse(&uuid_from(&format!("{}-{key}", patient.study_code)))
             .map_err(|error| ClinicError::Invalid { message: error, problems: Vec::new() })?,

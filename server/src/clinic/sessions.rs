@@ -241,16 +241,13 @@ impl Clinic {
         Ok(())
     }
 
-    /// Creates a session for a caller whose secret was checked.
-    async fn start_session(
-        &self,
-        key: &str,
-        role: Role,
-        subject: (Option<i64>, Option<i64>),
-        actor: &Actor,
-        me: Me,
-        action: &'static str,
-    ) -> Result<SignedIn, ClinicError> {
+    /// Creates a session for `who`, whose secret was checked, and forgets `key`'s failures.
+    async fn start_session(&self, key: &str, who: &Session) -> Result<SignedIn, ClinicError> {
+        let role = who.role;
+        let subject = match who.subject {
+            SessionSubject::Staff { id, .. } => (Some(id), None),
+            SessionSubject::Patient { id, .. } => (None, Some(id)),
+        };
         let token = new_token();
         let lifetime = if role == Role::Patient { PATIENT_SESSION } else { STAFF_SESSION };
         let expires_at: qol_shared::Timestamp =
@@ -260,9 +257,9 @@ impl Clinic {
         let session_id =
             tx.insert_session(&token_hash(&token), role.as_str(), subject, &expires_at.text()).await?;
         tx.audit(
-            actor,
+            &who.actor(),
             AuditEntry {
-                action,
+                action: "auth.sign_in",
                 entity: "session",
                 entity_id: session_id.to_string(),
                 ..AuditEntry::default()
@@ -270,7 +267,7 @@ impl Clinic {
         )
         .await?;
         tx.commit().await?;
-        Ok(SignedIn { info: SessionInfo { token, expires_at, me }, lifetime })
+        Ok(SignedIn { info: SessionInfo { token, expires_at, me: who.me() }, lifetime })
     }
 
     pub async fn staff_sign_in(&self, hasher: &Hasher, body: &StaffSignIn) -> Result<SignedIn, ClinicError> {
@@ -290,9 +287,7 @@ impl Clinic {
         };
         let role = Role::parse(&user.role)
             .ok_or_else(|| ClinicError::Unauthorized("this account has no valid role".into()))?;
-        let actor = Actor { name: format!("staff:{}", user.username), role: user.role.clone() };
-        let me = Me { role, username: Some(user.username.clone()), study_id: None, language: None };
-        self.start_session(&key, role, (Some(user.id), None), &actor, me, "auth.sign_in").await
+        self.start_session(&key, &Session::staff(user.id, &user.username, role)).await
     }
 
     pub async fn patient_sign_in(
@@ -317,14 +312,7 @@ impl Clinic {
             .patient_by_id(patient_id)
             .await?
             .ok_or_else(|| ClinicError::Unauthorized("wrong study id or PIN".into()))?;
-        let actor = Actor { name: format!("patient:{}", patient.study_code), role: "patient".into() };
-        let me = Me {
-            role: Role::Patient,
-            username: None,
-            study_id: Some(patient.study_code),
-            language: Some(patient.language),
-        };
-        self.start_session(&key, Role::Patient, (None, Some(patient_id)), &actor, me, "auth.sign_in").await
+        self.start_session(&key, &Session::patient(patient.id, &patient.study_code, patient.language)).await
     }
 
     /// A new phone: the activation code is exchanged for a PIN and a session. Attempts are
@@ -359,7 +347,7 @@ impl Clinic {
             .patient_by_id(patient_id)
             .await?
             .ok_or_else(|| ClinicError::NotFound("no such patient".into()))?;
-        let actor = Actor { name: format!("patient:{}", patient.study_code), role: "patient".into() };
+        let session = Session::patient(patient.id, &patient.study_code, patient.language);
         let mut tx = self.db.begin_write().await?;
         if !tx.activate_patient(code_id, patient_id, &pin_hash).await? {
             tx.rollback().await?;
@@ -373,7 +361,7 @@ impl Clinic {
         tx.clear_sign_in_failures(&key).await?;
         let activated_at = tx.now_text();
         tx.audit(
-            &actor,
+            &session.actor(),
             AuditEntry {
                 action: "patient.activate",
                 entity: "patient",
@@ -386,14 +374,7 @@ impl Clinic {
         )
         .await?;
         tx.commit().await?;
-        let me = Me {
-            role: Role::Patient,
-            username: None,
-            study_id: Some(patient.study_code),
-            language: Some(patient.language),
-        };
-        let key = patient_sign_in_key(me.study_id.as_deref().unwrap_or_default());
-        self.start_session(&key, Role::Patient, (None, Some(patient_id)), &actor, me, "auth.sign_in").await
+        self.start_session(&patient_sign_in_key(&patient.study_code), &session).await
     }
 
     pub async fn sign_out(&self, session: &Session) -> Result<(), ClinicError> {

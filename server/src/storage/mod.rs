@@ -155,13 +155,7 @@ pub fn float_param(value: Option<f64>) -> Option<String> {
 
 /// A time as stored: RFC 3339 UTC with microseconds, which sorts as text.
 pub fn timestamp_text(time: chrono::DateTime<chrono::Utc>) -> String {
-    time.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
-}
-
-pub fn parse_timestamp(text: &str) -> Result<chrono::DateTime<chrono::Utc>, StorageError> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|time| time.with_timezone(&chrono::Utc))
-        .map_err(|_| StorageError::Corrupt(format!("timestamp {text:?}")))
+    Timestamp(time).text()
 }
 
 /// A stored timestamp, typed.
