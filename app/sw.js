@@ -33,3 +33,35 @@ self.addEventListener("fetch", (event) => {
   // Hashed assets never change: the cache first.
   event.respondWith(caches.match(event.request).then((hit) => hit || fetch(event.request)));
 });
+
+// A reminder by web push (docs/reminders.md): every push shows a notification, as browsers
+// require (iOS revokes a subscription whose pushes show nothing). The payload is the server's
+// {"title", "body", "tag"}; one that cannot be read still shows a notification.
+self.addEventListener("push", (event) => {
+  let message = {};
+  try {
+    message = event.data ? event.data.json() : {};
+  } catch (_) {
+    message = { body: event.data ? event.data.text() : "" };
+  }
+  const title = message.title || "qol";
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: message.body || "",
+      tag: message.tag || "qol-reminder",
+      icon: "/icon.svg",
+      data: { url: "/" },
+    }),
+  );
+});
+
+// Tapping the notification opens the app (an open window is focused rather than a second one).
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
+      const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
+      return open ? open.focus() : self.clients.openWindow("/");
+    }),
+  );
+});

@@ -144,3 +144,25 @@ pub async fn my_assessments() -> Result<MyAssessments, ApiFailure> {
 pub async fn submit(request: &SubmissionRequest) -> Result<SubmissionReceipt, ApiFailure> {
     post("/api/v1/me/submissions", request).await.map(|(_, receipt)| receipt)
 }
+
+pub async fn my_reminders() -> Result<qol_shared::api::ReminderSettingsView, ApiFailure> {
+    get("/api/v1/me/reminders").await
+}
+
+pub async fn set_my_reminders(
+    body: &qol_shared::api::SetReminders,
+) -> Result<qol_shared::api::ReminderSettingsView, ApiFailure> {
+    post("/api/v1/me/reminders", body).await.map(|(_, value)| value)
+}
+
+pub async fn subscribe_push(
+    body: &qol_shared::api::PushSubscriptionRequest,
+) -> Result<qol_shared::api::ReminderSettingsView, ApiFailure> {
+    post("/api/v1/me/push-subscription", body).await.map(|(_, value)| value)
+}
+
+pub async fn unsubscribe_push(
+    body: &qol_shared::api::RemovePushSubscription,
+) -> Result<qol_shared::api::ReminderSettingsView, ApiFailure> {
+    post("/api/v1/me/push-subscription/remove", body).await.map(|(_, value)| value)
+}

@@ -59,6 +59,13 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        AdminCommand::VapidKeys { output } => {
+            let (private_pem, public_key) = crate::notify::new_vapid_keys()?;
+            write_secret_file(&output, &private_pem)?;
+            println!("wrote the VAPID private key to {}", output.display());
+            println!("public key (the app fetches it from the server; nothing to copy): {public_key}");
+            Ok(())
+        }
         AdminCommand::Unlock { username, study_id, database } => {
             let db = Db::open(&database.url, OpenMode::Existing).await?;
             let (who, name) = match (&username, &study_id) {
@@ -72,6 +79,20 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Writes a new file readable by its owner only; an existing file is never overwritten.
+fn write_secret_file(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("could not create {} (it must not exist yet)", path.display()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("could not write {}", path.display()))
 }
 
 /// The service over an opened database, for the account commands.

@@ -104,6 +104,14 @@ pub enum AdminCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Write a new VAPID key pair for web push reminders: the private key to a file (PEM,
+    /// readable by its owner only; give it to `qol serve --vapid-private-key-file`), the public
+    /// key to stdout. Touches no database.
+    VapidKeys {
+        /// The file to write; it must not exist yet.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
     /// Lift a sign-in lockout: a staff account (--username) or a patient (--study-id).
     Unlock {
         #[arg(long, conflicts_with = "study_id", required_unless_present = "study_id")]
@@ -197,9 +205,65 @@ pub struct ServeArgs {
           value_parser = parse_trusted_proxy)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// A site's protocol file (JSON, see docs/protocol.md) for a new study: validated, every
+    /// mistake named by its key. Without it the shipped protocol is used. A database that holds a
+    /// study keeps its own protocol; giving a different one is refused.
+    #[arg(long, env = "QOL_PROTOCOL")]
+    pub protocol: Option<PathBuf>,
+
     #[command(flatten)]
     pub mail: MailArgs,
+
+    #[command(flatten)]
+    pub reminders: ReminderArgs,
 }
+
+/// Reminders to patients (docs/reminders.md): by SMS through the site's gateway, by e-mail
+/// (the SMTP settings above), by web push.
+#[derive(Debug, Clone, Args)]
+pub struct ReminderArgs {
+    /// The site's SMS gateway: each text is a JSON POST to this URL (docs/reminders.md).
+    #[arg(long, env = "QOL_SMS_GATEWAY_URL", hide_env_values = true)]
+    pub sms_gateway_url: Option<String>,
+    /// A bearer token sent to the SMS gateway (`Authorization: Bearer …`).
+    #[arg(long, env = "QOL_SMS_GATEWAY_TOKEN", hide_env_values = true)]
+    pub sms_gateway_token: Option<String>,
+    /// The VAPID private key for web push, as written by `qol admin vapid-keys`.
+    #[arg(long, env = "QOL_VAPID_PRIVATE_KEY_FILE")]
+    pub vapid_private_key_file: Option<PathBuf>,
+    /// A contact push services may write to: mailto:… or https://….
+    #[arg(long, env = "QOL_VAPID_SUBJECT")]
+    pub vapid_subject: Option<String>,
+    /// Seconds between the scheduler's looks for reminders that are due.
+    #[arg(long, env = "QOL_REMIND_EVERY_SECONDS", default_value = "30", value_parser = parse_seconds, hide = true)]
+    pub remind_every: Duration,
+}
+
+/// The reminder settings as `qol serve` uses them (checked in `Application::build`).
+#[derive(Debug, Clone)]
+pub struct ReminderConfig {
+    pub sms_gateway_url: Option<Secret>,
+    pub sms_gateway_token: Option<Secret>,
+    pub vapid_private_key_file: Option<PathBuf>,
+    pub vapid_subject: Option<String>,
+    /// How often the scheduler looks for reminders that are due.
+    pub remind_every: Duration,
+}
+
+impl Default for ReminderConfig {
+    fn default() -> ReminderConfig {
+        ReminderConfig {
+            sms_gateway_url: None,
+            sms_gateway_token: None,
+            vapid_private_key_file: None,
+            vapid_subject: None,
+            remind_every: REMIND_EVERY,
+        }
+    }
+}
+
+/// The reminder scheduler's period: a reminder leaves within this of its time.
+pub const REMIND_EVERY: Duration = Duration::from_secs(30);
 
 /// E-mail to the on-call addresses when a patient asks to be called or a card becomes red.
 #[derive(Debug, Clone, Args)]
@@ -295,6 +359,9 @@ pub struct ServeConfig {
     pub body_timeout: Duration,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub mail: MailConfig,
+    pub reminders: ReminderConfig,
+    /// The protocol file for a new study (`--protocol`); the shipped protocol when `None`.
+    pub protocol_file: Option<PathBuf>,
     /// Where time comes from: the system clock, or a settable one in tests.
     pub clock: crate::clock::Clock,
     /// How often the scheduler brings every patient's schedule in step with the date.
@@ -331,6 +398,14 @@ impl From<&ServeArgs> for ServeConfig {
                 public_url: args.mail.public_url.clone(),
                 outbox_retry: Some(args.mail.outbox_retry),
             },
+            reminders: ReminderConfig {
+                sms_gateway_url: args.reminders.sms_gateway_url.clone().map(Secret),
+                sms_gateway_token: args.reminders.sms_gateway_token.clone().map(Secret),
+                vapid_private_key_file: args.reminders.vapid_private_key_file.clone(),
+                vapid_subject: args.reminders.vapid_subject.clone(),
+                remind_every: args.reminders.remind_every,
+            },
+            protocol_file: args.protocol.clone(),
             clock: crate::clock::Clock::system(),
             schedule_every: SCHEDULE_EVERY,
         }
@@ -358,6 +433,8 @@ impl ServeConfig {
             body_timeout: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
             mail: MailConfig::default(),
+            reminders: ReminderConfig::default(),
+            protocol_file: None,
             clock: crate::clock::Clock::system(),
             schedule_every: SCHEDULE_EVERY,
         }

@@ -1,6 +1,8 @@
 //! The outbox worker: delivers the messages that transactions queued in the `outbox` table
-//! (e-mail to the on-call addresses today; SMS and push later), with retries and backoff, each
-//! attempt audited.
+//! (e-mail to the on-call addresses; reminders to patients by SMS through the site's gateway, by
+//! e-mail, or by web push), with retries and backoff, each attempt audited. A reminder is checked
+//! again just before it leaves: not after the form was received or the window closed, not in the
+//! quiet hours.
 //!
 //! Delivery is at least once, never twice in the normal run: a worker claims one due message at a
 //! time with a two-minute lease in a transaction of its own (holding the audit chain's lock;
@@ -22,6 +24,7 @@ use tokio::sync::Notify;
 
 use crate::clinic::Clinic;
 use crate::clinic::outbox::Attempt;
+use crate::clinic::reminders::ReminderCheck;
 use crate::storage::{OutboxMessage, timestamp_text};
 
 /// The longest one delivery may take, well inside the lease, so a message is never sent by a
@@ -148,11 +151,225 @@ impl OutboxWake {
     }
 }
 
+/// How an attempt to send went wrong.
+#[derive(Debug)]
+pub enum SendError {
+    /// Worth trying again (a network error, a 5xx, a 429).
+    Retry(anyhow::Error),
+    /// Trying again would not help (a 4xx: the number or the request was refused); the answer.
+    Refused(String),
+    /// The push subscription is gone (404, 410): pruned, and the message failed.
+    Gone(String),
+}
+
+impl From<anyhow::Error> for SendError {
+    fn from(error: anyhow::Error) -> SendError {
+        SendError::Retry(error)
+    }
+}
+
+/// The channels this server sends by; each is optional.
+#[derive(Debug, Clone, Default)]
+pub struct Channels {
+    pub mail: Option<Mailer>,
+    pub sms: Option<SmsGateway>,
+    pub push: Option<PushSender>,
+}
+
+impl Channels {
+    pub fn is_empty(&self) -> bool {
+        self.mail.is_none() && self.sms.is_none() && self.push.is_none()
+    }
+}
+
+/// An answer's body, short enough to record.
+async fn answer_text(response: reqwest::Response) -> String {
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    let body: String = body.trim().chars().take(300).collect();
+    if body.is_empty() { format!("{status}") } else { format!("{status}: {body}") }
+}
+
+/// The site's SMS gateway: a JSON POST per message (docs/reminders.md, "SMS gateway").
+#[derive(Clone)]
+pub struct SmsGateway {
+    client: reqwest::Client,
+    url: url::Url,
+    token: Option<String>,
+}
+
+impl std::fmt::Debug for SmsGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsGateway").field("url", &crate::storage::redact(self.url.as_str())).finish_non_exhaustive()
+    }
+}
+
+fn http_client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(SEND_TIMEOUT)
+        .connect_timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("could not set up the HTTP client")
+}
+
+impl SmsGateway {
+    /// From `--sms-gateway-url` (http:// or https://) and the optional bearer token.
+    pub fn new(url: &str, token: Option<&str>) -> anyhow::Result<SmsGateway> {
+        let parsed = url::Url::parse(url.trim()).map_err(|error| {
+            anyhow::anyhow!("--sms-gateway-url: not a URL ({error}); write e.g. https://sms.hospital.example/send")
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            anyhow::bail!("--sms-gateway-url: {:?} must be an http:// or https:// URL", crate::storage::redact(url));
+        }
+        let token = token.map(str::trim).filter(|token| !token.is_empty()).map(str::to_owned);
+        Ok(SmsGateway { client: http_client()?, url: parsed, token })
+    }
+
+    async fn send(&self, message: &OutboxMessage) -> Result<(), SendError> {
+        let body = serde_json::json!({
+            "to": message.recipient,
+            "text": message.body,
+            "template": message.template,
+            "language": message.language,
+            "message_id": message.dedupe_key,
+        });
+        let mut request = self.client.post(self.url.clone()).json(&body);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.map_err(|error| {
+            SendError::Retry(anyhow::anyhow!("the SMS gateway could not be reached: {}", without_url(&error)))
+        })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let answer = answer_text(response).await;
+        if status.is_client_error() && status != reqwest::StatusCode::REQUEST_TIMEOUT && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
+            Err(SendError::Refused(format!("the SMS gateway refused it: {answer}")))
+        } else {
+            Err(SendError::Retry(anyhow::anyhow!("the SMS gateway answered {answer}")))
+        }
+    }
+}
+
+/// A reqwest error without the URL it names (a gateway's URL may hold a key).
+fn without_url(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    if let Some(url) = error.url() {
+        text = text.replace(url.as_str(), &crate::storage::redact(url.as_str()));
+    }
+    if error.is_timeout() { format!("no answer within {} s", SEND_TIMEOUT.as_secs()) } else { text }
+}
+
+/// A browser's push keys, checked: its P-256 public key and its 16-byte secret (base64url).
+pub fn push_keys(p256dh: &str, auth: &str) -> anyhow::Result<(web_push_native::p256::PublicKey, web_push_native::Auth)> {
+    use base64::Engine as _;
+    let decode = |text: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.trim().trim_end_matches('='))
+            .context("not base64url")
+    };
+    let public = web_push_native::p256::PublicKey::from_sec1_bytes(&decode(p256dh)?)
+        .map_err(|_| anyhow::anyhow!("p256dh is not a P-256 public key"))?;
+    let auth: [u8; 16] = decode(auth)?.try_into().map_err(|_| anyhow::anyhow!("auth is not 16 bytes"))?;
+    Ok((public, web_push_native::Auth::from(auth)))
+}
+
+/// Web push with VAPID (RFC 8292), the payload encrypted for the browser (RFC 8291).
+#[derive(Clone)]
+pub struct PushSender {
+    client: reqwest::Client,
+    key: Arc<web_push_native::jwt_simple::algorithms::ES256KeyPair>,
+    subject: String,
+}
+
+impl std::fmt::Debug for PushSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushSender").field("subject", &self.subject).finish_non_exhaustive()
+    }
+}
+
+/// A new VAPID key pair: (the private key as PEM, the public key as browsers take it).
+pub fn new_vapid_keys() -> anyhow::Result<(String, String)> {
+    let key = web_push_native::jwt_simple::algorithms::ES256KeyPair::generate();
+    let pem = key.to_pem().map_err(|error| anyhow::anyhow!("could not write the key: {error}"))?;
+    Ok((pem, vapid_public_key(&key)))
+}
+
+fn vapid_public_key(key: &web_push_native::jwt_simple::algorithms::ES256KeyPair) -> String {
+    use base64::Engine as _;
+    use web_push_native::jwt_simple::algorithms::ECDSAP256PublicKeyLike as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.public_key().public_key().to_bytes_uncompressed())
+}
+
+impl PushSender {
+    /// From the PEM written by `qol admin vapid-keys` and the contact (`mailto:` or `https:`)
+    /// push services may write to.
+    pub fn new(pem: &str, subject: &str) -> anyhow::Result<PushSender> {
+        let key = web_push_native::jwt_simple::algorithms::ES256KeyPair::from_pem(pem).map_err(|error| {
+            anyhow::anyhow!("--vapid-private-key-file: not a P-256 private key in PEM ({error}); write one with `qol admin vapid-keys`")
+        })?;
+        let subject = subject.trim();
+        if !(subject.starts_with("mailto:") || subject.starts_with("https://")) || subject.len() < 10 {
+            anyhow::bail!("--vapid-subject: {subject:?} must be a mailto: or https: contact, e.g. mailto:qol@hospital.example");
+        }
+        Ok(PushSender { client: http_client()?, key: Arc::new(key), subject: subject.to_owned() })
+    }
+
+    /// The public key the app subscribes with (base64url, uncompressed P-256).
+    pub fn public_key(&self) -> String {
+        vapid_public_key(&self.key)
+    }
+
+    async fn send(&self, clinic: &Clinic, message: &OutboxMessage) -> Result<(), SendError> {
+        let Some(target) = clinic.push_target(&message.recipient).await.map_err(|error| SendError::Retry(error.into()))?
+        else {
+            return Err(SendError::Refused("the device no longer receives push reminders".into()));
+        };
+        let (public, auth) = push_keys(&target.p256dh, &target.auth).map_err(|error| SendError::Refused(format!("{error:#}")))?;
+        let endpoint: axum::http::Uri = target
+            .endpoint
+            .parse()
+            .map_err(|_| SendError::Refused("the subscription's endpoint is not a URL".into()))?;
+        let payload = serde_json::json!({
+            "title": message.subject,
+            "body": message.body,
+            "tag": format!("qol-{}", message.assessment_key.as_deref().unwrap_or("message")),
+        });
+        let request = web_push_native::WebPushBuilder::new(endpoint, public, auth)
+            .with_valid_duration(Duration::from_secs(24 * 60 * 60))
+            .with_vapid(&self.key, &self.subject)
+            .build(payload.to_string())
+            .map_err(|error| SendError::Refused(format!("could not encrypt the message: {error}")))?;
+        let request = reqwest::Request::try_from(request)
+            .map_err(|error| SendError::Refused(format!("could not build the request: {error}")))?;
+        let response = self.client.execute(request).await.map_err(|error| {
+            SendError::Retry(anyhow::anyhow!("the push service could not be reached: {}", without_url(&error)))
+        })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let answer = answer_text(response).await;
+        if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
+            let why = format!("the device's push subscription has ended (the push service answered {answer})");
+            clinic.push_subscription_gone(target.id, &why).await.map_err(|error| SendError::Retry(error.into()))?;
+            Err(SendError::Gone(why))
+        } else if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
+            Err(SendError::Refused(format!("the push service refused it: {answer}")))
+        } else {
+            Err(SendError::Retry(anyhow::anyhow!("the push service answered {answer}")))
+        }
+    }
+}
+
 /// Runs until the task is dropped: delivers due messages, then sleeps until woken or `poll`.
-pub async fn run(clinic: Clinic, mailer: Mailer, pacing: OutboxPacing, wake: OutboxWake) {
+pub async fn run(clinic: Clinic, channels: Channels, pacing: OutboxPacing, wake: OutboxWake) {
     let worker = format!("{}-{}", std::process::id(), timestamp_text(clinic.now()));
     loop {
-        match deliver_due(&clinic, &mailer, &pacing, &worker).await {
+        match deliver_due(&clinic, &channels, &pacing, &worker).await {
             Ok(0) => {}
             Ok(_) => continue, // more may be due
             Err(error) => {
@@ -169,26 +386,46 @@ pub async fn run(clinic: Clinic, mailer: Mailer, pacing: OutboxPacing, wake: Out
 /// Claims and delivers the next message due now; returns how many it tried (0 or 1).
 pub async fn deliver_due(
     clinic: &Clinic,
-    mailer: &Mailer,
+    channels: &Channels,
     pacing: &OutboxPacing,
     worker: &str,
 ) -> anyhow::Result<usize> {
     let Some(message) = clinic.claim_next_message(worker, pacing.lease).await? else { return Ok(0) };
+    if message.purpose == "reminder" {
+        let check = clinic.check_reminder(&message).await?;
+        if check != ReminderCheck::Send {
+            clinic.hold_reminder(worker, &message, &check).await?;
+            return Ok(1);
+        }
+    }
     let outcome = match message.channel.as_str() {
-        "email" => mailer.send(&message).await,
-        other => Err(anyhow::anyhow!("no {other} channel is configured")),
+        "email" => match &channels.mail {
+            Some(mailer) => mailer.send(&message).await.map_err(SendError::Retry),
+            None => Err(SendError::Retry(anyhow::anyhow!("no SMTP server is configured (--smtp-url)"))),
+        },
+        "sms" => match &channels.sms {
+            Some(gateway) => gateway.send(&message).await,
+            None => Err(SendError::Retry(anyhow::anyhow!("no SMS gateway is configured (--sms-gateway-url)"))),
+        },
+        "push" => match &channels.push {
+            Some(push) => push.send(clinic, &message).await,
+            None => Err(SendError::Retry(anyhow::anyhow!("web push is not configured (--vapid-private-key-file)"))),
+        },
+        other => Err(SendError::Refused(format!("no {other} channel exists"))),
     };
     let attempt = match outcome {
         Ok(()) => Attempt::Sent,
         Err(error) => {
-            let give_up = message.attempt >= pacing.max_attempts;
-            let retry_at = (!give_up).then(|| {
+            let (error, retry) = match error {
+                SendError::Retry(error) => (format!("{error:#}"), message.attempt < pacing.max_attempts),
+                SendError::Refused(answer) | SendError::Gone(answer) => (answer, false),
+            };
+            let retry_at = retry.then(|| {
                 clinic.now()
                     + chrono::Duration::from_std(pacing.backoff(message.attempt))
                         .unwrap_or(chrono::Duration::minutes(30))
             });
-            let error = format!("{error:#}");
-            tracing::warn!(message = message.id, attempt = message.attempt, error = %error, "a message could not be sent");
+            tracing::warn!(message = message.id, attempt = message.attempt, channel = %message.channel, error = %error, "a message could not be sent");
             Attempt::Failed { error, retry_at }
         }
     };

@@ -26,12 +26,56 @@ pub struct Application {
     clinic: Arc<Clinic>,
     /// The scheduler's period (see [`scheduler`]).
     schedule_every: std::time::Duration,
+    /// The reminder scheduler's period (see [`reminder_scheduler`]).
+    remind_every: std::time::Duration,
     seeded_demo: bool,
     demo_study: bool,
     shutdown: Shutdown,
     edges: Edges,
-    /// The outbox worker's mailer, when e-mail is configured.
-    outbox: Option<(crate::notify::Mailer, crate::notify::OutboxPacing, crate::notify::OutboxWake)>,
+    /// The outbox worker's channels, when any is configured.
+    outbox: Option<(crate::notify::Channels, crate::notify::OutboxPacing, crate::notify::OutboxWake)>,
+}
+
+/// The reminder channels, checked: the SMS gateway and web push (e-mail is [`mail_settings`]'s).
+/// Every mistake names its flag.
+fn reminder_channels(
+    config: &ServeConfig,
+) -> anyhow::Result<(Option<crate::notify::SmsGateway>, Option<crate::notify::PushSender>)> {
+    let settings = &config.reminders;
+    let sms = match &settings.sms_gateway_url {
+        Some(url) => Some(crate::notify::SmsGateway::new(
+            &url.0,
+            settings.sms_gateway_token.as_ref().map(|token| token.0.as_str()),
+        )?),
+        None if settings.sms_gateway_token.is_some() => {
+            anyhow::bail!("--sms-gateway-token needs --sms-gateway-url (the gateway to send through)")
+        }
+        None => None,
+    };
+    let push = match (&settings.vapid_private_key_file, &settings.vapid_subject) {
+        (Some(path), Some(subject)) => {
+            let pem = std::fs::read_to_string(path).with_context(|| {
+                format!("--vapid-private-key-file: could not read {} (write one with `qol admin vapid-keys`)", path.display())
+            })?;
+            Some(crate::notify::PushSender::new(&pem, subject)?)
+        }
+        (Some(_), None) => anyhow::bail!(
+            "--vapid-private-key-file needs --vapid-subject (a contact for push services, e.g. mailto:qol@hospital.example)"
+        ),
+        (None, Some(_)) => anyhow::bail!("--vapid-subject needs --vapid-private-key-file (from `qol admin vapid-keys`)"),
+        (None, None) => None,
+    };
+    Ok((sms, push))
+}
+
+/// The site's protocol file, validated (`--protocol`): the protocol and the file's text.
+fn site_protocol(config: &ServeConfig) -> anyhow::Result<Option<(qol_shared::schedule::Protocol, String)>> {
+    let Some(path) = &config.protocol_file else { return Ok(None) };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("--protocol: could not read {}", path.display()))?;
+    let protocol = qol_shared::schedule::Protocol::parse(&text)
+        .map_err(|error| anyhow::anyhow!("--protocol: {} is not a valid protocol: {error}", path.display()))?;
+    Ok(Some((protocol, text)))
 }
 
 /// The mail settings, checked: the mailer, the on-call addresses and the worker's pacing; `None`
@@ -53,7 +97,7 @@ fn mail_settings(
         .as_deref()
         .ok_or_else(|| anyhow::anyhow!("--smtp-url needs --mail-from (the sender address)"))?;
     if mail.notify_emails.is_empty() {
-        anyhow::bail!("--smtp-url needs at least one --notify-email (an on-call address; QOL_NOTIFY_EMAILS)");
+        tracing::warn!("no --notify-email: e-mail goes to patients' reminders only, not to an on-call address");
     }
     let mut emails = Vec::new();
     for address in &mail.notify_emails {
@@ -91,11 +135,17 @@ impl Application {
         };
         // Checked before the database is touched: a bad flag changes nothing.
         let mail = mail_settings(config)?;
+        let (sms, push) = reminder_channels(config)?;
+        let site_protocol = site_protocol(config)?;
         let mode = if config.init || config.demo { OpenMode::CreateIfEmpty } else { OpenMode::Existing };
         let db = Db::open(&config.database_url, mode).await?.with_clock(config.clock.clone());
-        let (mut clinic, seeded_demo) = Clinic::open(&db, config.demo)
-            .await
-            .map_err(|error| anyhow::anyhow!("could not set up the study: {error}"))?;
+        let (mut clinic, seeded_demo) = Clinic::open_with(
+            &db,
+            config.demo,
+            site_protocol.as_ref().map(|(protocol, text)| (protocol, text.as_str())),
+        )
+        .await
+        .map_err(|error| anyhow::anyhow!("could not set up the study: {error}"))?;
         clinic
             .renew_demo_code()
             .await
@@ -119,11 +169,28 @@ impl Application {
             demonstration_wording = wording.demonstration,
             "qol is ready"
         );
-        let mut outbox = None;
-        if let Some((mailer, emails, pacing)) = mail {
+        let mut channels = crate::notify::Channels { mail: None, sms, push };
+        let mut pacing = crate::notify::OutboxPacing::default();
+        if let Some((mailer, emails, mail_pacing)) = mail {
             clinic.on_call.emails = emails;
-            outbox = Some((mailer, pacing));
+            channels.mail = Some(mailer);
+            pacing = mail_pacing;
+        } else if let Some(retry) = config.mail.outbox_retry {
+            pacing.retry_base = retry;
+            pacing.poll = pacing.poll.min(retry);
         }
+        clinic.reach = crate::clinic::reminders::Reach {
+            sms: channels.sms.is_some(),
+            email: channels.mail.is_some(),
+            push_public_key: channels.push.as_ref().map(crate::notify::PushSender::public_key),
+        };
+        if clinic.protocol.reminders.enabled && channels.sms.is_none() && channels.mail.is_none() && channels.push.is_none() {
+            tracing::warn!(
+                "the protocol sends reminders but no channel is configured (--sms-gateway-url, --smtp-url, \
+                 --vapid-private-key-file): no reminder will leave"
+            );
+        }
+        let outbox = (!channels.is_empty()).then_some((channels, pacing));
         clinic.on_call.public_url = config
             .mail
             .public_url
@@ -146,11 +213,12 @@ impl Application {
             db,
             clinic,
             schedule_every: config.schedule_every,
+            remind_every: config.reminders.remind_every,
             seeded_demo,
             demo_study,
             shutdown,
             edges,
-            outbox: outbox.map(|(mailer, pacing)| (mailer, pacing, wake)),
+            outbox: outbox.map(|(channels, pacing)| (channels, pacing, wake)),
         })
     }
 
@@ -164,6 +232,11 @@ impl Application {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// The study's patient id prefix (`IVB`), from its protocol.
+    pub fn patient_id_prefix(&self) -> &str {
+        &self.clinic.protocol.patient_id_prefix
     }
 
     /// Whether this start created the demo study (a new database with `--demo`).
@@ -188,10 +261,11 @@ impl Application {
     ) -> std::io::Result<()> {
         let db = self.db.clone();
         let shutdown = self.shutdown;
-        let worker = self.outbox.map(|(mailer, pacing, wake)| {
-            tokio::spawn(crate::notify::run(self.clinic.as_ref().clone(), mailer, pacing, wake))
+        let worker = self.outbox.map(|(channels, pacing, wake)| {
+            tokio::spawn(crate::notify::run(self.clinic.as_ref().clone(), channels, pacing, wake))
         });
         let scheduler = tokio::spawn(scheduler(self.clinic.clone(), self.schedule_every));
+        let reminders = tokio::spawn(reminder_scheduler(self.clinic.clone(), self.remind_every));
         let either = async move {
             tokio::select! {
                 () = shutdown.wait() => {}
@@ -203,6 +277,7 @@ impl Application {
             worker.abort();
         }
         scheduler.abort();
+        reminders.abort();
         db.close().await;
         tracing::info!("qol stopped");
         Ok(())
@@ -222,6 +297,19 @@ async fn scheduler(clinic: Arc<Clinic>, every: std::time::Duration) {
                 tracing::warn!(%error, "the schedules could not be brought in step; trying again later")
             }
         }
+    }
+}
+
+/// Queues the reminders that are due, every `every` (docs/reminders.md). Each reminder's key is
+/// unique, so servers sharing a database queue it once; a failed pass is logged and tried again.
+async fn reminder_scheduler(clinic: Arc<Clinic>, every: std::time::Duration) {
+    loop {
+        match clinic.queue_due_reminders().await {
+            Ok(0) => {}
+            Ok(queued) => tracing::info!(queued, "reminders queued"),
+            Err(error) => tracing::warn!(%error, "reminders could not be queued; trying again later"),
+        }
+        tokio::time::sleep(every).await;
     }
 }
 

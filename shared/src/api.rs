@@ -135,8 +135,13 @@ pub struct Me {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Identity {
     pub full_name: String,
+    /// The patient's mobile number, in international form (`+86 138 0013 8000`): reminders by
+    /// SMS go to it, and nurses call it from a card.
     pub phone: String,
     pub hospital_number: String,
+    /// An e-mail address for reminders, when the patient has one ("" or left out: none).
+    #[serde(default)]
+    pub email: String,
 }
 
 /// `POST /api/v1/patients`.
@@ -153,6 +158,152 @@ pub struct EnrolPatient {
     pub identity: Identity,
     /// The enrolment date (the baseline window opens on it).
     pub enrolled_on: chrono::NaiveDate,
+    /// How the patient wants to be reminded (left out: [`ReminderChannel::Auto`]).
+    #[serde(default)]
+    pub reminder_channel: ReminderChannel,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reminders (docs/reminders.md)
+
+/// How a patient is reminded that a questionnaire is open. `Auto` picks SMS when she has a
+/// phone number and the site has an SMS gateway, else e-mail, else web push; a chosen channel
+/// that cannot be used (no gateway, no address, no subscription) falls back the same way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ReminderChannel {
+    #[default]
+    Auto,
+    Sms,
+    Email,
+    Push,
+    /// The patient asked not to be reminded.
+    Off,
+}
+
+impl ReminderChannel {
+    pub const ALL: [ReminderChannel; 5] = [
+        ReminderChannel::Auto,
+        ReminderChannel::Sms,
+        ReminderChannel::Email,
+        ReminderChannel::Push,
+        ReminderChannel::Off,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReminderChannel::Auto => "auto",
+            ReminderChannel::Sms => "sms",
+            ReminderChannel::Email => "email",
+            ReminderChannel::Push => "push",
+            ReminderChannel::Off => "off",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ReminderChannel> {
+        ReminderChannel::ALL.into_iter().find(|channel| channel.as_str() == text)
+    }
+}
+
+/// A patient's reminder settings as she (`GET /api/v1/me/reminders`) or a nurse (inside
+/// [`PatientReminders`]) sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReminderSettingsView {
+    pub channel: ReminderChannel,
+    pub language: Language,
+    /// What a reminder would go by now (the chosen channel or its fallback); `None` when she
+    /// has turned reminders off or cannot be reached by any channel the site has.
+    pub goes_by: Option<ReminderChannel>,
+    /// The channels this site can send by (an SMS gateway, an SMTP server, push keys).
+    pub site_channels: Vec<ReminderChannel>,
+    pub has_phone: bool,
+    pub has_email: bool,
+    /// Devices that receive push reminders.
+    pub push_devices: u32,
+    /// The site's VAPID public key (base64url), for subscribing to push; absent without push.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push_public_key: Option<String>,
+    /// Whether the protocol sends reminders at all.
+    pub study_sends_reminders: bool,
+}
+
+/// `POST /api/v1/me/reminders` (the patient) and `POST /api/v1/patients/{study_id}/reminders`
+/// (a nurse): the channel and the language of the texts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetReminders {
+    pub channel: ReminderChannel,
+    pub language: Language,
+    /// Nurses only: a new e-mail address for reminders ("" removes it); left out, unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// `POST /api/v1/me/push-subscription`: a browser's push subscription (`PushSubscription.toJSON()`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushSubscriptionRequest {
+    pub endpoint: String,
+    pub keys: PushKeys,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PushKeys {
+    /// The browser's P-256 public key, base64url.
+    pub p256dh: String,
+    /// The 16-byte authentication secret, base64url.
+    pub auth: String,
+}
+
+/// `POST /api/v1/me/push-subscription/remove`: this device stops receiving push reminders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RemovePushSubscription {
+    pub endpoint: String,
+}
+
+/// Where a message stands in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum MessageState {
+    /// Waiting to be sent, or to be tried again.
+    Pending,
+    Sent,
+    /// Given up: the error says why.
+    Failed,
+    /// Not sent after all: the form was received, the window closed, or reminders were turned off
+    /// before its turn.
+    Cancelled,
+}
+
+/// One reminder sent (or tried) to a patient, as a nurse sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReminderMessage {
+    pub id: i64,
+    pub assessment_key: crate::schedule::AssessmentKey,
+    pub kind: crate::reminders::ReminderKind,
+    pub channel: ReminderChannel,
+    pub state: MessageState,
+    pub queued_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    pub attempts: i64,
+    /// Why the last attempt failed, or why it was cancelled.
+    pub error: Option<String>,
+}
+
+/// `GET /api/v1/patients/{study_id}/reminders`: the settings and every reminder, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PatientReminders {
+    pub settings: ReminderSettingsView,
+    /// The e-mail address reminders go to ("" when none).
+    pub email: String,
+    pub messages: Vec<ReminderMessage>,
 }
 
 /// What an account operation (unlock, disable, enable, sign out everywhere) changed.
@@ -573,6 +724,11 @@ pub struct FollowUpItem {
     pub days_left: Option<i64>,
     pub missed_reason: Option<MissedReason>,
     pub missed_note: Option<String>,
+    /// Reminders sent for this assessment, and when the last one was.
+    #[serde(default)]
+    pub reminders_sent: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_reminded_at: Option<Timestamp>,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ use crate::Language;
 /// Why a patient is reminded; also the name of the fixed SMS template a gateway sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ReminderKind {
     /// The window has opened.
     WindowOpen,
@@ -25,6 +26,12 @@ pub enum ReminderKind {
 }
 
 impl ReminderKind {
+    pub fn parse(text: &str) -> Option<ReminderKind> {
+        [ReminderKind::WindowOpen, ReminderKind::NotDone, ReminderKind::BeforeClose]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ReminderKind::WindowOpen => "window_open",
@@ -150,8 +157,9 @@ impl ReminderSettings {
             .map_or_else(|| Utc.from_utc_datetime(&local), |at| at.to_utc())
     }
 
-    /// Moves an instant in the quiet hours to their end (the same or the next local day).
-    fn out_of_quiet(&self, zone: chrono_tz::Tz, at: DateTime<Utc>) -> DateTime<Utc> {
+    /// Moves an instant in the quiet hours to their end (the same or the next local day); an
+    /// instant outside them stays.
+    pub fn out_of_quiet(&self, zone: chrono_tz::Tz, at: DateTime<Utc>) -> DateTime<Utc> {
         if !self.is_quiet(zone, at) {
             return at;
         }
@@ -214,6 +222,14 @@ impl ReminderSettings {
             return Vec::new();
         }
         planned.iter().filter(|planned| planned.at <= now).collect()
+    }
+}
+
+/// The title of a push notification (a phone shows it above the text).
+pub fn reminder_title(language: Language) -> &'static str {
+    match language {
+        Language::English => "Questionnaire reminder",
+        Language::Chinese => "问卷提醒",
     }
 }
 

@@ -258,6 +258,11 @@ impl Protocol {
             .unwrap_or_else(|error| panic!("the default protocol is invalid: {error}"))
     }
 
+    /// Whether this is the shipped protocol (not a site's own file).
+    pub fn is_shipped(&self) -> bool {
+        *self == Protocol::default_protocol()
+    }
+
     pub fn default_protocol_json() -> &'static str {
         DEFAULT_PROTOCOL_JSON
     }

@@ -206,6 +206,7 @@ fn PatientHome() -> impl IntoView {
             <p id="worse-heading" class="muted">{t(Text::FeelWorseLead)}</p>
             <button type="button" class="secondary" on:click=feel_worse>{t(Text::FeelWorse)}</button>
         </section>
+        <p><a href="/settings" id="reminder-settings">{t(Text::ReminderSettings)}</a></p>
         <p><button type="button" class="link" on:click=sign_out>{t(Text::SignOut)}</button></p>
     }
 }

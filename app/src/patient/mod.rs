@@ -5,6 +5,7 @@ mod home;
 mod instrument_preview;
 mod outbox;
 mod questionnaire;
+mod settings;
 mod sign_in;
 
 use leptos::prelude::*;
@@ -30,6 +31,7 @@ pub fn PatientApp() -> impl IntoView {
                 <Route path=path!("/") view=home::Start/>
                 <Route path=path!("/activate") view=sign_in::Activate/>
                 <Route path=path!("/sign-in") view=sign_in::PatientSignIn/>
+                <Route path=path!("/settings") view=settings::ReminderSettings/>
                 <Route path=path!("/questionnaire/:key") view=questionnaire::Questionnaire/>
                 <Route path=path!("/instruments/:id") view=instrument_preview::InstrumentPreview/>
             </Routes>

@@ -106,3 +106,14 @@ pub async fn analysis(
 pub async fn completion() -> Result<Vec<qol_shared::api::CompletionRow>, ApiFailure> {
     get("/api/v1/research/completion").await
 }
+
+pub async fn reminders(study_id: &str) -> Result<qol_shared::api::PatientReminders, ApiFailure> {
+    get(&format!("/api/v1/patients/{study_id}/reminders")).await
+}
+
+pub async fn set_reminders(
+    study_id: &str,
+    body: &qol_shared::api::SetReminders,
+) -> Result<qol_shared::api::PatientReminders, ApiFailure> {
+    post(&format!("/api/v1/patients/{study_id}/reminders"), body).await.map(|(_, value)| value)
+}

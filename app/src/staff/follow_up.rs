@@ -35,7 +35,7 @@ fn Lists() -> impl IntoView {
                             <thead><tr>
                                 <th scope="col">{t(S::StudyId)}</th><th scope="col">{t(S::Name)}</th>
                                 <th scope="col">{t(S::Assessment)}</th><th scope="col">{t(S::Window)}</th>
-                                <th scope="col">{t(S::DaysLeft)}</th>
+                                <th scope="col">{t(S::DaysLeft)}</th><th scope="col">{t(S::Reminded)}</th>
                             </tr></thead>
                             <tbody>{list.into_iter().map(|item| view! {
                                 <tr class:closing=item.days_left.is_some_and(|d| d <= 1)>
@@ -48,6 +48,7 @@ fn Lists() -> impl IntoView {
                                         Some(days) => days.to_string(),
                                         None => String::new(),
                                     }}</td>
+                                    <td class="reminded">{reminded(item.reminders_sent, item.last_reminded_at)}</td>
                                 </tr>
                             }).collect_view()}</tbody>
                         </table>
@@ -122,5 +123,23 @@ fn MissedRow(item: FollowUpItem, changed: RwSignal<u32>) -> impl IntoView {
             </div>
             {move || error.get().map(|message| view! { <crate::common::Problem message/> })}
         </form>
+    }
+}
+
+/// "reminded 2×, last 2 days ago" (empty when no reminder was sent).
+fn reminded(count: u32, last: Option<qol_shared::Timestamp>) -> String {
+    if count == 0 {
+        return String::new();
+    }
+    let ago = last.map(|at| {
+        let days = ((js_sys::Date::now() - at.instant().timestamp_millis() as f64) / 86_400_000.0).floor();
+        match days.max(0.0) as i64 {
+            0 => t(S::Today)().to_owned(),
+            days => format!("{days} {}", t(S::DaysAgo)()),
+        }
+    });
+    match ago {
+        Some(ago) => format!("{} {count}×, {} {ago}", t(S::RemindedTimes)(), t(S::LastReminded)()),
+        None => format!("{} {count}×", t(S::RemindedTimes)()),
     }
 }

@@ -7,6 +7,7 @@ mod api;
 mod follow_up;
 mod patient;
 mod patients;
+mod reminders;
 mod research;
 mod sign_in;
 mod text;

@@ -110,6 +110,7 @@ fn Page() -> impl IntoView {
                                 {move || code_error.get().map(|message| view! { <crate::common::Problem message/> })}
                             </section>
                             <Events records=detail.events.clone() study_id=patient.study_id.clone() changed warnings=event_warnings/>
+                            <super::reminders::Reminders study_id=patient.study_id.clone()/>
                         }.into_any()
                     }
                     Err(failure) => view! { <Failed failure/> }.into_any(),

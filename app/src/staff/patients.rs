@@ -71,6 +71,8 @@ fn EnrolForm() -> impl IntoView {
     let full_name = RwSignal::new(String::new());
     let phone = RwSignal::new(String::new());
     let hospital_number = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let reminder_channel = RwSignal::new(qol_shared::api::ReminderChannel::Auto);
     let enrolled_on = RwSignal::new(today());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -90,8 +92,10 @@ fn EnrolForm() -> impl IntoView {
                 full_name: full_name.get_untracked(),
                 phone: phone.get_untracked(),
                 hospital_number: hospital_number.get_untracked(),
+                email: email.get_untracked(),
             },
             enrolled_on: date,
+            reminder_channel: reminder_channel.get_untracked(),
         };
         busy.set(true);
         error.set(None);
@@ -146,6 +150,19 @@ fn EnrolForm() -> impl IntoView {
                 {text_field("full-name", S::FullName, full_name, "text")}
                 {text_field("phone", S::Phone, phone, "tel")}
                 {text_field("hospital-number", S::HospitalNumber, hospital_number, "text")}
+                {text_field("email", S::Email, email, "email")}
+                <div class="field">
+                    <label for="remind-by">{t(S::RemindBy)}</label>
+                    <select id="remind-by" on:change=move |ev| {
+                        if let Some(choice) = qol_shared::api::ReminderChannel::parse(&event_target_value(&ev)) {
+                            reminder_channel.set(choice)
+                        }
+                    }>
+                        {qol_shared::api::ReminderChannel::ALL.into_iter().map(|choice| view! {
+                            <option value=choice.as_str()>{t(super::text::reminder_channel(choice))}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
                 {text_field("enrolled-on", S::EnrolledOn, enrolled_on, "date")}
                 {move || error.get().map(|message| view! { <crate::common::Problem message/> })}
                 <button type="submit" class="primary" disabled=move || busy.get()>{t(S::Enrol)}</button>

@@ -10,6 +10,39 @@ crate::i18n::strings! {
     /// A string of the staff console.
     pub enum S {
         Console => "Staff console", "工作人员控制台";
+        RemindersTitle => "Reminders", "提醒";
+        RemindersLead => "When a questionnaire opens and while it is not done, the patient is reminded by the channel below.", "问卷开放时以及尚未填写期间，患者会通过下方渠道收到提醒。";
+        RemindBy => "Remind by", "提醒方式";
+        ChannelAuto => "Automatic (SMS, else e-mail, else push)", "自动（短信，其次邮件，其次推送）";
+        ChannelSms => "SMS", "短信";
+        ChannelEmail => "E-mail", "电子邮件";
+        ChannelPush => "Push notification", "推送通知";
+        ChannelOff => "No reminders (patient's choice)", "不提醒（患者选择）";
+        GoesBy => "Reminders go by", "提醒将通过";
+        Unreachable => "No reminder can reach this patient: add a phone number or e-mail, or ask her to turn on notifications.", "无法向该患者发送提醒：请添加手机号或电子邮件，或请患者开启通知。";
+        RemindersOff => "Reminders are off.", "提醒已关闭。";
+        StudySendsNone => "This study's protocol sends no reminders.", "本研究方案不发送提醒。";
+        Email => "E-mail (optional)", "电子邮件（可选）";
+        PushDevices => "Devices with notifications on", "已开启通知的设备";
+        SaveReminders => "Save reminder settings", "保存提醒设置";
+        Saved => "Saved.", "已保存。";
+        NoReminders => "No reminder has been sent yet.", "尚未发送提醒。";
+        Queued => "Queued", "排队时间";
+        Kind => "Reminder", "提醒";
+        Channel => "Channel", "渠道";
+        Outcome => "Outcome", "结果";
+        KindWindowOpen => "Questionnaire open", "问卷已开放";
+        KindNotDone => "Not done yet", "尚未完成";
+        KindBeforeClose => "Closes tomorrow", "明天截止";
+        MessagePending => "Waiting to be sent", "等待发送";
+        MessageSent => "Sent", "已发送";
+        MessageFailed => "Could not send", "无法发送";
+        MessageCancelled => "Not sent", "未发送";
+        Reminded => "Reminders", "提醒";
+        RemindedTimes => "reminded", "已提醒";
+        LastReminded => "last", "最近";
+        Today => "today", "今天";
+        DaysAgo => "days ago", "天前";
         Worklist => "Worklist", "待办事项";
         FollowUp => "Follow-up", "随访";
         Patients => "Patients", "患者";
@@ -327,4 +360,34 @@ pub fn wire<T: serde::Serialize>(value: &T) -> String {
 /// The value whose wire name is `name`.
 pub fn from_wire<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+}
+
+pub fn reminder_channel(channel: qol_shared::api::ReminderChannel) -> S {
+    use qol_shared::api::ReminderChannel;
+    match channel {
+        ReminderChannel::Auto => S::ChannelAuto,
+        ReminderChannel::Sms => S::ChannelSms,
+        ReminderChannel::Email => S::ChannelEmail,
+        ReminderChannel::Push => S::ChannelPush,
+        ReminderChannel::Off => S::ChannelOff,
+    }
+}
+
+pub fn reminder_kind(kind: qol_shared::reminders::ReminderKind) -> S {
+    use qol_shared::reminders::ReminderKind;
+    match kind {
+        ReminderKind::WindowOpen => S::KindWindowOpen,
+        ReminderKind::NotDone => S::KindNotDone,
+        ReminderKind::BeforeClose => S::KindBeforeClose,
+    }
+}
+
+pub fn message_state(state: qol_shared::api::MessageState) -> S {
+    use qol_shared::api::MessageState;
+    match state {
+        MessageState::Pending => S::MessagePending,
+        MessageState::Sent => S::MessageSent,
+        MessageState::Failed => S::MessageFailed,
+        MessageState::Cancelled => S::MessageCancelled,
+    }
 }

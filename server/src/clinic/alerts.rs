@@ -229,6 +229,9 @@ impl Clinic {
                         dedupe_key: format!("alert-card-{card_id}-report-{submission_id}-{address}"),
                         subject: subject.clone(),
                         body: body.clone(),
+                        template: None,
+                        language: None,
+                        assessment_key: None,
                     };
                     if let Some(id) = tx.enqueue(&message, now).await? {
                         queued.push(id);
@@ -570,6 +573,7 @@ impl Clinic {
     /// Every patient's assessments in state `wanted` today, for the follow-up lists.
     async fn follow_up(&self, wanted: AssessmentState) -> Result<Vec<FollowUpItem>, ClinicError> {
         let today = self.today();
+        let reminded = self.reminders_sent().await?;
         let mut out = Vec::new();
         for patient in self.db.patients().await? {
             let name = self.db.identity(patient.id).await?.map(|identity| identity.full_name);
@@ -578,6 +582,8 @@ impl Clinic {
                     continue;
                 }
                 let row = status.row;
+                let (reminders_sent, last_reminded_at) =
+                    reminded.get(&(patient.id, row.key.to_string())).cloned().unwrap_or_default();
                 out.push(FollowUpItem {
                     assessment_id: row.id,
                     study_id: patient.study_code.clone(),
@@ -589,6 +595,8 @@ impl Clinic {
                     days_left: (wanted == AssessmentState::Open).then(|| (row.window_end - today).num_days()),
                     missed_reason: row.missed_reason,
                     missed_note: row.missed_note,
+                    reminders_sent,
+                    last_reminded_at,
                 });
             }
         }

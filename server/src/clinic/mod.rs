@@ -12,6 +12,8 @@
 //! - [`research`]: the pseudonymous patient record, the analysis and completion reports.
 //! - [`exports`]: starting an audited export.
 //! - [`outbox`]: what the outbox worker claims and records.
+//! - [`reminders`]: reminders queued by the scheduler and checked before they leave; a patient's
+//!   reminder settings and push subscriptions.
 //! - [`demo`]: the `--demo` seed.
 
 pub mod accounts;
@@ -20,6 +22,7 @@ pub mod demo;
 mod exports;
 pub mod outbox;
 mod patients;
+pub mod reminders;
 pub mod research;
 mod sessions;
 mod submissions;
@@ -96,6 +99,8 @@ pub struct Clinic {
     pub study_id: i64,
     pub protocol: Protocol,
     pub on_call: OnCall,
+    /// The channels reminders can go by on this server.
+    pub reach: reminders::Reach,
 }
 
 /// Who is told, away from the screen, when a patient asks to be called or a card becomes red.
@@ -140,24 +145,49 @@ impl Clinic {
     /// with `demo`). Returns the clinic and whether demo data was seeded now. The clinic reads
     /// time from the database handle's clock. Opening an existing study writes nothing.
     pub async fn open(db: &Db, demo: bool) -> Result<(Clinic, bool), ClinicError> {
+        Clinic::open_with(db, demo, None).await
+    }
+
+    /// [`Clinic::open`], a new study taking a site's protocol (`--protocol`: the file's text,
+    /// already validated). A database that holds a study keeps its own: a different protocol is
+    /// refused (an amendment is not a new study).
+    pub async fn open_with(
+        db: &Db,
+        demo: bool,
+        site_protocol: Option<(&Protocol, &str)>,
+    ) -> Result<(Clinic, bool), ClinicError> {
         if let Some(study) = db.study().await? {
             let protocol = if study.protocol_json.is_empty() {
                 Protocol::default_protocol()
             } else {
                 stored_protocol(&study.protocol_json)?
             };
-            let clinic = Clinic { db: db.clone(), study_id: study.id, protocol, on_call: OnCall::default() };
+            if let Some((given, _)) = site_protocol
+                && *given != protocol
+            {
+                return Err(ClinicError::Conflict(format!(
+                    "--protocol: this database already holds the study {} under another protocol; a protocol \
+                     file starts a new study on an empty database (leave --protocol out to run this one)",
+                    study.code
+                )));
+            }
+            let clinic = Clinic { db: db.clone(), study_id: study.id, protocol, on_call: OnCall::default(), reach: reminders::Reach::default() };
             return Ok((clinic, false));
         }
-        let protocol = Protocol::default_protocol();
-        let strata: Vec<String> = protocol.strata.iter().map(|s| s.code.clone()).collect();
-        let (code, title) = if demo {
-            (demo::DEMO_STUDY_CODE, demo::DEMO_STUDY_TITLE)
-        } else {
-            (demo::STUDY_CODE, protocol.name.as_str())
+        let (protocol, protocol_json) = match site_protocol {
+            Some((protocol, json)) => (protocol.clone(), json),
+            None => (Protocol::default_protocol(), Protocol::default_protocol_json()),
         };
+        let strata: Vec<String> = protocol.strata.iter().map(|s| s.code.clone()).collect();
+        let (code, title) = match (demo, protocol.is_shipped()) {
+            (true, true) => (demo::DEMO_STUDY_CODE.to_owned(), demo::DEMO_STUDY_TITLE.to_owned()),
+            (false, true) => (demo::STUDY_CODE.to_owned(), protocol.name.clone()),
+            (true, false) => (format!("{}-DEMO", protocol.patient_id_prefix), format!("Demo: {}", protocol.name)),
+            (false, false) => (format!("{}-QOL", protocol.patient_id_prefix), protocol.name.clone()),
+        };
+        let (code, title) = (code.as_str(), title.as_str());
         let mut tx = db.begin_write().await?;
-        let study_id = tx.insert_study(code, title, &strata, Protocol::default_protocol_json(), demo).await?;
+        let study_id = tx.insert_study(code, title, &strata, protocol_json, demo).await?;
         tx.audit(
             &Actor::system(),
             AuditEntry {
@@ -170,7 +200,7 @@ impl Clinic {
         )
         .await?;
         tx.commit().await?;
-        let clinic = Clinic { db: db.clone(), study_id, protocol, on_call: OnCall::default() };
+        let clinic = Clinic { db: db.clone(), study_id, protocol, on_call: OnCall::default(), reach: reminders::Reach::default() };
         if demo {
             demo::seed(&clinic).await?;
             demo::refresh_demo_activation_code(&clinic).await?;

@@ -45,19 +45,25 @@ impl Clinic {
         message: &OutboxMessage,
         attempt: Attempt,
     ) -> Result<bool, ClinicError> {
+        // A patient's phone number or address stays out of the audit trail: her study id stands
+        // for it (the outbox row holds the recipient).
+        let recipient = match message.patient_id.filter(|_| message.purpose == "reminder") {
+            Some(patient_id) => format!("patient {patient_id}"),
+            None => message.recipient.clone(),
+        };
         let mut tx = self.db.begin_write().await?;
         let (recorded, action, after) = match &attempt {
             Attempt::Sent => (
                 tx.outbox_sent(message.id, worker, &tx.now_text()).await?,
                 "notification.sent",
-                json!({ "attempt": message.attempt, "channel": message.channel, "recipient": message.recipient }),
+                json!({ "attempt": message.attempt, "channel": message.channel, "purpose": message.purpose, "recipient": recipient }),
             ),
             Attempt::Failed { error, retry_at } => {
                 let retry_at = retry_at.map(timestamp_text);
                 (
                     tx.outbox_attempt_failed(message.id, worker, error, retry_at.as_deref()).await?,
                     if retry_at.is_none() { "notification.failed" } else { "notification.attempt_failed" },
-                    json!({ "attempt": message.attempt, "channel": message.channel, "recipient": message.recipient,
+                    json!({ "attempt": message.attempt, "channel": message.channel, "purpose": message.purpose, "recipient": recipient,
                             "error": error, "retry_at": retry_at }),
                 )
             }

@@ -42,6 +42,16 @@ impl Clinic {
                 problems.push(format!("{field} is longer than 200 characters"));
             }
         }
+        if !request.identity.phone.trim().is_empty() && reminders::normal_phone(&request.identity.phone).is_none() {
+            problems.push(format!(
+                "identity.phone {:?} is not a phone number: write it in international form, e.g. +86 138 0013 8000",
+                request.identity.phone
+            ));
+        }
+        let email = request.identity.email.trim();
+        if !email.is_empty() && reminders::normal_email(email).is_none() {
+            problems.push(format!("identity.email {email:?} is not an e-mail address"));
+        }
         if request.enrolled_on > today {
             problems.push(format!("enrolled_on {} is in the future", request.enrolled_on));
         }
@@ -64,9 +74,13 @@ impl Clinic {
         };
         let code = new_activation_code();
         let expires_at = self.expires_in(ACTIVATION_CODE_LIFETIME);
+        let identity = qol_shared::api::Identity {
+            email: reminders::normal_email(email).unwrap_or_default(),
+            ..request.identity.clone()
+        };
         let mut tx = self.db.begin_write().await?;
         let patient_id = match tx
-            .insert_patient(self.study_id, &study_code, &request.stratum, language, &request.identity)
+            .insert_patient(self.study_id, &study_code, &request.stratum, language, request.reminder_channel, &identity)
             .await
         {
             Ok(id) => id,
@@ -96,6 +110,7 @@ impl Clinic {
                 after: Some(json!({
                     "study_id": study_code, "stratum": request.stratum, "language": request.language,
                     "enrolled_on": request.enrolled_on, "identity": "recorded", "activation_code_expires_at": expires_at,
+                    "reminder_channel": request.reminder_channel.as_str(),
                 })),
                 ..AuditEntry::default()
             },

@@ -11,6 +11,7 @@ mod error;
 mod json;
 pub mod openapi;
 mod patients;
+mod reminders;
 mod research;
 pub mod serve;
 
@@ -75,6 +76,10 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
         .route("/staff/{username}/sign-out-everywhere", post(accounts::sign_out_staff_everywhere))
         .route("/me/assessments", get(patients::my_assessments))
         .route("/me/submissions", post(patients::submit).get(patients::my_submissions))
+        .route("/me/reminders", get(reminders::mine).post(reminders::set_mine))
+        .route("/me/push-subscription", post(reminders::subscribe))
+        .route("/me/push-subscription/remove", post(reminders::unsubscribe))
+        .route("/patients/{study_id}/reminders", get(reminders::of_patient).post(reminders::set_of_patient))
         .route("/alerts", get(alerts::list))
         .route("/notifications", get(alerts::notifications))
         .route("/patients/{study_id}/alerts", get(alerts::of_patient))

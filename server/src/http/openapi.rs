@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, alerts, auth, patients, research};
+use super::{accounts, alerts, auth, patients, reminders, research};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -35,6 +35,12 @@ use super::{accounts, alerts, auth, patients, research};
         patients::my_assessments,
         patients::my_submissions,
         patients::submit,
+        reminders::mine,
+        reminders::set_mine,
+        reminders::subscribe,
+        reminders::unsubscribe,
+        reminders::of_patient,
+        reminders::set_of_patient,
         alerts::list,
         alerts::of_patient,
         alerts::notifications,

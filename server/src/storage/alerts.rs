@@ -73,6 +73,12 @@ pub struct OutboxMessage {
     /// This attempt's number (1 for the first).
     pub attempt: i64,
     pub card_id: Option<i64>,
+    pub purpose: String,
+    pub patient_id: Option<i64>,
+    /// Reminders: the template (`window_open`…), the language tag and the assessment.
+    pub template: Option<String>,
+    pub language: Option<String>,
+    pub assessment_key: Option<String>,
 }
 
 /// A message to queue.
@@ -86,6 +92,10 @@ pub struct NewMessage<'a> {
     pub dedupe_key: String,
     pub subject: String,
     pub body: String,
+    /// Reminders: the template (`window_open`…), the language tag and the assessment.
+    pub template: Option<&'a str>,
+    pub language: Option<&'a str>,
+    pub assessment_key: Option<&'a str>,
 }
 
 const CARD_QUERY: &str = "SELECT c.id, c.patient_id, p.study_code, i.full_name, i.phone, c.kind, c.tier, c.state, \
@@ -636,7 +646,8 @@ impl WriteTx {
     ) -> Result<Option<i64>, StorageError> {
         let row = sqlx::query(
             "INSERT INTO outbox (channel, recipient, purpose, card_id, patient_id, dedupe_key, subject, body, state, \
-             attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9) \
+             attempts, next_attempt_at, created_at, template, language, assessment_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9, $10, $11, $12) \
              ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
         )
         .bind(message.channel)
@@ -648,6 +659,9 @@ impl WriteTx {
         .bind(&message.subject)
         .bind(&message.body)
         .bind(now)
+        .bind(message.template)
+        .bind(message.language)
+        .bind(message.assessment_key)
         .fetch_optional(&mut *self.tx)
         .await?;
         row.map(|row| row.try_get(0)).transpose().map_err(Into::into)
@@ -672,7 +686,8 @@ impl WriteTx {
             "UPDATE outbox SET lease_until = $1, leased_by = $2, attempts = attempts + 1 WHERE id IN \
              (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $3 \
              AND (lease_until IS NULL OR lease_until < $3) ORDER BY id LIMIT $4{lock}) \
-             RETURNING id, channel, recipient, subject, body, dedupe_key, attempts, card_id"
+             RETURNING id, channel, recipient, subject, body, dedupe_key, attempts, card_id, purpose, patient_id, \
+             template, language, assessment_key"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(text))
             .bind(lease_until)
@@ -693,6 +708,11 @@ impl WriteTx {
                     dedupe_key: row.try_get(5)?,
                     attempt: row.try_get::<i64, _>(6)?,
                     card_id: row.try_get(7)?,
+                    purpose: row.try_get(8)?,
+                    patient_id: row.try_get(9)?,
+                    template: row.try_get(10)?,
+                    language: row.try_get(11)?,
+                    assessment_key: row.try_get(12)?,
                 })
             })
             .collect::<Result<_, StorageError>>()?;

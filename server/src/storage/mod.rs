@@ -9,6 +9,7 @@ mod accounts;
 mod alerts;
 mod audit;
 mod patients;
+mod reminders;
 mod submissions;
 
 use std::path::Path;
@@ -18,6 +19,7 @@ pub use accounts::{Claim, SessionOwner, SessionSubject, StaffRow, ThrottleState}
 pub use alerts::{CardFilter, CardRow, NewMessage, OutboxMessage, SnoozeRow};
 pub use audit::{Actor, AuditEntry, AuditHead, AuditVerification, WriteTx};
 pub use patients::{AssessmentRow, EventRow, PatientRow};
+pub use reminders::{PushSubscriptionRow, ReminderCount, ReminderRow};
 pub use submissions::{NewSubmission, StoredScore, StoredSubmission};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

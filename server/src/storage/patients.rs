@@ -1,6 +1,6 @@
 //! Patients, their identity (a separate table), treatment events and the stored schedule.
 
-use qol_shared::api::{Identity, MissedReason};
+use qol_shared::api::{Identity, MissedReason, ReminderChannel};
 use qol_shared::instrument::InstrumentId;
 use qol_shared::schedule::{Event, ScheduledAssessment};
 use sqlx::Row;
@@ -17,6 +17,7 @@ pub struct PatientRow {
     pub stratum: String,
     pub language: Language,
     pub activated: bool,
+    pub reminder_channel: ReminderChannel,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,10 +71,15 @@ fn patient(row: &AnyRow) -> Result<PatientRow, StorageError> {
         stratum: row.try_get("stratum")?,
         language: super::stored_language(&row.try_get::<String, _>("language")?)?,
         activated: row.try_get::<Option<String>, _>("activated_at")?.is_some(),
+        reminder_channel: {
+            let text: String = row.try_get("reminder_channel")?;
+            ReminderChannel::parse(&text)
+                .ok_or_else(|| StorageError::Corrupt(format!("reminder channel {text:?}")))?
+        },
     })
 }
 
-const PATIENT_COLUMNS: &str = "id, study_code, stratum, language, activated_at";
+const PATIENT_COLUMNS: &str = "id, study_code, stratum, language, activated_at, reminder_channel";
 
 fn instruments_text(instruments: &[InstrumentId]) -> String {
     instruments.iter().map(|id| id.as_str()).collect::<Vec<_>>().join(",")
@@ -161,7 +167,7 @@ impl Db {
     /// Identity: only for callers allowed to see it (nurses, admins, the patient).
     pub async fn identity(&self, patient_id: i64) -> Result<Option<Identity>, StorageError> {
         let row = sqlx::query(
-            "SELECT full_name, phone, hospital_number FROM patient_identities WHERE patient_id = $1",
+            "SELECT full_name, phone, hospital_number, email FROM patient_identities WHERE patient_id = $1",
         )
         .bind(patient_id)
         .fetch_optional(&self.pool)
@@ -171,6 +177,7 @@ impl Db {
                 full_name: row.try_get(0)?,
                 phone: row.try_get(1)?,
                 hospital_number: row.try_get(2)?,
+                email: row.try_get(3)?,
             })
         })
         .transpose()
@@ -270,27 +277,32 @@ impl WriteTx {
         study_code: &str,
         stratum: &str,
         language: Language,
+        reminder_channel: ReminderChannel,
         identity: &Identity,
     ) -> Result<i64, StorageError> {
         let now = self.now_text();
         let id: i64 = sqlx::query(
-            "INSERT INTO patients (study_id, study_code, stratum, language, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO patients (study_id, study_code, stratum, language, reminder_channel, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(study_id)
         .bind(study_code)
         .bind(stratum)
         .bind(language.tag())
+        .bind(reminder_channel.as_str())
         .bind(&now)
         .fetch_one(&mut *self.tx)
         .await?
         .try_get(0)?;
         sqlx::query(
-            "INSERT INTO patient_identities (patient_id, full_name, phone, hospital_number, updated_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO patient_identities (patient_id, full_name, phone, hospital_number, email, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(id)
         .bind(&identity.full_name)
         .bind(&identity.phone)
         .bind(&identity.hospital_number)
+        .bind(&identity.email)
         .bind(&now)
         .execute(&mut *self.tx)
         .await?;

@@ -13,6 +13,7 @@ mod load;
 mod measure;
 mod never_lose;
 mod notify;
+mod reminders;
 mod research;
 mod research_record;
 mod screenshots;

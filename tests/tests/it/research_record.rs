@@ -80,8 +80,10 @@ impl Site {
                 full_name: "Test Person".into(),
                 phone: "+00 555 0100".into(),
                 hospital_number: "H-TEST-1".into(),
+                email: String::new(),
             },
             enrolled_on: day(offset),
+            reminder_channel: Default::default(),
         };
         let (patient, code, _) =
             self.clinic.enrol(&staff(), self.nurse_id, &request, study_today()).await.unwrap();

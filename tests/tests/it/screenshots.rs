@@ -106,6 +106,10 @@ async fn every_screen() {
     shoot(&browser, &folder, "11-question-chinese").await;
     click(&browser, "button.language").await;
 
+    browser.goto(&app.url("/settings")).await.unwrap();
+    browser.wait().for_element(Locator::Css("#reminder-status")).await.unwrap();
+    shoot(&browser, &folder, "24-reminder-settings").await;
+
     browser.goto(&app.url("/staff/sign-in")).await.unwrap();
     until(&browser, "#screen-heading", "Staff sign-in").await;
     shoot(&browser, &folder, "12-staff-sign-in").await;
@@ -138,6 +142,9 @@ async fn every_screen() {
     desk.wait().for_element(Locator::Css("#patient-cards .alert")).await.unwrap();
     desk.execute("document.querySelector('#cards-heading').scrollIntoView()", vec![]).await.unwrap();
     shoot(&desk, &folder, "22-staff-patient-cards").await;
+    desk.wait().for_element(Locator::Css("#reminder-status")).await.unwrap();
+    desk.execute("document.querySelector('#reminders-heading').scrollIntoView()", vec![]).await.unwrap();
+    shoot(&desk, &folder, "25-staff-patient-reminders").await;
     // The on-call nurse opens an alert e-mail's link on her phone.
     desk.goto(&app.url("/staff")).await.unwrap();
     desk.wait().for_element(Locator::Css(".alert")).await.unwrap();

@@ -619,3 +619,133 @@ async fn the_worklist_refreshes_itself_and_its_cards_pass_axe() {
     }
     desk.close().await.unwrap();
 }
+
+/// A Chrome DevTools Protocol command through ChromeDriver (`goog/cdp/execute`).
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/goog/cdp/execute", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(serde_json::json!({ "cmd": self.cmd, "params": self.params }).to_string()))
+    }
+}
+
+#[tokio::test]
+async fn the_reminder_screens_pass_axe_and_a_push_shows_a_notification() {
+    let Some(dist) = dist_dir() else {
+        skip("no built app in dist/", "run `cargo xtask dist` first (cargo xtask test does)");
+        return;
+    };
+    let Some((driver, chromium)) = chromedriver().await else { return };
+    let folder = std::env::temp_dir().join(format!("qol-vapid-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let key_file = folder.join("vapid.pem");
+    std::fs::write(&key_file, qol_server::notify::new_vapid_keys().unwrap().0).unwrap();
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, |config| {
+        config.dist_dir = dist;
+        config.reminders.vapid_private_key_file = Some(key_file.clone());
+        config.reminders.vapid_subject = Some("mailto:qol@example.org".into());
+    })
+    .await
+    else {
+        return;
+    };
+
+    // The patient, on her phone: her reminders screen, then "do not remind me".
+    let phone = phone_browser(&driver, &chromium).await;
+    phone.goto(&app.url("/")).await.unwrap();
+    let signed_in = phone
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\
+             fetch('/api/v1/auth/patient/sign-in', { method: 'POST', credentials: 'include',\
+               headers: { 'Content-Type': 'application/json' },\
+               body: JSON.stringify({ study_id: 'IVB-001', pin: arguments[0] }) }).then(r => done(r.status));",
+            vec![Value::from(qol_server::clinic::demo::DEMO_PIN)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(signed_in, 200);
+    phone.goto(&app.url("/")).await.unwrap();
+    click(&phone, "#reminder-settings").await;
+    until(&phone, "the reminders screen", "document.querySelector('#reminder-status')?.textContent").await;
+    until(&phone, "the push section", "document.querySelector('#push button')").await;
+    if let Some(violations) = axe_violations(&phone).await {
+        assert_eq!(violations, Vec::<Value>::new(), "axe on the reminders screen");
+    }
+    click(&phone, "input[name=channel][value=off]").await;
+    click(&phone, "form button[type=submit]").await;
+    until(
+        &phone,
+        "reminders off",
+        "document.querySelector('#reminder-status')?.textContent.includes('You will not be reminded')",
+    )
+    .await;
+
+    // A push reaches the service worker (as a push service would deliver it): a notification.
+    let origin = app.address.clone();
+    phone
+        .issue_cmd(Cdp {
+            cmd: "Browser.grantPermissions",
+            params: serde_json::json!({ "origin": origin, "permissions": ["notifications"] }),
+        })
+        .await
+        .unwrap();
+    phone.issue_cmd(Cdp { cmd: "ServiceWorker.enable", params: serde_json::json!({}) }).await.unwrap();
+    until(&phone, "the service worker", "navigator.serviceWorker.ready.then(() => true)").await;
+    let payload = serde_json::json!({ "title": "Questionnaire reminder", "body": "Your questionnaire is ready.", "tag": "qol-baseline" });
+    let notifications = |phone: &Client| {
+        let phone = phone.clone();
+        async move {
+            phone
+                .execute_async(
+                    "const done = arguments[arguments.length - 1];\
+                     navigator.serviceWorker.ready.then(r => r.getNotifications())\
+                       .then(list => done(list.map(n => n.title + ' | ' + n.body))).catch(e => done(['error ' + e]));",
+                    vec![],
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let mut shown = Value::Null;
+    'registrations: for registration in 0..6 {
+        let delivered = phone
+            .issue_cmd(Cdp {
+                cmd: "ServiceWorker.deliverPushMessage",
+                params: serde_json::json!({ "origin": origin, "registrationId": registration.to_string(), "data": payload.to_string() }),
+            })
+            .await;
+        if let Err(error) = delivered {
+            eprintln!("registration {registration}: {error}");
+            continue;
+        }
+        for _ in 0..20 {
+            shown = notifications(&phone).await;
+            if shown.as_array().is_some_and(|list| !list.is_empty()) {
+                break 'registrations;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert_eq!(shown, serde_json::json!(["Questionnaire reminder | Your questionnaire is ready."]));
+    phone.close().await.unwrap();
+
+    // Her nurse sees it on the patient page, which passes axe with its reminders.
+    let desk = desktop_browser(&driver, &chromium).await;
+    nurse_signs_in(&app, &desk).await;
+    desk.goto(&app.url("/staff/patients/IVB-001")).await.unwrap();
+    let status = until(&desk, "the reminders panel", "document.querySelector('#reminder-status')?.textContent").await;
+    assert_eq!(status, "Reminders are off.");
+    if let Some(violations) = axe_violations(&desk).await {
+        assert_eq!(violations, Vec::<Value>::new(), "axe on the patient page with reminders");
+    }
+    desk.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(folder);
+}
