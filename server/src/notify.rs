@@ -200,7 +200,9 @@ pub struct SmsGateway {
 
 impl std::fmt::Debug for SmsGateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SmsGateway").field("url", &crate::storage::redact(self.url.as_str())).finish_non_exhaustive()
+        f.debug_struct("SmsGateway")
+            .field("url", &crate::storage::redact(self.url.as_str()))
+            .finish_non_exhaustive()
     }
 }
 
@@ -217,10 +219,15 @@ impl SmsGateway {
     /// From `--sms-gateway-url` (http:// or https://) and the optional bearer token.
     pub fn new(url: &str, token: Option<&str>) -> anyhow::Result<SmsGateway> {
         let parsed = url::Url::parse(url.trim()).map_err(|error| {
-            anyhow::anyhow!("--sms-gateway-url: not a URL ({error}); write e.g. https://sms.hospital.example/send")
+            anyhow::anyhow!(
+                "--sms-gateway-url: not a URL ({error}); write e.g. https://sms.hospital.example/send"
+            )
         })?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            anyhow::bail!("--sms-gateway-url: {:?} must be an http:// or https:// URL", crate::storage::redact(url));
+            anyhow::bail!(
+                "--sms-gateway-url: {:?} must be an http:// or https:// URL",
+                crate::storage::redact(url)
+            );
         }
         let token = token.map(str::trim).filter(|token| !token.is_empty()).map(str::to_owned);
         Ok(SmsGateway { client: http_client()?, url: parsed, token })
@@ -246,7 +253,10 @@ impl SmsGateway {
             return Ok(());
         }
         let answer = answer_text(response).await;
-        if status.is_client_error() && status != reqwest::StatusCode::REQUEST_TIMEOUT && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
+        if status.is_client_error()
+            && status != reqwest::StatusCode::REQUEST_TIMEOUT
+            && status != reqwest::StatusCode::TOO_MANY_REQUESTS
+        {
             Err(SendError::Refused(format!("the SMS gateway refused it: {answer}")))
         } else {
             Err(SendError::Retry(anyhow::anyhow!("the SMS gateway answered {answer}")))
@@ -264,7 +274,10 @@ fn without_url(error: &reqwest::Error) -> String {
 }
 
 /// A browser's push keys, checked: its P-256 public key and its 16-byte secret (base64url).
-pub fn push_keys(p256dh: &str, auth: &str) -> anyhow::Result<(web_push_native::p256::PublicKey, web_push_native::Auth)> {
+pub fn push_keys(
+    p256dh: &str,
+    auth: &str,
+) -> anyhow::Result<(web_push_native::p256::PublicKey, web_push_native::Auth)> {
     use base64::Engine as _;
     let decode = |text: &str| {
         base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -301,7 +314,8 @@ pub fn new_vapid_keys() -> anyhow::Result<(String, String)> {
 fn vapid_public_key(key: &web_push_native::jwt_simple::algorithms::ES256KeyPair) -> String {
     use base64::Engine as _;
     use web_push_native::jwt_simple::algorithms::ECDSAP256PublicKeyLike as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(key.public_key().public_key().to_bytes_uncompressed())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(key.public_key().public_key().to_bytes_uncompressed())
 }
 
 impl PushSender {
@@ -313,7 +327,9 @@ impl PushSender {
         })?;
         let subject = subject.trim();
         if !(subject.starts_with("mailto:") || subject.starts_with("https://")) || subject.len() < 10 {
-            anyhow::bail!("--vapid-subject: {subject:?} must be a mailto: or https: contact, e.g. mailto:qol@hospital.example");
+            anyhow::bail!(
+                "--vapid-subject: {subject:?} must be a mailto: or https: contact, e.g. mailto:qol@hospital.example"
+            );
         }
         Ok(PushSender { client: http_client()?, key: Arc::new(key), subject: subject.to_owned() })
     }
@@ -324,11 +340,13 @@ impl PushSender {
     }
 
     async fn send(&self, clinic: &Clinic, message: &OutboxMessage) -> Result<(), SendError> {
-        let Some(target) = clinic.push_target(&message.recipient).await.map_err(|error| SendError::Retry(error.into()))?
+        let Some(target) =
+            clinic.push_target(&message.recipient).await.map_err(|error| SendError::Retry(error.into()))?
         else {
             return Err(SendError::Refused("the device no longer receives push reminders".into()));
         };
-        let (public, auth) = push_keys(&target.p256dh, &target.auth).map_err(|error| SendError::Refused(format!("{error:#}")))?;
+        let (public, auth) = push_keys(&target.p256dh, &target.auth)
+            .map_err(|error| SendError::Refused(format!("{error:#}")))?;
         let endpoint: axum::http::Uri = target
             .endpoint
             .parse()
@@ -346,7 +364,10 @@ impl PushSender {
         let request = reqwest::Request::try_from(request)
             .map_err(|error| SendError::Refused(format!("could not build the request: {error}")))?;
         let response = self.client.execute(request).await.map_err(|error| {
-            SendError::Retry(anyhow::anyhow!("the push service could not be reached: {}", without_url(&error)))
+            SendError::Retry(anyhow::anyhow!(
+                "the push service could not be reached: {}",
+                without_url(&error)
+            ))
         })?;
         let status = response.status();
         if status.is_success() {
@@ -354,8 +375,12 @@ impl PushSender {
         }
         let answer = answer_text(response).await;
         if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
-            let why = format!("the device's push subscription has ended (the push service answered {answer})");
-            clinic.push_subscription_gone(target.id, &why).await.map_err(|error| SendError::Retry(error.into()))?;
+            let why =
+                format!("the device's push subscription has ended (the push service answered {answer})");
+            clinic
+                .push_subscription_gone(target.id, &why)
+                .await
+                .map_err(|error| SendError::Retry(error.into()))?;
             Err(SendError::Gone(why))
         } else if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
             Err(SendError::Refused(format!("the push service refused it: {answer}")))
@@ -405,11 +430,15 @@ pub async fn deliver_due(
         },
         "sms" => match &channels.sms {
             Some(gateway) => gateway.send(&message).await,
-            None => Err(SendError::Retry(anyhow::anyhow!("no SMS gateway is configured (--sms-gateway-url)"))),
+            None => {
+                Err(SendError::Retry(anyhow::anyhow!("no SMS gateway is configured (--sms-gateway-url)")))
+            }
         },
         "push" => match &channels.push {
             Some(push) => push.send(clinic, &message).await,
-            None => Err(SendError::Retry(anyhow::anyhow!("web push is not configured (--vapid-private-key-file)"))),
+            None => Err(SendError::Retry(anyhow::anyhow!(
+                "web push is not configured (--vapid-private-key-file)"
+            ))),
         },
         other => Err(SendError::Refused(format!("no {other} channel exists"))),
     };

@@ -55,14 +55,19 @@ fn reminder_channels(
     let push = match (&settings.vapid_private_key_file, &settings.vapid_subject) {
         (Some(path), Some(subject)) => {
             let pem = std::fs::read_to_string(path).with_context(|| {
-                format!("--vapid-private-key-file: could not read {} (write one with `qol admin vapid-keys`)", path.display())
+                format!(
+                    "--vapid-private-key-file: could not read {} (write one with `qol admin vapid-keys`)",
+                    path.display()
+                )
             })?;
             Some(crate::notify::PushSender::new(&pem, subject)?)
         }
         (Some(_), None) => anyhow::bail!(
             "--vapid-private-key-file needs --vapid-subject (a contact for push services, e.g. mailto:qol@hospital.example)"
         ),
-        (None, Some(_)) => anyhow::bail!("--vapid-subject needs --vapid-private-key-file (from `qol admin vapid-keys`)"),
+        (None, Some(_)) => {
+            anyhow::bail!("--vapid-subject needs --vapid-private-key-file (from `qol admin vapid-keys`)")
+        }
         (None, None) => None,
     };
     Ok((sms, push))
@@ -73,8 +78,9 @@ fn site_protocol(config: &ServeConfig) -> anyhow::Result<Option<(qol_shared::sch
     let Some(path) = &config.protocol_file else { return Ok(None) };
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("--protocol: could not read {}", path.display()))?;
-    let protocol = qol_shared::schedule::Protocol::parse(&text)
-        .map_err(|error| anyhow::anyhow!("--protocol: {} is not a valid protocol: {error}", path.display()))?;
+    let protocol = qol_shared::schedule::Protocol::parse(&text).map_err(|error| {
+        anyhow::anyhow!("--protocol: {} is not a valid protocol: {error}", path.display())
+    })?;
     Ok(Some((protocol, text)))
 }
 
@@ -97,7 +103,9 @@ fn mail_settings(
         .as_deref()
         .ok_or_else(|| anyhow::anyhow!("--smtp-url needs --mail-from (the sender address)"))?;
     if mail.notify_emails.is_empty() {
-        tracing::warn!("no --notify-email: e-mail goes to patients' reminders only, not to an on-call address");
+        tracing::warn!(
+            "no --notify-email: e-mail goes to patients' reminders only, not to an on-call address"
+        );
     }
     let mut emails = Vec::new();
     for address in &mail.notify_emails {
@@ -184,7 +192,11 @@ impl Application {
             email: channels.mail.is_some(),
             push_public_key: channels.push.as_ref().map(crate::notify::PushSender::public_key),
         };
-        if clinic.protocol.reminders.enabled && channels.sms.is_none() && channels.mail.is_none() && channels.push.is_none() {
+        if clinic.protocol.reminders.enabled
+            && channels.sms.is_none()
+            && channels.mail.is_none()
+            && channels.push.is_none()
+        {
             tracing::warn!(
                 "the protocol sends reminders but no channel is configured (--sms-gateway-url, --smtp-url, \
                  --vapid-private-key-file): no reminder will leave"

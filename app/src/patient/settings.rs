@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use qol_shared::Language;
-use qol_shared::api::{PushSubscriptionRequest, ReminderChannel, ReminderSettingsView, RemovePushSubscription, SetReminders};
+use qol_shared::api::{
+    PushSubscriptionRequest, ReminderChannel, ReminderSettingsView, RemovePushSubscription, SetReminders,
+};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -50,7 +52,11 @@ fn Form(current: ReminderSettingsView, changed: RwSignal<u32>) -> impl IntoView 
     let saved = RwSignal::new(false);
     let save = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
-        let body = SetReminders { channel: channel.get_untracked(), language: language.get_untracked(), email: None };
+        let body = SetReminders {
+            channel: channel.get_untracked(),
+            language: language.get_untracked(),
+            email: None,
+        };
         spawn_local(async move {
             match api::set_my_reminders(&body).await {
                 Ok(_) => {
@@ -138,7 +144,9 @@ fn Push(key: String, changed: RwSignal<u32>) -> impl IntoView {
                         Err(_) => problem.set(Some(Text::PushUnavailable)),
                     }
                 }
-                Err(denied) => problem.set(Some(if denied { Text::PushDenied } else { Text::PushUnavailable })),
+                Err(denied) => {
+                    problem.set(Some(if denied { Text::PushDenied } else { Text::PushUnavailable }))
+                }
             }
         });
     };
@@ -213,7 +221,8 @@ async fn subscribe(key: &str) -> Result<PushSubscriptionRequest, bool> {
     if answer.as_string().as_deref() != Some("granted") {
         return Err(true);
     }
-    let manager = registration().await.and_then(|registration| registration.push_manager()).map_err(|_| false)?;
+    let manager =
+        registration().await.and_then(|registration| registration.push_manager()).map_err(|_| false)?;
     let options = web_sys::PushSubscriptionOptionsInit::new();
     options.set_user_visible_only(true);
     options.set_application_server_key(&JsValue::from_str(key));

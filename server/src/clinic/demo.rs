@@ -201,9 +201,8 @@ pub(super) async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
     let (nodal, hematogenous) = (first_stratum.as_str(), second_stratum.as_str());
 
     // IVB-001: nodal, in weekly therapy for five weeks, getting more tired.
-    let p1 =
-        enrol(clinic, &nurse, nurse_id, &id(1), nodal, Language::English, "Demo Patient One", day(-40))
-            .await?;
+    let p1 = enrol(clinic, &nurse, nurse_id, &id(1), nodal, Language::English, "Demo Patient One", day(-40))
+        .await?;
     activate(clinic, p1.id).await?;
     submit(clinic, &p1, "baseline", at(day(-38), 9), answers(&mut dice, 1..=54, 0.15)).await?;
     event(clinic, &nurse, nurse_id, &p1, EventKind::ChemotherapyCycle { cycle: 1 }, day(-35)).await?;
@@ -219,30 +218,13 @@ pub(super) async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
     }
 
     // IVB-002: hematogenous, enrolled two days ago, reads Chinese, not yet activated.
-    enrol(
-        clinic,
-        &nurse,
-        nurse_id,
-        &id(2),
-        hematogenous,
-        Language::Chinese,
-        "Demo Patient Two",
-        day(-2),
-    )
-    .await?;
+    enrol(clinic, &nurse, nurse_id, &id(2), hematogenous, Language::Chinese, "Demo Patient Two", day(-2))
+        .await?;
 
     // IVB-003: nodal, through treatment and into follow-up; the 3-month form is open now.
-    let p3 = enrol(
-        clinic,
-        &nurse,
-        nurse_id,
-        &id(3),
-        nodal,
-        Language::English,
-        "Demo Patient Three",
-        day(-200),
-    )
-    .await?;
+    let p3 =
+        enrol(clinic, &nurse, nurse_id, &id(3), nodal, Language::English, "Demo Patient Three", day(-200))
+            .await?;
     activate(clinic, p3.id).await?;
     submit(clinic, &p3, "baseline", at(day(-199), 10), answers(&mut dice, 1..=54, 0.3)).await?;
     // Her treatment as it happened; the forms follow the windows it gives.
@@ -384,7 +366,9 @@ async fn event(
     {
         Ok(_) => Ok(()),
         // A site's protocol that has no such event (fewer cycles): the story goes on without it.
-        Err(ClinicError::Invalid { .. } | ClinicError::Conflict(_)) if !clinic.protocol.is_shipped() => Ok(()),
+        Err(ClinicError::Invalid { .. } | ClinicError::Conflict(_)) if !clinic.protocol.is_shipped() => {
+            Ok(())
+        }
         Err(error) => Err(error),
     }
 }
@@ -404,7 +388,10 @@ async fn submit(
         if !clinic.protocol.is_shipped() {
             return Ok(());
         }
-        return Err(ClinicError::NotFound(format!("demo seed: no assessment {key} for {}", patient.study_code)));
+        return Err(ClinicError::NotFound(format!(
+            "demo seed: no assessment {key} for {}",
+            patient.study_code
+        )));
     };
     let last_item = if assessment.instruments.len() == 2 { 54 } else { 30 };
     answers.retain(|answer| answer.item <= last_item);

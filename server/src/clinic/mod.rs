@@ -171,7 +171,13 @@ impl Clinic {
                     study.code
                 )));
             }
-            let clinic = Clinic { db: db.clone(), study_id: study.id, protocol, on_call: OnCall::default(), reach: reminders::Reach::default() };
+            let clinic = Clinic {
+                db: db.clone(),
+                study_id: study.id,
+                protocol,
+                on_call: OnCall::default(),
+                reach: reminders::Reach::default(),
+            };
             return Ok((clinic, false));
         }
         let (protocol, protocol_json) = match site_protocol {
@@ -182,7 +188,9 @@ impl Clinic {
         let (code, title) = match (demo, protocol.is_shipped()) {
             (true, true) => (demo::DEMO_STUDY_CODE.to_owned(), demo::DEMO_STUDY_TITLE.to_owned()),
             (false, true) => (demo::STUDY_CODE.to_owned(), protocol.name.clone()),
-            (true, false) => (format!("{}-DEMO", protocol.patient_id_prefix), format!("Demo: {}", protocol.name)),
+            (true, false) => {
+                (format!("{}-DEMO", protocol.patient_id_prefix), format!("Demo: {}", protocol.name))
+            }
             (false, false) => (format!("{}-QOL", protocol.patient_id_prefix), protocol.name.clone()),
         };
         let (code, title) = (code.as_str(), title.as_str());
@@ -200,7 +208,13 @@ impl Clinic {
         )
         .await?;
         tx.commit().await?;
-        let clinic = Clinic { db: db.clone(), study_id, protocol, on_call: OnCall::default(), reach: reminders::Reach::default() };
+        let clinic = Clinic {
+            db: db.clone(),
+            study_id,
+            protocol,
+            on_call: OnCall::default(),
+            reach: reminders::Reach::default(),
+        };
         if demo {
             demo::seed(&clinic).await?;
             demo::refresh_demo_activation_code(&clinic).await?;

@@ -42,7 +42,9 @@ impl Clinic {
                 problems.push(format!("{field} is longer than 200 characters"));
             }
         }
-        if !request.identity.phone.trim().is_empty() && reminders::normal_phone(&request.identity.phone).is_none() {
+        if !request.identity.phone.trim().is_empty()
+            && reminders::normal_phone(&request.identity.phone).is_none()
+        {
             problems.push(format!(
                 "identity.phone {:?} is not a phone number: write it in international form, e.g. +86 138 0013 8000",
                 request.identity.phone
@@ -80,7 +82,14 @@ impl Clinic {
         };
         let mut tx = self.db.begin_write().await?;
         let patient_id = match tx
-            .insert_patient(self.study_id, &study_code, &request.stratum, language, request.reminder_channel, &identity)
+            .insert_patient(
+                self.study_id,
+                &study_code,
+                &request.stratum,
+                language,
+                request.reminder_channel,
+                &identity,
+            )
             .await
         {
             Ok(id) => id,

@@ -190,8 +190,13 @@ impl Clinic {
         };
         let patient = self.find_patient(study_id).await?;
         let email = self.db.identity(patient.id).await?.map(|identity| identity.email).unwrap_or_default();
-        let messages =
-            self.db.reminders(patient.id).await?.into_iter().map(reminder_message).collect::<Result<_, _>>()?;
+        let messages = self
+            .db
+            .reminders(patient.id)
+            .await?
+            .into_iter()
+            .map(reminder_message)
+            .collect::<Result<_, _>>()?;
         Ok(PatientReminders { settings: self.reminder_settings(&patient).await?, email, messages })
     }
 
@@ -279,7 +284,8 @@ impl Clinic {
             problems.push("endpoint: longer than 2000 characters".into());
         }
         if crate::notify::push_keys(&request.keys.p256dh, &request.keys.auth).is_err() {
-            problems.push("keys: not a P-256 public key (p256dh) and a 16-byte secret (auth), base64url".into());
+            problems
+                .push("keys: not a P-256 public key (p256dh) and a 16-byte secret (auth), base64url".into());
         }
         if !problems.is_empty() {
             return Err(ClinicError::Invalid { message: "the subscription was not saved".into(), problems });
@@ -311,7 +317,8 @@ impl Clinic {
     ) -> Result<ReminderSettingsView, ClinicError> {
         let patient = self.patient_of(session).await?;
         let mut tx = self.db.begin_write().await?;
-        if tx.end_push_subscription(endpoint, Some(patient.id), "turned off by the patient").await?.is_some() {
+        if tx.end_push_subscription(endpoint, Some(patient.id), "turned off by the patient").await?.is_some()
+        {
             tx.audit(
                 &session.actor(),
                 AuditEntry {
@@ -330,7 +337,11 @@ impl Clinic {
     }
 
     /// The push service said a subscription is gone (404, 410): it receives no more.
-    pub async fn push_subscription_gone(&self, subscription_id: i64, answer: &str) -> Result<(), ClinicError> {
+    pub async fn push_subscription_gone(
+        &self,
+        subscription_id: i64,
+        answer: &str,
+    ) -> Result<(), ClinicError> {
         let Some(subscription) = self.db.push_subscription(subscription_id).await? else { return Ok(()) };
         let mut tx = self.db.begin_write().await?;
         if tx.end_push_subscription(&subscription.endpoint, None, answer).await?.is_some() {
@@ -353,7 +364,10 @@ impl Clinic {
     }
 
     /// The push subscription a message goes to.
-    pub async fn push_target(&self, recipient: &str) -> Result<Option<crate::storage::PushSubscriptionRow>, ClinicError> {
+    pub async fn push_target(
+        &self,
+        recipient: &str,
+    ) -> Result<Option<crate::storage::PushSubscriptionRow>, ClinicError> {
         let Ok(id) = recipient.parse::<i64>() else { return Ok(None) };
         Ok(self.db.push_subscription(id).await?.filter(|subscription| !subscription.ended))
     }
@@ -387,7 +401,8 @@ impl Clinic {
                 let plan = settings.plan(zone, row.window_start, row.window_end);
                 // Only the latest one due: a server that was down sends one reminder, not a
                 // backlog.
-                let Some(due) = settings.due(zone, &plan, row.window_end, false, now).last().copied().copied()
+                let Some(due) =
+                    settings.due(zone, &plan, row.window_end, false, now).last().copied().copied()
                 else {
                     continue;
                 };
@@ -404,7 +419,13 @@ impl Clinic {
                     purpose: "reminder",
                     card_id: None,
                     patient_id: Some(patient.id),
-                    dedupe_key: format!("reminder-{}-{}-{}-{}", patient.id, row.key, due.kind.as_str(), due.day),
+                    dedupe_key: format!(
+                        "reminder-{}-{}-{}-{}",
+                        patient.id,
+                        row.key,
+                        due.kind.as_str(),
+                        due.day
+                    ),
                     subject: reminder_title(patient.language).to_owned(),
                     body: text,
                     template: Some(due.kind.as_str()),
@@ -502,7 +523,9 @@ impl Clinic {
                 }
                 done
             }
-            ReminderCheck::Defer(until) => tx.outbox_defer(message.id, worker, &timestamp_text(*until)).await?,
+            ReminderCheck::Defer(until) => {
+                tx.outbox_defer(message.id, worker, &timestamp_text(*until)).await?
+            }
         };
         if done {
             tx.commit().await?;
@@ -515,7 +538,8 @@ impl Clinic {
     /// Reminders sent per patient id and assessment key, with the last one's time.
     pub(super) async fn reminders_sent(
         &self,
-    ) -> Result<std::collections::HashMap<(i64, String), (u32, Option<qol_shared::Timestamp>)>, ClinicError> {
+    ) -> Result<std::collections::HashMap<(i64, String), (u32, Option<qol_shared::Timestamp>)>, ClinicError>
+    {
         Ok(self
             .db
             .reminders_sent()
@@ -524,7 +548,10 @@ impl Clinic {
             .map(|count| {
                 (
                     (count.patient_id, count.assessment_key),
-                    (u32::try_from(count.count).unwrap_or(0), qol_shared::Timestamp::parse(&count.last_at).ok()),
+                    (
+                        u32::try_from(count.count).unwrap_or(0),
+                        qol_shared::Timestamp::parse(&count.last_at).ok(),
+                    ),
                 )
             })
             .collect())

@@ -14,7 +14,10 @@ use super::{AppState, Error};
 const CARE_TEAM: &[Role] = &[Role::Nurse, Role::Admin];
 
 #[utoipa::path(get, path = "/api/v1/me/reminders", tag = "me", security(("session" = ["patient"])), responses((status = 200, body = ReminderSettingsView), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
-pub async fn mine(State(state): State<AppState>, caller: Caller) -> Result<axum::Json<ReminderSettingsView>, Error> {
+pub async fn mine(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<axum::Json<ReminderSettingsView>, Error> {
     Ok(axum::Json(state.clinic.my_reminders(&caller).await?))
 }
 

@@ -56,7 +56,10 @@ fn subscription(row: &sqlx::any::AnyRow) -> Result<PushSubscriptionRow, StorageE
 
 impl Db {
     /// A patient's push subscriptions that still receive, newest first.
-    pub async fn push_subscriptions(&self, patient_id: i64) -> Result<Vec<PushSubscriptionRow>, StorageError> {
+    pub async fn push_subscriptions(
+        &self,
+        patient_id: i64,
+    ) -> Result<Vec<PushSubscriptionRow>, StorageError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {SUBSCRIPTION_COLUMNS} FROM push_subscriptions WHERE patient_id = $1 AND ended_at IS NULL \
              ORDER BY id DESC"
@@ -127,7 +130,11 @@ impl Db {
 
 impl WriteTx {
     /// Reminders queued for one assessment of a patient, cancelled ones not counted.
-    pub async fn reminders_queued(&mut self, patient_id: i64, assessment_key: &str) -> Result<i64, StorageError> {
+    pub async fn reminders_queued(
+        &mut self,
+        patient_id: i64,
+        assessment_key: &str,
+    ) -> Result<i64, StorageError> {
         Ok(sqlx::query(
             "SELECT COUNT(*) FROM outbox WHERE purpose = 'reminder' AND patient_id = $1 AND assessment_key = $2 \
              AND state <> 'cancelled'",

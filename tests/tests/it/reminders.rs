@@ -87,7 +87,9 @@ impl Endpoint {
 fn at(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
     qol_shared::schedule::Protocol::default_protocol()
         .time_zone
-        .from_local_datetime(&day.and_hms_opt(hour, minute, 0).unwrap()).unwrap().to_utc()
+        .from_local_datetime(&day.and_hms_opt(hour, minute, 0).unwrap())
+        .unwrap()
+        .to_utc()
 }
 
 /// A server whose clock stands at 07:30 today in the study's zone, looking for reminders every
@@ -115,7 +117,8 @@ async fn add_staff(app: &TestApp) {
     let (clinic, _) = qol_server::clinic::Clinic::open(&app.db, false).await.unwrap();
     for (username, role, password) in qol_server::clinic::demo::DEMO_STAFF {
         let hash = qol_server::auth::hash_secret(password);
-        let _ = clinic.create_staff(&qol_server::storage::Actor::system(), username, role.as_str(), &hash).await;
+        let _ =
+            clinic.create_staff(&qol_server::storage::Actor::system(), username, role.as_str(), &hash).await;
     }
 }
 
@@ -175,10 +178,15 @@ async fn sms_reminders_follow_the_window_and_stop_when_the_form_arrives() {
     }
 
     // The refused number: failed at once with the gateway's answer, which her nurse sees.
-    let (status, refused) = app.get_as(&format!("/api/v1/patients/{refused_id}/reminders"), Some(&nurse)).await;
+    let (status, refused) =
+        app.get_as(&format!("/api/v1/patients/{refused_id}/reminders"), Some(&nurse)).await;
     assert_eq!(status, StatusCode::OK, "{refused}");
     let message = &refused["messages"][0];
-    assert_eq!((message["state"].as_str(), message["channel"].as_str()), (Some("failed"), Some("sms")), "{refused}");
+    assert_eq!(
+        (message["state"].as_str(), message["channel"].as_str()),
+        (Some("failed"), Some("sms")),
+        "{refused}"
+    );
     assert!(message["error"].as_str().unwrap().contains("number rejected"), "{refused}");
     assert_eq!(message["attempts"], 1);
 
@@ -237,13 +245,18 @@ async fn sms_reminders_follow_the_window_and_stop_when_the_form_arrives() {
     assert_eq!(before, after, "no reminder after the form was received");
 
     // She turns reminders off; her neighbour's window and nothing of hers goes on.
-    let (status, off) =
-        app.post_as("/api/v1/me/reminders", Some(&token), &json!({ "channel": "off", "language": "zh-CN" })).await;
+    let (status, off) = app
+        .post_as("/api/v1/me/reminders", Some(&token), &json!({ "channel": "off", "language": "zh-CN" }))
+        .await;
     assert_eq!(status, StatusCode::OK, "{off}");
     assert_eq!(off["goes_by"], Value::Null);
     // A patient cannot change her e-mail address herself, and bad input changes nothing.
     let (status, refused) = app
-        .post_as("/api/v1/me/reminders", Some(&token), &json!({ "channel": "sms", "language": "en", "email": "a@b.c" }))
+        .post_as(
+            "/api/v1/me/reminders",
+            Some(&token),
+            &json!({ "channel": "sms", "language": "en", "email": "a@b.c" }),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     let (_, still) = app.get_as("/api/v1/me/reminders", Some(&token)).await;
@@ -473,10 +486,16 @@ async fn two_servers_on_one_postgresql_send_each_reminder_once() {
     clock.set(at(today, 9, 5));
     assert_eq!(gateway.wait_for(8).await, 8);
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let mut numbers: Vec<String> = gateway.json().iter().map(|m| m["to"].as_str().unwrap().to_owned()).collect();
+    let mut numbers: Vec<String> =
+        gateway.json().iter().map(|m| m["to"].as_str().unwrap().to_owned()).collect();
     numbers.sort();
     numbers.dedup();
-    assert_eq!((gateway.count(), numbers.len()), (8, 8), "each patient's reminder once: {:?}", gateway.json());
+    assert_eq!(
+        (gateway.count(), numbers.len()),
+        (8, 8),
+        "each patient's reminder once: {:?}",
+        gateway.json()
+    );
     let _ = stop.send(());
     let _ = server.await;
 }
@@ -522,7 +541,8 @@ async fn a_site_protocol_starts_a_new_study_and_a_bad_one_is_refused_by_key() {
     // The database keeps its study: the shipped protocol given now is refused.
     let mut again = ServeConfig::for_tests(&database.url);
     again.protocol_file = Some(folder.join("shipped.json"));
-    std::fs::write(folder.join("shipped.json"), qol_shared::schedule::Protocol::default_protocol_json()).unwrap();
+    std::fs::write(folder.join("shipped.json"), qol_shared::schedule::Protocol::default_protocol_json())
+        .unwrap();
     let error = Application::build(&again).await.unwrap_err().to_string();
     assert!(error.contains("another protocol"), "{error}");
     let _ = std::fs::remove_dir_all(folder);

@@ -741,7 +741,8 @@ async fn the_reminder_screens_pass_axe_and_a_push_shows_a_notification() {
     let desk = desktop_browser(&driver, &chromium).await;
     nurse_signs_in(&app, &desk).await;
     desk.goto(&app.url("/staff/patients/IVB-001")).await.unwrap();
-    let status = until(&desk, "the reminders panel", "document.querySelector('#reminder-status')?.textContent").await;
+    let status =
+        until(&desk, "the reminders panel", "document.querySelector('#reminder-status')?.textContent").await;
     assert_eq!(status, "Reminders are off.");
     if let Some(violations) = axe_violations(&desk).await {
         assert_eq!(violations, Vec::<Value>::new(), "axe on the patient page with reminders");
