@@ -639,7 +639,7 @@ pub async fn remote_patients(client: &reqwest::Client, url: &str, count: usize, 
             .bearer_auth(&nurse)
             .json(&serde_json::json!({
                 "stratum": "nodal", "language": "en", "enrolled_on": chrono_today_minus(1),
-                "identity": { "full_name": format!("{name} {n}"), "phone": "0", "hospital_number": format!("{name}-{n}") },
+                "identity": { "full_name": format!("{name} {n}"), "phone": "+86 138 0013 8000", "hospital_number": format!("{name}-{n}") },
             }))
             .send()
             .await

@@ -198,13 +198,17 @@ async fn enrolment_refuses_bad_input_and_stores_nothing(backend: Backend) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let problems: Vec<&str> =
         body["problems"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
-    assert_eq!(problems.len(), 5, "{problems:?}");
+    assert_eq!(problems.len(), 6, "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.starts_with("identity.phone \"1\" is not a phone number")),
+        "{problems:?}"
+    );
     assert!(problems[0].starts_with("stratum \"lymphatic\" is not one of: nodal, hematogenous"));
     assert_eq!(app.count("SELECT COUNT(*) FROM patients").await, before);
 
     let duplicate = json!({
         "study_id": "IVB-001", "stratum": "nodal", "language": "en", "enrolled_on": qol_tests::chrono_today_minus(0),
-        "identity": { "full_name": "A", "phone": "1", "hospital_number": "2" },
+        "identity": { "full_name": "A", "phone": "+86 138 0013 8000", "hospital_number": "2" },
     });
     let (status, body) = app.post_as("/api/v1/patients", Some(&nurse), &duplicate).await;
     assert_eq!(
@@ -696,7 +700,7 @@ async fn every_route_checks_the_callers_role(backend: Backend) {
     ];
     let enrol = json!({
         "stratum": "nodal", "language": "en", "enrolled_on": qol_tests::chrono_today_minus(0),
-        "identity": { "full_name": "M", "phone": "1", "hospital_number": "2" },
+        "identity": { "full_name": "M", "phone": "+86 138 0013 8000", "hospital_number": "2" },
     });
     let event =
         json!({ "event": { "kind": "radiotherapy_start", "date": qol_tests::chrono_today_minus(0) } });

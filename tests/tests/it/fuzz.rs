@@ -25,6 +25,8 @@ const GUARDED: &[&str] = &[
     "SELECT COUNT(*) FROM assessments WHERE missed_reason IS NOT NULL",
     "SELECT COUNT(*) FROM staff_users",
     "SELECT COUNT(*) FROM activation_codes",
+    "SELECT COUNT(*) FROM push_subscriptions",
+    "SELECT COUNT(*) FROM patients WHERE reminder_channel <> 'auto'",
 ];
 
 async fn guarded_counts(app: &TestApp) -> Vec<i64> {
@@ -173,6 +175,24 @@ async fn malformed_requests_never_get_a_5xx_or_store_anything(backend: Backend) 
             Some(&nurse),
         ),
         ("/api/v1/assessments/{id}/missed-reason", json!({ "reason": "other", "note": "n" }), Some(&nurse)),
+        ("/api/v1/me/reminders", json!({ "channel": "sms", "language": "en" }), Some(&patient)),
+        (
+            "/api/v1/patients/{study_id}/reminders",
+            json!({ "channel": "sms", "language": "en", "email": "a@example.org" }),
+            Some(&nurse),
+        ),
+        (
+            "/api/v1/me/push-subscription",
+            json!({ "endpoint": "https://push.example.org/fuzz",
+                    "keys": { "p256dh": "BLn9b-VR0ca83knDNZ32dCHGyjJp-1riX9ZTN40MqV8K_LpQmLqxC_DoHvqvFXO_nGdAB4W9dogZb_sM-uV4JbY",
+                              "auth": "_ordMnz7uTCmrpBTeUV4Bw" } }),
+            Some(&patient),
+        ),
+        (
+            "/api/v1/me/push-subscription/remove",
+            json!({ "endpoint": "https://push.example.org/fuzz" }),
+            Some(&patient),
+        ),
     ];
     // Operations whose body is ignored (nothing to fuzz in it): their paths are fuzzed below.
     let bodiless = [

@@ -551,3 +551,82 @@ async fn a_site_protocol_starts_a_new_study_and_a_bad_one_is_refused_by_key() {
 async fn sqlx_codes(db: &qol_server::storage::Db) -> Vec<String> {
     db.study_codes().await.unwrap()
 }
+
+#[tokio::test]
+async fn bad_reminder_settings_refuse_to_start_naming_the_flag() {
+    let Some(database) = qol_tests::TestDatabase::create(Backend::Sqlite).await else { return };
+    let missing = std::env::temp_dir().join(format!("qol-no-such-key-{}.pem", uuid::Uuid::new_v4()));
+    let cases: [(&str, fn(&mut ServeConfig, &std::path::Path)); 5] = [
+        ("--sms-gateway-url", |c, _| {
+            c.reminders.sms_gateway_url = Some(Secret("sms.example.org/send".into()))
+        }),
+        ("--sms-gateway-url", |c, _| c.reminders.sms_gateway_token = Some(Secret("secret".into()))),
+        ("--vapid-private-key-file", |c, missing| {
+            c.reminders.vapid_private_key_file = Some(missing.to_owned());
+            c.reminders.vapid_subject = Some("mailto:qol@example.org".into());
+        }),
+        ("--vapid-subject", |c, missing| c.reminders.vapid_private_key_file = Some(missing.to_owned())),
+        ("--vapid-private-key-file", |c, _| {
+            c.reminders.vapid_subject = Some("mailto:qol@example.org".into())
+        }),
+    ];
+    for (flag, configure) in cases {
+        let mut config = ServeConfig::for_tests(&database.url);
+        configure(&mut config, &missing);
+        let error = Application::build(&config).await.err().unwrap_or_else(|| panic!("{flag}: taken"));
+        let text = format!("{error:#}");
+        assert!(text.contains(flag), "{flag}: {text}");
+        assert!(!text.contains("secret"), "the token is not repeated: {text}");
+    }
+    // A key file that holds no key, and a subject that is no contact.
+    let folder = std::env::temp_dir().join(format!("qol-vapid-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("bad.pem"), "not a key").unwrap();
+    let mut config = ServeConfig::for_tests(&database.url);
+    config.reminders.vapid_private_key_file = Some(folder.join("bad.pem"));
+    config.reminders.vapid_subject = Some("mailto:qol@example.org".into());
+    let text = format!("{:#}", Application::build(&config).await.unwrap_err());
+    assert!(text.contains("--vapid-private-key-file") && text.contains("qol admin vapid-keys"), "{text}");
+    std::fs::write(folder.join("good.pem"), qol_server::notify::new_vapid_keys().unwrap().0).unwrap();
+    config.reminders.vapid_private_key_file = Some(folder.join("good.pem"));
+    config.reminders.vapid_subject = Some("qol team".into());
+    let text = format!("{:#}", Application::build(&config).await.unwrap_err());
+    assert!(text.contains("--vapid-subject"), "{text}");
+    config.reminders.vapid_subject = Some("mailto:qol@example.org".into());
+    assert!(Application::build(&config).await.is_ok(), "the same settings, right, start");
+    let _ = std::fs::remove_dir_all(folder);
+}
+
+#[tokio::test]
+async fn a_gateway_that_is_down_is_tried_again_and_the_reminder_sent_once() {
+    let gateway = Endpoint::start(503).await;
+    let Some((app, clock, today)) = app_with(sms(&gateway)).await else { return };
+    let nurse = app.staff_token("nurse").await;
+    let (study_id, _) = patient(&app, &nurse, "+86 138 0013 8000", "", "en").await;
+    clock.set(at(today, 9, 5));
+    // Down: the first attempt fails and waits (1 s here, 30 s by default), and is seen waiting.
+    assert!(gateway.wait_for(1).await >= 1);
+    let (_, view) = app.get_as(&format!("/api/v1/patients/{study_id}/reminders"), Some(&nurse)).await;
+    assert_eq!(view["messages"][0]["state"], "pending", "{view}");
+    assert!(view["messages"][0]["error"].as_str().unwrap().contains("503"), "{view}");
+    // Up again, and the retry's time comes (the clock is the test's): the same message (the
+    // same message_id) is delivered, once.
+    *gateway.answer.lock().unwrap() = 200;
+    clock.advance(chrono::Duration::seconds(5));
+    for _ in 0..100 {
+        let (_, view) = app.get_as(&format!("/api/v1/patients/{study_id}/reminders"), Some(&nurse)).await;
+        if view["messages"][0]["state"] == "sent" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let tried = gateway.wait_for(gateway.count() + 1).await;
+    let (_, view) = app.get_as(&format!("/api/v1/patients/{study_id}/reminders"), Some(&nurse)).await;
+    assert_eq!(view["messages"].as_array().unwrap().len(), 1, "{view}");
+    assert_eq!(view["messages"][0]["state"], "sent", "{view}");
+    assert_eq!(view["messages"][0]["attempts"].as_i64().unwrap(), i64::try_from(tried).unwrap(), "{view}");
+    let ids: std::collections::BTreeSet<String> =
+        gateway.json().iter().map(|m| m["message_id"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(ids.len(), 1, "every attempt carries the same message id");
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'notification.sent'").await, 1);
+}

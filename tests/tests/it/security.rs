@@ -49,7 +49,15 @@ async fn generated_authorization_matrix(backend: Backend) {
             "/api/v1/auth/patient/activate" => json!({ "activation_code": "DEMO-CODE-0002", "pin": "2468" }),
             "/api/v1/auth/patient/sign-in" => json!({ "study_id": "IVB-001", "pin": "2468" }),
             "/api/v1/patients" => json!({ "stratum": "nodal", "language": "en", "enrolled_on": today,
-                "identity": { "full_name": "Matrix", "phone": "1", "hospital_number": "M" } }),
+                "identity": { "full_name": "Matrix", "phone": "+86 138 0013 8000", "hospital_number": "M" } }),
+            "/api/v1/me/reminders" | "/api/v1/patients/{study_id}/reminders" => {
+                json!({ "channel": "auto", "language": "en" })
+            }
+            // A browser's keys from web-push-native's documentation example.
+            "/api/v1/me/push-subscription" => json!({ "endpoint": "https://push.example.org/matrix",
+                "keys": { "p256dh": "BLn9b-VR0ca83knDNZ32dCHGyjJp-1riX9ZTN40MqV8K_LpQmLqxC_DoHvqvFXO_nGdAB4W9dogZb_sM-uV4JbY",
+                          "auth": "_ordMnz7uTCmrpBTeUV4Bw" } }),
+            "/api/v1/me/push-subscription/remove" => json!({ "endpoint": "https://push.example.org/matrix" }),
             "/api/v1/patients/{study_id}/events" => {
                 json!({ "event": { "kind": "radiotherapy_start", "date": today } })
             }
