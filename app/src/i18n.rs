@@ -77,6 +77,7 @@ crate::i18n::strings! {
         WeRemindBy => "We remind you by", "我们将通过以下方式提醒您";
         NoWayToRemind => "We cannot reach you by the way you chose. Please ask your research nurse.", "我们无法通过您选择的方式联系您，请咨询您的研究护士。";
         NotReminded => "You will not be reminded.", "您将不会收到提醒。";
+        SiteNotSetUp => "Reminders are not set up at this hospital yet.", "本医院尚未开通提醒。";
         PushTitle => "Notifications on this phone", "本手机通知";
         PushConsent => "If you agree, this phone shows a notification when a questionnaire is ready. You can turn it off here at any time.", "如果您同意，问卷准备好时本手机会显示通知。您可以随时在这里关闭。";
         PushOn => "Turn on notifications", "开启通知";

@@ -729,6 +729,10 @@ pub struct FollowUpItem {
     pub reminders_sent: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_reminded_at: Option<Timestamp>,
+    /// The latest reminder for it could not be sent (the patient was not reached; her page says
+    /// why).
+    #[serde(default)]
+    pub last_reminder_failed: bool,
 }
 
 // ---------------------------------------------------------------------------------------------

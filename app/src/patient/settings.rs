@@ -78,6 +78,9 @@ fn Form(current: ReminderSettingsView, changed: RwSignal<u32>) -> impl IntoView 
         })
         .collect();
     let status = match (current.channel, current.goes_by) {
+        _ if current.site_channels.is_empty() => view! {
+            <p class="state" id="reminder-status" role="status">{t(Text::SiteNotSetUp)}</p>
+        }.into_any(),
         (ReminderChannel::Off, _) => view! { <p class="state" id="reminder-status" role="status">{t(Text::NotReminded)}</p> }.into_any(),
         (_, Some(by)) => view! {
             <p class="state sent" id="reminder-status" role="status">{t(Text::WeRemindBy)} ": " <strong>{t(channel_text(by))}</strong></p>

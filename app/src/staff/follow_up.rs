@@ -48,7 +48,12 @@ fn Lists() -> impl IntoView {
                                         Some(days) => days.to_string(),
                                         None => String::new(),
                                     }}</td>
-                                    <td class="reminded">{reminded(item.reminders_sent, item.last_reminded_at)}</td>
+                                    <td class="reminded">
+                                        {reminded(item.reminders_sent, item.last_reminded_at)}
+                                        {item.last_reminder_failed.then(|| view! {
+                                            <span class="reminder-failed">{t(S::LastReminderFailed)}</span>
+                                        })}
+                                    </td>
                                 </tr>
                             }).collect_view()}</tbody>
                         </table>

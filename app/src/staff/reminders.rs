@@ -66,12 +66,14 @@ fn Settings(current: PatientReminders, study_id: String, changed: RwSignal<u32>)
     };
     let status = if !settings.study_sends_reminders {
         view! { <p class="muted" id="reminder-status">{t(S::StudySendsNone)}</p> }.into_any()
+    } else if settings.site_channels.is_empty() {
+        view! { <p class="reminder-warning" id="reminder-status">{t(S::SiteSendsNone)}</p> }.into_any()
     } else if settings.channel == ReminderChannel::Off {
         view! { <p class="muted" id="reminder-status">{t(S::RemindersOff)}</p> }.into_any()
     } else {
         match settings.goes_by {
             Some(by) => view! { <p id="reminder-status">{t(S::GoesBy)} ": " <strong>{t(text::reminder_channel(by))}</strong></p> }.into_any(),
-            None => view! { <p class="warning" role="alert" id="reminder-status">{t(S::Unreachable)}</p> }.into_any(),
+            None => view! { <p class="reminder-warning" id="reminder-status">{t(S::Unreachable)}</p> }.into_any(),
         }
     };
     let messages = current.messages.clone();

@@ -22,6 +22,7 @@ crate::i18n::strings! {
         Unreachable => "No reminder can reach this patient: add a phone number or e-mail, or ask her to turn on notifications.", "无法向该患者发送提醒：请添加手机号或电子邮件，或请患者开启通知。";
         RemindersOff => "Reminders are off.", "提醒已关闭。";
         StudySendsNone => "This study's protocol sends no reminders.", "本研究方案不发送提醒。";
+        SiteSendsNone => "No reminder leaves this server yet: it has no SMS gateway, e-mail or push set up (see docs/reminders.md).", "本服务器尚未配置短信网关、电子邮件或推送，因此不会发送提醒（见 docs/reminders.md）。";
         Email => "E-mail (optional)", "电子邮件（可选）";
         PushDevices => "Devices with notifications on", "已开启通知的设备";
         SaveReminders => "Save reminder settings", "保存提醒设置";
@@ -41,6 +42,7 @@ crate::i18n::strings! {
         Reminded => "Reminders", "提醒";
         RemindedTimes => "reminded", "已提醒";
         LastReminded => "last", "最近";
+        LastReminderFailed => "the last reminder could not be sent", "最近一次提醒未能发送";
         Today => "today", "今天";
         DaysAgo => "days ago", "天前";
         Worklist => "Worklist", "待办事项";

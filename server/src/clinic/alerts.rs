@@ -582,8 +582,7 @@ impl Clinic {
                     continue;
                 }
                 let row = status.row;
-                let (reminders_sent, last_reminded_at) =
-                    reminded.get(&(patient.id, row.key.to_string())).cloned().unwrap_or_default();
+                let reminders = reminded.get(&(patient.id, row.key.to_string())).cloned().unwrap_or_default();
                 out.push(FollowUpItem {
                     assessment_id: row.id,
                     study_id: patient.study_code.clone(),
@@ -595,8 +594,9 @@ impl Clinic {
                     days_left: (wanted == AssessmentState::Open).then(|| (row.window_end - today).num_days()),
                     missed_reason: row.missed_reason,
                     missed_note: row.missed_note,
-                    reminders_sent,
-                    last_reminded_at,
+                    reminders_sent: reminders.sent,
+                    last_reminded_at: reminders.last_at,
+                    last_reminder_failed: reminders.last_failed,
                 });
             }
         }

@@ -87,6 +87,14 @@ pub fn normal_email(text: &str) -> Option<String> {
     text.trim().parse::<lettre::Address>().ok().map(|address| address.to_string())
 }
 
+/// How an assessment's reminders went, for the follow-up lists.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Reminded {
+    pub sent: u32,
+    pub last_at: Option<qol_shared::Timestamp>,
+    pub last_failed: bool,
+}
+
 /// What the outbox worker does with a claimed reminder before sending it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReminderCheck {
@@ -535,24 +543,23 @@ impl Clinic {
         Ok(done)
     }
 
-    /// Reminders sent per patient id and assessment key, with the last one's time.
+    /// Reminders sent per patient id and assessment key, the last one's time, and whether the
+    /// latest one failed.
     pub(super) async fn reminders_sent(
         &self,
-    ) -> Result<std::collections::HashMap<(i64, String), (u32, Option<qol_shared::Timestamp>)>, ClinicError>
-    {
+    ) -> Result<std::collections::HashMap<(i64, String), Reminded>, ClinicError> {
         Ok(self
             .db
             .reminders_sent()
             .await?
             .into_iter()
             .map(|count| {
-                (
-                    (count.patient_id, count.assessment_key),
-                    (
-                        u32::try_from(count.count).unwrap_or(0),
-                        qol_shared::Timestamp::parse(&count.last_at).ok(),
-                    ),
-                )
+                let reminded = Reminded {
+                    sent: u32::try_from(count.count).unwrap_or(0),
+                    last_at: qol_shared::Timestamp::parse(&count.last_at).ok(),
+                    last_failed: count.last_failed,
+                };
+                ((count.patient_id, count.assessment_key), reminded)
             })
             .collect())
     }

@@ -39,6 +39,8 @@ pub struct ReminderCount {
     pub assessment_key: String,
     pub count: i64,
     pub last_at: String,
+    /// The latest reminder for it failed.
+    pub last_failed: bool,
 }
 
 const SUBSCRIPTION_COLUMNS: &str = "id, patient_id, endpoint, p256dh, auth, ended_at";
@@ -109,9 +111,16 @@ impl Db {
     /// Reminders sent per patient and assessment (for the follow-up lists): only those that
     /// left, with the last one's time.
     pub async fn reminders_sent(&self) -> Result<Vec<ReminderCount>, StorageError> {
+        // Per assessment: the reminders that left, the last one's time, and the state of the
+        // latest one queued (cancelled ones aside).
         let rows = sqlx::query(
-            "SELECT patient_id, assessment_key, COUNT(*), MAX(sent_at) FROM outbox \
-             WHERE purpose = 'reminder' AND state = 'sent' GROUP BY patient_id, assessment_key",
+            "SELECT o.patient_id, o.assessment_key, \
+             (SELECT COUNT(*) FROM outbox s WHERE s.purpose = 'reminder' AND s.state = 'sent' \
+              AND s.patient_id = o.patient_id AND s.assessment_key = o.assessment_key), \
+             (SELECT MAX(s.sent_at) FROM outbox s WHERE s.purpose = 'reminder' AND s.state = 'sent' \
+              AND s.patient_id = o.patient_id AND s.assessment_key = o.assessment_key), \
+             o.state FROM outbox o WHERE o.id IN (SELECT MAX(id) FROM outbox WHERE purpose = 'reminder' \
+             AND state <> 'cancelled' GROUP BY patient_id, assessment_key)",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -122,6 +131,7 @@ impl Db {
                     assessment_key: row.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
                     count: row.try_get(2)?,
                     last_at: row.try_get::<Option<String>, _>(3)?.unwrap_or_default(),
+                    last_failed: row.try_get::<String, _>(4)? == "failed",
                 })
             })
             .collect()

@@ -26,15 +26,16 @@ struct Received {
 
 /// An HTTP endpoint in the test: records every POST and answers with the status it is told.
 #[derive(Debug, Clone)]
-struct Endpoint {
+pub(crate) struct Endpoint {
     url: String,
     received: Arc<Mutex<Vec<Received>>>,
     answer: Arc<Mutex<u16>>,
 }
 
 impl Endpoint {
-    /// Answers `ok` (200 or 201), except 400 "number rejected" for a JSON `to` ending in 0000.
-    async fn start(ok: u16) -> Endpoint {
+    /// Answers `ok` (200 or 201), except 400 "number rejected" for a JSON `to` ending in 0000 or
+    /// 0003.
+    pub(crate) async fn start(ok: u16) -> Endpoint {
         let received = Arc::new(Mutex::new(Vec::new()));
         let answer = Arc::new(Mutex::new(ok));
         let (log, status) = (received.clone(), answer.clone());
@@ -45,7 +46,9 @@ impl Endpoint {
                 async move {
                     let refused = serde_json::from_slice::<Value>(&body)
                         .ok()
-                        .and_then(|value| value["to"].as_str().map(|to| to.ends_with("0000")))
+                        .and_then(|value| {
+                            value["to"].as_str().map(|to| to.ends_with("0000") || to.ends_with("0003"))
+                        })
                         .unwrap_or(false);
                     log.lock().unwrap().push(Received { headers, body: body.to_vec() });
                     if refused {
@@ -62,6 +65,10 @@ impl Endpoint {
         Endpoint { url, received, answer }
     }
 
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
     fn count(&self) -> usize {
         self.received.lock().unwrap().len()
     }
@@ -71,7 +78,7 @@ impl Endpoint {
     }
 
     /// Waits until `count` requests came (up to 10 s), then a little longer to see no more come.
-    async fn wait_for(&self, count: usize) -> usize {
+    pub(crate) async fn wait_for(&self, count: usize) -> usize {
         for _ in 0..100 {
             if self.count() >= count {
                 break;
@@ -84,7 +91,7 @@ impl Endpoint {
 }
 
 /// `hour:minute` on `day` in the study's time zone (the shipped protocol's, Asia/Shanghai).
-fn at(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
+pub(crate) fn at(day: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
     qol_shared::schedule::Protocol::default_protocol()
         .time_zone
         .from_local_datetime(&day.and_hms_opt(hour, minute, 0).unwrap())
@@ -222,6 +229,14 @@ async fn sms_reminders_follow_the_window_and_stop_when_the_form_arrives() {
         .clone();
     assert_eq!(item["reminders_sent"], 2, "{item}");
     assert!(item["last_reminded_at"].as_str().is_some(), "{item}");
+    assert_eq!(item["last_reminder_failed"], false, "{item}");
+    // Her neighbour was never reached: the list says so.
+    let theirs =
+        overdue.as_array().unwrap().iter().find(|item| item["study_id"] == refused_id.as_str()).unwrap();
+    assert_eq!(
+        (theirs["reminders_sent"].as_u64(), theirs["last_reminder_failed"].as_bool()),
+        (Some(0), Some(true))
+    );
     // Each send is audited, with her study id, not her number.
     let audited = app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'notification.sent'").await;
     assert_eq!(audited, 2, "her two reminders; her neighbour's were refused");

@@ -143,7 +143,12 @@ async fn every_screen() {
     desk.execute("document.querySelector('#cards-heading').scrollIntoView()", vec![]).await.unwrap();
     shoot(&desk, &folder, "22-staff-patient-cards").await;
     desk.wait().for_element(Locator::Css("#reminder-status")).await.unwrap();
-    desk.execute("document.querySelector('#reminders-heading').scrollIntoView()", vec![]).await.unwrap();
+    desk.execute(
+        "document.querySelector('#reminders-heading').scrollIntoView(); window.scrollBy(0, -80)",
+        vec![],
+    )
+    .await
+    .unwrap();
     shoot(&desk, &folder, "25-staff-patient-reminders").await;
     // The on-call nurse opens an alert e-mail's link on her phone.
     desk.goto(&app.url("/staff")).await.unwrap();
