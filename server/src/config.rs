@@ -248,6 +248,9 @@ pub struct ReminderConfig {
     pub vapid_subject: Option<String>,
     /// How often the scheduler looks for reminders that are due.
     pub remind_every: Duration,
+    /// Tests only (no flag): push endpoints on any http(s) address, e.g. a test's own on
+    /// 127.0.0.1. A server takes only https push services at host names.
+    pub any_push_endpoint: bool,
 }
 
 impl Default for ReminderConfig {
@@ -258,6 +261,7 @@ impl Default for ReminderConfig {
             vapid_private_key_file: None,
             vapid_subject: None,
             remind_every: REMIND_EVERY,
+            any_push_endpoint: false,
         }
     }
 }
@@ -404,6 +408,7 @@ impl From<&ServeArgs> for ServeConfig {
                 vapid_private_key_file: args.reminders.vapid_private_key_file.clone(),
                 vapid_subject: args.reminders.vapid_subject.clone(),
                 remind_every: args.reminders.remind_every,
+                any_push_endpoint: false,
             },
             protocol_file: args.protocol.clone(),
             clock: crate::clock::Clock::system(),

@@ -183,9 +183,17 @@ impl Channels {
 }
 
 /// An answer's body, short enough to record.
-async fn answer_text(response: reqwest::Response) -> String {
+async fn answer_text(mut response: reqwest::Response) -> String {
     let status = response.status();
-    let body = response.text().await.unwrap_or_default();
+    // The first few kilobytes only: an endpoint that answers without end must not fill memory.
+    let mut bytes = Vec::new();
+    while bytes.len() < 4096 {
+        match response.chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    let body = String::from_utf8_lossy(&bytes);
     let body: String = body.trim().chars().take(300).collect();
     if body.is_empty() { format!("{status}") } else { format!("{status}: {body}") }
 }

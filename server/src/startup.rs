@@ -191,6 +191,7 @@ impl Application {
             sms: channels.sms.is_some(),
             email: channels.mail.is_some(),
             push_public_key: channels.push.as_ref().map(crate::notify::PushSender::public_key),
+            any_push_endpoint: config.reminders.any_push_endpoint,
         };
         if clinic.protocol.reminders.enabled
             && channels.sms.is_none()

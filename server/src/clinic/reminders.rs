@@ -22,6 +22,9 @@ pub struct Reach {
     pub email: bool,
     /// The VAPID public key (base64url) when web push is configured (`--vapid-private-key-file`).
     pub push_public_key: Option<String>,
+    /// Tests only: push endpoints on any http(s) address (a push service in the test, on
+    /// 127.0.0.1). Never set by a flag.
+    pub any_push_endpoint: bool,
 }
 
 impl Reach {
@@ -93,6 +96,26 @@ pub(super) struct Reminded {
     pub sent: u32,
     pub last_at: Option<qol_shared::Timestamp>,
     pub last_failed: bool,
+}
+
+/// Whether the server may post to this push endpoint. The address comes from the patient's
+/// browser, so it is checked like any input that makes the server send a request: https to a
+/// host name (every browser's push service is one), never a literal address, `localhost` or a
+/// local name, so a subscription cannot point the server at the hospital's own network.
+/// Tests' own endpoints on 127.0.0.1 are let in only with `any` ([`Reach::any_push_endpoint`]).
+pub fn push_endpoint_allowed(endpoint: &str, any: bool) -> bool {
+    let Ok(url) = url::Url::parse(endpoint) else { return false };
+    if any {
+        return matches!(url.scheme(), "https" | "http") && url.host_str().is_some();
+    }
+    let Some(url::Host::Domain(host)) = url.host() else { return false };
+    let host = host.to_ascii_lowercase();
+    url.scheme() == "https"
+        && url.username().is_empty()
+        && host.contains('.')
+        && !["localhost", ".localhost", ".local", ".internal", ".lan", ".home.arpa"]
+            .iter()
+            .any(|local| host == local.trim_start_matches('.') || host.ends_with(local))
 }
 
 /// What the outbox worker does with a claimed reminder before sending it.
@@ -284,9 +307,11 @@ impl Clinic {
     ) -> Result<ReminderSettingsView, ClinicError> {
         let patient = self.patient_of(session).await?;
         let mut problems = Vec::new();
-        match url::Url::parse(&request.endpoint) {
-            Ok(url) if matches!(url.scheme(), "https" | "http") && url.host_str().is_some() => {}
-            _ => problems.push(format!("endpoint: {:?} is not an https URL", request.endpoint)),
+        if !push_endpoint_allowed(&request.endpoint, self.reach.any_push_endpoint) {
+            problems.push(format!(
+                "endpoint: {:?} is not a push service's https address (a host name, not an address)",
+                request.endpoint
+            ));
         }
         if request.endpoint.len() > 2000 {
             problems.push("endpoint: longer than 2000 characters".into());
@@ -577,6 +602,32 @@ mod tests {
         assert_eq!(normal_phone("+86 12"), None);
         assert_eq!(normal_phone("1234567890123456"), None);
         assert_eq!(normal_phone("+86 138 0013 8000 ext 2"), None);
+    }
+
+    #[test]
+    fn push_endpoints_are_https_push_services_never_the_local_network() {
+        for allowed in [
+            "https://fcm.googleapis.com/fcm/send/abc:def",
+            "https://updates.push.services.mozilla.com/wpush/v2/gAAA",
+            "https://web.push.apple.com/QGx",
+        ] {
+            assert!(push_endpoint_allowed(allowed, false), "{allowed}");
+        }
+        for refused in [
+            "http://fcm.googleapis.com/fcm/send/abc",
+            "https://127.0.0.1/push",
+            "https://[::1]/push",
+            "https://169.254.169.254/latest/meta-data",
+            "https://localhost/push",
+            "https://db.internal/push",
+            "https://printer.local/push",
+            "https://intranet/push",
+            "https://user:pw@fcm.googleapis.com/x",
+            "not a url",
+        ] {
+            assert!(!push_endpoint_allowed(refused, false), "{refused}");
+        }
+        assert!(push_endpoint_allowed("http://127.0.0.1:4000/push/1", true));
     }
 
     #[test]
