@@ -272,11 +272,16 @@ impl SmsGateway {
     }
 }
 
-/// A reqwest error without the URL it names (a gateway's URL may hold a key).
+/// A reqwest error without the secrets of the URL it names (a gateway's URL may hold a key in
+/// its user, password or query).
 fn without_url(error: &reqwest::Error) -> String {
     let mut text = error.to_string();
     if let Some(url) = error.url() {
-        text = text.replace(url.as_str(), &crate::storage::redact(url.as_str()));
+        let mut shown = url.clone();
+        shown.set_query(None);
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        text = text.replace(url.as_str(), shown.as_str());
     }
     if error.is_timeout() { format!("no answer within {} s", SEND_TIMEOUT.as_secs()) } else { text }
 }
@@ -365,7 +370,9 @@ impl PushSender {
             "tag": format!("qol-{}", message.assessment_key.as_deref().unwrap_or("message")),
         });
         let request = web_push_native::WebPushBuilder::new(endpoint, public, auth)
-            .with_valid_duration(Duration::from_secs(24 * 60 * 60))
+            // 12 hours: within RFC 8292's 24-hour ceiling on the signature even with a clock
+            // ahead, and a phone offline longer gets no stale reminder.
+            .with_valid_duration(Duration::from_secs(12 * 60 * 60))
             .with_vapid(&self.key, &self.subject)
             .build(payload.to_string())
             .map_err(|error| SendError::Refused(format!("could not encrypt the message: {error}")))?;
@@ -425,7 +432,21 @@ pub async fn deliver_due(
 ) -> anyhow::Result<usize> {
     let Some(message) = clinic.claim_next_message(worker, pacing.lease).await? else { return Ok(0) };
     if message.purpose == "reminder" {
-        let check = clinic.check_reminder(&message).await?;
+        // A check that cannot be made counts as a failed attempt (retried, then failed), so a
+        // message never stays leased and claimed without end.
+        let check = match clinic.check_reminder(&message).await {
+            Ok(check) => check,
+            Err(error) => {
+                let retry_at = (message.attempt < pacing.max_attempts).then(|| {
+                    clinic.now()
+                        + chrono::Duration::from_std(pacing.backoff(message.attempt))
+                            .unwrap_or(chrono::Duration::minutes(30))
+                });
+                let error = format!("the reminder could not be checked: {error}");
+                clinic.record_attempt(worker, &message, Attempt::Failed { error, retry_at }).await?;
+                return Ok(1);
+            }
+        };
         if check != ReminderCheck::Send {
             clinic.hold_reminder(worker, &message, &check).await?;
             return Ok(1);
@@ -456,6 +477,16 @@ pub async fn deliver_due(
             let (error, retry) = match error {
                 SendError::Retry(error) => (format!("{error:#}"), message.attempt < pacing.max_attempts),
                 SendError::Refused(answer) | SendError::Gone(answer) => (answer, false),
+            };
+            // A server's answer may repeat the address or number it refused: a patient's stays
+            // out of the record (the outbox row holds it).
+            let error = if message.purpose == "reminder"
+                && message.channel != "push"
+                && message.recipient.len() > 3
+            {
+                error.replace(&message.recipient, "<the patient's>")
+            } else {
+                error
             };
             let retry_at = retry.then(|| {
                 clinic.now()

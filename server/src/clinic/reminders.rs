@@ -65,6 +65,14 @@ impl Contact {
     }
 }
 
+/// The instant a local day begins in `zone` (its first valid hour on a day that skips midnight).
+fn local_midnight(zone: chrono_tz::Tz, day: NaiveDate) -> DateTime<Utc> {
+    use chrono::TimeZone as _;
+    (0..24)
+        .find_map(|hour| zone.from_local_datetime(&day.and_hms_opt(hour, 0, 0)?).earliest())
+        .map_or_else(|| Utc.from_utc_datetime(&day.and_time(chrono::NaiveTime::MIN)), |at| at.to_utc())
+}
+
 /// A phone number as an SMS gateway takes it: the digits, with a leading `+` when written;
 /// `None` when it is not a phone number (6 to 15 digits; spaces, dashes, dots and brackets
 /// allowed between them).
@@ -109,8 +117,9 @@ pub fn push_endpoint_allowed(endpoint: &str, any: bool) -> bool {
         return matches!(url.scheme(), "https" | "http") && url.host_str().is_some();
     }
     let Some(url::Host::Domain(host)) = url.host() else { return false };
-    let host = host.to_ascii_lowercase();
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
     url.scheme() == "https"
+        && url.port().is_none()
         && url.username().is_empty()
         && host.contains('.')
         && !["localhost", ".localhost", ".local", ".internal", ".lan", ".home.arpa"]
@@ -418,12 +427,38 @@ impl Clinic {
             return Ok(0);
         }
         let today = self.today();
-        let study_name = settings.name_the_study.then_some(self.protocol.name.as_str());
         let mut queued = 0;
         for patient in self.db.patients().await? {
             if !patient.activated || patient.reminder_channel == ReminderChannel::Off {
                 continue;
             }
+            // One patient's failure (her data, a moment's storage error) does not hold back the
+            // others' reminders; it is logged and her turn comes at the next pass.
+            match self.queue_patient_reminders(&patient, today, now).await {
+                Ok(count) => queued += count,
+                Err(error) => {
+                    tracing::warn!(patient = %patient.study_code, %error, "reminders could not be queued for a patient")
+                }
+            }
+        }
+        if queued > 0 {
+            self.on_call.wake.wake();
+        }
+        Ok(queued)
+    }
+
+    /// One patient's due reminders (see [`Clinic::queue_due_reminders`]).
+    async fn queue_patient_reminders(
+        &self,
+        patient: &PatientRow,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<usize, ClinicError> {
+        let settings = &self.protocol.reminders;
+        let zone = self.protocol.time_zone;
+        let study_name = settings.name_the_study.then_some(self.protocol.name.as_str());
+        let mut queued = 0;
+        {
             let (statuses, _) = self.assessments(patient.id, today).await?;
             let mut contact = None;
             for status in statuses {
@@ -439,6 +474,14 @@ impl Clinic {
                 else {
                     continue;
                 };
+                // "Closes tomorrow" is true only on its day; and a reminder missed on an earlier
+                // day waits when today has one of its own still to come (one a day).
+                if due.day < today
+                    && (due.kind == ReminderKind::BeforeClose
+                        || plan.iter().any(|planned| planned.day == today && planned.at > now))
+                {
+                    continue;
+                }
                 if contact.is_none() {
                     contact = Some(self.contact(patient.id).await?);
                 }
@@ -466,7 +509,10 @@ impl Clinic {
                     assessment_key: Some(&row.key),
                 };
                 let mut tx = self.db.begin_write().await?;
-                if tx.reminders_queued(patient.id, &row.key).await? >= i64::from(settings.max_per_window) {
+                let day_start = timestamp_text(local_midnight(zone, today));
+                if tx.reminders_queued(patient.id, &row.key).await? >= i64::from(settings.max_per_window)
+                    || tx.reminders_queued_since(patient.id, &day_start).await? > 0
+                {
                     tx.rollback().await?;
                     continue;
                 }
@@ -492,9 +538,6 @@ impl Clinic {
                 queued += 1;
             }
         }
-        if queued > 0 {
-            self.on_call.wake.wake();
-        }
         Ok(queued)
     }
 
@@ -509,6 +552,19 @@ impl Clinic {
         };
         if patient.reminder_channel == ReminderChannel::Off {
             return Ok(ReminderCheck::Cancel("not sent: reminders were turned off".into()));
+        }
+        // Her details as they are now: a corrected number or a removed address is not written to.
+        let contact = self.contact(patient_id).await?;
+        let still_hers = match ReminderChannel::parse(&message.channel) {
+            Some(ReminderChannel::Push) => self
+                .push_target(&message.recipient)
+                .await?
+                .is_some_and(|subscription| subscription.patient_id == patient_id),
+            Some(channel) => contact.recipient(channel).as_deref() == Some(message.recipient.as_str()),
+            None => false,
+        };
+        if !still_hers {
+            return Ok(ReminderCheck::Cancel("not sent: her contact details changed".into()));
         }
         let (statuses, _) = self.assessments(patient_id, self.today()).await?;
         let Some(status) = statuses.iter().find(|status| &*status.row.key == key) else {
@@ -557,7 +613,15 @@ impl Clinic {
                 done
             }
             ReminderCheck::Defer(until) => {
-                tx.outbox_defer(message.id, worker, &timestamp_text(*until)).await?
+                // A scheduling detail, not a decision: written without an audit entry, as a
+                // claim is.
+                let done = tx.outbox_defer(message.id, worker, &timestamp_text(*until)).await?;
+                if done {
+                    tx.commit_derived().await?;
+                } else {
+                    tx.rollback().await?;
+                }
+                return Ok(done);
             }
         };
         if done {
@@ -623,6 +687,9 @@ mod tests {
             "https://printer.local/push",
             "https://intranet/push",
             "https://user:pw@fcm.googleapis.com/x",
+            "https://localhost./push",
+            "https://printer.local./push",
+            "https://fcm.googleapis.com:8443/x",
             "not a url",
         ] {
             assert!(!push_endpoint_allowed(refused, false), "{refused}");

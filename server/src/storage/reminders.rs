@@ -156,6 +156,23 @@ impl WriteTx {
         .try_get(0)?)
     }
 
+    /// Reminders queued for a patient since `since` (any assessment), cancelled ones not counted.
+    pub async fn reminders_queued_since(
+        &mut self,
+        patient_id: i64,
+        since: &str,
+    ) -> Result<i64, StorageError> {
+        Ok(sqlx::query(
+            "SELECT COUNT(*) FROM outbox WHERE purpose = 'reminder' AND patient_id = $1 AND created_at >= $2 \
+             AND state <> 'cancelled'",
+        )
+        .bind(patient_id)
+        .bind(since)
+        .fetch_one(&mut *self.tx)
+        .await?
+        .try_get(0)?)
+    }
+
     pub async fn set_reminder_channel(
         &mut self,
         patient_id: i64,

@@ -648,3 +648,31 @@ async fn a_gateway_that_is_down_is_tried_again_and_the_reminder_sent_once() {
     assert_eq!(ids.len(), 1, "every attempt carries the same message id");
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'notification.sent'").await, 1);
 }
+
+#[tokio::test]
+async fn a_retry_that_falls_in_the_quiet_hours_waits_for_the_morning() {
+    let gateway = Endpoint::start(503).await;
+    let Some((app, clock, today)) = app_with(sms(&gateway)).await else { return };
+    let nurse = app.staff_token("nurse").await;
+    let (study_id, _) = patient(&app, &nurse, "+86 138 0013 8000", "", "en").await;
+    // 20:50: queued and tried; the gateway is down.
+    clock.set(at(today, 20, 50));
+    assert!(gateway.wait_for(1).await >= 1);
+    let tried = gateway.count();
+    // The gateway is back, but it is 21:30: the retry waits for the end of the quiet hours,
+    // without counting attempts while it waits.
+    *gateway.answer.lock().unwrap() = 200;
+    clock.set(at(today, 21, 30));
+    assert_eq!(gateway.wait_for(tried + 1).await, tried, "nothing is sent in the quiet hours");
+    let nurse = app.staff_token("nurse").await;
+    let (_, view) = app.get_as(&format!("/api/v1/patients/{study_id}/reminders"), Some(&nurse)).await;
+    assert_eq!(view["messages"][0]["state"], "pending", "{view}");
+    assert_eq!(view["messages"][0]["attempts"].as_i64(), Some(i64::try_from(tried).unwrap()), "{view}");
+    // 08:05 the next morning: sent, once.
+    clock.set(at(today + chrono::Duration::days(1), 8, 5));
+    assert_eq!(gateway.wait_for(tried + 1).await, tried + 1);
+    let nurse = app.staff_token("nurse").await;
+    let (_, view) = app.get_as(&format!("/api/v1/patients/{study_id}/reminders"), Some(&nurse)).await;
+    assert_eq!(view["messages"].as_array().unwrap().len(), 1, "{view}");
+    assert_eq!(view["messages"][0]["state"], "sent", "{view}");
+}
