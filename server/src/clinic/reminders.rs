@@ -469,17 +469,20 @@ impl Clinic {
                 let plan = settings.plan(zone, row.window_start, row.window_end);
                 // Only the latest one due: a server that was down sends one reminder, not a
                 // backlog.
-                let Some(due) =
-                    settings.due(zone, &plan, row.window_end, false, now).last().copied().copied()
+                // The latest one due; "closes tomorrow" only on its own day (a server that missed
+                // it sends "still waiting" instead).
+                let Some(due) = settings
+                    .due(zone, &plan, row.window_end, false, now)
+                    .into_iter()
+                    .rev()
+                    .find(|planned| planned.kind != ReminderKind::BeforeClose || planned.day == today)
+                    .copied()
                 else {
                     continue;
                 };
-                // "Closes tomorrow" is true only on its day; and a reminder missed on an earlier
-                // day waits when today has one of its own still to come (one a day).
-                if due.day < today
-                    && (due.kind == ReminderKind::BeforeClose
-                        || plan.iter().any(|planned| planned.day == today && planned.at > now))
-                {
+                // A reminder missed on an earlier day waits when today has one of its own still
+                // to come (one a day).
+                if due.day < today && plan.iter().any(|planned| planned.day == today && planned.at > now) {
                     continue;
                 }
                 if contact.is_none() {

@@ -676,3 +676,70 @@ async fn a_retry_that_falls_in_the_quiet_hours_waits_for_the_morning() {
     assert_eq!(view["messages"].as_array().unwrap().len(), 1, "{view}");
     assert_eq!(view["messages"][0]["state"], "sent", "{view}");
 }
+
+#[tokio::test]
+async fn a_server_back_on_the_last_day_says_still_waiting_not_closes_tomorrow() {
+    let gateway = Endpoint::start(200).await;
+    let Some((app, clock, _)) = app_with(sms(&gateway)).await else { return };
+    let nurse = app.staff_token("nurse").await;
+    let (_, token) = patient(&app, &nurse, "+86 138 0013 8000", "", "en").await;
+    let end: NaiveDate =
+        app.my_assessment(&token, "baseline").await["window_end"].as_str().unwrap().parse().unwrap();
+    // The server was away from before the window opened until its last day.
+    clock.set(at(end, 9, 5));
+    assert_eq!(gateway.wait_for(1).await, 1, "one message, not a backlog");
+    let sent = &gateway.json()[0];
+    assert_eq!(sent["template"], "not_done", "{sent}");
+    assert_eq!(sent["text"], "A reminder: your questionnaire is still waiting for you in the app.");
+}
+
+#[tokio::test]
+async fn a_queued_reminder_to_an_address_no_longer_hers_is_cancelled() {
+    // An SMTP server that is not there: the first attempt fails and waits.
+    let port = SmtpSink::free_port();
+    let Some((app, clock, today)) = app_with(|config| {
+        config.mail = MailConfig {
+            smtp_url: Some(Secret(format!("smtp://127.0.0.1:{port}"))),
+            mail_from: Some("qol@example.org".into()),
+            outbox_retry: Some(Duration::from_secs(1)),
+            ..Default::default()
+        };
+    })
+    .await
+    else {
+        return;
+    };
+    let nurse = app.staff_token("nurse").await;
+    let (study_id, _) = patient(&app, &nurse, "+86 138 0013 8000", "old@example.cn", "en").await;
+    clock.set(at(today, 9, 5));
+    let path = format!("/api/v1/patients/{study_id}/reminders");
+    let mut view = Value::Null;
+    for _ in 0..100 {
+        view = app.get_as(&path, Some(&nurse)).await.1;
+        if view["messages"][0]["attempts"].as_i64() >= Some(1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(view["messages"][0]["state"], "pending", "{view}");
+    assert!(!view["messages"][0]["error"].as_str().unwrap_or_default().contains("old@example.cn"), "{view}");
+    // Her nurse corrects the address; the retry is not sent to the old one.
+    let (status, _) = app
+        .post_as(
+            &path,
+            Some(&nurse),
+            &json!({ "channel": "email", "language": "en", "email": "new@example.cn" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    clock.advance(chrono::Duration::seconds(5));
+    for _ in 0..100 {
+        view = app.get_as(&path, Some(&nurse)).await.1;
+        if view["messages"][0]["state"] != "pending" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(view["messages"][0]["state"], "cancelled", "{view}");
+    assert_eq!(view["messages"][0]["error"], "not sent: her contact details changed", "{view}");
+}
