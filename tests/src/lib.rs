@@ -150,14 +150,17 @@ pub struct TestApp {
     pub db: Db,
     pub backend: Backend,
     config: ServeConfig,
-    server: Option<(tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>)>,
+    server: Option<Running>,
     // Last: the database goes after the server.
     _database: TestDatabase,
 }
 
-async fn start(
-    config: &ServeConfig,
-) -> (Db, std::net::SocketAddr, (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>)) {
+/// A server running in this process: its stop switch and its task.
+pub type Running = (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>);
+
+/// Builds and runs the application (`TestApp` does; a test starts a second server on the same
+/// database with it): its database handle, its address, and how to stop it.
+pub async fn start_server(config: &ServeConfig) -> (Db, std::net::SocketAddr, Running) {
     let application = Application::build(config).await.expect("the application builds");
     let address = application.local_addr();
     let db = application.db().clone();
@@ -183,7 +186,7 @@ impl TestApp {
         let database = TestDatabase::create(backend).await?;
         let mut config = ServeConfig::for_tests(&database.url);
         configure(&mut config);
-        let (db, bound, server) = start(&config).await;
+        let (db, bound, server) = start_server(&config).await;
         config.bind = bound;
         Some(TestApp {
             address: format!("http://{bound}"),
@@ -222,7 +225,7 @@ impl TestApp {
     /// Starts the server again on the same address and database.
     pub async fn restart(&mut self) {
         self.stop().await;
-        let (db, _, server) = start(&self.config).await;
+        let (db, _, server) = start_server(&self.config).await;
         self.db = db;
         self.server = Some(server);
     }

@@ -208,15 +208,8 @@ impl Clinic {
 
     /// The signed-in patient's reminder settings.
     pub async fn my_reminders(&self, session: &Session) -> Result<ReminderSettingsView, ClinicError> {
-        let patient = self.patient_of(session).await?;
+        let patient = self.own_patient(session).await?;
         self.reminder_settings(&patient).await
-    }
-
-    async fn patient_of(&self, session: &Session) -> Result<PatientRow, ClinicError> {
-        self.db
-            .patient_by_id(session.patient_id()?)
-            .await?
-            .ok_or_else(|| ClinicError::NotFound("the patient".into()))
     }
 
     /// A nurse's view: the settings, the e-mail address, every reminder.
@@ -252,7 +245,7 @@ impl Clinic {
                 problems: vec!["email: your study nurse changes the e-mail address".into()],
             });
         }
-        let patient = self.patient_of(session).await?;
+        let patient = self.own_patient(session).await?;
         self.set_reminders(session, &patient, request).await?;
         self.my_reminders(session).await
     }
@@ -314,7 +307,7 @@ impl Clinic {
         session: &Session,
         request: &PushSubscriptionRequest,
     ) -> Result<ReminderSettingsView, ClinicError> {
-        let patient = self.patient_of(session).await?;
+        let patient = self.own_patient(session).await?;
         let mut problems = Vec::new();
         if !push_endpoint_allowed(&request.endpoint, self.reach.any_push_endpoint) {
             problems.push(format!(
@@ -357,7 +350,7 @@ impl Clinic {
         session: &Session,
         endpoint: &str,
     ) -> Result<ReminderSettingsView, ClinicError> {
-        let patient = self.patient_of(session).await?;
+        let patient = self.own_patient(session).await?;
         let mut tx = self.db.begin_write().await?;
         if tx.end_push_subscription(endpoint, Some(patient.id), "turned off by the patient").await?.is_some()
         {

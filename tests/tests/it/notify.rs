@@ -278,17 +278,8 @@ async fn two_servers_on_one_postgres_send_each_message_once() {
     config.init = false;
     config.demo = false;
     config.mail = mail(sink.port);
-    let second = Application::build(&config).await.expect("the second server builds");
-    let second_url = format!("http://{}", second.local_addr());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        second
-            .run_until(async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
+    let (_, second, (stop, server)) = qol_tests::start_server(&config).await;
+    let second_url = format!("http://{second}");
 
     let nurse = app.staff_token("nurse").await;
     let mut patients = Vec::new();

@@ -147,6 +147,21 @@ async fn patient(app: &TestApp, nurse: &str, phone: &str, email: &str, language:
     (study_id, token)
 }
 
+/// A patient's reminders as her nurse sees them, once `ready` holds of them (or as they are after
+/// 10 s, for the caller's assertions to say what is wrong).
+async fn reminders_once(app: &TestApp, nurse: &str, study_id: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let path = format!("/api/v1/patients/{study_id}/reminders");
+    let mut view = Value::Null;
+    for _ in 0..100 {
+        view = app.get_as(&path, Some(nurse)).await.1;
+        if ready(&view) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    view
+}
+
 fn sms(gateway: &Endpoint) -> impl FnOnce(&mut ServeConfig) + '_ {
     move |config| {
         config.reminders.sms_gateway_url = Some(Secret(format!("{}/send", gateway.url)));
@@ -453,17 +468,10 @@ async fn push_reminders_are_signed_encrypted_and_pruned_when_the_device_is_gone(
     clock.set(at(today + chrono::Duration::days(2), 9, 5));
     let nurse = app.staff_token("nurse").await;
     assert_eq!(push.wait_for(2).await, 2);
-    for _ in 0..50 {
-        let (_, view) = app.get_as(&format!("/api/v1/patients/{study_id}/reminders"), Some(&nurse)).await;
-        if view["messages"][0]["state"] == "failed" {
-            assert!(view["messages"][0]["error"].as_str().unwrap().contains("410"), "{view}");
-            assert_eq!(view["settings"]["push_devices"], 0, "{view}");
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let (_, view) = app.get_as(&format!("/api/v1/patients/{study_id}/reminders"), Some(&nurse)).await;
+    let view = reminders_once(&app, &nurse, &study_id, |view| view["messages"][0]["state"] == "failed").await;
     assert_eq!(view["messages"][0]["state"], "failed", "{view}");
+    assert!(view["messages"][0]["error"].as_str().unwrap().contains("410"), "{view}");
+    assert_eq!(view["settings"]["push_devices"], 0, "{view}");
     assert_eq!(app.count("SELECT COUNT(*) FROM push_subscriptions WHERE ended_at IS NOT NULL").await, 1);
     let _ = std::fs::remove_dir_all(folder);
 }
@@ -486,16 +494,7 @@ async fn two_servers_on_one_postgresql_send_each_reminder_once() {
     config.init = false;
     settings(&mut config, &clock);
     sms(&gateway)(&mut config);
-    let second = Application::build(&config).await.expect("the second server builds");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        second
-            .run_until(async move {
-                let _ = stopped.await;
-            })
-            .await
-            .unwrap();
-    });
+    let (_, _, (stop, server)) = qol_tests::start_server(&config).await;
     let nurse = app.staff_token("nurse").await;
     for n in 0..8 {
         patient(&app, &nurse, &format!("+86 138 0013 {:04}", 8001 + n), "", "en").await;
@@ -631,13 +630,7 @@ async fn a_gateway_that_is_down_is_tried_again_and_the_reminder_sent_once() {
     // same message_id) is delivered, once.
     *gateway.answer.lock().unwrap() = 200;
     clock.advance(chrono::Duration::seconds(5));
-    for _ in 0..100 {
-        let (_, view) = app.get_as(&format!("/api/v1/patients/{study_id}/reminders"), Some(&nurse)).await;
-        if view["messages"][0]["state"] == "sent" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    reminders_once(&app, &nurse, &study_id, |view| view["messages"][0]["state"] == "sent").await;
     let tried = gateway.wait_for(gateway.count() + 1).await;
     let (_, view) = app.get_as(&format!("/api/v1/patients/{study_id}/reminders"), Some(&nurse)).await;
     assert_eq!(view["messages"].as_array().unwrap().len(), 1, "{view}");
@@ -713,14 +706,9 @@ async fn a_queued_reminder_to_an_address_no_longer_hers_is_cancelled() {
     let (study_id, _) = patient(&app, &nurse, "+86 138 0013 8000", "old@example.cn", "en").await;
     clock.set(at(today, 9, 5));
     let path = format!("/api/v1/patients/{study_id}/reminders");
-    let mut view = Value::Null;
-    for _ in 0..100 {
-        view = app.get_as(&path, Some(&nurse)).await.1;
-        if view["messages"][0]["attempts"].as_i64() >= Some(1) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let view =
+        reminders_once(&app, &nurse, &study_id, |view| view["messages"][0]["attempts"].as_i64() >= Some(1))
+            .await;
     assert_eq!(view["messages"][0]["state"], "pending", "{view}");
     assert!(!view["messages"][0]["error"].as_str().unwrap_or_default().contains("old@example.cn"), "{view}");
     // Her nurse corrects the address; the retry is not sent to the old one.
@@ -733,13 +721,8 @@ async fn a_queued_reminder_to_an_address_no_longer_hers_is_cancelled() {
         .await;
     assert_eq!(status, StatusCode::OK);
     clock.advance(chrono::Duration::seconds(5));
-    for _ in 0..100 {
-        view = app.get_as(&path, Some(&nurse)).await.1;
-        if view["messages"][0]["state"] != "pending" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let view =
+        reminders_once(&app, &nurse, &study_id, |view| view["messages"][0]["state"] != "pending").await;
     assert_eq!(view["messages"][0]["state"], "cancelled", "{view}");
     assert_eq!(view["messages"][0]["error"], "not sent: her contact details changed", "{view}");
 }
