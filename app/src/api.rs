@@ -3,7 +3,7 @@
 //! The session travels as the HttpOnly cookie the server sets; the app never sees the token.
 
 use qol_shared::api::{
-    ApiError, InstrumentSummary, Me, MyAssessments, PatientActivation, PatientSignIn, SessionInfo,
+    ApiError, ErrorCode, InstrumentSummary, Me, MyAssessments, PatientActivation, PatientSignIn, SessionInfo,
     StaffSignIn, StudySummary, SubmissionReceipt, SubmissionRequest,
 };
 use qol_shared::instrument::InstrumentId;
@@ -18,8 +18,9 @@ use wasm_bindgen_futures::JsFuture;
 pub enum ApiFailure {
     /// No answer from the server: offline, or the server is down. Worth retrying.
     Unreachable,
-    /// The server answered with an error. `status` tells whether retrying can help (5xx).
-    Refused { status: u16, message: String },
+    /// The server answered with an error. `status` tells whether retrying can help (5xx);
+    /// `code` what it was, to be said in the person's language.
+    Refused { status: u16, code: ErrorCode, message: String },
     /// The answer was not what this version of the app understands.
     Unexpected(String),
 }
@@ -32,6 +33,34 @@ impl ApiFailure {
             ApiFailure::Refused { status, .. } => *status >= 500 || *status == 429,
             ApiFailure::Unexpected(_) => false,
         }
+    }
+}
+
+impl ApiFailure {
+    /// What happened, in `language`: the refusal's code in the app's own words (the server's
+    /// English sentence is added in English, where it says more).
+    pub fn say(&self, language: qol_shared::Language) -> String {
+        use crate::i18n::{Text, text};
+        let key = match self {
+            ApiFailure::Unreachable => Text::Offline,
+            ApiFailure::Unexpected(_) => Text::ServerProblem,
+            ApiFailure::Refused { code, status, .. } => match code {
+                ErrorCode::WrongCredentials => Text::WrongCredentials,
+                ErrorCode::LockedOut => Text::LockedOut,
+                ErrorCode::TryAgainShortly | ErrorCode::Unavailable => Text::TryAgainShortly,
+                ErrorCode::PinFormat => Text::PinFormat,
+                ErrorCode::ActivationCodeInvalid => Text::ActivationCodeInvalid,
+                ErrorCode::StudyEnded => Text::RefusedStudyEnded,
+                ErrorCode::WindowClosed | ErrorCode::AlreadySent => Text::RefusedConflict,
+                ErrorCode::AnswersInvalid | ErrorCode::Invalid => Text::RefusedInvalid,
+                ErrorCode::SignInRequired => Text::RefusedSignIn,
+                _ if *status == 401 => Text::RefusedSignIn,
+                _ if *status == 409 => Text::RefusedConflict,
+                _ if *status == 422 => Text::RefusedInvalid,
+                _ => Text::ServerProblem,
+            },
+        };
+        text(language, key).to_owned()
     }
 }
 
@@ -50,6 +79,17 @@ async fn request<T: DeserializeOwned>(
     path: &str,
     body: Option<String>,
 ) -> Result<(u16, T), ApiFailure> {
+    // A patient's sign-out that has not reached the server yet holds on this phone: nothing is
+    // asked of her session until it has ended.
+    if (path.starts_with("/api/v1/me") || path == "/api/v1/auth/me")
+        && crate::local::load::<bool>(crate::SIGN_OUT_PENDING) == Some(true)
+    {
+        return Err(ApiFailure::Refused {
+            status: 401,
+            code: ErrorCode::SignInRequired,
+            message: "signed out on this phone".into(),
+        });
+    }
     let window = web_sys::window().ok_or(ApiFailure::Unreachable)?;
     let init = web_sys::RequestInit::new();
     init.set_method(method);
@@ -73,10 +113,10 @@ async fn request<T: DeserializeOwned>(
         JsFuture::from(body).await.map_err(|_| ApiFailure::Unreachable)?.as_string().unwrap_or_default();
     let status = response.status();
     if !response.ok() {
-        let message = serde_json::from_str::<ApiError>(&text)
-            .map(|error| error.error)
-            .unwrap_or_else(|_| format!("the server answered {status}"));
-        return Err(ApiFailure::Refused { status, message });
+        let (code, message) = serde_json::from_str::<ApiError>(&text)
+            .map(|error| (error.code, error.error))
+            .unwrap_or_else(|_| (ErrorCode::Other, format!("the server answered {status}")));
+        return Err(ApiFailure::Refused { status, code, message });
     }
     let value = if text.is_empty() { serde_json::from_str("null") } else { serde_json::from_str(&text) };
     value.map(|value| (status, value)).map_err(|error| ApiFailure::Unexpected(error.to_string()))
@@ -135,6 +175,16 @@ pub async fn staff_sign_in(username: String, password: String) -> Result<Me, Api
 
 pub async fn sign_out() -> Result<(), ApiFailure> {
     post::<_, serde_json::Value>("/api/v1/auth/sign-out", &serde_json::json!({})).await.map(|_| ())
+}
+
+pub async fn help_request(
+    body: &qol_shared::api::HelpRequest,
+) -> Result<qol_shared::api::HelpReceipt, ApiFailure> {
+    post("/api/v1/me/help-requests", body).await.map(|(_, receipt)| receipt)
+}
+
+pub async fn my_history() -> Result<qol_shared::api::MyHistory, ApiFailure> {
+    get("/api/v1/me/history").await
 }
 
 pub async fn my_assessments() -> Result<MyAssessments, ApiFailure> {

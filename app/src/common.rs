@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 
-use crate::api::ApiFailure;
 use crate::i18n::{Text, t, use_language};
 use crate::{Home, Session, use_session};
 
@@ -84,7 +83,7 @@ impl SignInForm {
 
     pub fn finish(
         &self,
-        result: Result<qol_shared::api::Me, ApiFailure>,
+        result: Result<qol_shared::api::Me, String>,
         navigate: impl Fn(&str, leptos_router::NavigateOptions),
         home: &str,
     ) {
@@ -94,7 +93,7 @@ impl SignInForm {
                 crate::signed_in(me, self.session, self.language);
                 navigate(home, Default::default());
             }
-            Err(failure) => self.error.set(Some(failure.to_string())),
+            Err(message) => self.error.set(Some(message)),
         }
     }
 }

@@ -29,7 +29,7 @@ mod common;
 pub mod i18n;
 pub mod local;
 #[cfg(feature = "patient")]
-mod patient;
+pub(crate) mod patient;
 #[cfg(feature = "staff")]
 mod staff;
 
@@ -77,6 +77,9 @@ fn mounts_console() -> bool {
 pub enum Session {
     Checking,
     SignedOut,
+    /// A patient whose session holds but whose answers on the phone are sealed: the app asks for
+    /// her PIN before anything else (after a reload, or when it locked itself while idle).
+    Locked(Me),
     SignedIn(Me),
 }
 
@@ -101,6 +104,35 @@ pub fn signed_out(session: RwSignal<Session>) {
     session.set(Session::SignedOut);
 }
 
+/// Set when a sign-out could not reach the server (offline): until the server has ended that
+/// session, the app treats the phone as signed out and ends it first at the next contact.
+pub const SIGN_OUT_PENDING: &str = "qol.sign_out_pending";
+
+/// Ends a sign-out that could not reach the server before: true once the server has ended the
+/// session (or there was none to end).
+pub async fn finish_pending_sign_out() -> bool {
+    if local::load::<bool>(SIGN_OUT_PENDING) != Some(true) {
+        return true;
+    }
+    match api::sign_out().await {
+        Ok(()) | Err(api::ApiFailure::Refused { status: 401, .. }) => {
+            local::remove(SIGN_OUT_PENDING);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Who the app is for, once the server (or, offline, the phone) has said who is signed in: a
+/// patient whose answers are sealed on this phone is asked for her PIN first.
+fn resume(me: Me) -> Session {
+    #[cfg(feature = "patient")]
+    if me.role == qol_shared::api::Role::Patient && !patient::vault::is_open() {
+        return Session::Locked(me);
+    }
+    Session::SignedIn(me)
+}
+
 /// Where the app's name in the bar, and "Go to the start page", lead: the start of the part in
 /// use (`/` or `/staff`). Shared through context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,17 +153,24 @@ fn Frame<R: IntoView + 'static>(home: &'static str, children: TypedChildren<R>) 
     provide_context(Home(home));
 
     spawn_local(async move {
+        // A sign-out made offline holds: the old session is ended before anything else, and
+        // until then nobody is signed in on this phone.
+        if !finish_pending_sign_out().await {
+            local::remove(ME_KEY);
+            session.set(Session::SignedOut);
+            return;
+        }
         let state = match api::me().await {
             Ok(Some(me)) => {
                 local::save(ME_KEY, &me);
-                Session::SignedIn(me)
+                resume(me)
             }
             Ok(None) => {
                 local::remove(ME_KEY);
                 Session::SignedOut
             }
             // Offline: trust what the phone remembers; the server decides when it is reached.
-            Err(_) => local::load::<Me>(ME_KEY).map_or(Session::SignedOut, Session::SignedIn),
+            Err(_) => local::load::<Me>(ME_KEY).map_or(Session::SignedOut, resume),
         };
         session.set(state);
     });
@@ -143,14 +182,37 @@ fn Frame<R: IntoView + 'static>(home: &'static str, children: TypedChildren<R>) 
         }
     });
 
+    // The patient's app has help one tap away on every screen; the console does not need it.
+    let help = (home == "/").then(|| view! { <a class="help-link" href="/help">{t(Text::HelpTitle)}</a> });
     view! {
         <Router>
+            <a class="skip-link" href="#main">{t(Text::SkipToContent)}</a>
             <header class="bar">
                 <a class="brand" href=home>{t(Text::AppName)}</a>
-                <LanguageSwitch/>
+                <span class="bar-end">{help}<LanguageSwitch/></span>
             </header>
-            <main id="main" class="page">{children()}</main>
+            <main id="main" class="page" tabindex="-1">{children()}</main>
+            // The app's one live region: what changed without moving focus is said here.
+            <div id="announce" class="visually-hidden" aria-live="polite" aria-atomic="true"></div>
         </Router>
+    }
+}
+
+/// Says `key` (in the app's current language) through the app's one polite live region.
+pub fn announce(key: impl i18n::Strings) {
+    let language = local::load::<String>(local::LANGUAGE)
+        .as_deref()
+        .and_then(Language::from_tag)
+        .unwrap_or(Language::English);
+    if let Some(region) = document().get_element_by_id("announce") {
+        // Emptied first, so the same words said twice are heard twice.
+        region.set_text_content(None);
+        let words = i18n::text(language, key);
+        request_animation_frame(move || {
+            if let Some(region) = document().get_element_by_id("announce") {
+                region.set_text_content(Some(words));
+            }
+        });
     }
 }
 
@@ -158,11 +220,11 @@ fn Frame<R: IntoView + 'static>(home: &'static str, children: TypedChildren<R>) 
 fn LanguageSwitch() -> impl IntoView {
     let language = use_language();
     view! {
+        // Its name is its visible text (WCAG 2.5.3), in the language it names (`lang`, 3.1.2).
         <button
             type="button"
             class="language"
-            // The visible name is part of the accessible one (WCAG 2.5.3): "Language: 中文".
-            aria-label=move || format!("{}: {}", crate::i18n::text(language.get(), Text::SwitchLanguage), own_name(other(language.get())))
+            lang=move || other(language.get()).tag()
             on:click=move |_| language.update(|l| *l = other(*l))
         >
             {move || own_name(other(language.get()))}

@@ -1,6 +1,8 @@
-//! What the app keeps on the phone (localStorage): questionnaire drafts, the outbox of
-//! submissions not yet acknowledged by the server, cached wording for offline use, and the
-//! chosen language. Every tap is saved here before anything else happens.
+//! What the app keeps on the phone (localStorage) in the clear: cached wording, the study's
+//! public details, who is signed in and the chosen language; and the shapes of what the
+//! patient's vault seals (`patient/vault.rs`): questionnaire drafts and the outbox of
+//! submissions not yet acknowledged by the server. Every tap is saved before anything else
+//! happens.
 
 use std::collections::BTreeMap;
 
@@ -39,6 +41,9 @@ pub struct Draft {
     pub key: String,
     pub assessment_id: Option<i64>,
     pub label: String,
+    /// The label per language tag (the protocol's).
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
     pub instruments: Vec<InstrumentId>,
     /// Made when the draft starts, and sent with every retry, so the server stores it once.
     pub client_id: ClientId,
@@ -46,10 +51,20 @@ pub struct Draft {
     /// The screen the patient is on: 0 instructions, then one per item, then call-me, then review.
     pub position: usize,
     pub call_me: Option<bool>,
+    /// Only these items (a short symptom check after "I need help"); all when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub only_items: Vec<u8>,
+    /// She already asked to be called ("I need help"): the call-me question is not asked again.
+    #[serde(default)]
+    pub help_requested: bool,
+    /// She came to an item from the review: answering it returns there.
+    #[serde(default)]
+    pub editing: bool,
 }
 
-pub fn draft_key(key: &str) -> String {
-    format!("qol.draft.{key}")
+/// The name a draft is sealed under in the patient's vault.
+pub fn draft_name(key: &str) -> String {
+    format!("draft.{key}")
 }
 
 /// Where a finished questionnaire is.
@@ -67,6 +82,8 @@ pub enum Delivery {
     Refused {
         #[serde(default)]
         status: u16,
+        #[serde(default)]
+        code: qol_shared::api::ErrorCode,
         message: String,
     },
 }
@@ -75,6 +92,8 @@ pub enum Delivery {
 pub struct OutboxEntry {
     pub key: String,
     pub label: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
     pub request: SubmissionRequest,
     pub delivery: Delivery,
     pub attempts: u32,

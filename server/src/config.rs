@@ -211,6 +211,11 @@ pub struct ServeArgs {
     #[arg(long, env = "QOL_PROTOCOL")]
     pub protocol: Option<PathBuf>,
 
+    /// Seconds without a touch before the patient's app locks itself, in place of the
+    /// protocol's `patient_view.idle_lock_minutes` (for demonstrations and tests).
+    #[arg(long, env = "QOL_IDLE_LOCK_SECONDS", value_parser = parse_seconds, hide = true)]
+    pub idle_lock_seconds: Option<Duration>,
+
     #[command(flatten)]
     pub mail: MailArgs,
 
@@ -370,6 +375,8 @@ pub struct ServeConfig {
     pub clock: crate::clock::Clock,
     /// How often the scheduler brings every patient's schedule in step with the date.
     pub schedule_every: Duration,
+    /// The patient's app's idle lock, in place of the protocol's (`--idle-lock-seconds`).
+    pub idle_lock: Option<Duration>,
 }
 
 impl From<&ServeArgs> for ServeConfig {
@@ -413,6 +420,7 @@ impl From<&ServeArgs> for ServeConfig {
             protocol_file: args.protocol.clone(),
             clock: crate::clock::Clock::system(),
             schedule_every: SCHEDULE_EVERY,
+            idle_lock: args.idle_lock_seconds,
         }
     }
 }
@@ -442,6 +450,7 @@ impl ServeConfig {
             protocol_file: None,
             clock: crate::clock::Clock::system(),
             schedule_every: SCHEDULE_EVERY,
+            idle_lock: None,
         }
     }
 }

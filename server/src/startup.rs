@@ -154,6 +154,7 @@ impl Application {
         )
         .await
         .map_err(|error| anyhow::anyhow!("could not set up the study: {error}"))?;
+        clinic.idle_lock = config.idle_lock;
         clinic
             .renew_demo_code()
             .await

@@ -318,6 +318,25 @@ impl Signal {
     }
 }
 
+/// Where a call request made with the app's "I need help" button, without a form, comes from.
+pub const HELP_BUTTON_REQUEST: &str =
+    "the patient asked to be called with the app's \"I need help\" button, without sending a form";
+
+/// A call request (subject `CALL`, always red): a form's "please call me" answer (`source`: the
+/// protocol's `sources.call_request`) or the "I need help" button ([`HELP_BUTTON_REQUEST`]). Both
+/// join the patient's one call-request card alike.
+pub fn call_request(source: &str) -> Signal {
+    Signal {
+        subject: "CALL".into(),
+        tier: Tier::Red,
+        rule: Rule::CallMe,
+        value: None,
+        baseline: None,
+        previous: None,
+        source: source.to_owned(),
+    }
+}
+
 /// What a submission is compared with.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct History<'a> {
@@ -491,15 +510,7 @@ impl AlertRules {
             }
         }
         if call_me {
-            offer(Signal {
-                subject: "CALL".into(),
-                tier: Tier::Red,
-                rule: Rule::CallMe,
-                value: None,
-                baseline: None,
-                previous: None,
-                source: settings.sources.call_request.clone(),
-            });
+            offer(call_request(&settings.sources.call_request));
         }
         signals.sort_by(|a, b| b.tier.cmp(&a.tier).then_with(|| a.subject.cmp(&b.subject)));
         signals

@@ -12,9 +12,94 @@ use crate::{ClientId, Language, Timestamp};
 pub struct ApiError {
     /// A lowercase sentence: what failed and what to do.
     pub error: String,
+    /// What kind of refusal this is, stable across versions: the app says it in the person's own
+    /// language from this code, and shows `error` only as detail.
+    #[serde(default)]
+    pub code: ErrorCode,
     /// Every individual problem, when there are several (e.g. each invalid answer).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+}
+
+/// The stable code of an error response. Specific codes name the refusals a patient meets
+/// (sign-in, activation, sending a form); every other refusal has its status's general code.
+/// A code this version does not know reads as `other`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ErrorCode {
+    /// 401: wrong study id or PIN (or staff username or password).
+    WrongCredentials,
+    /// 429: too many failed attempts; wait (`Retry-After`).
+    LockedOut,
+    /// 429: another attempt with the same details is being checked; try again in a moment.
+    TryAgainShortly,
+    /// 422: a PIN must be 4 to 8 digits.
+    PinFormat,
+    /// 401: the activation code is mistyped, used or expired.
+    ActivationCodeInvalid,
+    /// 409: the form's window has closed, or is not open yet.
+    WindowClosed,
+    /// 409: this form was already sent.
+    AlreadySent,
+    /// 409: the study has ended for this patient.
+    StudyEnded,
+    /// 422: some answers were refused (`problems` lists them).
+    AnswersInvalid,
+    /// 401: no session, or it ended; sign in again.
+    SignInRequired,
+    /// 403: this role may not do this.
+    Forbidden,
+    /// 404.
+    NotFound,
+    /// 409, not one of the above.
+    Conflict,
+    /// 422, not one of the above.
+    Invalid,
+    /// 400.
+    BadRequest,
+    /// 413.
+    TooLarge,
+    /// 408.
+    TimedOut,
+    /// 415.
+    UnsupportedMediaType,
+    /// 503: busy or the database is unavailable; try again shortly (`Retry-After`).
+    Unavailable,
+    /// 500.
+    Internal,
+    /// A code this version does not know.
+    #[default]
+    #[serde(other)]
+    Other,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::WrongCredentials => "wrong_credentials",
+            ErrorCode::LockedOut => "locked_out",
+            ErrorCode::TryAgainShortly => "try_again_shortly",
+            ErrorCode::PinFormat => "pin_format",
+            ErrorCode::ActivationCodeInvalid => "activation_code_invalid",
+            ErrorCode::WindowClosed => "window_closed",
+            ErrorCode::AlreadySent => "already_sent",
+            ErrorCode::StudyEnded => "study_ended",
+            ErrorCode::AnswersInvalid => "answers_invalid",
+            ErrorCode::SignInRequired => "sign_in_required",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::Invalid => "invalid",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::TimedOut => "timed_out",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
+            ErrorCode::Other => "other",
+        }
+    }
 }
 
 /// `GET /healthz` and `GET /readyz`.
@@ -47,6 +132,93 @@ pub struct StudySummary {
     pub code: String,
     pub title: String,
     pub strata: Vec<String>,
+    /// Whom a patient rings, and what to do in an emergency (the protocol's `contact` section);
+    /// public, so the app can show it before sign-in and keep it for offline use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<StudyContact>,
+    /// The patient's app locks itself after this many seconds without a touch, and asks for her
+    /// PIN (the protocol's `patient_view.idle_lock_minutes`; 5 minutes when left out).
+    #[serde(default = "default_idle_lock_seconds")]
+    pub idle_lock_seconds: u32,
+}
+
+fn default_idle_lock_seconds() -> u32 {
+    300
+}
+
+/// The study's contact details for patients, from the protocol. Texts are keyed by language tag
+/// (`en`, `zh-Hans`); a language without its own text uses English.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StudyContact {
+    /// The study team's telephone number, as dialled (`+86 10 1234 5678`).
+    pub phone: String,
+    /// When the number is answered, per language ("Monday to Friday, 8:00 to 17:00").
+    pub hours: std::collections::BTreeMap<String, String>,
+    /// What to do in an emergency or out of hours, per language.
+    pub urgent_advice: std::collections::BTreeMap<String, String>,
+    /// A call request is answered within this many working days (the worklist's service level).
+    pub call_back_working_days: u32,
+}
+
+/// `POST /api/v1/me/help-requests`: the patient asks her nurse to call, before (or without) any
+/// questions. Sent again with the same `client_id`, it is stored once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct HelpRequest {
+    pub client_id: ClientId,
+}
+
+/// The answer to a help request (201 stored, 200 a retry of one stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HelpReceipt {
+    pub received_at: Timestamp,
+    /// The end of the service level: the nurse calls by then (working days, the study's zone).
+    pub call_back_by: Timestamp,
+}
+
+/// `GET /api/v1/me/history`: the signed-in patient's own sent forms, newest first, and, where
+/// the protocol turns it on (`patient_view.scores`), some of her scores over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MyHistory {
+    pub forms: Vec<PastForm>,
+    /// Empty unless the protocol shows patients their scores.
+    pub scores: Vec<ScoreSeries>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PastForm {
+    pub key: crate::schedule::AssessmentKey,
+    pub label: String,
+    /// The label per language tag, from the protocol (`label` when a language has none).
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// The day she completed it, in the study's time zone.
+    pub completed_on: chrono::NaiveDate,
+    pub received_at: Timestamp,
+    pub unscheduled: bool,
+}
+
+/// One scale's scores over time, oldest first (0 to 100).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScoreSeries {
+    /// The scale's code (`QL2`, `FA`, `PA`).
+    pub scale: String,
+    /// True for global health and functioning scales; false for symptoms.
+    pub higher_is_better: bool,
+    pub points: Vec<ScorePoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScorePoint {
+    pub completed_on: chrono::NaiveDate,
+    pub value: f64,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -396,6 +568,10 @@ pub struct AssessmentView {
     pub key: crate::schedule::AssessmentKey,
     pub code: String,
     pub label: String,
+    /// The label per language tag, from the protocol's `labels` (`label` when a language has
+    /// none).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub labels: std::collections::BTreeMap<String, String>,
     pub instruments: Vec<crate::instrument::InstrumentId>,
     pub state: crate::schedule::AssessmentState,
     pub unscheduled: bool,

@@ -11,6 +11,8 @@
 //! - [`reminders`]: reminders as protocol data: what is due when (quiet hours, the maximum per
 //!   window, the study's time zone) and what it says, in each language.
 //! - [`schedule`]: the protocol as data, and events → assessments with windows and states.
+//! - [`patient_info`]: what the protocol gives patients beside their forms: the study's contact
+//!   details and which of her scores her history shows.
 //! - [`wording`]: wording packs (validated on load) and the shipped demonstration pack.
 //! - [`api`]: the JSON types the server and app exchange.
 //! - [`client_id`]: [`ClientId`], a finished questionnaire's id from the phone (random UUIDs only).
@@ -26,6 +28,7 @@ pub mod api;
 pub mod client_id;
 pub mod instrument;
 pub mod language;
+pub mod patient_info;
 pub mod reminders;
 pub mod schedule;
 pub mod scoring;

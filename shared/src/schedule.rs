@@ -123,6 +123,13 @@ pub struct Protocol {
     /// weekly QLQ-C30 whose window overlaps a fuller form's is satisfied by that form.
     #[serde(default)]
     pub one_form_at_a_time: bool,
+    /// The study team's number and the advice for emergencies, shown to patients (none when
+    /// left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<crate::patient_info::ContactSettings>,
+    /// What patients see of their own results (no scores when left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_view: Option<crate::patient_info::PatientViewSettings>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,6 +156,9 @@ pub enum Anchor {
 pub struct AssessmentDefinition {
     pub code: String,
     pub label: String,
+    /// The label in each language, by tag (`en`, `zh-Hans`); `label` where a language has none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
     pub instruments: Vec<InstrumentId>,
     pub anchor: Anchor,
     /// Calendar months added to the anchor date to get the target date (follow-ups).
@@ -199,7 +209,17 @@ pub enum ProtocolError {
     /// The message names its key (`reminders.send_at: …`).
     #[error("{0}")]
     Reminders(String),
+    /// The message names its key (`contact.phone: …`).
+    #[error("{0}")]
+    Contact(String),
+    /// The message names its key (`patient_view.scores: …`).
+    #[error("{0}")]
+    PatientView(String),
 }
+
+/// The label of an unscheduled report ("I feel worse"), in each language.
+pub const UNSCHEDULED_LABEL: &str = "Unscheduled report";
+pub const UNSCHEDULED_LABELS: [(&str, &str); 2] = [("en", UNSCHEDULED_LABEL), ("zh-Hans", "计划外报告")];
 
 impl Protocol {
     pub fn parse(json: &str) -> Result<Protocol, ProtocolError> {
@@ -210,6 +230,14 @@ impl Protocol {
             && zone.parse::<chrono_tz::Tz>().is_err()
         {
             return Err(ProtocolError::TimeZone(zone.to_owned()));
+        }
+        // A section's required key is named with its section, not in serde's words.
+        if let Some(contact) = value.get("contact").and_then(|contact| contact.as_object())
+            && !contact.contains_key("phone")
+        {
+            return Err(ProtocolError::Contact(
+                "contact.phone: is missing: the study team's telephone number, as dialled".into(),
+            ));
         }
         let protocol: Protocol =
             serde_json::from_value(value).map_err(|error| ProtocolError::Json(error.to_string()))?;
@@ -224,6 +252,12 @@ impl Protocol {
         }
         if let Some(problem) = protocol.reminders.problems().into_iter().next() {
             return Err(ProtocolError::Reminders(problem));
+        }
+        if let Some(problem) = protocol.contact.iter().flat_map(|contact| contact.problems()).next() {
+            return Err(ProtocolError::Contact(problem));
+        }
+        if let Some(problem) = protocol.patient_view.iter().flat_map(|view| view.problems()).next() {
+            return Err(ProtocolError::PatientView(problem));
         }
         let mut seen = std::collections::BTreeSet::new();
         for definition in &protocol.assessments {
@@ -247,6 +281,9 @@ impl Protocol {
             }
             if definition.repeat.as_ref().is_some_and(|repeat| repeat.every_days == 0) {
                 return Err(problem("repeat.every_days must be at least 1"));
+            }
+            if let Some(text) = crate::language::text_problems("labels", &definition.labels, false).first() {
+                return Err(problem(text));
             }
         }
         Ok(protocol)
@@ -278,6 +315,31 @@ impl Protocol {
 
     pub fn definition(&self, code: &str) -> Option<&AssessmentDefinition> {
         self.assessments.iter().find(|definition| definition.code == code)
+    }
+
+    /// The label of the assessment `code` in each language the protocol gives (an unscheduled
+    /// report's are built in); empty for a code the protocol no longer has.
+    pub fn labels_of(&self, code: &str, unscheduled: bool) -> BTreeMap<String, String> {
+        if unscheduled {
+            return UNSCHEDULED_LABELS
+                .iter()
+                .map(|(tag, text)| ((*tag).to_owned(), (*text).to_owned()))
+                .collect();
+        }
+        self.definition(code).map(|definition| definition.labels.clone()).unwrap_or_default()
+    }
+
+    /// The score codes a patient sees in her history, in order (none unless `patient_view`
+    /// says so).
+    pub fn scores_shown_to_patients(&self) -> &[String] {
+        self.patient_view.as_ref().map(|view| view.scores.as_slice()).unwrap_or_default()
+    }
+
+    /// After how many seconds without a touch the patient's app locks itself (`patient_view.
+    /// idle_lock_minutes`, 5 minutes when left out).
+    pub fn idle_lock_seconds(&self) -> u32 {
+        let minutes = self.patient_view.as_ref().and_then(|view| view.idle_lock_minutes);
+        minutes.unwrap_or(crate::patient_info::IDLE_LOCK_MINUTES) * 60
     }
 }
 
@@ -1306,5 +1368,83 @@ mod tests {
         value["assessments"][2]["end_days"] = (-8).into();
         let error = Protocol::parse(&value.to_string()).unwrap_err();
         assert_eq!(error.to_string(), "assessment \"after-induction\": the window ends before it starts");
+    }
+
+    fn shipped_value() -> serde_json::Value {
+        serde_json::from_str(Protocol::default_protocol_json()).unwrap()
+    }
+
+    fn refusal(value: &serde_json::Value) -> String {
+        Protocol::parse(&value.to_string()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_shipped_protocol_gives_a_contact_labels_in_both_languages_and_three_scores() {
+        let protocol = Protocol::default_protocol();
+        let contact = protocol.contact.as_ref().expect("the shipped protocol has a contact");
+        for texts in [&contact.hours, &contact.urgent_advice] {
+            assert_eq!(texts.keys().collect::<Vec<_>>(), ["en", "zh-Hans"]);
+        }
+        assert!(
+            contact.urgent_advice["en"].contains("120") && contact.urgent_advice["zh-Hans"].contains("120")
+        );
+        for definition in &protocol.assessments {
+            assert_eq!(definition.labels.get("en"), Some(&definition.label), "{}", definition.code);
+            assert!(
+                definition.labels.get("zh-Hans").is_some_and(|label| !label.is_empty()),
+                "{}",
+                definition.code
+            );
+        }
+        assert_eq!(protocol.labels_of("baseline", false)["zh-Hans"], "基线");
+        assert_eq!(protocol.labels_of("anything", true)["zh-Hans"], "计划外报告");
+        assert!(protocol.labels_of("gone", false).is_empty());
+        assert_eq!(protocol.scores_shown_to_patients(), ["QL2", "PF2", "FA"]);
+        assert_eq!(protocol.idle_lock_seconds(), 300);
+        let mut value = shipped_value();
+        value.as_object_mut().unwrap().remove("patient_view");
+        value.as_object_mut().unwrap().remove("contact");
+        let plain = Protocol::parse(&value.to_string()).unwrap();
+        assert!(plain.scores_shown_to_patients().is_empty() && plain.contact.is_none());
+        assert_eq!(plain.idle_lock_seconds(), 300);
+        let mut value = shipped_value();
+        value["patient_view"]["idle_lock_minutes"] = 2.into();
+        assert_eq!(Protocol::parse(&value.to_string()).unwrap().idle_lock_seconds(), 120);
+    }
+
+    #[test]
+    fn contact_labels_and_patient_view_are_refused_by_key() {
+        let mut value = shipped_value();
+        value["contact"].as_object_mut().unwrap().remove("phone");
+        assert_eq!(
+            refusal(&value),
+            "contact.phone: is missing: the study team's telephone number, as dialled"
+        );
+        let mut value = shipped_value();
+        value["contact"]["hours"]["zh-CN"] = "周一至周五".into();
+        assert_eq!(
+            refusal(&value),
+            "contact.hours.zh-CN: not a language qol offers; use one of: en, zh-Hans"
+        );
+        let mut value = shipped_value();
+        value["contact"]["urgent_advice"].as_object_mut().unwrap().remove("en");
+        assert_eq!(refusal(&value), "contact.urgent_advice.en: is missing (the English text is required)");
+        let mut value = shipped_value();
+        value["contact"]["fax"] = "1".into();
+        assert!(refusal(&value).contains("unknown field `fax`"), "{}", refusal(&value));
+        let mut value = shipped_value();
+        value["assessments"][0]["labels"]["fr"] = "Référence".into();
+        assert_eq!(
+            refusal(&value),
+            "assessment \"baseline\": labels.fr: not a language qol offers; use one of: en, zh-Hans"
+        );
+        let mut value = shipped_value();
+        value["patient_view"]["scores"] = serde_json::json!(["QL2", "PF"]);
+        assert!(
+            refusal(&value).starts_with("patient_view.scores: \"PF\" is not a score of the questionnaires")
+        );
+        let mut value = shipped_value();
+        value["patient_view"]["idle_lock_minutes"] = 600.into();
+        assert_eq!(refusal(&value), "patient_view.idle_lock_minutes: 600 is not from 1 to 60 minutes");
     }
 }

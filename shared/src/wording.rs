@@ -380,7 +380,7 @@ mod tests {
         }
         assert_eq!(
             pack.language("en").unwrap().notice.as_deref(),
-            Some("Demonstration wording — not the validated questionnaire")
+            Some("These are simplified demonstration questions, not the validated questionnaire.")
         );
     }
 
@@ -388,7 +388,7 @@ mod tests {
     fn a_view_joins_structure_and_wording() {
         let view = WordingPack::demo().view(InstrumentId::QlqC30, "en").unwrap();
         assert_eq!(view.items[0].number, 1);
-        assert_eq!(view.items[0].text, "Strenuous activities");
+        assert_eq!(view.items[0].text, "Trouble with strenuous activities");
         assert_eq!(view.items[0].options.len(), 4);
         assert_eq!(view.items[0].options[3], OptionView { code: 4, label: "Very much".into() });
         assert_eq!(view.items[29].options.len(), 7);

@@ -19,6 +19,7 @@ pub fn InstrumentPreview() -> impl IntoView {
         async move {
             let id = InstrumentId::parse(&id).ok_or(api::ApiFailure::Refused {
                 status: 404,
+                code: qol_shared::api::ErrorCode::NotFound,
                 message: format!("there is no questionnaire {id:?}"),
             })?;
             api::instrument(id, language.tag()).await
@@ -43,7 +44,7 @@ pub fn InstrumentPreview() -> impl IntoView {
                         }).collect_view()}
                     </ol>
                 }.into_any(),
-                Err(failure) => view! { <Problem message=failure.to_string()/> }.into_any(),
+                Err(failure) => view! { <Problem message=failure.say(language.get())/> }.into_any(),
             })}
         </Suspense>
     }

@@ -1,12 +1,17 @@
-//! The patient's app (feature `patient`; the bundle phones open at `/`): one file per screen, and
-//! the outbox that delivers finished questionnaires.
+//! The patient's app (feature `patient`; the bundle phones open at `/`): one file per screen,
+//! the outbox that delivers finished questionnaires, the vault that seals what the phone keeps
+//! of her, and the lock in front of it all.
 
+mod help;
+mod history;
 mod home;
 mod instrument_preview;
+mod lock;
 mod outbox;
 mod questionnaire;
 mod settings;
 mod sign_in;
+pub mod vault;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -16,27 +21,63 @@ use leptos_router::path;
 use crate::Frame;
 use crate::common::NotFound;
 
-/// The patient's app at every path but the console's. What the phone keeps starts on its way at
-/// once: the outbox sends what is waiting, before any screen asks for it.
+/// The patient's app at every path but the console's. Nothing of hers is read or sent until
+/// her PIN has opened the phone's vault (at sign-in, or on the lock screen).
 #[component]
 pub fn PatientApp() -> impl IntoView {
     let outbox = outbox::Outbox::new();
     provide_context(outbox);
     outbox.listen();
-    outbox.flush();
     request_persistent_storage();
+    // The study's contact details and idle lock, kept for offline use before any screen needs
+    // them.
+    let _ = lock::study_resource();
     view! {
         <Frame home="/">
-            <Routes fallback=NotFound>
-                <Route path=path!("/") view=home::Start/>
-                <Route path=path!("/activate") view=sign_in::Activate/>
-                <Route path=path!("/sign-in") view=sign_in::PatientSignIn/>
-                <Route path=path!("/settings") view=settings::ReminderSettings/>
-                <Route path=path!("/questionnaire/:key") view=questionnaire::Questionnaire/>
-                <Route path=path!("/instruments/:id") view=instrument_preview::InstrumentPreview/>
-            </Routes>
+            <Watch outbox/>
+            <lock::Gate>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=home::Start/>
+                    <Route path=path!("/activate") view=sign_in::Activate/>
+                    <Route path=path!("/sign-in") view=sign_in::PatientSignIn/>
+                    <Route path=path!("/sign-out") view=lock::SignOut/>
+                    <Route path=path!("/help") view=help::Help/>
+                    <Route path=path!("/history") view=history::History/>
+                    <Route path=path!("/settings") view=settings::ReminderSettings/>
+                    <Route path=path!("/questionnaire/:key") view=questionnaire::Questionnaire/>
+                    <Route path=path!("/instruments/:id") view=instrument_preview::InstrumentPreview/>
+                </Routes>
+            </lock::Gate>
         </Frame>
     }
+}
+
+/// Starts the idle lock once the session is known (it needs the session, which the frame makes);
+/// and follows what ends her session elsewhere: the server (a 401 while sending: what waits stays
+/// sealed until she signs in again), and a sign-out in another tab of this browser.
+#[component]
+fn Watch(outbox: outbox::Outbox) -> impl IntoView {
+    let session = crate::use_session();
+    lock::watch_idle(session, outbox);
+    Effect::new(move |_| {
+        if outbox.needs_sign_in.get() {
+            vault::lock();
+            outbox.forget();
+            crate::signed_out(session);
+        }
+    });
+    let other_tab = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::StorageEvent)>::new(
+        move |event: web_sys::StorageEvent| {
+            if event.key().as_deref() == Some(crate::SIGN_OUT_PENDING) && event.new_value().is_some() {
+                vault::lock();
+                outbox.forget();
+                crate::signed_out(session);
+            }
+        },
+    );
+    use wasm_bindgen::JsCast;
+    let _ = window().add_event_listener_with_callback("storage", other_tab.as_ref().unchecked_ref());
+    other_tab.forget();
 }
 
 /// Asks the browser not to evict what the phone keeps (drafts and the outbox) under storage

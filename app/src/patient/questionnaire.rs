@@ -1,7 +1,9 @@
-//! The questionnaire: the instructions, then one item per screen (a tap answers and moves on; Back
-//! is always there), the "please call me" question, and a review that lists what is unanswered
-//! before sending. Every tap is saved on the phone, so closing the browser resumes at the same
-//! screen. Sending puts the answers in the outbox, which delivers them.
+//! The questionnaire: the instructions (how many questions, about how long, and that she can
+//! stop and come back), then one item per screen (a tap answers and moves on; Back is always
+//! there), the "please call me" question, and a review that lists every answer by section (a
+//! tap edits one and comes back). Every tap is saved (sealed) on the phone, so closing the
+//! browser resumes at the same screen. Sending puts the answers in the outbox, which delivers
+//! them.
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -11,9 +13,10 @@ use qol_shared::instrument::InstrumentId;
 use qol_shared::wording::{InstrumentView, ItemView, SectionView};
 
 use super::outbox::Outbox;
+use super::vault;
 use crate::api::{self, ApiFailure};
 use crate::common::Problem;
-use crate::i18n::{Text, t, use_language};
+use crate::i18n::{Text, label_in, t, use_language};
 use crate::local::{self, Delivery, Draft, OutboxEntry};
 
 /// The wording of each instrument of the draft, from the server or, offline, from the phone.
@@ -43,8 +46,13 @@ struct Form {
 }
 
 impl Form {
-    fn new(views: Vec<InstrumentView>) -> Form {
-        let items = views.iter().flat_map(|view| view.items.clone()).collect();
+    /// The form of `views`, with only the items `only` when it is not empty.
+    fn new(views: Vec<InstrumentView>, only: &[u8]) -> Form {
+        let items = views
+            .iter()
+            .flat_map(|view| view.items.clone())
+            .filter(|item| only.is_empty() || only.contains(&item.number))
+            .collect();
         let sections = views.iter().flat_map(|view| view.sections.clone()).collect();
         Form { views, items, sections }
     }
@@ -65,9 +73,14 @@ impl Form {
             && draft.answers.get(&self.items[position - 1].number) == Some(&Response::NotApplicable)
     }
 
+    /// The screen after `from`: an answer given from the review goes back to it; the call-me
+    /// question is not asked of someone who has just asked for a call.
     fn next(&self, draft: &Draft, from: usize) -> usize {
+        if draft.editing {
+            return self.review_screen();
+        }
         let mut position = (from + 1).min(self.review_screen());
-        while self.skipped(draft, position) {
+        while self.skipped(draft, position) || (position == self.call_me_screen() && draft.help_requested) {
             position += 1;
         }
         position
@@ -75,10 +88,17 @@ impl Form {
 
     fn previous(&self, draft: &Draft, from: usize) -> usize {
         let mut position = from.saturating_sub(1);
-        while position > 0 && self.skipped(draft, position) {
+        while position > 0
+            && (self.skipped(draft, position) || (position == self.call_me_screen() && draft.help_requested))
+        {
             position -= 1;
         }
         position
+    }
+
+    /// About how long the form takes: ten seconds a question, at least two minutes.
+    fn minutes(&self) -> usize {
+        (self.items.len() * 10).div_ceil(60).max(2)
     }
 
     fn unanswered(&self, draft: &Draft) -> Vec<(usize, ItemView)> {
@@ -106,7 +126,7 @@ fn focus_heading() {
 pub fn Questionnaire() -> impl IntoView {
     let params = use_params_map();
     let key = params.read_untracked().get("key").unwrap_or_default();
-    let Some(initial) = local::load::<Draft>(&local::draft_key(&key)) else {
+    let Some(initial) = vault::load::<Draft>(&local::draft_name(&key)) else {
         // Nothing in progress under this key (already sent, or a stale link): back home.
         use_navigate()("/", Default::default());
         return view! { <p class="muted">{t(Text::Loading)}</p> }.into_any();
@@ -115,11 +135,13 @@ pub fn Questionnaire() -> impl IntoView {
     let language = use_language();
     let outbox = expect_context::<Outbox>();
     let navigate = use_navigate();
-    let instruments = draft.with_untracked(|draft| draft.instruments.clone());
+    let (instruments, only) =
+        draft.with_untracked(|draft| (draft.instruments.clone(), draft.only_items.clone()));
     let form = LocalResource::new(move || {
         let instruments = instruments.clone();
+        let only = only.clone();
         let language = language.get().tag();
-        async move { load_views(instruments, language).await.map(Form::new) }
+        async move { load_views(instruments, language).await.map(|views| Form::new(views, &only)) }
     });
 
     // Focus moves to each new screen's heading, and to the first one once the wording arrives.
@@ -151,22 +173,25 @@ pub fn Questionnaire() -> impl IntoView {
             answers,
             call_me: draft.call_me.unwrap_or(false),
         };
-        outbox.enqueue(OutboxEntry {
-            key: draft.key.clone(),
-            label: draft.label.clone(),
-            request,
-            delivery: Delivery::Saved,
-            attempts: 0,
-        });
-        // The outbox holds the answers now; the draft is done.
-        local::remove(&local::draft_key(&draft.key));
+        // The outbox holds the answers now; the draft goes once they are stored there.
+        outbox.enqueue(
+            OutboxEntry {
+                key: draft.key.clone(),
+                label: draft.label.clone(),
+                labels: draft.labels.clone(),
+                request,
+                delivery: Delivery::Saved,
+                attempts: 0,
+            },
+            Some(local::draft_name(&draft.key)),
+        );
         navigate("/", Default::default());
     };
 
     view! {
         <Suspense fallback=move || view! { <p class="muted">{t(Text::Loading)}</p> }>
             {move || form.get().map(|result| match result {
-                Err(failure) => view! { <Problem message=failure.to_string()/> }.into_any(),
+                Err(failure) => view! { <Problem message=failure.say(language.get())/> }.into_any(),
                 Ok(form) => {
                     let send = send.clone();
                     (move || {
@@ -195,11 +220,22 @@ pub fn Questionnaire() -> impl IntoView {
 /// Applies a change to the draft and saves it on the phone at once.
 fn change(draft: RwSignal<Draft>, apply: impl FnOnce(&mut Draft)) {
     draft.update(apply);
-    draft.with_untracked(|draft| local::save(&local::draft_key(&draft.key), draft));
+    draft.with_untracked(|draft| vault::save(&local::draft_name(&draft.key), draft));
 }
 
 fn go_to(draft: RwSignal<Draft>, position: usize) {
-    change(draft, |draft| draft.position = position);
+    change(draft, |draft| {
+        draft.position = position;
+        draft.editing = false;
+    });
+}
+
+/// Opens one answer from the review; answering it comes back to the review.
+fn edit(draft: RwSignal<Draft>, position: usize) {
+    change(draft, |draft| {
+        draft.position = position;
+        draft.editing = true;
+    });
 }
 
 fn notice(form: &Form) -> Option<impl IntoView + use<>> {
@@ -209,12 +245,17 @@ fn notice(form: &Form) -> Option<impl IntoView + use<>> {
         .map(|notice| view! { <p class="notice" role="note">{notice}</p> })
 }
 
-/// Back, always visible on every screen after the instructions.
+/// Back, always visible on every screen after the instructions (back to the review when she
+/// came from it).
 fn back_button(form: &Form, current: &Draft, draft: RwSignal<Draft>) -> impl IntoView + use<> {
-    let previous = form.previous(current, current.position);
+    let (previous, label) = if current.editing {
+        (form.review_screen(), Text::BackToReview)
+    } else {
+        (form.previous(current, current.position), Text::Back)
+    };
     view! {
         <button type="button" class="back" on:click=move |_| go_to(draft, previous)>
-            "← " {t(Text::Back)}
+            "← " {t(label)}
         </button>
     }
 }
@@ -223,9 +264,17 @@ fn instructions(form: &Form, draft: RwSignal<Draft>) -> impl IntoView + use<> {
     let label = draft.with_untracked(|draft| draft.label.clone());
     let first = form.next(&draft.get_untracked(), 0);
     let started = draft.with_untracked(|draft| !draft.answers.is_empty());
+    let count = form.items.len();
+    let minutes = form.minutes();
+    let language = use_language();
+    let labels = draft.with_untracked(|draft| draft.labels.clone());
     view! {
-        <h1 id="screen-heading" tabindex="-1">{label}</h1>
+        <h1 id="screen-heading" tabindex="-1">{move || label_in(&labels, &label, language.get())}</h1>
         {notice(form)}
+        <p class="lead" id="form-size">
+            {count} " " {t(Text::QuestionsAbout)} " " {minutes} " " {t(Text::Minutes)}
+        </p>
+        <p class="muted">{t(Text::StopResume)}</p>
         {form.views.iter().map(|view| view! {
             <section class="instructions">
                 <h2>{view.title.clone()}</h2>
@@ -268,7 +317,8 @@ fn item_screen(
     let form_for_skip = form.clone();
     let options = item.options.clone();
     view! {
-        <p class="progress" aria-live="polite">
+        // Not a live region: focus moves to the question, which is read with its number.
+        <p class="progress">
             {t(Text::QuestionOf)} " " {position} " " {t(Text::Of)} " " {total}
         </p>
         <progress max=total value=position aria-hidden="true"></progress>
@@ -330,9 +380,12 @@ fn item_screen(
                 }
             }).collect_view()}
         </div>
-        <nav class="flow">
+        <nav class="flow" aria-label=t(Text::QuestionOf)>
             {back_button(form, current, draft)}
-            <button type="button" class="link" on:click=move |_| go_to(draft, next)>{t(Text::Next)}</button>
+            <button type="button" class="link" on:click=move |_| change(draft, |draft| {
+                draft.position = next;
+                draft.editing = false;
+            })>{t(Text::Next)}</button>
         </nav>
     }
 }
@@ -345,6 +398,7 @@ fn call_me_screen(form: &Form, current: &Draft, draft: RwSignal<Draft>) -> impl 
             change(draft, |draft| {
                 draft.call_me = Some(value);
                 draft.position = review;
+                draft.editing = false;
             })
         }
     };
@@ -360,7 +414,7 @@ fn call_me_screen(form: &Form, current: &Draft, draft: RwSignal<Draft>) -> impl 
                 {t(Text::CallMeNo)}
             </button>
         </div>
-        <nav class="flow">{back_button(form, current, draft)}</nav>
+        <nav class="flow" aria-label=t(Text::CallMeTitle)>{back_button(form, current, draft)}</nav>
     }
 }
 
@@ -370,26 +424,84 @@ fn review_screen<S: Fn() + 'static>(
     draft: RwSignal<Draft>,
     send: S,
 ) -> impl IntoView + use<S> {
-    let unanswered = form.unanswered(current);
+    let unanswered = form.unanswered(current).len();
+    // Every answer, by questionnaire and, inside one, by its conditional section.
+    let groups: Vec<(String, Vec<(usize, ItemView)>)> = form
+        .views
+        .iter()
+        .flat_map(|view| {
+            let numbers: Vec<u8> = view.items.iter().map(|item| item.number).collect();
+            let mut groups: Vec<(String, Vec<(usize, ItemView)>)> = Vec::new();
+            for (index, item) in
+                form.items.iter().enumerate().filter(|(_, item)| numbers.contains(&item.number))
+            {
+                let title =
+                    match item.section.as_ref().and_then(|id| form.sections.iter().find(|s| &s.id == id)) {
+                        Some(section) => section.text.clone(),
+                        None => view.title.clone(),
+                    };
+                match groups.last_mut() {
+                    Some((last, items)) if *last == title => items.push((index + 1, item.clone())),
+                    _ => groups.push((title, vec![(index + 1, item.clone())])),
+                }
+            }
+            groups
+        })
+        .collect();
+    let answers = current.answers.clone();
+    let call_me = current.call_me;
+    let help_requested = current.help_requested;
+    let call_me_screen = form.call_me_screen();
     view! {
         <h1 id="screen-heading" tabindex="-1">{t(Text::ReviewTitle)}</h1>
         {notice(form)}
-        {if unanswered.is_empty() {
-            view! { <p class="all-answered">{t(Text::AllAnswered)}</p> }.into_any()
+        {if unanswered == 0 {
+            view! { <p class="lead all-answered">{t(Text::AllAnswered)}</p> }.into_any()
         } else {
+            view! { <p class="lead some-unanswered">{t(Text::Unanswered)} ": " {unanswered} ". " {t(Text::UnansweredHelp)}</p> }.into_any()
+        }}
+        // Send first, so a keyboard or screen-reader user need not pass every answer to reach it.
+        <button type="button" class="primary send" on:click=move |_| send()>{t(Text::SendNow)}</button>
+        <p class="muted">{t(Text::ReviewLead)}</p>
+        {groups.into_iter().map(|(title, items)| {
+            let answers = answers.clone();
             view! {
-                <h2>{t(Text::Unanswered)} " (" {unanswered.len()} ")"</h2>
-                <p class="muted">{t(Text::UnansweredHelp)}</p>
-                <ul class="unanswered">
-                    {unanswered.into_iter().map(|(position, item)| view! {
-                        <li><button type="button" class="link" on:click=move |_| go_to(draft, position)>
-                            {item.number} ". " {item.text.clone()}
-                        </button></li>
+                <h2>{title}</h2>
+                <ul class="review">
+                    {items.into_iter().map(|(position, item)| {
+                        let answer = match answers.get(&item.number) {
+                            Some(Response::Code(code)) => item.options.iter().find(|o| o.code == *code).map(|o| o.label.clone()),
+                            Some(Response::NotApplicable) => Some(t(Text::DoesNotApply)().to_owned()),
+                            None => None,
+                        };
+                        let missing = answer.is_none();
+                        view! {
+                            <li><button type="button" class="review-row" class:missing=missing on:click=move |_| edit(draft, position)>
+                                <span class="review-question">{item.number} ". " {item.text.clone()}</span>
+                                <span class="review-answer">{answer.unwrap_or_else(|| t(Text::NotAnsweredShort)().to_owned())}</span>
+                            </button></li>
+                        }
                     }).collect_view()}
                 </ul>
-            }.into_any()
-        }}
-        <button type="button" class="primary send" on:click=move |_| send()>{t(Text::SendNow)}</button>
-        <nav class="flow">{back_button(form, current, draft)}</nav>
+            }
+        }).collect_view()}
+        <h2>{t(Text::CallMeShort)}</h2>
+        <ul class="review">
+            <li>{if help_requested {
+                view! { <p class="review-row"><span class="review-question">{t(Text::CallMeTitle)}</span><span class="review-answer">{t(Text::HelpAlreadyAsked)}</span></p> }.into_any()
+            } else {
+                view! {
+                    <button type="button" class="review-row" id="review-call-me" on:click=move |_| edit(draft, call_me_screen)>
+                        <span class="review-question">{t(Text::CallMeTitle)}</span>
+                        <span class="review-answer">{match call_me {
+                            Some(true) => t(Text::CallMeYes)(),
+                            Some(false) => t(Text::CallMeNo)(),
+                            None => t(Text::NotAnsweredShort)(),
+                        }}</span>
+                    </button>
+                }.into_any()
+            }}</li>
+        </ul>
+        <nav class="flow" aria-label=t(Text::ReviewTitle)>{back_button(form, current, draft)}</nav>
     }
 }

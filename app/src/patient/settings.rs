@@ -26,6 +26,7 @@ fn channel_text(channel: ReminderChannel) -> Text {
 
 #[component]
 pub fn ReminderSettings() -> impl IntoView {
+    let app_language = crate::i18n::use_language();
     let changed = RwSignal::new(0_u32);
     let settings = LocalResource::new(move || {
         changed.track();
@@ -37,7 +38,7 @@ pub fn ReminderSettings() -> impl IntoView {
         <Suspense fallback=move || view! { <p class="muted">{t(Text::Loading)}</p> }>
             {move || settings.get().map(|result| match result {
                 Ok(current) => view! { <Form current changed/> }.into_any(),
-                Err(failure) => view! { <Problem message=failure.to_string()/> }.into_any(),
+                Err(failure) => view! { <Problem message=failure.say(app_language.get())/> }.into_any(),
             })}
         </Suspense>
         <p><a href="/">{t(Text::Back)}</a></p>
@@ -46,12 +47,14 @@ pub fn ReminderSettings() -> impl IntoView {
 
 #[component]
 fn Form(current: ReminderSettingsView, changed: RwSignal<u32>) -> impl IntoView {
+    let app_language = crate::i18n::use_language();
     let channel = RwSignal::new(current.channel);
     let language = RwSignal::new(current.language);
     let error = RwSignal::new(None::<String>);
     let saved = RwSignal::new(false);
     let save = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
+        let language_now = app_language.get_untracked();
         let body = SetReminders {
             channel: channel.get_untracked(),
             language: language.get_untracked(),
@@ -62,9 +65,10 @@ fn Form(current: ReminderSettingsView, changed: RwSignal<u32>) -> impl IntoView 
                 Ok(_) => {
                     error.set(None);
                     saved.set(true);
+                    crate::announce(Text::SavedSettings);
                     changed.update(|n| *n += 1);
                 }
-                Err(failure) => error.set(Some(failure.to_string())),
+                Err(failure) => error.set(Some(failure.say(language_now))),
             }
         });
     };
@@ -79,13 +83,13 @@ fn Form(current: ReminderSettingsView, changed: RwSignal<u32>) -> impl IntoView 
         .collect();
     let status = match (current.channel, current.goes_by) {
         _ if current.site_channels.is_empty() => view! {
-            <p class="state" id="reminder-status" role="status">{t(Text::SiteNotSetUp)}</p>
+            <p class="state" id="reminder-status">{t(Text::SiteNotSetUp)}</p>
         }.into_any(),
-        (ReminderChannel::Off, _) => view! { <p class="state" id="reminder-status" role="status">{t(Text::NotReminded)}</p> }.into_any(),
+        (ReminderChannel::Off, _) => view! { <p class="state" id="reminder-status">{t(Text::NotReminded)}</p> }.into_any(),
         (_, Some(by)) => view! {
-            <p class="state sent" id="reminder-status" role="status">{t(Text::WeRemindBy)} ": " <strong>{t(channel_text(by))}</strong></p>
+            <p class="state sent" id="reminder-status">{t(Text::WeRemindBy)} ": " <strong>{t(channel_text(by))}</strong></p>
         }.into_any(),
-        (_, None) => view! { <p class="state refused" id="reminder-status" role="status">{t(Text::NoWayToRemind)}</p> }.into_any(),
+        (_, None) => view! { <p class="state refused" id="reminder-status">{t(Text::NoWayToRemind)}</p> }.into_any(),
     };
     let push_key = current.push_public_key.clone();
     view! {
@@ -112,7 +116,7 @@ fn Form(current: ReminderSettingsView, changed: RwSignal<u32>) -> impl IntoView 
                 </select>
             </div>
             {move || error.get().map(|message| view! { <Problem message/> })}
-            {move || saved.get().then(|| view! { <p class="muted" role="status">{t(Text::SavedSettings)}</p> })}
+            {move || saved.get().then(|| view! { <p class="muted">{t(Text::SavedSettings)}</p> })}
             <button type="submit" class="primary">{t(Text::Save)}</button>
         </form>
         {push_key.map(|key| view! { <Push key changed/> })}
@@ -172,7 +176,7 @@ fn Push(key: String, changed: RwSignal<u32>) -> impl IntoView {
                 view! {
                     {move || match subscribed.get() {
                         Some(_) => view! {
-                            <p class="state sent" role="status">{t(Text::PushIsOn)}</p>
+                            <p class="state sent">{t(Text::PushIsOn)}</p>
                             <button type="button" class="secondary" on:click=turn_off>{t(Text::PushOff)}</button>
                         }.into_any(),
                         None => view! {
@@ -180,10 +184,35 @@ fn Push(key: String, changed: RwSignal<u32>) -> impl IntoView {
                             <button type="button" class="secondary" on:click=turn_on.clone()>{t(Text::PushOn)}</button>
                         }.into_any(),
                     }}
-                    {move || problem.get().map(|text| view! { <p class="state refused" role="alert">{t(text)}</p> })}
+                    {move || problem.get().map(|text| view! { <p class="state refused">{t(text)}</p> })}
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// At sign-out: this phone's push subscription was hers, so it ends (on the server while the
+/// session still holds, and in the browser). Never waits for a service worker that is not there.
+pub async fn forget_push() {
+    if !push_supported() {
+        return;
+    }
+    let promise = window().navigator().service_worker().get_registration();
+    let Ok(found) = JsFuture::from(promise).await else { return };
+    if found.is_undefined() || found.is_null() {
+        return;
+    }
+    let registration: web_sys::ServiceWorkerRegistration = found.unchecked_into();
+    let Ok(manager) = registration.push_manager() else { return };
+    let Ok(promise) = manager.get_subscription() else { return };
+    let Ok(subscription) = JsFuture::from(promise).await else { return };
+    if subscription.is_null() || subscription.is_undefined() {
+        return;
+    }
+    let subscription: web_sys::PushSubscription = subscription.unchecked_into();
+    let _ = api::unsubscribe_push(&RemovePushSubscription { endpoint: subscription.endpoint() }).await;
+    if let Ok(promise) = subscription.unsubscribe() {
+        let _ = JsFuture::from(promise).await;
     }
 }
 

@@ -1,12 +1,50 @@
-//! Activation (code + new PIN twice) and patient sign-in (study id + PIN).
+//! Activation (code + new PIN twice) and patient sign-in (study id + PIN). Either one ends a
+//! sign-out made offline first, then opens (or makes) the phone's vault with the PIN.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
+use qol_shared::api::Me;
 
-use crate::api;
+use super::lock::vault_text;
+use super::outbox::Outbox;
+use super::vault;
+use crate::api::{self, ApiFailure};
 use crate::common::{Field, Problem, SignInForm};
 use crate::i18n::{Text, t, text};
+
+/// After the server said yes: the phone's vault is opened with the PIN, and what it keeps for her
+/// starts on its way. A phone without WebCrypto (an address without https) keeps nothing.
+async fn open_vault(form: SignInForm, outbox: Outbox, me: Me, pin: String) -> Result<Me, String> {
+    let study_id = me.study_id.clone().unwrap_or_default();
+    match vault::open(&study_id, &pin).await {
+        Ok(()) => {
+            outbox.reload();
+            Ok(me)
+        }
+        Err(error) => {
+            // The server's session stays unused: end it, so nothing is signed in half-way.
+            let _ = api::sign_out().await;
+            Err(vault_text(form.language.get_untracked(), error).to_owned())
+        }
+    }
+}
+
+async fn sign_in_with(
+    form: SignInForm,
+    outbox: Outbox,
+    pin: String,
+    call: impl std::future::Future<Output = Result<Me, ApiFailure>>,
+) -> Result<Me, String> {
+    let language = form.language.get_untracked();
+    if !crate::finish_pending_sign_out().await {
+        return Err(ApiFailure::Unreachable.say(language));
+    }
+    match call.await {
+        Ok(me) => open_vault(form, outbox, me, pin).await,
+        Err(failure) => Err(failure.say(language)),
+    }
+}
 
 #[component]
 pub fn Activate() -> impl IntoView {
@@ -16,6 +54,7 @@ pub fn Activate() -> impl IntoView {
     let pin = RwSignal::new(String::new());
     let again = RwSignal::new(String::new());
     let form = SignInForm::new();
+    let outbox = expect_context::<Outbox>();
     let SignInForm { error, busy, language, .. } = form;
     let navigate = use_navigate();
     let submit = move |event: leptos::ev::SubmitEvent| {
@@ -27,7 +66,9 @@ pub fn Activate() -> impl IntoView {
         form.start();
         let navigate = navigate.clone();
         spawn_local(async move {
-            form.finish(api::activate(code.get_untracked(), pin.get_untracked()).await, navigate, "/");
+            let pin = pin.get_untracked();
+            let call = api::activate(code.get_untracked(), pin.clone());
+            form.finish(sign_in_with(form, outbox, pin, call).await, navigate, "/");
         });
     };
     view! {
@@ -39,7 +80,7 @@ pub fn Activate() -> impl IntoView {
             {move || error.get().map(|message| view! { <Problem message/> })}
             <button type="submit" class="primary" disabled=move || busy.get()>{t(Text::Activate)}</button>
         </form>
-        <p><a href="/">{t(Text::Back)}</a></p>
+        <p><a href="/" class="tap">{t(Text::Back)}</a></p>
     }
 }
 
@@ -48,6 +89,7 @@ pub fn PatientSignIn() -> impl IntoView {
     let study_id = RwSignal::new(String::new());
     let pin = RwSignal::new(String::new());
     let form = SignInForm::new();
+    let outbox = expect_context::<Outbox>();
     let SignInForm { error, busy, .. } = form;
     let navigate = use_navigate();
     let submit = move |event: leptos::ev::SubmitEvent| {
@@ -55,11 +97,9 @@ pub fn PatientSignIn() -> impl IntoView {
         form.start();
         let navigate = navigate.clone();
         spawn_local(async move {
-            form.finish(
-                api::patient_sign_in(study_id.get_untracked(), pin.get_untracked()).await,
-                navigate,
-                "/",
-            );
+            let pin = pin.get_untracked();
+            let call = api::patient_sign_in(study_id.get_untracked(), pin.clone());
+            form.finish(sign_in_with(form, outbox, pin, call).await, navigate, "/");
         });
     };
     view! {
@@ -70,6 +110,7 @@ pub fn PatientSignIn() -> impl IntoView {
             {move || error.get().map(|message| view! { <Problem message/> })}
             <button type="submit" class="primary" disabled=move || busy.get()>{t(Text::SignIn)}</button>
         </form>
-        <p><a href="/">{t(Text::Back)}</a></p>
+        <p class="muted" id="forgot-pin">{t(Text::ForgotPin)}</p>
+        <p><a href="/" class="tap">{t(Text::Back)}</a></p>
     }
 }

@@ -95,6 +95,11 @@ fn Shell(part: Part, children: ChildrenFn) -> impl IntoView {
         Session::Checking | Session::SignedOut => {
             view! { <p class="muted">{t(i18n::Text::Loading)}</p> }.into_any()
         }
+        Session::Locked(_) => view! {
+            <p>{t(S::NotForPatients)}</p>
+            <p><a href="/" rel="external">{t(S::OpenPatientApp)}</a></p>
+        }
+        .into_any(),
         Session::SignedIn(me) if me.role == Role::Patient => view! {
             <p>{t(S::NotForPatients)}</p>
             <p><a href="/" rel="external">{t(S::OpenPatientApp)}</a></p>

@@ -44,7 +44,7 @@ fn Page() -> impl IntoView {
         async move { api::submissions(&id).await }
     });
     let language = use_language();
-    let new_code = RwSignal::new(None::<(String, String)>);
+    let new_code = RwSignal::new(None::<(String, String, qol_shared::Language)>);
     let code_error = RwSignal::new(None::<String>);
     let unlocked = RwSignal::new(false);
     let unlock = move |_| {
@@ -61,16 +61,22 @@ fn Page() -> impl IntoView {
     };
     let issue_code = move |_| {
         let id = study_id();
+        // The sheet is printed in her language.
+        let hers = detail
+            .get_untracked()
+            .and_then(Result::ok)
+            .map_or(qol_shared::Language::Chinese, |detail| detail.patient.language);
         spawn_local(async move {
             match api::new_code(&id).await {
-                Ok(code) => new_code.set(Some((code.activation_code, code.expires_at.text()))),
+                Ok(code) => new_code.set(Some((code.activation_code, code.expires_at.text(), hers))),
                 Err(failure) => code_error.set(Some(failure.to_string())),
             }
         });
     };
     move || {
-        if let Some((code, expires_at)) = new_code.get() {
-            return view! { <ActivationSheet study_id=study_id() code expires_at/> }.into_any();
+        if let Some((code, expires_at, patient_language)) = new_code.get() {
+            return view! { <ActivationSheet study_id=study_id() code expires_at patient_language/> }
+                .into_any();
         }
         view! {
             <Suspense fallback=|| ()>

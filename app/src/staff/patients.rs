@@ -66,8 +66,9 @@ fn EnrolForm() -> impl IntoView {
     let study = LocalResource::new(crate::api::study);
     let study_id = RwSignal::new(String::new());
     let stratum = RwSignal::new(String::new());
-    // The first user's patients read Chinese; the nurse can choose English.
-    let language = RwSignal::new(Language::Chinese.tag().to_owned());
+    // No default: the patient's language decides her app, her reminders and her activation
+    // sheet, so the nurse chooses it.
+    let language = RwSignal::new(String::new());
     let full_name = RwSignal::new(String::new());
     let phone = RwSignal::new(String::new());
     let hospital_number = RwSignal::new(String::new());
@@ -76,11 +77,15 @@ fn EnrolForm() -> impl IntoView {
     let enrolled_on = RwSignal::new(today());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let enrolled = RwSignal::new(None::<(String, String, String)>);
+    let enrolled = RwSignal::new(None::<(String, String, String, Language)>);
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let Ok(date) = enrolled_on.get_untracked().parse() else {
             error.set(Some(format!("{}: YYYY-MM-DD", t(S::EnrolledOn)())));
+            return;
+        };
+        let Some(patient_language) = Language::from_tag(&language.get_untracked()) else {
+            error.set(Some(t(S::ChooseLanguage)().to_owned()));
             return;
         };
         let id = study_id.get_untracked().trim().to_owned();
@@ -105,6 +110,7 @@ fn EnrolForm() -> impl IntoView {
                     done.patient.study_id,
                     done.activation.activation_code,
                     done.activation.expires_at.text(),
+                    patient_language,
                 ))),
                 Err(failure) => error.set(Some(failure.to_string())),
             }
@@ -122,7 +128,7 @@ fn EnrolForm() -> impl IntoView {
     };
     move || {
         match enrolled.get() {
-        Some((study_id, code, expires_at)) => view! { <ActivationSheet study_id code expires_at/> }.into_any(),
+        Some((study_id, code, expires_at, patient_language)) => view! { <ActivationSheet study_id code expires_at patient_language/> }.into_any(),
         None => view! {
             <h1 id="screen-heading" tabindex="-1">{t(S::EnrolPatient)}</h1>
             <form class="form wide" on:submit=submit>
@@ -142,8 +148,9 @@ fn EnrolForm() -> impl IntoView {
                 <div class="field">
                     <label for="language">{t(S::Language)}</label>
                     <select id="language" on:change=move |ev| language.set(event_target_value(&ev))>
-                        {Language::ALL.into_iter().rev().map(|choice| view! {
-                            <option value=choice.tag() selected=choice == Language::Chinese>{crate::i18n::own_name(choice)}</option>
+                        <option value="" selected=true disabled=true>{t(S::ChooseLanguage)}</option>
+                        {Language::ALL.into_iter().map(|choice| view! {
+                            <option value=choice.tag() lang=choice.tag()>{crate::i18n::own_name(choice)}</option>
                         }).collect_view()}
                     </select>
                 </div>
@@ -189,22 +196,29 @@ fn qr_svg(text: &str) -> String {
     }
 }
 
-/// What the patient takes home: the study id, the code, its expiry, and the QR code.
+/// What the patient takes home: the study id, the code, its expiry, and the QR code, in the
+/// patient's language (what is for the nurse only stays in the console's).
 #[component]
-pub(super) fn ActivationSheet(study_id: String, code: String, expires_at: String) -> impl IntoView {
+pub(super) fn ActivationSheet(
+    study_id: String,
+    code: String,
+    expires_at: String,
+    patient_language: Language,
+) -> impl IntoView {
     let link = activation_link(&code);
     let svg = qr_svg(&link);
-    let language = crate::i18n::use_language();
+    let hers = move |key: S| crate::i18n::text(patient_language, key);
     view! {
-        <section class="activation-sheet" aria-labelledby="activation-heading">
-            <h1 id="activation-heading" tabindex="-1">{t(S::ActivationTitle)} " · " {study_id.clone()}</h1>
+        <section class="activation-sheet" aria-labelledby="activation-heading" lang=patient_language.tag()>
+            <h1 id="activation-heading" tabindex="-1">{hers(S::ActivationTitle)} " · " {study_id.clone()}</h1>
             <p class="no-print">{t(S::ActivationLead)}</p>
             <p class="code" id="activation-code">{code.clone()}</p>
-            <p>{t(S::ActivationExpires)} " " {move || crate::i18n::local_time(&expires_at, language.get().tag())}</p>
-            <p>{t(S::ActivationScan)}</p>
+            <p>{hers(S::ActivationExpires)} " " {crate::i18n::local_time(&expires_at, patient_language.tag())}</p>
+            <p>{hers(S::ActivationScan)}</p>
             <div class="qr" role="img" aria-label=link.clone() inner_html=svg></div>
             <p class="link-text">{link}</p>
-            <p>{t(S::ActivationSteps)}</p>
+            <p>{hers(S::ActivationSteps)}</p>
+            <p>{hers(S::ActivationForgot)}</p>
             <p class="actions no-print">
                 <button type="button" class="primary" on:click=move |_| { let _ = window().print(); }>{t(S::Print)}</button>
                 <a class="button secondary" href=format!("/staff/patients/{study_id}")>{t(S::PatientPage)}</a>

@@ -124,7 +124,7 @@ fn OutOfWindow(report: AnalysisReport, include: RwSignal<bool>) -> impl IntoView
                             on:change=move |ev| include.set(event_target_checked(&ev))/>
                         " " {t(S::IncludeOutOfWindow)}
                     </label>
-                    <div class="scroll">
+                    <div class="scroll" tabindex="0">
                     <table class="table" id="out-of-window">
                         <thead><tr>
                             <th scope="col">{t(S::StudyId)}</th>
@@ -237,7 +237,7 @@ fn Changes(report: AnalysisReport, group: RwSignal<String>, weekly: RwSignal<boo
                     <input type="checkbox" prop:checked=move || weekly.get() on:change=move |ev| weekly.set(event_target_checked(&ev))/>
                     " " {t(S::IncludeWeekly)}
                 </label>
-                <div class="scroll">
+                <div class="scroll" tabindex="0">
                     <table class="table numbers" id="changes">
                         <thead><tr>
                             <th scope="col">{t(S::Scale)}</th>
@@ -386,7 +386,7 @@ fn Completion(rows: Vec<CompletionRow>) -> impl IntoView {
         return view! { <p class="empty">{t(S::NoData)}</p> }.into_any();
     }
     view! {
-        <div class="scroll">
+        <div class="scroll" tabindex="0">
             <table class="table numbers" id="completion">
                 <thead><tr>
                     <th scope="col">{t(S::Assessment)}</th>

@@ -20,11 +20,9 @@ pub fn StaffSignIn() -> impl IntoView {
         form.start();
         let navigate = navigate.clone();
         spawn_local(async move {
-            form.finish(
-                api::staff_sign_in(username.get_untracked(), password.get_untracked()).await,
-                navigate,
-                "/staff",
-            );
+            let result = api::staff_sign_in(username.get_untracked(), password.get_untracked()).await;
+            let language = form.language.get_untracked();
+            form.finish(result.map_err(|failure| failure.say(language)), navigate, "/staff");
         });
     };
     view! {

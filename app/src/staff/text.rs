@@ -155,7 +155,10 @@ crate::i18n::strings! {
         ActivationScan => "Scan with the phone's camera to open the activation page with the code filled in:", "用手机相机扫描，打开已填好激活码的激活页面：";
         ActivationSteps => "Then choose a PIN of 4 to 8 digits. Sign in later with the study id and the PIN.", "然后设置4至8位数字PIN码。之后用研究编号和PIN码登录。";
         Print => "Print", "打印";
-        NewCode => "Issue a new activation code", "签发新的激活码";
+        NewCode => "Issue a new activation code (lost phone or forgotten PIN)", "签发新的激活码（手机丢失或忘记PIN码）";
+        HelpButton => "Asked to be called with the app's \"I need help\" button (no form sent)", "通过应用的“我需要帮助”按钮请求来电（未提交问卷）";
+        ChooseLanguage => "Choose the patient's language", "请选择患者的语言";
+        ActivationForgot => "Forgot your PIN later? Ask your research nurse for a new activation code.", "以后忘记PIN码？请向研究护士索取新的激活码。";
         NewCodeLead => "The old code stops working, and the old phone is signed out.", "旧激活码将失效，旧手机将被登出。";
         SignInLocked => "Sign-in locked after repeated wrong PINs, until", "因多次输入错误PIN码，登录已锁定至";
         Unlock => "Unlock sign-in", "解除登录锁定";

@@ -154,6 +154,8 @@ pub fn plain_rule(signal: &CardSignal, language: Language) -> String {
         Rule::SevereBand | Rule::StillSevere | Rule::AboveThreshold | Rule::NewlyAboveThreshold => {
             format!("{words}: {}", one(signal.value))
         }
+        // A call asked for with the app's "I need help" button comes with no form.
+        Rule::CallMe if signal.submission_id.is_none() => i18n::text(language, S::HelpButton).to_owned(),
         Rule::VeryMuchOnItem | Rule::CallMe => words.to_owned(),
     }
 }

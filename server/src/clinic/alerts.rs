@@ -41,6 +41,40 @@ pub fn card_email(
     (subject, body)
 }
 
+/// What brought signals to a patient's cards: a report (a stored submission), or a help request
+/// (the "I need help" button: a call request without a form).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Origin<'a> {
+    Report(i64),
+    HelpRequest { client_id: &'a str },
+}
+
+impl Origin<'_> {
+    fn submission_id(self) -> Option<i64> {
+        match self {
+            Origin::Report(id) => Some(id),
+            Origin::HelpRequest { .. } => None,
+        }
+    }
+
+    /// Names it in an e-mail's deduplication key: a retry queues nothing new.
+    fn dedupe_part(self) -> String {
+        match self {
+            Origin::Report(id) => format!("report-{id}"),
+            Origin::HelpRequest { client_id } => format!("help-{client_id}"),
+        }
+    }
+}
+
+/// What [`Clinic::raise`] did: for the audit entry, the e-mails it queued, and each card (kind,
+/// id) the signals went to.
+#[derive(Debug)]
+pub(super) struct Raised {
+    pub audit: serde_json::Value,
+    pub emails_queued: usize,
+    pub cards: Vec<(CardKind, i64)>,
+}
+
 impl Clinic {
     /// Reads a card under the write lock, refusing (conflict) when it changed since the nurse saw
     /// it (`seen`: the `updated_at` she was shown), so nobody acknowledges or resolves a signal
@@ -130,25 +164,26 @@ impl Clinic {
         Ok(())
     }
 
-    /// Joins a report's signals to the patient's cards, inside the submission's transaction:
-    /// signals a snooze holds are left out (and listed); the rest go to the open card of their
-    /// kind (opened if there is none), each subject keeping the rule that set its tier; every
-    /// signal of the patient's open cards gets the report's value as its latest; a card that
-    /// opens as, or becomes, red queues one e-mail per on-call address. Returns what it did, for
-    /// the submission's audit entry.
-    #[allow(clippy::too_many_arguments)] // one call site: the submission's transaction
+    /// Joins a report's (or a help request's) signals to the patient's cards, inside its own
+    /// transaction: signals a snooze holds are left out (and listed); the rest go to the open
+    /// card of their kind (opened if there is none), each subject keeping the rule that set its
+    /// tier; every signal of the patient's open cards gets the report's value as its latest; a
+    /// card that opens as, or becomes, red queues one e-mail per on-call address.
+    #[allow(clippy::too_many_arguments)] // two call sites: a submission's and a help request's transactions
     pub(super) async fn raise(
         &self,
         tx: &mut WriteTx,
         patient: &PatientRow,
         signals: &[Signal],
         latest: &std::collections::BTreeMap<String, f64>,
-        submission_id: i64,
+        origin: Origin<'_>,
         today: NaiveDate,
         now: &str,
-    ) -> Result<(serde_json::Value, usize), ClinicError> {
+    ) -> Result<Raised, ClinicError> {
+        let submission_id = origin.submission_id();
         let mut held = Vec::new();
         let mut queued_total = 0;
+        let mut raised_on = Vec::new();
         let mut by_kind: Vec<(CardKind, Vec<&Signal>)> = Vec::new();
         for signal in signals {
             let snoozes = tx.active_snoozes(patient.id, &signal.subject, today).await?;
@@ -164,9 +199,11 @@ impl Clinic {
             }
         }
         // The latest value of every subject already on an open card, before new signals join.
-        for (id, subject) in tx.open_signals(patient.id).await? {
-            if let Some(value) = latest.get(&subject) {
-                tx.set_latest(id, Some(*value), submission_id, now).await?;
+        if let Some(submission_id) = submission_id {
+            for (id, subject) in tx.open_signals(patient.id).await? {
+                if let Some(value) = latest.get(&subject) {
+                    tx.set_latest(id, Some(*value), submission_id, now).await?;
+                }
             }
         }
         let mut cards = Vec::new();
@@ -224,9 +261,9 @@ impl Clinic {
                         purpose: "alert_card",
                         card_id: Some(card_id),
                         patient_id: Some(patient.id),
-                        // One message per card, report and address: a retried report queues
-                        // nothing new, a re-opening report queues again.
-                        dedupe_key: format!("alert-card-{card_id}-report-{submission_id}-{address}"),
+                        // One message per card, report (or help request) and address: a
+                        // retried report queues nothing new, a re-opening report queues again.
+                        dedupe_key: format!("alert-card-{card_id}-{}-{address}", origin.dedupe_part()),
                         subject: subject.clone(),
                         body: body.clone(),
                         template: None,
@@ -242,8 +279,13 @@ impl Clinic {
             cards.push(json!({
                 "card": card_id, "kind": kind, "tier": incoming.tier, "escalated": escalated, "emails_queued": queued,
             }));
+            raised_on.push((kind, card_id));
         }
-        Ok((json!({ "cards": cards, "held_by_snooze": held }), queued_total))
+        Ok(Raised {
+            audit: json!({ "cards": cards, "held_by_snooze": held }),
+            emails_queued: queued_total,
+            cards: raised_on,
+        })
     }
 }
 

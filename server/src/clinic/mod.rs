@@ -7,6 +7,7 @@
 //! - [`submissions`]: accepting a questionnaire (validated, scored, alerts raised, in one
 //!   transaction) and the submission views.
 //! - [`alerts`]: cards, acknowledge and resolve, snoozes, the follow-up lists and missed reasons.
+//! - [`help`]: a patient's "I need help" (a call request without a form) and her history.
 //! - [`sessions`]: sign-in (throttled, audited), activation, sign-out, who a token is.
 //! - [`accounts`]: disabling, enabling, signing out staff, lifting lockouts, creating staff.
 //! - [`research`]: the pseudonymous patient record, the analysis and completion reports.
@@ -20,6 +21,7 @@ pub mod accounts;
 mod alerts;
 pub mod demo;
 mod exports;
+mod help;
 pub mod outbox;
 mod patients;
 pub mod reminders;
@@ -34,8 +36,8 @@ use qol_shared::alerts::{
 };
 use qol_shared::answers::{AnswerError, Answers, RawAnswer};
 use qol_shared::api::{
-    AlertState, CardKind, EnrolPatient, RecordEvent, ResolutionAction, SubmissionReceipt, SubmissionRequest,
-    Timeliness,
+    AlertState, CardKind, EnrolPatient, ErrorCode, RecordEvent, ResolutionAction, SubmissionReceipt,
+    SubmissionRequest, Timeliness,
 };
 use qol_shared::instrument::InstrumentId;
 use qol_shared::schedule::{
@@ -76,8 +78,14 @@ pub enum ClinicError {
     Unauthorized(String),
     #[error("{0}")]
     Forbidden(String),
+    /// Too many attempts: `locked` when the key is locked out after failures, not when another
+    /// check of the same key is running.
     #[error("{message}")]
-    TooManyAttempts { message: String, retry_after_seconds: u64 },
+    TooManyAttempts { message: String, retry_after_seconds: u64, locked: bool },
+    /// A refusal a patient meets and her app explains in her language: its stable `code` says
+    /// what it is (and the HTTP status follows from it); `problems` lists each invalid answer.
+    #[error("{message}")]
+    Refused { code: ErrorCode, message: String, problems: Vec<String> },
     /// An export could not be written (a CSV writer's failure; nothing to do with storage).
     #[error("the export could not be written: {0}")]
     Export(#[from] csv::Error),
@@ -92,6 +100,11 @@ fn invalid(message: impl Into<String>) -> ClinicError {
     ClinicError::Invalid { message: message.into(), problems: Vec::new() }
 }
 
+/// A refusal with its stable code (see [`ClinicError::Refused`]).
+fn refused(code: ErrorCode, message: impl Into<String>) -> ClinicError {
+    ClinicError::Refused { code, message: message.into(), problems: Vec::new() }
+}
+
 /// The study a server runs, its protocol, and the database behind it (reached only from here).
 #[derive(Debug, Clone)]
 pub struct Clinic {
@@ -101,6 +114,9 @@ pub struct Clinic {
     pub on_call: OnCall,
     /// The channels reminders can go by on this server.
     pub reach: reminders::Reach,
+    /// The patient's app's idle lock when the command line sets one (`--idle-lock-seconds`);
+    /// the protocol's otherwise.
+    pub idle_lock: Option<std::time::Duration>,
 }
 
 /// Who is told, away from the screen, when a patient asks to be called or a card becomes red.
@@ -177,6 +193,7 @@ impl Clinic {
                 protocol,
                 on_call: OnCall::default(),
                 reach: reminders::Reach::default(),
+                idle_lock: None,
             };
             return Ok((clinic, false));
         }
@@ -214,6 +231,7 @@ impl Clinic {
             protocol,
             on_call: OnCall::default(),
             reach: reminders::Reach::default(),
+            idle_lock: None,
         };
         if demo {
             demo::seed(&clinic).await?;
@@ -279,6 +297,21 @@ impl Clinic {
             .study()
             .await?
             .ok_or_else(|| ClinicError::NotFound("no study is set up on this server yet".into()))?;
-        Ok(qol_shared::api::StudySummary { code: study.code, title: study.title, strata: study.strata })
+        let contact = self.protocol.contact.as_ref().map(|contact| qol_shared::api::StudyContact {
+            phone: contact.phone.clone(),
+            hours: contact.hours.clone(),
+            urgent_advice: contact.urgent_advice.clone(),
+            call_back_working_days: self.protocol.alerts.sla_working_days,
+        });
+        Ok(qol_shared::api::StudySummary {
+            code: study.code,
+            title: study.title,
+            strata: study.strata,
+            contact,
+            idle_lock_seconds: match self.idle_lock {
+                Some(lock) => u32::try_from(lock.as_secs().max(1)).unwrap_or(u32::MAX),
+                None => self.protocol.idle_lock_seconds(),
+            },
+        })
     }
 }

@@ -348,13 +348,19 @@ fn event_record(row: &EventRow, rows: &[EventRow]) -> EventRecord {
 
 /// An assessment as the API shows it: calendar dates only with `dates` (clinical staff and the
 /// patient herself), study days for everyone.
-fn assessment_view(status: &AssessmentStatus, events: &Events, dates: Option<Dates>) -> AssessmentView {
+fn assessment_view(
+    protocol: &Protocol,
+    status: &AssessmentStatus,
+    events: &Events,
+    dates: Option<Dates>,
+) -> AssessmentView {
     let row = &status.row;
     AssessmentView {
         id: row.id,
         key: row.key.clone(),
         code: row.code.clone(),
         label: row.label.clone(),
+        labels: protocol.labels_of(&row.code, row.unscheduled),
         instruments: row.instruments.clone(),
         state: status.state,
         unscheduled: row.unscheduled,
@@ -477,7 +483,7 @@ impl Clinic {
         let patient = self.find_patient(study_id).await?;
         let (statuses, events) = self.assessments(patient.id, self.today()).await?;
         let dates = Dates::for_session(session);
-        Ok(statuses.iter().map(|status| assessment_view(status, &events, dates)).collect())
+        Ok(statuses.iter().map(|status| assessment_view(&self.protocol, status, &events, dates)).collect())
     }
 
     /// The signed-in patient's own record.
@@ -499,7 +505,7 @@ impl Clinic {
             statuses
                 .iter()
                 .filter(|status| status.state == wanted)
-                .map(|status| assessment_view(status, &events, dates))
+                .map(|status| assessment_view(&self.protocol, status, &events, dates))
                 .collect::<Vec<_>>()
         };
         Ok(MyAssessments {

@@ -207,11 +207,13 @@ impl Clinic {
                 ClinicError::TooManyAttempts {
                     message: format!("too many failed attempts; try again in {seconds} seconds"),
                     retry_after_seconds: seconds,
+                    locked: true,
                 }
             }
             None => ClinicError::TooManyAttempts {
                 message: "another sign-in with these details is being checked; try again in a moment".into(),
                 retry_after_seconds: 1,
+                locked: false,
             },
         })
     }
@@ -283,7 +285,7 @@ impl Clinic {
         let matches = hasher.verify(turn, body.password.clone(), stored).await;
         let (Some(user), true) = (user.filter(|user| !user.disabled), matches) else {
             self.record_failure(&key, &actor, "wrong username or password").await?;
-            return Err(ClinicError::Unauthorized("wrong username or password".into()));
+            return Err(refused(ErrorCode::WrongCredentials, "wrong username or password"));
         };
         let role = Role::parse(&user.role)
             .ok_or_else(|| ClinicError::Unauthorized("this account has no valid role".into()))?;
@@ -305,13 +307,13 @@ impl Clinic {
         let matches = hasher.verify(turn, body.pin.clone(), stored).await;
         let (Some((patient_id, _)), true) = (credentials, matches) else {
             self.record_failure(&key, &actor, "wrong study id or PIN").await?;
-            return Err(ClinicError::Unauthorized("wrong study id or PIN".into()));
+            return Err(refused(ErrorCode::WrongCredentials, "wrong study id or PIN"));
         };
         let patient = self
             .db
             .patient_by_id(patient_id)
             .await?
-            .ok_or_else(|| ClinicError::Unauthorized("wrong study id or PIN".into()))?;
+            .ok_or_else(|| refused(ErrorCode::WrongCredentials, "wrong study id or PIN"))?;
         self.start_session(&key, &Session::patient(patient.id, &patient.study_code, patient.language)).await
     }
 
@@ -324,7 +326,7 @@ impl Clinic {
         body: &PatientActivation,
     ) -> Result<SignedIn, ClinicError> {
         if !valid_pin(&body.pin) {
-            return Err(invalid("choose a PIN of 4 to 8 digits"));
+            return Err(refused(ErrorCode::PinFormat, "choose a PIN of 4 to 8 digits"));
         }
         // Activation has no account to lock, so attempts are counted per client address; the
         // count decays, and a successful activation clears it (a clinic's patients may share an
@@ -336,10 +338,13 @@ impl Clinic {
         let code_hash = token_hash(&normalise_activation_code(&body.activation_code));
         let Some((code_id, patient_id)) = self.db.activation_code_patient(&code_hash).await? else {
             self.record_failure(&key, &actor, "unknown, used or expired activation code").await?;
-            return Err(ClinicError::Unauthorized(format!(
-                "this activation code is not valid: it may be mistyped, already used, or older than {} days; ask your research nurse for a new one",
-                ACTIVATION_CODE_LIFETIME.as_secs() / 86_400
-            )));
+            return Err(refused(
+                ErrorCode::ActivationCodeInvalid,
+                format!(
+                    "this activation code is not valid: it may be mistyped, already used, or older than {} days; ask your research nurse for a new one",
+                    ACTIVATION_CODE_LIFETIME.as_secs() / 86_400
+                ),
+            ));
         };
         let pin_hash = hasher.hash(turn, body.pin.clone()).await.ok_or(ClinicError::Overloaded)?;
         let patient = self
@@ -351,8 +356,9 @@ impl Clinic {
         let mut tx = self.db.begin_write().await?;
         if !tx.activate_patient(code_id, patient_id, &pin_hash).await? {
             tx.rollback().await?;
-            return Err(ClinicError::Unauthorized(
-                "this activation code has just been used; ask your research nurse for a new one".into(),
+            return Err(refused(
+                ErrorCode::ActivationCodeInvalid,
+                "this activation code has just been used; ask your research nurse for a new one",
             ));
         }
         // A new PIN on a new phone: every earlier session of this patient ends (a lost phone

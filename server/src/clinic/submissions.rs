@@ -3,9 +3,10 @@
 //! patient read them.
 
 use qol_shared::api::SubmissionView;
+use qol_shared::schedule::UNSCHEDULED_LABEL;
 use qol_shared::{ClientId, Timestamp};
 
-use super::alerts::latest_values;
+use super::alerts::{Origin, latest_values};
 use super::*;
 
 impl Clinic {
@@ -52,8 +53,9 @@ impl Clinic {
                     && off <= assessment.window_end
                     && self.protocol.local_date(completed_at) >= off
                 {
-                    return Err(ClinicError::Conflict(
-                        "this questionnaire no longer applies: the study has ended for you".into(),
+                    return Err(refused(
+                        ErrorCode::StudyEnded,
+                        "this questionnaire no longer applies: the study has ended for you",
                     ));
                 }
                 let timeliness = check_window(
@@ -63,18 +65,22 @@ impl Clinic {
                     self.protocol.late_delivery_grace_days,
                 )
                 .map_err(|refusal| {
-                    ClinicError::Conflict(match refusal {
-                        WindowRefusal::NotOpenYet { .. } | WindowRefusal::Closed { .. } => {
-                            refusal.to_string()
-                        }
-                    })
+                    refused(
+                        ErrorCode::WindowClosed,
+                        match refusal {
+                            WindowRefusal::NotOpenYet { .. } | WindowRefusal::Closed { .. } => {
+                                refusal.to_string()
+                            }
+                        },
+                    )
                 })?;
                 (Some(assessment), timeliness)
             }
             None => {
                 if events.off_study().is_some() {
-                    return Err(ClinicError::Conflict(
-                        "the study has ended for you; no more questionnaires are needed".into(),
+                    return Err(refused(
+                        ErrorCode::StudyEnded,
+                        "the study has ended for you; no more questionnaires are needed",
                     ));
                 }
                 (None, Timeliness::Unscheduled)
@@ -113,11 +119,11 @@ impl Clinic {
         let assessment_id = match &assessment {
             Some(row) => {
                 if tx.assessment_has_submission(row.id).await? {
-                    return Err(ClinicError::Conflict("this questionnaire was already sent".into()));
+                    return Err(refused(ErrorCode::AlreadySent, "this questionnaire was already sent"));
                 }
                 row.id
             }
-            None => tx.insert_unscheduled_assessment(patient.id, "Unscheduled report", today).await?,
+            None => tx.insert_unscheduled_assessment(patient.id, UNSCHEDULED_LABEL, today).await?,
         };
         let stored_answers: Vec<RawAnswer> = answers.iter().flat_map(Answers::to_raw).collect();
         let submission_id = tx
@@ -137,9 +143,18 @@ impl Clinic {
             })
             .await?;
         let latest = latest_values(&scores, &answers);
-        let (alerts_raised, emails_queued) = self
-            .raise(&mut tx, patient, &signals, &latest, submission_id, today, &received_at.text())
+        let raised = self
+            .raise(
+                &mut tx,
+                patient,
+                &signals,
+                &latest,
+                Origin::Report(submission_id),
+                today,
+                &received_at.text(),
+            )
             .await?;
+        let (alerts_raised, emails_queued) = (raised.audit, raised.emails_queued);
         tx.audit(
             actor,
             AuditEntry {
@@ -222,7 +237,8 @@ pub fn parse_and_score(
         }
     }
     if !problems.is_empty() {
-        return Err(ClinicError::Invalid {
+        return Err(ClinicError::Refused {
+            code: ErrorCode::AnswersInvalid,
             message: "some answers are not valid; nothing was stored".into(),
             problems,
         });
@@ -313,7 +329,7 @@ mod tests {
             parse_and_score(&both, &[RawAnswer::code(1, 2), RawAnswer::code(31, 4)]).unwrap();
         assert_eq!(answers.len(), 2);
         assert_eq!(scores[1].instrument, InstrumentId::QlqCx24);
-        let Err(ClinicError::Invalid { problems, .. }) = parse_and_score(
+        let Err(ClinicError::Refused { code: ErrorCode::AnswersInvalid, problems, .. }) = parse_and_score(
             &[InstrumentId::QlqC30],
             &[RawAnswer::code(31, 1), RawAnswer::code(2, 9), RawAnswer::code(0, 1)],
         ) else {

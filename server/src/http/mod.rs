@@ -8,6 +8,7 @@ pub mod auth;
 pub mod client_addr;
 mod cross_site;
 mod error;
+mod help;
 mod json;
 pub mod openapi;
 mod patients;
@@ -76,6 +77,8 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
         .route("/staff/{username}/sign-out-everywhere", post(accounts::sign_out_staff_everywhere))
         .route("/me/assessments", get(patients::my_assessments))
         .route("/me/submissions", post(patients::submit).get(patients::my_submissions))
+        .route("/me/help-requests", post(help::request_help))
+        .route("/me/history", get(help::my_history))
         .route("/me/reminders", get(reminders::mine).post(reminders::set_mine))
         .route("/me/push-subscription", post(reminders::subscribe))
         .route("/me/push-subscription/remove", post(reminders::unsubscribe))

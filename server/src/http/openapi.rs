@@ -4,11 +4,11 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, alerts, auth, patients, reminders, research};
+use super::{accounts, alerts, auth, help, patients, reminders, research};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
-    info(title = "qol API", description = "Patient-reported quality of life for clinical trials. Every error body is an ApiError."),
+    info(title = "qol API", description = "Patient-reported quality of life for clinical trials. Every error body is an ApiError, with a stable code (ErrorCode)."),
     paths(
         super::healthz,
         super::readyz,
@@ -35,6 +35,8 @@ use super::{accounts, alerts, auth, patients, reminders, research};
         patients::my_assessments,
         patients::my_submissions,
         patients::submit,
+        help::request_help,
+        help::my_history,
         reminders::mine,
         reminders::set_mine,
         reminders::subscribe,
@@ -60,7 +62,7 @@ use super::{accounts, alerts, auth, patients, reminders, research};
     tags(
         (name = "auth", description = "sign-in for staff (password) and patients (activation code, then study id + PIN)"),
         (name = "patients", description = "staff: enrolment, events, schedules, submissions"),
-        (name = "me", description = "the signed-in patient's own assessments and submissions"),
+        (name = "me", description = "the signed-in patient's own assessments, submissions, history, reminders and help requests"),
         (name = "alerts", description = "the nurse worklist: symptom alerts and snoozes"),
         (name = "research", description = "researchers: pseudonymised analysis, completion and exports (study ids and study days only)"),
     )

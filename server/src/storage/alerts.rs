@@ -335,7 +335,7 @@ impl WriteTx {
         patient_id: i64,
         kind: CardKind,
         tier: Tier,
-        submission_id: i64,
+        submission_id: Option<i64>,
         now: &str,
     ) -> Result<i64, StorageError> {
         Ok(sqlx::query(
@@ -352,21 +352,24 @@ impl WriteTx {
         .try_get(0)?)
     }
 
-    /// A newer report joined the card: its tier (never lower), and when `escalated`, the card is
-    /// new again with its service-level clock restarted.
+    /// A newer report (or a help request, `submission_id` none: the latest report stays) joined
+    /// the card: its tier (never lower), and when `escalated`, the card is new again with its
+    /// service-level clock restarted.
     pub async fn join_card(
         &mut self,
         id: i64,
         tier: Tier,
         escalated: bool,
-        submission_id: i64,
+        submission_id: Option<i64>,
         now: &str,
     ) -> Result<(), StorageError> {
         let text = if escalated {
-            "UPDATE alert_cards SET tier = $1, latest_submission_id = $2, updated_at = $3, state = 'new', \
-             escalated = 1, sla_from = $3, acknowledged_at = NULL, acknowledged_by = NULL WHERE id = $4"
+            "UPDATE alert_cards SET tier = $1, latest_submission_id = COALESCE($2, latest_submission_id), \
+             updated_at = $3, state = 'new', escalated = 1, sla_from = $3, acknowledged_at = NULL, \
+             acknowledged_by = NULL WHERE id = $4"
         } else {
-            "UPDATE alert_cards SET tier = $1, latest_submission_id = $2, updated_at = $3 WHERE id = $4"
+            "UPDATE alert_cards SET tier = $1, latest_submission_id = COALESCE($2, latest_submission_id), \
+             updated_at = $3 WHERE id = $4"
         };
         sqlx::query(text)
             .bind(tier.as_str())
@@ -397,7 +400,7 @@ impl WriteTx {
         card_id: i64,
         patient_id: i64,
         signal: &Signal,
-        submission_id: i64,
+        submission_id: Option<i64>,
         now: &str,
     ) -> Result<i64, StorageError> {
         Ok(sqlx::query(
@@ -427,7 +430,7 @@ impl WriteTx {
         &mut self,
         id: i64,
         signal: &Signal,
-        submission_id: i64,
+        submission_id: Option<i64>,
         now: &str,
     ) -> Result<(), StorageError> {
         sqlx::query(
@@ -514,7 +517,7 @@ impl WriteTx {
         subject: &str,
         today: chrono::NaiveDate,
         value: Option<f64>,
-        submission_id: i64,
+        submission_id: Option<i64>,
         now: &str,
     ) -> Result<(), StorageError> {
         sqlx::query(
@@ -531,6 +534,15 @@ impl WriteTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+
+    /// When a card's service-level clock started (opened, or re-opened by an escalation).
+    pub async fn card_sla_from(&mut self, id: i64) -> Result<Option<Timestamp>, StorageError> {
+        let row = sqlx::query("SELECT sla_from FROM alert_cards WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.map(|row| super::stored_timestamp(&row.try_get::<String, _>(0)?)).transpose()
     }
 
     /// A card's state, tier and last change, read under the write lock.

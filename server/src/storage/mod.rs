@@ -8,6 +8,7 @@
 mod accounts;
 mod alerts;
 mod audit;
+mod help;
 mod patients;
 mod reminders;
 mod submissions;
@@ -18,9 +19,10 @@ use std::time::Duration;
 pub use accounts::{Claim, SessionOwner, SessionSubject, StaffRow, ThrottleState};
 pub use alerts::{CardFilter, CardRow, NewMessage, OutboxMessage, SnoozeRow};
 pub use audit::{Actor, AuditEntry, AuditHead, AuditVerification, WriteTx};
+pub use help::HelpRequestRow;
 pub use patients::{AssessmentRow, EventRow, PatientRow};
 pub use reminders::{PushSubscriptionRow, ReminderCount, ReminderRow};
-pub use submissions::{NewSubmission, StoredScore, StoredSubmission};
+pub use submissions::{NewSubmission, SentForm, StoredScore, StoredSubmission};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;

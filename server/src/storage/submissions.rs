@@ -44,6 +44,20 @@ pub struct StoredSubmission {
     pub call_me: bool,
 }
 
+/// A sent form as its patient's history lists it: the submission and its assessment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentForm {
+    pub submission_id: i64,
+    pub assessment_id: i64,
+    pub key: AssessmentKey,
+    pub code: String,
+    pub label: String,
+    pub unscheduled: bool,
+    pub version: i64,
+    pub completed_at: Timestamp,
+    pub received_at: Timestamp,
+}
+
 /// One stored score row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredScore {
@@ -93,6 +107,34 @@ impl Db {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(submission).collect()
+    }
+
+    /// Every form the patient sent, with its assessment (also one that has left the schedule
+    /// since), in the order received.
+    pub async fn sent_forms(&self, patient_id: i64) -> Result<Vec<SentForm>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.assessment_id, a.key, a.code, a.label, a.unscheduled, s.version, s.completed_at, \
+             s.received_at FROM submissions s JOIN assessments a ON a.id = s.assessment_id \
+             WHERE s.patient_id = $1 ORDER BY s.id",
+        )
+        .bind(patient_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SentForm {
+                    submission_id: row.try_get(0)?,
+                    assessment_id: row.try_get(1)?,
+                    key: AssessmentKey::from(row.try_get::<String, _>(2)?),
+                    code: row.try_get(3)?,
+                    label: row.try_get(4)?,
+                    unscheduled: row.try_get::<i64, _>(5)? != 0,
+                    version: row.try_get(6)?,
+                    completed_at: super::stored_timestamp(&row.try_get::<String, _>(7)?)?,
+                    received_at: super::stored_timestamp(&row.try_get::<String, _>(8)?)?,
+                })
+            })
+            .collect()
     }
 
     pub async fn answers_of(&self, submission_id: i64) -> Result<Vec<RawAnswer>, StorageError> {

@@ -70,7 +70,10 @@ async fn instruments_are_listed_with_their_languages_and_the_demonstration_notic
         list.iter().map(|i| (i.id.to_string(), i.item_count, i.scale_codes.len())).collect();
     assert_eq!(summary, [("qlq-c30".into(), 30, 16), ("qlq-cx24".into(), 24, 9)]);
     assert_eq!(list[0].languages, ["en", "zh-CN"]);
-    assert_eq!(list[0].notice.as_deref(), Some("Demonstration wording — not the validated questionnaire"));
+    assert_eq!(
+        list[0].notice.as_deref(),
+        Some("These are simplified demonstration questions, not the validated questionnaire.")
+    );
 }
 
 #[tokio::test]
@@ -83,10 +86,10 @@ async fn an_instrument_comes_with_wording_in_the_requested_language() {
     assert_eq!(view.items.len(), 24);
     assert_eq!(view.items[0].number, 31);
     assert_eq!(view.items[0].options[3].label, "非常多");
-    assert_eq!(view.notice.as_deref(), Some("演示用措辞——并非经过验证的问卷"));
+    assert_eq!(view.notice.as_deref(), Some("这些是简化的演示问题，并非经过验证的问卷。"));
     let (_, english) = app.get_json("/api/v1/instruments/qlq-c30").await;
     assert_eq!(english["language"], "en");
-    assert_eq!(english["items"][0]["text"], "Strenuous activities");
+    assert_eq!(english["items"][0]["text"], "Trouble with strenuous activities");
 }
 
 #[tokio::test]

@@ -7,11 +7,11 @@ use fantoccini::{Client, Locator};
 use qol_tests::{Backend, TestApp, chromedriver, dist_dir, phone_browser, skip};
 use serde_json::Value;
 
-const WAIT: Duration = Duration::from_secs(15);
+pub(crate) const WAIT: Duration = Duration::from_secs(15);
 const TAB: char = '\u{E004}';
 const ENTER: char = '\u{E007}';
 
-async fn text_of(browser: &Client, css: &str) -> String {
+pub(crate) async fn text_of(browser: &Client, css: &str) -> String {
     browser
         .wait()
         .at_most(WAIT)
@@ -24,7 +24,7 @@ async fn text_of(browser: &Client, css: &str) -> String {
 }
 
 /// Waits until the element matching `css` has a text for which `accept` holds; returns it.
-async fn wait_for(browser: &Client, css: &str, accept: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn wait_for(browser: &Client, css: &str, accept: impl Fn(&str) -> bool) -> String {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let actual = match browser.find(Locator::Css(css)).await {
@@ -39,11 +39,11 @@ async fn wait_for(browser: &Client, css: &str, accept: impl Fn(&str) -> bool) ->
     }
 }
 
-async fn wait_for_text(browser: &Client, css: &str, expected: &str) {
+pub(crate) async fn wait_for_text(browser: &Client, css: &str, expected: &str) {
     wait_for(browser, css, |actual| actual == expected).await;
 }
 
-async fn click(browser: &Client, css: &str) {
+pub(crate) async fn click(browser: &Client, css: &str) {
     browser
         .wait()
         .at_most(WAIT)
@@ -55,12 +55,12 @@ async fn click(browser: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
-async fn fill(browser: &Client, css: &str, text: &str) {
+pub(crate) async fn fill(browser: &Client, css: &str, text: &str) {
     let field = browser.wait().at_most(WAIT).for_element(Locator::Css(css)).await.unwrap();
     field.send_keys(text).await.unwrap();
 }
 
-async fn press(browser: &Client, keys: &[char]) {
+pub(crate) async fn press(browser: &Client, keys: &[char]) {
     let mut actions = KeyActions::new("keyboard".into());
     for key in keys {
         actions = actions.then(KeyAction::Down { value: *key }).then(KeyAction::Up { value: *key });
@@ -70,7 +70,7 @@ async fn press(browser: &Client, keys: &[char]) {
 
 /// Focus moves to each new screen's heading (one animation frame after it renders): wait for
 /// it, and fail if it never arrives.
-async fn wait_for_focus_on_heading(browser: &Client) {
+pub(crate) async fn wait_for_focus_on_heading(browser: &Client) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
     loop {
         let focused = browser
@@ -88,7 +88,7 @@ async fn wait_for_focus_on_heading(browser: &Client) {
     }
 }
 
-async fn setup() -> Option<(TestApp, qol_tests::ChromeDriver, Client)> {
+pub(crate) async fn setup() -> Option<(TestApp, qol_tests::ChromeDriver, Client)> {
     let Some(dist) = dist_dir() else {
         skip("no built app in dist/", "run `cargo xtask dist` first (cargo xtask test does)");
         return None;
@@ -100,7 +100,7 @@ async fn setup() -> Option<(TestApp, qol_tests::ChromeDriver, Client)> {
 }
 
 /// Enrols a patient (through the API, as a nurse) and activates them in the browser.
-async fn activate_in_browser(app: &TestApp, browser: &Client) -> String {
+pub(crate) async fn activate_in_browser(app: &TestApp, browser: &Client) -> String {
     let nurse = app.staff_token("nurse").await;
     let (study_id, code) = app.enrol(&nurse, "nodal", 1).await;
     browser.goto(&app.url("/")).await.unwrap();
@@ -115,14 +115,14 @@ async fn activate_in_browser(app: &TestApp, browser: &Client) -> String {
 
 /// Answers items `from..=to` (screen numbers) by clicking option `choice` (1-based) on each,
 /// waiting for the next question to appear each time.
-async fn answer(browser: &Client, from: usize, to: usize, total: usize, choice: usize) {
+pub(crate) async fn answer(browser: &Client, from: usize, to: usize, total: usize, choice: usize) {
     for position in from..=to {
         wait_for_text(browser, ".progress", &format!("Question {position} of {total}")).await;
         click(browser, &format!(".options .option:nth-child({choice})")).await;
     }
 }
 
-async fn nurse_submissions(app: &TestApp, study_id: &str) -> Value {
+pub(crate) async fn nurse_submissions(app: &TestApp, study_id: &str) -> Value {
     let nurse = app.staff_token("nurse").await;
     let (status, body) = app.get_as(&format!("/api/v1/patients/{study_id}/submissions"), Some(&nurse)).await;
     assert_eq!(status, reqwest::StatusCode::OK);
@@ -136,13 +136,19 @@ async fn a_patient_activates_answers_the_baseline_and_sees_it_sent() {
     assert_eq!(text_of(&browser, ".card.due .card-title").await, "Baseline");
     click(&browser, ".card.due .primary").await;
 
-    // Instructions, with the demonstration notice.
+    // Instructions: the demonstration notice once, and how many questions and how long.
     assert_eq!(
         text_of(&browser, "p.notice").await,
-        "Demonstration wording — not the validated questionnaire"
+        "These are simplified demonstration questions, not the validated questionnaire."
     );
+    assert_eq!(
+        browser.find_all(Locator::Css(".notice")).await.unwrap().len(),
+        1,
+        "the notice once per screen"
+    );
+    assert_eq!(text_of(&browser, "#form-size").await, "54 questions, about 9 minutes.");
     click(&browser, "button.primary").await;
-    wait_for_text(&browser, "#screen-heading", "Strenuous activities").await;
+    wait_for_text(&browser, "#screen-heading", "Trouble with strenuous activities").await;
     let heights: Value = browser
         .execute("return [...document.querySelectorAll('.option, .back')].map(b => b.getBoundingClientRect().height)", vec![])
         .await
@@ -219,8 +225,12 @@ async fn reloading_in_the_middle_of_a_questionnaire_resumes_at_the_same_item() {
     wait_for_text(&browser, ".progress", "Question 8 of 54").await;
 
     browser.refresh().await.unwrap();
+    // A new page load finds her answers sealed: her PIN opens them, at the same item.
+    wait_for_text(&browser, "#screen-heading", "Enter your PIN to continue").await;
+    fill(&browser, "#unlock-pin", "2580").await;
+    click(&browser, "form button[type=submit]").await;
     wait_for_text(&browser, ".progress", "Question 8 of 54").await;
-    assert_eq!(text_of(&browser, "#screen-heading").await, "Short of breath");
+    assert_eq!(text_of(&browser, "#screen-heading").await, "Shortness of breath");
     // The answers before it are kept: back one, and item 7's choice is marked.
     click(&browser, "button.back").await;
     wait_for_text(&browser, ".progress", "Question 7 of 54").await;
@@ -235,6 +245,8 @@ async fn reloading_in_the_middle_of_a_questionnaire_resumes_at_the_same_item() {
 
     // Closing the browser entirely and coming back resumes too (the session and the draft are kept).
     browser.goto(&app.url("/")).await.unwrap();
+    fill(&browser, "#unlock-pin", "2580").await;
+    click(&browser, "form button[type=submit]").await;
     assert_eq!(text_of(&browser, ".card.due .primary").await, "Continue");
     click(&browser, ".card.due .primary").await;
     wait_for_text(&browser, ".progress", "Question 7 of 54").await;
@@ -285,9 +297,9 @@ async fn the_language_switch_changes_the_app_text_and_the_questionnaire_wording(
     activate_in_browser(&app, &browser).await;
     click(&browser, ".card.due .primary").await;
     click(&browser, "button.primary").await;
-    wait_for_text(&browser, "#screen-heading", "Strenuous activities").await;
+    wait_for_text(&browser, "#screen-heading", "Trouble with strenuous activities").await;
     click(&browser, "button.language").await;
-    wait_for_text(&browser, "#screen-heading", "费力的活动").await;
+    wait_for_text(&browser, "#screen-heading", "做剧烈活动有困难").await;
     assert_eq!(text_of(&browser, ".options .option:nth-child(4)").await, "非常多");
     assert_eq!(text_of(&browser, ".progress").await, "问题 1 / 54");
     browser.close().await.unwrap();
@@ -329,7 +341,7 @@ async fn a_client_route_loads_directly_and_shows_the_wording_pack_items() {
     assert_eq!(text_of(&browser, "h1").await, "Cervical cancer module (demonstration)");
     let items = browser.find_all(Locator::Css(".items li .item-text")).await.unwrap();
     assert_eq!(items.len(), 24);
-    assert_eq!(items[0].text().await.unwrap(), "Abdominal cramps");
+    assert_eq!(items[0].text().await.unwrap(), "Cramps in the belly");
     let width = browser.execute("return document.documentElement.clientWidth", vec![]).await.unwrap();
     assert_eq!(width, 390);
     browser.close().await.unwrap();
@@ -352,7 +364,14 @@ async fn the_installed_app_opens_without_a_network() {
 
     app.stop().await;
     browser.refresh().await.unwrap();
-    // The shell comes from the cache, the patient from the phone, the list from the last visit.
+    // The shell comes from the cache, the patient from the phone; her PIN opens, offline, the
+    // list sealed at the last visit.
+    wait_for_text(&browser, "#screen-heading", "Enter your PIN to continue").await;
+    fill(&browser, "#unlock-pin", "1111").await;
+    click(&browser, "form button[type=submit]").await;
+    wait_for_text(&browser, ".problem p", "This PIN is not right. Please try again.").await;
+    fill(&browser, "#unlock-pin", "2580").await;
+    click(&browser, "form button[type=submit]").await;
     wait_for_text(&browser, "#screen-heading", "Due now").await;
     assert_eq!(text_of(&browser, ".card.due .card-title").await, "Baseline");
     browser.close().await.unwrap();
@@ -383,7 +402,15 @@ async fn a_refused_form_is_explained_in_plain_words_in_the_patients_language() {
     click(&browser, "button.send").await;
     let refusal = text_of(&browser, ".state.refused").await;
     assert!(refusal.starts_with("无法发送"), "{refusal}");
-    assert!(refusal.contains("此问卷的填写时间已过，或已经发送过。研究护士可以帮助您。"), "{refusal}");
+    assert!(
+        refusal.contains("您的研究已经结束，因此不再需要这份问卷。"),
+        "said from the refusal's code: {refusal}"
+    );
+    assert!(!refusal.contains("the study"), "no English inside the Chinese app: {refusal}");
+    // In English, the server's own sentence is added as a detail.
+    click(&browser, "button.language").await;
+    let refusal = wait_for(&browser, ".state.refused", |text| text.starts_with("Could not be sent")).await;
+    assert!(refusal.contains("The study has ended for you, so this form is no longer needed."), "{refusal}");
     assert!(refusal.contains("the study has ended for you"), "the server's reason is shown too: {refusal}");
     assert_eq!(app.count("SELECT COUNT(*) FROM submissions WHERE timeliness = 'unscheduled'").await, 0);
     browser.close().await.unwrap();

@@ -148,7 +148,9 @@ async fn a_trickled_request_body_gets_408_within_the_body_timeout() {
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 408 Request Timeout"), "{answer}");
     assert!(
-        answer.ends_with(r#"{"error":"the request body arrived too slowly and was cut off; send it again"}"#),
+        answer.ends_with(
+            r#"{"error":"the request body arrived too slowly and was cut off; send it again","code":"timed_out"}"#
+        ),
         "{answer}"
     );
     assert!(started.elapsed() < Duration::from_secs(5), "answered after {:?}", started.elapsed());
@@ -187,6 +189,7 @@ async fn cross_site_posts_are_refused_and_change_nothing_while_same_origin_posts
     let acknowledge = format!("/api/v1/alerts/{alert}/acknowledge");
     let refusal = json!({
         "error": "cross-site requests are refused: send this request from the qol app itself",
+        "code": "forbidden",
     });
 
     let cross_site: [(&str, &str); 3] = [

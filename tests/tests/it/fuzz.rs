@@ -26,6 +26,7 @@ const GUARDED: &[&str] = &[
     "SELECT COUNT(*) FROM staff_users",
     "SELECT COUNT(*) FROM activation_codes",
     "SELECT COUNT(*) FROM push_subscriptions",
+    "SELECT COUNT(*) FROM help_requests",
     "SELECT COUNT(*) FROM patients WHERE reminder_channel <> 'auto'",
 ];
 
@@ -166,6 +167,11 @@ async fn malformed_requests_never_get_a_5xx_or_store_anything(backend: Backend) 
             "/api/v1/me/submissions",
             json!({ "client_id": "3f1b2a7d-0000-4000-8000-000000000001", "completed_at": chrono::Utc::now().to_rfc3339(),
                     "language": "en", "answers": (1..=30).map(|i| json!({ "item": i, "response": 1 })).collect::<Vec<_>>() }),
+            Some(&patient),
+        ),
+        (
+            "/api/v1/me/help-requests",
+            json!({ "client_id": "3f1b2a7d-0000-4000-8000-000000000002" }),
             Some(&patient),
         ),
         ("/api/v1/alerts/{id}/resolve", json!({ "action": "no_action_needed", "note": "n" }), Some(&nurse)),

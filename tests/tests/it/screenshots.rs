@@ -106,9 +106,49 @@ async fn every_screen() {
     shoot(&browser, &folder, "11-question-chinese").await;
     click(&browser, "button.language").await;
 
+    // A new page load finds her answers sealed: the lock screen, then her PIN.
     browser.goto(&app.url("/settings")).await.unwrap();
+    until(&browser, "#screen-heading", "Enter your PIN to continue").await;
+    shoot(&browser, &folder, "26-locked").await;
+    browser.find(Locator::Css("#unlock-pin")).await.unwrap().send_keys("2580").await.unwrap();
+    click(&browser, "form button[type=submit]").await;
     browser.wait().for_element(Locator::Css("#reminder-status")).await.unwrap();
     shoot(&browser, &folder, "24-reminder-settings").await;
+
+    // "I need help": the call request first, then what happens next.
+    click(&browser, "a.help-link").await;
+    until(&browser, "#screen-heading", "Help").await;
+    browser.wait().for_element(Locator::Css("#study-phone")).await.unwrap();
+    shoot(&browser, &folder, "27-help").await;
+    click(&browser, "#ask-call").await;
+    browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#help-state.sent"))
+        .await
+        .unwrap();
+    shoot(&browser, &folder, "28-help-asked").await;
+    click(&browser, "a.brand").await;
+    until(&browser, "#screen-heading", "Due now").await;
+    browser.wait().for_element(Locator::Css("#sent-groups")).await.unwrap();
+    shoot(&browser, &folder, "29-home-grouped").await;
+    click(&browser, "#see-history").await;
+    until(&browser, "#screen-heading", "Your past forms").await;
+    browser.wait().for_element(Locator::Css("#past-forms li")).await.unwrap();
+    shoot(&browser, &folder, "30-history").await;
+    // Signing out with a form begun: she chooses what happens to it.
+    click(&browser, "a.brand").await;
+    click(&browser, ".worse button").await;
+    click(&browser, "button.primary").await;
+    until(&browser, ".progress", "Question 1 of 30").await;
+    click(&browser, ".options .option:nth-child(2)").await;
+    until(&browser, ".progress", "Question 2 of 30").await;
+    click(&browser, "a.brand").await;
+    click(&browser, "#sign-out").await;
+    until(&browser, "#screen-heading", "Sign out").await;
+    shoot(&browser, &folder, "31-sign-out-unsent").await;
+    click(&browser, "#keep-locked").await;
+    until(&browser, "#screen-heading", "Welcome").await;
 
     browser.goto(&app.url("/staff/sign-in")).await.unwrap();
     until(&browser, "#screen-heading", "Staff sign-in").await;
