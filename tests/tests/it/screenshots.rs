@@ -136,10 +136,10 @@ async fn every_screen() {
     until(&browser, "#screen-heading", "Your past forms").await;
     browser.wait().for_element(Locator::Css("#past-forms li")).await.unwrap();
     shoot(&browser, &folder, "30-history").await;
-    // Signing out with a form begun: she chooses what happens to it.
+    // Signing out with a form begun (the one opened in Chinese above resumes at its first
+    // question): she chooses what happens to it.
     click(&browser, "a.brand").await;
     click(&browser, ".worse button").await;
-    click(&browser, "button.primary").await;
     until(&browser, ".progress", "Question 1 of 30").await;
     click(&browser, ".options .option:nth-child(2)").await;
     until(&browser, ".progress", "Question 2 of 30").await;
@@ -202,6 +202,8 @@ async fn every_screen() {
     desk.goto(&app.url("/staff/patients/new")).await.unwrap();
     desk.wait().for_element(Locator::Css("#stratum option[value='nodal']")).await.unwrap();
     desk.find(Locator::Css("#stratum")).await.unwrap().select_by_value("nodal").await.unwrap();
+    // Her language is chosen (there is no default): the sheet prints in it.
+    desk.find(Locator::Css("#language")).await.unwrap().select_by_value("zh-CN").await.unwrap();
     desk.find(Locator::Css("#full-name")).await.unwrap().send_keys("Li Na").await.unwrap();
     desk.find(Locator::Css("#phone")).await.unwrap().send_keys("+86 138 0000 0000").await.unwrap();
     desk.find(Locator::Css("#hospital-number")).await.unwrap().send_keys("H-2026-042").await.unwrap();
