@@ -4,7 +4,7 @@
 
 use qol_shared::api::{
     ApiError, ErrorCode, InstrumentSummary, Me, MyAssessments, PatientActivation, PatientSignIn, SessionInfo,
-    StaffSignIn, StudySummary, SubmissionReceipt, SubmissionRequest,
+    StaffSignIn, StudySummary, SubmissionRequest,
 };
 use qol_shared::instrument::InstrumentId;
 use qol_shared::wording::InstrumentView;
@@ -78,7 +78,7 @@ async fn request<T: DeserializeOwned>(
     method: &str,
     path: &str,
     body: Option<String>,
-) -> Result<(u16, T), ApiFailure> {
+) -> Result<(u16, T, String), ApiFailure> {
     // A patient's sign-out that has not reached the server yet holds on this phone: nothing is
     // asked of her session until it has ended.
     if (path.starts_with("/api/v1/me") || path == "/api/v1/auth/me")
@@ -119,11 +119,17 @@ async fn request<T: DeserializeOwned>(
         return Err(ApiFailure::Refused { status, code, message });
     }
     let value = if text.is_empty() { serde_json::from_str("null") } else { serde_json::from_str(&text) };
-    value.map(|value| (status, value)).map_err(|error| ApiFailure::Unexpected(error.to_string()))
+    value.map(|value| (status, value, text)).map_err(|error| ApiFailure::Unexpected(error.to_string()))
+}
+
+/// A GET whose answer the phone keeps: the value, and the server's JSON text to keep as it is
+/// (kept as text, the types need no `Serialize` in the patient's bundle).
+pub(crate) async fn get_keeping<T: DeserializeOwned>(path: &str) -> Result<(T, String), ApiFailure> {
+    request("GET", path, None).await.map(|(_, value, text)| (value, text))
 }
 
 pub(crate) async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
-    request("GET", path, None).await.map(|(_, value)| value)
+    request("GET", path, None).await.map(|(_, value, _)| value)
 }
 
 pub(crate) async fn post<B: Serialize, T: DeserializeOwned>(
@@ -131,7 +137,7 @@ pub(crate) async fn post<B: Serialize, T: DeserializeOwned>(
     body: &B,
 ) -> Result<(u16, T), ApiFailure> {
     let body = serde_json::to_string(body).map_err(|error| ApiFailure::Unexpected(error.to_string()))?;
-    request("POST", path, Some(body)).await
+    request("POST", path, Some(body)).await.map(|(status, value, _)| (status, value))
 }
 
 pub async fn study() -> Result<StudySummary, ApiFailure> {
@@ -183,15 +189,21 @@ pub async fn help_request(
     post("/api/v1/me/help-requests", body).await.map(|(_, receipt)| receipt)
 }
 
-pub async fn my_history() -> Result<qol_shared::api::MyHistory, ApiFailure> {
-    get("/api/v1/me/history").await
+pub async fn my_history() -> Result<(qol_shared::api::MyHistory, String), ApiFailure> {
+    get_keeping("/api/v1/me/history").await
 }
 
-pub async fn my_assessments() -> Result<MyAssessments, ApiFailure> {
-    get("/api/v1/me/assessments").await
+pub async fn my_assessments() -> Result<(MyAssessments, String), ApiFailure> {
+    get_keeping("/api/v1/me/assessments").await
 }
 
-pub async fn submit(request: &SubmissionRequest) -> Result<SubmissionReceipt, ApiFailure> {
+/// What the phone reads of a submission's receipt (the rest, such as the scores, stays unread).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Received {
+    pub received_at: qol_shared::Timestamp,
+}
+
+pub async fn submit(request: &SubmissionRequest) -> Result<Received, ApiFailure> {
     post("/api/v1/me/submissions", request).await.map(|(_, receipt)| receipt)
 }
 

@@ -28,6 +28,11 @@ pub fn save<T: Serialize>(key: &str, value: &T) -> bool {
     serde_json::to_string(value).is_ok_and(|text| storage.set_item(key, &text).is_ok())
 }
 
+/// Keeps `text` (JSON the server sent) as it is; false when the phone refused.
+pub fn save_text(key: &str, text: &str) -> bool {
+    storage().is_some_and(|storage| storage.set_item(key, text).is_ok())
+}
+
 pub fn remove(key: &str) {
     if let Some(storage) = storage() {
         let _ = storage.remove_item(key);

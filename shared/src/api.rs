@@ -140,6 +140,10 @@ pub struct StudySummary {
     /// PIN (the protocol's `patient_view.idle_lock_minutes`; 5 minutes when left out).
     #[serde(default = "default_idle_lock_seconds")]
     pub idle_lock_seconds: u32,
+    /// The study's date now, in its time zone: what forms default a date to (a browser's own
+    /// date may already be another day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub today: Option<chrono::NaiveDate>,
 }
 
 fn default_idle_lock_seconds() -> u32 {

@@ -32,8 +32,8 @@ pub fn History() -> impl IntoView {
     let language = use_language();
     let history = LocalResource::new(|| async {
         match api::my_history().await {
-            Ok(history) => {
-                vault::save(HISTORY, &history);
+            Ok((history, text)) => {
+                vault::save_text(HISTORY, text);
                 Ok(history)
             }
             Err(failure) => vault::load::<MyHistory>(HISTORY).ok_or(failure),

@@ -120,8 +120,8 @@ fn PatientHome() -> impl IntoView {
         outbox.entries.track();
         async move {
             match api::my_assessments().await {
-                Ok(list) => {
-                    vault::save(ASSESSMENTS_KEY, &list);
+                Ok((list, text)) => {
+                    vault::save_text(ASSESSMENTS_KEY, text);
                     Ok(list)
                 }
                 Err(failure) => vault::load::<MyAssessments>(ASSESSMENTS_KEY).ok_or(failure),

@@ -27,9 +27,9 @@ const MAX_UNLOCK_TRIES: u32 = 5;
 /// offline use.
 pub fn study_resource() -> LocalResource<Option<StudySummary>> {
     LocalResource::new(|| async {
-        match api::study().await {
-            Ok(study) => {
-                local::save(STUDY_KEY, &study);
+        match api::get_keeping::<StudySummary>("/api/v1/study").await {
+            Ok((study, text)) => {
+                local::save_text(STUDY_KEY, &text);
                 Some(study)
             }
             Err(_) => local::load(STUDY_KEY),

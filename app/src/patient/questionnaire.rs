@@ -27,9 +27,9 @@ async fn load_views(
     let mut views = Vec::new();
     for id in instruments {
         let cache = local::wording_key(id, language);
-        match api::instrument(id, language).await {
-            Ok(view) => {
-                local::save(&cache, &view);
+        match api::get_keeping::<InstrumentView>(&format!("/api/v1/instruments/{id}?lang={language}")).await {
+            Ok((view, text)) => {
+                local::save_text(&cache, &text);
                 views.push(view);
             }
             Err(failure) => views.push(local::load(&cache).ok_or(failure)?),

@@ -321,6 +321,11 @@ pub fn names(prefix: &str) -> Vec<String> {
 /// false when the vault is locked (nothing is kept).
 pub fn save<T: Serialize>(name: &str, value: &T) -> bool {
     let Ok(text) = serde_json::to_string(value) else { return false };
+    save_text(name, text)
+}
+
+/// Keeps JSON `text` (as the server sent it) under `name`, as [`save`] does.
+pub fn save_text(name: &str, text: String) -> bool {
     let kept = OPEN.with(|open| match open.borrow_mut().as_mut() {
         Some(open) => {
             open.plain.insert(name.to_owned(), text.clone());

@@ -219,6 +219,7 @@ fn Events(
     let response = RwSignal::new(String::new());
     let off_reason = RwSignal::new(String::new());
     let date = RwSignal::new(super::patients::today());
+    super::patients::study_today(date);
     let reason = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);

@@ -51,9 +51,23 @@ fn PatientList() -> impl IntoView {
 }
 
 /// Today's date on this device, `YYYY-MM-DD`.
+/// Today by the browser's clock, until [`study_today`] has the study's own date.
 pub(super) fn today() -> String {
     let now = js_sys::Date::new_0();
     format!("{:04}-{:02}-{:02}", now.get_full_year(), now.get_month() + 1, now.get_date())
+}
+
+/// Sets `date` to the study's date (its time zone, from the server), unless the nurse has
+/// changed it meanwhile: in the evening a browser west of the study is still on yesterday.
+pub(super) fn study_today(date: RwSignal<String>) {
+    let browser = date.get_untracked();
+    spawn_local(async move {
+        if let Ok(Some(today)) = crate::api::study().await.map(|study| study.today)
+            && date.get_untracked() == browser
+        {
+            date.set(today.to_string());
+        }
+    });
 }
 
 #[component]
@@ -75,6 +89,7 @@ fn EnrolForm() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let reminder_channel = RwSignal::new(qol_shared::api::ReminderChannel::Auto);
     let enrolled_on = RwSignal::new(today());
+    study_today(enrolled_on);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let enrolled = RwSignal::new(None::<(String, String, String, Language)>);

@@ -312,6 +312,7 @@ impl Clinic {
                 Some(lock) => u32::try_from(lock.as_secs().max(1)).unwrap_or(u32::MAX),
                 None => self.protocol.idle_lock_seconds(),
             },
+            today: Some(self.today()),
         })
     }
 }
