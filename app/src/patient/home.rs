@@ -33,12 +33,12 @@ pub fn Start() -> impl IntoView {
 
 #[component]
 fn Welcome() -> impl IntoView {
-    let study = LocalResource::new(api::study);
+    let study = super::lock::study_resource();
     view! {
         <h1 id="screen-heading" tabindex="-1">{t(Text::Welcome)}</h1>
         <p class="lead">{t(Text::WelcomeLead)}</p>
         <Suspense fallback=|| ()>
-            {move || study.get().and_then(Result::ok).map(|study| view! {
+            {move || study.get().flatten().map(|study| view! {
                 <p class="study-title">{study.title}</p>
             })}
         </Suspense>

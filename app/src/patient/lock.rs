@@ -76,6 +76,14 @@ fn lock_now(session: RwSignal<Session>, outbox: Outbox, me: Me) {
     session.set(Session::Locked(me));
 }
 
+/// Her session ended elsewhere (the server, another tab): this tab forgets the key and what it
+/// had open, and counts as signed out; what the phone keeps stays sealed.
+pub fn ended_elsewhere(session: RwSignal<Session>, outbox: Outbox) {
+    vault::lock();
+    outbox.forget();
+    crate::signed_out(session);
+}
+
 /// In front of every screen: while the session is checked, a word; a sealed phone, the PIN.
 /// Typed, like the frame's children: the routes' view is not erased, which keeps the patient's
 /// bundle smaller.

@@ -61,17 +61,13 @@ fn Watch(outbox: outbox::Outbox) -> impl IntoView {
     lock::watch_idle(session, outbox);
     Effect::new(move |_| {
         if outbox.needs_sign_in.get() {
-            vault::lock();
-            outbox.forget();
-            crate::signed_out(session);
+            lock::ended_elsewhere(session, outbox);
         }
     });
     let other_tab = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::StorageEvent)>::new(
         move |event: web_sys::StorageEvent| {
             if event.key().as_deref() == Some(crate::SIGN_OUT_PENDING) && event.new_value().is_some() {
-                vault::lock();
-                outbox.forget();
-                crate::signed_out(session);
+                lock::ended_elsewhere(session, outbox);
             }
         },
     );

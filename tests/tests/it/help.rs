@@ -12,6 +12,8 @@ use qol_tests::{Backend, SmtpSink, TestApp, on_both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::notify::{patient, report};
+
 const ON_CALL: [&str; 2] = ["oncall@example.org", "second@example.org"];
 
 /// On-call e-mail to an SMTP port nothing listens on: messages are queued in the outbox (and
@@ -36,21 +38,6 @@ fn c30(code: i64) -> Value {
     Value::Array(
         (1..=30).map(|item| json!({ "item": item, "response": if item >= 29 { 6 } else { code } })).collect(),
     )
-}
-
-fn report(answers: Value, call_me: bool) -> Value {
-    json!({
-        "client_id": new_id(), "completed_at": qol_tests::completed_at(0),
-        "language": "en", "answers": answers, "call_me": call_me,
-    })
-}
-
-/// A new activated patient: (nurse, patient, study id).
-async fn patient(app: &TestApp) -> (String, String, String) {
-    let nurse = app.staff_token("nurse").await;
-    let (study_id, code) = app.enrol(&nurse, "nodal", 1).await;
-    let patient = app.activate(&code, "1357").await;
-    (nurse, patient, study_id)
 }
 
 async fn ask_for_help(app: &TestApp, patient: &str, client_id: &str) -> (StatusCode, Value) {

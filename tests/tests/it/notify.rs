@@ -38,7 +38,7 @@ fn c30(overrides: &[(i64, i64)]) -> Value {
     )
 }
 
-fn report(answers: Value, call_me: bool) -> Value {
+pub(crate) fn report(answers: Value, call_me: bool) -> Value {
     json!({
         "client_id": uuid::Uuid::new_v4().to_string(), "completed_at": qol_tests::completed_at(0),
         "language": "en", "answers": answers, "call_me": call_me,
@@ -47,7 +47,7 @@ fn report(answers: Value, call_me: bool) -> Value {
 
 /// A new activated patient (enrolled as "Test Person", phone "+00 555 0100", hospital number
 /// "H-TEST-1"): (nurse, patient, study id).
-async fn patient(app: &TestApp) -> (String, String, String) {
+pub(crate) async fn patient(app: &TestApp) -> (String, String, String) {
     let nurse = app.staff_token("nurse").await;
     let (study_id, code) = app.enrol(&nurse, "nodal", 1).await;
     let patient = app.activate(&code, "1357").await;

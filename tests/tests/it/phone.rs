@@ -85,6 +85,14 @@ async fn session_status(browser: &Client) -> u16 {
     u16::try_from(status.as_u64().unwrap()).unwrap()
 }
 
+/// From Welcome, signs in with her study id and PIN.
+async fn sign_in(browser: &Client, study_id: &str) {
+    click(browser, "a[href='/sign-in']").await;
+    fill(browser, "#study-id", study_id).await;
+    fill(browser, "#pin", PIN).await;
+    click(browser, "form button[type=submit]").await;
+}
+
 async fn unlock(browser: &Client, pin: &str) {
     fill(browser, "#unlock-pin", pin).await;
     click(browser, "form button[type=submit]").await;
@@ -150,10 +158,7 @@ async fn a_sign_out_made_offline_holds_and_leaves_nothing_of_her_readable() {
     );
 
     // She signs in again: her PIN opens what she kept, and it is delivered once.
-    click(&browser, "a[href='/sign-in']").await;
-    fill(&browser, "#study-id", &study_id).await;
-    fill(&browser, "#pin", PIN).await;
-    click(&browser, "form button[type=submit]").await;
+    sign_in(&browser, &study_id).await;
     wait_for_text(&browser, "#screen-heading", "Due now").await;
     let submissions = received(&app, &study_id).await;
     assert_eq!(submissions.as_array().unwrap().len(), 1);
@@ -501,10 +506,7 @@ async fn a_form_finished_after_her_session_ended_waits_and_goes_once_she_signs_i
     nothing_readable(&browser, "after the server ended her session").await;
     assert!(nurse_submissions(&app, &study_id).await.as_array().unwrap().is_empty());
     // Her PIN still signs her in (the new code is for a new phone): the form goes, once.
-    click(&browser, "a[href='/sign-in']").await;
-    fill(&browser, "#study-id", &study_id).await;
-    fill(&browser, "#pin", PIN).await;
-    click(&browser, "form button[type=submit]").await;
+    sign_in(&browser, &study_id).await;
     wait_for_text(&browser, "#screen-heading", "Due now").await;
     let submissions = received(&app, &study_id).await;
     assert_eq!(submissions.as_array().unwrap().len(), 1);
@@ -538,10 +540,7 @@ async fn sending_first_at_sign_out_keeps_a_form_begun() {
         "the form begun is kept, sealed"
     );
     // Back with her PIN, she continues where she stopped.
-    click(&browser, "a[href='/sign-in']").await;
-    fill(&browser, "#study-id", &study_id).await;
-    fill(&browser, "#pin", PIN).await;
-    click(&browser, "form button[type=submit]").await;
+    sign_in(&browser, &study_id).await;
     wait_for_text(&browser, ".card.due .primary", "Continue").await;
     click(&browser, ".card.due .primary").await;
     wait_for_text(&browser, ".progress", "Question 3 of 54").await;
