@@ -113,13 +113,13 @@ async fn request<T: DeserializeOwned>(
         JsFuture::from(body).await.map_err(|_| ApiFailure::Unreachable)?.as_string().unwrap_or_default();
     let status = response.status();
     if !response.ok() {
-        let (code, message) = serde_json::from_str::<ApiError>(&text)
+        let (code, message) = crate::json::from_str::<ApiError>(&text)
             .map(|error| (error.code, error.error))
             .unwrap_or_else(|_| (ErrorCode::Other, format!("the server answered {status}")));
         return Err(ApiFailure::Refused { status, code, message });
     }
-    let value = if text.is_empty() { serde_json::from_str("null") } else { serde_json::from_str(&text) };
-    value.map(|value| (status, value, text)).map_err(|error| ApiFailure::Unexpected(error.to_string()))
+    let value = crate::json::from_str(if text.is_empty() { "null" } else { &text });
+    value.map(|value| (status, value, text)).map_err(ApiFailure::Unexpected)
 }
 
 /// A GET whose answer the phone keeps: the value, and the server's JSON text to keep as it is
@@ -136,7 +136,7 @@ pub(crate) async fn post<B: Serialize, T: DeserializeOwned>(
     path: &str,
     body: &B,
 ) -> Result<(u16, T), ApiFailure> {
-    let body = serde_json::to_string(body).map_err(|error| ApiFailure::Unexpected(error.to_string()))?;
+    let body = crate::json::to_string(body).map_err(ApiFailure::Unexpected)?;
     request("POST", path, Some(body)).await.map(|(status, value, _)| (status, value))
 }
 
@@ -180,7 +180,10 @@ pub async fn staff_sign_in(username: String, password: String) -> Result<Me, Api
 }
 
 pub async fn sign_out() -> Result<(), ApiFailure> {
-    post::<_, serde_json::Value>("/api/v1/auth/sign-out", &serde_json::json!({})).await.map(|_| ())
+    /// The sign-out's body: an empty object.
+    #[derive(Serialize)]
+    struct Nothing {}
+    post::<_, serde::de::IgnoredAny>("/api/v1/auth/sign-out", &Nothing {}).await.map(|_| ())
 }
 
 pub async fn help_request(

@@ -81,17 +81,12 @@ impl SignInForm {
         self.error.set(None);
     }
 
-    pub fn finish(
-        &self,
-        result: Result<qol_shared::api::Me, String>,
-        navigate: impl Fn(&str, leptos_router::NavigateOptions),
-        home: &str,
-    ) {
+    pub fn finish(&self, result: Result<qol_shared::api::Me, String>, navigate: impl Fn(&str), home: &str) {
         self.busy.set(false);
         match result {
             Ok(me) => {
                 crate::signed_in(me, self.session, self.language);
-                navigate(home, Default::default());
+                navigate(home);
             }
             Err(message) => self.error.set(Some(message)),
         }

@@ -27,6 +27,7 @@ compile_error!("qol-app is built with the feature `patient`, `staff`, or both");
 pub mod api;
 mod common;
 pub mod i18n;
+mod json;
 pub mod local;
 #[cfg(feature = "patient")]
 pub(crate) mod patient;
@@ -36,7 +37,6 @@ mod staff;
 use leptos::children::TypedChildren;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::Router;
 use qol_shared::Language;
 use qol_shared::api::Me;
 use wasm_bindgen::prelude::wasm_bindgen;
@@ -140,7 +140,8 @@ pub struct Home(pub &'static str);
 
 /// What both parts put around their pages: the language and the session (shared through context;
 /// who is signed in is asked of the server at once and, offline, remembered), the bar with the
-/// app's name and the language switch, and the router for the part's routes (`children`).
+/// app's name and the language switch, and the part's screens (`children`; each part routes its
+/// own paths).
 #[component]
 fn Frame<R: IntoView + 'static>(home: &'static str, children: TypedChildren<R>) -> impl IntoView {
     // Typed rather than `Children`: the routes' view is not erased, which keeps the patient's
@@ -185,8 +186,7 @@ fn Frame<R: IntoView + 'static>(home: &'static str, children: TypedChildren<R>) 
     // The patient's app has help one tap away on every screen; the console does not need it.
     let help = (home == "/").then(|| view! { <a class="help-link" href="/help">{t(Text::HelpTitle)}</a> });
     view! {
-        <Router>
-            <a class="skip-link" href="#main">{t(Text::SkipToContent)}</a>
+        <a class="skip-link" href="#main">{t(Text::SkipToContent)}</a>
             <header class="bar">
                 <a class="brand" href=home>{t(Text::AppName)}</a>
                 <span class="bar-end">{help}<LanguageSwitch/></span>
@@ -194,7 +194,6 @@ fn Frame<R: IntoView + 'static>(home: &'static str, children: TypedChildren<R>) 
             <main id="main" class="page" tabindex="-1">{children()}</main>
             // The app's one live region: what changed without moving focus is said here.
             <div id="announce" class="visually-hidden" aria-live="polite" aria-atomic="true"></div>
-        </Router>
     }
 }
 

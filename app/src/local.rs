@@ -19,13 +19,13 @@ fn storage() -> Option<web_sys::Storage> {
 
 pub fn load<T: DeserializeOwned>(key: &str) -> Option<T> {
     let text = storage()?.get_item(key).ok()??;
-    serde_json::from_str(&text).ok()
+    crate::json::from_str(&text).ok()
 }
 
 /// Saves `value`; returns false when the phone refused (storage full or disabled).
 pub fn save<T: Serialize>(key: &str, value: &T) -> bool {
     let Some(storage) = storage() else { return false };
-    serde_json::to_string(value).is_ok_and(|text| storage.set_item(key, &text).is_ok())
+    crate::json::to_string(value).is_ok_and(|text| storage.set_item(key, &text).is_ok())
 }
 
 /// Keeps `text` (JSON the server sent) as it is; false when the phone refused.
@@ -52,6 +52,7 @@ pub struct Draft {
     pub instruments: Vec<InstrumentId>,
     /// Made when the draft starts, and sent with every retry, so the server stores it once.
     pub client_id: ClientId,
+    #[serde(with = "item_numbers")]
     pub answers: BTreeMap<u8, Response>,
     /// The screen the patient is on: 0 instructions, then one per item, then call-me, then review.
     pub position: usize,
@@ -65,6 +66,35 @@ pub struct Draft {
     /// She came to an item from the review: answering it returns there.
     #[serde(default)]
     pub editing: bool,
+}
+
+/// A draft's answers by item number, with the numbers written as text (`{"7": 3}`): a JSON
+/// object's keys are text, and serde-wasm-bindgen neither writes a number as a key nor reads one
+/// back from text (serde_json, which wrote drafts before, did both; the text is the same).
+mod item_numbers {
+    use std::collections::BTreeMap;
+
+    use qol_shared::answers::Response;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        answers: &BTreeMap<u8, Response>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(answers.iter().map(|(item, response)| (item.to_string(), response)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<BTreeMap<u8, Response>, D::Error> {
+        BTreeMap::<String, Response>::deserialize(deserializer)?
+            .into_iter()
+            .map(|(key, response)| match key.parse::<u8>() {
+                Ok(item) => Ok((item, response)),
+                Err(_) => Err(serde::de::Error::custom(format!("{key:?} is not an item number"))),
+            })
+            .collect()
+    }
 }
 
 /// The name a draft is sealed under in the patient's vault.

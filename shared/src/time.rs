@@ -17,9 +17,30 @@ impl Timestamp {
             .map_err(|_| format!("{text:?} is not an RFC 3339 time, e.g. 2026-03-16T09:30:00+08:00"))
     }
 
-    /// The one way it is written: UTC, microseconds, `Z`.
+    /// The one way it is written: UTC, microseconds, `Z`; what chrono writes for
+    /// `%Y-%m-%dT%H:%M:%S%.6fZ` (a test holds them equal), without chrono's format-string
+    /// machinery, which is 4 KB brotli of the phone's bundle.
     pub fn text(&self) -> String {
-        self.0.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+        use chrono::{Datelike, Timelike};
+        let time = self.0;
+        let year = match time.year() {
+            year @ 0..=9999 => format!("{year:04}"),
+            year if year > 9999 => format!("+{year}"),
+            year => format!("-{:04}", -i64::from(year)),
+        };
+        // chrono keeps a leap second as a nanosecond count past one second, written as :60.
+        let (second, nanos) = match time.nanosecond() {
+            nanos if nanos >= 1_000_000_000 => (time.second() + 1, nanos - 1_000_000_000),
+            nanos => (time.second(), nanos),
+        };
+        format!(
+            "{year}-{:02}-{:02}T{:02}:{:02}:{second:02}.{:06}Z",
+            time.month(),
+            time.day(),
+            time.hour(),
+            time.minute(),
+            nanos / 1000
+        )
     }
 
     pub fn instant(&self) -> DateTime<Utc> {
@@ -90,5 +111,39 @@ mod tests {
         assert_eq!(precise.to_string(), "2026-03-16T01:30:00.123456Z");
         let error = serde_json::from_str::<Timestamp>("\"yesterday\"").unwrap_err().to_string();
         assert!(error.contains("not an RFC 3339 time"), "{error}");
+    }
+
+    fn chrono_text(time: DateTime<Utc>) -> String {
+        time.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+    }
+
+    #[test]
+    fn written_as_chrono_writes_it_at_the_edges() {
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .unwrap()
+            .and_hms_nano_opt(23, 59, 59, 1_999_999_999)
+            .unwrap()
+            .and_utc();
+        let edges = [
+            leap,
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+            DateTime::from_timestamp(-62_167_219_200, 0).unwrap(), // year 0
+            DateTime::from_timestamp(-62_167_219_201, 999_999).unwrap(), // year -1
+            DateTime::from_timestamp(253_402_300_800, 1_000).unwrap(), // year 10000
+        ];
+        for time in edges {
+            assert_eq!(Timestamp(time).text(), chrono_text(time));
+        }
+        assert_eq!(Timestamp(leap).text(), "2016-12-31T23:59:60.999999Z");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn written_as_chrono_writes_it(seconds in -8_000_000_000_000i64..8_000_000_000_000, nanos in 0u32..2_000_000_000) {
+            if let Some(time) = DateTime::from_timestamp(seconds, nanos) {
+                proptest::prop_assert_eq!(Timestamp(time).text(), chrono_text(time));
+            }
+        }
     }
 }

@@ -26,12 +26,18 @@ pub fn ensure_wasm_target() -> anyhow::Result<()> {
         .output()
         .context("could not run rustc")?;
     let sysroot = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
-    if sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir() {
-        return Ok(());
+    if !sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir() {
+        eprintln!("xtask: the {WASM_TARGET} target is missing from the toolchain; adding it with rustup");
+        run(Command::new("rustup").current_dir(root()).args(["target", "add", WASM_TARGET]))
+            .context("could not add the wasm32 target; run `rustup target add wasm32-unknown-unknown`")?;
     }
-    eprintln!("xtask: the {WASM_TARGET} target is missing from the toolchain; adding it with rustup");
-    run(Command::new("rustup").current_dir(root()).args(["target", "add", WASM_TARGET]))
-        .context("could not add the wasm32 target; run `rustup target add wasm32-unknown-unknown`")
+    // dist rebuilds the standard library for the bundles (see dist.rs, `SIZE_BUILD_STD`).
+    if !sysroot.join("lib/rustlib/src/rust/library/std").is_dir() {
+        eprintln!("xtask: the standard library's source (rust-src) is missing; adding it with rustup");
+        run(Command::new("rustup").current_dir(root()).args(["component", "add", "rust-src"]))
+            .context("could not add rust-src; run `rustup component add rust-src`")?;
+    }
+    Ok(())
 }
 
 /// A wasm-opt of version 116 or later: `QOL_WASM_OPT`, then the npm-installed one under

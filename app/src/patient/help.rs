@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 use qol_shared::api::{HelpReceipt, HelpRequest, StudyContact};
 use qol_shared::instrument::InstrumentId;
 
@@ -69,7 +68,6 @@ pub fn Help() -> impl IntoView {
     let session = use_session();
     let outbox = expect_context::<Outbox>();
     let language = use_language();
-    let navigate = use_navigate();
     let study = study_resource();
     let signed_in = move || matches!(session.get(), Session::SignedIn(_));
     // The state of her latest request: received (with its receipt), waiting, or none.
@@ -125,7 +123,7 @@ pub fn Help() -> impl IntoView {
                 },
             );
         }
-        navigate(&format!("/questionnaire/{key}"), Default::default());
+        super::nav::go(&format!("/questionnaire/{key}"));
     };
     view! {
         <h1 id="screen-heading" tabindex="-1">{t(Text::HelpTitle)}</h1>
@@ -159,7 +157,7 @@ pub fn Help() -> impl IntoView {
             <section class="worse" aria-labelledby="check-heading">
                 <h2 id="check-heading">{t(Text::ShortCheckTitle)}</h2>
                 <p class="muted">{t(Text::ShortCheckLead)}</p>
-                <button type="button" class="secondary" id="short-check" on:click=short_check.clone()>{t(Text::ShortCheck)}</button>
+                <button type="button" class="secondary" id="short-check" on:click=short_check>{t(Text::ShortCheck)}</button>
             </section>
         })}
         <p><a href="/">{t(Text::Back)}</a></p>

@@ -4,7 +4,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 use qol_shared::api::{AssessmentView, MyAssessments, Role};
 use qol_shared::instrument::InstrumentId;
 
@@ -114,7 +113,6 @@ fn DeliveryBadge(delivery: Delivery) -> impl IntoView {
 fn PatientHome() -> impl IntoView {
     let outbox = expect_context::<Outbox>();
     let language = use_language();
-    let navigate = use_navigate();
     let assessments = LocalResource::new(move || {
         // Refresh whenever a delivery changes, so a sent form moves to "sent".
         outbox.entries.track();
@@ -129,7 +127,6 @@ fn PatientHome() -> impl IntoView {
         }
     });
     let feel_worse = {
-        let navigate = navigate.clone();
         move |_| {
             let path = start_questionnaire(
                 "unscheduled",
@@ -138,14 +135,13 @@ fn PatientHome() -> impl IntoView {
                 crate::i18n::unscheduled_labels(),
                 vec![InstrumentId::QlqC30],
             );
-            navigate(&path, Default::default());
+            super::nav::go(&path);
         }
     };
     let due_card = move |assessment: AssessmentView| {
         let key = assessment.key.clone();
         let delivery = outbox.delivery_of(&key);
         let in_progress = vault::load::<Draft>(&local::draft_name(&key)).is_some();
-        let navigate = navigate.clone();
         let open = {
             let assessment = assessment.clone();
             move |_| {
@@ -156,7 +152,7 @@ fn PatientHome() -> impl IntoView {
                     assessment.labels.clone(),
                     assessment.instruments.clone(),
                 );
-                navigate(&path, Default::default());
+                super::nav::go(&path);
             }
         };
         let labels = assessment.labels.clone();
@@ -188,7 +184,7 @@ fn PatientHome() -> impl IntoView {
                         {if due.is_empty() {
                             view! { <p class="muted">{t(Text::NothingDue)}</p> }.into_any()
                         } else {
-                            view! { <ul class="cards">{due.into_iter().map(due_card.clone()).collect_view()}</ul> }.into_any()
+                            view! { <ul class="cards">{due.into_iter().map(due_card).collect_view()}</ul> }.into_any()
                         }}
                         <OutboxOnly list=list.clone()/>
                         <HelpFirst/>

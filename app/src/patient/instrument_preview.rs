@@ -2,7 +2,6 @@
 //! has them. A preview for now; the patient's questionnaire flow replaces it.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use qol_shared::instrument::InstrumentId;
 
 use crate::api;
@@ -10,11 +9,10 @@ use crate::common::Problem;
 use crate::i18n::{Text, t, use_language};
 
 #[component]
-pub fn InstrumentPreview() -> impl IntoView {
-    let params = use_params_map();
+pub fn InstrumentPreview(id: String) -> impl IntoView {
     let language = use_language();
     let view_data = LocalResource::new(move || {
-        let id = params.read().get("id").unwrap_or_default();
+        let id = id.clone();
         let language = language.get();
         async move {
             let id = InstrumentId::parse(&id).ok_or(api::ApiFailure::Refused {

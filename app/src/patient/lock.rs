@@ -7,7 +7,6 @@ use std::cell::Cell;
 use leptos::either::EitherOf3;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 use qol_shared::api::{Me, StudySummary};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
@@ -91,23 +90,17 @@ pub fn ended_elsewhere(session: RwSignal<Session>, outbox: Outbox) {
 pub fn Gate<R: IntoView + 'static>(children: TypedChildrenFn<R>) -> impl IntoView {
     let session = use_session();
     let children = children.into_inner();
-    let location = leptos_router::hooks::use_location();
+    let screen = expect_context::<Memo<super::nav::Screen>>();
     move || match session.get() {
         Session::Checking => EitherOf3::A(view! { <p class="muted">{t(Text::Loading)}</p> }.into_any()),
         Session::Locked(me) => EitherOf3::B(view! { <Unlock me/> }),
         // Signed out, only the public screens open: her history, settings or a form are never
         // shown on a session that is ending (or someone else's).
-        Session::SignedOut if !public(&location.pathname.get()) => {
+        Session::SignedOut if !screen.with(super::nav::Screen::is_public) => {
             EitherOf3::A(view! { <super::home::Start/> }.into_any())
         }
         _ => EitherOf3::C(children()),
     }
-}
-
-/// The screens anyone may open: the start, activation, sign-in, help and the questionnaires'
-/// wording.
-fn public(path: &str) -> bool {
-    matches!(path, "/" | "/activate" | "/sign-in" | "/help") || path.starts_with("/instruments/")
 }
 
 const UNLOCK_FAILURES: &str = "qol.unlock_failures";
@@ -234,7 +227,6 @@ fn unsent(outbox: Outbox) -> (usize, usize) {
 pub fn SignOut() -> impl IntoView {
     let session = use_session();
     let outbox = expect_context::<Outbox>();
-    let navigate = use_navigate();
     let study_id = match session.get_untracked() {
         Session::SignedIn(me) | Session::Locked(me) => me.study_id,
         _ => None,
@@ -242,11 +234,11 @@ pub fn SignOut() -> impl IntoView {
     let confirm_delete = RwSignal::new(false);
     let sending = RwSignal::new(false);
     let done = {
-        let navigate = navigate.clone();
         let study_id = study_id.clone();
         move |keep: bool| {
             sign_out(session, outbox, study_id.clone(), keep);
-            navigate("/", Default::default());
+            // In its place: Back never comes to /sign-out again (it would sign her out).
+            super::nav::replace("/");
         }
     };
     if study_id.is_none() || unsent(outbox) == (0, 0) {

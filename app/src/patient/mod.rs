@@ -7,6 +7,7 @@ mod history;
 mod home;
 mod instrument_preview;
 mod lock;
+mod nav;
 mod outbox;
 mod questionnaire;
 mod settings;
@@ -15,11 +16,10 @@ pub mod vault;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{Route, Routes};
-use leptos_router::path;
 
 use crate::Frame;
 use crate::common::NotFound;
+use nav::Screen;
 
 /// The patient's app at every path but the console's. Nothing of hers is read or sent until
 /// her PIN has opened the phone's vault (at sign-in, or on the lock screen).
@@ -32,21 +32,23 @@ pub fn PatientApp() -> impl IntoView {
     // The study's contact details and idle lock, kept for offline use before any screen needs
     // them.
     let _ = lock::study_resource();
+    let screen = nav::provide();
     view! {
         <Frame home="/">
             <Watch outbox/>
             <lock::Gate>
-                <Routes fallback=NotFound>
-                    <Route path=path!("/") view=home::Start/>
-                    <Route path=path!("/activate") view=sign_in::Activate/>
-                    <Route path=path!("/sign-in") view=sign_in::PatientSignIn/>
-                    <Route path=path!("/sign-out") view=lock::SignOut/>
-                    <Route path=path!("/help") view=help::Help/>
-                    <Route path=path!("/history") view=history::History/>
-                    <Route path=path!("/settings") view=settings::ReminderSettings/>
-                    <Route path=path!("/questionnaire/:key") view=questionnaire::Questionnaire/>
-                    <Route path=path!("/instruments/:id") view=instrument_preview::InstrumentPreview/>
-                </Routes>
+                {move || match screen.get() {
+                    Screen::Start => view! { <home::Start/> }.into_any(),
+                    Screen::Activate => view! { <sign_in::Activate/> }.into_any(),
+                    Screen::SignIn => view! { <sign_in::PatientSignIn/> }.into_any(),
+                    Screen::SignOut => view! { <lock::SignOut/> }.into_any(),
+                    Screen::Help => view! { <help::Help/> }.into_any(),
+                    Screen::History => view! { <history::History/> }.into_any(),
+                    Screen::Settings => view! { <settings::ReminderSettings/> }.into_any(),
+                    Screen::Questionnaire(key) => view! { <questionnaire::Questionnaire key/> }.into_any(),
+                    Screen::Instrument(id) => view! { <instrument_preview::InstrumentPreview id/> }.into_any(),
+                    Screen::NotFound => view! { <NotFound/> }.into_any(),
+                }}
             </lock::Gate>
         </Frame>
     }

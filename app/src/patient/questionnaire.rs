@@ -6,7 +6,6 @@
 //! them.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
 use qol_shared::answers::{RawAnswer, Response};
 use qol_shared::api::SubmissionRequest;
 use qol_shared::instrument::InstrumentId;
@@ -123,18 +122,16 @@ fn focus_heading() {
 }
 
 #[component]
-pub fn Questionnaire() -> impl IntoView {
-    let params = use_params_map();
-    let key = params.read_untracked().get("key").unwrap_or_default();
+pub fn Questionnaire(key: String) -> impl IntoView {
     let Some(initial) = vault::load::<Draft>(&local::draft_name(&key)) else {
-        // Nothing in progress under this key (already sent, or a stale link): back home.
-        use_navigate()("/", Default::default());
+        // Nothing in progress under this key (already sent, or a stale link): back home, in its
+        // place, so Back does not come here again.
+        super::nav::replace("/");
         return view! { <p class="muted">{t(Text::Loading)}</p> }.into_any();
     };
     let draft = RwSignal::new(initial);
     let language = use_language();
     let outbox = expect_context::<Outbox>();
-    let navigate = use_navigate();
     let (instruments, only) =
         draft.with_untracked(|draft| (draft.instruments.clone(), draft.only_items.clone()));
     let form = LocalResource::new(move || {
@@ -185,7 +182,8 @@ pub fn Questionnaire() -> impl IntoView {
             },
             Some(local::draft_name(&draft.key)),
         );
-        navigate("/", Default::default());
+        // The form is sent: home takes its place in the history.
+        super::nav::replace("/");
     };
 
     view! {
@@ -193,7 +191,6 @@ pub fn Questionnaire() -> impl IntoView {
             {move || form.get().map(|result| match result {
                 Err(failure) => view! { <Problem message=failure.say(language.get())/> }.into_any(),
                 Ok(form) => {
-                    let send = send.clone();
                     (move || {
                         let current = draft.get();
                         let position = current.position.min(form.review_screen());
@@ -205,7 +202,6 @@ pub fn Questionnaire() -> impl IntoView {
                             call_me_screen(&form, &current, draft).into_any()
                         } else {
                             let form_for_send = form.clone();
-                            let send = send.clone();
                             review_screen(&form, &current, draft, move || send(&form_for_send)).into_any()
                         }
                     })

@@ -262,5 +262,5 @@ async fn subscribe(key: &str) -> Result<PushSubscriptionRequest, bool> {
         .await
         .map_err(|_| false)?;
     let json = js_sys::JSON::stringify(&subscription).map_err(|_| false)?;
-    serde_json::from_str(&String::from(json)).map_err(|_| false)
+    crate::json::from_str(&String::from(json)).map_err(|_| false)
 }

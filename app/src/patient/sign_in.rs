@@ -3,7 +3,6 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
 use qol_shared::api::Me;
 
 use super::lock::vault_text;
@@ -49,14 +48,13 @@ async fn sign_in_with(
 #[component]
 pub fn Activate() -> impl IntoView {
     // The QR code on the enrolment sheet opens /activate?code=…: the code is filled in.
-    let given = leptos_router::hooks::use_query_map().read_untracked().get("code").unwrap_or_default();
+    let given = super::nav::query("code").unwrap_or_default();
     let code = RwSignal::new(given);
     let pin = RwSignal::new(String::new());
     let again = RwSignal::new(String::new());
     let form = SignInForm::new();
     let outbox = expect_context::<Outbox>();
     let SignInForm { error, busy, language, .. } = form;
-    let navigate = use_navigate();
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         if pin.get() != again.get() {
@@ -64,11 +62,10 @@ pub fn Activate() -> impl IntoView {
             return;
         }
         form.start();
-        let navigate = navigate.clone();
         spawn_local(async move {
             let pin = pin.get_untracked();
             let call = api::activate(code.get_untracked(), pin.clone());
-            form.finish(sign_in_with(form, outbox, pin, call).await, navigate, "/");
+            form.finish(sign_in_with(form, outbox, pin, call).await, super::nav::go, "/");
         });
     };
     view! {
@@ -91,15 +88,13 @@ pub fn PatientSignIn() -> impl IntoView {
     let form = SignInForm::new();
     let outbox = expect_context::<Outbox>();
     let SignInForm { error, busy, .. } = form;
-    let navigate = use_navigate();
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         form.start();
-        let navigate = navigate.clone();
         spawn_local(async move {
             let pin = pin.get_untracked();
             let call = api::patient_sign_in(study_id.get_untracked(), pin.clone());
-            form.finish(sign_in_with(form, outbox, pin, call).await, navigate, "/");
+            form.finish(sign_in_with(form, outbox, pin, call).await, super::nav::go, "/");
         });
     };
     view! {

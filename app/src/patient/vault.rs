@@ -303,7 +303,7 @@ pub fn load<T: DeserializeOwned>(name: &str) -> Option<T> {
     OPEN.with(|open| {
         let open = open.borrow();
         let text = open.as_ref()?.plain.get(name)?;
-        serde_json::from_str(text).ok()
+        crate::json::from_str(text).ok()
     })
 }
 
@@ -320,7 +320,7 @@ pub fn names(prefix: &str) -> Vec<String> {
 /// Keeps `value` under `name`: at once in the open copy, then sealed into localStorage. Returns
 /// false when the vault is locked (nothing is kept).
 pub fn save<T: Serialize>(name: &str, value: &T) -> bool {
-    let Ok(text) = serde_json::to_string(value) else { return false };
+    let Ok(text) = crate::json::to_string(value) else { return false };
     save_text(name, text)
 }
 

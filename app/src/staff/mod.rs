@@ -16,7 +16,7 @@ mod worklist;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::components::{Route, Routes};
+use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::use_navigate;
 use leptos_router::path;
 use qol_shared::api::Role;
@@ -30,6 +30,9 @@ use crate::{Frame, Session, use_session};
 #[component]
 pub fn Console() -> impl IntoView {
     view! {
+        // The console's pages come from leptos_router (the patient's app has its own nine
+        // paths: patient/nav.rs).
+        <Router>
         <Frame home="/staff">
             <Routes fallback=NotFound>
                 <Route path=path!("/staff/sign-in") view=sign_in::StaffSignIn/>
@@ -43,6 +46,7 @@ pub fn Console() -> impl IntoView {
                 <Route path=path!("/staff/research") view=research::Research/>
             </Routes>
         </Frame>
+        </Router>
     }
 }
 

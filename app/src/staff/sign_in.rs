@@ -22,7 +22,11 @@ pub fn StaffSignIn() -> impl IntoView {
         spawn_local(async move {
             let result = api::staff_sign_in(username.get_untracked(), password.get_untracked()).await;
             let language = form.language.get_untracked();
-            form.finish(result.map_err(|failure| failure.say(language)), navigate, "/staff");
+            form.finish(
+                result.map_err(|failure| failure.say(language)),
+                |to| navigate(to, Default::default()),
+                "/staff",
+            );
         });
     };
     view! {

@@ -546,3 +546,58 @@ async fn sending_first_at_sign_out_keeps_a_form_begun() {
     wait_for_text(&browser, ".progress", "Question 3 of 54").await;
     browser.close().await.unwrap();
 }
+
+/// The phone's own navigation (patient/nav.rs, no router library): a link moves to its screen
+/// without loading the page again, Back and Forward follow, an address typed with a trailing
+/// slash or an unknown one opens as expected, and the skip link is the browser's own jump.
+#[tokio::test]
+async fn links_back_and_forward_move_between_screens_without_a_page_load() {
+    let Some((app, _driver, browser)) = setup().await else { return };
+    activate_in_browser(&app, &browser).await;
+    browser.execute("window.qolSamePage = true", vec![]).await.unwrap();
+    let same_page = "return window.qolSamePage === true";
+    let path = async |browser: &Client| {
+        browser.execute("return location.pathname", vec![]).await.unwrap().as_str().unwrap().to_owned()
+    };
+
+    // The app's name leads home; on home it adds no second entry (Back would seem to do nothing).
+    let entries = "return history.length";
+    let before = browser.execute(entries, vec![]).await.unwrap();
+    click(&browser, "a.brand").await;
+    assert_eq!(browser.execute(entries, vec![]).await.unwrap(), before, "home entered twice");
+
+    click(&browser, "#see-history").await;
+    wait_for_text(&browser, "#screen-heading", "Your past forms").await;
+    assert_eq!(path(&browser).await, "/history");
+    click(&browser, ".help-link").await;
+    wait_for_text(&browser, "#screen-heading", "Help").await;
+    assert_eq!(path(&browser).await, "/help");
+    assert_eq!(browser.execute(same_page, vec![]).await.unwrap(), true, "a link loaded the page again");
+
+    browser.back().await.unwrap();
+    wait_for_text(&browser, "#screen-heading", "Your past forms").await;
+    assert_eq!(path(&browser).await, "/history");
+    browser.back().await.unwrap();
+    wait_for(&browser, ".card.due .card-title", |text| text == "Baseline").await;
+    assert_eq!(path(&browser).await, "/");
+    browser.forward().await.unwrap();
+    wait_for_text(&browser, "#screen-heading", "Your past forms").await;
+    assert_eq!(browser.execute(same_page, vec![]).await.unwrap(), true, "Back or Forward loaded the page");
+
+    // The skip link jumps to the content; the screen stays.
+    browser.execute("document.querySelector('.skip-link').click()", vec![]).await.unwrap();
+    wait_until(&browser, "the skip link's jump", "return location.hash === '#main'").await;
+    assert_eq!(path(&browser).await, "/history");
+    assert_eq!(text_of(&browser, "#screen-heading").await, "Your past forms");
+
+    // Addresses typed by hand (a page load: her PIN first): a trailing slash is the same
+    // screen; an unknown one says so.
+    browser.goto(&app.url("/help/")).await.unwrap();
+    wait_for_text(&browser, "#screen-heading", "Enter your PIN to continue").await;
+    unlock(&browser, PIN).await;
+    wait_for_text(&browser, "#screen-heading", "Help").await;
+    browser.goto(&app.url("/no-such-screen")).await.unwrap();
+    unlock(&browser, PIN).await;
+    wait_for(&browser, "h1", |text| text == "This page does not exist.").await;
+    browser.close().await.unwrap();
+}
