@@ -13,10 +13,8 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
     match command {
         AdminCommand::CreateUser { username, role, database } => {
             let username = crate::auth::normal_username(&username);
-            if username.is_empty()
-                || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-            {
-                bail!("username {username:?} may only hold letters, digits, '.', '_' and '-'");
+            if let Some(problem) = crate::auth::username_problem(&username) {
+                bail!("{problem}");
             }
             let password = read_password()?;
             if password.chars().count() < MIN_PASSWORD_LENGTH {

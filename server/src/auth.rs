@@ -271,6 +271,17 @@ pub fn valid_pin(pin: &str) -> bool {
 
 pub const MIN_PASSWORD_LENGTH: usize = 12;
 
+/// What is wrong with a (normal) username, if anything.
+pub fn username_problem(username: &str) -> Option<String> {
+    (username.is_empty() || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)))
+        .then(|| format!("username {username:?} may only hold letters, digits, '.', '_' and '-'"))
+}
+
+/// The password hash of an account that has none yet (made in the console, waiting for its
+/// holder to set one with a code): no secret matches it, and sign-in treats it as an unknown
+/// account's, in the same time.
+pub const NO_PASSWORD: &str = "!no-password";
+
 /// After `failures` failed attempts in a row, how long the key is locked: nothing for the first
 /// [`FREE_FAILURES`], then 30 s, doubling with each further failure, up to an hour.
 pub fn lockout_after(failures: i64) -> Option<Duration> {

@@ -482,6 +482,55 @@ pub struct PatientReminders {
     pub messages: Vec<ReminderMessage>,
 }
 
+/// A staff account as the admin console lists it (`GET /api/v1/staff`, admins only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StaffAccount {
+    pub username: String,
+    pub role: Role,
+    /// A disabled account cannot sign in and has no live session.
+    pub disabled: bool,
+    pub created_at: Timestamp,
+    /// When the account last signed in; none if it never has.
+    pub last_sign_in_at: Option<Timestamp>,
+    /// Sessions neither expired nor ended.
+    pub live_sessions: u64,
+    /// Until when sign-in is refused after failed attempts, while that lasts.
+    pub locked_until: Option<Timestamp>,
+}
+
+/// A new staff account (`POST /api/v1/staff`, admins only). It has no password: its holder sets
+/// one with the one-time code in the answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewStaff {
+    /// Letters, digits, '.', '_' and '-'; kept in lower case.
+    pub username: String,
+    /// `admin`, `nurse` or `researcher`.
+    pub role: Role,
+}
+
+/// A one-time code with which a staff account sets its password: for a new account, or after a
+/// reset by an admin. Shown once; it works once, until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StaffPasswordCode {
+    pub username: String,
+    pub code: String,
+    pub expires_at: Timestamp,
+}
+
+/// `POST /api/v1/auth/staff/set-password`: a staff member sets their password with the code an
+/// admin gave them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SetStaffPassword {
+    pub username: String,
+    pub code: String,
+    /// At least 12 characters.
+    pub password: String,
+}
+
 /// What an account operation (unlock, disable, enable, sign out everywhere) changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

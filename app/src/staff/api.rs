@@ -117,3 +117,36 @@ pub async fn set_reminders(
 ) -> Result<qol_shared::api::PatientReminders, ApiFailure> {
     post(&format!("/api/v1/patients/{study_id}/reminders"), body).await.map(|(_, value)| value)
 }
+
+/// Every staff account (admins only).
+pub async fn staff_accounts() -> Result<Vec<qol_shared::api::StaffAccount>, ApiFailure> {
+    get("/api/v1/staff").await
+}
+
+/// One of an admin's changes to a staff account: `disable`, `enable`, `sign-out-everywhere` or
+/// `unlock`.
+pub async fn staff_change(
+    username: &str,
+    change: &str,
+) -> Result<qol_shared::api::AccountChange, ApiFailure> {
+    let username = String::from(js_sys::encode_uri_component(username));
+    post(&format!("/api/v1/staff/{username}/{change}"), &empty()).await.map(|(_, change)| change)
+}
+
+/// A new staff account without a password, and the one-time code its holder sets one with.
+pub async fn create_staff(
+    body: &qol_shared::api::NewStaff,
+) -> Result<qol_shared::api::StaffPasswordCode, ApiFailure> {
+    post("/api/v1/staff", body).await.map(|(_, code)| code)
+}
+
+/// A new one-time code for an account's holder to set a new password with.
+pub async fn password_code(username: &str) -> Result<qol_shared::api::StaffPasswordCode, ApiFailure> {
+    let username = String::from(js_sys::encode_uri_component(username));
+    post(&format!("/api/v1/staff/{username}/password-code"), &empty()).await.map(|(_, code)| code)
+}
+
+/// Sets a staff member's password with their code (no session needed).
+pub async fn set_password(body: &qol_shared::api::SetStaffPassword) -> Result<(), ApiFailure> {
+    post::<_, serde::de::IgnoredAny>("/api/v1/auth/staff/set-password", body).await.map(|_| ())
+}

@@ -3,6 +3,7 @@
 //! patients, enrolment with a printable activation sheet, the patient page, and the researchers'
 //! view.
 
+mod admin;
 mod api;
 mod follow_up;
 mod patient;
@@ -44,6 +45,8 @@ pub fn Console() -> impl IntoView {
                 <Route path=path!("/staff/patients/new") view=patients::Enrol/>
                 <Route path=path!("/staff/patients/:id") view=patient::PatientPage/>
                 <Route path=path!("/staff/research") view=research::Research/>
+                <Route path=path!("/staff/admin/users") view=admin::StaffAccounts/>
+                <Route path=path!("/staff/set-password") view=admin::SetPassword/>
             </Routes>
         </Frame>
         </Router>
@@ -57,22 +60,25 @@ enum Part {
     FollowUp,
     Patients,
     Research,
+    Admin,
 }
 
 impl Part {
     fn allows(self, role: Role) -> bool {
         match self {
             Part::Research => matches!(role, Role::Researcher | Role::Admin),
+            Part::Admin => role == Role::Admin,
             Part::Worklist | Part::FollowUp | Part::Patients => matches!(role, Role::Nurse | Role::Admin),
         }
     }
 }
 
-const PARTS: [(Part, &str, S); 4] = [
+const PARTS: [(Part, &str, S); 5] = [
     (Part::Worklist, "/staff", S::Worklist),
     (Part::FollowUp, "/staff/follow-up", S::FollowUp),
     (Part::Patients, "/staff/patients", S::Patients),
     (Part::Research, "/staff/research", S::Research),
+    (Part::Admin, "/staff/admin/users", S::Admin),
 ];
 
 /// Every staff page: sends a signed-out visitor to sign in, keeps patients and the wrong roles

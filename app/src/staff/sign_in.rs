@@ -37,6 +37,7 @@ pub fn StaffSignIn() -> impl IntoView {
             {move || error.get().map(|message| view! { <Problem message/> })}
             <button type="submit" class="primary" disabled=move || busy.get()>{t(Text::SignIn)}</button>
         </form>
+        <p><a href="/staff/set-password">{t(super::text::S::SetPasswordLink)}</a></p>
         <p><a href="/" rel="external">{t(Text::Back)}</a></p>
     }
 }

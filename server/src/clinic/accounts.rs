@@ -3,6 +3,8 @@
 //! audited write transaction. Names come as typed (a path segment, a command-line argument)
 //! and are made normal here.
 
+use qol_shared::Timestamp;
+use qol_shared::api::{NewStaff, Role, StaffAccount, StaffPasswordCode};
 use serde_json::json;
 
 use super::Clinic;
@@ -19,9 +21,17 @@ pub enum AccountError {
     StaffExists(String),
     #[error("an admin cannot disable their own account; ask another admin")]
     DisableSelf,
+    #[error("{0}")]
+    InvalidUsername(String),
+    #[error("role: a staff account is an admin, a nurse or a researcher")]
+    InvalidRole,
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
+
+/// How long a staff password code works: three days, so a code given on a Friday still works on
+/// Monday.
+pub const PASSWORD_CODE_HOURS: i64 = 72;
 
 /// What an account operation changed, for the caller to report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +50,31 @@ pub enum Locked<'a> {
 }
 
 impl Clinic {
+    /// Every staff account, for the admin console: role, state, last sign-in, live sessions and
+    /// any lockout in force now. Reading it writes nothing.
+    pub async fn staff_accounts(&self) -> Result<Vec<StaffAccount>, StorageError> {
+        let now = Timestamp::from(self.now()).text();
+        let rows = self.db.staff_accounts(&now).await?;
+        rows.into_iter()
+            .map(|row| {
+                let corrupt =
+                    |what: &str| StorageError::Corrupt(format!("staff account {:?}: {what}", row.username));
+                let time = |text: Option<&str>, what: &str| {
+                    text.map(Timestamp::parse).transpose().map_err(|_| corrupt(what))
+                };
+                Ok(StaffAccount {
+                    role: Role::parse(&row.role).ok_or_else(|| corrupt("role"))?,
+                    disabled: row.disabled,
+                    created_at: Timestamp::parse(&row.created_at).map_err(|_| corrupt("created_at"))?,
+                    last_sign_in_at: time(row.last_sign_in_at.as_deref(), "last sign-in")?,
+                    live_sessions: u64::try_from(row.live_sessions).unwrap_or(0),
+                    locked_until: time(row.locked_until.as_deref(), "locked_until")?,
+                    username: row.username,
+                })
+            })
+            .collect()
+    }
+
     async fn staff_named(&self, typed: &str) -> Result<crate::storage::StaffRow, AccountError> {
         let username = normal_username(typed);
         self.db.staff_by_username(&username).await?.ok_or(AccountError::NoSuchStaff(username))
@@ -134,6 +169,77 @@ impl Clinic {
         .await?;
         tx.commit().await?;
         Ok(Outcome { changed: before.failures > 0, sessions_ended: 0 })
+    }
+
+    /// A staff account made in the admin console: no password yet, and a one-time code with which
+    /// its holder sets one. The account and its code are one audited write.
+    pub async fn create_staff_with_code(
+        &self,
+        actor: &Actor,
+        body: &NewStaff,
+    ) -> Result<StaffPasswordCode, AccountError> {
+        let username = normal_username(&body.username);
+        if let Some(problem) = crate::auth::username_problem(&username) {
+            return Err(AccountError::InvalidUsername(problem));
+        }
+        if body.role == Role::Patient {
+            return Err(AccountError::InvalidRole);
+        }
+        let (code, code_hash, expires_at) = self.new_password_code();
+        let mut tx = self.db.begin_write().await?;
+        let staff_id = match tx.insert_staff(&username, body.role.as_str(), crate::auth::NO_PASSWORD).await {
+            Ok(id) => id,
+            Err(error) if error.is_unique_violation() => return Err(AccountError::StaffExists(username)),
+            Err(error) => return Err(error.into()),
+        };
+        tx.issue_password_code(staff_id, &code_hash, &expires_at.text()).await?;
+        tx.audit(
+            actor,
+            AuditEntry {
+                action: "staff.create",
+                entity: "staff_user",
+                entity_id: username.clone(),
+                after: Some(json!({ "role": body.role.as_str(), "password_code_expires_at": expires_at })),
+                ..AuditEntry::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(StaffPasswordCode { username, code, expires_at })
+    }
+
+    /// A new one-time code for an account whose holder forgot their password; any earlier code
+    /// stops working. The old password keeps working until the code is used.
+    pub async fn reset_staff_password(
+        &self,
+        actor: &Actor,
+        username: &str,
+    ) -> Result<StaffPasswordCode, AccountError> {
+        let staff = self.staff_named(username).await?;
+        let (code, code_hash, expires_at) = self.new_password_code();
+        let mut tx = self.db.begin_write().await?;
+        tx.issue_password_code(staff.id, &code_hash, &expires_at.text()).await?;
+        tx.audit(
+            actor,
+            AuditEntry {
+                action: "staff.password_code",
+                entity: "staff_user",
+                entity_id: staff.username.clone(),
+                after: Some(json!({ "expires_at": expires_at })),
+                ..AuditEntry::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(StaffPasswordCode { username: staff.username, code, expires_at })
+    }
+
+    /// A code (as shown), its stored hash, and when it expires.
+    fn new_password_code(&self) -> (String, String, Timestamp) {
+        let code = crate::auth::new_activation_code();
+        let hash = crate::auth::token_hash(&crate::auth::normalise_activation_code(&code));
+        let expires_at = Timestamp::from(self.now() + chrono::Duration::hours(PASSWORD_CODE_HOURS));
+        (code, hash, expires_at)
     }
 
     /// Creates a staff account with an argon2id hash of `password` (`qol admin create-user`).

@@ -4,7 +4,9 @@
 
 use std::net::IpAddr;
 
-use qol_shared::api::{Me, PatientActivation, PatientSignIn, Role, SessionInfo, StaffSignIn};
+use qol_shared::api::{
+    Me, PatientActivation, PatientSignIn, Role, SessionInfo, SetStaffPassword, StaffSignIn,
+};
 
 use super::*;
 use crate::auth::{
@@ -281,7 +283,11 @@ impl Clinic {
         let user = self.db.staff_by_username(&username).await?;
         // A disabled account is checked against the dummy hash, like an unknown one: same time,
         // same answer.
-        let stored = user.as_ref().filter(|user| !user.disabled).map(|user| user.password_hash.clone());
+        // So is an account whose holder has not set a password yet.
+        let stored = user
+            .as_ref()
+            .filter(|user| !user.disabled && user.password_hash != crate::auth::NO_PASSWORD)
+            .map(|user| user.password_hash.clone());
         let matches = hasher.verify(turn, body.password.clone(), stored).await;
         let (Some(user), true) = (user.filter(|user| !user.disabled), matches) else {
             self.record_failure(&key, &actor, "wrong username or password").await?;
@@ -290,6 +296,65 @@ impl Clinic {
         let role = Role::parse(&user.role)
             .ok_or_else(|| ClinicError::Unauthorized("this account has no valid role".into()))?;
         self.start_session(&key, &Session::staff(user.id, &user.username, role)).await
+    }
+
+    /// A staff member sets their password with the one-time code an admin gave them (a new
+    /// account, or a reset). Throttled as sign-in is, on the same key: wrong codes count towards
+    /// the account's lockout. The code works once, even for simultaneous requests; every session
+    /// of the account ends, and the holder signs in with the new password.
+    pub async fn set_staff_password(
+        &self,
+        hasher: &Hasher,
+        body: &SetStaffPassword,
+    ) -> Result<(), ClinicError> {
+        if body.password.chars().count() < crate::auth::MIN_PASSWORD_LENGTH {
+            return Err(ClinicError::Invalid {
+                message: format!("password: use at least {} characters", crate::auth::MIN_PASSWORD_LENGTH),
+                problems: vec!["password".into()],
+            });
+        }
+        let username = normal_username(&body.username);
+        let key = staff_sign_in_key(&username);
+        let actor = Actor { name: key.clone(), role: "unauthenticated".into() };
+        let wrong = "wrong username or code, or the code was used, replaced or has expired";
+        // A turn to hash first, as sign-in takes one: a busy server refuses before counting.
+        let turn = hashing_turn(hasher).await?;
+        self.claim_attempt(&key, &actor, None).await?;
+        let code_hash = token_hash(&crate::auth::normalise_activation_code(&body.code));
+        let user = self.db.staff_by_username(&username).await?;
+        let live = match &user {
+            Some(user) => {
+                self.db.password_code_live(user.id, &code_hash, &timestamp_text(self.now())).await?
+            }
+            None => false,
+        };
+        let (Some(user), true) = (user, live) else {
+            self.record_failure(&key, &actor, wrong).await?;
+            return Err(refused(ErrorCode::WrongCredentials, wrong));
+        };
+        let hash = hasher.hash(turn, body.password.clone()).await.ok_or(ClinicError::Overloaded)?;
+        let mut tx = self.db.begin_write().await?;
+        if !tx.use_password_code(user.id, &code_hash).await? {
+            tx.rollback().await?;
+            self.record_failure(&key, &actor, wrong).await?;
+            return Err(refused(ErrorCode::WrongCredentials, wrong));
+        }
+        tx.set_staff_password(user.id, &hash).await?;
+        let ended = tx.revoke_sessions_of(crate::storage::SessionOwner::Staff(user.id)).await?;
+        tx.clear_sign_in_failures(&key).await?;
+        tx.audit(
+            &Actor { name: format!("staff:{}", user.username), role: user.role.clone() },
+            AuditEntry {
+                action: "staff.set_password",
+                entity: "staff_user",
+                entity_id: user.username.clone(),
+                after: Some(serde_json::json!({ "sessions_ended": ended })),
+                ..AuditEntry::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn patient_sign_in(

@@ -3,8 +3,9 @@
 
 use axum::extract::State;
 
-use super::json::Path;
-use qol_shared::api::{AccountChange, ApiError, Role};
+use super::json::{Json, Path};
+use axum::http::StatusCode;
+use qol_shared::api::{AccountChange, ApiError, NewStaff, Role, StaffAccount, StaffPasswordCode};
 
 use super::auth::Caller;
 use super::{AppState, Error};
@@ -17,6 +18,12 @@ impl From<AccountError> for Error {
                 Error::NotFound(error.to_string())
             }
             AccountError::DisableSelf | AccountError::StaffExists(_) => Error::Conflict(error.to_string()),
+            AccountError::InvalidUsername(_) => {
+                Error::Unprocessable { message: error.to_string(), problems: vec!["username".into()] }
+            }
+            AccountError::InvalidRole => {
+                Error::Unprocessable { message: error.to_string(), problems: vec!["role".into()] }
+            }
             AccountError::Storage(error) => Error::from(crate::clinic::ClinicError::Storage(error)),
         }
     }
@@ -34,6 +41,37 @@ pub async fn unlock_patient(
 ) -> Result<axum::Json<AccountChange>, Error> {
     caller.require(&[Role::Nurse, Role::Admin])?;
     Ok(change(state.clinic.unlock(&caller.actor(), Locked::Patient(&study_id)).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/staff", tag = "staff", security(("session" = ["admin"])), responses((status = 200, description = "every staff account, by username, with its role, state, last sign-in, live sessions and any lockout in force", body = Vec<StaffAccount>), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn list_staff(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<axum::Json<Vec<StaffAccount>>, Error> {
+    caller.require(&[Role::Admin])?;
+    let accounts = state.clinic.staff_accounts().await.map_err(crate::clinic::ClinicError::Storage)?;
+    Ok(axum::Json(accounts))
+}
+
+#[utoipa::path(post, path = "/api/v1/staff", tag = "staff", security(("session" = ["admin"])), request_body = NewStaff, responses((status = 201, description = "created without a password; the one-time code (shown once) lets its holder set one", body = StaffPasswordCode), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 409, description = "the username is taken", body = ApiError), (status = 422, description = "the username or role is not allowed (`problems` names the field)", body = ApiError)))]
+pub async fn create_staff(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<NewStaff>,
+) -> Result<(StatusCode, axum::Json<StaffPasswordCode>), Error> {
+    caller.require(&[Role::Admin])?;
+    let code = state.clinic.create_staff_with_code(&caller.actor(), &body).await?;
+    Ok((StatusCode::CREATED, axum::Json(code)))
+}
+
+#[utoipa::path(post, path = "/api/v1/staff/{username}/password-code", tag = "staff", security(("session" = ["admin"])), params(("username" = String, Path)), responses((status = 200, description = "a new one-time code (shown once) for the holder to set a new password; an earlier code stops working, the old password works until the code is used", body = StaffPasswordCode), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn reset_staff_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(username): Path<String>,
+) -> Result<axum::Json<StaffPasswordCode>, Error> {
+    caller.require(&[Role::Admin])?;
+    Ok(axum::Json(state.clinic.reset_staff_password(&caller.actor(), &username).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/staff/{username}/unlock", tag = "staff", security(("session" = ["admin"])), params(("username" = String, Path)), responses((status = 200, body = AccountChange), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]

@@ -9,7 +9,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use qol_shared::api::{ApiError, Me, PatientActivation, PatientSignIn, SessionInfo, StaffSignIn};
+use qol_shared::api::{
+    ApiError, Me, PatientActivation, PatientSignIn, SessionInfo, SetStaffPassword, StaffSignIn,
+};
 
 use super::json::Json;
 use super::{AppState, Error};
@@ -83,6 +85,15 @@ pub async fn staff_sign_in(
 ) -> Result<Response, Error> {
     let session = state.clinic.staff_sign_in(&state.hasher, &body).await?;
     Ok(signed_in(&state, session))
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/staff/set-password", tag = "auth", request_body = SetStaffPassword, responses((status = 204, description = "the password is set; every session of the account has ended, and its holder signs in with it"), (status = 401, description = "wrong username or code, or the code was used, replaced or has expired", body = ApiError), (status = 422, description = "the password is too short (`problems`: password)", body = ApiError), (status = 429, description = "locked out after repeated failures (the sign-in's lockout)", body = ApiError)))]
+pub async fn staff_set_password(
+    State(state): State<AppState>,
+    Json(body): Json<SetStaffPassword>,
+) -> Result<StatusCode, Error> {
+    state.clinic.set_staff_password(&state.hasher, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/patient/sign-in", tag = "auth", request_body = PatientSignIn, responses((status = 200, body = SessionInfo), (status = 401, body = ApiError), (status = 429, body = ApiError)))]

@@ -14,6 +14,18 @@ pub struct StaffRow {
     pub disabled: bool,
 }
 
+/// A staff account as the admin console lists it, times as stored.
+#[derive(Debug, Clone)]
+pub struct StaffAccountRow {
+    pub username: String,
+    pub role: String,
+    pub disabled: bool,
+    pub created_at: String,
+    pub last_sign_in_at: Option<String>,
+    pub live_sessions: i64,
+    pub locked_until: Option<String>,
+}
+
 /// Whose sessions to revoke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionOwner {
@@ -70,6 +82,56 @@ impl Db {
             })
         })
         .transpose()
+    }
+
+    /// Every staff account with its last sign-in, live sessions and any lockout in force at
+    /// `now`, by username.
+    pub async fn staff_accounts(&self, now: &str) -> Result<Vec<StaffAccountRow>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT u.username, u.role, u.disabled, u.created_at, \
+             (SELECT MAX(s.created_at) FROM sessions s WHERE s.staff_user_id = u.id) AS last_sign_in_at, \
+             (SELECT COUNT(*) FROM sessions s WHERE s.staff_user_id = u.id AND s.revoked_at IS NULL \
+              AND s.expires_at > $1) AS live_sessions, \
+             (SELECT t.locked_until FROM sign_in_throttle t WHERE t.key = 'staff:' || u.username \
+              AND t.locked_until > $1) AS locked_until \
+             FROM staff_users u ORDER BY u.username",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StaffAccountRow {
+                    username: row.try_get("username")?,
+                    role: row.try_get("role")?,
+                    disabled: row.try_get::<i64, _>("disabled")? == 1,
+                    created_at: row.try_get("created_at")?,
+                    last_sign_in_at: row.try_get("last_sign_in_at")?,
+                    live_sessions: row.try_get("live_sessions")?,
+                    locked_until: row.try_get("locked_until")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether the account has a live password code with this hash at `now` (read before the
+    /// costly hashing; the write that uses it checks again).
+    pub async fn password_code_live(
+        &self,
+        staff_id: i64,
+        code_hash: &str,
+        now: &str,
+    ) -> Result<bool, StorageError> {
+        let row = sqlx::query(
+            "SELECT id FROM staff_password_codes WHERE staff_user_id = $1 AND code_hash = $2 \
+             AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $3",
+        )
+        .bind(staff_id)
+        .bind(code_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
     }
 
     pub async fn staff_count(&self) -> Result<i64, StorageError> {
@@ -349,6 +411,63 @@ impl WriteTx {
 
     pub async fn clear_sign_in_failures(&mut self, key: &str) -> Result<(), StorageError> {
         sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1").bind(key).execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    /// Issues a one-time password code for a staff account, revoking any earlier live one.
+    pub async fn issue_password_code(
+        &mut self,
+        staff_id: i64,
+        code_hash: &str,
+        expires_at: &str,
+    ) -> Result<(), StorageError> {
+        let now = self.now_text();
+        sqlx::query(
+            "UPDATE staff_password_codes SET revoked_at = $1 \
+             WHERE staff_user_id = $2 AND used_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(&now)
+        .bind(staff_id)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO staff_password_codes (staff_user_id, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(staff_id)
+        .bind(code_hash)
+        .bind(&now)
+        .bind(expires_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Uses the account's live code with this hash: true once, for the first caller, while it
+    /// has not expired or been revoked (writers are serialised, so two cannot both use it).
+    pub async fn use_password_code(&mut self, staff_id: i64, code_hash: &str) -> Result<bool, StorageError> {
+        let now = self.now_text();
+        let used = sqlx::query(
+            "UPDATE staff_password_codes SET used_at = $1 WHERE staff_user_id = $2 AND code_hash = $3 \
+             AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+        )
+        .bind(&now)
+        .bind(staff_id)
+        .bind(code_hash)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(used.rows_affected() == 1)
+    }
+
+    pub async fn set_staff_password(
+        &mut self,
+        staff_id: i64,
+        password_hash: &str,
+    ) -> Result<(), StorageError> {
+        sqlx::query("UPDATE staff_users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(staff_id)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 

@@ -16,7 +16,7 @@ mod submissions;
 use std::path::Path;
 use std::time::Duration;
 
-pub use accounts::{Claim, SessionOwner, SessionSubject, StaffRow, ThrottleState};
+pub use accounts::{Claim, SessionOwner, SessionSubject, StaffAccountRow, StaffRow, ThrottleState};
 pub use alerts::{CardFilter, CardRow, NewMessage, OutboxMessage, SnoozeRow};
 pub use audit::{Actor, AuditEntry, AuditHead, AuditVerification, WriteTx};
 pub use help::HelpRequestRow;

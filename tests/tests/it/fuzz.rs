@@ -27,6 +27,7 @@ const GUARDED: &[&str] = &[
     "SELECT COUNT(*) FROM activation_codes",
     "SELECT COUNT(*) FROM push_subscriptions",
     "SELECT COUNT(*) FROM help_requests",
+    "SELECT COUNT(*) FROM staff_password_codes",
     "SELECT COUNT(*) FROM patients WHERE reminder_channel <> 'auto'",
 ];
 

@@ -1,6 +1,7 @@
 //! qol's end-to-end tests, in one binary: the real application on port 0, each test with a fresh
 //! database, on SQLite and on PostgreSQL; and the built app in headless Chromium.
 
+mod admin;
 mod alerts;
 mod api;
 mod browser;

@@ -223,6 +223,16 @@ async fn every_screen() {
     desk.wait().for_element(Locator::Css("#completion tbody tr")).await.unwrap();
     desk.execute("document.querySelector('#completion-heading').scrollIntoView()", vec![]).await.unwrap();
     shoot(&desk, &folder, "21-staff-completion").await;
+    desk.execute("document.querySelector('.staff-nav button.link').click()", vec![]).await.unwrap();
+    desk.wait().for_element(Locator::Css("#username")).await.unwrap();
+    desk.goto(&app.url("/staff/sign-in")).await.unwrap();
+    desk.wait().for_element(Locator::Css("#username")).await.unwrap().send_keys("admin").await.unwrap();
+    desk.find(Locator::Css("#password")).await.unwrap().send_keys("demo-admin-password").await.unwrap();
+    click(&desk, "form button[type=submit]").await;
+    desk.wait().for_element(Locator::Css(".staff-nav")).await.unwrap();
+    desk.goto(&app.url("/staff/admin/users")).await.unwrap();
+    desk.wait().for_element(Locator::Css("#staff-accounts tbody tr")).await.unwrap();
+    shoot(&desk, &folder, "32-staff-accounts").await;
     desk.close().await.unwrap();
     eprintln!("screenshots written to {}", folder.display());
 }

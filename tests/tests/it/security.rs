@@ -65,6 +65,9 @@ async fn generated_authorization_matrix(backend: Backend) {
                 "completed_at": chrono::Utc::now().to_rfc3339(), "language": "en",
                 "answers": (1..=30).map(|i| json!({ "item": i, "response": 1 })).collect::<Vec<_>>() }),
             "/api/v1/me/help-requests" => json!({ "client_id": uuid::Uuid::new_v4().to_string() }),
+            "/api/v1/staff" => {
+                json!({ "username": format!("matrix-{}", uuid::Uuid::new_v4()), "role": "nurse" })
+            }
             "/api/v1/alerts/{id}/resolve" => json!({ "action": "no_action_needed", "note": "matrix" }),
             "/api/v1/patients/{study_id}/snoozes" => {
                 json!({ "subject": "FA", "until": qol_tests::chrono_today_minus(-3), "reason": "matrix" })

@@ -850,6 +850,7 @@ async fn every_console_screen_passes_axe_and_starts_with_a_skip_link() {
         "/staff/patients/new",
         &patient_page,
         "/staff/research",
+        "/staff/admin/users",
     ];
     for language in ["English", "中文"] {
         for path in screens {
@@ -888,4 +889,182 @@ async fn every_console_screen_passes_axe_and_starts_with_a_skip_link() {
         }
     }
     desk.close().await.unwrap();
+}
+
+/// The admin's staff accounts (issue 18): each account's role, state, last sign-in and live
+/// sessions; disabling the nurse ends her session at once, enabling lets her back, a lockout is
+/// shown and lifted. A nurse has no Admin link and is refused the page.
+#[tokio::test]
+async fn an_admin_disables_and_enables_a_nurse_and_lifts_a_lockout_from_the_staff_accounts() {
+    let Some(Setup { app, driver, chromium }) = setup().await else { return };
+    let nurse = app.staff_token("nurse").await;
+    for n in 0..6 {
+        let wrong = serde_json::json!({ "username": "researcher", "password": format!("wrong guess {n}") });
+        app.post_as("/api/v1/auth/staff/sign-in", None, &wrong).await;
+    }
+    let desk = desktop_browser(&driver, &chromium).await;
+    desk.goto(&app.url("/staff/sign-in")).await.unwrap();
+    fill(&desk, "#username", "admin").await;
+    fill(&desk, "#password", "demo-admin-password").await;
+    click(&desk, "form button[type=submit]").await;
+    until(&desk, "the console", "document.querySelector('.staff-nav')").await;
+    click(&desk, ".staff-nav a[href='/staff/admin/users']").await;
+    until(&desk, "the accounts", "document.querySelector('#staff-accounts tbody tr')").await;
+    assert_eq!(text_of(&desk, "#screen-heading").await, "Staff accounts");
+
+    let row = |name: &str| format!("#staff-accounts tr[data-username='{name}']");
+    let nurse_row = row("nurse");
+    assert_eq!(text_of(&desk, &format!("{nurse_row} td:nth-of-type(1)")).await, "Research nurse");
+    assert_eq!(text_of(&desk, &format!("{nurse_row} .state")).await, "Active");
+    assert_eq!(text_of(&desk, &format!("{nurse_row} .sessions")).await, "1");
+    assert_ne!(text_of(&desk, &format!("{nurse_row} .last-sign-in")).await, "Never");
+    let researcher_row = row("researcher");
+    assert_eq!(text_of(&desk, &format!("{researcher_row} .last-sign-in")).await, "Never");
+    assert!(
+        text_of(&desk, &format!("{researcher_row} .state"))
+            .await
+            .starts_with("Active · sign-in locked until ")
+    );
+    // Her own account: no way to disable it or sign herself out from here.
+    let own = desk
+        .execute(&format!("return document.querySelectorAll(\"{} button\").length", row("admin")), vec![])
+        .await
+        .unwrap();
+    assert_eq!(own, 0);
+
+    click(&desk, &format!("{nurse_row} button[data-change=Disable]")).await;
+    until(
+        &desk,
+        "the nurse disabled",
+        &format!("document.querySelector(\"{nurse_row} .state\")?.textContent === 'Disabled'"),
+    )
+    .await;
+    assert_eq!(text_of(&desk, &format!("{nurse_row} .sessions")).await, "0");
+    until(
+        &desk,
+        "said",
+        "document.querySelector('#announce').textContent.startsWith('The account is disabled')",
+    )
+    .await;
+    assert_eq!(app.get_as("/api/v1/alerts", Some(&nurse)).await.0, reqwest::StatusCode::UNAUTHORIZED);
+    if let Some(violations) = axe_violations(&desk).await {
+        assert_eq!(violations, Vec::<Value>::new(), "axe on the staff accounts");
+    }
+
+    click(&desk, &format!("{nurse_row} button[data-change=Enable]")).await;
+    until(
+        &desk,
+        "the nurse enabled",
+        &format!("document.querySelector(\"{nurse_row} .state\")?.textContent === 'Active'"),
+    )
+    .await;
+    let nurse = app.staff_token("nurse").await;
+    click(&desk, &format!("{researcher_row} button[data-change=Unlock]")).await;
+    until(
+        &desk,
+        "the lockout lifted",
+        &format!("document.querySelector(\"{researcher_row} .state\")?.textContent === 'Active'"),
+    )
+    .await;
+    // A forgotten password: a new one-time code, shown once.
+    click(&desk, &format!("{nurse_row} button[data-change=ResetPassword]")).await;
+    until(
+        &desk,
+        "the code",
+        "document.querySelector('#password-code-heading')?.textContent === 'One-time code for nurse'",
+    )
+    .await;
+    assert_eq!(text_of(&desk, "#password-code .code").await.len(), 14);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('staff.disable', 'staff.enable', 'auth.unlock')"
+        )
+        .await,
+        3
+    );
+    desk.close().await.unwrap();
+
+    // A nurse's console has no Admin link, and the page refuses her.
+    let (status, _) = app.get_as("/api/v1/staff", Some(&nurse)).await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+    let desk = desktop_browser(&driver, &chromium).await;
+    nurse_signs_in(&app, &desk).await;
+    assert_eq!(
+        desk.execute(
+            "return document.querySelectorAll(\".staff-nav a[href='/staff/admin/users']\").length",
+            vec![]
+        )
+        .await
+        .unwrap(),
+        0
+    );
+    desk.goto(&app.url("/staff/admin/users")).await.unwrap();
+    until(&desk, "the refusal", "document.querySelector('main [role=alert]')").await;
+    assert_eq!(text_of(&desk, "main [role=alert]").await, "Your role has no access to this page.");
+    desk.close().await.unwrap();
+}
+
+/// A new colleague (issue 18): the admin creates the account and reads out its one-time code;
+/// the colleague, on another computer, follows the sign-in page's link, sets a password with the
+/// code and signs in. A mistyped second password is caught before anything is sent.
+#[tokio::test]
+async fn a_new_colleague_sets_a_password_with_the_admins_code_and_signs_in() {
+    let Some(Setup { app, driver, chromium }) = setup().await else { return };
+    let desk = desktop_browser(&driver, &chromium).await;
+    desk.goto(&app.url("/staff/sign-in")).await.unwrap();
+    fill(&desk, "#username", "admin").await;
+    fill(&desk, "#password", "demo-admin-password").await;
+    click(&desk, "form button[type=submit]").await;
+    until(&desk, "the console", "document.querySelector('.staff-nav')").await;
+    desk.goto(&app.url("/staff/admin/users")).await.unwrap();
+    fill(&desk, "#new-username", "Nurse.Three").await;
+    select(&desk, "#new-role", "nurse").await;
+    click(&desk, "#new-account-heading + p + form button[type=submit]").await;
+    until(&desk, "the code", "document.querySelector('#password-code .code')").await;
+    assert_eq!(text_of(&desk, "#password-code-heading").await, "One-time code for nurse.three");
+    let code = text_of(&desk, "#password-code .code").await;
+    assert_eq!(code.len(), 14, "{code}");
+    until(
+        &desk,
+        "the new row",
+        "document.querySelector(\"#staff-accounts tr[data-username='nurse.three']\")",
+    )
+    .await;
+    if let Some(violations) = axe_violations(&desk).await {
+        assert_eq!(violations, Vec::<Value>::new(), "axe with a code shown");
+    }
+    desk.close().await.unwrap();
+
+    let colleague = desktop_browser(&driver, &chromium).await;
+    colleague.goto(&app.url("/staff/sign-in")).await.unwrap();
+    click(&colleague, "a[href='/staff/set-password']").await;
+    until(&colleague, "the page", "document.querySelector('#new-password-again')").await;
+    assert_eq!(text_of(&colleague, "#screen-heading").await, "Set your password");
+    if let Some(violations) = axe_violations(&colleague).await {
+        assert_eq!(violations, Vec::<Value>::new(), "axe on set-password");
+    }
+    fill(&colleague, "#username", "nurse.three").await;
+    fill(&colleague, "#code", &code.to_lowercase()).await;
+    fill(&colleague, "#new-password", "my own long password").await;
+    fill(&colleague, "#new-password-again", "my own long pasword").await;
+    click(&colleague, "form button[type=submit]").await;
+    until(&colleague, "the mismatch", "document.querySelector('.problem')").await;
+    assert_eq!(text_of(&colleague, ".problem p").await, "The two passwords are not the same.");
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'staff.set_password'").await, 0);
+    element(&colleague, "#new-password-again").await.clear().await.unwrap();
+    fill(&colleague, "#new-password-again", "my own long password").await;
+    click(&colleague, "form button[type=submit]").await;
+    until(&colleague, "done", "document.querySelector('main [role=status]')").await;
+    assert_eq!(text_of(&colleague, "main [role=status]").await, "Your password is set. Sign in with it now.");
+    click(&colleague, "main a[href='/staff/sign-in']").await;
+    fill(&colleague, "#username", "nurse.three").await;
+    fill(&colleague, "#password", "my own long password").await;
+    click(&colleague, "form button[type=submit]").await;
+    until(
+        &colleague,
+        "the worklist",
+        "document.querySelector('#screen-heading')?.textContent === 'Alert cards'",
+    )
+    .await;
+    colleague.close().await.unwrap();
 }

@@ -1,0 +1,329 @@
+//! The admin console (`/staff/admin/…`, admins only; issue 18): the staff accounts, with each
+//! account's role, state, last sign-in, live sessions and any lockout, and what an admin does to
+//! them (disable or enable, sign out everywhere, lift a lockout). The server checks the role and
+//! audits each change; this page only asks.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use qol_shared::api::{
+    AccountChange, ErrorCode, NewStaff, Role, SetStaffPassword, StaffAccount, StaffPasswordCode,
+};
+
+use super::text::S;
+use super::{Failed, Part, Shell, api};
+use crate::api::ApiFailure;
+use crate::i18n::{local_time, t, use_language};
+use crate::{Session, use_session};
+
+#[component]
+pub fn StaffAccounts() -> impl IntoView {
+    view! { <Shell part=Part::Admin><Accounts/></Shell> }
+}
+
+/// What an admin can do to an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Disable,
+    Enable,
+    SignOutEverywhere,
+    Unlock,
+}
+
+impl Change {
+    fn label(self) -> S {
+        match self {
+            Change::Disable => S::Disable,
+            Change::Enable => S::Enable,
+            Change::SignOutEverywhere => S::SignOutEverywhere,
+            Change::Unlock => S::UnlockStaff,
+        }
+    }
+
+    /// What is said once it is done.
+    fn done(self) -> S {
+        match self {
+            Change::Disable => S::AccountDisabled,
+            Change::Enable => S::AccountEnabled,
+            Change::SignOutEverywhere => S::AccountSignedOut,
+            Change::Unlock => S::AccountUnlocked,
+        }
+    }
+
+    async fn apply(self, username: &str) -> Result<AccountChange, ApiFailure> {
+        match self {
+            Change::Disable => api::staff_change(username, "disable").await,
+            Change::Enable => api::staff_change(username, "enable").await,
+            Change::SignOutEverywhere => api::staff_change(username, "sign-out-everywhere").await,
+            Change::Unlock => api::staff_change(username, "unlock").await,
+        }
+    }
+}
+
+fn role_name(role: Role) -> S {
+    match role {
+        Role::Admin => S::RoleAdmin,
+        Role::Nurse => S::RoleNurse,
+        Role::Researcher => S::RoleResearcher,
+        Role::Patient => S::RolePatient,
+    }
+}
+
+#[component]
+fn Accounts() -> impl IntoView {
+    let language = use_language();
+    let session = use_session();
+    let changed = RwSignal::new(0_u32);
+    let problem = RwSignal::new(None::<ApiFailure>);
+    let accounts = LocalResource::new(move || {
+        changed.track();
+        api::staff_accounts()
+    });
+    let me = move || match session.get_untracked() {
+        Session::SignedIn(me) => me.username,
+        _ => None,
+    };
+    let act = move |change: Change, username: String| {
+        problem.set(None);
+        spawn_local(async move {
+            match change.apply(&username).await {
+                Ok(_) => {
+                    crate::announce(change.done());
+                    changed.update(|n| *n += 1);
+                }
+                Err(failure) => problem.set(Some(failure)),
+            }
+        });
+    };
+    let issued = RwSignal::new(None::<StaffPasswordCode>);
+    let reset = move |username: String| {
+        problem.set(None);
+        spawn_local(async move {
+            match api::password_code(&username).await {
+                Ok(code) => {
+                    issued.set(Some(code));
+                    changed.update(|n| *n += 1);
+                }
+                Err(failure) => problem.set(Some(failure)),
+            }
+        });
+    };
+    let row = move |account: StaffAccount| {
+        let username = account.username.clone();
+        let own = me().as_deref() == Some(username.as_str());
+        let button = move |change: Change| {
+            let username = username.clone();
+            view! {
+                <button type="button" class="secondary" data-change=format!("{change:?}")
+                    on:click=move |_| act(change, username.clone())>
+                    {t(change.label())}
+                </button>
+            }
+        };
+        let state = if account.disabled { S::Disabled } else { S::Active };
+        let locked = account.locked_until;
+        let last = account.last_sign_in_at;
+        view! {
+            <tr data-username=account.username.clone()>
+                <th scope="row">{account.username.clone()}</th>
+                <td>{t(role_name(account.role))}</td>
+                <td class="state">
+                    {t(state)}
+                    {locked.map(|until| view! {
+                        <span class="locked">" · " {t(S::LockedUntil)} " " {move || local_time(until, language.get().tag())}</span>
+                    })}
+                </td>
+                <td class="last-sign-in">{move || match last {
+                    Some(at) => local_time(at, language.get().tag()),
+                    None => crate::i18n::text(language.get(), S::Never).to_owned(),
+                }}</td>
+                <td class="sessions">{account.live_sessions}</td>
+                <td class="account-actions">
+                    {own.then(|| view! { <span class="muted">{t(S::YourAccount)}</span> })}
+                    {(!own).then(|| button(if account.disabled { Change::Enable } else { Change::Disable }))}
+                    {(account.live_sessions > 0 && !own).then(|| button(Change::SignOutEverywhere))}
+                    {locked.is_some().then(|| button(Change::Unlock))}
+                    {(!own).then(|| {
+                        let username = account.username.clone();
+                        view! {
+                            <button type="button" class="secondary" data-change="ResetPassword"
+                                on:click=move |_| reset(username.clone())>
+                                {t(S::ResetPassword)}
+                            </button>
+                        }
+                    })}
+                </td>
+            </tr>
+        }
+    };
+    view! {
+        <h1 id="screen-heading" tabindex="-1">{t(S::StaffAccounts)}</h1>
+        <p class="muted">{t(S::StaffAccountsLead)}</p>
+        {move || problem.get().map(|failure| view! { <Failed failure/> })}
+        {move || issued.get().map(|code| view! { <Issued code/> })}
+        <Suspense fallback=|| ()>
+            {move || accounts.get().map(|result| match result {
+                Ok(list) => view! {
+                    <table class="table" id="staff-accounts">
+                        <thead><tr>
+                            <th scope="col">{t(S::Username)}</th><th scope="col">{t(S::Role)}</th>
+                            <th scope="col">{t(S::AccountState)}</th><th scope="col">{t(S::LastSignIn)}</th>
+                            <th scope="col">{t(S::LiveSessions)}</th><th scope="col">{t(S::Actions)}</th>
+                        </tr></thead>
+                        <tbody>{list.into_iter().map(row).collect_view()}</tbody>
+                    </table>
+                }.into_any(),
+                Err(failure) => view! { <Failed failure/> }.into_any(),
+            })}
+        </Suspense>
+        <NewAccount issued changed/>
+    }
+}
+
+/// A one-time code just issued, with what to do with it; shown once (the server keeps only its
+/// hash).
+#[component]
+fn Issued(code: StaffPasswordCode) -> impl IntoView {
+    let language = use_language();
+    let expires = code.expires_at;
+    view! {
+        <section class="issued-code" id="password-code" aria-labelledby="password-code-heading">
+            <h2 id="password-code-heading">{t(S::CodeFor)} " " {code.username.clone()}</h2>
+            <p class="code"><strong>{code.code.clone()}</strong></p>
+            <p>{t(S::CodeExpires)} ": " {move || local_time(expires, language.get().tag())}</p>
+            <p class="muted">{t(S::CodeHowTo)}</p>
+        </section>
+    }
+}
+
+/// A new account: a username and a role; the answer is its one-time code.
+#[component]
+fn NewAccount(issued: RwSignal<Option<StaffPasswordCode>>, changed: RwSignal<u32>) -> impl IntoView {
+    let language = use_language();
+    let username = RwSignal::new(String::new());
+    let role = RwSignal::new("nurse".to_owned());
+    let problem = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let Some(chosen) = Role::parse(&role.get_untracked()) else { return };
+        let body = NewStaff { username: username.get_untracked(), role: chosen };
+        busy.set(true);
+        problem.set(None);
+        spawn_local(async move {
+            match api::create_staff(&body).await {
+                Ok(code) => {
+                    username.set(String::new());
+                    issued.set(Some(code));
+                    changed.update(|n| *n += 1);
+                    let _ = document().get_element_by_id("password-code").map(|at| at.scroll_into_view());
+                }
+                // The server's words name the field (username taken, or not allowed).
+                Err(ApiFailure::Refused { message, .. }) => problem.set(Some(message)),
+                Err(failure) => problem.set(Some(failure.say(language.get_untracked()))),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <section aria-labelledby="new-account-heading">
+            <h2 id="new-account-heading">{t(S::NewAccount)}</h2>
+            <p class="muted">{t(S::NewAccountLead)}</p>
+            <form class="form" on:submit=submit>
+                <div class="field">
+                    <label for="new-username">{t(S::Username)}</label>
+                    <input id="new-username" name="new-username" autocomplete="off" required
+                        prop:value=move || username.get() on:input=move |event| username.set(event_target_value(&event))/>
+                </div>
+                <div class="field">
+                    <label for="new-role">{t(S::Role)}</label>
+                    <select id="new-role" on:change=move |event| role.set(event_target_value(&event))>
+                        <option value="nurse" selected>{t(S::RoleNurse)}</option>
+                        <option value="researcher">{t(S::RoleResearcher)}</option>
+                        <option value="admin">{t(S::RoleAdmin)}</option>
+                    </select>
+                </div>
+                {move || problem.get().map(|message| view! { <crate::common::Problem message/> })}
+                <button type="submit" class="primary" disabled=move || busy.get()>{t(S::CreateAccount)}</button>
+            </form>
+        </section>
+    }
+}
+
+/// `/staff/set-password`: anyone with a username and its one-time code sets the password (no
+/// session; the server throttles it as it does sign-in).
+#[component]
+pub fn SetPassword() -> impl IntoView {
+    let language = use_language();
+    let username = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let again = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<S>);
+    let failure = RwSignal::new(None::<String>);
+    let done = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        failure.set(None);
+        if password.get_untracked() != again.get_untracked() {
+            problem.set(Some(S::PasswordsDiffer));
+            return;
+        }
+        if password.get_untracked().chars().count() < 12 {
+            problem.set(Some(S::PasswordTooShort));
+            return;
+        }
+        problem.set(None);
+        busy.set(true);
+        let body = SetStaffPassword {
+            username: username.get_untracked(),
+            code: code.get_untracked(),
+            password: password.get_untracked(),
+        };
+        spawn_local(async move {
+            match api::set_password(&body).await {
+                Ok(()) => done.set(true),
+                Err(ApiFailure::Refused { code: ErrorCode::WrongCredentials, .. }) => {
+                    problem.set(Some(S::CodeRefused))
+                }
+                Err(other) => failure.set(Some(other.say(language.get_untracked()))),
+            }
+            busy.set(false);
+        });
+    };
+    let field = |id: &'static str,
+                 label: S,
+                 value: RwSignal<String>,
+                 kind: &'static str,
+                 autocomplete: &'static str| {
+        view! {
+            <div class="field">
+                <label for=id>{t(label)}</label>
+                <input id=id name=id type=kind autocomplete=autocomplete
+                    prop:value=move || value.get() on:input=move |event| value.set(event_target_value(&event))/>
+            </div>
+        }
+    };
+    view! {
+        <h1 id="screen-heading" tabindex="-1">{t(S::SetPasswordTitle)}</h1>
+        {move || if done.get() {
+            view! {
+                <p role="status">{t(S::PasswordSet)}</p>
+                <p><a href="/staff/sign-in">{t(crate::i18n::Text::SignIn)}</a></p>
+            }.into_any()
+        } else {
+            view! {
+                <p class="muted">{t(S::SetPasswordLead)}</p>
+                <form class="form" on:submit=submit>
+                    {field("username", S::Username, username, "text", "username")}
+                    {field("code", S::Code, code, "text", "one-time-code")}
+                    {field("new-password", S::NewPassword, password, "password", "new-password")}
+                    {field("new-password-again", S::NewPasswordAgain, again, "password", "new-password")}
+                    {move || problem.get().map(|key| view! { <crate::common::Problem message=t(key)().to_owned()/> })}
+                    {move || failure.get().map(|message| view! { <crate::common::Problem message/> })}
+                    <button type="submit" class="primary" disabled=move || busy.get()>{t(S::SetPasswordTitle)}</button>
+                </form>
+            }.into_any()
+        }}
+    }
+}
