@@ -273,8 +273,15 @@ pub const MIN_PASSWORD_LENGTH: usize = 12;
 
 /// What is wrong with a (normal) username, if anything.
 pub fn username_problem(username: &str) -> Option<String> {
-    (username.is_empty() || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)))
-        .then(|| format!("username {username:?} may only hold letters, digits, '.', '_' and '-'"))
+    // It starts with a letter or digit: "." and ".." would be path segments a browser removes
+    // from `/api/v1/staff/{username}/…`.
+    let starts_well = username.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let allowed = username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+    (!starts_well || !allowed || username.len() > 64).then(|| {
+        format!(
+            "username {username:?}: up to 64 letters, digits, '.', '_' and '-', starting with a letter or digit"
+        )
+    })
 }
 
 /// The password hash of an account that has none yet (made in the console, waiting for its

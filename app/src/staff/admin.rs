@@ -10,9 +10,9 @@ use qol_shared::api::{
 };
 
 use super::text::S;
-use super::{Failed, Part, Shell, api};
+use super::{Part, Shell, api};
 use crate::api::ApiFailure;
-use crate::i18n::{local_time, t, use_language};
+use crate::i18n::{local_time, t, text, use_language};
 use crate::{Session, use_session};
 
 #[component]
@@ -100,7 +100,7 @@ fn Accounts() -> impl IntoView {
         spawn_local(async move {
             match api::password_code(&username).await {
                 Ok(code) => {
-                    issued.set(Some(code));
+                    show_code(issued, code);
                     changed.update(|n| *n += 1);
                 }
                 Err(failure) => problem.set(Some(failure)),
@@ -142,7 +142,8 @@ fn Accounts() -> impl IntoView {
                     {(!own).then(|| button(if account.disabled { Change::Enable } else { Change::Disable }))}
                     {(account.live_sessions > 0 && !own).then(|| button(Change::SignOutEverywhere))}
                     {locked.is_some().then(|| button(Change::Unlock))}
-                    {(!own).then(|| {
+                    // A disabled account is enabled before its holder gets a code.
+                    {(!own && !account.disabled).then(|| {
                         let username = account.username.clone();
                         view! {
                             <button type="button" class="secondary" data-change="ResetPassword"
@@ -158,7 +159,7 @@ fn Accounts() -> impl IntoView {
     view! {
         <h1 id="screen-heading" tabindex="-1">{t(S::StaffAccounts)}</h1>
         <p class="muted">{t(S::StaffAccountsLead)}</p>
-        {move || problem.get().map(|failure| view! { <Failed failure/> })}
+        {move || problem.get().map(|failure| view! { <crate::common::Problem message=failure.say(language.get())/> })}
         {move || issued.get().map(|code| view! { <Issued code/> })}
         <Suspense fallback=|| ()>
             {move || accounts.get().map(|result| match result {
@@ -172,11 +173,26 @@ fn Accounts() -> impl IntoView {
                         <tbody>{list.into_iter().map(row).collect_view()}</tbody>
                     </table>
                 }.into_any(),
-                Err(failure) => view! { <Failed failure/> }.into_any(),
+                Err(failure) => view! { <crate::common::Problem message=failure.say(language.get())/> }.into_any(),
             })}
         </Suspense>
         <NewAccount issued changed/>
     }
+}
+
+/// Shows a code just issued and takes the focus to it (a screen reader says it; the page
+/// scrolls to it), once it is drawn.
+fn show_code(issued: RwSignal<Option<StaffPasswordCode>>, code: StaffPasswordCode) {
+    issued.set(Some(code));
+    request_animation_frame(|| {
+        use wasm_bindgen::JsCast;
+        if let Some(heading) = document()
+            .get_element_by_id("password-code-heading")
+            .and_then(|heading| heading.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = heading.focus();
+        }
+    });
 }
 
 /// A one-time code just issued, with what to do with it; shown once (the server keeps only its
@@ -187,7 +203,7 @@ fn Issued(code: StaffPasswordCode) -> impl IntoView {
     let expires = code.expires_at;
     view! {
         <section class="issued-code" id="password-code" aria-labelledby="password-code-heading">
-            <h2 id="password-code-heading">{t(S::CodeFor)} " " {code.username.clone()}</h2>
+            <h2 id="password-code-heading" tabindex="-1">{t(S::CodeFor)} " " {code.username.clone()}</h2>
             <p class="code"><strong>{code.code.clone()}</strong></p>
             <p>{t(S::CodeExpires)} ": " {move || local_time(expires, language.get().tag())}</p>
             <p class="muted">{t(S::CodeHowTo)}</p>
@@ -213,13 +229,19 @@ fn NewAccount(issued: RwSignal<Option<StaffPasswordCode>>, changed: RwSignal<u32
             match api::create_staff(&body).await {
                 Ok(code) => {
                     username.set(String::new());
-                    issued.set(Some(code));
+                    show_code(issued, code);
                     changed.update(|n| *n += 1);
-                    let _ = document().get_element_by_id("password-code").map(|at| at.scroll_into_view());
                 }
-                // The server's words name the field (username taken, or not allowed).
-                Err(ApiFailure::Refused { message, .. }) => problem.set(Some(message)),
-                Err(failure) => problem.set(Some(failure.say(language.get_untracked()))),
+                Err(failure) => {
+                    let language = language.get_untracked();
+                    problem.set(Some(match failure {
+                        ApiFailure::Refused { status: 409, .. } => {
+                            text(language, S::UsernameTaken).to_owned()
+                        }
+                        ApiFailure::Refused { status: 422, .. } => text(language, S::UsernameRule).to_owned(),
+                        other => other.say(language),
+                    }));
+                }
             }
             busy.set(false);
         });

@@ -21,6 +21,8 @@ pub enum AccountError {
     StaffExists(String),
     #[error("an admin cannot disable their own account; ask another admin")]
     DisableSelf,
+    #[error("the account is disabled: enable it before giving its holder a code")]
+    ResetDisabled,
     #[error("{0}")]
     InvalidUsername(String),
     #[error("role: a staff account is an admin, a nurse or a researcher")]
@@ -96,6 +98,10 @@ impl Clinic {
         let changed = tx.set_staff_disabled(staff.id, disabled).await?;
         let sessions_ended =
             if disabled { tx.revoke_sessions_of(SessionOwner::Staff(staff.id)).await? } else { 0 };
+        if disabled {
+            // A code given before cannot set a password for a later enabling.
+            tx.revoke_password_codes(staff.id).await?;
+        }
         tx.audit(
             actor,
             AuditEntry {
@@ -216,6 +222,9 @@ impl Clinic {
         username: &str,
     ) -> Result<StaffPasswordCode, AccountError> {
         let staff = self.staff_named(username).await?;
+        if staff.disabled {
+            return Err(AccountError::ResetDisabled);
+        }
         let (code, code_hash, expires_at) = self.new_password_code();
         let mut tx = self.db.begin_write().await?;
         tx.issue_password_code(staff.id, &code_hash, &expires_at.text()).await?;

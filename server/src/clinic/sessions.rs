@@ -322,12 +322,11 @@ impl Clinic {
         self.claim_attempt(&key, &actor, None).await?;
         let code_hash = token_hash(&crate::auth::normalise_activation_code(&body.code));
         let user = self.db.staff_by_username(&username).await?;
-        let live = match &user {
-            Some(user) => {
-                self.db.password_code_live(user.id, &code_hash, &timestamp_text(self.now())).await?
-            }
-            None => false,
-        };
+        // The code is looked up for an unknown name too (no account has id 0), so both take the
+        // same path; a disabled account is answered as a wrong code.
+        let id = user.as_ref().map_or(0, |user| user.id);
+        let live = self.db.password_code_live(id, &code_hash, &timestamp_text(self.now())).await?
+            && user.as_ref().is_some_and(|user| !user.disabled);
         let (Some(user), true) = (user, live) else {
             self.record_failure(&key, &actor, wrong).await?;
             return Err(refused(ErrorCode::WrongCredentials, wrong));

@@ -17,7 +17,9 @@ impl From<AccountError> for Error {
             AccountError::NoSuchStaff(_) | AccountError::NoSuchPatient(_) => {
                 Error::NotFound(error.to_string())
             }
-            AccountError::DisableSelf | AccountError::StaffExists(_) => Error::Conflict(error.to_string()),
+            AccountError::DisableSelf | AccountError::StaffExists(_) | AccountError::ResetDisabled => {
+                Error::Conflict(error.to_string())
+            }
             AccountError::InvalidUsername(_) => {
                 Error::Unprocessable { message: error.to_string(), problems: vec!["username".into()] }
             }

@@ -442,6 +442,19 @@ impl WriteTx {
         Ok(())
     }
 
+    /// Revokes the account's live password codes (it was disabled).
+    pub async fn revoke_password_codes(&mut self, staff_id: i64) -> Result<(), StorageError> {
+        sqlx::query(
+            "UPDATE staff_password_codes SET revoked_at = $1 \
+             WHERE staff_user_id = $2 AND used_at IS NULL AND revoked_at IS NULL",
+        )
+        .bind(self.now_text())
+        .bind(staff_id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     /// Uses the account's live code with this hash: true once, for the first caller, while it
     /// has not expired or been revoked (writers are serialised, so two cannot both use it).
     pub async fn use_password_code(&mut self, staff_id: i64, code_hash: &str) -> Result<bool, StorageError> {

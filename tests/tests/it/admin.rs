@@ -97,6 +97,9 @@ async fn a_new_account_has_no_password_until_its_code_sets_one_and_the_code_work
     for (body, field) in [
         (json!({ "username": "two words", "role": "nurse" }), "username"),
         (json!({ "username": "", "role": "nurse" }), "username"),
+        // A browser drops "." and ".." path segments: such an account could not be managed.
+        (json!({ "username": "..", "role": "admin" }), "username"),
+        (json!({ "username": "-x", "role": "nurse" }), "username"),
         (json!({ "username": "pat", "role": "patient" }), "role"),
     ] {
         let (status, answer) = app.post_as("/api/v1/staff", Some(&admin), &body).await;
@@ -209,6 +212,34 @@ async fn a_reset_code_replaces_the_password_once_used_ends_sessions_and_expires(
     assert_eq!(sign_in(&app, "nurse", "demo-nurse-password").await, StatusCode::UNAUTHORIZED);
     assert_eq!(sign_in(&app, "nurse", "a brand new password").await, StatusCode::OK);
     assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'staff.password_code'").await, 3);
+
+    // An unknown name is answered as a wrong code is.
+    let unknown = set_password(&app, "nobody", third, "a brand new password").await;
+    let wrong = set_password(&app, "researcher", "AAAA-BBBB-CCCC", "a brand new password").await;
+    assert_eq!(unknown, wrong);
+    assert_eq!(unknown.0, StatusCode::UNAUTHORIZED);
+
+    // A code given before the account was disabled sets nothing, and a disabled account gets no
+    // new code.
+    app.post_as("/api/v1/staff/researcher/unlock", Some(&admin), &json!({})).await;
+    let (_, code) = app.post_as("/api/v1/staff/researcher/password-code", Some(&admin), &json!({})).await;
+    assert_eq!(
+        app.post_as("/api/v1/staff/researcher/disable", Some(&admin), &json!({})).await.0,
+        StatusCode::OK
+    );
+    let (status, _) =
+        set_password(&app, "researcher", code["code"].as_str().unwrap(), "a brand new password").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.post_as("/api/v1/staff/researcher/password-code", Some(&admin), &json!({})).await.0,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        app.post_as("/api/v1/staff/researcher/enable", Some(&admin), &json!({})).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(sign_in(&app, "researcher", "a brand new password").await, StatusCode::UNAUTHORIZED);
+    assert_eq!(sign_in(&app, "researcher", "demo-researcher-password").await, StatusCode::OK);
 }
 on_both_backends!(
     a_reset_code_replaces_the_password_once_used_ends_sessions_and_expires,

@@ -154,6 +154,13 @@ async fn malformed_requests_never_get_a_5xx_or_store_anything(backend: Backend) 
         ),
         ("/api/v1/auth/patient/sign-in", json!({ "study_id": "IVB-001", "pin": "0000" }), None),
         (
+            "/api/v1/auth/staff/set-password",
+            json!({ "username": "nurse", "code": "NOPE-NOPE-NOPE", "password": "a long enough password" }),
+            None,
+        ),
+        // As a nurse (refused): an admin's well-formed body would make an account.
+        ("/api/v1/staff", json!({ "username": "fuzzed", "role": "nurse" }), Some(&nurse)),
+        (
             "/api/v1/patients",
             json!({ "stratum": "nodal", "language": "en", "enrolled_on": today,
                     "identity": { "full_name": "F", "phone": "1", "hospital_number": "H" } }),
@@ -212,6 +219,7 @@ async fn malformed_requests_never_get_a_5xx_or_store_anything(backend: Backend) 
         "/api/v1/staff/{username}/disable",
         "/api/v1/staff/{username}/enable",
         "/api/v1/staff/{username}/sign-out-everywhere",
+        "/api/v1/staff/{username}/password-code",
     ];
 
     let before = guarded_counts(&app).await;
