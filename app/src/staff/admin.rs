@@ -159,7 +159,7 @@ fn Accounts() -> impl IntoView {
     view! {
         <h1 id="screen-heading" tabindex="-1">{t(S::StaffAccounts)}</h1>
         <p class="muted">{t(S::StaffAccountsLead)}</p>
-        {move || problem.get().map(|failure| view! { <crate::common::Problem message=failure.say(language.get())/> })}
+        {move || problem.get().map(|failure| view! { <crate::common::Problem message=super::say(&failure, language.get())/> })}
         {move || issued.get().map(|code| view! { <Issued code/> })}
         <Suspense fallback=|| ()>
             {move || accounts.get().map(|result| match result {
@@ -173,7 +173,7 @@ fn Accounts() -> impl IntoView {
                         <tbody>{list.into_iter().map(row).collect_view()}</tbody>
                     </table>
                 }.into_any(),
-                Err(failure) => view! { <crate::common::Problem message=failure.say(language.get())/> }.into_any(),
+                Err(failure) => view! { <crate::common::Problem message=super::say(&failure, language.get())/> }.into_any(),
             })}
         </Suspense>
         <NewAccount issued changed/>
@@ -239,7 +239,7 @@ fn NewAccount(issued: RwSignal<Option<StaffPasswordCode>>, changed: RwSignal<u32
                             text(language, S::UsernameTaken).to_owned()
                         }
                         ApiFailure::Refused { status: 422, .. } => text(language, S::UsernameRule).to_owned(),
-                        other => other.say(language),
+                        other => super::say(&other, language),
                     }));
                 }
             }
@@ -308,7 +308,7 @@ pub fn SetPassword() -> impl IntoView {
                 Err(ApiFailure::Refused { code: ErrorCode::WrongCredentials, .. }) => {
                     problem.set(Some(S::CodeRefused))
                 }
-                Err(other) => failure.set(Some(other.say(language.get_untracked()))),
+                Err(other) => failure.set(Some(super::say(&other, language.get_untracked()))),
             }
             busy.set(false);
         });

@@ -143,6 +143,17 @@ fn Shell(part: Part, children: ChildrenFn) -> impl IntoView {
     }
 }
 
+/// A refusal in the console's language, for staff: a lockout points to an admin (the patient's
+/// wording points to the research nurse).
+fn say(failure: &crate::api::ApiFailure, language: qol_shared::Language) -> String {
+    match failure {
+        crate::api::ApiFailure::Refused { code: qol_shared::api::ErrorCode::LockedOut, .. } => {
+            i18n::text(language, S::StaffLockedOut).to_owned()
+        }
+        other => other.say(language),
+    }
+}
+
 /// A failed call, in the console's words.
 #[component]
 fn Failed(failure: crate::api::ApiFailure) -> impl IntoView {

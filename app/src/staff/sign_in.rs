@@ -23,7 +23,7 @@ pub fn StaffSignIn() -> impl IntoView {
             let result = api::staff_sign_in(username.get_untracked(), password.get_untracked()).await;
             let language = form.language.get_untracked();
             form.finish(
-                result.map_err(|failure| failure.say(language)),
+                result.map_err(|failure| super::say(&failure, language)),
                 |to| navigate(to, Default::default()),
                 "/staff",
             );

@@ -24,6 +24,7 @@ crate::i18n::strings! {
         LockedUntil => "sign-in locked until", "登录锁定至";
         Never => "Never", "从未";
         NewAccount => "New account", "新建账户";
+        StaffLockedOut => "Too many wrong tries. Wait a few minutes, or ask an admin to lift the lockout.", "错误次数过多。请等几分钟，或请管理员解除锁定。";
         UsernameTaken => "An account with this username already exists.", "已存在使用此用户名的账户。";
         UsernameRule => "A username has up to 64 letters, digits, '.', '_' and '-', and starts with a letter or digit.", "用户名最多 64 个字符，可包含字母、数字、“.”、“_”和“-”，并以字母或数字开头。";
         NewAccountLead => "The account gets no password: you are given a one-time code for its holder, who sets their own password with it.", "新账户没有密码：系统会给出一次性代码，由账户持有人用它设置自己的密码。";

@@ -1068,3 +1068,25 @@ async fn a_new_colleague_sets_a_password_with_the_admins_code_and_signs_in() {
     .await;
     colleague.close().await.unwrap();
 }
+
+/// A locked-out staff member is told to ask an admin (the patient's wording says to ask the
+/// research nurse), in the console's language.
+#[tokio::test]
+async fn a_locked_out_staff_member_is_told_to_ask_an_admin() {
+    let Some(Setup { app, driver, chromium }) = setup().await else { return };
+    for n in 0..6 {
+        let wrong = serde_json::json!({ "username": "researcher", "password": format!("wrong guess {n}") });
+        app.post_as("/api/v1/auth/staff/sign-in", None, &wrong).await;
+    }
+    let desk = desktop_browser(&driver, &chromium).await;
+    desk.goto(&app.url("/staff/sign-in")).await.unwrap();
+    fill(&desk, "#username", "researcher").await;
+    fill(&desk, "#password", "demo-researcher-password").await;
+    click(&desk, "form button[type=submit]").await;
+    until(&desk, "the refusal", "document.querySelector('.problem p')").await;
+    assert_eq!(
+        text_of(&desk, ".problem p").await,
+        "Too many wrong tries. Wait a few minutes, or ask an admin to lift the lockout."
+    );
+    desk.close().await.unwrap();
+}
