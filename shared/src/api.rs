@@ -499,6 +499,33 @@ pub struct StaffAccount {
     pub locked_until: Option<Timestamp>,
 }
 
+/// The study's setup as the server runs it (`GET /api/v1/admin/setup`, admins only): the
+/// protocol, and the wording pack's description (not its texts). Each has a fingerprint, the
+/// SHA-256 of its JSON as loaded, which tells two versions apart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StudySetup {
+    /// The protocol, as its file says it (docs/protocol.md).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub protocol: crate::schedule::Protocol,
+    pub protocol_sha256: String,
+    pub wording: WordingSummary,
+}
+
+/// A wording pack, described: its texts are the questionnaires' (`GET /api/v1/instruments/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WordingSummary {
+    pub name: String,
+    pub format: String,
+    /// The shipped demonstration pack (our own neutral labels), not a licensed translation.
+    pub demonstration: bool,
+    pub licence: String,
+    /// Each language's tag and name.
+    pub languages: Vec<(String, String)>,
+    pub sha256: String,
+}
+
 /// A new staff account (`POST /api/v1/staff`, admins only). It has no password: its holder sets
 /// one with the one-time code in the answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

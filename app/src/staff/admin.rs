@@ -6,8 +6,9 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use qol_shared::api::{
-    AccountChange, ErrorCode, NewStaff, Role, SetStaffPassword, StaffAccount, StaffPasswordCode,
+    AccountChange, ErrorCode, NewStaff, Role, SetStaffPassword, StaffAccount, StaffPasswordCode, StudySetup,
 };
+use qol_shared::schedule::Anchor;
 
 use super::text::S;
 use super::{Part, Shell, api};
@@ -17,7 +18,131 @@ use crate::{Session, use_session};
 
 #[component]
 pub fn StaffAccounts() -> impl IntoView {
-    view! { <Shell part=Part::Admin><Accounts/></Shell> }
+    view! { <Shell part=Part::Admin><AdminNav current="/staff/admin/users"/><Accounts/></Shell> }
+}
+
+/// `/staff/admin/setup`: the protocol and wording pack the server runs, readable.
+#[component]
+pub fn Setup() -> impl IntoView {
+    view! { <Shell part=Part::Admin><AdminNav current="/staff/admin/setup"/><SetupView/></Shell> }
+}
+
+/// The admin pages, one link each.
+#[component]
+fn AdminNav(current: &'static str) -> impl IntoView {
+    let link = move |href: &'static str, label: S| {
+        view! { <a href=href aria-current=(href == current).then_some("page")>{t(label)}</a> }
+    };
+    view! {
+        <nav class="admin-nav" aria-label=t(S::Admin)>
+            {link("/staff/admin/users", S::StaffAccounts)} " · " {link("/staff/admin/setup", S::StudySetup)}
+        </nav>
+    }
+}
+
+fn anchor_name(anchor: Anchor) -> S {
+    match anchor {
+        Anchor::Enrolment => S::AnchorEnrolment,
+        Anchor::Cycle1Day1 => S::AnchorCycle1Day1,
+        Anchor::InductionResponse => S::AnchorInductionResponse,
+        Anchor::RadiotherapyEnd => S::AnchorRadiotherapyEnd,
+        Anchor::EndOfTreatment => S::AnchorEndOfTreatment,
+    }
+}
+
+/// Numbers and lists as the setup page writes them.
+fn listed(values: impl IntoIterator<Item = String>) -> String {
+    let values: Vec<String> = values.into_iter().collect();
+    if values.is_empty() { "–".to_owned() } else { values.join(", ") }
+}
+
+#[component]
+fn SetupView() -> impl IntoView {
+    let language = use_language();
+    let setup = LocalResource::new(api::study_setup);
+    let say = move |key: S| text(language.get(), key);
+    view! {
+        <h1 id="screen-heading" tabindex="-1">{t(S::StudySetup)}</h1>
+        <p class="muted">{t(S::StudySetupLead)}</p>
+        <Suspense fallback=|| ()>
+            {move || setup.get().map(|result| match result {
+                Err(failure) => view! { <crate::common::Problem message=super::say(&failure, language.get())/> }.into_any(),
+                Ok(StudySetup { protocol, protocol_sha256, wording }) => {
+                    let alerts = protocol.alerts.clone();
+                    let strata = listed(protocol.strata.iter().map(|stratum| {
+                        format!("{} ({}, {} {})", stratum.label, stratum.code, stratum.induction_cycles, say(S::InductionCycles))
+                    }));
+                    let schedule = protocol.assessments.clone();
+                    view! {
+                        <section aria-labelledby="protocol-heading">
+                            <h2 id="protocol-heading">{t(S::ProtocolHeading)}</h2>
+                            <dl class="setup" id="protocol">
+                                <dt>{t(S::SetupName)}</dt><dd class="protocol-name">{protocol.name.clone()}</dd>
+                                <dt>{t(S::Fingerprint)}</dt><dd><code class="fingerprint">{protocol_sha256}</code></dd>
+                                <dt>{t(S::TimeZone)}</dt><dd>{protocol.time_zone.name()}</dd>
+                                <dt>{t(S::Cycles)}</dt><dd>{protocol.total_cycles}</dd>
+                                <dt>{t(S::Strata)}</dt><dd>{strata}</dd>
+                            </dl>
+                        </section>
+                        <section aria-labelledby="schedule-heading">
+                            <h2 id="schedule-heading">{t(S::ScheduleHeading)}</h2>
+                            <table class="table" id="setup-schedule">
+                                <thead><tr>
+                                    <th scope="col">{t(S::Assessment)}</th><th scope="col">{t(S::Questionnaires)}</th>
+                                    <th scope="col">{t(S::From)}</th><th scope="col">{t(S::WindowDays)}</th>
+                                    <th scope="col">{t(S::Repeats)}</th><th scope="col">{t(S::PrimaryPost)}</th>
+                                </tr></thead>
+                                <tbody>{schedule.into_iter().map(|assessment| {
+                                    let instruments = listed(assessment.instruments.iter().map(|id| id.to_string()));
+                                    let offset = assessment.offset_months;
+                                    let repeat = assessment.repeat.as_ref().map(|repeat| repeat.every_days);
+                                    view! {
+                                        <tr>
+                                            <th scope="row">{assessment.label.clone()}</th>
+                                            <td>{instruments}</td>
+                                            <td>{move || {
+                                                let from = say(anchor_name(assessment.anchor)).to_owned();
+                                                if offset == 0 { from } else { format!("{from} {}", say(S::MonthsAfter).replace("{n}", &offset.to_string())) }
+                                            }}</td>
+                                            <td>{format!("{} … {}", assessment.start_days, assessment.end_days)}</td>
+                                            <td>{move || repeat.map_or_else(|| "–".to_owned(), |days| say(S::EveryDays).replace("{n}", &days.to_string()))}</td>
+                                            <td>{move || if assessment.primary_post { say(S::Yes) } else { "" }}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}</tbody>
+                            </table>
+                        </section>
+                        <section aria-labelledby="alerts-heading">
+                            <h2 id="alerts-heading">{t(S::AlertsHeading)}</h2>
+                            <dl class="setup" id="alert-settings">
+                                <dt>{t(S::ServiceLevel)}</dt><dd>{alerts.sla_working_days}</dd>
+                                <dt>{t(S::DefaultChange)}</dt><dd>{alerts.default_change}</dd>
+                                <dt>{t(S::RedChange)}</dt><dd>{alerts.red_change}</dd>
+                                <dt>{t(S::SevereSymptom)}</dt><dd>{alerts.severe_symptom}</dd>
+                                <dt>{t(S::PoorFunction)}</dt><dd>{alerts.poor_function}</dd>
+                                <dt>{t(S::ChangePoints)}</dt>
+                                <dd>{listed(alerts.change_points.iter().map(|(scale, points)| format!("{scale} {points}")))}</dd>
+                                <dt>{t(S::InfoOnly)}</dt><dd>{listed(alerts.info_only.iter().cloned())}</dd>
+                                <dt>{t(S::RedItems)}</dt><dd>{listed(alerts.red_items.iter().map(u8::to_string))}</dd>
+                            </dl>
+                        </section>
+                        <section aria-labelledby="wording-heading">
+                            <h2 id="wording-heading">{t(S::WordingHeading)}</h2>
+                            <dl class="setup" id="wording">
+                                <dt>{t(S::SetupName)}</dt><dd class="wording-name">{wording.name.clone()}</dd>
+                                <dt>{t(S::Demonstration)}</dt>
+                                <dd class="demonstration">{move || if wording.demonstration { say(S::Yes) } else { say(S::No) }}</dd>
+                                <dt>{t(S::Licence)}</dt><dd>{wording.licence.clone()}</dd>
+                                <dt>{t(S::Languages)}</dt>
+                                <dd>{listed(wording.languages.iter().map(|(tag, name)| format!("{name} ({tag})")))}</dd>
+                                <dt>{t(S::Fingerprint)}</dt><dd><code class="fingerprint">{wording.sha256.clone()}</code></dd>
+                            </dl>
+                        </section>
+                    }.into_any()
+                }
+            })}
+        </Suspense>
+    }
 }
 
 /// What an admin can do to an account.

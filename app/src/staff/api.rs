@@ -150,3 +150,8 @@ pub async fn password_code(username: &str) -> Result<qol_shared::api::StaffPassw
 pub async fn set_password(body: &qol_shared::api::SetStaffPassword) -> Result<(), ApiFailure> {
     post::<_, serde::de::IgnoredAny>("/api/v1/auth/staff/set-password", body).await.map(|_| ())
 }
+
+/// The protocol and wording pack the server runs (admins only).
+pub async fn study_setup() -> Result<qol_shared::api::StudySetup, ApiFailure> {
+    get("/api/v1/admin/setup").await
+}

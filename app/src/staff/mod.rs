@@ -46,6 +46,7 @@ pub fn Console() -> impl IntoView {
                 <Route path=path!("/staff/patients/:id") view=patient::PatientPage/>
                 <Route path=path!("/staff/research") view=research::Research/>
                 <Route path=path!("/staff/admin/users") view=admin::StaffAccounts/>
+                <Route path=path!("/staff/admin/setup") view=admin::Setup/>
                 <Route path=path!("/staff/set-password") view=admin::SetPassword/>
             </Routes>
         </Frame>

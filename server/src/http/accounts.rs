@@ -5,7 +5,10 @@ use axum::extract::State;
 
 use super::json::{Json, Path};
 use axum::http::StatusCode;
-use qol_shared::api::{AccountChange, ApiError, NewStaff, Role, StaffAccount, StaffPasswordCode};
+use qol_shared::api::{
+    AccountChange, ApiError, NewStaff, Role, StaffAccount, StaffPasswordCode, StudySetup, WordingSummary,
+};
+use sha2::Digest;
 
 use super::auth::Caller;
 use super::{AppState, Error};
@@ -43,6 +46,39 @@ pub async fn unlock_patient(
 ) -> Result<axum::Json<AccountChange>, Error> {
     caller.require(&[Role::Nurse, Role::Admin])?;
     Ok(change(state.clinic.unlock(&caller.actor(), Locked::Patient(&study_id)).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/admin/setup", tag = "staff", security(("session" = ["admin"])), responses((status = 200, description = "the protocol the study runs and the wording pack's description, each with the SHA-256 of its JSON as loaded", body = StudySetup), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn study_setup(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<axum::Json<StudySetup>, Error> {
+    caller.require(&[Role::Admin])?;
+    let fingerprint = |json: Result<String, serde_json::Error>| -> Result<String, Error> {
+        let json = json.map_err(|error| {
+            Error::Internal(Box::new(crate::clinic::ClinicError::Invalid {
+                message: format!("the setup could not be written: {error}"),
+                problems: Vec::new(),
+            }))
+        })?;
+        Ok(hex::encode(sha2::Sha256::digest(json.as_bytes())))
+    };
+    let protocol = state.clinic.protocol.clone();
+    let protocol_sha256 = fingerprint(serde_json::to_string(&protocol))?;
+    let pack = &*state.wording;
+    let wording = WordingSummary {
+        name: pack.name.clone(),
+        format: pack.format.clone(),
+        demonstration: pack.demonstration,
+        licence: pack.licence.clone(),
+        languages: pack
+            .languages
+            .iter()
+            .map(|(tag, wording)| (tag.clone(), wording.language_name.clone()))
+            .collect(),
+        sha256: fingerprint(serde_json::to_string(pack))?,
+    };
+    Ok(axum::Json(StudySetup { protocol, protocol_sha256, wording }))
 }
 
 #[utoipa::path(get, path = "/api/v1/staff", tag = "staff", security(("session" = ["admin"])), responses((status = 200, description = "every staff account, by username, with its role, state, last sign-in, live sessions and any lockout in force", body = Vec<StaffAccount>), (status = 401, body = ApiError), (status = 403, body = ApiError)))]

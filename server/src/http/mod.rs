@@ -73,6 +73,7 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
         .route("/patients/{study_id}/activation-code", post(patients::reissue_code))
         .route("/patients/{study_id}/unlock", post(accounts::unlock_patient))
         .route("/staff", get(accounts::list_staff).post(accounts::create_staff))
+        .route("/admin/setup", get(accounts::study_setup))
         .route("/staff/{username}/password-code", post(accounts::reset_staff_password))
         .route("/staff/{username}/unlock", post(accounts::unlock_staff))
         .route("/staff/{username}/disable", post(accounts::disable_staff))

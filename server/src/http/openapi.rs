@@ -29,6 +29,7 @@ use super::{accounts, alerts, auth, help, patients, reminders, research};
         patients::submissions,
         patients::reissue_code,
         accounts::unlock_patient,
+        accounts::study_setup,
         accounts::list_staff,
         accounts::create_staff,
         accounts::reset_staff_password,

@@ -245,3 +245,49 @@ on_both_backends!(
     a_reset_code_replaces_the_password_once_used_ends_sessions_and_expires,
     super::a_reset_code_replaces_the_password_once_used_ends_sessions_and_expires
 );
+
+fn shipped_protocol() -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/protocol/default.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+async fn the_admin_reads_the_protocol_and_wording_pack_the_server_runs(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let admin = app.staff_token("admin").await;
+    let nurse = app.staff_token("nurse").await;
+    assert_eq!(app.get_as("/api/v1/admin/setup", Some(&nurse)).await.0, StatusCode::FORBIDDEN);
+    let audited = app.count("SELECT COUNT(*) FROM audit_log").await;
+    let (status, setup) = app.get_as("/api/v1/admin/setup", Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{setup}");
+    let shipped = shipped_protocol();
+    assert_eq!(setup["protocol"]["name"], shipped["name"]);
+    assert_eq!(setup["protocol"]["time_zone"], shipped["time_zone"]);
+    assert_eq!(
+        setup["protocol"]["assessments"].as_array().unwrap().len(),
+        shipped["assessments"].as_array().unwrap().len()
+    );
+    for fingerprint in [&setup["protocol_sha256"], &setup["wording"]["sha256"]] {
+        let fingerprint = fingerprint.as_str().unwrap();
+        assert!(
+            fingerprint.len() == 64 && fingerprint.chars().all(|c| c.is_ascii_hexdigit()),
+            "{fingerprint}"
+        );
+    }
+    assert_ne!(setup["protocol_sha256"], setup["wording"]["sha256"]);
+    assert_eq!(setup["wording"]["demonstration"], true);
+    let tags: Vec<&str> = setup["wording"]["languages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| pair[0].as_str().unwrap())
+        .collect();
+    assert!(tags.contains(&"en") && tags.len() == 2, "{tags:?}");
+    // The same setup, the same fingerprints; reading writes nothing.
+    let (_, again) = app.get_as("/api/v1/admin/setup", Some(&admin)).await;
+    assert_eq!(again, setup);
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log").await, audited);
+}
+on_both_backends!(
+    the_admin_reads_the_protocol_and_wording_pack_the_server_runs,
+    super::the_admin_reads_the_protocol_and_wording_pack_the_server_runs
+);

@@ -233,6 +233,9 @@ async fn every_screen() {
     desk.goto(&app.url("/staff/admin/users")).await.unwrap();
     desk.wait().for_element(Locator::Css("#staff-accounts tbody tr")).await.unwrap();
     shoot(&desk, &folder, "32-staff-accounts").await;
+    desk.goto(&app.url("/staff/admin/setup")).await.unwrap();
+    desk.wait().for_element(Locator::Css("#setup-schedule tbody tr")).await.unwrap();
+    shoot(&desk, &folder, "33-staff-setup").await;
     desk.close().await.unwrap();
     eprintln!("screenshots written to {}", folder.display());
 }

@@ -851,6 +851,7 @@ async fn every_console_screen_passes_axe_and_starts_with_a_skip_link() {
         &patient_page,
         "/staff/research",
         "/staff/admin/users",
+        "/staff/admin/setup",
     ];
     for language in ["English", "中文"] {
         for path in screens {
@@ -966,6 +967,31 @@ async fn an_admin_disables_and_enables_a_nurse_and_lifts_a_lockout_from_the_staf
         &format!("document.querySelector(\"{researcher_row} .state\")?.textContent === 'Active'"),
     )
     .await;
+    // The study's setup, one link away: the protocol's name, every scheduled assessment, the
+    // demonstration wording.
+    click(&desk, ".admin-nav a[href='/staff/admin/setup']").await;
+    until(&desk, "the setup", "document.querySelector('#setup-schedule tbody tr')").await;
+    assert_eq!(text_of(&desk, "#screen-heading").await, "Study setup");
+    let shipped: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/protocol/default.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(text_of(&desk, ".protocol-name").await, shipped["name"].as_str().unwrap());
+    let rows = desk
+        .execute("return document.querySelectorAll('#setup-schedule tbody tr').length", vec![])
+        .await
+        .unwrap();
+    assert_eq!(rows.as_u64().unwrap() as usize, shipped["assessments"].as_array().unwrap().len());
+    assert_eq!(text_of(&desk, ".demonstration").await, "Yes");
+    if let Some(violations) = axe_violations(&desk).await {
+        assert_eq!(violations, Vec::<Value>::new(), "axe on the study setup");
+    }
+    click(&desk, ".admin-nav a[href='/staff/admin/users']").await;
+    until(&desk, "the accounts again", "document.querySelector('#staff-accounts tbody tr')").await;
+
     // A forgotten password: a new one-time code, shown once.
     click(&desk, &format!("{nurse_row} button[data-change=ResetPassword]")).await;
     until(
