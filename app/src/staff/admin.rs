@@ -175,12 +175,13 @@ impl Change {
     }
 
     async fn apply(self, username: &str) -> Result<AccountChange, ApiFailure> {
-        match self {
-            Change::Disable => api::staff_change(username, "disable").await,
-            Change::Enable => api::staff_change(username, "enable").await,
-            Change::SignOutEverywhere => api::staff_change(username, "sign-out-everywhere").await,
-            Change::Unlock => api::staff_change(username, "unlock").await,
-        }
+        let change = match self {
+            Change::Disable => "disable",
+            Change::Enable => "enable",
+            Change::SignOutEverywhere => "sign-out-everywhere",
+            Change::Unlock => "unlock",
+        };
+        api::staff_change(username, change).await
     }
 }
 

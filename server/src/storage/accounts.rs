@@ -421,28 +421,20 @@ impl WriteTx {
         code_hash: &str,
         expires_at: &str,
     ) -> Result<(), StorageError> {
-        let now = self.now_text();
-        sqlx::query(
-            "UPDATE staff_password_codes SET revoked_at = $1 \
-             WHERE staff_user_id = $2 AND used_at IS NULL AND revoked_at IS NULL",
-        )
-        .bind(&now)
-        .bind(staff_id)
-        .execute(&mut *self.tx)
-        .await?;
+        self.revoke_password_codes(staff_id).await?;
         sqlx::query(
             "INSERT INTO staff_password_codes (staff_user_id, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(staff_id)
         .bind(code_hash)
-        .bind(&now)
+        .bind(self.now_text())
         .bind(expires_at)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
     }
 
-    /// Revokes the account's live password codes (it was disabled).
+    /// Revokes the account's live password codes (it was disabled, or a newer code replaces them).
     pub async fn revoke_password_codes(&mut self, staff_id: i64) -> Result<(), StorageError> {
         sqlx::query(
             "UPDATE staff_password_codes SET revoked_at = $1 \

@@ -4,6 +4,15 @@ use qol_tests::{Backend, TestApp, on_both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+/// Six wrong passwords for the demo researcher: the account is locked out.
+pub(crate) async fn lock_out_researcher(app: &TestApp) {
+    for n in 0..6 {
+        let wrong = json!({ "username": "researcher", "password": format!("wrong guess {n}") });
+        let status = app.post_as("/api/v1/auth/staff/sign-in", None, &wrong).await.0;
+        assert!(status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS, "{status}");
+    }
+}
+
 fn account<'a>(accounts: &'a Value, username: &str) -> &'a Value {
     accounts
         .as_array()
@@ -25,11 +34,7 @@ async fn the_admin_lists_staff_accounts_with_role_last_sign_in_sessions_and_lock
     assert_eq!(app.get_as("/api/v1/staff", Some(&nurse)).await.0, StatusCode::FORBIDDEN);
 
     // The researcher's account is locked by wrong passwords and has never signed in.
-    for n in 0..6 {
-        let wrong = json!({ "username": "researcher", "password": format!("wrong guess {n}") });
-        let status = app.post_as("/api/v1/auth/staff/sign-in", None, &wrong).await.0;
-        assert!(status == StatusCode::UNAUTHORIZED || status == StatusCode::TOO_MANY_REQUESTS, "{status}");
-    }
+    lock_out_researcher(&app).await;
     let audited = app.count("SELECT COUNT(*) FROM audit_log").await;
     let (status, accounts) = app.get_as("/api/v1/staff", Some(&admin)).await;
     assert_eq!(status, StatusCode::OK, "{accounts}");
@@ -246,7 +251,8 @@ on_both_backends!(
     super::a_reset_code_replaces_the_password_once_used_ends_sessions_and_expires
 );
 
-fn shipped_protocol() -> Value {
+/// The protocol the server ships with, as its file says it.
+pub(crate) fn shipped_protocol() -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/protocol/default.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }

@@ -97,6 +97,15 @@ async fn nurse_signs_in(app: &TestApp, browser: &Client) {
     .await;
 }
 
+/// Signs the demo admin in through the console's sign-in page.
+async fn admin_signs_in(app: &TestApp, browser: &Client) {
+    browser.goto(&app.url("/staff/sign-in")).await.unwrap();
+    fill(browser, "#username", "admin").await;
+    fill(browser, "#password", "demo-admin-password").await;
+    click(browser, "form button[type=submit]").await;
+    until(browser, "the console", "document.querySelector('.staff-nav')").await;
+}
+
 #[tokio::test]
 async fn severe_answers_on_the_phone_become_a_red_alert_that_the_nurse_acknowledges_and_resolves() {
     let Some(Setup { app, driver, chromium }) = setup().await else { return };
@@ -899,16 +908,9 @@ async fn every_console_screen_passes_axe_and_starts_with_a_skip_link() {
 async fn an_admin_disables_and_enables_a_nurse_and_lifts_a_lockout_from_the_staff_accounts() {
     let Some(Setup { app, driver, chromium }) = setup().await else { return };
     let nurse = app.staff_token("nurse").await;
-    for n in 0..6 {
-        let wrong = serde_json::json!({ "username": "researcher", "password": format!("wrong guess {n}") });
-        app.post_as("/api/v1/auth/staff/sign-in", None, &wrong).await;
-    }
+    crate::admin::lock_out_researcher(&app).await;
     let desk = desktop_browser(&driver, &chromium).await;
-    desk.goto(&app.url("/staff/sign-in")).await.unwrap();
-    fill(&desk, "#username", "admin").await;
-    fill(&desk, "#password", "demo-admin-password").await;
-    click(&desk, "form button[type=submit]").await;
-    until(&desk, "the console", "document.querySelector('.staff-nav')").await;
+    admin_signs_in(&app, &desk).await;
     click(&desk, ".staff-nav a[href='/staff/admin/users']").await;
     until(&desk, "the accounts", "document.querySelector('#staff-accounts tbody tr')").await;
     assert_eq!(text_of(&desk, "#screen-heading").await, "Staff accounts");
@@ -972,13 +974,7 @@ async fn an_admin_disables_and_enables_a_nurse_and_lifts_a_lockout_from_the_staf
     click(&desk, ".admin-nav a[href='/staff/admin/setup']").await;
     until(&desk, "the setup", "document.querySelector('#setup-schedule tbody tr')").await;
     assert_eq!(text_of(&desk, "#screen-heading").await, "Study setup");
-    let shipped: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/protocol/default.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let shipped = crate::admin::shipped_protocol();
     assert_eq!(text_of(&desk, ".protocol-name").await, shipped["name"].as_str().unwrap());
     let rows = desk
         .execute("return document.querySelectorAll('#setup-schedule tbody tr').length", vec![])
@@ -1037,11 +1033,7 @@ async fn an_admin_disables_and_enables_a_nurse_and_lifts_a_lockout_from_the_staf
 async fn a_new_colleague_sets_a_password_with_the_admins_code_and_signs_in() {
     let Some(Setup { app, driver, chromium }) = setup().await else { return };
     let desk = desktop_browser(&driver, &chromium).await;
-    desk.goto(&app.url("/staff/sign-in")).await.unwrap();
-    fill(&desk, "#username", "admin").await;
-    fill(&desk, "#password", "demo-admin-password").await;
-    click(&desk, "form button[type=submit]").await;
-    until(&desk, "the console", "document.querySelector('.staff-nav')").await;
+    admin_signs_in(&app, &desk).await;
     desk.goto(&app.url("/staff/admin/users")).await.unwrap();
     fill(&desk, "#new-username", "Nurse.Three").await;
     select(&desk, "#new-role", "nurse").await;
@@ -1100,10 +1092,7 @@ async fn a_new_colleague_sets_a_password_with_the_admins_code_and_signs_in() {
 #[tokio::test]
 async fn a_locked_out_staff_member_is_told_to_ask_an_admin() {
     let Some(Setup { app, driver, chromium }) = setup().await else { return };
-    for n in 0..6 {
-        let wrong = serde_json::json!({ "username": "researcher", "password": format!("wrong guess {n}") });
-        app.post_as("/api/v1/auth/staff/sign-in", None, &wrong).await;
-    }
+    crate::admin::lock_out_researcher(&app).await;
     let desk = desktop_browser(&driver, &chromium).await;
     desk.goto(&app.url("/staff/sign-in")).await.unwrap();
     fill(&desk, "#username", "researcher").await;
