@@ -185,6 +185,7 @@ crate::i18n::strings! {
         ReviewLead => "Tap an answer to change it; you come back here after.", "点击任意回答即可修改，修改后会回到这里。";
         DoesNotApply => "Does not apply to me", "不适用于我";
         NotAnsweredShort => "Not answered", "未回答";
+        CorrectedByTeam => "corrected by the study team", "研究团队已更正";
         CallMeShort => "A call from your nurse", "护士来电";
         BackToReview => "Back to the review", "返回检查页面";
         KeptLocked => "Forms kept on this phone are locked. They are sent when the person they belong to signs in again.", "保存在这部手机上的问卷已锁定。问卷的主人再次登录后会自动发送。";

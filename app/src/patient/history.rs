@@ -61,10 +61,13 @@ pub fn History() -> impl IntoView {
                                 let labels = form.labels.clone();
                                 let label = form.label.clone();
                                 let on = form.completed_on;
+                                // A form the study team corrected says so: never silently.
+                                let corrected = form.corrected.then(|| view! { " · " <em>{t(Text::CorrectedByTeam)}</em> });
                                 view! {
                                     <li>
                                         <span class="card-title">{move || label_in(&labels, &label, language.get())}</span>
                                         " · " {move || local_date(on, language.get().tag())}
+                                        {corrected}
                                     </li>
                                 }
                             }).collect_view()}

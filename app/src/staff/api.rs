@@ -81,6 +81,20 @@ pub async fn submissions(study_id: &str) -> Result<Vec<SubmissionView>, ApiFailu
     get(&format!("/api/v1/patients/{study_id}/submissions")).await
 }
 
+pub async fn enter_form(
+    study_id: &str,
+    body: &qol_shared::api::StaffEntryRequest,
+) -> Result<qol_shared::api::SubmissionReceipt, ApiFailure> {
+    post(&format!("/api/v1/patients/{study_id}/submissions"), body).await.map(|(_, receipt)| receipt)
+}
+
+pub async fn correct(
+    submission_id: i64,
+    body: &qol_shared::api::CorrectionRequest,
+) -> Result<qol_shared::api::SubmissionReceipt, ApiFailure> {
+    post(&format!("/api/v1/submissions/{submission_id}/corrections"), body).await.map(|(_, receipt)| receipt)
+}
+
 pub async fn snoozes(study_id: &str) -> Result<Vec<SnoozeView>, ApiFailure> {
     get(&format!("/api/v1/patients/{study_id}/snoozes")).await
 }

@@ -5,6 +5,7 @@
 
 mod admin;
 mod api;
+mod entry;
 mod follow_up;
 mod patient;
 mod patients;
@@ -44,6 +45,8 @@ pub fn Console() -> impl IntoView {
                 <Route path=path!("/staff/patients") view=patients::Patients/>
                 <Route path=path!("/staff/patients/new") view=patients::Enrol/>
                 <Route path=path!("/staff/patients/:id") view=patient::PatientPage/>
+                <Route path=path!("/staff/patients/:id/enter/:assessment") view=entry::EnterForm/>
+                <Route path=path!("/staff/patients/:id/correct/:submission") view=entry::CorrectForm/>
                 <Route path=path!("/staff/research") view=research::Research/>
                 <Route path=path!("/staff/admin/users") view=admin::StaffAccounts/>
                 <Route path=path!("/staff/admin/setup") view=admin::Setup/>

@@ -7,9 +7,9 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 use qol_shared::Language;
 use qol_shared::answers::{RawAnswer, RawResponse};
-use qol_shared::api::{EventRecord, RecordEvent, SnoozeRequest, SubmissionView, Timeliness};
+use qol_shared::api::{CompletionMode, EventRecord, RecordEvent, SnoozeRequest, SubmissionView, Timeliness};
 use qol_shared::instrument::InstrumentId;
-use qol_shared::schedule::{Event, EventKind, OffStudyReason, TumourResponse};
+use qol_shared::schedule::{AssessmentState, Event, EventKind, OffStudyReason, TumourResponse};
 use qol_shared::wording::InstrumentView;
 
 use super::text::{self, S};
@@ -131,9 +131,19 @@ fn Page() -> impl IntoView {
                                 <thead><tr>
                                     <th scope="col">{t(S::Assessment)}</th><th scope="col">{t(S::Window)}</th>
                                     <th scope="col">{t(S::State)}</th><th scope="col">{t(S::Received)}</th>
+                                    <th scope="col">{t(S::Actions)}</th>
                                 </tr></thead>
                                 <tbody>{list.into_iter().map(|a| {
                                     let received = a.received_at;
+                                    // Staff enter a form for an open or missed assessment that has none.
+                                    let enter = (received.is_none()
+                                        && !a.unscheduled
+                                        && matches!(a.state, AssessmentState::Open | AssessmentState::Missed))
+                                    .then(|| {
+                                        let href = format!("/staff/patients/{}/enter/{}", study_id(), a.id);
+                                        let id = format!("enter-{}", a.key);
+                                        view! { <a href=href id=id>{t(S::EnterForm)}</a> }
+                                    });
                                     view! {
                                         <tr class=format!("state-{}", a.state.as_str())>
                                             <td>{a.label.clone()} {a.unscheduled.then(|| view! { " (" {t(S::Unscheduled)} ")" })}</td>
@@ -143,6 +153,7 @@ fn Page() -> impl IntoView {
                                             }}</td>
                                             <td>{t(text::assessment_state(a.state))}</td>
                                             <td>{move || received.map(|at| local_time(at, language.get().tag())).unwrap_or_default()}</td>
+                                            <td>{enter}</td>
                                         </tr>
                                     }
                                 }).collect_view()}</tbody>
@@ -154,7 +165,11 @@ fn Page() -> impl IntoView {
             </section>
             <Suspense fallback=|| ()>
                 {move || submissions.get().map(|result| match result {
-                    Ok(list) => view! { <Timeline submissions=list.clone()/> <Submissions submissions=list/> }.into_any(),
+                    Ok(list) => {
+                        // Scores over time: the current version of each form.
+                        let current: Vec<SubmissionView> = list.iter().filter(|s| s.current).cloned().collect();
+                        view! { <Timeline submissions=current/> <Submissions submissions=list/> }.into_any()
+                    }
                     Err(failure) => view! { <Failed failure/> }.into_any(),
                 })}
             </Suspense>
@@ -416,9 +431,17 @@ fn Submissions(submissions: Vec<SubmissionView>) -> impl IntoView {
             }
         });
     }
+    let query = leptos_router::hooks::use_query_map().get_untracked();
+    let stored = if query.get("corrected").is_some() {
+        Some(S::CorrectionStored)
+    } else {
+        query.get("entered").map(|_| S::FormStored)
+    };
+    let study_id = leptos_router::hooks::use_params_map().get_untracked().get("id").unwrap_or_default();
     view! {
         <section aria-labelledby="submissions-heading" class="panel">
             <h2 id="submissions-heading">{t(S::Submissions)}</h2>
+            {stored.map(|key| view! { <p class="done" role="status" id="stored-status">{t(key)}</p> })}
             {if submissions.is_empty() {
                 view! { <p class="empty">{t(S::NoSubmissions)}</p> }.into_any()
             } else {
@@ -428,6 +451,32 @@ fn Submissions(submissions: Vec<SubmissionView>) -> impl IntoView {
                             let completed = submission.completed_at.map(|at| at.text()).unwrap_or_default();
                             let answers = submission.answers.clone();
                             let open = linked == Some(submission.id);
+                            let mode = (submission.mode != CompletionMode::SelfReport).then(|| {
+                                view! { " · " <span class="mode">{t(text::mode(submission.mode))}</span> }
+                            });
+                            let reference = submission.form_reference.clone().map(|r| view! { " · " {t(S::FormRef)} " " {r} });
+                            let entered_by = submission.entered_by.clone().map(|who| view! { " · " {t(S::EnteredBy)} " " {who.trim_start_matches("staff:").to_owned()} });
+                            let version = (submission.version > 1 || !submission.current).then(|| {
+                                view! { " · " {t(S::VersionOf)} " " {submission.version} }
+                            });
+                            let superseded = (!submission.current).then(|| view! { " · " <em>{t(S::SupersededBy)}</em> });
+                            let correction = submission.correction.clone().map(|c| {
+                                let signed_at = c.signed_at;
+                                let who = c.signed_by.unwrap_or_default().trim_start_matches("staff:").to_owned();
+                                view! {
+                                    <p class="signature">
+                                        {t(S::CorrectedBy)} " " <strong>{who}</strong>
+                                        " · " {move || signed_at.map(|at| local_time(at, language.get().tag())).unwrap_or_default()}
+                                        " · " {t(text::meaning(c.meaning))}
+                                        " · " {t(S::Reason)} ": " {c.reason}
+                                    </p>
+                                }
+                            });
+                            let correct = submission.current.then(|| {
+                                let href = format!("/staff/patients/{}/correct/{}", study_id, submission.id);
+                                let id = format!("correct-{}", submission.id);
+                                view! { <p><a href=href id=id>{t(S::Correct)}</a></p> }
+                            });
                             view! {
                                 <li data-submission-id=submission.id id=format!("submission-{}", submission.id)>
                                     <details open=open>
@@ -436,8 +485,11 @@ fn Submissions(submissions: Vec<SubmissionView>) -> impl IntoView {
                                             " · " {t(S::CompletedAt)} " " {move || local_time(&completed, language.get().tag())}
                                             {(submission.timeliness == Timeliness::LateDelivery).then(|| view! { " · " {t(S::LateDelivery)} })}
                                             {submission.call_me.then(|| view! { " · " <strong>{t(S::AskedToBeCalled)}</strong> })}
+                                            {mode} {reference} {entered_by} {version} {superseded}
                                             " · " {t(S::ShowAnswers)}
                                         </summary>
+                                        {correction}
+                                        {correct}
                                         <table class="table answers">
                                             <thead><tr><th scope="col">{t(S::Item)}</th><th scope="col">""</th><th scope="col">{t(S::Answer)}</th></tr></thead>
                                             <tbody>

@@ -297,6 +297,43 @@ crate::i18n::strings! {
         NotApplicable => "does not apply", "不适用";
         Item => "Item", "条目";
         Answer => "Answer", "回答";
+        EnterForm => "Enter a form", "代录问卷";
+        EnterFormLead => "Enter the answers of a paper form, a telephone or clinic interview, or a proxy, for this assessment. The form is checked, scored and alerted exactly as one sent from the phone, and it is recorded how it was filled in.", "为此评估录入纸质问卷、电话或门诊访谈、或代答者的回答。问卷的检查、评分和警报与手机提交的完全相同，并记录填写方式。";
+        NoSuchAssessment => "This patient has no such scheduled assessment.", "该患者没有此项计划评估。";
+        NoSuchSubmission => "This patient has no such submission.", "该患者没有此提交记录。";
+        NotCurrentVersion => "This version has been corrected since: correct the current version.", "此版本已被更正：请更正当前版本。";
+        BackToPatient => "Back to the patient", "返回患者页面";
+        CompletedOn => "Completed on", "完成日期";
+        CompletedOnRule => "Enter the day she completed the form.", "请输入患者完成问卷的日期。";
+        Mode => "How it was filled in", "填写方式";
+        ModeSelf => "By the patient, in the app", "患者本人（应用）";
+        ModePaper => "Paper form", "纸质问卷";
+        ModeTelephone => "Telephone interview", "电话访谈";
+        ModeClinic => "Clinic interview", "门诊访谈";
+        ModeProxy => "Proxy (answered by someone else)", "代答（他人代为回答）";
+        FormReference => "Paper form reference", "纸质问卷编号";
+        FormReferenceHint => "Required for a paper form: the number or barcode on it, so the paper can be found again.", "纸质问卷必填：问卷上的编号或条形码，以便日后查找原件。";
+        FormLanguage => "Language of the questions", "问题所用语言";
+        NotAnswered => "Not answered", "未回答";
+        StoreForm => "Store the form", "保存问卷";
+        CorrectForm => "Correct a form", "更正问卷";
+        CorrectFormLead => "Change the answers that are wrong and say why. The correction is a new version: the earlier one is kept, the form is scored again and its alerts checked again. Your password is your signature.", "修改错误的回答并说明原因。更正会生成新版本：保留旧版本，重新评分并重新检查警报。您的密码即为您的签名。";
+        Version => "Version", "版本";
+        Signature => "Electronic signature", "电子签名";
+        Meaning => "Meaning of the signature", "签名含义";
+        MeaningTranscription => "I corrected a transcription error", "我更正了转录错误";
+        MeaningPatientRequest => "I corrected an answer at the patient's request", "我应患者要求更正了回答";
+        SignWithPassword => "Your password", "您的密码";
+        SignatureHint => "Entering your password signs the correction with your name and the time.", "输入密码即以您的姓名和当前时间签署此更正。";
+        SignCorrection => "Sign and store the correction", "签署并保存更正";
+        Correct => "Correct", "更正";
+        EnteredBy => "entered by", "录入人";
+        FormRef => "form", "问卷编号";
+        CorrectedBy => "corrected by", "更正人";
+        VersionOf => "version", "版本";
+        SupersededBy => "superseded by a correction", "已被更正取代";
+        FormStored => "The form was stored, scored and checked for alerts.", "问卷已保存、评分并完成警报检查。";
+        CorrectionStored => "The correction was signed and stored as a new version.", "更正已签署并保存为新版本。";
         Snoozes => "Snoozed alerts", "暂停的警报";
         SnoozesLead => "A snooze holds this patient's amber and info signals of one scale up to the date (at most six months); red signals and call requests always come through. What it held is counted here.", "暂停期间（最长六个月），该患者此量表的黄色和提示信号不产生警报；红色信号和回电请求始终提醒。被暂停的信号在此计数。";
         NoSnoozes => "Nothing snoozed.", "没有暂停的警报。";
@@ -477,5 +514,24 @@ pub fn message_state(state: qol_shared::api::MessageState) -> S {
         MessageState::Sent => S::MessageSent,
         MessageState::Failed => S::MessageFailed,
         MessageState::Cancelled => S::MessageCancelled,
+    }
+}
+
+pub fn mode(mode: qol_shared::api::CompletionMode) -> S {
+    use qol_shared::api::CompletionMode;
+    match mode {
+        CompletionMode::SelfReport => S::ModeSelf,
+        CompletionMode::Paper => S::ModePaper,
+        CompletionMode::TelephoneInterview => S::ModeTelephone,
+        CompletionMode::ClinicInterview => S::ModeClinic,
+        CompletionMode::Proxy => S::ModeProxy,
+    }
+}
+
+pub fn meaning(meaning: qol_shared::api::CorrectionMeaning) -> S {
+    use qol_shared::api::CorrectionMeaning;
+    match meaning {
+        CorrectionMeaning::CorrectedTranscriptionError => S::MeaningTranscription,
+        CorrectionMeaning::CorrectedAtPatientsRequest => S::MeaningPatientRequest,
     }
 }

@@ -152,6 +152,7 @@ impl Clinic {
             actor,
             AuditEntry {
                 action: "alert.resolve",
+                patient: None,
                 entity: "alert_card",
                 entity_id: id.to_string(),
                 before: Some(json!({ "state": state, "tier": tier })),
@@ -563,6 +564,7 @@ impl Clinic {
             &session.actor(),
             AuditEntry {
                 action: "alert.snooze",
+                patient: Some(patient.study_code.clone()),
                 entity: "alert_snooze",
                 entity_id: format!("{}/{id}", patient.study_code),
                 after: Some(json!({ "subject": request.subject, "until": request.until, "tier": tier })),
@@ -601,6 +603,7 @@ impl Clinic {
             &session.actor(),
             AuditEntry {
                 action: "alert.snooze_end",
+                patient: Some(patient.study_code.clone()),
                 entity: "alert_snooze",
                 entity_id: format!("{}/{id}", patient.study_code),
                 ..AuditEntry::default()
@@ -698,6 +701,7 @@ impl Clinic {
             &session.actor(),
             AuditEntry {
                 action: "assessment.missed_reason",
+                patient: None,
                 entity: "assessment",
                 entity_id: id.to_string(),
                 before: status.row.missed_reason.as_ref().map(|before| json!({ "reason": before })),

@@ -82,6 +82,7 @@ pub(super) async fn refresh_demo_activation_code(clinic: &Clinic) -> Result<(), 
         &Actor::system(),
         AuditEntry {
             action: "patient.activation_code_reissue",
+            patient: Some(patient.study_code.clone()),
             entity: "patient",
             entity_id: patient.study_code.clone(),
             reason: Some("demo database: the printed demo code is renewed at each start".into()),

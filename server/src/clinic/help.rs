@@ -73,6 +73,7 @@ impl Clinic {
             AuditEntry {
                 action: "help_request.store",
                 entity: "help_request",
+                patient: Some(patient.study_code.clone()),
                 entity_id: id.to_string(),
                 after: Some(json!({
                     "client_id": client_id, "card": card_id, "call_back_by": call_back_by.text(),
@@ -152,6 +153,7 @@ impl Clinic {
                 completed_on: self.stored_date(&form.completed_at),
                 received_at: form.received_at,
                 unscheduled: form.unscheduled,
+                corrected: form.version > 1,
             })
             .collect();
         Ok(MyHistory { forms, scores })

@@ -20,6 +20,7 @@
 pub mod accounts;
 mod alerts;
 pub mod demo;
+mod entries;
 mod exports;
 mod help;
 pub mod outbox;

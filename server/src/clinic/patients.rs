@@ -114,6 +114,7 @@ impl Clinic {
             actor,
             AuditEntry {
                 action: "patient.enrol",
+                patient: Some(study_code.clone()),
                 entity: "patient",
                 entity_id: study_code.clone(),
                 after: Some(json!({
@@ -156,6 +157,7 @@ impl Clinic {
             actor,
             AuditEntry {
                 action: "patient.activation_code_reissue",
+                patient: Some(patient.study_code.clone()),
                 entity: "patient",
                 entity_id: patient.study_code.clone(),
                 after: Some(json!({ "activation_code_expires_at": expires_at, "sessions_revoked": revoked })),
@@ -207,6 +209,7 @@ impl Clinic {
             AuditEntry {
                 action: if current.is_some() { "event.correct" } else { "event.record" },
                 entity: "treatment_event",
+                patient: Some(patient.study_code.clone()),
                 entity_id: format!("{}/{id}", patient.study_code),
                 before: current.map(|row| json!(row.event)),
                 after: Some(if warnings.is_empty() {

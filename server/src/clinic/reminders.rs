@@ -285,6 +285,7 @@ impl Clinic {
             &session.actor(),
             AuditEntry {
                 action: "patient.reminders",
+                patient: Some(patient.study_code.clone()),
                 entity: "patient",
                 entity_id: patient.study_code.clone(),
                 before: Some(json!({ "channel": patient.reminder_channel.as_str(), "language": patient.language.tag() })),
@@ -333,6 +334,7 @@ impl Clinic {
             &session.actor(),
             AuditEntry {
                 action: "push.subscribe",
+                patient: Some(patient.study_code.clone()),
                 entity: "push_subscription",
                 entity_id: id.to_string(),
                 after: Some(json!({ "study_id": patient.study_code })),
@@ -358,6 +360,7 @@ impl Clinic {
                 &session.actor(),
                 AuditEntry {
                     action: "push.unsubscribe",
+                    patient: Some(patient.study_code.clone()),
                     entity: "push_subscription",
                     entity_id: patient.study_code.clone(),
                     ..AuditEntry::default()
@@ -520,6 +523,7 @@ impl Clinic {
                     &Actor::system(),
                     AuditEntry {
                         action: "reminder.queue",
+                        patient: Some(patient.study_code.clone()),
                         entity: "outbox",
                         entity_id: id.to_string(),
                         after: Some(json!({

@@ -69,6 +69,8 @@ pub struct SubmissionRecord {
     /// Completed in the window and delivered after it closed (within the grace period).
     pub late_delivery: bool,
     pub language: String,
+    /// Who filled it in and how.
+    pub mode: qol_shared::api::CompletionMode,
     pub answers: Vec<RawAnswer>,
     pub scores: Vec<Scores>,
 }
@@ -137,7 +139,13 @@ impl Clinic {
         let stored = self.db.submissions_of(patient.id).await?;
         // The current version of each assessment's submission.
         let mut current: BTreeMap<i64, &StoredSubmission> = BTreeMap::new();
+        // When each form first arrived: a correction's own time is when it was signed.
+        let mut first_received: BTreeMap<i64, &qol_shared::Timestamp> = BTreeMap::new();
         for submission in &stored {
+            let first = first_received.entry(submission.assessment_id).or_insert(&submission.received_at);
+            if submission.received_at < **first {
+                *first = &submission.received_at;
+            }
             let entry = current.entry(submission.assessment_id).or_insert(submission);
             if submission.version > entry.version {
                 *entry = submission;
@@ -149,7 +157,8 @@ impl Clinic {
             Ok(Some(Received {
                 stored,
                 completed_on,
-                received_on: self.stored_date(&stored.received_at),
+                received_on: self
+                    .stored_date(first_received.get(&row.id).copied().unwrap_or(&stored.received_at)),
                 instruments: row.instruments.clone(),
                 placement: if row.unscheduled {
                     Placement::Unscheduled
@@ -259,6 +268,7 @@ impl Clinic {
                 Some(form) => Some(SubmissionRecord {
                     id: form.stored.id,
                     version: form.stored.version,
+                    mode: form.stored.mode,
                     completed_day: day(form.completed_on),
                     placement: form.placement,
                     late_delivery: form.placement.in_window() == Some(true)
@@ -299,13 +309,17 @@ impl Clinic {
         &self,
         responder_points: f64,
         include_out_of_window: bool,
+        modes: &[qol_shared::api::CompletionMode],
     ) -> Result<AnalysisReport, ClinicError> {
+        if modes.is_empty() {
+            return Err(ClinicError::BadRequest("modes: name at least one completion mode".into()));
+        }
         if !(responder_points.is_finite() && responder_points > 0.0 && responder_points <= 100.0) {
             return Err(ClinicError::BadRequest(
                 "responder_points must be more than 0 and at most 100".into(),
             ));
         }
-        analysis(self, self.today(), responder_points, include_out_of_window).await
+        analysis(self, self.today(), responder_points, include_out_of_window, modes).await
     }
 
     /// Completion per assessment today (see [`completion`]).
@@ -467,7 +481,9 @@ pub async fn analysis(
     today: NaiveDate,
     responder_points: f64,
     include_out_of_window: bool,
+    modes: &[qol_shared::api::CompletionMode],
 ) -> Result<AnalysisReport, ClinicError> {
+    let mut left_out_by_mode = 0;
     // Only numbers are kept per patient (scores by scale and timepoint), not whole records.
     let mut rows: Vec<(String, String, String, String, f64)> = Vec::new();
     let mut timeline = Timeline::default();
@@ -484,6 +500,15 @@ pub async fn analysis(
                     }
                     continue;
                 };
+                // A sensitivity analysis leaves out the forms of the modes not asked for, as if
+                // they had not come.
+                if !modes.contains(&submission.mode) {
+                    left_out_by_mode += 1;
+                    if assessment.scheduled {
+                        timeline.add(assessment);
+                    }
+                    continue;
+                }
                 if submission.in_window() == Some(false) {
                     out_of_window.push(OutOfWindowForm {
                         study_id: record.study_id.clone(),
@@ -556,6 +581,8 @@ pub async fn analysis(
         scales: scale_list,
         out_of_window_included: include_out_of_window,
         out_of_window,
+        modes: modes.to_vec(),
+        left_out_by_mode,
     })
 }
 

@@ -356,6 +356,42 @@ impl Clinic {
         Ok(())
     }
 
+    /// An electronic signature: the signed-in staff member's own password, entered again (21 CFR
+    /// 11.200: a signature used in a session after its first needs at least the password).
+    /// Throttled as sign-in is, on the account's own key, so a session cannot guess its holder's
+    /// password faster than sign-in could; a wrong password is refused, counted and audited. The
+    /// caller's write transaction ends the check (`clear_sign_in_failures` on the returned key).
+    pub(super) async fn check_signature(
+        &self,
+        hasher: &Hasher,
+        session: &Session,
+        password: &str,
+    ) -> Result<String, ClinicError> {
+        let SessionSubject::Staff { username, .. } = &session.subject else {
+            return Err(ClinicError::Forbidden("only staff sign corrections".into()));
+        };
+        let key = staff_sign_in_key(username);
+        let actor = session.actor();
+        let turn = hashing_turn(hasher).await?;
+        self.claim_attempt(&key, &actor, None).await?;
+        let stored = self
+            .db
+            .staff_by_username(username)
+            .await?
+            .filter(|user| !user.disabled && user.password_hash != crate::auth::NO_PASSWORD)
+            .map(|user| user.password_hash);
+        if !hasher.verify(turn, password.to_owned(), stored).await {
+            self.record_failure(&key, &actor, "wrong password on an electronic signature").await?;
+            return Err(ClinicError::Refused {
+                code: ErrorCode::SignatureRefused,
+                message: "password: this is not your password, so the correction was not signed; nothing was stored"
+                    .into(),
+                problems: vec!["password: this is not your password".into()],
+            });
+        }
+        Ok(key)
+    }
+
     pub async fn patient_sign_in(
         &self,
         hasher: &Hasher,
@@ -434,6 +470,7 @@ impl Clinic {
             &session.actor(),
             AuditEntry {
                 action: "patient.activate",
+                patient: Some(patient.study_code.clone()),
                 entity: "patient",
                 entity_id: patient.study_code.clone(),
                 after: Some(

@@ -2,7 +2,7 @@
 //! transaction; a retry answered with the original receipt. And the submissions as staff and the
 //! patient read them.
 
-use qol_shared::api::SubmissionView;
+use qol_shared::api::{CompletionMode, CorrectionView, SubmissionView};
 use qol_shared::schedule::UNSCHEDULED_LABEL;
 use qol_shared::{ClientId, Timestamp};
 
@@ -92,8 +92,38 @@ impl Clinic {
         };
         let (answers, scores) = parse_and_score(&instruments, &request.answers)?;
 
-        // What the alert rules compare with: the baseline and the latest earlier submission.
-        let earlier = self.db.submissions_of(patient.id).await?;
+        let form = NewForm {
+            client_id: &client_id,
+            content_hash: &content_hash,
+            assessment: assessment.as_ref(),
+            timeliness,
+            completed_at: request.completed_at,
+            language: request.language,
+            call_me: request.call_me,
+            mode: CompletionMode::SelfReport,
+            form_reference: None,
+            answers: &answers,
+            scores,
+        };
+        self.store_form(actor, patient, form, today, now).await
+    }
+
+    /// What the alert rules compare a form with: the baseline and the form before it (the
+    /// current version of each). `before`: the assessment of a stored form being corrected (the
+    /// forms received before it); `None` for a new form (every form so far).
+    pub(super) async fn alert_history(
+        &self,
+        patient_id: i64,
+        before: Option<i64>,
+    ) -> Result<(Option<Vec<Scores>>, Option<Vec<Scores>>), ClinicError> {
+        let all = self.db.submissions_of(patient_id).await?;
+        let current = StoredSubmission::current_versions(&all);
+        let earlier: Vec<&StoredSubmission> = match before {
+            Some(assessment_id) => {
+                current.into_iter().take_while(|s| s.assessment_id != assessment_id).collect()
+            }
+            None => current,
+        };
         let baseline = match earlier.iter().find(|s| s.assessment_key.is_baseline()) {
             Some(stored) => Some(self.db.scores_of(stored.id).await?),
             None => None,
@@ -102,21 +132,48 @@ impl Clinic {
             Some(stored) => Some(self.db.scores_of(stored.id).await?),
             None => None,
         };
+        Ok((baseline, previous))
+    }
+
+    /// Stores a new form (the phone's or one staff entered): its answers, scores, alerts and
+    /// audit entry in one transaction. `true`: newly stored; a retry gets its first receipt.
+    pub(super) async fn store_form(
+        &self,
+        actor: &Actor,
+        patient: &PatientRow,
+        form: NewForm<'_>,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<(SubmissionReceipt, bool), ClinicError> {
+        let NewForm {
+            client_id,
+            content_hash,
+            assessment,
+            timeliness,
+            completed_at,
+            language,
+            call_me,
+            mode,
+            form_reference,
+            answers,
+            scores,
+        } = form;
+        let (baseline, previous) = self.alert_history(patient.id, None).await?;
         let signals = AlertRules::from(&self.protocol.alerts).evaluate(
             &scores,
-            &answers,
+            answers,
             History { baseline: baseline.as_deref(), previous: previous.as_deref() },
-            request.call_me,
+            call_me,
         );
 
         let received_at = Timestamp::from(now);
         let mut tx = self.db.begin_write().await?;
         // Read again under the chain lock: a concurrent retry may have stored it meanwhile.
-        if let Some(existing) = tx.submission_by_client_id(&client_id).await? {
+        if let Some(existing) = tx.submission_by_client_id(client_id).await? {
             drop(tx);
-            return self.replay(patient, &existing, &content_hash).await.map(|receipt| (receipt, false));
+            return self.replay(patient, &existing, content_hash).await.map(|receipt| (receipt, false));
         }
-        let assessment_id = match &assessment {
+        let assessment_id = match assessment {
             Some(row) => {
                 if tx.assessment_has_submission(row.id).await? {
                     return Err(refused(ErrorCode::AlreadySent, "this questionnaire was already sent"));
@@ -128,21 +185,24 @@ impl Clinic {
         let stored_answers: Vec<RawAnswer> = answers.iter().flat_map(Answers::to_raw).collect();
         let submission_id = tx
             .insert_submission(&NewSubmission {
-                client_id: &client_id,
-                content_hash: &content_hash,
+                client_id,
+                content_hash,
                 patient_id: patient.id,
                 assessment_id,
-                completed_at: request.completed_at,
+                completed_at,
                 received_at,
                 timeliness,
-                language: request.language,
-                call_me: request.call_me,
+                language,
+                call_me,
                 submitted_by: &actor.name,
+                mode,
+                form_reference,
+                correction: None,
                 answers: &stored_answers,
                 scores: &scores,
             })
             .await?;
-        let latest = latest_values(&scores, &answers);
+        let latest = latest_values(&scores, answers);
         let raised = self
             .raise(
                 &mut tx,
@@ -160,10 +220,12 @@ impl Clinic {
             AuditEntry {
                 action: "submission.store",
                 entity: "submission",
+                patient: Some(patient.study_code.clone()),
                 entity_id: submission_id.to_string(),
                 after: Some(json!({
                     "client_id": client_id, "assessment_id": assessment_id, "timeliness": timeliness,
-                    "items": stored_answers.len(), "call_me": request.call_me, "alerts": alerts_raised,
+                    "items": stored_answers.len(), "call_me": call_me, "alerts": alerts_raised,
+                    "mode": mode.as_str(), "form_reference": form_reference,
                 })),
                 ..AuditEntry::default()
             },
@@ -175,7 +237,8 @@ impl Clinic {
         }
         let receipt = SubmissionReceipt {
             submission_id,
-            client_id: request.client_id.clone(),
+            client_id: ClientId::parse(client_id)
+                .map_err(|_| StorageError::Corrupt(format!("client id {client_id:?}")))?,
             assessment_id,
             received_at,
             timeliness,
@@ -184,7 +247,7 @@ impl Clinic {
         Ok((receipt, true))
     }
 
-    async fn replay(
+    pub(super) async fn replay(
         &self,
         patient: &PatientRow,
         existing: &StoredSubmission,
@@ -205,6 +268,22 @@ impl Clinic {
             scores: self.db.scores_of(existing.id).await?,
         })
     }
+}
+
+/// A new form to store, checked and scored.
+pub(super) struct NewForm<'a> {
+    pub client_id: &'a str,
+    pub content_hash: &'a str,
+    /// `None`: an unscheduled report (its assessment is made as it is stored).
+    pub assessment: Option<&'a AssessmentRow>,
+    pub timeliness: Timeliness,
+    pub completed_at: Timestamp,
+    pub language: qol_shared::Language,
+    pub call_me: bool,
+    pub mode: CompletionMode,
+    pub form_reference: Option<&'a str>,
+    pub answers: &'a [Answers],
+    pub scores: Vec<Scores>,
 }
 
 /// Splits answers by instrument (item numbers of the combined form), validates each, and scores.
@@ -271,7 +350,10 @@ impl Clinic {
     ) -> Result<Vec<SubmissionView>, ClinicError> {
         let (_, events) = self.events(patient.id).await?;
         let mut out = Vec::new();
-        for stored in self.db.submissions_of(patient.id).await? {
+        let all = self.db.submissions_of(patient.id).await?;
+        let superseded: std::collections::HashSet<i64> = all.iter().filter_map(|s| s.corrects_id).collect();
+        let versions: std::collections::HashMap<i64, i64> = all.iter().map(|s| (s.id, s.version)).collect();
+        for stored in all.iter() {
             let completed_on = self.protocol.local_date(stored.completed_at.instant());
             out.push(SubmissionView {
                 id: stored.id,
@@ -284,6 +366,22 @@ impl Clinic {
                 completed_study_day: Clinic::study_day(&events, completed_on),
                 language: stored.language,
                 call_me: stored.call_me,
+                mode: stored.mode,
+                form_reference: stored.form_reference.clone(),
+                entered_by: dates
+                    .filter(|_| stored.mode != CompletionMode::SelfReport && stored.corrects_id.is_none())
+                    .map(|_| stored.submitted_by.clone()),
+                current: !superseded.contains(&stored.id),
+                correction: match (stored.corrects_id, stored.signature_meaning) {
+                    (Some(corrects), Some(meaning)) => Some(CorrectionView {
+                        corrects: versions.get(&corrects).copied().unwrap_or(stored.version - 1),
+                        meaning,
+                        reason: stored.correction_reason.clone().unwrap_or_default(),
+                        signed_by: dates.map(|_| stored.submitted_by.clone()),
+                        signed_at: dates.map(|_| stored.received_at),
+                    }),
+                    _ => None,
+                },
                 answers: self.db.answers_of(stored.id).await?,
                 scores: self.db.scores_of(stored.id).await?,
             });

@@ -90,6 +90,20 @@ pub const ENTRIES: &[Entry] = &[
     },
     Entry {
         file: "*",
+        column: "mode",
+        kind: "code",
+        description: "Who filled the form in and how (a sensitivity analysis may leave out the forms staff entered: GET /api/v1/research/analysis?modes=self)",
+        values: "self = the patient in the app; paper = a paper form transcribed by staff; telephone_interview, clinic_interview = staff asked the questions and entered her answers; proxy = someone else answered for her, entered by staff; empty when no form came",
+    },
+    Entry {
+        file: "*",
+        column: "version",
+        kind: "integer",
+        description: "The version of the form these values come from: 1 as received, one more for each signed correction (docs/api.md, Staff entry and corrections); always the current version",
+        values: "1 or more; empty when no form came",
+    },
+    Entry {
+        file: "*",
         column: "instrument",
         kind: "text",
         description: "The questionnaire",

@@ -282,8 +282,9 @@ fn subject(record: &PatientRecord) -> Reference {
     Reference { reference: format!("Patient/{}", record.study_id) }
 }
 
-/// The study day, and where the form sits in the record (placement; the assessment it was sent
-/// for when that is another), as extensions: FHIR has no field for either.
+/// The study day, where the form sits in the record (placement; the assessment it was sent for
+/// when that is another), its completion mode and its version, as extensions: FHIR has no field
+/// for these.
 fn study_day_extensions(submission: &SubmissionRecord) -> Vec<Extension> {
     let mut extensions = Vec::new();
     if let Some(day) = submission.completed_day {
@@ -294,6 +295,9 @@ fn study_day_extensions(submission: &SubmissionRecord) -> Vec<Extension> {
     if let Some(sent_for) = &submission.sent_for {
         extensions.push(Extension::new("sent-for", ExtensionValue::String(sent_for.to_string())));
     }
+    // Who filled it in and how, and the version of the form (a signed correction is a new one).
+    extensions.push(Extension::new("mode", ExtensionValue::Code(submission.mode.as_str().to_owned())));
+    extensions.push(Extension::new("version", ExtensionValue::Integer(submission.version)));
     extensions
 }
 
@@ -445,6 +449,7 @@ mod tests {
             sent_for: Some("weekly-03".into()),
             late_delivery: false,
             language: "en".into(),
+            mode: qol_shared::api::CompletionMode::Paper,
             answers,
             scores,
         };
@@ -515,7 +520,7 @@ mod tests {
         let expected = [
             r#"{"category":[{"coding":[{"code":"survey","system":"http://terminology.hl7.org/CodeSystem/observation-category"}]}],"code":{"coding":[{"code":"DI","display":"diarrhoea","system":"urn:qol:scale:qlq-c30"}]},"#,
             r#""dataAbsentReason":{"coding":[{"code":"asked-declined","system":"http://terminology.hl7.org/CodeSystem/data-absent-reason"}],"text":"the scale's single item was not answered"},"#,
-            r#""derivedFrom":[{"reference":"QuestionnaireResponse/qr-7-qlq-c30"}],"extension":[{"url":"urn:qol:study-day","valueInteger":14},{"url":"urn:qol:placement","valueCode":"rematched"},{"url":"urn:qol:sent-for","valueString":"weekly-03"}],"#,
+            r#""derivedFrom":[{"reference":"QuestionnaireResponse/qr-7-qlq-c30"}],"extension":[{"url":"urn:qol:study-day","valueInteger":14},{"url":"urn:qol:placement","valueCode":"rematched"},{"url":"urn:qol:sent-for","valueString":"weekly-03"},{"url":"urn:qol:mode","valueCode":"paper"},{"url":"urn:qol:version","valueInteger":1}],"#,
             &rest,
         ]
         .concat();

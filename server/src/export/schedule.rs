@@ -23,6 +23,8 @@ pub const COLUMNS: &[&str] = &[
     "in_window",
     "placement",
     "sent_for",
+    "mode",
+    "version",
     "late_delivery",
     "missed_reason",
     "off_study_day",
@@ -53,6 +55,8 @@ pub(super) fn rows(record: &PatientRecord, protocol: &Protocol) -> Result<Vec<u8
                 &opt(submission.and_then(SubmissionRecord::in_window)),
                 submission.map(|s| s.placement.as_str()).unwrap_or_default(),
                 submission.and_then(|s| s.sent_for.as_deref()).unwrap_or_default(),
+                submission.map(|s| s.mode.as_str()).unwrap_or_default(),
+                &opt(submission.map(|s| s.version)),
                 &opt(submission.map(|s| s.late_delivery)),
                 // A reason once recorded for a form that has since been placed here is moot.
                 &opt(assessment
@@ -80,6 +84,8 @@ pub(super) fn rows(record: &PatientRecord, protocol: &Protocol) -> Result<Vec<u8
                 "",
                 "",
                 "no_window",
+                "",
+                "",
                 "",
                 "",
                 "",

@@ -16,6 +16,8 @@ const FIXED: &[&str] = &[
     "in_window",
     "placement",
     "sent_for",
+    "mode",
+    "version",
 ];
 
 /// The columns of `scores_wide.csv`: the fixed ones, then one per scale.
@@ -37,6 +39,8 @@ pub(super) fn rows(record: &PatientRecord, scales: &[ScaleInfo]) -> Result<Vec<u
                 opt(submission.in_window()),
                 submission.placement.as_str().to_owned(),
                 submission.sent_for.as_deref().unwrap_or_default().to_owned(),
+                submission.mode.as_str().to_owned(),
+                submission.version.to_string(),
             ];
             row.extend(scales.iter().map(|scale| opt_number(submission.score(&scale.code))));
             w.write_record(&row)?;

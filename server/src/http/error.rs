@@ -96,7 +96,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::WindowClosed | ErrorCode::AlreadySent | ErrorCode::StudyEnded | ErrorCode::Conflict => {
             StatusCode::CONFLICT
         }
-        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::Forbidden | ErrorCode::SignatureRefused => StatusCode::FORBIDDEN,
         ErrorCode::NotFound => StatusCode::NOT_FOUND,
         ErrorCode::BadRequest | ErrorCode::Other => StatusCode::BAD_REQUEST,
         ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -202,6 +202,7 @@ mod tests {
         let statuses = [
             (ErrorCode::WrongCredentials, 401),
             (ErrorCode::ActivationCodeInvalid, 401),
+            (ErrorCode::SignatureRefused, 403),
             (ErrorCode::PinFormat, 422),
             (ErrorCode::AnswersInvalid, 422),
             (ErrorCode::WindowClosed, 409),

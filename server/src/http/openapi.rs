@@ -27,6 +27,8 @@ use super::{accounts, alerts, auth, help, patients, reminders, research};
         patients::record_event,
         patients::assessments,
         patients::submissions,
+        patients::enter_form,
+        patients::correct,
         patients::reissue_code,
         accounts::unlock_patient,
         accounts::study_setup,

@@ -7,8 +7,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qol_shared::api::{
-    ActivationCode, ApiError, AssessmentView, EnrolPatient, EnrolledPatient, EventRecord, MyAssessments,
-    PatientDetail, PatientSummary, RecordEvent, Role, SubmissionReceipt, SubmissionRequest, SubmissionView,
+    ActivationCode, ApiError, AssessmentView, CorrectionRequest, EnrolPatient, EnrolledPatient, EventRecord,
+    MyAssessments, PatientDetail, PatientSummary, RecordEvent, Role, StaffEntryRequest, SubmissionReceipt,
+    SubmissionRequest, SubmissionView,
 };
 
 use super::auth::Caller;
@@ -89,6 +90,31 @@ pub async fn submissions(
 ) -> Result<axum::Json<Vec<SubmissionView>>, Error> {
     caller.require(STAFF_READING)?;
     Ok(axum::Json(state.clinic.submission_views(&caller, &study_id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/patients/{study_id}/submissions", tag = "patients", security(("session" = ["nurse", "admin"])), params(("study_id" = String, Path)), request_body = StaffEntryRequest, responses((status = 201, description = "entered on her behalf: stored with its mode, scored, alerts raised", body = SubmissionReceipt), (status = 200, description = "a retry of a stored entry: the first receipt", body = SubmissionReceipt), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, description = "completed outside the window, already received, off study, or the client id was used for other content", body = ApiError), (status = 422, description = "each problem names its field", body = ApiError)))]
+pub async fn enter_form(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(study_id): Path<String>,
+    Json(body): Json<StaffEntryRequest>,
+) -> Result<Response, Error> {
+    caller.require(STAFF_CLINICAL)?;
+    let (receipt, created) = state.clinic.enter_form(&caller, &study_id, &body).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, axum::Json(receipt)).into_response())
+}
+
+#[utoipa::path(post, path = "/api/v1/submissions/{id}/corrections", tag = "patients", security(("session" = ["nurse", "admin"])), params(("id" = i64, Path, description = "the submission's current version")), request_body = CorrectionRequest, responses((status = 201, description = "the new version, scored again", body = SubmissionReceipt), (status = 401, body = ApiError), (status = 403, description = "not a nurse or admin, or `signature_refused`: the password is not the signer's", body = ApiError), (status = 404, body = ApiError), (status = 409, description = "the version is no longer the current one", body = ApiError), (status = 422, description = "each problem names its field", body = ApiError), (status = 429, body = ApiError)))]
+pub async fn correct(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<CorrectionRequest>,
+) -> Result<Response, Error> {
+    caller.require(STAFF_CLINICAL)?;
+    let receipt = state.clinic.correct_submission(&state.hasher, &caller, id, &body).await?;
+    Ok((StatusCode::CREATED, axum::Json(receipt)).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/me/assessments", tag = "me", security(("session" = ["patient"])), responses((status = 200, body = MyAssessments), (status = 401, body = ApiError), (status = 403, body = ApiError)))]

@@ -8,7 +8,7 @@ use axum::extract::State;
 use super::json::{Path, Query};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use qol_shared::api::{AnalysisReport, ApiError, CompletionRow, Role};
+use qol_shared::api::{AnalysisReport, ApiError, CompletionMode, CompletionRow, Role};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -25,6 +25,10 @@ pub struct AnalysisParams {
     /// Count forms completed outside their assessment's current window (default false: they are
     /// listed in `out_of_window` and left out, as a baseline completed after cycle 1 day 1 is).
     pub include_out_of_window: Option<bool>,
+    /// The completion modes to count, comma-separated (`self`, `paper`, `telephone_interview`,
+    /// `clinic_interview`, `proxy`); default all. `modes=self` is the sensitivity analysis
+    /// without the forms staff entered.
+    pub modes: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/research/analysis", tag = "research", security(("session" = ["researcher", "admin"])), params(AnalysisParams), responses((status = 200, description = "change from baseline per scale and assessment, all patients and per stratum; means over time", body = AnalysisReport), (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError)))]
@@ -36,7 +40,26 @@ pub async fn analysis(
     caller.require(RESEARCH)?;
     let points = params.responder_points.unwrap_or(qol_shared::analysis::DEFAULT_RESPONDER_POINTS);
     let include = params.include_out_of_window.unwrap_or(false);
-    Ok(axum::Json(state.clinic.research_analysis(points, include).await?))
+    let modes = match params.modes.as_deref() {
+        None => CompletionMode::ALL.to_vec(),
+        Some(text) => {
+            let mut modes = Vec::new();
+            for word in text.split(',').map(str::trim).filter(|word| !word.is_empty()) {
+                let mode = CompletionMode::parse(word).ok_or_else(|| {
+                    Error::BadRequest(format!(
+                        "modes: {word:?} is not a completion mode; the modes are {}",
+                        CompletionMode::ALL.map(CompletionMode::as_str).join(", ")
+                    ))
+                })?;
+                if !modes.contains(&mode) {
+                    modes.push(mode);
+                }
+            }
+            modes.sort();
+            modes
+        }
+    };
+    Ok(axum::Json(state.clinic.research_analysis(points, include, &modes).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/research/completion", tag = "research", security(("session" = ["researcher", "admin"])), responses((status = 200, description = "one row per assessment, in the order they happen", body = Vec<CompletionRow>), (status = 401, body = ApiError), (status = 403, body = ApiError)))]

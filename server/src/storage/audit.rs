@@ -47,6 +47,9 @@ pub struct AuditEntry {
     pub before: Option<serde_json::Value>,
     pub after: Option<serde_json::Value>,
     pub reason: Option<String>,
+    /// The patient the entry is about (her study id), when it is about one: the audit trail
+    /// viewer's patient filter.
+    pub patient: Option<String>,
 }
 
 /// A transaction that holds the audit chain's head.
@@ -139,7 +142,7 @@ impl Db {
     ) -> Result<AuditVerification, StorageError> {
         let rows = sqlx::query(
             "SELECT id, occurred_at, actor, actor_role, action, entity, entity_id, before_json, after_json, \
-             reason, prev_hash, hash FROM audit_log ORDER BY id",
+             reason, prev_hash, hash, patient FROM audit_log ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -157,6 +160,7 @@ impl Db {
                 before: row.try_get("before_json")?,
                 after: row.try_get("after_json")?,
                 reason: row.try_get("reason")?,
+                patient: row.try_get("patient")?,
             };
             let prev_hash: String = row.try_get("prev_hash")?;
             let hash: String = row.try_get("hash")?;
@@ -265,12 +269,13 @@ struct EntryFields {
     before: Option<String>,
     after: Option<String>,
     reason: Option<String>,
+    patient: Option<String>,
 }
 
 impl EntryFields {
     fn hash(&self, previous: &str) -> String {
         // A JSON array is an unambiguous encoding of the fields (no separator can be forged).
-        let encoded = serde_json::to_string(&(
+        let fields = (
             previous,
             &self.occurred_at,
             &self.actor,
@@ -281,7 +286,13 @@ impl EntryFields {
             &self.before,
             &self.after,
             &self.reason,
-        ))
+        );
+        // The patient joined the fields later (migration 0011): an entry that names one hashes
+        // it too, and one that does not hashes exactly what entries always did.
+        let encoded = match &self.patient {
+            Some(patient) => serde_json::to_string(&(fields, patient)),
+            None => serde_json::to_string(&fields),
+        }
         .expect("strings serialise");
         hex::encode(Sha256::digest(encoded.as_bytes()))
     }
@@ -304,11 +315,13 @@ impl WriteTx {
             before: entry.before.map(|value| value.to_string()),
             after: entry.after.map(|value| value.to_string()),
             reason: entry.reason,
+            patient: entry.patient,
         };
         let hash = fields.hash(&self.last_hash);
         let id: i64 = sqlx::query(
             "INSERT INTO audit_log (occurred_at, actor, actor_role, action, entity, entity_id, before_json, \
-             after_json, reason, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+             after_json, reason, prev_hash, hash, patient) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             RETURNING id",
         )
         .bind(&fields.occurred_at)
         .bind(&fields.actor)
@@ -321,6 +334,7 @@ impl WriteTx {
         .bind(&fields.reason)
         .bind(&self.last_hash)
         .bind(&hash)
+        .bind(&fields.patient)
         .fetch_one(&mut *self.tx)
         .await?
         .try_get(0)?;
@@ -363,5 +377,132 @@ impl WriteTx {
         sqlx::raw_sql(statement).execute(&mut *self.tx).await?;
         self.finished = true;
         Ok(())
+    }
+}
+
+/// What the audit trail viewer asks for; every filter given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// A patient's study id: the entries that name her, hers (she was the actor), and, for
+    /// entries written before they named patients, those whose entity is her.
+    pub patient: Option<String>,
+    /// The actor exactly (`staff:NAME`, `patient:IVB-001`, `system`, `cli`).
+    pub actor: Option<String>,
+    /// An action exactly, or every action of a kind: `submission.` (ending with a dot).
+    pub action: Option<String>,
+    /// Entries at or after this stored time (RFC 3339 UTC text, as stored).
+    pub from: Option<String>,
+    /// Entries before this stored time.
+    pub until: Option<String>,
+}
+
+/// One stored audit entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub id: i64,
+    pub occurred_at: String,
+    pub actor: String,
+    pub actor_role: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub patient: Option<String>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl Db {
+    /// The entries the filter keeps, newest first: at most `limit`, older than `before_id` when
+    /// given (the next page).
+    pub async fn audit_entries(
+        &self,
+        filter: &AuditFilter,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>, StorageError> {
+        let mut conditions: Vec<String> = Vec::new();
+        let mut texts: Vec<String> = Vec::new();
+        let next = |value: String, texts: &mut Vec<String>| {
+            texts.push(value);
+            format!("${}", texts.len())
+        };
+        if let Some(patient) = &filter.patient {
+            let code = next(patient.clone(), &mut texts);
+            let as_actor = next(format!("patient:{patient}"), &mut texts);
+            let under = next(format!("{patient}/%"), &mut texts);
+            // Her rows in the tables whose ids the entries name (entries written before they
+            // named patients are found through these too).
+            let hers = |table: &str| {
+                format!(
+                    "(entity_id IN (SELECT CAST(t.id AS TEXT) FROM {table} t JOIN patients p ON p.id = t.patient_id \
+                     WHERE p.study_code = {code}))"
+                )
+            };
+            conditions.push(format!(
+                "(patient = {code} OR actor = {as_actor} OR entity_id = {as_actor} \
+                 OR (entity = 'patient' AND entity_id = {code}) OR entity_id LIKE {under} \
+                 OR (entity = 'submission' AND {}) OR (entity = 'alert_card' AND {}) \
+                 OR (entity = 'assessment' AND {}) OR (entity = 'outbox' AND {}) \
+                 OR (entity = 'help_request' AND {}) OR (entity = 'push_subscription' AND {}))",
+                hers("submissions"),
+                hers("alert_cards"),
+                hers("assessments"),
+                hers("outbox"),
+                hers("help_requests"),
+                hers("push_subscriptions"),
+            ));
+        }
+        if let Some(actor) = &filter.actor {
+            conditions.push(format!("actor = {}", next(actor.clone(), &mut texts)));
+        }
+        if let Some(action) = &filter.action {
+            if action.ends_with('.') {
+                conditions.push(format!("action LIKE {}", next(format!("{action}%"), &mut texts)));
+            } else {
+                conditions.push(format!("action = {}", next(action.clone(), &mut texts)));
+            }
+        }
+        if let Some(from) = &filter.from {
+            conditions.push(format!("occurred_at >= {}", next(from.clone(), &mut texts)));
+        }
+        if let Some(until) = &filter.until {
+            conditions.push(format!("occurred_at < {}", next(until.clone(), &mut texts)));
+        }
+        let before_at = texts.len() + 1;
+        if before_id.is_some() {
+            conditions.push(format!("id < ${before_at}"));
+        }
+        let limit_at = before_at + usize::from(before_id.is_some());
+        let sql = format!(
+            "SELECT id, occurred_at, actor, actor_role, action, entity, entity_id, patient, before_json, after_json, \
+             reason FROM audit_log {} ORDER BY id DESC LIMIT ${limit_at}",
+            if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) }
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for text in texts {
+            query = query.bind(text);
+        }
+        if let Some(before_id) = before_id {
+            query = query.bind(before_id);
+        }
+        let rows = query.bind(limit).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditRow {
+                    id: row.try_get("id")?,
+                    occurred_at: row.try_get("occurred_at")?,
+                    actor: row.try_get("actor")?,
+                    actor_role: row.try_get("actor_role")?,
+                    action: row.try_get("action")?,
+                    entity: row.try_get("entity")?,
+                    entity_id: row.try_get("entity_id")?,
+                    patient: row.try_get("patient")?,
+                    before: row.try_get("before_json")?,
+                    after: row.try_get("after_json")?,
+                    reason: row.try_get("reason")?,
+                })
+            })
+            .collect()
     }
 }

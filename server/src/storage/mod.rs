@@ -18,11 +18,11 @@ use std::time::Duration;
 
 pub use accounts::{Claim, SessionOwner, SessionSubject, StaffAccountRow, StaffRow, ThrottleState};
 pub use alerts::{CardFilter, CardRow, NewMessage, OutboxMessage, SnoozeRow};
-pub use audit::{Actor, AuditEntry, AuditHead, AuditVerification, WriteTx};
+pub use audit::{Actor, AuditEntry, AuditFilter, AuditHead, AuditRow, AuditVerification, WriteTx};
 pub use help::HelpRequestRow;
 pub use patients::{AssessmentRow, EventRow, PatientRow};
 pub use reminders::{PushSubscriptionRow, ReminderCount, ReminderRow};
-pub use submissions::{NewSubmission, SentForm, StoredScore, StoredSubmission};
+pub use submissions::{NewCorrection, NewSubmission, SentForm, StoredScore, StoredSubmission};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;

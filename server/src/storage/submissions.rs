@@ -1,7 +1,7 @@
 //! Submissions (immutable), their item answers and their scores.
 
 use qol_shared::answers::RawAnswer;
-use qol_shared::api::Timeliness;
+use qol_shared::api::{CompletionMode, CorrectionMeaning, Timeliness};
 use qol_shared::instrument::InstrumentId;
 use qol_shared::scoring::{Outcome, ScaleScore, Scores};
 use sqlx::Row;
@@ -24,8 +24,20 @@ pub struct NewSubmission<'a> {
     pub language: Language,
     pub call_me: bool,
     pub submitted_by: &'a str,
+    pub mode: CompletionMode,
+    pub form_reference: Option<&'a str>,
+    /// Set on a correction: the version it corrects, why, and what the signature means.
+    pub correction: Option<NewCorrection<'a>>,
     pub answers: &'a [RawAnswer],
     pub scores: &'a [Scores],
+}
+
+/// What a correction adds to the row it stores.
+#[derive(Debug, Clone, Copy)]
+pub struct NewCorrection<'a> {
+    pub corrects: &'a StoredSubmission,
+    pub reason: &'a str,
+    pub meaning: CorrectionMeaning,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +54,32 @@ pub struct StoredSubmission {
     pub timeliness: Timeliness,
     pub language: Language,
     pub call_me: bool,
+    pub mode: CompletionMode,
+    pub form_reference: Option<String>,
+    /// `patient:IVB-001` or `staff:NAME` (on a correction: its signer).
+    pub submitted_by: String,
+    /// On a correction: the row it corrects, why, and what the signature means.
+    pub corrects_id: Option<i64>,
+    pub correction_reason: Option<String>,
+    pub signature_meaning: Option<CorrectionMeaning>,
+}
+
+impl StoredSubmission {
+    /// Of a patient's submissions (every version), the current version of each form, in the
+    /// order the forms were first received.
+    pub fn current_versions(all: &[StoredSubmission]) -> Vec<&StoredSubmission> {
+        let superseded: std::collections::HashSet<i64> = all.iter().filter_map(|s| s.corrects_id).collect();
+        // The first version's id of each assessment orders the forms.
+        let mut first: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+        for submission in all {
+            let id = first.entry(submission.assessment_id).or_insert(submission.id);
+            *id = (*id).min(submission.id);
+        }
+        let mut current: Vec<&StoredSubmission> =
+            all.iter().filter(|s| !superseded.contains(&s.id)).collect();
+        current.sort_by_key(|s| (first.get(&s.assessment_id).copied().unwrap_or(s.id), s.id));
+        current
+    }
 }
 
 /// A sent form as its patient's history lists it: the submission and its assessment.
@@ -67,7 +105,8 @@ pub struct StoredScore {
 }
 
 const SUBMISSION_QUERY: &str = "SELECT s.id, s.client_id, s.content_hash, s.patient_id, s.assessment_id, a.key, s.version, \
-     s.completed_at, s.received_at, s.timeliness, s.language, s.call_me \
+     s.completed_at, s.received_at, s.timeliness, s.language, s.call_me, s.mode, s.form_reference, s.submitted_by, \
+     s.corrects_id, s.correction_reason, s.signature_meaning \
      FROM submissions s JOIN assessments a ON a.id = s.assessment_id";
 
 fn submission(row: &AnyRow) -> Result<StoredSubmission, StorageError> {
@@ -84,6 +123,18 @@ fn submission(row: &AnyRow) -> Result<StoredSubmission, StorageError> {
         timeliness: enum_from(&row.try_get::<String, _>("timeliness")?)?,
         language: super::stored_language(&row.try_get::<String, _>("language")?)?,
         call_me: row.try_get::<i64, _>("call_me")? == 1,
+        mode: {
+            let text: String = row.try_get("mode")?;
+            CompletionMode::parse(&text).ok_or_else(|| StorageError::Corrupt(format!("mode {text:?}")))?
+        },
+        form_reference: row.try_get("form_reference")?,
+        submitted_by: row.try_get("submitted_by")?,
+        corrects_id: row.try_get("corrects_id")?,
+        correction_reason: row.try_get("correction_reason")?,
+        signature_meaning: row
+            .try_get::<Option<String>, _>("signature_meaning")?
+            .map(|text| enum_from(&text))
+            .transpose()?,
     })
 }
 
@@ -109,13 +160,22 @@ impl Db {
         rows.iter().map(submission).collect()
     }
 
+    pub async fn submission(&self, id: i64) -> Result<Option<StoredSubmission>, StorageError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SUBMISSION_QUERY} WHERE s.id = $1")))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(submission).transpose()
+    }
+
     /// Every form the patient sent, with its assessment (also one that has left the schedule
-    /// since), in the order received.
+    /// since), in the order received: the current version of each.
     pub async fn sent_forms(&self, patient_id: i64) -> Result<Vec<SentForm>, StorageError> {
         let rows = sqlx::query(
             "SELECT s.id, s.assessment_id, a.key, a.code, a.label, a.unscheduled, s.version, s.completed_at, \
              s.received_at FROM submissions s JOIN assessments a ON a.id = s.assessment_id \
-             WHERE s.patient_id = $1 ORDER BY s.id",
+             WHERE s.patient_id = $1 AND NOT EXISTS (SELECT 1 FROM submissions later WHERE later.corrects_id = s.id) \
+             ORDER BY a.id, s.id",
         )
         .bind(patient_id)
         .fetch_all(&self.pool)
@@ -240,10 +300,26 @@ impl WriteTx {
         Ok(count > 0)
     }
 
+    /// The current version of a form, read under the chain lock (a correction signed meanwhile
+    /// is seen).
+    pub async fn current_version_of(
+        &mut self,
+        assessment_id: i64,
+    ) -> Result<Option<StoredSubmission>, StorageError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{SUBMISSION_QUERY} WHERE s.assessment_id = $1 ORDER BY s.version DESC LIMIT 1"
+        )))
+        .bind(assessment_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(submission).transpose()
+    }
+
     pub async fn insert_submission(&mut self, new: &NewSubmission<'_>) -> Result<i64, StorageError> {
         let id: i64 = sqlx::query(
             "INSERT INTO submissions (client_id, content_hash, patient_id, assessment_id, completed_at, received_at, \
-             timeliness, language, call_me, submitted_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+             timeliness, language, call_me, submitted_by, mode, form_reference, version, corrects_id, correction_reason, \
+             signature_meaning) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
         )
         .bind(new.client_id)
         .bind(new.content_hash)
@@ -255,6 +331,12 @@ impl WriteTx {
         .bind(new.language.tag())
         .bind(i64::from(new.call_me))
         .bind(new.submitted_by)
+        .bind(new.mode.as_str())
+        .bind(new.form_reference)
+        .bind(new.correction.map_or(1, |c| c.corrects.version + 1))
+        .bind(new.correction.map(|c| c.corrects.id))
+        .bind(new.correction.map(|c| c.reason))
+        .bind(new.correction.map(|c| c.meaning.as_str()))
         .fetch_one(&mut *self.tx)
         .await?
         .try_get(0)?;

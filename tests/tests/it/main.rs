@@ -23,4 +23,5 @@ mod research_record;
 mod screenshots;
 mod security;
 mod staff_console;
+mod staff_entry;
 mod storage;

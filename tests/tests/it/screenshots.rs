@@ -236,6 +236,42 @@ async fn every_screen() {
     desk.goto(&app.url("/staff/admin/setup")).await.unwrap();
     desk.wait().for_element(Locator::Css("#setup-schedule tbody tr")).await.unwrap();
     shoot(&desk, &folder, "33-staff-setup").await;
+    // A paper form entered for a patient's baseline, then corrected with a signature.
+    let admin = app.staff_token("admin").await;
+    let (paper_patient, _) = app.enrol(&admin, "hematogenous", 0).await;
+    let baseline = app.assessment(&admin, &paper_patient, "baseline").await;
+    desk.goto(&app.url(&format!("/staff/patients/{paper_patient}/enter/{}", baseline["id"]))).await.unwrap();
+    desk.wait().for_element(Locator::Css("fieldset.item label[for='item-1-1']")).await.unwrap();
+    for item in 1..=28 {
+        click(&desk, &format!("label[for='item-{item}-{}']", if item == 9 || item == 19 { 3 } else { 1 }))
+            .await;
+    }
+    desk.find(Locator::Css("#entry-reference")).await.unwrap().send_keys("PAPER-0117").await.unwrap();
+    desk.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    shoot(&desk, &folder, "34-staff-enter-paper-form").await;
+    click(&desk, "#entry-submit").await;
+    desk.wait().for_element(Locator::Css("#stored-status")).await.unwrap();
+    click(&desk, ".submissions a[id^='correct-']").await;
+    desk.wait().for_element(Locator::Css("#correct-reason")).await.unwrap();
+    click(&desk, "label[for='item-9-2']").await;
+    desk.find(Locator::Css("#correct-reason"))
+        .await
+        .unwrap()
+        .send_keys("item 9 misread from the paper")
+        .await
+        .unwrap();
+    desk.execute("document.querySelector('#signature-heading').scrollIntoView()", vec![]).await.unwrap();
+    shoot(&desk, &folder, "35-staff-correction").await;
+    desk.find(Locator::Css("#correct-password"))
+        .await
+        .unwrap()
+        .send_keys("demo-admin-password")
+        .await
+        .unwrap();
+    click(&desk, "#correct-submit").await;
+    desk.wait().for_element(Locator::Css(".submissions .signature")).await.unwrap();
+    desk.execute("document.querySelector('#submissions-heading').scrollIntoView()", vec![]).await.unwrap();
+    shoot(&desk, &folder, "36-staff-form-versions").await;
     desk.close().await.unwrap();
     eprintln!("screenshots written to {}", folder.display());
 }

@@ -40,6 +40,8 @@ async fn generated_authorization_matrix(backend: Backend) {
         .await;
     assert_eq!(status.as_u16(), 201, "{snooze}");
     let snooze_id = snooze["id"].as_i64().unwrap();
+    let (_, submissions) = app.get_as("/api/v1/patients/IVB-001/submissions", Some(&nurse)).await;
+    let submission_id = submissions[0]["id"].as_i64().expect("the demo patient sent forms");
     let today = qol_tests::chrono_today_minus(0);
     // A valid request for each operation with a body. The patient in every {study_id} is
     // IVB-001, a demo patient: never the calling patient.
@@ -73,6 +75,15 @@ async fn generated_authorization_matrix(backend: Backend) {
                 json!({ "subject": "FA", "until": qol_tests::chrono_today_minus(-3), "reason": "matrix" })
             }
             "/api/v1/assessments/{id}/missed-reason" => json!({ "reason": "other", "note": "matrix" }),
+            // Refused for what it asks (no such assessment; a version that is not the current
+            // one), after the caller's role was checked.
+            "/api/v1/patients/{study_id}/submissions" => {
+                json!({ "client_id": uuid::Uuid::new_v4().to_string(),
+                "assessment_id": 0, "mode": "paper", "completed_on": today, "form_reference": "M-1",
+                "language": "en", "answers": [] })
+            }
+            "/api/v1/submissions/{id}/corrections" => json!({ "version": 999, "answers": [],
+                "meaning": "corrected_transcription_error", "reason": "matrix", "password": "matrix" }),
             _ => json!({}),
         }
     };
@@ -94,6 +105,8 @@ async fn generated_authorization_matrix(backend: Backend) {
                 snooze_id
             } else if path.contains("/alerts/") {
                 alert_id
+            } else if path.contains("/corrections") {
+                submission_id
             } else {
                 0
             };

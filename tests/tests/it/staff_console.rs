@@ -852,12 +852,18 @@ async fn every_console_screen_passes_axe_and_starts_with_a_skip_link() {
     click(&desk, "form button[type=submit]").await;
     until(&desk, "the console", "document.querySelector('.staff-nav')").await;
     let patient_page = format!("/staff/patients/{study_id}");
+    let baseline = app.assessment(&nurse, &study_id, "baseline").await;
+    let entry_page = format!("/staff/patients/{study_id}/enter/{}", baseline["id"]);
+    let (_, sent) = app.get_as("/api/v1/patients/IVB-001/submissions", Some(&nurse)).await;
+    let correction_page = format!("/staff/patients/IVB-001/correct/{}", sent[0]["id"]);
     let screens = [
         "/staff",
         "/staff/follow-up",
         "/staff/patients",
         "/staff/patients/new",
         &patient_page,
+        &entry_page,
+        &correction_page,
         "/staff/research",
         "/staff/admin/users",
         "/staff/admin/setup",
@@ -1102,6 +1108,111 @@ async fn a_locked_out_staff_member_is_told_to_ask_an_admin() {
     assert_eq!(
         text_of(&desk, ".problem p").await,
         "Too many wrong tries. Wait a few minutes, or ask an admin to lift the lockout."
+    );
+    desk.close().await.unwrap();
+}
+
+/// A paper form (issue 18): the nurse opens the patient's open baseline, enters the paper's
+/// answers with its reference, and stores it; the patient page shows how it was filled in. She
+/// then corrects one answer: a wrong password is refused on the page, her own signs the new
+/// version, and the page shows both versions with who signed, when and why.
+#[tokio::test]
+async fn a_nurse_enters_a_paper_form_and_corrects_it_with_her_signature() {
+    let Some(Setup { app, driver, chromium }) = setup().await else { return };
+    let nurse_token = app.staff_token("nurse").await;
+    let (study_id, _) = app.enrol(&nurse_token, "nodal", 0).await;
+    let desk = desktop_browser(&driver, &chromium).await;
+    nurse_signs_in(&app, &desk).await;
+    desk.goto(&app.url(&format!("/staff/patients/{study_id}"))).await.unwrap();
+    click(&desk, "#enter-baseline").await;
+    until(&desk, "the form's items", "document.querySelectorAll('fieldset.item').length").await;
+    assert_eq!(
+        until(&desk, "54 items", "document.querySelectorAll('fieldset.item').length === 54 && 54").await,
+        54
+    );
+    // Paper is the mode offered first; the reference is required for it.
+    assert_eq!(element(&desk, "#entry-mode").await.prop("value").await.unwrap().as_deref(), Some("paper"));
+    for (item, code) in [(9, 4), (19, 4), (29, 5), (30, 5), (49, 1)] {
+        click(&desk, &format!("label[for='item-{item}-{code}']")).await;
+    }
+    // The sexual-activity section does not apply after "not at all".
+    for item in 50..=54 {
+        click(&desk, &format!("label[for='item-{item}-na']")).await;
+    }
+    if let Some(violations) = axe_violations(&desk).await {
+        assert_eq!(violations, Vec::<Value>::new(), "axe on the entry form");
+    }
+    fill(&desk, "#entry-reference", "PAPER-7").await;
+    click(&desk, "#entry-submit").await;
+    until(&desk, "stored", "document.querySelector('#stored-status')").await;
+    assert_eq!(text_of(&desk, "#stored-status").await, "The form was stored, scored and checked for alerts.");
+    let summary = text_of(&desk, ".submissions li summary").await;
+    assert!(
+        summary.contains("Paper form")
+            && summary.contains("form PAPER-7")
+            && summary.contains("entered by nurse"),
+        "{summary}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM submissions WHERE mode = 'paper' AND form_reference = 'PAPER-7' AND submitted_by = 'staff:nurse'").await,
+        1
+    );
+    // Its severe pain is on the worklist, as the phone's would be.
+    let pain = format!(
+        "SELECT COUNT(*) FROM alerts WHERE scale = 'PA' AND patient_id = (SELECT id FROM patients WHERE study_code = '{study_id}')"
+    );
+    assert_eq!(app.count_dynamic(pain).await, 1);
+
+    // The correction: item 9 was "quite a bit", not "very much".
+    click(&desk, ".submissions a[id^='correct-']").await;
+    until(&desk, "the answers as stored", "document.querySelector('#item-9-4')?.checked").await;
+    click(&desk, "label[for='item-9-3']").await;
+    fill(&desk, "#correct-reason", "item 9 misread from the paper").await;
+    fill(&desk, "#correct-password", "not my password").await;
+    click(&desk, "#correct-submit").await;
+    until(&desk, "the refusal", "document.querySelector('.problem p')").await;
+    assert!(text_of(&desk, ".problem p").await.starts_with("password:"), "the refusal names the password");
+    assert_eq!(
+        element(&desk, "#correct-password").await.prop("value").await.unwrap().as_deref(),
+        Some(""),
+        "the password is not kept on the page"
+    );
+    if let Some(violations) = axe_violations(&desk).await {
+        assert_eq!(violations, Vec::<Value>::new(), "axe on the correction form");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM submissions WHERE version = 2").await, 0);
+    fill(&desk, "#correct-password", "demo-nurse-password").await;
+    click(&desk, "#correct-submit").await;
+    until(&desk, "signed", "document.querySelector('#stored-status')").await;
+    assert_eq!(
+        text_of(&desk, "#stored-status").await,
+        "The correction was signed and stored as a new version."
+    );
+    let signature = text_of(&desk, ".submissions .signature").await;
+    assert!(
+        signature.contains("corrected by nurse")
+            && signature.contains("I corrected a transcription error")
+            && signature.contains("item 9 misread from the paper"),
+        "{signature}"
+    );
+    let versions = desk
+        .execute(
+            "return [...document.querySelectorAll('.submissions li summary')].map(s => s.textContent)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let versions: Vec<String> = serde_json::from_value(versions).unwrap();
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert!(
+        versions[0].contains("version 2")
+            && versions[1].contains("version 1")
+            && versions[1].contains("superseded"),
+        "{versions:?}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM item_answers a JOIN submissions s ON s.id = a.submission_id WHERE s.version = 2 AND a.item = 9 AND a.code = 3").await,
+        1
     );
     desk.close().await.unwrap();
 }

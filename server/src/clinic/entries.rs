@@ -1,0 +1,349 @@
+//! Forms staff enter on a patient's behalf (a paper form transcribed, a telephone or clinic
+//! interview, a proxy's answers) and corrections signed with the staff member's password. Each is
+//! a new submission row, validated, scored and alerted as the phone's forms are, stored in one
+//! transaction with its audit entry; a stored row is never changed (docs/api.md, "Staff entry and
+//! corrections").
+
+use chrono::TimeZone;
+use qol_shared::api::{CompletionMode, CorrectionRequest, Role, StaffEntryRequest, SubmissionReceipt};
+use qol_shared::{ClientId, Timestamp};
+
+use super::alerts::{Origin, latest_values};
+use super::submissions::NewForm;
+use super::*;
+use crate::auth::Hasher;
+use crate::storage::NewCorrection;
+
+/// The longest correction reason kept.
+pub const MAX_REASON: usize = 500;
+/// The longest paper form reference kept.
+pub const MAX_FORM_REFERENCE: usize = 64;
+
+/// A refusal of one or more fields: each problem starts with its field's name.
+fn fields(message: &str, problems: Vec<String>) -> ClinicError {
+    ClinicError::Invalid { message: format!("{message}: {}", problems.join("; ")), problems }
+}
+
+impl Clinic {
+    /// Staff enter a questionnaire for one of her scheduled assessments. The day she completed it
+    /// must fall in the assessment's window; it may be entered later than the phone's grace
+    /// period allows (a paper form comes back by post). A retry with the same client id and
+    /// content gets the first receipt (`false`).
+    pub async fn enter_form(
+        &self,
+        session: &Session,
+        study_id: &str,
+        request: &StaffEntryRequest,
+    ) -> Result<(SubmissionReceipt, bool), ClinicError> {
+        session.require(&[Role::Nurse, Role::Admin])?;
+        let patient = self.find_patient(study_id).await?;
+        let now = self.now();
+        let today = self.protocol.local_date(now);
+        let mut problems = Vec::new();
+        if request.mode == CompletionMode::SelfReport {
+            problems.push(
+                "mode: staff enter paper, telephone_interview, clinic_interview or proxy; self is the patient's own app"
+                    .to_owned(),
+            );
+        }
+        let reference = request.form_reference.as_deref().map(str::trim).filter(|text| !text.is_empty());
+        match reference {
+            None if request.mode == CompletionMode::Paper => problems
+                .push("form_reference: give the paper form's reference (its number or barcode)".into()),
+            Some(text) if text.chars().count() > MAX_FORM_REFERENCE || text.chars().any(char::is_control) => {
+                problems.push(format!("form_reference: at most {MAX_FORM_REFERENCE} characters, on one line"))
+            }
+            _ => {}
+        }
+        if request.completed_on > today {
+            problems.push(format!("completed_on: {} is after today ({today})", request.completed_on));
+        }
+        if !problems.is_empty() {
+            return Err(fields("the form was not stored", problems));
+        }
+        let client_id = request.client_id.as_str().to_owned();
+        let content_hash = entry_hash(request, reference);
+        if let Some(existing) = self.db.submission_by_client_id(&client_id).await? {
+            return self.replay(&patient, &existing, &content_hash).await.map(|receipt| (receipt, false));
+        }
+
+        let (statuses, events) = self.assessments(patient.id, today).await?;
+        let status = statuses
+            .into_iter()
+            .find(|status| status.row.id == request.assessment_id && !status.row.unscheduled)
+            .ok_or_else(|| {
+                ClinicError::NotFound(format!(
+                    "assessment_id: {} is not one of {}'s scheduled assessments",
+                    request.assessment_id, patient.study_code
+                ))
+            })?;
+        let assessment = status.row;
+        if status.state == AssessmentState::NotApplicable {
+            return Err(refused(
+                ErrorCode::StudyEnded,
+                "assessment_id: this assessment no longer applies (she went off study before it)",
+            ));
+        }
+        if let Some((off, _)) = events.off_study()
+            && request.completed_on >= off
+        {
+            return Err(refused(
+                ErrorCode::StudyEnded,
+                format!("completed_on: she went off study on {off}; a form completed since does not count"),
+            ));
+        }
+        if !(assessment.window_start..=assessment.window_end).contains(&request.completed_on) {
+            return Err(ClinicError::Refused {
+                code: ErrorCode::WindowClosed,
+                message: format!(
+                    "completed_on: {} is outside the window of {} ({} to {}); the form was not stored",
+                    request.completed_on, assessment.label, assessment.window_start, assessment.window_end
+                ),
+                problems: vec![format!(
+                    "completed_on: {} to {}",
+                    assessment.window_start, assessment.window_end
+                )],
+            });
+        }
+        let timeliness =
+            if today <= assessment.window_end { Timeliness::OnTime } else { Timeliness::LateDelivery };
+        let (answers, scores) = parse_and_score(&assessment.instruments, &request.answers)?;
+        let form = NewForm {
+            client_id: &client_id,
+            content_hash: &content_hash,
+            assessment: Some(&assessment),
+            timeliness,
+            completed_at: self.midday(request.completed_on),
+            language: request.language,
+            call_me: request.call_me,
+            mode: request.mode,
+            form_reference: reference,
+            answers: &answers,
+            scores,
+        };
+        self.store_form(&session.actor(), &patient, form, today, now).await
+    }
+
+    /// Midday of a day in the study's time zone: the time a form completed on that day is given
+    /// when only its day is known, so that it reads back as that day.
+    fn midday(&self, day: NaiveDate) -> Timestamp {
+        let zone = self.protocol.time_zone;
+        let noon = day.and_hms_opt(12, 0, 0).unwrap_or_default();
+        zone.from_local_datetime(&noon)
+            .earliest()
+            .map_or_else(|| Timestamp::from(Utc.from_utc_datetime(&noon)), |at| Timestamp::from(at.to_utc()))
+    }
+
+    /// A stored form corrected: a new version with every answer, the reason and what the
+    /// signature means, signed with the staff member's password. The corrected version is kept
+    /// as it was; the new one is scored again and its alerts raised as a new form's are (a call
+    /// request is not asked again).
+    pub async fn correct_submission(
+        &self,
+        hasher: &Hasher,
+        session: &Session,
+        submission_id: i64,
+        request: &CorrectionRequest,
+    ) -> Result<SubmissionReceipt, ClinicError> {
+        session.require(&[Role::Nurse, Role::Admin])?;
+        let corrected = self
+            .db
+            .submission(submission_id)
+            .await?
+            .ok_or_else(|| ClinicError::NotFound(format!("there is no submission {submission_id}")))?;
+        let patient = self
+            .db
+            .patient_by_id(corrected.patient_id)
+            .await?
+            .ok_or_else(|| StorageError::Corrupt(format!("submission {submission_id} has no patient")))?;
+        let all = self.db.submissions_of(patient.id).await?;
+        let current = all
+            .iter()
+            .filter(|s| s.assessment_id == corrected.assessment_id)
+            .max_by_key(|s| s.version)
+            .cloned()
+            .unwrap_or_else(|| corrected.clone());
+        if current.id != corrected.id || request.version != current.version {
+            return Err(ClinicError::Conflict(format!(
+                "version: version {} of this form is the current one; correct that version (reload the page)",
+                current.version
+            )));
+        }
+        let reason = request.reason.trim();
+        let mut problems = Vec::new();
+        if reason.is_empty() {
+            problems.push("reason: say why the answers are corrected".to_owned());
+        } else if reason.chars().count() > MAX_REASON {
+            problems.push(format!("reason: at most {MAX_REASON} characters"));
+        }
+        if request.password.is_empty() {
+            problems.push("password: enter your password to sign the correction".to_owned());
+        }
+        if !problems.is_empty() {
+            return Err(fields("the correction was not stored", problems));
+        }
+        let assessment =
+            self.db.assessment_ever_scheduled(patient.id, current.assessment_id).await?.ok_or_else(|| {
+                StorageError::Corrupt(format!("submission {} has no assessment", current.id))
+            })?;
+        let (answers, scores) = parse_and_score(&assessment.instruments, &request.answers)?;
+        let stored_answers: Vec<RawAnswer> = answers.iter().flat_map(Answers::to_raw).collect();
+        let before_answers = self.db.answers_of(current.id).await?;
+        let changed = changed_items(&before_answers, &stored_answers);
+        if changed.is_empty() {
+            return Err(fields(
+                "the correction was not stored",
+                vec![format!("answers: they are the answers of version {} already", current.version)],
+            ));
+        }
+        // The signature is checked last, once everything else is known to be right.
+        let key = self.check_signature(hasher, session, &request.password).await?;
+
+        let (baseline, previous) = self.alert_history(patient.id, Some(current.assessment_id)).await?;
+        let signals = AlertRules::from(&self.protocol.alerts).evaluate(
+            &scores,
+            &answers,
+            History { baseline: baseline.as_deref(), previous: previous.as_deref() },
+            false,
+        );
+        // Open cards show each subject's latest value: only the latest form may set it.
+        let latest_form = StoredSubmission::current_versions(&all)
+            .last()
+            .is_some_and(|last| last.assessment_id == current.assessment_id);
+        let latest = if latest_form { latest_values(&scores, &answers) } else { Default::default() };
+
+        let now = self.now();
+        let today = self.protocol.local_date(now);
+        let received_at = Timestamp::from(now);
+        let actor = session.actor();
+        let client_id = ClientId::parse(&uuid::Uuid::new_v4().to_string())
+            .map_err(|_| StorageError::Corrupt("a new client id".into()))?;
+        let content_hash = hex::encode(Sha256::digest(
+            json!({ "corrects": current.id, "answers": stored_answers }).to_string().as_bytes(),
+        ));
+        let mut tx = self.db.begin_write().await?;
+        tx.clear_sign_in_failures(&key).await?;
+        // Read again under the chain lock: another correction may have been signed meanwhile.
+        if tx.current_version_of(current.assessment_id).await?.map(|s| s.id) != Some(current.id) {
+            tx.rollback().await?;
+            return Err(ClinicError::Conflict(
+                "version: this form was corrected by someone else a moment ago; reload the page".into(),
+            ));
+        }
+        let new_id = tx
+            .insert_submission(&NewSubmission {
+                client_id: client_id.as_str(),
+                content_hash: &content_hash,
+                patient_id: patient.id,
+                assessment_id: current.assessment_id,
+                completed_at: current.completed_at,
+                received_at,
+                timeliness: current.timeliness,
+                language: current.language,
+                call_me: current.call_me,
+                submitted_by: &actor.name,
+                mode: current.mode,
+                form_reference: current.form_reference.as_deref(),
+                correction: Some(NewCorrection { corrects: &current, reason, meaning: request.meaning }),
+                answers: &stored_answers,
+                scores: &scores,
+            })
+            .await?;
+        let raised = self
+            .raise(&mut tx, &patient, &signals, &latest, Origin::Report(new_id), today, &received_at.text())
+            .await?;
+        let item_values =
+            |list: &[(i64, Option<String>, Option<String>)],
+             pick: fn(&(i64, Option<String>, Option<String>)) -> &Option<String>| {
+                list.iter().map(|entry| json!({ "item": entry.0, "answer": pick(entry) })).collect::<Vec<_>>()
+            };
+        tx.audit(
+            &actor,
+            AuditEntry {
+                action: "submission.correct",
+                entity: "submission",
+                patient: Some(patient.study_code.clone()),
+                entity_id: new_id.to_string(),
+                before: Some(json!({
+                    "submission_id": current.id, "version": current.version,
+                    "items": item_values(&changed, |entry| &entry.1),
+                })),
+                after: Some(json!({
+                    "submission_id": new_id, "version": current.version + 1, "patient": patient.study_code,
+                    "items": item_values(&changed, |entry| &entry.2),
+                    "meaning": request.meaning.as_str(), "signed": "password re-entered", "alerts": raised.audit,
+                })),
+                reason: Some(reason.to_owned()),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        if raised.emails_queued > 0 {
+            self.on_call.wake.wake();
+        }
+        Ok(SubmissionReceipt {
+            submission_id: new_id,
+            client_id,
+            assessment_id: current.assessment_id,
+            received_at,
+            timeliness: current.timeliness,
+            scores,
+        })
+    }
+}
+
+/// The items whose answer differs between two versions: (item, before, after), each answer as
+/// its code, `not_applicable`, or `None` when skipped.
+fn changed_items(before: &[RawAnswer], after: &[RawAnswer]) -> Vec<(i64, Option<String>, Option<String>)> {
+    let text = |list: &[RawAnswer], item: i64| {
+        list.iter().find(|answer| answer.item == item).map(|answer| match answer.response {
+            qol_shared::answers::RawResponse::Code(code) => code.to_string(),
+            qol_shared::answers::RawResponse::Marker(_) => "not_applicable".to_owned(),
+        })
+    };
+    let mut items: Vec<i64> = before.iter().chain(after).map(|answer| answer.item).collect();
+    items.sort_unstable();
+    items.dedup();
+    items
+        .into_iter()
+        .map(|item| (item, text(before, item), text(after, item)))
+        .filter(|(_, was, now)| was != now)
+        .collect()
+}
+
+/// SHA-256 over a staff entry's content (answers sorted by item), so a retry is recognised.
+fn entry_hash(request: &StaffEntryRequest, reference: Option<&str>) -> String {
+    let mut answers = request.answers.clone();
+    answers.sort_by_key(|answer| answer.item);
+    let canonical = json!({
+        "entry": "staff",
+        "assessment_id": request.assessment_id,
+        "mode": request.mode.as_str(),
+        "completed_on": request.completed_on.to_string(),
+        "form_reference": reference,
+        "language": request.language,
+        "answers": answers,
+        "call_me": request.call_me,
+    });
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_items_name_each_difference_once() {
+        let before = [RawAnswer::code(1, 2), RawAnswer::code(2, 3), RawAnswer::not_applicable(50)];
+        let after = [RawAnswer::code(1, 2), RawAnswer::code(2, 4), RawAnswer::code(3, 1)];
+        assert_eq!(
+            changed_items(&before, &after),
+            vec![
+                (2, Some("3".into()), Some("4".into())),
+                (3, None, Some("1".into())),
+                (50, Some("not_applicable".into()), None),
+            ]
+        );
+        assert!(changed_items(&before, &before).is_empty());
+    }
+}
