@@ -827,7 +827,9 @@ pub struct CorrectionView {
     /// The version it corrects.
     pub corrects: i64,
     pub meaning: CorrectionMeaning,
-    pub reason: String,
+    /// Why (nurses and admins only: free text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// `staff:NAME` (nurses and admins only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed_by: Option<String>,
@@ -877,7 +879,7 @@ pub struct SubmissionView {
     pub call_me: bool,
     /// Who filled it in and how.
     pub mode: CompletionMode,
-    /// A paper form's reference.
+    /// A paper form's reference (nurses and admins only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub form_reference: Option<String>,
     /// Staff who entered it on her behalf (nurses and admins only).
@@ -1291,4 +1293,60 @@ pub struct CompletionRow {
     pub received_rate_fixed: Option<f64>,
     /// in_window / denominator_available.
     pub in_window_rate: Option<f64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The audit trail (admins)
+
+/// One audit entry as the admin's viewer shows it: who, when, what, on which entity, before and
+/// after (JSON text, as stored), and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntryView {
+    pub id: i64,
+    pub occurred_at: Timestamp,
+    /// `staff:NAME`, `patient:IVB-001`, `system` or `cli`.
+    pub actor: String,
+    pub actor_role: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    /// The patient the entry is about, by study id (entries written before entries named
+    /// patients have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `GET /api/v1/audit`: a page of entries, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntryView>,
+    /// Ask with `before` set to this for the next (older) page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_before: Option<i64>,
+}
+
+/// `GET /api/v1/audit/verify`: the whole chain checked now, entry by entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditChainStatus {
+    pub intact: bool,
+    /// Entries checked.
+    pub entries: u64,
+    /// The chain's head as `qol audit head` prints it (`ENTRIES:HASH`): record it to prove later
+    /// that nothing was cut off or replaced.
+    pub head: String,
+    /// The first entry that does not match, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broken_at: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+    pub checked_at: Timestamp,
 }

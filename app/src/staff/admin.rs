@@ -29,13 +29,14 @@ pub fn Setup() -> impl IntoView {
 
 /// The admin pages, one link each.
 #[component]
-fn AdminNav(current: &'static str) -> impl IntoView {
+pub(super) fn AdminNav(current: &'static str) -> impl IntoView {
     let link = move |href: &'static str, label: S| {
         view! { <a href=href aria-current=(href == current).then_some("page")>{t(label)}</a> }
     };
     view! {
         <nav class="admin-nav" aria-label=t(S::Admin)>
             {link("/staff/admin/users", S::StaffAccounts)} " · " {link("/staff/admin/setup", S::StudySetup)}
+            " · " {link("/staff/admin/audit", S::AuditTrail)}
         </nav>
     }
 }

@@ -166,6 +166,10 @@ pub async fn set_password(body: &qol_shared::api::SetStaffPassword) -> Result<()
 }
 
 /// The protocol and wording pack the server runs (admins only).
+pub async fn verify_audit() -> Result<qol_shared::api::AuditChainStatus, ApiFailure> {
+    get("/api/v1/audit/verify").await
+}
+
 pub async fn study_setup() -> Result<qol_shared::api::StudySetup, ApiFailure> {
     get("/api/v1/admin/setup").await
 }

@@ -5,6 +5,7 @@
 
 mod admin;
 mod api;
+mod audit;
 mod entry;
 mod follow_up;
 mod patient;
@@ -50,6 +51,7 @@ pub fn Console() -> impl IntoView {
                 <Route path=path!("/staff/research") view=research::Research/>
                 <Route path=path!("/staff/admin/users") view=admin::StaffAccounts/>
                 <Route path=path!("/staff/admin/setup") view=admin::Setup/>
+                <Route path=path!("/staff/admin/audit") view=audit::AuditTrail/>
                 <Route path=path!("/staff/set-password") view=admin::SetPassword/>
             </Routes>
         </Frame>

@@ -468,7 +468,7 @@ fn Submissions(submissions: Vec<SubmissionView>) -> impl IntoView {
                                         {t(S::CorrectedBy)} " " <strong>{who}</strong>
                                         " · " {move || signed_at.map(|at| local_time(at, language.get().tag())).unwrap_or_default()}
                                         " · " {t(text::meaning(c.meaning))}
-                                        " · " {t(S::Reason)} ": " {c.reason}
+                                        " · " {t(S::Reason)} ": " {c.reason.unwrap_or_default()}
                                     </p>
                                 }
                             });
@@ -488,8 +488,6 @@ fn Submissions(submissions: Vec<SubmissionView>) -> impl IntoView {
                                             {mode} {reference} {entered_by} {version} {superseded}
                                             " · " {t(S::ShowAnswers)}
                                         </summary>
-                                        {correction}
-                                        {correct}
                                         <table class="table answers">
                                             <thead><tr><th scope="col">{t(S::Item)}</th><th scope="col">""</th><th scope="col">{t(S::Answer)}</th></tr></thead>
                                             <tbody>
@@ -503,6 +501,8 @@ fn Submissions(submissions: Vec<SubmissionView>) -> impl IntoView {
                                             </tbody>
                                         </table>
                                     </details>
+                                    {correction}
+                                    {correct}
                                 </li>
                             }
                         }).collect_view()}

@@ -67,6 +67,9 @@ impl Clinic {
             return self.replay(&patient, &existing, &content_hash).await.map(|receipt| (receipt, false));
         }
 
+        // The schedule brought in step first, as the phone's path does.
+        let (_, events) = self.events(patient.id).await?;
+        self.sync_schedule(patient.id, &events, today).await?;
         let (statuses, events) = self.assessments(patient.id, today).await?;
         let status = statuses
             .into_iter()
@@ -196,21 +199,36 @@ impl Clinic {
                 vec![format!("answers: they are the answers of version {} already", current.version)],
             ));
         }
-        // The signature is checked last, once everything else is known to be right.
+        // The signature is checked last, once everything else is known to be right; a right
+        // password ends the check at once, so a correction refused after it (signed by someone
+        // else a moment earlier) leaves nothing counted against the signer.
         let key = self.check_signature(hasher, session, &request.password).await?;
+        self.db.clear_sign_in(&key).await?;
 
-        let (baseline, previous) = self.alert_history(patient.id, Some(current.assessment_id)).await?;
-        let signals = AlertRules::from(&self.protocol.alerts).evaluate(
-            &scores,
-            &answers,
-            History { baseline: baseline.as_deref(), previous: previous.as_deref() },
-            false,
-        );
-        // Open cards show each subject's latest value: only the latest form may set it.
-        let latest_form = StoredSubmission::current_versions(&all)
-            .last()
-            .is_some_and(|last| last.assessment_id == current.assessment_id);
-        let latest = if latest_form { latest_values(&scores, &answers) } else { Default::default() };
+        // The alert rules, as for a new form, for her newest form only (an older form corrected
+        // says nothing of how she is now, and the cards' latest values stay the newest form's);
+        // and only what is new or worse than the corrected version raised (nothing the nurse
+        // already handled comes back), never a call request again.
+        let history =
+            self.alert_history(patient.id, current.completed_at, Some(current.assessment_id)).await?;
+        let signals = if history.newest {
+            let rules = AlertRules::from(&self.protocol.alerts);
+            let compared =
+                History { baseline: history.baseline.as_deref(), previous: history.previous.as_deref() };
+            let (old_answers, old_scores) = parse_and_score(&assessment.instruments, &before_answers)?;
+            let before = rules.evaluate(&old_scores, &old_answers, compared, false);
+            let mut signals = rules.evaluate(&scores, &answers, compared, false);
+            signals.retain(|signal| {
+                before
+                    .iter()
+                    .find(|old| old.subject == signal.subject)
+                    .is_none_or(|old| signal.tier > old.tier)
+            });
+            signals
+        } else {
+            Vec::new()
+        };
+        let latest = if history.newest { latest_values(&scores, &answers) } else { Default::default() };
 
         let now = self.now();
         let today = self.protocol.local_date(now);
@@ -222,7 +240,6 @@ impl Clinic {
             json!({ "corrects": current.id, "answers": stored_answers }).to_string().as_bytes(),
         ));
         let mut tx = self.db.begin_write().await?;
-        tx.clear_sign_in_failures(&key).await?;
         // Read again under the chain lock: another correction may have been signed meanwhile.
         if tx.current_version_of(current.assessment_id).await?.map(|s| s.id) != Some(current.id) {
             tx.rollback().await?;
@@ -252,11 +269,15 @@ impl Clinic {
         let raised = self
             .raise(&mut tx, &patient, &signals, &latest, Origin::Report(new_id), today, &received_at.text())
             .await?;
-        let item_values =
-            |list: &[(i64, Option<String>, Option<String>)],
-             pick: fn(&(i64, Option<String>, Option<String>)) -> &Option<String>| {
-                list.iter().map(|entry| json!({ "item": entry.0, "answer": pick(entry) })).collect::<Vec<_>>()
-            };
+        // `changed` holds (item, answer before, answer after).
+        let item_values = |after: bool| {
+            changed
+                .iter()
+                .map(|(item, before_answer, after_answer)| {
+                    json!({ "item": item, "answer": if after { after_answer } else { before_answer } })
+                })
+                .collect::<Vec<_>>()
+        };
         tx.audit(
             &actor,
             AuditEntry {
@@ -266,12 +287,13 @@ impl Clinic {
                 entity_id: new_id.to_string(),
                 before: Some(json!({
                     "submission_id": current.id, "version": current.version,
-                    "items": item_values(&changed, |entry| &entry.1),
+                    "items": item_values(false),
                 })),
                 after: Some(json!({
                     "submission_id": new_id, "version": current.version + 1, "patient": patient.study_code,
-                    "items": item_values(&changed, |entry| &entry.2),
+                    "items": item_values(true),
                     "meaning": request.meaning.as_str(), "signed": "password re-entered", "alerts": raised.audit,
+                    "alert_rules": if history.newest { "applied" } else { "not applied: a form completed later is stored" },
                 })),
                 reason: Some(reason.to_owned()),
             },

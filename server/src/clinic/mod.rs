@@ -19,6 +19,7 @@
 
 pub mod accounts;
 mod alerts;
+pub mod audit_trail;
 pub mod demo;
 mod entries;
 mod exports;

@@ -108,31 +108,33 @@ impl Clinic {
         self.store_form(actor, patient, form, today, now).await
     }
 
-    /// What the alert rules compare a form with: the baseline and the form before it (the
-    /// current version of each). `before`: the assessment of a stored form being corrected (the
-    /// forms received before it); `None` for a new form (every form so far).
+    /// What the alert rules compare a form completed at `completed_at` with: her baseline and
+    /// the form completed before it (the current version of each; `own`: the assessment of a
+    /// stored form being corrected, left out). And whether it is her newest form by completion:
+    /// only the newest says how she is now.
     pub(super) async fn alert_history(
         &self,
         patient_id: i64,
-        before: Option<i64>,
-    ) -> Result<(Option<Vec<Scores>>, Option<Vec<Scores>>), ClinicError> {
+        completed_at: Timestamp,
+        own: Option<i64>,
+    ) -> Result<AlertHistory, ClinicError> {
         let all = self.db.submissions_of(patient_id).await?;
-        let current = StoredSubmission::current_versions(&all);
-        let earlier: Vec<&StoredSubmission> = match before {
-            Some(assessment_id) => {
-                current.into_iter().take_while(|s| s.assessment_id != assessment_id).collect()
-            }
-            None => current,
-        };
-        let baseline = match earlier.iter().find(|s| s.assessment_key.is_baseline()) {
+        let mut others: Vec<&StoredSubmission> = StoredSubmission::current_versions(&all)
+            .into_iter()
+            .filter(|s| Some(s.assessment_id) != own)
+            .collect();
+        // In the order completed (a paper form entered late sits where she filled it in).
+        others.sort_by_key(|s| s.completed_at);
+        let baseline = match others.iter().find(|s| s.assessment_key.is_baseline()) {
             Some(stored) => Some(self.db.scores_of(stored.id).await?),
             None => None,
         };
-        let previous = match earlier.last() {
+        let previous = match others.iter().rev().find(|s| s.completed_at <= completed_at) {
             Some(stored) => Some(self.db.scores_of(stored.id).await?),
             None => None,
         };
-        Ok((baseline, previous))
+        let newest = others.iter().all(|s| s.completed_at <= completed_at);
+        Ok(AlertHistory { baseline, previous, newest })
     }
 
     /// Stores a new form (the phone's or one staff entered): its answers, scores, alerts and
@@ -158,13 +160,21 @@ impl Clinic {
             answers,
             scores,
         } = form;
-        let (baseline, previous) = self.alert_history(patient.id, None).await?;
-        let signals = AlertRules::from(&self.protocol.alerts).evaluate(
-            &scores,
-            answers,
-            History { baseline: baseline.as_deref(), previous: previous.as_deref() },
-            call_me,
-        );
+        let history = self.alert_history(patient.id, completed_at, None).await?;
+        // A form staff enter after a newer one arrived (a paper form back by post) is stored and
+        // scored, but raises no alert: her newer form says how she is now, and the cards' latest
+        // values stay that form's.
+        let alerting = mode == CompletionMode::SelfReport || history.newest;
+        let signals = if alerting {
+            AlertRules::from(&self.protocol.alerts).evaluate(
+                &scores,
+                answers,
+                History { baseline: history.baseline.as_deref(), previous: history.previous.as_deref() },
+                call_me,
+            )
+        } else {
+            Vec::new()
+        };
 
         let received_at = Timestamp::from(now);
         let mut tx = self.db.begin_write().await?;
@@ -202,7 +212,7 @@ impl Clinic {
                 scores: &scores,
             })
             .await?;
-        let latest = latest_values(&scores, answers);
+        let latest = if alerting { latest_values(&scores, answers) } else { Default::default() };
         let raised = self
             .raise(
                 &mut tx,
@@ -226,6 +236,7 @@ impl Clinic {
                     "client_id": client_id, "assessment_id": assessment_id, "timeliness": timeliness,
                     "items": stored_answers.len(), "call_me": call_me, "alerts": alerts_raised,
                     "mode": mode.as_str(), "form_reference": form_reference,
+                    "alert_rules": if alerting { "applied" } else { "not applied: a form completed later is stored" },
                 })),
                 ..AuditEntry::default()
             },
@@ -268,6 +279,13 @@ impl Clinic {
             scores: self.db.scores_of(existing.id).await?,
         })
     }
+}
+
+/// What the alert rules compare a form with, and whether it is her newest by completion.
+pub(super) struct AlertHistory {
+    pub baseline: Option<Vec<Scores>>,
+    pub previous: Option<Vec<Scores>>,
+    pub newest: bool,
 }
 
 /// A new form to store, checked and scored.
@@ -347,6 +365,7 @@ impl Clinic {
         &self,
         patient: &PatientRow,
         dates: Option<super::patients::Dates>,
+        staff: Option<super::IdentityAccess>,
     ) -> Result<Vec<SubmissionView>, ClinicError> {
         let (_, events) = self.events(patient.id).await?;
         let mut out = Vec::new();
@@ -367,8 +386,10 @@ impl Clinic {
                 language: stored.language,
                 call_me: stored.call_me,
                 mode: stored.mode,
-                form_reference: stored.form_reference.clone(),
-                entered_by: dates
+                // Who entered or signed, the paper's number and a correction's reason are for the
+                // study team: free text and staff names are neither for research nor for her.
+                form_reference: staff.and(stored.form_reference.clone()),
+                entered_by: staff
                     .filter(|_| stored.mode != CompletionMode::SelfReport && stored.corrects_id.is_none())
                     .map(|_| stored.submitted_by.clone()),
                 current: !superseded.contains(&stored.id),
@@ -376,9 +397,9 @@ impl Clinic {
                     (Some(corrects), Some(meaning)) => Some(CorrectionView {
                         corrects: versions.get(&corrects).copied().unwrap_or(stored.version - 1),
                         meaning,
-                        reason: stored.correction_reason.clone().unwrap_or_default(),
-                        signed_by: dates.map(|_| stored.submitted_by.clone()),
-                        signed_at: dates.map(|_| stored.received_at),
+                        reason: staff.and(stored.correction_reason.clone()),
+                        signed_by: staff.map(|_| stored.submitted_by.clone()),
+                        signed_at: staff.map(|_| stored.received_at),
                     }),
                     _ => None,
                 },
@@ -396,13 +417,18 @@ impl Clinic {
         study_id: &str,
     ) -> Result<Vec<SubmissionView>, ClinicError> {
         let patient = self.find_patient(study_id).await?;
-        self.submission_views_of(&patient, super::patients::Dates::for_session(session)).await
+        self.submission_views_of(
+            &patient,
+            super::patients::Dates::for_session(session),
+            session.identity_access(),
+        )
+        .await
     }
 
     /// The signed-in patient's own submissions.
     pub async fn my_submissions(&self, session: &Session) -> Result<Vec<SubmissionView>, ClinicError> {
         let patient = self.own_patient(session).await?;
-        self.submission_views_of(&patient, super::patients::Dates::for_session(session)).await
+        self.submission_views_of(&patient, super::patients::Dates::for_session(session), None).await
     }
 
     /// The signed-in patient sends a questionnaire, received now. `true`: newly stored.

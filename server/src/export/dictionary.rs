@@ -274,7 +274,7 @@ pub const ENTRIES: &[Entry] = &[
         file: "schedule.csv",
         column: "late_delivery",
         kind: "boolean",
-        description: "Completed in the window but delivered after it closed (within the grace period); recomputed from the current window",
+        description: "Completed in the window but delivered after it closed (from the phone: within the grace period; a paper form staff entered: whenever it came back); recomputed from the current window",
         values: "true, false, empty",
     },
     Entry {

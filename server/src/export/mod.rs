@@ -115,7 +115,7 @@ pub fn patient_chunk(
     }
 }
 
-fn csv_bytes(
+pub(crate) fn csv_bytes(
     rows: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>,
 ) -> Result<Vec<u8>, ClinicError> {
     let mut writer = csv::Writer::from_writer(Vec::new());

@@ -4,6 +4,7 @@
 mod accounts;
 mod alerts;
 mod assets;
+mod audit;
 pub mod auth;
 pub mod client_addr;
 mod cross_site;
@@ -75,6 +76,9 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
         .route("/patients/{study_id}/unlock", post(accounts::unlock_patient))
         .route("/staff", get(accounts::list_staff).post(accounts::create_staff))
         .route("/admin/setup", get(accounts::study_setup))
+        .route("/audit", get(audit::entries))
+        .route("/audit/verify", get(audit::verify))
+        .route("/audit/entries.csv", get(audit::export))
         .route("/staff/{username}/password-code", post(accounts::reset_staff_password))
         .route("/staff/{username}/unlock", post(accounts::unlock_staff))
         .route("/staff/{username}/disable", post(accounts::disable_staff))

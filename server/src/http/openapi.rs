@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{accounts, alerts, auth, help, patients, reminders, research};
+use super::{accounts, alerts, audit, auth, help, patients, reminders, research};
 
 #[derive(Debug, OpenApi)]
 #[openapi(
@@ -28,6 +28,9 @@ use super::{accounts, alerts, auth, help, patients, reminders, research};
         patients::assessments,
         patients::submissions,
         patients::enter_form,
+        audit::entries,
+        audit::verify,
+        audit::export,
         patients::correct,
         patients::reissue_code,
         accounts::unlock_patient,
@@ -72,6 +75,7 @@ use super::{accounts, alerts, auth, help, patients, reminders, research};
         (name = "me", description = "the signed-in patient's own assessments, submissions, history, reminders and help requests"),
         (name = "alerts", description = "the nurse worklist: symptom alerts and snoozes"),
         (name = "research", description = "researchers: pseudonymised analysis, completion and exports (study ids and study days only)"),
+        (name = "audit", description = "admins: the audit trail filtered, verified and exported"),
     )
 )]
 pub struct ApiDoc;

@@ -61,6 +61,14 @@ pub enum Claim {
 }
 
 impl Db {
+    /// Forgets a key's failures and ends its check: a secret was just checked and was right (an
+    /// electronic signature, whose own write may still fail or be refused). One statement, as
+    /// the throttle's other counters are.
+    pub async fn clear_sign_in(&self, key: &str) -> Result<(), StorageError> {
+        sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1").bind(key).execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// The staff account with this username (a name holding a NUL names nobody, as for patients).
     pub async fn staff_by_username(&self, username: &str) -> Result<Option<StaffRow>, StorageError> {
         if username.contains('\0') {

@@ -173,7 +173,8 @@ impl Db {
     pub async fn sent_forms(&self, patient_id: i64) -> Result<Vec<SentForm>, StorageError> {
         let rows = sqlx::query(
             "SELECT s.id, s.assessment_id, a.key, a.code, a.label, a.unscheduled, s.version, s.completed_at, \
-             s.received_at FROM submissions s JOIN assessments a ON a.id = s.assessment_id \
+             (SELECT MIN(earliest.received_at) FROM submissions earliest WHERE earliest.assessment_id = s.assessment_id) \
+             FROM submissions s JOIN assessments a ON a.id = s.assessment_id \
              WHERE s.patient_id = $1 AND NOT EXISTS (SELECT 1 FROM submissions later WHERE later.corrects_id = s.id) \
              ORDER BY a.id, s.id",
         )

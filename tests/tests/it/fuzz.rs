@@ -183,6 +183,21 @@ async fn malformed_requests_never_get_a_5xx_or_store_anything(backend: Backend) 
             Some(&patient),
         ),
         ("/api/v1/alerts/{id}/resolve", json!({ "action": "no_action_needed", "note": "n" }), Some(&nurse)),
+        // As a researcher (refused after the body is read): a nurse's well-formed body would
+        // store a form, or sign a correction.
+        (
+            "/api/v1/patients/{study_id}/submissions",
+            json!({ "client_id": "3f1b2a7d-0000-4000-8000-000000000003", "assessment_id": 1, "mode": "paper",
+                    "completed_on": today, "form_reference": "P-1", "language": "en",
+                    "answers": (1..=30).map(|i| json!({ "item": i, "response": 1 })).collect::<Vec<_>>() }),
+            Some(&researcher),
+        ),
+        (
+            "/api/v1/submissions/{id}/corrections",
+            json!({ "version": 1, "answers": (1..=30).map(|i| json!({ "item": i, "response": 2 })).collect::<Vec<_>>(),
+                    "meaning": "corrected_transcription_error", "reason": "r", "password": "demo-nurse-password" }),
+            Some(&researcher),
+        ),
         (
             "/api/v1/patients/{study_id}/snoozes",
             json!({ "subject": "FA", "until": qol_tests::chrono_today_minus(-3), "reason": "r" }),

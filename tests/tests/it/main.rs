@@ -4,6 +4,7 @@
 mod admin;
 mod alerts;
 mod api;
+mod audit_trail;
 mod browser;
 mod clinic;
 mod clock;

@@ -272,6 +272,18 @@ async fn every_screen() {
     desk.wait().for_element(Locator::Css(".submissions .signature")).await.unwrap();
     desk.execute("document.querySelector('#submissions-heading').scrollIntoView()", vec![]).await.unwrap();
     shoot(&desk, &folder, "36-staff-form-versions").await;
+    desk.goto(&app.url("/staff/admin/audit")).await.unwrap();
+    desk.wait().for_element(Locator::Css("#audit-entries tbody tr")).await.unwrap();
+    desk.find(Locator::Css("#audit-patient")).await.unwrap().send_keys(&paper_patient).await.unwrap();
+    click(&desk, "#audit-apply").await;
+    desk.wait()
+        .for_element(Locator::Css("#audit-entries tr[data-action='submission.correct']"))
+        .await
+        .unwrap();
+    click(&desk, "#verify-chain").await;
+    desk.wait().for_element(Locator::Css("#chain-status")).await.unwrap();
+    click(&desk, "#audit-entries tr[data-action='submission.correct'] summary").await;
+    shoot(&desk, &folder, "37-staff-audit-trail").await;
     desk.close().await.unwrap();
     eprintln!("screenshots written to {}", folder.display());
 }

@@ -867,6 +867,7 @@ async fn every_console_screen_passes_axe_and_starts_with_a_skip_link() {
         "/staff/research",
         "/staff/admin/users",
         "/staff/admin/setup",
+        "/staff/admin/audit",
     ];
     for language in ["English", "中文"] {
         for path in screens {
@@ -1215,4 +1216,71 @@ async fn a_nurse_enters_a_paper_form_and_corrects_it_with_her_signature() {
         1
     );
     desk.close().await.unwrap();
+}
+
+/// The audit trail (issue 18): the admin filters it down to one patient, sees the entries about
+/// her with who did what, verifies the chain, and downloads the filtered entries as a real file.
+#[tokio::test]
+async fn an_admin_filters_the_audit_trail_verifies_it_and_downloads_it() {
+    let Some(Setup { app, driver, chromium }) = setup().await else { return };
+    let nurse = app.staff_token("nurse").await;
+    let (study_id, _) = app.enrol(&nurse, "nodal", 0).await;
+    let (status, body) = app
+        .record_event(&nurse, &study_id, serde_json::json!({ "kind": "radiotherapy_start" }), 0, None)
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    let downloads = std::env::temp_dir().join(format!("qol-downloads-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&downloads).unwrap();
+    let desk = qol_tests::desktop_browser_saving_to(&driver, &chromium, &downloads).await;
+    admin_signs_in(&app, &desk).await;
+    desk.goto(&app.url("/staff/admin/users")).await.unwrap();
+    click(&desk, ".admin-nav a[href='/staff/admin/audit']").await;
+    until(&desk, "the newest entries", "document.querySelectorAll('#audit-entries tbody tr').length").await;
+    fill(&desk, "#audit-patient", &study_id.to_lowercase()).await;
+    click(&desk, "#audit-apply").await;
+    let rows = until(
+        &desk,
+        "her entries only",
+        "(() => { const rows = [...document.querySelectorAll('#audit-entries tbody tr')];\
+           return rows.length === 2 && rows.map(r => r.dataset.action).join(' '); })()",
+    )
+    .await;
+    assert_eq!(rows, "event.record patient.enrol", "newest first");
+    let enrolled = text_of(&desk, "#audit-entries tr[data-action='patient.enrol']").await;
+    assert!(enrolled.contains("staff:nurse") && enrolled.contains(&study_id), "{enrolled}");
+    // Before and after, where they apply.
+    click(&desk, "#audit-entries tr[data-action='event.record'] summary").await;
+    let after = text_of(&desk, "#audit-entries tr[data-action='event.record'] pre").await;
+    assert!(after.contains("radiotherapy_start"), "{after}");
+
+    click(&desk, "#verify-chain").await;
+    until(&desk, "the chain's status", "document.querySelector('#chain-status')").await;
+    let chain = text_of(&desk, "#chain-status").await;
+    let entries = app.count("SELECT COUNT(*) FROM audit_log").await;
+    assert!(chain.starts_with("Intact") && chain.contains(&format!("{entries} entries checked")), "{chain}");
+    if let Some(violations) = axe_violations(&desk).await {
+        assert_eq!(violations, Vec::<Value>::new(), "axe on the audit trail");
+    }
+
+    // The download is the filtered entries, as the browser saves it (with the headers a browser
+    // sends: a compressed stream).
+    click(&desk, "#audit-csv").await;
+    let file = downloads.join("audit.csv");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !file.exists()
+        || downloads
+            .read_dir()
+            .unwrap()
+            .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "crdownload"))
+    {
+        assert!(tokio::time::Instant::now() < deadline, "no download in {}", downloads.display());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("id,occurred_at,actor,actor_role,action"), "{text}");
+    let actions: Vec<&str> = lines[1..].iter().map(|line| line.split(',').nth(4).unwrap()).collect();
+    assert_eq!(actions, ["audit.export", "event.record", "patient.enrol"], "{text}");
+    desk.close().await.unwrap();
+    std::fs::remove_dir_all(&downloads).ok();
 }

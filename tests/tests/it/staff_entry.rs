@@ -357,7 +357,16 @@ async fn a_correction_is_a_new_version_signed_with_a_password(backend: Backend) 
     let seen = submissions(&app, &researcher, &study_id).await;
     let seen_v2 = seen.iter().find(|s| s["id"] == second).unwrap();
     assert_eq!(seen_v2["correction"]["meaning"], "corrected_transcription_error");
-    assert!(seen_v2["correction"].get("signed_by").is_none(), "{seen_v2}");
+    for field in ["signed_by", "signed_at", "reason"] {
+        assert!(seen_v2["correction"].get(field).is_none(), "{field} for research: {seen_v2}");
+    }
+    // Nor does she: staff names and free text are the study team's.
+    let (_, hers) = app.get_as("/api/v1/me/submissions", Some(&patient)).await;
+    let her_v2 = hers.as_array().unwrap().iter().find(|s| s["id"] == second).unwrap();
+    assert_eq!(her_v2["correction"]["meaning"], "corrected_transcription_error");
+    for field in ["signed_by", "signed_at", "reason"] {
+        assert!(her_v2["correction"].get(field).is_none(), "{field} for her: {her_v2}");
+    }
     let (_, cards) = app.get_as(&format!("/api/v1/patients/{study_id}/alerts"), Some(&nurse)).await;
     assert_ne!(cards, cards_before, "the correction's severe pain reached the worklist");
     assert!(
@@ -388,6 +397,10 @@ async fn a_correction_is_a_new_version_signed_with_a_password(backend: Backend) 
         .collect();
     assert_eq!(pain_rows.len(), 1, "one row per form, its current version");
     assert_eq!((pain_rows[0]["version"].as_str(), pain_rows[0]["score"].as_str()), ("2", "100"));
+
+    // A right signature on a correction refused afterwards leaves nothing counted against the
+    // signer (the check ends as soon as the password is right).
+    assert_eq!(app.count("SELECT COUNT(*) FROM sign_in_throttle WHERE key = 'staff:nurse'").await, 0);
 
     // The first version can no longer be corrected: version 2 is the current one.
     let (status, body) =
@@ -426,4 +439,102 @@ async fn a_correction_is_a_new_version_signed_with_a_password(backend: Backend) 
 on_both_backends!(
     a_correction_is_a_new_version_signed_with_a_password,
     super::a_correction_is_a_new_version_signed_with_a_password
+);
+
+/// A paper form entered after a newer form arrived (it came back by post) is stored and scored,
+/// but raises no alert and leaves the cards' latest values alone: her newer form says how she is
+/// now. A correction raises only what is new or worse than the version it corrects.
+async fn an_older_form_entered_late_raises_no_alert_and_a_correction_only_what_is_new(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let nurse = app.staff_token("nurse").await;
+    let (study_id, code) = app.enrol(&nurse, "nodal", 3).await;
+    let patient = app.activate(&code, "1357").await;
+    // Today she reports feeling worse on the phone: severe pain.
+    let (status, report) = app
+        .post_as(
+            "/api/v1/me/submissions",
+            Some(&patient),
+            &qol_tests::c30_report(&uuid::Uuid::new_v4().to_string(), 4),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{report}");
+    let cards_query = format!("/api/v1/patients/{study_id}/alerts");
+    let (_, cards) = app.get_as(&cards_query, Some(&nurse)).await;
+    let signals = |cards: &Value| -> Vec<Value> {
+        cards.as_array().unwrap().iter().flat_map(|c| c["signals"].as_array().unwrap().clone()).collect()
+    };
+    let before = signals(&cards);
+    assert!(!before.is_empty(), "the phone's report raised its alerts: {cards}");
+
+    // Her baseline, on paper two days ago, entered now: not her newest form.
+    let baseline = app.assessment(&nurse, &study_id, "baseline").await;
+    let two_days_ago = qol_tests::chrono_today_minus(2);
+    // Severe everywhere (the QLQ-CX24 too, which her report did not ask): were the rules applied,
+    // new signals would join her card.
+    let severe = Value::Array(
+        (1..=54)
+            .map(|item| json!({ "item": item, "response": match item { 29 | 30 => 1, 49 => 2, _ => 4 } }))
+            .collect(),
+    );
+    let body = entry(baseline["id"].as_i64().unwrap(), "paper", &two_days_ago, Some("P-9"), severe);
+    let (status, receipt) =
+        app.post_as(&format!("/api/v1/patients/{study_id}/submissions"), Some(&nurse), &body).await;
+    assert_eq!(status, StatusCode::CREATED, "{receipt}");
+    let (_, cards) = app.get_as(&cards_query, Some(&nurse)).await;
+    assert_eq!(signals(&cards), before, "an older form changed the cards");
+    let audit = app
+        .count_dynamic(format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'submission.store' AND entity_id = '{}' \
+             AND after_json LIKE '%not applied: a form completed later is stored%'",
+            receipt["submission_id"]
+        ))
+        .await;
+    assert_eq!(audit, 1, "the audit entry says why no alert rule ran");
+
+    // The nurse calls her and resolves her cards. Then the phone's report is corrected (pain 4 →
+    // 3 on one item, nothing new or worse): no card comes back.
+    for card in cards.as_array().unwrap() {
+        let id = card["id"].as_i64().unwrap();
+        let (status, body) =
+            app.post_as(&format!("/api/v1/alerts/{id}/acknowledge"), Some(&nurse), &json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let resolution = json!({ "action": "called_patient", "note": "pain reviewed" });
+        let (status, body) =
+            app.post_as(&format!("/api/v1/alerts/{id}/resolve"), Some(&nurse), &resolution).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let mut corrected = qol_tests::c30_report("00000000-0000-4000-8000-000000000000", 4)["answers"].clone();
+    corrected[8]["response"] = json!(3);
+    let path = format!("/api/v1/submissions/{}/corrections", report["submission_id"]);
+    let (status, body) = app
+        .post_as(
+            &path,
+            Some(&nurse),
+            &correction(1, corrected, "item 9 misheard on the phone", "demo-nurse-password"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, after) = app.get_as(&format!("{cards_query}?state=open"), Some(&nurse)).await;
+    let open: Vec<&Value> = after.as_array().unwrap().iter().filter(|c| c["state"] != "resolved").collect();
+    assert!(open.is_empty(), "a correction brought back what the nurse resolved: {open:?}");
+
+    // A correction that makes it worse (item 1, mobility, 1 → 4 is already 4: take the global
+    // health items down to 1) raises what is new.
+    let mut worse = qol_tests::c30_report("00000000-0000-4000-8000-000000000000", 4)["answers"].clone();
+    worse[8]["response"] = json!(3);
+    worse[28]["response"] = json!(1);
+    worse[29]["response"] = json!(1);
+    let path = format!("/api/v1/submissions/{}/corrections", body["submission_id"]);
+    let (status, third) = app
+        .post_as(&path, Some(&nurse), &correction(2, worse, "global health misread", "demo-nurse-password"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{third}");
+    let (_, after) = app.get_as(&cards_query, Some(&nurse)).await;
+    let new: Vec<Value> =
+        signals(&after).into_iter().filter(|s| s["submission_id"] == third["submission_id"]).collect();
+    assert!(new.iter().any(|s| s["subject"] == "QL2"), "the worse global health is on a card: {after}");
+}
+on_both_backends!(
+    an_older_form_entered_late_raises_no_alert_and_a_correction_only_what_is_new,
+    super::an_older_form_entered_late_raises_no_alert_and_a_correction_only_what_is_new
 );
