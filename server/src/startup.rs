@@ -132,14 +132,16 @@ fn mail_settings(
 
 impl Application {
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Application> {
-        let wording = match &config.wording_pack {
+        let file_wording = match &config.wording_pack {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("could not read the wording pack {}", path.display()))?;
-                WordingPack::parse(&path.display().to_string(), &text)
-                    .map_err(|errors| anyhow::anyhow!("the wording pack is invalid:\n{errors}"))?
+                Some(
+                    WordingPack::parse(&path.display().to_string(), &text)
+                        .map_err(|errors| anyhow::anyhow!("the wording pack is invalid:\n{errors}"))?,
+                )
             }
-            None => WordingPack::demo(),
+            None => None,
         };
         // Checked before the database is touched: a bad flag changes nothing.
         let mail = mail_settings(config)?;
@@ -155,6 +157,10 @@ impl Application {
         .await
         .map_err(|error| anyhow::anyhow!("could not set up the study: {error}"))?;
         clinic.idle_lock = config.idle_lock;
+        let wording = clinic
+            .load_wording(file_wording)
+            .await
+            .map_err(|error| anyhow::anyhow!("could not load the wording pack: {error}"))?;
         clinic
             .renew_demo_code()
             .await
@@ -175,6 +181,7 @@ impl Application {
             database = %redact(&config.database_url),
             backend = db.backend().as_str(),
             wording = %wording.name,
+            wording_source = %wording.source,
             demonstration_wording = wording.demonstration,
             "qol is ready"
         );
@@ -214,7 +221,6 @@ impl Application {
         let clinic = Arc::new(clinic);
         let state = AppState {
             clinic: clinic.clone(),
-            wording: Arc::new(wording),
             secure_cookies: config.secure_cookies,
             hasher: crate::auth::Hasher::new(HASHING_WAIT),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),

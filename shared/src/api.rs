@@ -531,6 +531,55 @@ pub struct WordingSummary {
     /// Each language's tag and name.
     pub languages: Vec<(String, String)>,
     pub sha256: String,
+    /// Where the server took it from: `uploaded` (from the console, kept in the database),
+    /// `file` (`--wording-pack`) or `shipped` (the demonstration pack).
+    pub source: String,
+    /// Who uploaded it, when and why (an uploaded pack).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uploaded_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uploaded_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A wording pack sent from the console: `POST /api/v1/admin/wording/check` reports on it,
+/// `POST /api/v1/admin/wording` applies it (admins only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WordingUpload {
+    /// The pack file's text (docs/wording-packs.md).
+    pub pack: String,
+    /// Why it replaces the pack in use (required to apply it; at most 500 characters).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// One problem in an uploaded pack: the dotted key and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WordingProblem {
+    pub key: String,
+    pub problem: String,
+}
+
+/// The validation report on an uploaded pack.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WordingReport {
+    /// No problem: it can be applied.
+    pub valid: bool,
+    /// Every problem, each naming its key; empty when valid.
+    pub problems: Vec<WordingProblem>,
+    /// The uploaded pack described, when it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack: Option<WordingSummary>,
+    /// The pack in use now.
+    pub current: WordingSummary,
+    /// The keys whose text the upload changes, adds or takes out, compared with the pack in use.
+    pub changed: Vec<String>,
+    /// Whether this request applied it (only `POST /api/v1/admin/wording`, only when valid).
+    pub applied: bool,
 }
 
 /// A new staff account (`POST /api/v1/staff`, admins only). It has no password: its holder sets

@@ -126,6 +126,12 @@ impl WordingPack {
         }
         for (language, wording) in &self.languages {
             let at = format!("languages.{language}");
+            if crate::Language::from_tag(language).is_none() {
+                problem(
+                    at.clone(),
+                    format!("is not a language qol offers; use one of: {}", crate::Language::tags()),
+                );
+            }
             if self.demonstration && wording.notice.as_deref().is_none_or(|n| n.trim().is_empty()) {
                 problem(
                     format!("{at}.notice"),
@@ -187,8 +193,90 @@ impl WordingPack {
                 }
             }
         }
+        for (key, text) in self.texts() {
+            if let Some(markup) = markup_in(text) {
+                problem(
+                    key,
+                    format!(
+                        "holds markup ({markup}): texts are shown as written, so write them without HTML"
+                    ),
+                );
+            }
+        }
         errors
     }
+
+    /// Every text of the pack with its dotted key (`languages.en.instruments.qlq-c30.items.1`).
+    pub fn texts(&self) -> Vec<(String, &str)> {
+        let mut texts = Vec::new();
+        for (language, wording) in &self.languages {
+            let at = format!("languages.{language}");
+            texts.push((format!("{at}.language_name"), wording.language_name.as_str()));
+            if let Some(notice) = &wording.notice {
+                texts.push((format!("{at}.notice"), notice.as_str()));
+            }
+            for (scale, labels) in &wording.response_labels {
+                for (code, label) in labels {
+                    texts.push((format!("{at}.response_labels.{scale}.{code}"), label.as_str()));
+                }
+            }
+            for (id, instrument) in &wording.instruments {
+                let key = format!("{at}.instruments.{id}");
+                texts.push((format!("{key}.title"), instrument.title.as_str()));
+                texts.push((format!("{key}.instructions"), instrument.instructions.as_str()));
+                for (part, map) in [
+                    ("items", &instrument.items),
+                    ("scales", &instrument.scales),
+                    ("sections", &instrument.sections),
+                ] {
+                    for (name, text) in map {
+                        texts.push((format!("{key}.{part}.{name}"), text.as_str()));
+                    }
+                }
+            }
+        }
+        texts
+    }
+
+    /// The keys whose text differs between `self` and `newer` (changed, added or taken out), in
+    /// key order.
+    pub fn differences(&self, newer: &WordingPack) -> Vec<String> {
+        let old: BTreeMap<String, &str> = self.texts().into_iter().collect();
+        let new: BTreeMap<String, &str> = newer.texts().into_iter().collect();
+        let mut keys: Vec<String> = old
+            .iter()
+            .filter(|(key, text)| new.get(*key) != Some(*text))
+            .map(|(key, _)| key.clone())
+            .chain(new.keys().filter(|key| !old.contains_key(*key)).cloned())
+            .collect();
+        keys.sort();
+        keys
+    }
+}
+
+/// The first piece of HTML in a text: a tag (`<b>`, `</p>`, `<!--`) or an entity (`&amp;`,
+/// `&#39;`). A `<` or `&` followed by anything else ("< 10 times", "pain & fatigue") is text.
+fn markup_in(text: &str) -> Option<String> {
+    for (at, found) in text.char_indices() {
+        let rest = &text[at..];
+        let after = &rest[found.len_utf8()..];
+        let next = after.chars().next();
+        match found {
+            '<' if next.is_some_and(|next| next.is_ascii_alphabetic() || "/!?".contains(next)) => {
+                let end = rest.find('>').map_or(rest.len().min(12), |end| (end + 1).min(24));
+                return Some(rest[..rest.floor_char_boundary(end)].to_owned());
+            }
+            '&' => {
+                let name: String =
+                    after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '#').take(10).collect();
+                if !name.is_empty() && after[name.len()..].starts_with(';') {
+                    return Some(format!("&{name};"));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 fn check_texts<'a>(
@@ -381,6 +469,56 @@ mod tests {
         assert_eq!(
             pack.language("en").unwrap().notice.as_deref(),
             Some("These are simplified demonstration questions, not the validated questionnaire.")
+        );
+    }
+
+    #[test]
+    fn a_language_qol_does_not_offer_and_html_are_refused_naming_their_keys() {
+        let mut value = demo_value();
+        let english = value["languages"]["en"].clone();
+        value["languages"]["fr"] = english;
+        value["languages"]["en"]["instruments"]["qlq-c30"]["items"]["3"] = "Trouble <b>walking</b>".into();
+        value["languages"]["zh-CN"]["response_labels"]["four_point"]["2"] = "A&nbsp;little".into();
+        let problems: Vec<(String, String)> =
+            problems_of(value).into_iter().map(|error| (error.key, error.problem)).collect();
+        assert_eq!(
+            problems,
+            [
+                ("languages.fr".to_owned(), "is not a language qol offers; use one of: en, zh-CN".to_owned()),
+                (
+                    "languages.en.instruments.qlq-c30.items.3".to_owned(),
+                    "holds markup (<b>): texts are shown as written, so write them without HTML".to_owned()
+                ),
+                (
+                    "languages.zh-CN.response_labels.four_point.2".to_owned(),
+                    "holds markup (&nbsp;): texts are shown as written, so write them without HTML"
+                        .to_owned()
+                ),
+            ]
+        );
+        assert_eq!(markup_in("fewer than < 10 & more"), None);
+        assert_eq!(markup_in("1 — very poor <br> 7 — excellent"), Some("<br>".to_owned()));
+        assert_eq!(markup_in("很差 &lt; 很好"), Some("&lt;".to_owned()));
+        assert_eq!(markup_in("a <!-- note -->"), Some("<!-- note -->".to_owned()));
+        assert_eq!(markup_in("x &#39; y"), Some("&#39;".to_owned()));
+    }
+
+    #[test]
+    fn differences_name_each_changed_added_and_removed_text() {
+        let demo = WordingPack::demo();
+        assert!(demo.differences(&demo).is_empty());
+        let mut value = demo_value();
+        value["languages"]["en"]["instruments"]["qlq-c30"]["items"]["3"] = "Trouble on a short walk".into();
+        value["languages"]["en"]["notice"] = serde_json::Value::Null;
+        value["demonstration"] = false.into();
+        let newer: WordingPack = serde_json::from_value(value).unwrap();
+        assert_eq!(
+            demo.differences(&newer),
+            ["languages.en.instruments.qlq-c30.items.3", "languages.en.notice"]
+        );
+        assert_eq!(
+            newer.differences(&demo),
+            ["languages.en.instruments.qlq-c30.items.3", "languages.en.notice"]
         );
     }
 

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use qol_shared::api::{
     AccountChange, ErrorCode, NewStaff, Role, SetStaffPassword, StaffAccount, StaffPasswordCode, StudySetup,
+    WordingReport, WordingUpload,
 };
 use qol_shared::schedule::Anchor;
 
@@ -21,7 +22,8 @@ pub fn StaffAccounts() -> impl IntoView {
     view! { <Shell part=Part::Admin><AdminNav current="/staff/admin/users"/><Accounts/></Shell> }
 }
 
-/// `/staff/admin/setup`: the protocol and wording pack the server runs, readable.
+/// `/staff/admin/setup`: the protocol and wording pack the server runs, readable, and a new
+/// wording pack uploaded (checked, then applied).
 #[component]
 pub fn Setup() -> impl IntoView {
     view! { <Shell part=Part::Admin><AdminNav current="/staff/admin/setup"/><SetupView/></Shell> }
@@ -69,6 +71,18 @@ fn SetupView() -> impl IntoView {
             {move || setup.get().map(|result| match result {
                 Err(failure) => view! { <crate::common::Problem message=super::say(&failure, language.get())/> }.into_any(),
                 Ok(StudySetup { protocol, protocol_sha256, wording }) => {
+                    let source = match wording.source.as_str() {
+                        "uploaded" => S::SourceUploaded,
+                        "file" => S::SourceFile,
+                        _ => S::SourceShipped,
+                    };
+                    let uploaded = wording.uploaded_by.clone().map(|by| {
+                        let at = wording.uploaded_at.map(|at| local_time(at, language.get_untracked().tag())).unwrap_or_default();
+                        view! {
+                            <dt>{t(S::UploadedBy)}</dt><dd class="wording-uploaded">{format!("{by}, {at}")}</dd>
+                            <dt>{t(S::UploadReason)}</dt><dd>{wording.reason.clone().unwrap_or_default()}</dd>
+                        }
+                    });
                     let alerts = protocol.alerts.clone();
                     let strata = listed(protocol.strata.iter().map(|stratum| {
                         format!("{} ({}, {} {})", stratum.label, stratum.code, stratum.induction_cycles, say(S::InductionCycles))
@@ -137,12 +151,149 @@ fn SetupView() -> impl IntoView {
                                 <dt>{t(S::Languages)}</dt>
                                 <dd>{listed(wording.languages.iter().map(|(tag, name)| format!("{name} ({tag})")))}</dd>
                                 <dt>{t(S::Fingerprint)}</dt><dd><code class="fingerprint">{wording.sha256.clone()}</code></dd>
+                                <dt>{t(S::WordingSource)}</dt><dd class="wording-source">{t(source)}</dd>
+                                {uploaded}
                             </dl>
                         </section>
                     }.into_any()
                 }
             })}
         </Suspense>
+        <UploadWording setup/>
+    }
+}
+
+/// The texts an uploaded pack's report lists.
+fn report_lists(report: &WordingReport) -> impl IntoView + use<> {
+    let problems = report.problems.clone();
+    let changed = report.changed.clone();
+    let valid = report.valid;
+    view! {
+        {(!valid).then(|| view! {
+            <p class="problem" role="alert">{t(S::PackInvalid)}</p>
+            <ul id="wording-problems">
+                {problems.into_iter().map(|problem| view! {
+                    <li><code>{problem.key}</code>" "{problem.problem}</li>
+                }).collect_view()}
+            </ul>
+        })}
+        {valid.then(|| view! { <p class="done" role="status">{t(S::PackValid)}</p> })}
+        {if changed.is_empty() {
+            view! { <p class="muted" id="wording-changed">{t(S::NoTextChanged)}</p> }.into_any()
+        } else {
+            let count = changed.len();
+            view! {
+                <details id="wording-changed">
+                    <summary>{t(S::TextsChanged)}" "{count}</summary>
+                    <ul>{changed.into_iter().map(|key| view! { <li><code>{key}</code></li> }).collect_view()}</ul>
+                </details>
+            }.into_any()
+        }}
+    }
+}
+
+/// Reads the chosen file's text.
+async fn file_text(file: web_sys::File) -> Option<String> {
+    let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok()?;
+    text.as_string()
+}
+
+/// The upload: choose a file, check it (the report), then apply it with a reason.
+#[component]
+fn UploadWording(setup: LocalResource<Result<StudySetup, ApiFailure>>) -> impl IntoView {
+    let language = use_language();
+    let pack = RwSignal::new(None::<String>);
+    let reason = RwSignal::new(String::new());
+    let report = RwSignal::new(None::<WordingReport>);
+    let problem = RwSignal::new(None::<String>);
+    let applied = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let choose = move |event: leptos::ev::Event| {
+        report.set(None);
+        problem.set(None);
+        applied.set(false);
+        pack.set(None);
+        let input: web_sys::HtmlInputElement = event_target(&event);
+        let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+        spawn_local(async move {
+            match file_text(file).await {
+                Some(text) => pack.set(Some(text)),
+                None => problem.set(Some(text(language.get_untracked(), S::FileUnreadable).to_owned())),
+            }
+        });
+    };
+    let check = move |_| {
+        let Some(text_of_pack) = pack.get_untracked() else {
+            problem.set(Some(text(language.get_untracked(), S::ChooseFileFirst).to_owned()));
+            return;
+        };
+        busy.set(true);
+        problem.set(None);
+        applied.set(false);
+        spawn_local(async move {
+            let body = WordingUpload { pack: text_of_pack, reason: String::new() };
+            match api::check_wording(&body).await {
+                Ok(found) => report.set(Some(found)),
+                Err(failure) => problem.set(Some(super::say(&failure, language.get_untracked()))),
+            }
+            busy.set(false);
+        });
+    };
+    let apply = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let Some(text_of_pack) = pack.get_untracked() else { return };
+        if reason.get_untracked().trim().is_empty() {
+            problem.set(Some(text(language.get_untracked(), S::ReasonRequired).to_owned()));
+            return;
+        }
+        busy.set(true);
+        problem.set(None);
+        spawn_local(async move {
+            let body = WordingUpload { pack: text_of_pack, reason: reason.get_untracked() };
+            match api::apply_wording(&body).await {
+                Ok(done) => {
+                    report.set(Some(done));
+                    applied.set(true);
+                    reason.set(String::new());
+                    setup.refetch();
+                }
+                Err(failure) => problem.set(Some(super::say(&failure, language.get_untracked()))),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <section aria-labelledby="upload-wording-heading" id="upload-wording">
+            <h2 id="upload-wording-heading">{t(S::UploadWording)}</h2>
+            <p class="muted">{t(S::UploadWordingLead)}</p>
+            <div class="field">
+                <label for="wording-file">{t(S::PackFile)}</label>
+                <input id="wording-file" type="file" accept=".json,application/json" on:change=choose/>
+            </div>
+            <button type="button" class="secondary" id="wording-check" disabled=move || busy.get() || pack.get().is_none() on:click=check>
+                {t(S::CheckPack)}
+            </button>
+            {move || problem.get().map(|message| view! { <crate::common::Problem message/> })}
+            <div id="wording-report" aria-live="polite">
+                {move || report.get().map(|found| {
+                    let ready = found.valid && !applied.get();
+                    view! {
+                        {report_lists(&found)}
+                        {applied.get().then(|| view! { <p class="done" role="status" id="wording-applied">{t(S::PackApplied)}</p> })}
+                        {ready.then(|| view! {
+                            <form class="form" on:submit=apply>
+                                <div class="field">
+                                    <label for="wording-reason">{t(S::ChangeReason)}</label>
+                                    <textarea id="wording-reason" required maxlength="500" rows="2"
+                                        prop:value=move || reason.get() on:input=move |event| reason.set(event_target_value(&event))></textarea>
+                                </div>
+                                <button type="submit" class="primary" id="wording-apply" disabled=move || busy.get()>{t(S::ApplyPack)}</button>
+                            </form>
+                        })}
+                    }
+                })}
+            </div>
+        </section>
     }
 }
 

@@ -165,11 +165,26 @@ pub async fn set_password(body: &qol_shared::api::SetStaffPassword) -> Result<()
     post::<_, serde::de::IgnoredAny>("/api/v1/auth/staff/set-password", body).await.map(|_| ())
 }
 
-/// The protocol and wording pack the server runs (admins only).
+/// The audit chain checked now (admins only).
 pub async fn verify_audit() -> Result<qol_shared::api::AuditChainStatus, ApiFailure> {
     get("/api/v1/audit/verify").await
 }
 
+/// The validation report on a wording pack (admins only; stores nothing).
+pub async fn check_wording(
+    body: &qol_shared::api::WordingUpload,
+) -> Result<qol_shared::api::WordingReport, ApiFailure> {
+    post("/api/v1/admin/wording/check", body).await.map(|(_, report)| report)
+}
+
+/// Applies a wording pack (admins only).
+pub async fn apply_wording(
+    body: &qol_shared::api::WordingUpload,
+) -> Result<qol_shared::api::WordingReport, ApiFailure> {
+    post("/api/v1/admin/wording", body).await.map(|(_, report)| report)
+}
+
+/// The protocol and wording pack the server runs (admins only).
 pub async fn study_setup() -> Result<qol_shared::api::StudySetup, ApiFailure> {
     get("/api/v1/admin/setup").await
 }

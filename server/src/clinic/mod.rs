@@ -15,6 +15,7 @@
 //! - [`outbox`]: what the outbox worker claims and records.
 //! - [`reminders`]: reminders queued by the scheduler and checked before they leave; a patient's
 //!   reminder settings and push subscriptions.
+//! - [`wording`]: the wording pack in use, and one uploaded from the console (checked, applied).
 //! - [`demo`]: the `--demo` seed.
 
 pub mod accounts;
@@ -30,6 +31,9 @@ pub mod reminders;
 pub mod research;
 mod sessions;
 mod submissions;
+pub mod wording;
+
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use qol_shared::alerts::{
@@ -119,6 +123,8 @@ pub struct Clinic {
     /// The patient's app's idle lock when the command line sets one (`--idle-lock-seconds`);
     /// the protocol's otherwise.
     pub idle_lock: Option<std::time::Duration>,
+    /// The wording pack in use (the demonstration pack until [`Clinic::load_wording`]).
+    pub wording: Arc<wording::Wording>,
 }
 
 /// Who is told, away from the screen, when a patient asks to be called or a card becomes red.
@@ -196,6 +202,7 @@ impl Clinic {
                 on_call: OnCall::default(),
                 reach: reminders::Reach::default(),
                 idle_lock: None,
+                wording: Arc::default(),
             };
             return Ok((clinic, false));
         }
@@ -234,6 +241,7 @@ impl Clinic {
             on_call: OnCall::default(),
             reach: reminders::Reach::default(),
             idle_lock: None,
+            wording: Arc::default(),
         };
         if demo {
             demo::seed(&clinic).await?;

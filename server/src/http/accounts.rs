@@ -1,12 +1,14 @@
 //! Account routes: a nurse lifts a patient's sign-in lockout; an admin disables, enables, signs
-//! out everywhere and unlocks staff accounts. Each calls one account operation of the service (`clinic::accounts`).
+//! out everywhere and unlocks staff accounts, reads the study setup and checks and applies a
+//! wording pack. Each calls one operation of the service (`clinic::accounts`, `clinic::wording`).
 
 use axum::extract::State;
 
 use super::json::{Json, Path};
 use axum::http::StatusCode;
 use qol_shared::api::{
-    AccountChange, ApiError, NewStaff, Role, StaffAccount, StaffPasswordCode, StudySetup, WordingSummary,
+    AccountChange, ApiError, NewStaff, Role, StaffAccount, StaffPasswordCode, StudySetup, WordingReport,
+    WordingUpload,
 };
 use sha2::Digest;
 
@@ -54,31 +56,32 @@ pub async fn study_setup(
     caller: Caller,
 ) -> Result<axum::Json<StudySetup>, Error> {
     caller.require(&[Role::Admin])?;
-    let fingerprint = |json: Result<String, serde_json::Error>| -> Result<String, Error> {
-        let json = json.map_err(|error| {
-            Error::Internal(Box::new(crate::clinic::ClinicError::Invalid {
-                message: format!("the setup could not be written: {error}"),
-                problems: Vec::new(),
-            }))
-        })?;
-        Ok(hex::encode(sha2::Sha256::digest(json.as_bytes())))
-    };
     let protocol = state.clinic.protocol.clone();
-    let protocol_sha256 = fingerprint(serde_json::to_string(&protocol))?;
-    let pack = &*state.wording;
-    let wording = WordingSummary {
-        name: pack.name.clone(),
-        format: pack.format.clone(),
-        demonstration: pack.demonstration,
-        licence: pack.licence.clone(),
-        languages: pack
-            .languages
-            .iter()
-            .map(|(tag, wording)| (tag.clone(), wording.language_name.clone()))
-            .collect(),
-        sha256: fingerprint(serde_json::to_string(pack))?,
-    };
+    // The protocol's JSON as the server writes it; a protocol is plain data, so writing it cannot fail.
+    let protocol_sha256 =
+        hex::encode(sha2::Sha256::digest(serde_json::to_string(&protocol).unwrap_or_default()));
+    let wording = state.clinic.wording().await.summary();
     Ok(axum::Json(StudySetup { protocol, protocol_sha256, wording }))
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/wording/check", tag = "staff", security(("session" = ["admin"])), request_body = WordingUpload, responses((status = 200, description = "the validation report: every problem by key, and the texts the pack would change; nothing is stored", body = WordingReport), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 413, body = ApiError)))]
+pub async fn check_wording(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(upload): Json<WordingUpload>,
+) -> Result<axum::Json<WordingReport>, Error> {
+    caller.require(&[Role::Admin])?;
+    Ok(axum::Json(state.clinic.check_wording(&upload).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/wording", tag = "staff", security(("session" = ["admin"])), request_body = WordingUpload, responses((status = 200, description = "applied: stored with its audit entry, in use from the next request", body = WordingReport), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 413, body = ApiError), (status = 422, description = "not applied, nothing changed: `problems` is the report (`KEY: PROBLEM`), or names the reason", body = ApiError)))]
+pub async fn apply_wording(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(upload): Json<WordingUpload>,
+) -> Result<axum::Json<WordingReport>, Error> {
+    caller.require(&[Role::Admin])?;
+    Ok(axum::Json(state.clinic.apply_wording(&caller.actor(), &upload).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/staff", tag = "staff", security(("session" = ["admin"])), responses((status = 200, description = "every staff account, by username, with its role, state, last sign-in, live sessions and any lockout in force", body = Vec<StaffAccount>), (status = 401, body = ApiError), (status = 403, body = ApiError)))]

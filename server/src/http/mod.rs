@@ -27,7 +27,7 @@ use axum::{Json, Router};
 use json::{Path, Query};
 use qol_shared::api::{ApiError, HealthStatus, InstrumentSummary, StudySummary};
 use qol_shared::instrument::InstrumentId;
-use qol_shared::wording::{InstrumentView, WordingPack};
+use qol_shared::wording::InstrumentView;
 use serde::Deserialize;
 use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
@@ -44,7 +44,6 @@ use crate::config::ServeConfig;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub clinic: Arc<Clinic>,
-    pub wording: Arc<WordingPack>,
     /// Mark session cookies `Secure` (the server is reached over HTTPS).
     pub secure_cookies: bool,
     /// The bound on concurrent password and PIN hashing.
@@ -76,6 +75,8 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
         .route("/patients/{study_id}/unlock", post(accounts::unlock_patient))
         .route("/staff", get(accounts::list_staff).post(accounts::create_staff))
         .route("/admin/setup", get(accounts::study_setup))
+        .route("/admin/wording/check", post(accounts::check_wording))
+        .route("/admin/wording", post(accounts::apply_wording))
         .route("/audit", get(audit::entries))
         .route("/audit/verify", get(audit::verify))
         .route("/audit/entries.csv", get(audit::export))
@@ -168,11 +169,12 @@ async fn study(State(state): State<AppState>) -> Result<Json<StudySummary>, Erro
 
 #[utoipa::path(get, path = "/api/v1/instruments", tag = "instruments", responses((status = 200, body = Vec<InstrumentSummary>)))]
 async fn instruments(State(state): State<AppState>) -> Json<Vec<InstrumentSummary>> {
-    let languages: Vec<String> = state.wording.languages.keys().cloned().collect();
-    let notice = state
-        .wording
+    let wording = state.clinic.wording().await;
+    let languages: Vec<String> = wording.pack.languages.keys().cloned().collect();
+    let notice = wording
+        .pack
         .demonstration
-        .then(|| state.wording.languages.values().find_map(|l| l.notice.clone()))
+        .then(|| wording.pack.languages.values().find_map(|l| l.notice.clone()))
         .flatten();
     Json(
         InstrumentId::ALL
@@ -208,12 +210,13 @@ async fn instrument(
     let id = InstrumentId::parse(&id)
         .ok_or_else(|| Error::NotFound(format!("there is no instrument {id:?}; use qlq-c30 or qlq-cx24")))?;
     // A site's licensed wording is for its signed-in users only; the demonstration wording is ours.
-    if !state.wording.demonstration && caller.is_none() {
+    let wording = state.clinic.wording().await;
+    if !wording.pack.demonstration && caller.is_none() {
         return Err(Error::Unauthorized("sign in to read the questionnaire wording".into()));
     }
     let language = query.lang.unwrap_or_else(|| qol_shared::Language::English.tag().into());
-    state.wording.view(id, &language).map(Json).ok_or_else(|| {
-        let offered: Vec<&str> = state.wording.languages.keys().map(String::as_str).collect();
+    wording.pack.view(id, &language).map(Json).ok_or_else(|| {
+        let offered: Vec<&str> = wording.pack.languages.keys().map(String::as_str).collect();
         Error::NotFound(format!(
             "the wording pack has no language {language:?}; use one of: {}",
             offered.join(", ")

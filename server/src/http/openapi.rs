@@ -35,6 +35,8 @@ use super::{accounts, alerts, audit, auth, help, patients, reminders, research};
         patients::reissue_code,
         accounts::unlock_patient,
         accounts::study_setup,
+        accounts::check_wording,
+        accounts::apply_wording,
         accounts::list_staff,
         accounts::create_staff,
         accounts::reset_staff_password,

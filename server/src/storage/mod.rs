@@ -12,6 +12,7 @@ mod help;
 mod patients;
 mod reminders;
 mod submissions;
+mod wording;
 
 use std::path::Path;
 use std::time::Duration;
@@ -23,6 +24,7 @@ pub use help::HelpRequestRow;
 pub use patients::{AssessmentRow, EventRow, PatientRow};
 pub use reminders::{PushSubscriptionRow, ReminderCount, ReminderRow};
 pub use submissions::{NewCorrection, NewSubmission, SentForm, StoredScore, StoredSubmission};
+pub use wording::{NewWordingPack, WordingPackRow};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;

@@ -297,3 +297,222 @@ on_both_backends!(
     the_admin_reads_the_protocol_and_wording_pack_the_server_runs,
     super::the_admin_reads_the_protocol_and_wording_pack_the_server_runs
 );
+
+fn demo_pack() -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/wording/demo.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A licensed-looking pack built from the demonstration one: its own name, no notice, item 3's
+/// English text changed.
+pub(crate) fn site_pack(name: &str) -> Value {
+    let mut pack = demo_pack();
+    pack["name"] = name.into();
+    pack["demonstration"] = false.into();
+    pack["licence"] = "Site permission reference 0000 (test)".into();
+    for language in ["en", "zh-CN"] {
+        pack["languages"][language]["notice"] = Value::Null;
+    }
+    pack["languages"]["en"]["instruments"]["qlq-c30"]["items"]["3"] = format!("Short walk ({name})").into();
+    pack
+}
+
+fn upload(pack: &str, reason: &str) -> Value {
+    json!({ "pack": pack, "reason": reason })
+}
+
+fn problem_keys(report: &Value) -> Vec<String> {
+    report["problems"].as_array().unwrap().iter().map(|p| p["key"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn an_admin_checks_a_wording_pack_and_applies_it_only_without_problems(backend: Backend) {
+    let Some(mut app) = TestApp::spawn(backend).await else { return };
+    let admin = app.staff_token("admin").await;
+    let nurse = app.staff_token("nurse").await;
+    let (_, before) = app.get_as("/api/v1/admin/setup", Some(&admin)).await;
+    assert_eq!(before["wording"]["source"], "shipped");
+    let good = site_pack("Site pack v2").to_string();
+    for path in ["/api/v1/admin/wording/check", "/api/v1/admin/wording"] {
+        assert_eq!(app.post_as(path, Some(&nurse), &upload(&good, "because")).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(app.post_as(path, None, &upload(&good, "because")).await.0, StatusCode::UNAUTHORIZED);
+    }
+
+    // Bad packs: each problem named by its key in the report, and applying one changes nothing.
+    let mut missing_item = site_pack("Missing item");
+    missing_item["languages"]["en"]["instruments"]["qlq-c30"]["items"].as_object_mut().unwrap().remove("17");
+    let mut unknown_language = site_pack("Unknown language");
+    unknown_language["languages"]["fr"] = unknown_language["languages"]["en"].clone();
+    let mut html = site_pack("Markup");
+    html["languages"]["zh-CN"]["instruments"]["qlq-cx24"]["items"]["40"] = "<script>alert(1)</script>".into();
+    let mut no_chinese = site_pack("English only");
+    no_chinese["languages"].as_object_mut().unwrap().remove("zh-CN");
+    let cases = [
+        (missing_item.to_string(), "languages.en.instruments.qlq-c30.items.17", "is missing"),
+        (unknown_language.to_string(), "languages.fr", "not a language qol offers"),
+        (html.to_string(), "languages.zh-CN.instruments.qlq-cx24.items.40", "holds markup (<script>)"),
+        // The demo's IVB-002 answers in Simplified Chinese.
+        (no_chinese.to_string(), "languages.zh-CN", "patient answers in this language"),
+        ("{\"format\": \"qol-wording-pack/1\",".to_owned(), "line 1, column 32", "EOF while parsing"),
+    ];
+    for (pack, key, problem) in &cases {
+        let audited = app.count("SELECT COUNT(*) FROM audit_log").await;
+        let (status, report) =
+            app.post_as("/api/v1/admin/wording/check", Some(&admin), &upload(pack, "")).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(report["valid"], false, "{report}");
+        assert_eq!(report["applied"], false);
+        let found = report["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["key"] == *key)
+            .unwrap_or_else(|| panic!("no problem at {key}: {report}"));
+        assert!(found["problem"].as_str().unwrap().contains(problem), "{found}");
+        assert_eq!(report["current"]["sha256"], before["wording"]["sha256"]);
+
+        let (status, refusal) =
+            app.post_as("/api/v1/admin/wording", Some(&admin), &upload(pack, "new licence")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refusal}");
+        assert_eq!(refusal["code"], "invalid");
+        let problems: Vec<&str> =
+            refusal["problems"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+        assert!(problems.iter().any(|p| p.starts_with(&format!("{key}: "))), "{problems:?}");
+        assert_eq!(app.count("SELECT COUNT(*) FROM audit_log").await, audited, "a refusal or a check wrote");
+        assert_eq!(app.count("SELECT COUNT(*) FROM wording_packs").await, 0);
+        let (_, setup) = app.get_as("/api/v1/admin/setup", Some(&admin)).await;
+        assert_eq!(setup["wording"], before["wording"]);
+    }
+    // A good pack needs a reason.
+    let (status, refusal) = app.post_as("/api/v1/admin/wording", Some(&admin), &upload(&good, "  ")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refusal}");
+    assert!(refusal["problems"][0].as_str().unwrap().starts_with("reason:"), "{refusal}");
+
+    // The good pack: the report lists what it changes, then applying it takes effect at once.
+    let (status, report) = app.post_as("/api/v1/admin/wording/check", Some(&admin), &upload(&good, "")).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["valid"], true, "{report}");
+    assert_eq!(problem_keys(&report), Vec::<String>::new());
+    assert_eq!(report["pack"]["name"], "Site pack v2");
+    assert_eq!(report["pack"]["demonstration"], false);
+    assert_eq!(
+        report["changed"],
+        json!(["languages.en.instruments.qlq-c30.items.3", "languages.en.notice", "languages.zh-CN.notice"])
+    );
+    let (status, applied) =
+        app.post_as("/api/v1/admin/wording", Some(&admin), &upload(&good, "EORTC licence granted")).await;
+    assert_eq!(status, StatusCode::OK, "{applied}");
+    assert_eq!(applied["applied"], true);
+    assert_eq!(applied["current"]["name"], "Site pack v2");
+    assert_eq!(applied["current"]["source"], "uploaded");
+    assert_eq!(applied["current"]["uploaded_by"], "staff:admin");
+    assert_eq!(applied["current"]["reason"], "EORTC licence granted");
+    assert_eq!(applied["current"]["sha256"], report["pack"]["sha256"]);
+    // A licensed pack is for signed-in users; the nurse reads the new text.
+    assert_eq!(app.get_as("/api/v1/instruments/qlq-c30?lang=en", None).await.0, StatusCode::UNAUTHORIZED);
+    let (status, instrument) = app.get_as("/api/v1/instruments/qlq-c30?lang=en", Some(&nurse)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(instrument["items"][2]["text"], "Short walk (Site pack v2)");
+    assert!(instrument["notice"].is_null());
+    let (_, entries) = app.get_as("/api/v1/audit?action=wording.apply", Some(&admin)).await;
+    let entry = &entries["entries"][0];
+    assert_eq!(entries["entries"].as_array().unwrap().len(), 1, "{entries}");
+    assert_eq!(entry["reason"], "EORTC licence granted");
+    assert!(entry["before"].as_str().unwrap().contains(before["wording"]["sha256"].as_str().unwrap()));
+    assert!(entry["after"].as_str().unwrap().contains(applied["current"]["sha256"].as_str().unwrap()));
+    // The same pack again is nothing to apply.
+    let (status, refusal) = app.post_as("/api/v1/admin/wording", Some(&admin), &upload(&good, "again")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refusal}");
+    assert!(refusal["problems"][0].as_str().unwrap().starts_with("pack: is the pack in use"), "{refusal}");
+
+    // It outlives a restart.
+    app.restart().await;
+    let (_, setup) = app.get_as("/api/v1/admin/setup", Some(&admin)).await;
+    assert_eq!(setup["wording"], applied["current"], "{setup}");
+
+    // Six packs applied at once: one at a time, none lost, each audit entry's "before" is the
+    // pack the one before it applied, and the pack served is the newest stored.
+    let packs: Vec<String> = (1..=6).map(|n| site_pack(&format!("Concurrent {n}")).to_string()).collect();
+    let requests = packs.iter().map(|pack| (admin.clone(), upload(pack, "simultaneous"))).collect();
+    let results = super::staff_entry::post_at_once(&app, "/api/v1/admin/wording", requests).await;
+    for (status, body) in &results {
+        assert_eq!(*status, StatusCode::OK, "{body}");
+    }
+    let (_, entries) = app.get_as("/api/v1/audit?action=wording.apply", Some(&admin)).await;
+    let entries = entries["entries"].as_array().unwrap().clone();
+    assert_eq!(entries.len(), 7);
+    let sha_in = |text: &Value| -> String {
+        let value: Value = serde_json::from_str(text.as_str().unwrap()).unwrap();
+        value["sha256"].as_str().unwrap().to_owned()
+    };
+    // Newest first: each entry's "before" is the next (older) entry's "after".
+    for pair in entries.windows(2) {
+        assert_eq!(sha_in(&pair[0]["before"]), sha_in(&pair[1]["after"]), "{pair:?}");
+    }
+    let (_, setup) = app.get_as("/api/v1/admin/setup", Some(&admin)).await;
+    assert_eq!(setup["wording"]["sha256"].as_str().unwrap(), sha_in(&entries[0]["after"]));
+    assert_eq!(app.count("SELECT COUNT(*) FROM wording_packs").await, 7);
+}
+on_both_backends!(
+    an_admin_checks_a_wording_pack_and_applies_it_only_without_problems,
+    super::an_admin_checks_a_wording_pack_and_applies_it_only_without_problems
+);
+
+/// Two servers on one database: a pack applied on one is served by the other from its next
+/// request, and packs applied on both at the same moment over the same one store one (the other
+/// admin is told to check again).
+async fn a_wording_pack_applied_on_one_server_is_used_by_the_other(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let mut config = qol_server::config::ServeConfig::for_tests(app.database_url());
+    config.init = false;
+    config.demo = false;
+    let (_, second, (stop, server)) = qol_tests::start_server(&config).await;
+    let second_url = format!("http://{second}");
+    let admin = app.staff_token("admin").await;
+    let nurse = app.staff_token("nurse").await;
+    let text_on = |base: String, token: String| {
+        let client = app.client.clone();
+        async move {
+            let answer = client
+                .get(format!("{base}/api/v1/instruments/qlq-c30?lang=en"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            answer.json::<Value>().await.unwrap()["items"][2]["text"].as_str().unwrap().to_owned()
+        }
+    };
+    let shipped = text_on(second_url.clone(), nurse.clone()).await;
+    let (status, body) = app
+        .post_as("/api/v1/admin/wording", Some(&admin), &upload(&site_pack("First").to_string(), "licence"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_ne!(shipped, "Short walk (First)");
+    assert_eq!(text_on(second_url.clone(), nurse.clone()).await, "Short walk (First)");
+
+    // Both servers at once, each over "First": one stored, the other refused with a conflict.
+    let first_server = app.client.post(app.url("/api/v1/admin/wording")).bearer_auth(&admin);
+    let second_server = app.client.post(format!("{second_url}/api/v1/admin/wording")).bearer_auth(&admin);
+    let (a, b) = tokio::join!(
+        first_server.json(&upload(&site_pack("From A").to_string(), "race")).send(),
+        second_server.json(&upload(&site_pack("From B").to_string(), "race")).send(),
+    );
+    let mut statuses = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
+    statuses.sort_unstable();
+    // Either one after the other (both stored, the second over the first) or at the same moment
+    // (one stored, one refused): never two packs stored over the same one.
+    assert!(statuses == [200, 200] || statuses == [200, 409], "{statuses:?}");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM (SELECT replaces_id FROM wording_packs GROUP BY replaces_id HAVING COUNT(*) > 1) twice")
+            .await,
+        0
+    );
+    let on_first = text_on(app.url(""), nurse.clone()).await;
+    assert_eq!(on_first, text_on(second_url.clone(), nurse.clone()).await);
+    assert!(on_first == "Short walk (From A)" || on_first == "Short walk (From B)", "{on_first}");
+    let _ = stop.send(());
+    server.await.unwrap();
+}
+on_both_backends!(
+    a_wording_pack_applied_on_one_server_is_used_by_the_other,
+    super::a_wording_pack_applied_on_one_server_is_used_by_the_other
+);

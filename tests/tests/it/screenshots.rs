@@ -284,6 +284,26 @@ async fn every_screen() {
     desk.wait().for_element(Locator::Css("#chain-status")).await.unwrap();
     click(&desk, "#audit-entries tr[data-action='submission.correct'] summary").await;
     shoot(&desk, &folder, "37-staff-audit-trail").await;
+    // A wording pack with problems, checked before anything changes.
+    let mut pack = crate::admin::site_pack("Site pack v2");
+    pack["languages"]["en"]["instruments"]["qlq-c30"]["items"]["12"] = "Felt <b>weak</b>".into();
+    pack["languages"]["fr"] = pack["languages"]["en"].clone();
+    let pack_file = std::env::temp_dir().join(format!("qol-pack-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&pack_file, pack.to_string()).unwrap();
+    desk.goto(&app.url("/staff/admin/setup")).await.unwrap();
+    desk.wait().for_element(Locator::Css("#setup-schedule tbody tr")).await.unwrap();
+    desk.find(Locator::Css("#wording-file"))
+        .await
+        .unwrap()
+        .send_keys(pack_file.to_str().unwrap())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    click(&desk, "#wording-check").await;
+    desk.wait().for_element(Locator::Css("#wording-problems")).await.unwrap();
+    desk.execute("document.querySelector('#upload-wording').scrollIntoView()", vec![]).await.unwrap();
+    shoot(&desk, &folder, "38-staff-wording-report").await;
+    std::fs::remove_file(&pack_file).ok();
     desk.close().await.unwrap();
     eprintln!("screenshots written to {}", folder.display());
 }

@@ -84,6 +84,10 @@ async fn generated_authorization_matrix(backend: Backend) {
             }
             "/api/v1/submissions/{id}/corrections" => json!({ "version": 999, "answers": [],
                 "meaning": "corrected_transcription_error", "reason": "matrix", "password": "matrix" }),
+            // A pack with problems: reported on, or refused, and nothing changes.
+            "/api/v1/admin/wording/check" | "/api/v1/admin/wording" => {
+                json!({ "pack": "{\"format\": \"qol-wording-pack/1\"}", "reason": "matrix" })
+            }
             _ => json!({}),
         }
     };

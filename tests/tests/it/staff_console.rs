@@ -1284,3 +1284,66 @@ async fn an_admin_filters_the_audit_trail_verifies_it_and_downloads_it() {
     desk.close().await.unwrap();
     std::fs::remove_dir_all(&downloads).ok();
 }
+
+#[tokio::test]
+async fn an_admin_uploads_a_wording_pack_sees_its_report_and_applies_it() {
+    let Some(Setup { app, driver, chromium }) = setup().await else { return };
+    let folder = std::env::temp_dir().join(format!("qol-packs-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let mut bad = crate::admin::site_pack("Missing an item");
+    bad["languages"]["zh-CN"]["instruments"]["qlq-c30"]["items"].as_object_mut().unwrap().remove("29");
+    let bad_file = folder.join("bad.json");
+    std::fs::write(&bad_file, serde_json::to_string_pretty(&bad).unwrap()).unwrap();
+    let good_file = folder.join("good.json");
+    std::fs::write(&good_file, crate::admin::site_pack("Site pack v2").to_string()).unwrap();
+    let desk = desktop_browser(&driver, &chromium).await;
+    admin_signs_in(&app, &desk).await;
+    desk.goto(&app.url("/staff/admin/setup")).await.unwrap();
+    until(&desk, "the setup", "document.querySelector('.wording-name')").await;
+    assert_eq!(text_of(&desk, ".wording-source").await, "shipped with qol");
+
+    // A pack with a missing item: the report names it, and there is nothing to apply.
+    element(&desk, "#wording-file").await.send_keys(bad_file.to_str().unwrap()).await.unwrap();
+    until(&desk, "the file read", "!document.querySelector('#wording-check').disabled").await;
+    click(&desk, "#wording-check").await;
+    let problems =
+        until(&desk, "the report", "document.querySelector('#wording-problems')?.textContent").await;
+    assert!(
+        problems.as_str().unwrap().contains("languages.zh-CN.instruments.qlq-c30.items.29 is missing"),
+        "{problems}"
+    );
+    assert_eq!(
+        desk.execute("return document.querySelectorAll('#wording-apply').length", vec![]).await.unwrap(),
+        0
+    );
+    if let Some(violations) = axe_violations(&desk).await {
+        assert_eq!(violations, Vec::<Value>::new(), "axe on a wording pack's report");
+    }
+
+    // The good pack: no problem, the texts it changes listed, applied with a reason.
+    element(&desk, "#wording-file").await.send_keys(good_file.to_str().unwrap()).await.unwrap();
+    until(&desk, "the report cleared", "!document.querySelector('#wording-problems')").await;
+    click(&desk, "#wording-check").await;
+    until(&desk, "a clean report", "document.querySelector('#wording-apply')").await;
+    let changed = text_of(&desk, "#wording-changed summary").await;
+    assert!(changed.ends_with(" 3"), "{changed}");
+    fill(&desk, "#wording-reason", "EORTC licence granted").await;
+    click(&desk, "#wording-apply").await;
+    until(&desk, "applied", "document.querySelector('#wording-applied')").await;
+    until(
+        &desk,
+        "the setup shows the new pack",
+        "document.querySelector('.wording-name')?.textContent === 'Site pack v2'",
+    )
+    .await;
+    assert_eq!(text_of(&desk, ".wording-source").await, "uploaded from this console");
+    assert!(text_of(&desk, ".wording-uploaded").await.starts_with("staff:admin, "));
+    assert_eq!(text_of(&desk, ".demonstration").await, "No");
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'wording.apply'").await, 1);
+    // The phone's questionnaire reads the new text.
+    let nurse = app.staff_token("nurse").await;
+    let (_, instrument) = app.get_as("/api/v1/instruments/qlq-c30?lang=en", Some(&nurse)).await;
+    assert_eq!(instrument["items"][2]["text"], "Short walk (Site pack v2)");
+    desk.close().await.unwrap();
+    std::fs::remove_dir_all(&folder).ok();
+}

@@ -64,7 +64,11 @@ fn names_field(body: &Value, field: &str) {
 }
 
 /// Every request sent at once, each on a task of its own; the answers in no particular order.
-async fn post_at_once(app: &TestApp, path: &str, requests: Vec<(String, Value)>) -> Vec<(StatusCode, Value)> {
+pub(crate) async fn post_at_once(
+    app: &TestApp,
+    path: &str,
+    requests: Vec<(String, Value)>,
+) -> Vec<(StatusCode, Value)> {
     let mut tasks = tokio::task::JoinSet::new();
     for (token, body) in requests {
         let (client, url) = (app.client.clone(), app.url(path));

@@ -1,0 +1,22 @@
+-- Wording packs uploaded from the admin console (issue 18, docs/wording-packs.md): each upload is
+-- kept whole, with who uploaded it, when and why; the newest is the pack in use, over
+-- --wording-pack and the demonstration pack, on every server of the study (each checks the newest
+-- id before it answers). A pack is never changed or deleted: going back is uploading the earlier
+-- file again.
+CREATE TABLE wording_packs (
+    id          BIGSERIAL PRIMARY KEY,
+    study_id    BIGINT  NOT NULL REFERENCES studies (id),
+    sha256      TEXT    NOT NULL,     -- SHA-256 hex of the pack as the server writes it
+    name        TEXT    NOT NULL,
+    pack_json   TEXT    NOT NULL,     -- the file's text as uploaded
+    uploaded_by TEXT    NOT NULL,
+    uploaded_at TEXT    NOT NULL,
+    reason      TEXT    NOT NULL,
+    -- The pack in use when this one was applied (0: none uploaded before). Unique per study:
+    -- two servers applying packs over the same one at once store one, and the other is told.
+    replaces_id BIGINT  NOT NULL DEFAULT 0,
+    UNIQUE (study_id, replaces_id)
+);
+CREATE INDEX wording_packs_by_study ON wording_packs (study_id, id);
+CREATE TRIGGER wording_packs_are_kept BEFORE UPDATE OR DELETE ON wording_packs
+FOR EACH ROW EXECUTE FUNCTION qol_refuse_change('wording packs are kept as uploaded');
