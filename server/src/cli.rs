@@ -57,7 +57,7 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     // stop the server, so write errors are ignored rather than panicking as println! would.
     let mut announcement = format!("qol is listening on http://{}\n", application.local_addr());
     if application.demo_study() {
-        announcement.push_str(&crate::clinic::demo::sign_ins(application.patient_id_prefix()));
+        announcement.push_str(&crate::clinic::demo::sign_ins(&application.patient_id_prefix()));
     }
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(announcement.as_bytes()).and_then(|()| stdout.flush());

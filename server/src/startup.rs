@@ -201,7 +201,7 @@ impl Application {
             push_public_key: channels.push.as_ref().map(crate::notify::PushSender::public_key),
             any_push_endpoint: config.reminders.any_push_endpoint,
         };
-        if clinic.protocol.reminders.enabled
+        if clinic.protocol().reminders.enabled
             && channels.sms.is_none()
             && channels.mail.is_none()
             && channels.push.is_none()
@@ -255,8 +255,8 @@ impl Application {
     }
 
     /// The study's patient id prefix (`IVB`), from its protocol.
-    pub fn patient_id_prefix(&self) -> &str {
-        &self.clinic.protocol.patient_id_prefix
+    pub fn patient_id_prefix(&self) -> String {
+        self.clinic.protocol().patient_id_prefix.clone()
     }
 
     /// Whether this start created the demo study (a new database with `--demo`).

@@ -512,11 +512,77 @@ pub struct StaffAccount {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StudySetup {
-    /// The protocol, as its file says it (docs/protocol.md).
+    /// The protocol in use (its newest version), as its file says it (docs/protocol.md).
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub protocol: crate::schedule::Protocol,
     pub protocol_sha256: String,
+    /// The version in use: 1 is the protocol the study started with, each amendment one more.
+    pub protocol_version: i64,
+    /// Every version, oldest first.
+    pub protocol_versions: Vec<ProtocolVersionView>,
     pub wording: WordingSummary,
+}
+
+/// One version of the study's protocol.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProtocolVersionView {
+    pub version: i64,
+    pub name: String,
+    pub sha256: String,
+    /// The study's day it took effect (an amendment): assessments whose window opens from this
+    /// day on follow it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_on: Option<chrono::NaiveDate>,
+    /// Who amended the protocol, when and why (absent for version 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amended_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amended_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A protocol amendment sent from the console: `POST /api/v1/admin/protocol/check` reports on
+/// it, `POST /api/v1/admin/protocol` applies it (admins only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProtocolUpload {
+    /// The new protocol file's text (docs/protocol.md).
+    pub protocol: String,
+    /// Why the protocol changes (required to apply it; at most 500 characters).
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// One value an amendment changes: its path in the protocol (`assessments.weekly.end_days`),
+/// and the JSON before and after (absent: not there).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProtocolChange {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// The report on a protocol amendment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProtocolReport {
+    /// No problem and something changes: it can be applied.
+    pub valid: bool,
+    /// Every problem, each naming its key.
+    pub problems: Vec<String>,
+    /// What it changes, compared with the version in use.
+    pub changes: Vec<ProtocolChange>,
+    /// The version in use now.
+    pub current_version: i64,
+    /// The version it becomes (or became).
+    pub version: i64,
+    /// Whether this request applied it.
+    pub applied: bool,
 }
 
 /// A wording pack, described: its texts are the questionnaires' (`GET /api/v1/instruments/{id}`).
@@ -720,6 +786,13 @@ pub struct AssessmentView {
     pub window_end_day: Option<i64>,
     /// The receipt of the submission that completed it.
     pub received_at: Option<Timestamp>,
+    /// The protocol version it was scheduled under (1 in a view kept from before versions).
+    #[serde(default = "first_protocol_version")]
+    pub protocol_version: i64,
+}
+
+fn first_protocol_version() -> i64 {
+    1
 }
 
 /// `GET /api/v1/me/assessments`.

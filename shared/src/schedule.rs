@@ -289,6 +289,36 @@ impl Protocol {
         Ok(protocol)
     }
 
+    /// What stops `newer` from amending this protocol while the study runs, each naming its key:
+    /// study ids keep their prefix, the study's days their time zone (a day computed in another
+    /// zone would move every window already open), and every stratum a patient may be enrolled
+    /// in stays.
+    pub fn amendment_problems(&self, newer: &Protocol) -> Vec<String> {
+        let mut problems = Vec::new();
+        if newer.patient_id_prefix != self.patient_id_prefix {
+            problems.push(format!(
+                "patient_id_prefix: is {:?}; an amendment keeps {:?} (patients' study ids are made with it)",
+                newer.patient_id_prefix, self.patient_id_prefix
+            ));
+        }
+        if newer.time_zone != self.time_zone {
+            problems.push(format!(
+                "time_zone: is {:?}; an amendment keeps {:?} (the study's days and every window are computed in it)",
+                newer.time_zone.name(),
+                self.time_zone.name()
+            ));
+        }
+        for stratum in &self.strata {
+            if !newer.strata.iter().any(|kept| kept.code == stratum.code) {
+                problems.push(format!(
+                    "strata.{}: is missing; an amendment keeps every stratum (patients are enrolled in them)",
+                    stratum.code
+                ));
+            }
+        }
+        problems
+    }
+
     /// The protocol of the trial qol was built for (product.md).
     pub fn default_protocol() -> Protocol {
         Protocol::parse(DEFAULT_PROTOCOL_JSON)

@@ -6,8 +6,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use qol_shared::api::{
-    AccountChange, ErrorCode, NewStaff, Role, SetStaffPassword, StaffAccount, StaffPasswordCode, StudySetup,
-    WordingReport, WordingUpload,
+    AccountChange, ErrorCode, NewStaff, ProtocolReport, ProtocolUpload, Role, SetStaffPassword, StaffAccount,
+    StaffPasswordCode, StudySetup, WordingReport, WordingUpload,
 };
 use qol_shared::schedule::Anchor;
 
@@ -70,7 +70,7 @@ fn SetupView() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || setup.get().map(|result| match result {
                 Err(failure) => view! { <crate::common::Problem message=super::say(&failure, language.get())/> }.into_any(),
-                Ok(StudySetup { protocol, protocol_sha256, wording }) => {
+                Ok(StudySetup { protocol, protocol_sha256, protocol_version, protocol_versions, wording }) => {
                     let source = match wording.source.as_str() {
                         "uploaded" => S::SourceUploaded,
                         "file" => S::SourceFile,
@@ -93,11 +93,35 @@ fn SetupView() -> impl IntoView {
                             <h2 id="protocol-heading">{t(S::ProtocolHeading)}</h2>
                             <dl class="setup" id="protocol">
                                 <dt>{t(S::SetupName)}</dt><dd class="protocol-name">{protocol.name.clone()}</dd>
+                                <dt>{t(S::ProtocolVersion)}</dt><dd class="protocol-version">{protocol_version}</dd>
                                 <dt>{t(S::Fingerprint)}</dt><dd><code class="fingerprint">{protocol_sha256}</code></dd>
                                 <dt>{t(S::TimeZone)}</dt><dd>{protocol.time_zone.name()}</dd>
                                 <dt>{t(S::Cycles)}</dt><dd>{protocol.total_cycles}</dd>
                                 <dt>{t(S::Strata)}</dt><dd>{strata}</dd>
                             </dl>
+                        </section>
+                        <section aria-labelledby="versions-heading">
+                            <h2 id="versions-heading">{t(S::ProtocolVersions)}</h2>
+                            <table class="table" id="protocol-versions">
+                                <thead><tr>
+                                    <th scope="col">{t(S::ProtocolVersion)}</th><th scope="col">{t(S::SetupName)}</th>
+                                    <th scope="col">{t(S::EffectiveOn)}</th><th scope="col">{t(S::AmendedBy)}</th>
+                                    <th scope="col">{t(S::UploadReason)}</th>
+                                </tr></thead>
+                                <tbody>{protocol_versions.into_iter().map(|version| {
+                                    let by = match (version.amended_by, version.amended_at) {
+                                        (Some(by), Some(at)) => format!("{by}, {}", local_time(at, language.get_untracked().tag())),
+                                        _ => say(S::FirstProtocol).to_owned(),
+                                    };
+                                    view! {
+                                        <tr data-version=version.version>
+                                            <td>{version.version}</td><td>{version.name}</td>
+                                            <td>{version.effective_on.map(|day| day.to_string()).unwrap_or_default()}</td>
+                                            <td>{by}</td><td>{version.reason.unwrap_or_default()}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}</tbody>
+                            </table>
                         </section>
                         <section aria-labelledby="schedule-heading">
                             <h2 id="schedule-heading">{t(S::ScheduleHeading)}</h2>
@@ -159,7 +183,129 @@ fn SetupView() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <AmendProtocol setup/>
         <UploadWording setup/>
+    }
+}
+
+/// An amendment: choose the new protocol file, check it (every problem, every value it
+/// changes), then apply it with a reason as the next version.
+#[component]
+fn AmendProtocol(setup: LocalResource<Result<StudySetup, ApiFailure>>) -> impl IntoView {
+    let language = use_language();
+    let file = RwSignal::new(None::<String>);
+    let reason = RwSignal::new(String::new());
+    let report = RwSignal::new(None::<ProtocolReport>);
+    let problem = RwSignal::new(None::<String>);
+    let applied = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let choose = move |event: leptos::ev::Event| {
+        report.set(None);
+        problem.set(None);
+        applied.set(false);
+        file.set(None);
+        let input: web_sys::HtmlInputElement = event_target(&event);
+        let Some(chosen) = input.files().and_then(|files| files.get(0)) else { return };
+        spawn_local(async move {
+            match file_text(chosen).await {
+                Some(text_of_file) => file.set(Some(text_of_file)),
+                None => problem.set(Some(text(language.get_untracked(), S::FileUnreadable).to_owned())),
+            }
+        });
+    };
+    let check = move |_| {
+        let Some(protocol) = file.get_untracked() else { return };
+        busy.set(true);
+        problem.set(None);
+        applied.set(false);
+        spawn_local(async move {
+            match api::check_protocol(&ProtocolUpload { protocol, reason: String::new() }).await {
+                Ok(found) => report.set(Some(found)),
+                Err(failure) => problem.set(Some(super::say(&failure, language.get_untracked()))),
+            }
+            busy.set(false);
+        });
+    };
+    let apply = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let Some(protocol) = file.get_untracked() else { return };
+        if reason.get_untracked().trim().is_empty() {
+            problem.set(Some(text(language.get_untracked(), S::ReasonRequired).to_owned()));
+            return;
+        }
+        busy.set(true);
+        problem.set(None);
+        spawn_local(async move {
+            match api::amend_protocol(&ProtocolUpload { protocol, reason: reason.get_untracked() }).await {
+                Ok(done) => {
+                    report.set(Some(done));
+                    applied.set(true);
+                    reason.set(String::new());
+                    setup.refetch();
+                }
+                Err(failure) => problem.set(Some(super::say(&failure, language.get_untracked()))),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <section aria-labelledby="amend-heading" id="amend-protocol">
+            <h2 id="amend-heading">{t(S::AmendProtocol)}</h2>
+            <p class="muted">{t(S::AmendProtocolLead)}</p>
+            <div class="field">
+                <label for="protocol-file">{t(S::ProtocolFile)}</label>
+                <input id="protocol-file" type="file" accept=".json,application/json" on:change=choose/>
+            </div>
+            <button type="button" class="secondary" id="protocol-check" disabled=move || busy.get() || file.get().is_none() on:click=check>
+                {t(S::CheckAmendment)}
+            </button>
+            {move || problem.get().map(|message| view! { <crate::common::Problem message/> })}
+            <div id="protocol-report" aria-live="polite">
+                {move || report.get().map(|found| {
+                    let ready = found.valid && !applied.get();
+                    let version = found.version;
+                    view! {
+                        {(!found.valid).then(|| view! {
+                            <p class="problem" role="alert">{t(S::AmendmentInvalid)}</p>
+                            <ul id="protocol-problems">
+                                {found.problems.clone().into_iter().map(|problem| view! { <li>{problem}</li> }).collect_view()}
+                            </ul>
+                        })}
+                        {(found.valid && !applied.get()).then(|| view! { <p class="done" role="status">{t(S::AmendmentValid)}</p> })}
+                        {(!found.changes.is_empty()).then(|| view! {
+                            <table class="table" id="protocol-changes">
+                                <caption>{t(S::AmendmentChanges)}</caption>
+                                <thead><tr>
+                                    <th scope="col">{t(S::Setting)}</th><th scope="col">{t(S::Before)}</th><th scope="col">{t(S::After)}</th>
+                                </tr></thead>
+                                <tbody>{found.changes.clone().into_iter().map(|change| view! {
+                                    <tr>
+                                        <td><code>{change.path}</code></td>
+                                        <td><code>{change.before.unwrap_or_default()}</code></td>
+                                        <td><code>{change.after.unwrap_or_default()}</code></td>
+                                    </tr>
+                                }).collect_view()}</tbody>
+                            </table>
+                        })}
+                        {applied.get().then(|| view! {
+                            <p class="done" role="status" id="protocol-applied">{t(S::AmendmentApplied)}" "{version}</p>
+                        })}
+                        {ready.then(|| view! {
+                            <form class="form" on:submit=apply>
+                                <div class="field">
+                                    <label for="protocol-reason">{t(S::ChangeReason)}</label>
+                                    <textarea id="protocol-reason" required maxlength="500" rows="2"
+                                        prop:value=move || reason.get() on:input=move |event| reason.set(event_target_value(&event))></textarea>
+                                </div>
+                                <button type="submit" class="primary" id="protocol-apply" disabled=move || busy.get()>
+                                    {t(S::ApplyAmendment)}" "{version}
+                                </button>
+                            </form>
+                        })}
+                    }
+                })}
+            </div>
+        </section>
     }
 }
 

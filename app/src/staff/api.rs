@@ -184,6 +184,20 @@ pub async fn apply_wording(
     post("/api/v1/admin/wording", body).await.map(|(_, report)| report)
 }
 
+/// The report on a protocol amendment (admins only; stores nothing).
+pub async fn check_protocol(
+    body: &qol_shared::api::ProtocolUpload,
+) -> Result<qol_shared::api::ProtocolReport, ApiFailure> {
+    post("/api/v1/admin/protocol/check", body).await.map(|(_, report)| report)
+}
+
+/// Applies a protocol amendment (admins only).
+pub async fn amend_protocol(
+    body: &qol_shared::api::ProtocolUpload,
+) -> Result<qol_shared::api::ProtocolReport, ApiFailure> {
+    post("/api/v1/admin/protocol", body).await.map(|(_, report)| report)
+}
+
 /// The protocol and wording pack the server runs (admins only).
 pub async fn study_setup() -> Result<qol_shared::api::StudySetup, ApiFailure> {
     get("/api/v1/admin/setup").await

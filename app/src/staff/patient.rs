@@ -130,7 +130,7 @@ fn Page() -> impl IntoView {
                             <table class="table" id="schedule">
                                 <thead><tr>
                                     <th scope="col">{t(S::Assessment)}</th><th scope="col">{t(S::Window)}</th>
-                                    <th scope="col">{t(S::State)}</th><th scope="col">{t(S::Received)}</th>
+                                    <th scope="col">{t(S::ProtocolColumn)}</th><th scope="col">{t(S::State)}</th><th scope="col">{t(S::Received)}</th>
                                     <th scope="col">{t(S::Actions)}</th>
                                 </tr></thead>
                                 <tbody>{list.into_iter().map(|a| {
@@ -151,6 +151,7 @@ fn Page() -> impl IntoView {
                                                 (Some(start), Some(end)) => format!("{start} – {end}"),
                                                 _ => String::new(),
                                             }}</td>
+                                            <td class="protocol-version">{format!("v{}", a.protocol_version)}</td>
                                             <td>{t(text::assessment_state(a.state))}</td>
                                             <td>{move || received.map(|at| local_time(at, language.get().tag())).unwrap_or_default()}</td>
                                             <td>{enter}</td>

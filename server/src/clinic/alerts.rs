@@ -391,8 +391,8 @@ impl Clinic {
                 notifications.entry(card).or_default().push(notification);
             }
         }
-        let zone = self.protocol.time_zone;
-        let sla_days = self.protocol.alerts.sla_working_days;
+        let zone = self.protocol().time_zone;
+        let sla_days = self.protocol().alerts.sla_working_days;
         let local = |at: DateTime<Utc>| at.with_timezone(&zone).naive_local();
         Ok(rows
             .into_iter()

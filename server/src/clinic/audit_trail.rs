@@ -70,7 +70,7 @@ impl Clinic {
             return Err(field(format!("to: {to} is before from ({from})")));
         }
         let day_start = |day: NaiveDate| -> String {
-            let zone = self.protocol.time_zone;
+            let zone = self.protocol().time_zone;
             let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
             let instant = zone
                 .from_local_datetime(&midnight)

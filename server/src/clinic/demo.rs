@@ -64,7 +64,7 @@ impl Clinic {
 }
 
 pub(super) async fn refresh_demo_activation_code(clinic: &Clinic) -> Result<(), ClinicError> {
-    let unactivated = demo_patient(&clinic.protocol.patient_id_prefix, 2);
+    let unactivated = demo_patient(&clinic.protocol().patient_id_prefix, 2);
     let Some(patient) = clinic.db.patient_by_code(&unactivated).await? else { return Ok(()) };
     if patient.activated {
         return Ok(());
@@ -191,14 +191,14 @@ pub(super) async fn seed(clinic: &Clinic) -> Result<(), ClinicError> {
     let nurse = Actor { name: "staff:nurse".into(), role: "nurse".into() };
     let today = clinic.today();
     let day = |offset: i64| today + Duration::days(offset);
-    let at = |day: NaiveDate, hour: u32| at_site(clinic.protocol.time_zone, day, hour);
+    let at = |day: NaiveDate, hour: u32| at_site(clinic.protocol().time_zone, day, hour);
     let mut dice = Dice(17);
     // Under a site's own protocol (`--protocol`), the same four stories with its prefix and
     // strata; forms its schedule does not have and events it refuses are left out.
-    let prefix = clinic.protocol.patient_id_prefix.clone();
+    let prefix = clinic.protocol().patient_id_prefix.clone();
     let id = |number| demo_patient(&prefix, number);
-    let first_stratum = clinic.protocol.strata[0].code.clone();
-    let second_stratum = clinic.protocol.strata.get(1).map_or(first_stratum.clone(), |s| s.code.clone());
+    let first_stratum = clinic.protocol().strata[0].code.clone();
+    let second_stratum = clinic.protocol().strata.get(1).map_or(first_stratum.clone(), |s| s.code.clone());
     let (nodal, hematogenous) = (first_stratum.as_str(), second_stratum.as_str());
 
     // IVB-001: nodal, in weekly therapy for five weeks, getting more tired.
@@ -367,7 +367,7 @@ async fn event(
     {
         Ok(_) => Ok(()),
         // A site's protocol that has no such event (fewer cycles): the story goes on without it.
-        Err(ClinicError::Invalid { .. } | ClinicError::Conflict(_)) if !clinic.protocol.is_shipped() => {
+        Err(ClinicError::Invalid { .. } | ClinicError::Conflict(_)) if !clinic.protocol().is_shipped() => {
             Ok(())
         }
         Err(error) => Err(error),
@@ -381,12 +381,12 @@ async fn submit(
     when: chrono::DateTime<Utc>,
     mut answers: Vec<RawAnswer>,
 ) -> Result<(), ClinicError> {
-    let today = clinic.protocol.local_date(when);
+    let today = clinic.protocol().local_date(when);
     clinic.keep_schedule_in_step(patient.id, today).await?;
     let (statuses, _) = clinic.assessments(patient.id, today).await?;
     let Some(assessment) = statuses.into_iter().map(|status| status.row).find(|row| row.key == key) else {
         // A site's protocol without this form: left out of the story.
-        if !clinic.protocol.is_shipped() {
+        if !clinic.protocol().is_shipped() {
             return Ok(());
         }
         return Err(ClinicError::NotFound(format!(

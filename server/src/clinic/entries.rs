@@ -38,7 +38,7 @@ impl Clinic {
         session.require(&[Role::Nurse, Role::Admin])?;
         let patient = self.find_patient(study_id).await?;
         let now = self.now();
-        let today = self.protocol.local_date(now);
+        let today = self.protocol().local_date(now);
         let mut problems = Vec::new();
         if request.mode == CompletionMode::SelfReport {
             problems.push(
@@ -130,7 +130,7 @@ impl Clinic {
     /// Midday of a day in the study's time zone: the time a form completed on that day is given
     /// when only its day is known, so that it reads back as that day.
     fn midday(&self, day: NaiveDate) -> Timestamp {
-        let zone = self.protocol.time_zone;
+        let zone = self.protocol().time_zone;
         let noon = day.and_hms_opt(12, 0, 0).unwrap_or_default();
         zone.from_local_datetime(&noon)
             .earliest()
@@ -212,7 +212,7 @@ impl Clinic {
         let history =
             self.alert_history(patient.id, current.completed_at, Some(current.assessment_id)).await?;
         let signals = if history.newest {
-            let rules = AlertRules::from(&self.protocol.alerts);
+            let rules = AlertRules::from(&self.protocol().alerts);
             let compared =
                 History { baseline: history.baseline.as_deref(), previous: history.previous.as_deref() };
             let (old_answers, old_scores) = parse_and_score(&assessment.instruments, &before_answers)?;
@@ -231,7 +231,7 @@ impl Clinic {
         let latest = if history.newest { latest_values(&scores, &answers) } else { Default::default() };
 
         let now = self.now();
-        let today = self.protocol.local_date(now);
+        let today = self.protocol().local_date(now);
         let received_at = Timestamp::from(now);
         let actor = session.actor();
         let client_id = ClientId::parse(&uuid::Uuid::new_v4().to_string())

@@ -57,7 +57,17 @@ impl Clinic {
         let scales = research::scales();
         let mut walk = Walk::new(self, today);
         while let Some(record) = walk.next().await? {
-            if tx.send(Ok(export::patient_chunk(which, &record, &scales, &self.protocol)?)).await.is_err() {
+            if tx
+                .send(Ok(export::patient_chunk(
+                    which,
+                    &record,
+                    &scales,
+                    &self.protocol(),
+                    self.protocol_version(),
+                )?))
+                .await
+                .is_err()
+            {
                 break;
             }
         }

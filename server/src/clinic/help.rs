@@ -47,7 +47,7 @@ impl Clinic {
                 &[call_request(HELP_BUTTON_REQUEST)],
                 &BTreeMap::new(),
                 Origin::HelpRequest { client_id },
-                self.protocol.local_date(now),
+                self.protocol().local_date(now),
                 &received_at.text(),
             )
             .await?;
@@ -93,9 +93,9 @@ impl Clinic {
     /// The end of the service level of a card whose clock started at `sla_from`: working days in
     /// the study's time zone.
     fn call_back_by(&self, sla_from: &Timestamp) -> Timestamp {
-        let zone = self.protocol.time_zone;
+        let zone = self.protocol().time_zone;
         let local = sla_from.instant().with_timezone(&zone).naive_local();
-        let deadline = sla_deadline(local, self.protocol.alerts.sla_working_days);
+        let deadline = sla_deadline(local, self.protocol().alerts.sla_working_days);
         // A local time a clock change skipped: the hour after.
         let instant = zone
             .from_local_datetime(&deadline)
@@ -122,7 +122,8 @@ impl Clinic {
         let mut sent: Vec<crate::storage::SentForm> = latest.into_values().collect();
         // Oldest first, as the scores are drawn.
         sent.sort_by(|a, b| a.completed_at.cmp(&b.completed_at).then(a.submission_id.cmp(&b.submission_id)));
-        let shown = self.protocol.scores_shown_to_patients();
+        let protocol = self.protocol();
+        let shown = protocol.scores_shown_to_patients();
         let mut scores: Vec<ScoreSeries> = shown
             .iter()
             .map(|code| ScoreSeries {
@@ -149,7 +150,7 @@ impl Clinic {
             .map(|form| PastForm {
                 key: form.key.clone(),
                 label: form.label.clone(),
-                labels: self.protocol.labels_of(&form.code, form.unscheduled),
+                labels: self.protocol().labels_of(&form.code, form.unscheduled),
                 completed_on: self.stored_date(&form.completed_at),
                 received_at: form.received_at,
                 unscheduled: form.unscheduled,

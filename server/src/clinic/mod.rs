@@ -15,6 +15,8 @@
 //! - [`outbox`]: what the outbox worker claims and records.
 //! - [`reminders`]: reminders queued by the scheduler and checked before they leave; a patient's
 //!   reminder settings and push subscriptions.
+//! - [`protocol`]: the protocol's versions, amendments (checked, applied) and the schedule each
+//!   assessment follows.
 //! - [`wording`]: the wording pack in use, and one uploaded from the console (checked, applied).
 //! - [`demo`]: the `--demo` seed.
 
@@ -27,6 +29,7 @@ mod exports;
 mod help;
 pub mod outbox;
 mod patients;
+pub mod protocol;
 pub mod reminders;
 pub mod research;
 mod sessions;
@@ -47,7 +50,7 @@ use qol_shared::api::{
 };
 use qol_shared::instrument::InstrumentId;
 use qol_shared::schedule::{
-    AssessmentState, Event, EventKind, Events, Protocol, WindowRefusal, check_window, schedule, state_on,
+    AssessmentState, Event, EventKind, Events, Protocol, WindowRefusal, check_window, state_on,
 };
 use qol_shared::scoring::{Scores, score};
 use serde_json::json;
@@ -116,7 +119,8 @@ fn refused(code: ErrorCode, message: impl Into<String>) -> ClinicError {
 pub struct Clinic {
     db: Db,
     pub study_id: i64,
-    pub protocol: Protocol,
+    /// The protocol's versions (see [`Clinic::protocol`]).
+    protocols: Arc<protocol::Protocols>,
     pub on_call: OnCall,
     /// The channels reminders can go by on this server.
     pub reach: reminders::Reach,
@@ -186,8 +190,20 @@ impl Clinic {
             } else {
                 stored_protocol(&study.protocol_json)?
             };
+            let clinic = Clinic {
+                db: db.clone(),
+                study_id: study.id,
+                protocols: Arc::new(protocol::Protocols::first(protocol.clone())),
+                on_call: OnCall::default(),
+                reach: reminders::Reach::default(),
+                idle_lock: None,
+                wording: Arc::default(),
+            };
+            clinic.refresh_protocol().await?;
+            // The study's first protocol, or its amended one, may be given again at each start.
             if let Some((given, _)) = site_protocol
                 && *given != protocol
+                && *given != *clinic.protocol()
             {
                 return Err(ClinicError::Conflict(format!(
                     "--protocol: this database already holds the study {} under another protocol; a protocol \
@@ -195,15 +211,6 @@ impl Clinic {
                     study.code
                 )));
             }
-            let clinic = Clinic {
-                db: db.clone(),
-                study_id: study.id,
-                protocol,
-                on_call: OnCall::default(),
-                reach: reminders::Reach::default(),
-                idle_lock: None,
-                wording: Arc::default(),
-            };
             return Ok((clinic, false));
         }
         let (protocol, protocol_json) = match site_protocol {
@@ -237,7 +244,7 @@ impl Clinic {
         let clinic = Clinic {
             db: db.clone(),
             study_id,
-            protocol,
+            protocols: Arc::new(protocol::Protocols::first(protocol)),
             on_call: OnCall::default(),
             reach: reminders::Reach::default(),
             idle_lock: None,
@@ -267,12 +274,12 @@ impl Clinic {
 
     /// The study's date now, in its time zone.
     pub fn today(&self) -> NaiveDate {
-        self.protocol.local_date(self.now())
+        self.protocol().local_date(self.now())
     }
 
     /// The study's date of an instant.
     pub fn stored_date(&self, at: &qol_shared::Timestamp) -> NaiveDate {
-        self.protocol.local_date(at.instant())
+        self.protocol().local_date(at.instant())
     }
 
     pub async fn events(&self, patient_id: i64) -> Result<(Vec<EventRow>, Events), ClinicError> {
@@ -307,11 +314,11 @@ impl Clinic {
             .study()
             .await?
             .ok_or_else(|| ClinicError::NotFound("no study is set up on this server yet".into()))?;
-        let contact = self.protocol.contact.as_ref().map(|contact| qol_shared::api::StudyContact {
+        let contact = self.protocol().contact.as_ref().map(|contact| qol_shared::api::StudyContact {
             phone: contact.phone.clone(),
             hours: contact.hours.clone(),
             urgent_advice: contact.urgent_advice.clone(),
-            call_back_working_days: self.protocol.alerts.sla_working_days,
+            call_back_working_days: self.protocol().alerts.sla_working_days,
         });
         Ok(qol_shared::api::StudySummary {
             code: study.code,
@@ -320,7 +327,7 @@ impl Clinic {
             contact,
             idle_lock_seconds: match self.idle_lock {
                 Some(lock) => u32::try_from(lock.as_secs().max(1)).unwrap_or(u32::MAX),
-                None => self.protocol.idle_lock_seconds(),
+                None => self.protocol().idle_lock_seconds(),
             },
             today: Some(self.today()),
         })

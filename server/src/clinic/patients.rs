@@ -19,8 +19,9 @@ impl Clinic {
         today: NaiveDate,
     ) -> Result<(PatientRow, String, qol_shared::Timestamp), ClinicError> {
         let mut problems = Vec::new();
-        if self.protocol.stratum(&request.stratum).is_none() {
-            let strata: Vec<&str> = self.protocol.strata.iter().map(|s| s.code.as_str()).collect();
+        if self.protocol().stratum(&request.stratum).is_none() {
+            let protocol = self.protocol();
+            let strata: Vec<&str> = protocol.strata.iter().map(|s| s.code.as_str()).collect();
             problems.push(format!("stratum {:?} is not one of: {}", request.stratum, strata.join(", ")));
         }
         let language = qol_shared::Language::from_tag(&request.language);
@@ -57,7 +58,7 @@ impl Clinic {
         if request.enrolled_on > today {
             problems.push(format!("enrolled_on {} is in the future", request.enrolled_on));
         }
-        let prefix = &self.protocol.patient_id_prefix;
+        let prefix = &self.protocol().patient_id_prefix;
         let study_code = match &request.study_id {
             Some(code) => {
                 let code = code.trim().to_uppercase();
@@ -109,7 +110,7 @@ impl Clinic {
         )
         .await?;
         let events = Events::from_records([enrolment]);
-        tx.store_schedule(patient_id, &schedule(&self.protocol, &events, today)).await?;
+        tx.store_schedule(patient_id, &self.versioned_schedule(&[], &events, today)).await?;
         tx.audit(
             actor,
             AuditEntry {
@@ -197,13 +198,14 @@ impl Clinic {
             return Err(ClinicError::Conflict(format!("{slot} is already recorded with this date")));
         }
         let (next, warnings) = events
-            .check_with(&self.protocol, self.protocol.stratum(&patient.stratum), request.event)
+            .check_with(&self.protocol(), self.protocol().stratum(&patient.stratum), request.event)
             .map_err(|error| invalid(format!("the event contradicts the record: {error}")))?;
         let warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        let stored = self.db.assessments(patient.id).await?;
         let mut tx = self.db.begin_write().await?;
         let id =
             tx.insert_event(patient.id, &request.event, staff_id, reason, current.map(|row| row.id)).await?;
-        tx.store_schedule(patient.id, &schedule(&self.protocol, &next, today)).await?;
+        tx.store_schedule(patient.id, &self.versioned_schedule(&stored, &next, today)).await?;
         tx.audit(
             actor,
             AuditEntry {
@@ -238,14 +240,16 @@ impl Clinic {
         events: &Events,
         today: NaiveDate,
     ) -> Result<(), ClinicError> {
-        let computed = schedule(&self.protocol, events, today);
+        self.refresh_protocol().await?;
         let stored = self.db.assessments(patient_id).await?;
+        let computed = self.versioned_schedule(&stored, events, today);
         let unchanged = computed.len() == stored.iter().filter(|row| !row.unscheduled).count()
-            && computed.iter().all(|item| {
+            && computed.iter().all(|(item, version)| {
                 stored.iter().any(|row| {
                     row.key == item.key
                         && row.window_start == item.window_start
                         && row.window_end == item.window_end
+                        && row.protocol_version == *version
                 })
             });
         if !unchanged {
@@ -372,6 +376,7 @@ fn assessment_view(
         window_start_day: Clinic::study_day(events, row.window_start),
         window_end_day: Clinic::study_day(events, row.window_end),
         received_at: dates.and(row.received_at),
+        protocol_version: row.protocol_version,
     }
 }
 
@@ -486,7 +491,7 @@ impl Clinic {
         let patient = self.find_patient(study_id).await?;
         let (statuses, events) = self.assessments(patient.id, self.today()).await?;
         let dates = Dates::for_session(session);
-        Ok(statuses.iter().map(|status| assessment_view(&self.protocol, status, &events, dates)).collect())
+        Ok(statuses.iter().map(|status| assessment_view(&self.protocol(), status, &events, dates)).collect())
     }
 
     /// The signed-in patient's own record.
@@ -508,7 +513,7 @@ impl Clinic {
             statuses
                 .iter()
                 .filter(|status| status.state == wanted)
-                .map(|status| assessment_view(&self.protocol, status, &events, dates))
+                .map(|status| assessment_view(&self.protocol(), status, &events, dates))
                 .collect::<Vec<_>>()
         };
         Ok(MyAssessments {

@@ -202,7 +202,7 @@ impl Clinic {
             has_email: contact.email.is_some(),
             push_devices: contact.push_devices,
             push_public_key: self.reach.push_public_key.clone(),
-            study_sends_reminders: self.protocol.reminders.enabled,
+            study_sends_reminders: self.protocol().reminders.enabled,
         })
     }
 
@@ -416,8 +416,9 @@ impl Clinic {
     /// database queue it once), and never more than the protocol's maximum for the window.
     /// Returns how many were queued.
     pub async fn queue_due_reminders(&self) -> Result<usize, ClinicError> {
-        let settings = &self.protocol.reminders;
-        let zone = self.protocol.time_zone;
+        let protocol = self.protocol();
+        let settings = &protocol.reminders;
+        let zone = protocol.time_zone;
         let now = self.now();
         if !settings.enabled || self.reach.channels().is_empty() || settings.is_quiet(zone, now) {
             return Ok(0);
@@ -450,9 +451,10 @@ impl Clinic {
         today: NaiveDate,
         now: DateTime<Utc>,
     ) -> Result<usize, ClinicError> {
-        let settings = &self.protocol.reminders;
-        let zone = self.protocol.time_zone;
-        let study_name = settings.name_the_study.then_some(self.protocol.name.as_str());
+        let protocol = self.protocol();
+        let settings = &protocol.reminders;
+        let zone = protocol.time_zone;
+        let study_name = settings.name_the_study.then_some(protocol.name.as_str());
         let mut queued = 0;
         {
             let (statuses, _) = self.assessments(patient.id, today).await?;
@@ -576,10 +578,11 @@ impl Clinic {
         if status.state != AssessmentState::Open {
             return Ok(ReminderCheck::Cancel("not sent: the window closed".into()));
         }
-        let settings = &self.protocol.reminders;
+        let protocol = self.protocol();
+        let settings = &protocol.reminders;
         let now = self.now();
-        if settings.is_quiet(self.protocol.time_zone, now) {
-            return Ok(ReminderCheck::Defer(settings.out_of_quiet(self.protocol.time_zone, now)));
+        if settings.is_quiet(protocol.time_zone, now) {
+            return Ok(ReminderCheck::Defer(settings.out_of_quiet(protocol.time_zone, now)));
         }
         Ok(ReminderCheck::Send)
     }

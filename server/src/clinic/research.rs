@@ -53,6 +53,8 @@ pub struct AssessmentRecord {
     pub window_start_day: Option<i64>,
     pub window_end_day: Option<i64>,
     pub missed_reason: Option<MissedReason>,
+    /// The protocol version it was scheduled under (docs/protocol.md, "Amendments").
+    pub protocol_version: i64,
     pub submission: Option<SubmissionRecord>,
 }
 
@@ -208,7 +210,7 @@ impl Clinic {
         waiting.sort_by_key(|(_, _, form)| (form.completed_on, form.stored.id));
         let mut unplaced = Vec::new();
         for (own, scheduled, mut form) in waiting {
-            let repeat = self.protocol.definition(&own.code).is_some_and(|d| d.repeat.is_some());
+            let repeat = self.protocol().definition(&own.code).is_some_and(|d| d.repeat.is_some());
             let fits = |place: &Place<'_>| {
                 place.scheduled
                     && place.form.is_none()
@@ -292,6 +294,7 @@ impl Clinic {
                 window_start_day: day(row.window_start),
                 window_end_day: day(row.window_end),
                 missed_reason: row.missed_reason,
+                protocol_version: row.protocol_version,
                 submission,
             });
         }
@@ -487,7 +490,7 @@ pub async fn analysis(
     // Only numbers are kept per patient (scores by scale and timepoint), not whole records.
     let mut rows: Vec<(String, String, String, String, f64)> = Vec::new();
     let mut timeline = Timeline::default();
-    let mut strata: Vec<String> = clinic.protocol.strata.iter().map(|s| s.code.clone()).collect();
+    let mut strata: Vec<String> = clinic.protocol().strata.iter().map(|s| s.code.clone()).collect();
     let mut out_of_window = Vec::new();
     clinic
         .for_each_record(today, |record| {
@@ -547,7 +550,7 @@ pub async fn analysis(
             Ok(())
         })
         .await?;
-    let timepoints = timeline.ordered(&clinic.protocol);
+    let timepoints = timeline.ordered(&clinic.protocol());
     let observations: Vec<Observation<'_>> = rows
         .iter()
         .map(|(patient, stratum, timepoint, scale, score)| Observation {
@@ -604,8 +607,9 @@ pub async fn completion(clinic: &Clinic, today: NaiveDate) -> Result<Vec<Complet
     let mut reaches = Vec::new();
     // The assessments asked once (not the weekly repeats): the only ones estimated for a patient
     // whose record has no window for them, so the only keys kept per patient.
+    let protocol = clinic.protocol();
     let once: Vec<&str> =
-        clinic.protocol.assessments.iter().filter(|d| d.repeat.is_none()).map(|d| d.code.as_str()).collect();
+        protocol.assessments.iter().filter(|d| d.repeat.is_none()).map(|d| d.code.as_str()).collect();
     clinic
         .for_each_record(today, |record| {
             let mut keys = std::collections::BTreeSet::new();
@@ -668,7 +672,7 @@ pub async fn completion(clinic: &Clinic, today: NaiveDate) -> Result<Vec<Complet
             Ok(())
         })
         .await?;
-    let order = timeline.ordered(&clinic.protocol);
+    let order = timeline.ordered(&clinic.protocol());
     // The timepoints asked once (not the weekly repeats): a patient without one has not had its
     // anchor event recorded. By its usual day (the median over the patients who have it) she
     // counts in the fixed denominator if still on study, or as off study / died before it.

@@ -35,7 +35,7 @@ impl Clinic {
             return self.replay(patient, &existing, &content_hash).await.map(|receipt| (receipt, false));
         }
 
-        let today = self.protocol.local_date(now);
+        let today = self.protocol().local_date(now);
         let (_, events) = self.events(patient.id).await?;
         self.sync_schedule(patient.id, &events, today).await?;
         let (assessment, timeliness) = match request.assessment_id {
@@ -51,7 +51,7 @@ impl Clinic {
                 // A form she completed before going off study is hers to send, even late.
                 if let Some((off, _)) = events.off_study()
                     && off <= assessment.window_end
-                    && self.protocol.local_date(completed_at) >= off
+                    && self.protocol().local_date(completed_at) >= off
                 {
                     return Err(refused(
                         ErrorCode::StudyEnded,
@@ -60,9 +60,9 @@ impl Clinic {
                 }
                 let timeliness = check_window(
                     &assessment.as_scheduled(),
-                    self.protocol.local_date(completed_at),
+                    self.protocol().local_date(completed_at),
                     today,
-                    self.protocol.late_delivery_grace_days,
+                    self.protocol().late_delivery_grace_days,
                 )
                 .map_err(|refusal| {
                     refused(
@@ -166,7 +166,7 @@ impl Clinic {
         // values stay that form's.
         let alerting = mode == CompletionMode::SelfReport || history.newest;
         let signals = if alerting {
-            AlertRules::from(&self.protocol.alerts).evaluate(
+            AlertRules::from(&self.protocol().alerts).evaluate(
                 &scores,
                 answers,
                 History { baseline: history.baseline.as_deref(), previous: history.previous.as_deref() },
@@ -190,7 +190,15 @@ impl Clinic {
                 }
                 row.id
             }
-            None => tx.insert_unscheduled_assessment(patient.id, UNSCHEDULED_LABEL, today).await?,
+            None => {
+                tx.insert_unscheduled_assessment(
+                    patient.id,
+                    UNSCHEDULED_LABEL,
+                    today,
+                    self.protocol_version(),
+                )
+                .await?
+            }
         };
         let stored_answers: Vec<RawAnswer> = answers.iter().flat_map(Answers::to_raw).collect();
         let submission_id = tx
@@ -373,7 +381,7 @@ impl Clinic {
         let superseded: std::collections::HashSet<i64> = all.iter().filter_map(|s| s.corrects_id).collect();
         let versions: std::collections::HashMap<i64, i64> = all.iter().map(|s| (s.id, s.version)).collect();
         for stored in all.iter() {
-            let completed_on = self.protocol.local_date(stored.completed_at.instant());
+            let completed_on = self.protocol().local_date(stored.completed_at.instant());
             out.push(SubmissionView {
                 id: stored.id,
                 assessment_id: stored.assessment_id,

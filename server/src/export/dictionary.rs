@@ -104,6 +104,13 @@ pub const ENTRIES: &[Entry] = &[
     },
     Entry {
         file: "*",
+        column: "protocol_version",
+        kind: "integer",
+        description: "The version of the protocol the assessment was scheduled under: 1 is the protocol the study started with, one more for each amendment (docs/protocol.md, Amendments); an assessment whose window opened before an amendment took effect keeps the earlier version",
+        values: "1 or more",
+    },
+    Entry {
+        file: "*",
         column: "instrument",
         kind: "text",
         description: "The questionnaire",

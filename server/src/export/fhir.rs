@@ -213,7 +213,7 @@ pub(super) fn patient(record: &PatientRecord, scales: &[ScaleInfo]) -> Vec<u8> {
         for scores in &submission.scores {
             push_line(&mut out, &questionnaire_response(record, assessment, submission, scores.instrument));
             for scale in &scores.scales {
-                push_line(&mut out, &observation(record, submission, scores, scale, scales));
+                push_line(&mut out, &observation(record, assessment, submission, scores, scale, scales));
             }
         }
     }
@@ -283,9 +283,9 @@ fn subject(record: &PatientRecord) -> Reference {
 }
 
 /// The study day, where the form sits in the record (placement; the assessment it was sent for
-/// when that is another), its completion mode and its version, as extensions: FHIR has no field
-/// for these.
-fn study_day_extensions(submission: &SubmissionRecord) -> Vec<Extension> {
+/// when that is another), its completion mode, its version and the protocol version of its
+/// assessment, as extensions: FHIR has no field for these.
+fn study_day_extensions(assessment: &AssessmentRecord, submission: &SubmissionRecord) -> Vec<Extension> {
     let mut extensions = Vec::new();
     if let Some(day) = submission.completed_day {
         extensions.push(Extension::new("study-day", ExtensionValue::Integer(day)));
@@ -298,6 +298,8 @@ fn study_day_extensions(submission: &SubmissionRecord) -> Vec<Extension> {
     // Who filled it in and how, and the version of the form (a signed correction is a new one).
     extensions.push(Extension::new("mode", ExtensionValue::Code(submission.mode.as_str().to_owned())));
     extensions.push(Extension::new("version", ExtensionValue::Integer(submission.version)));
+    // The protocol version the assessment was scheduled under.
+    extensions.push(Extension::new("protocol-version", ExtensionValue::Integer(assessment.protocol_version)));
     extensions
 }
 
@@ -327,7 +329,7 @@ fn questionnaire_response(
         })
         .collect();
     QuestionnaireResponse {
-        extension: study_day_extensions(submission),
+        extension: study_day_extensions(assessment, submission),
         id: response_id(submission, id),
         identifier: Identifier {
             system: format!("{QOL_SYSTEM}:assessment"),
@@ -344,6 +346,7 @@ fn questionnaire_response(
 /// One scale's score of one questionnaire of the form.
 fn observation(
     record: &PatientRecord,
+    assessment: &AssessmentRecord,
     submission: &SubmissionRecord,
     scores: &Scores,
     scale: &ScaleScore,
@@ -374,7 +377,7 @@ fn observation(
         derived_from: vec![Reference {
             reference: format!("QuestionnaireResponse/{}", response_id(submission, id)),
         }],
-        extension: study_day_extensions(submission),
+        extension: study_day_extensions(assessment, submission),
         id: format!("obs-{}-{}", submission.id, scale.code),
         method: CodeableConcept {
             coding: Vec::new(),
@@ -470,6 +473,7 @@ mod tests {
                 window_start_day: Some(8),
                 window_end_day: Some(22),
                 missed_reason: None,
+                protocol_version: 1,
                 submission: Some(submission),
             }],
         }
@@ -520,7 +524,7 @@ mod tests {
         let expected = [
             r#"{"category":[{"coding":[{"code":"survey","system":"http://terminology.hl7.org/CodeSystem/observation-category"}]}],"code":{"coding":[{"code":"DI","display":"diarrhoea","system":"urn:qol:scale:qlq-c30"}]},"#,
             r#""dataAbsentReason":{"coding":[{"code":"asked-declined","system":"http://terminology.hl7.org/CodeSystem/data-absent-reason"}],"text":"the scale's single item was not answered"},"#,
-            r#""derivedFrom":[{"reference":"QuestionnaireResponse/qr-7-qlq-c30"}],"extension":[{"url":"urn:qol:study-day","valueInteger":14},{"url":"urn:qol:placement","valueCode":"rematched"},{"url":"urn:qol:sent-for","valueString":"weekly-03"},{"url":"urn:qol:mode","valueCode":"paper"},{"url":"urn:qol:version","valueInteger":1}],"#,
+            r#""derivedFrom":[{"reference":"QuestionnaireResponse/qr-7-qlq-c30"}],"extension":[{"url":"urn:qol:study-day","valueInteger":14},{"url":"urn:qol:placement","valueCode":"rematched"},{"url":"urn:qol:sent-for","valueString":"weekly-03"},{"url":"urn:qol:mode","valueCode":"paper"},{"url":"urn:qol:version","valueInteger":1},{"url":"urn:qol:protocol-version","valueInteger":1}],"#,
             &rest,
         ]
         .concat();

@@ -104,11 +104,12 @@ pub fn patient_chunk(
     record: &PatientRecord,
     scales: &[ScaleInfo],
     protocol: &Protocol,
+    protocol_version: i64,
 ) -> Result<Vec<u8>, ClinicError> {
     match export {
         Export::ScoresLong => scores_long::rows(record, scales),
         Export::ItemsLong => items_long::rows(record),
-        Export::Schedule => schedule::rows(record, protocol),
+        Export::Schedule => schedule::rows(record, protocol, protocol_version),
         Export::ScoresWide => scores_wide::rows(record, scales),
         Export::Dictionary => Ok(Vec::new()),
         Export::Fhir => Ok(fhir::patient(record, scales)),

@@ -25,6 +25,7 @@ pub const COLUMNS: &[&str] = &[
     "sent_for",
     "mode",
     "version",
+    "protocol_version",
     "late_delivery",
     "missed_reason",
     "off_study_day",
@@ -32,7 +33,11 @@ pub const COLUMNS: &[&str] = &[
 ];
 
 /// One patient's rows.
-pub(super) fn rows(record: &PatientRecord, protocol: &Protocol) -> Result<Vec<u8>, ClinicError> {
+pub(super) fn rows(
+    record: &PatientRecord,
+    protocol: &Protocol,
+    protocol_version: i64,
+) -> Result<Vec<u8>, ClinicError> {
     csv_bytes(|w| {
         let (off_day, off_reason) = match record.off_study {
             Some((day, reason)) => (opt(day), crate::storage::enum_text(&reason)),
@@ -57,6 +62,7 @@ pub(super) fn rows(record: &PatientRecord, protocol: &Protocol) -> Result<Vec<u8
                 submission.and_then(|s| s.sent_for.as_deref()).unwrap_or_default(),
                 submission.map(|s| s.mode.as_str()).unwrap_or_default(),
                 &opt(submission.map(|s| s.version)),
+                &assessment.protocol_version.to_string(),
                 &opt(submission.map(|s| s.late_delivery)),
                 // A reason once recorded for a form that has since been placed here is moot.
                 &opt(assessment
@@ -90,6 +96,7 @@ pub(super) fn rows(record: &PatientRecord, protocol: &Protocol) -> Result<Vec<u8
                 "",
                 "",
                 "",
+                &protocol_version.to_string(),
                 "",
                 "",
                 &off_day,

@@ -18,6 +18,7 @@ const FIXED: &[&str] = &[
     "sent_for",
     "mode",
     "version",
+    "protocol_version",
 ];
 
 /// The columns of `scores_wide.csv`: the fixed ones, then one per scale.
@@ -41,6 +42,7 @@ pub(super) fn rows(record: &PatientRecord, scales: &[ScaleInfo]) -> Result<Vec<u
                 submission.sent_for.as_deref().unwrap_or_default().to_owned(),
                 submission.mode.as_str().to_owned(),
                 submission.version.to_string(),
+                assessment.protocol_version.to_string(),
             ];
             row.extend(scales.iter().map(|scale| opt_number(submission.score(&scale.code))));
             w.write_record(&row)?;

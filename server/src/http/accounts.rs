@@ -7,10 +7,9 @@ use axum::extract::State;
 use super::json::{Json, Path};
 use axum::http::StatusCode;
 use qol_shared::api::{
-    AccountChange, ApiError, NewStaff, Role, StaffAccount, StaffPasswordCode, StudySetup, WordingReport,
-    WordingUpload,
+    AccountChange, ApiError, NewStaff, ProtocolReport, ProtocolUpload, Role, StaffAccount, StaffPasswordCode,
+    StudySetup, WordingReport, WordingUpload,
 };
-use sha2::Digest;
 
 use super::auth::Caller;
 use super::{AppState, Error};
@@ -56,12 +55,7 @@ pub async fn study_setup(
     caller: Caller,
 ) -> Result<axum::Json<StudySetup>, Error> {
     caller.require(&[Role::Admin])?;
-    let protocol = state.clinic.protocol.clone();
-    // The protocol's JSON as the server writes it; a protocol is plain data, so writing it cannot fail.
-    let protocol_sha256 =
-        hex::encode(sha2::Sha256::digest(serde_json::to_string(&protocol).unwrap_or_default()));
-    let wording = state.clinic.wording().await.summary();
-    Ok(axum::Json(StudySetup { protocol, protocol_sha256, wording }))
+    Ok(axum::Json(state.clinic.study_setup().await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/admin/wording/check", tag = "staff", security(("session" = ["admin"])), request_body = WordingUpload, responses((status = 200, description = "the validation report: every problem by key, and the texts the pack would change; nothing is stored", body = WordingReport), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 413, body = ApiError)))]
@@ -82,6 +76,26 @@ pub async fn apply_wording(
 ) -> Result<axum::Json<WordingReport>, Error> {
     caller.require(&[Role::Admin])?;
     Ok(axum::Json(state.clinic.apply_wording(&caller.actor(), &upload).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/protocol/check", tag = "staff", security(("session" = ["admin"])), request_body = ProtocolUpload, responses((status = 200, description = "the report on an amendment: every problem, and every value it changes; nothing is stored", body = ProtocolReport), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 413, body = ApiError)))]
+pub async fn check_protocol(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(upload): Json<ProtocolUpload>,
+) -> Result<axum::Json<ProtocolReport>, Error> {
+    caller.require(&[Role::Admin])?;
+    Ok(axum::Json(state.clinic.check_protocol(&upload).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/admin/protocol", tag = "staff", security(("session" = ["admin"])), request_body = ProtocolUpload, responses((status = 200, description = "applied: the next version, audited, in effect from today; the schedules moved forward under it", body = ProtocolReport), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 409, description = "another admin applied that version a moment ago", body = ApiError), (status = 413, body = ApiError), (status = 422, description = "not applied, nothing changed: `problems` names each", body = ApiError)))]
+pub async fn amend_protocol(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(upload): Json<ProtocolUpload>,
+) -> Result<axum::Json<ProtocolReport>, Error> {
+    caller.require(&[Role::Admin])?;
+    Ok(axum::Json(state.clinic.amend_protocol(&caller.actor(), &upload).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/staff", tag = "staff", security(("session" = ["admin"])), responses((status = 200, description = "every staff account, by username, with its role, state, last sign-in, live sessions and any lockout in force", body = Vec<StaffAccount>), (status = 401, body = ApiError), (status = 403, body = ApiError)))]

@@ -77,6 +77,8 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
         .route("/admin/setup", get(accounts::study_setup))
         .route("/admin/wording/check", post(accounts::check_wording))
         .route("/admin/wording", post(accounts::apply_wording))
+        .route("/admin/protocol/check", post(accounts::check_protocol))
+        .route("/admin/protocol", post(accounts::amend_protocol))
         .route("/audit", get(audit::entries))
         .route("/audit/verify", get(audit::verify))
         .route("/audit/entries.csv", get(audit::export))

@@ -37,6 +37,8 @@ use super::{accounts, alerts, audit, auth, help, patients, reminders, research};
         accounts::study_setup,
         accounts::check_wording,
         accounts::apply_wording,
+        accounts::check_protocol,
+        accounts::amend_protocol,
         accounts::list_staff,
         accounts::create_staff,
         accounts::reset_staff_password,

@@ -46,6 +46,8 @@ pub struct AssessmentRow {
     pub received_at: Option<Timestamp>,
     pub missed_reason: Option<MissedReason>,
     pub missed_note: Option<String>,
+    /// The protocol version it was scheduled under (1: the study's first).
+    pub protocol_version: i64,
 }
 
 impl AssessmentRow {
@@ -110,11 +112,12 @@ fn assessment(row: &AnyRow) -> Result<AssessmentRow, StorageError> {
             .map(enum_from)
             .transpose()?,
         missed_note: row.try_get("missed_note")?,
+        protocol_version: row.try_get("protocol_version")?,
     })
 }
 
 const ASSESSMENT_QUERY: &str = "SELECT a.id, a.patient_id, a.key, a.code, a.label, a.instruments, a.target_date, a.window_start, \
-     a.window_end, a.unscheduled, a.missed_reason, a.missed_note, (SELECT MIN(s.received_at) FROM submissions s WHERE s.assessment_id = a.id) AS received_at \
+     a.window_end, a.unscheduled, a.missed_reason, a.missed_note, a.protocol_version, (SELECT MIN(s.received_at) FROM submissions s WHERE s.assessment_id = a.id) AS received_at \
      FROM assessments a";
 
 impl Db {
@@ -340,14 +343,14 @@ impl WriteTx {
     pub async fn store_schedule(
         &mut self,
         patient_id: i64,
-        schedule: &[ScheduledAssessment],
+        schedule: &[(ScheduledAssessment, i64)],
     ) -> Result<(), StorageError> {
-        for item in schedule {
+        for (item, protocol_version) in schedule {
             sqlx::query(
-                "INSERT INTO assessments (patient_id, key, code, label, instruments, target_date, window_start, window_end) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                "INSERT INTO assessments (patient_id, key, code, label, instruments, target_date, window_start, window_end, protocol_version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                  ON CONFLICT (patient_id, key) DO UPDATE SET label = $4, instruments = $5, target_date = $6, \
-                 window_start = $7, window_end = $8, withdrawn = 0",
+                 window_start = $7, window_end = $8, withdrawn = 0, protocol_version = $9",
             )
             .bind(patient_id)
             .bind(item.key.as_str())
@@ -357,10 +360,11 @@ impl WriteTx {
             .bind(item.target.to_string())
             .bind(item.window_start.to_string())
             .bind(item.window_end.to_string())
+            .bind(*protocol_version)
             .execute(&mut *self.tx)
             .await?;
         }
-        let keys: Vec<&str> = schedule.iter().map(|item| item.key.as_str()).collect();
+        let keys: Vec<&str> = schedule.iter().map(|(item, _)| item.key.as_str()).collect();
         let rows = sqlx::query(
             "SELECT id, key FROM assessments WHERE patient_id = $1 AND unscheduled = 0 AND withdrawn = 0",
         )
@@ -403,6 +407,7 @@ impl WriteTx {
         patient_id: i64,
         label: &str,
         day: chrono::NaiveDate,
+        protocol_version: i64,
     ) -> Result<i64, StorageError> {
         let earlier: i64 =
             sqlx::query("SELECT COUNT(*) FROM assessments WHERE patient_id = $1 AND unscheduled = 1")
@@ -412,13 +417,14 @@ impl WriteTx {
                 .try_get(0)?;
         let key = format!("unscheduled-{}", earlier + 1);
         Ok(sqlx::query(
-            "INSERT INTO assessments (patient_id, key, code, label, instruments, target_date, window_start, window_end, unscheduled) \
-             VALUES ($1, $2, 'unscheduled', $3, 'qlq-c30', $4, $4, $4, 1) RETURNING id",
+            "INSERT INTO assessments (patient_id, key, code, label, instruments, target_date, window_start, window_end, unscheduled, protocol_version) \
+             VALUES ($1, $2, 'unscheduled', $3, 'qlq-c30', $4, $4, $4, 1, $5) RETURNING id",
         )
         .bind(patient_id)
         .bind(&key)
         .bind(label)
         .bind(day.to_string())
+        .bind(protocol_version)
         .fetch_one(&mut *self.tx)
         .await?
         .try_get(0)?)

@@ -3,6 +3,7 @@
 
 mod admin;
 mod alerts;
+mod amendments;
 mod api;
 mod audit_trail;
 mod browser;

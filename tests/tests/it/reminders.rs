@@ -543,7 +543,7 @@ async fn a_site_protocol_starts_a_new_study_and_a_bad_one_is_refused_by_key() {
         .await
         .unwrap()
         .0
-        .protocol
+        .protocol()
         .reminders
         .days_after_opening
         .iter()

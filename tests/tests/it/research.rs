@@ -81,12 +81,12 @@ async fn study(backend: Backend) -> Option<Study> {
     Some(Study { app, nurse, researcher, study_ids })
 }
 
-async fn text(app: &TestApp, path: &str, token: &str) -> (StatusCode, String) {
+pub(crate) async fn text(app: &TestApp, path: &str, token: &str) -> (StatusCode, String) {
     let response = app.client.get(app.url(path)).bearer_auth(token).send().await.unwrap();
     (response.status(), response.text().await.unwrap())
 }
 
-fn read_csv(text: &str) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
+pub(crate) fn read_csv(text: &str) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
     let rows = reader

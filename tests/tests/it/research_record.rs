@@ -32,7 +32,7 @@ fn day(offset: i64) -> NaiveDate {
 /// Noon at the site on study day `offset` (from today), as UTC.
 fn noon(clinic: &Clinic, offset: i64) -> DateTime<Utc> {
     let local = day(offset).and_hms_opt(12, 0, 0).unwrap();
-    clinic.protocol.time_zone.from_local_datetime(&local).earliest().unwrap().to_utc()
+    clinic.protocol().time_zone.from_local_datetime(&local).earliest().unwrap().to_utc()
 }
 
 fn staff() -> Actor {

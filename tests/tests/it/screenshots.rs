@@ -304,6 +304,38 @@ async fn every_screen() {
     desk.execute("document.querySelector('#upload-wording').scrollIntoView()", vec![]).await.unwrap();
     shoot(&desk, &folder, "38-staff-wording-report").await;
     std::fs::remove_file(&pack_file).ok();
+    // A protocol amendment checked: the values it changes, before it is applied with a reason.
+    let mut amended = crate::admin::shipped_protocol();
+    for assessment in amended["assessments"].as_array_mut().unwrap() {
+        if assessment["code"] == "weekly" {
+            assessment["end_days"] = 10.into();
+        }
+        if assessment["code"] == "follow-up-24m" {
+            assessment["end_days"] = 21.into();
+        }
+    }
+    let protocol_file = std::env::temp_dir().join(format!("qol-protocol-{}.json", uuid::Uuid::new_v4()));
+    std::fs::write(&protocol_file, amended.to_string()).unwrap();
+    desk.goto(&app.url("/staff/admin/setup")).await.unwrap();
+    desk.wait().for_element(Locator::Css("#setup-schedule tbody tr")).await.unwrap();
+    desk.find(Locator::Css("#protocol-file"))
+        .await
+        .unwrap()
+        .send_keys(protocol_file.to_str().unwrap())
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    click(&desk, "#protocol-check").await;
+    desk.wait().for_element(Locator::Css("#protocol-apply")).await.unwrap();
+    desk.find(Locator::Css("#protocol-reason"))
+        .await
+        .unwrap()
+        .send_keys("Amendment 2: weekly window of 4 days; last follow-up window to 21 days")
+        .await
+        .unwrap();
+    desk.execute("document.querySelector('#amend-protocol').scrollIntoView()", vec![]).await.unwrap();
+    shoot(&desk, &folder, "39-staff-protocol-amendment").await;
+    std::fs::remove_file(&protocol_file).ok();
     desk.close().await.unwrap();
     eprintln!("screenshots written to {}", folder.display());
 }

@@ -88,6 +88,10 @@ async fn generated_authorization_matrix(backend: Backend) {
             "/api/v1/admin/wording/check" | "/api/v1/admin/wording" => {
                 json!({ "pack": "{\"format\": \"qol-wording-pack/1\"}", "reason": "matrix" })
             }
+            // An amendment that changes nothing: reported on, or refused, and nothing changes.
+            "/api/v1/admin/protocol/check" | "/api/v1/admin/protocol" => {
+                json!({ "protocol": crate::admin::shipped_protocol().to_string(), "reason": "matrix" })
+            }
             _ => json!({}),
         }
     };

@@ -1347,3 +1347,69 @@ async fn an_admin_uploads_a_wording_pack_sees_its_report_and_applies_it() {
     desk.close().await.unwrap();
     std::fs::remove_dir_all(&folder).ok();
 }
+
+#[tokio::test]
+async fn an_admin_amends_the_protocol_from_the_setup_page() {
+    let Some(Setup { app, driver, chromium }) = setup().await else { return };
+    let folder = std::env::temp_dir().join(format!("qol-protocols-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&folder).unwrap();
+    let mut moved = crate::admin::shipped_protocol();
+    moved["time_zone"] = "Europe/Paris".into();
+    let moved_file = folder.join("moved.json");
+    std::fs::write(&moved_file, moved.to_string()).unwrap();
+    let mut amended = crate::admin::shipped_protocol();
+    let weekly =
+        amended["assessments"].as_array_mut().unwrap().iter_mut().find(|a| a["code"] == "weekly").unwrap();
+    weekly["end_days"] = 10.into();
+    let amended_file = folder.join("amended.json");
+    std::fs::write(&amended_file, serde_json::to_string_pretty(&amended).unwrap()).unwrap();
+
+    let desk = desktop_browser(&driver, &chromium).await;
+    admin_signs_in(&app, &desk).await;
+    desk.goto(&app.url("/staff/admin/setup")).await.unwrap();
+    until(&desk, "the setup", "document.querySelector('#protocol-versions tbody tr')").await;
+    assert_eq!(text_of(&desk, ".protocol-version").await, "1");
+
+    // A moved time zone: refused, named, nothing to apply.
+    element(&desk, "#protocol-file").await.send_keys(moved_file.to_str().unwrap()).await.unwrap();
+    until(&desk, "the file read", "!document.querySelector('#protocol-check').disabled").await;
+    click(&desk, "#protocol-check").await;
+    let problems =
+        until(&desk, "the report", "document.querySelector('#protocol-problems')?.textContent").await;
+    assert!(problems.as_str().unwrap().contains("time_zone: is \"Europe/Paris\""), "{problems}");
+    assert_eq!(
+        desk.execute("return document.querySelectorAll('#protocol-apply').length", vec![]).await.unwrap(),
+        0
+    );
+
+    // The amendment: its one change listed, applied with a reason as version 2.
+    element(&desk, "#protocol-file").await.send_keys(amended_file.to_str().unwrap()).await.unwrap();
+    until(&desk, "the report cleared", "!document.querySelector('#protocol-problems')").await;
+    click(&desk, "#protocol-check").await;
+    until(&desk, "a clean report", "document.querySelector('#protocol-apply')").await;
+    assert_eq!(
+        text_of(&desk, "#protocol-changes tbody tr").await.split_whitespace().collect::<Vec<_>>(),
+        ["assessments.weekly.end_days", "13", "10"]
+    );
+    assert_eq!(text_of(&desk, "#protocol-apply").await, "Apply as version 2");
+    if let Some(violations) = axe_violations(&desk).await {
+        assert_eq!(violations, Vec::<Value>::new(), "axe on an amendment's report");
+    }
+    fill(&desk, "#protocol-reason", "Amendment 2: shorter weekly window").await;
+    click(&desk, "#protocol-apply").await;
+    until(&desk, "applied", "document.querySelector('#protocol-applied')").await;
+    until(
+        &desk,
+        "version 2 in the setup",
+        "document.querySelector('.protocol-version')?.textContent === '2'",
+    )
+    .await;
+    let second = text_of(&desk, "#protocol-versions tr[data-version='2']").await;
+    assert!(
+        second.contains("staff:admin") && second.contains("Amendment 2: shorter weekly window"),
+        "{second}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'protocol.amend'").await, 1);
+    desk.close().await.unwrap();
+    std::fs::remove_dir_all(&folder).ok();
+}

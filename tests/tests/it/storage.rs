@@ -18,7 +18,7 @@ async fn migrations_apply_once_and_the_demo_seed_runs_only_on_a_new_database(bac
     assert!(db.study().await.unwrap().is_none());
     let (clinic, seeded) = Clinic::open(&db, true).await.unwrap();
     assert!(seeded);
-    assert_eq!(clinic.protocol.patient_id_prefix, "IVB");
+    assert_eq!(clinic.protocol().patient_id_prefix, "IVB");
     let patients = db.patients().await.unwrap().len();
     assert_eq!(patients, 4);
     let (_, seeded_again) = Clinic::open(&db, true).await.unwrap();
