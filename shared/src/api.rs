@@ -553,6 +553,10 @@ pub struct ProtocolUpload {
     /// Why the protocol changes (required to apply it; at most 500 characters).
     #[serde(default)]
     pub reason: String,
+    /// The version the report was read against (`current_version`): applying is refused (409)
+    /// when another amendment came in since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub based_on: Option<i64>,
 }
 
 /// One value an amendment changes: its path in the protocol (`assessments.weekly.end_days`),
@@ -619,6 +623,10 @@ pub struct WordingUpload {
     /// Why it replaces the pack in use (required to apply it; at most 500 characters).
     #[serde(default)]
     pub reason: String,
+    /// The SHA-256 of the pack in use when the report was read (`current.sha256`): applying is
+    /// refused (409) when another pack came in since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub based_on: Option<String>,
 }
 
 /// One problem in an uploaded pack: the dotted key and what is wrong.

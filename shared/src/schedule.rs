@@ -308,6 +308,26 @@ impl Protocol {
                 self.time_zone.name()
             ));
         }
+        // A repeating assessment's occurrences are numbered from its anchor at its interval
+        // (`weekly-05` is the fifth week): an amendment keeps what the numbers mean.
+        for definition in self.assessments.iter().filter(|d| d.repeat.is_some()) {
+            let Some(amended) = newer.assessments.iter().find(|d| d.code == definition.code) else {
+                continue;
+            };
+            let every = |d: &AssessmentDefinition| d.repeat.as_ref().map(|repeat| repeat.every_days);
+            let kept = amended.anchor == definition.anchor
+                && amended.start_days == definition.start_days
+                && amended.offset_months == definition.offset_months
+                && every(amended) == every(definition);
+            if !kept {
+                problems.push(format!(
+                    "assessments.{}: an amendment keeps a repeating assessment's anchor, start_days and \
+                     repeat.every_days (its numbered occurrences keep their meaning); add an assessment \
+                     with a new code instead",
+                    definition.code
+                ));
+            }
+        }
         for stratum in &self.strata {
             if !newer.strata.iter().any(|kept| kept.code == stratum.code) {
                 problems.push(format!(

@@ -219,7 +219,9 @@ fn AmendProtocol(setup: LocalResource<Result<StudySetup, ApiFailure>>) -> impl I
         problem.set(None);
         applied.set(false);
         spawn_local(async move {
-            match api::check_protocol(&ProtocolUpload { protocol, reason: String::new() }).await {
+            match api::check_protocol(&ProtocolUpload { protocol, reason: String::new(), based_on: None })
+                .await
+            {
                 Ok(found) => report.set(Some(found)),
                 Err(failure) => problem.set(Some(super::say(&failure, language.get_untracked()))),
             }
@@ -233,10 +235,13 @@ fn AmendProtocol(setup: LocalResource<Result<StudySetup, ApiFailure>>) -> impl I
             problem.set(Some(text(language.get_untracked(), S::ReasonRequired).to_owned()));
             return;
         }
+        // Applied only over the version its report was read against.
+        let based_on = report.get_untracked().map(|found| found.current_version);
         busy.set(true);
         problem.set(None);
         spawn_local(async move {
-            match api::amend_protocol(&ProtocolUpload { protocol, reason: reason.get_untracked() }).await {
+            let body = ProtocolUpload { protocol, reason: reason.get_untracked(), based_on };
+            match api::amend_protocol(&body).await {
                 Ok(done) => {
                     report.set(Some(done));
                     applied.set(true);
@@ -377,7 +382,7 @@ fn UploadWording(setup: LocalResource<Result<StudySetup, ApiFailure>>) -> impl I
         problem.set(None);
         applied.set(false);
         spawn_local(async move {
-            let body = WordingUpload { pack: text_of_pack, reason: String::new() };
+            let body = WordingUpload { pack: text_of_pack, reason: String::new(), based_on: None };
             match api::check_wording(&body).await {
                 Ok(found) => report.set(Some(found)),
                 Err(failure) => problem.set(Some(super::say(&failure, language.get_untracked()))),
@@ -392,10 +397,12 @@ fn UploadWording(setup: LocalResource<Result<StudySetup, ApiFailure>>) -> impl I
             problem.set(Some(text(language.get_untracked(), S::ReasonRequired).to_owned()));
             return;
         }
+        // Applied only over the pack its report was read against.
+        let based_on = report.get_untracked().map(|found| found.current.sha256);
         busy.set(true);
         problem.set(None);
         spawn_local(async move {
-            let body = WordingUpload { pack: text_of_pack, reason: reason.get_untracked() };
+            let body = WordingUpload { pack: text_of_pack, reason: reason.get_untracked(), based_on };
             match api::apply_wording(&body).await {
                 Ok(done) => {
                     report.set(Some(done));

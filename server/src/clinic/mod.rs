@@ -199,7 +199,7 @@ impl Clinic {
                 idle_lock: None,
                 wording: Arc::default(),
             };
-            clinic.refresh_protocol().await?;
+            clinic.read_protocol_versions().await?;
             // The study's first protocol, or its amended one, may be given again at each start.
             if let Some((given, _)) = site_protocol
                 && *given != protocol

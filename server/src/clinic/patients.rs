@@ -25,11 +25,20 @@ impl Clinic {
             problems.push(format!("stratum {:?} is not one of: {}", request.stratum, strata.join(", ")));
         }
         let language = qol_shared::Language::from_tag(&request.language);
+        let wording = self.wording().await;
         if language.is_none() {
             problems.push(format!(
                 "language {:?} is not one of: {}",
                 request.language,
                 qol_shared::Language::tags()
+            ));
+        } else if !wording.pack.languages.contains_key(&request.language) {
+            // Her questionnaires would have no text.
+            let offered: Vec<&str> = wording.pack.languages.keys().map(String::as_str).collect();
+            problems.push(format!(
+                "language {:?} is not in the wording pack in use; use one of: {}",
+                request.language,
+                offered.join(", ")
             ));
         }
         for (field, value) in [
@@ -201,6 +210,8 @@ impl Clinic {
             .check_with(&self.protocol(), self.protocol().stratum(&patient.stratum), request.event)
             .map_err(|error| invalid(format!("the event contradicts the record: {error}")))?;
         let warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        // The newest version first: a server behind another never writes an older schedule.
+        self.refresh_protocol().await;
         let stored = self.db.assessments(patient.id).await?;
         let mut tx = self.db.begin_write().await?;
         let id =
@@ -240,7 +251,7 @@ impl Clinic {
         events: &Events,
         today: NaiveDate,
     ) -> Result<(), ClinicError> {
-        self.refresh_protocol().await?;
+        self.refresh_protocol().await;
         let stored = self.db.assessments(patient_id).await?;
         let computed = self.versioned_schedule(&stored, events, today);
         let unchanged = computed.len() == stored.iter().filter(|row| !row.unscheduled).count()
@@ -356,7 +367,7 @@ fn event_record(row: &EventRow, rows: &[EventRow]) -> EventRecord {
 /// An assessment as the API shows it: calendar dates only with `dates` (clinical staff and the
 /// patient herself), study days for everyone.
 fn assessment_view(
-    protocol: &Protocol,
+    clinic: &Clinic,
     status: &AssessmentStatus,
     events: &Events,
     dates: Option<Dates>,
@@ -367,7 +378,8 @@ fn assessment_view(
         key: row.key.clone(),
         code: row.code.clone(),
         label: row.label.clone(),
-        labels: protocol.labels_of(&row.code, row.unscheduled),
+        // The labels of the version it was scheduled under (a later one may rename or drop it).
+        labels: clinic.protocol_of(row.protocol_version).labels_of(&row.code, row.unscheduled),
         instruments: row.instruments.clone(),
         state: status.state,
         unscheduled: row.unscheduled,
@@ -491,7 +503,7 @@ impl Clinic {
         let patient = self.find_patient(study_id).await?;
         let (statuses, events) = self.assessments(patient.id, self.today()).await?;
         let dates = Dates::for_session(session);
-        Ok(statuses.iter().map(|status| assessment_view(&self.protocol(), status, &events, dates)).collect())
+        Ok(statuses.iter().map(|status| assessment_view(self, status, &events, dates)).collect())
     }
 
     /// The signed-in patient's own record.
@@ -513,7 +525,7 @@ impl Clinic {
             statuses
                 .iter()
                 .filter(|status| status.state == wanted)
-                .map(|status| assessment_view(&self.protocol(), status, &events, dates))
+                .map(|status| assessment_view(self, status, &events, dates))
                 .collect::<Vec<_>>()
         };
         Ok(MyAssessments {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use qol_shared::api::{ProtocolChange, ProtocolReport, ProtocolUpload, ProtocolVersionView};
-use qol_shared::schedule::{Events, ScheduledAssessment, schedule};
+use qol_shared::schedule::{AssessmentKey, Events, ScheduledAssessment, schedule};
 use serde_json::Value;
 
 use super::*;
@@ -72,8 +72,13 @@ impl Protocols {
         all.last().cloned().unwrap_or_else(|| unreachable!("a study has a first protocol"))
     }
 
-    fn set(&self, versions: Vec<Arc<VersionedProtocol>>) {
-        *self.versions.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(versions);
+    /// Replaces the versions read, unless another reading already put in as many (two
+    /// refreshes at once never go back to fewer versions).
+    fn set_if_newer(&self, versions: Vec<Arc<VersionedProtocol>>) {
+        let mut current = self.versions.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if versions.len() > current.len() {
+            *current = Arc::new(versions);
+        }
     }
 }
 
@@ -139,13 +144,30 @@ impl Clinic {
         self.protocols.newest().version
     }
 
+    /// The protocol of `version` (the newest when this server has not read it).
+    pub fn protocol_of(&self, version: i64) -> Arc<Protocol> {
+        let all = self.protocols.all();
+        all.iter()
+            .find(|known| known.version == version)
+            .map_or_else(|| self.protocol(), |known| known.protocol.clone())
+    }
+
     /// Reads the amendments when the database holds a newer version than this server has (one
-    /// indexed lookup; every signed-in request and every schedule step calls it, so an amendment
-    /// applied on another server is used here from the next request).
-    pub async fn refresh_protocol(&self) -> Result<(), ClinicError> {
+    /// indexed lookup). Every signed-in request and every schedule step calls it, so an
+    /// amendment applied on another server is used here from the next request. A failure is
+    /// logged and the versions already read stay in use: a request is never refused for it.
+    pub async fn refresh_protocol(&self) {
+        if let Err(error) = self.read_protocol_versions().await {
+            tracing::error!(%error, "the protocol's newer versions could not be read; the versions already read stay in use");
+        }
+    }
+
+    /// [`Clinic::refresh_protocol`], failing when the versions cannot be read (an amendment is
+    /// checked against the newest version, or not at all).
+    pub(super) async fn read_protocol_versions(&self) -> Result<(), ClinicError> {
         let newest = self.db.newest_protocol_version(self.study_id).await?;
         let known = self.protocols.all();
-        if known.last().is_some_and(|last| last.version == newest) {
+        if known.last().is_some_and(|last| last.version >= newest) {
             return Ok(());
         }
         let mut versions = vec![known[0].clone()];
@@ -165,14 +187,14 @@ impl Clinic {
                 amended: Some((row.amended_by, at, row.reason)),
             }));
         }
-        self.protocols.set(versions);
+        self.protocols.set_if_newer(versions);
         Ok(())
     }
 
     /// The protocol in use (with its fingerprint, version and every version) and the wording pack
     /// described: the admin's Study setup. Reading writes nothing.
     pub async fn study_setup(&self) -> Result<qol_shared::api::StudySetup, ClinicError> {
-        self.refresh_protocol().await?;
+        self.read_protocol_versions().await?;
         let newest = self.protocols.newest();
         Ok(qol_shared::api::StudySetup {
             protocol: (*newest.protocol).clone(),
@@ -201,10 +223,12 @@ impl Clinic {
     }
 
     /// The schedule to store for a patient whose stored assessments are `stored`: each with the
-    /// protocol version it follows. An assessment scheduled under an earlier version keeps it
-    /// (computed under that version, so a corrected event still moves it) when its window opened
-    /// before the next version took effect, or it has a form or a missed reason; every other
-    /// follows the newest version.
+    /// protocol version it follows. A stored assessment keeps the version it was scheduled under
+    /// when its window opened on or before the day the next version took effect, or it has a form
+    /// or a missed reason (computed under that version, so a corrected event still moves it);
+    /// one stored under a version this server has not read yet is left as it is. Every other
+    /// follows the newest version, except an assessment the newest version adds whose window had
+    /// already closed when it took effect (a form nobody could send is not a missed one).
     pub(super) fn versioned_schedule(
         &self,
         stored: &[AssessmentRow],
@@ -212,42 +236,58 @@ impl Clinic {
         today: NaiveDate,
     ) -> Vec<(ScheduledAssessment, i64)> {
         let versions = self.protocols.all();
-        let newest = self.protocols.newest();
-        let mut kept: BTreeMap<i64, Vec<&AssessmentRow>> = BTreeMap::new();
-        for row in stored.iter().filter(|row| !row.unscheduled && row.protocol_version < newest.version) {
-            let next = versions.iter().find(|version| version.version == row.protocol_version + 1);
-            let opened_before = next
-                .and_then(|next| next.effective_on)
-                .is_none_or(|effective_on| row.window_start < effective_on);
-            if opened_before || row.received_at.is_some() || row.missed_reason.is_some() {
-                kept.entry(row.protocol_version).or_default().push(row);
-            }
-        }
+        let Some(newest) = versions.last() else { return Vec::new() };
+        let under = |version: i64| versions.iter().position(|v| v.version == version);
+        let mut computed: BTreeMap<usize, Vec<ScheduledAssessment>> = BTreeMap::new();
+        let mut schedule_of = |index: usize| -> Vec<ScheduledAssessment> {
+            computed
+                .entry(index)
+                .or_insert_with(|| schedule(&versions[index].protocol, events, today))
+                .clone()
+        };
+        let newest_schedule = schedule_of(versions.len() - 1);
         let mut out = Vec::new();
-        let mut kept_keys = Vec::new();
-        for (version, rows) in &kept {
-            let Some(under) = versions.iter().find(|v| v.version == *version) else { continue };
-            let computed = schedule(&under.protocol, events, today);
-            for row in rows {
-                kept_keys.push(row.key.clone());
+        let mut placed: Vec<AssessmentKey> = Vec::new();
+        for row in stored.iter().filter(|row| !row.unscheduled) {
+            if row.protocol_version > newest.version {
+                out.push((row.as_scheduled(), row.protocol_version));
+                placed.push(row.key.clone());
+                continue;
+            }
+            let Some(index) = under(row.protocol_version) else { continue };
+            let bound = row.received_at.is_some() || row.missed_reason.is_some();
+            let opened_before_next = versions
+                .get(index + 1)
+                .and_then(|next| next.effective_on)
+                .is_none_or(|next_day| row.window_start <= next_day);
+            if bound || (index + 1 < versions.len() && opened_before_next) {
+                placed.push(row.key.clone());
                 // Not in its own version's schedule any more (an event was corrected): withdrawn.
-                if let Some(item) = computed.iter().find(|item| item.key == row.key) {
-                    out.push((item.clone(), *version));
+                if let Some(item) = schedule_of(index).into_iter().find(|item| item.key == row.key) {
+                    out.push((item, row.protocol_version));
                 }
             }
         }
-        for item in schedule(&newest.protocol, events, today) {
-            if !kept_keys.contains(&item.key) {
+        let previous = if versions.len() > 1 { schedule_of(versions.len() - 2) } else { Vec::new() };
+        for item in newest_schedule {
+            if placed.contains(&item.key) {
+                continue;
+            }
+            let known = stored.iter().any(|row| row.key == item.key)
+                || previous.iter().any(|earlier| earlier.key == item.key);
+            let closed_before = newest.effective_on.is_some_and(|day| item.window_end < day);
+            if known || !closed_before {
                 out.push((item, newest.version));
             }
         }
+        out.sort_by(|a, b| (a.0.window_start, &a.0.key).cmp(&(b.0.window_start, &b.0.key)));
         out
     }
 
     /// The report on an amendment: its problems (an invalid protocol, a change an amendment may
     /// not make, nothing changed) and every value it changes. Writes nothing.
     pub async fn check_protocol(&self, upload: &ProtocolUpload) -> Result<ProtocolReport, ClinicError> {
-        self.refresh_protocol().await?;
+        self.read_protocol_versions().await?;
         Ok(self.protocol_report(upload).0)
     }
 
@@ -299,8 +339,17 @@ impl Clinic {
             return Err(refusal(vec![format!("reason: at most {MAX_REASON} characters")]));
         }
         let _one_at_a_time = self.protocols.change.lock().await;
-        self.refresh_protocol().await?;
+        self.read_protocol_versions().await?;
         let (mut report, protocol) = self.protocol_report(upload);
+        if let Some(based_on) = upload.based_on
+            && based_on != report.current_version
+        {
+            return Err(ClinicError::Conflict(format!(
+                "based_on: the protocol is at version {} since you checked against version {based_on}; check \
+                 your amendment again against it",
+                report.current_version
+            )));
+        }
         let Some(protocol) = protocol else { return Err(refusal(report.problems)) };
         let current = self.protocols.newest();
         let sha256 = fingerprint(&protocol);
@@ -347,7 +396,8 @@ impl Clinic {
         )
         .await?;
         tx.commit().await?;
-        self.refresh_protocol().await?;
+        // Stored: from here on nothing may answer as if it were not.
+        self.refresh_protocol().await;
         report.applied = true;
         // Stored: the schedules follow it now (the scheduler would at its next step anyway).
         if let Err(error) = self.keep_schedules_in_step().await {

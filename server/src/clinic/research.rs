@@ -210,7 +210,10 @@ impl Clinic {
         waiting.sort_by_key(|(_, _, form)| (form.completed_on, form.stored.id));
         let mut unplaced = Vec::new();
         for (own, scheduled, mut form) in waiting {
-            let repeat = self.protocol().definition(&own.code).is_some_and(|d| d.repeat.is_some());
+            let repeat = self
+                .protocol_of(own.protocol_version)
+                .definition(&own.code)
+                .is_some_and(|d| d.repeat.is_some());
             let fits = |place: &Place<'_>| {
                 place.scheduled
                     && place.form.is_none()

@@ -175,7 +175,16 @@ impl Clinic {
         };
         write(&self.wording.base, Arc::new(base));
         let newest = self.db.newest_wording_pack_id(self.study_id).await?;
-        let loaded = self.read_wording(newest).await?;
+        let loaded = match self.read_wording(newest).await {
+            Ok(loaded) => loaded,
+            // A pack this version cannot read does not stop the server: the base pack serves
+            // until an admin uploads a corrected one.
+            Err(error) => {
+                tracing::error!(%error, "the uploaded wording pack is not used");
+                let base = read(&self.wording.base);
+                LoadedWording::new(base.pack.clone(), base.source.clone(), 0)
+            }
+        };
         if from_file && loaded.pack_id > 0 {
             tracing::warn!(
                 "--wording-pack is not used: the pack uploaded from the console is (upload the file there to use it)"
@@ -252,7 +261,18 @@ impl Clinic {
             return Err(ClinicError::Invalid { message: problem.clone(), problems: vec![problem] });
         }
         let _one_at_a_time = self.wording.change.lock().await;
-        let (mut report, pack, replaces_id) = self.wording_report(upload).await?;
+        let (mut report, pack, _) = self.wording_report(upload).await?;
+        if let Some(based_on) = &upload.based_on
+            && *based_on != report.current.sha256
+        {
+            return Err(ClinicError::Conflict(
+                "based_on: another wording pack was applied since you checked this one; check it again"
+                    .into(),
+            ));
+        }
+        // The newest stored id, even when this server could not read that pack: a pack that no
+        // longer reads is replaced, never stuck.
+        let replaces_id = self.db.newest_wording_pack_id(self.study_id).await?;
         let Some(pack) = pack else {
             let problems: Vec<String> = report
                 .problems

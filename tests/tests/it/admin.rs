@@ -398,8 +398,15 @@ async fn an_admin_checks_a_wording_pack_and_applies_it_only_without_problems(bac
         report["changed"],
         json!(["languages.en.instruments.qlq-c30.items.3", "languages.en.notice", "languages.zh-CN.notice"])
     );
-    let (status, applied) =
-        app.post_as("/api/v1/admin/wording", Some(&admin), &upload(&good, "EORTC licence granted")).await;
+    // Applied over another pack than the one it was checked against: refused.
+    let mut stale = upload(&good, "EORTC licence granted");
+    stale["based_on"] = "0".repeat(64).into();
+    let (status, refusal) = app.post_as("/api/v1/admin/wording", Some(&admin), &stale).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refusal}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM wording_packs").await, 0);
+    let mut checked = upload(&good, "EORTC licence granted");
+    checked["based_on"] = report["current"]["sha256"].clone();
+    let (status, applied) = app.post_as("/api/v1/admin/wording", Some(&admin), &checked).await;
     assert_eq!(status, StatusCode::OK, "{applied}");
     assert_eq!(applied["applied"], true);
     assert_eq!(applied["current"]["name"], "Site pack v2");
@@ -515,4 +522,32 @@ async fn a_wording_pack_applied_on_one_server_is_used_by_the_other(backend: Back
 on_both_backends!(
     a_wording_pack_applied_on_one_server_is_used_by_the_other,
     super::a_wording_pack_applied_on_one_server_is_used_by_the_other
+);
+
+/// A pack without Simplified Chinese may be applied while no patient answers in it; after it, a
+/// patient cannot be enrolled in a language her questionnaires would have no text in.
+async fn enrolment_needs_a_language_the_wording_pack_has(backend: Backend) {
+    let Some(app) = TestApp::spawn_without_demo_patients(backend).await else { return };
+    let admin = app.staff_token("admin").await;
+    let nurse = app.staff_token("nurse").await;
+    let mut english = site_pack("English only");
+    english["languages"].as_object_mut().unwrap().remove("zh-CN");
+    let (status, body) = app
+        .post_as("/api/v1/admin/wording", Some(&admin), &upload(&english.to_string(), "English site"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let patient = |language: &str| {
+        json!({ "stratum": "nodal", "language": language, "enrolled_on": qol_tests::chrono_today_minus(0),
+                "identity": { "full_name": "Test Person", "phone": "+00 555 0100", "hospital_number": "H-1" } })
+    };
+    let (status, refusal) = app.post_as("/api/v1/patients", Some(&nurse), &patient("zh-CN")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refusal}");
+    assert!(refusal["problems"][0].as_str().unwrap().contains("not in the wording pack in use"), "{refusal}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM patients").await, 0);
+    let (status, body) = app.post_as("/api/v1/patients", Some(&nurse), &patient("en")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+on_both_backends!(
+    enrolment_needs_a_language_the_wording_pack_has,
+    super::enrolment_needs_a_language_the_wording_pack_has
 );

@@ -62,11 +62,17 @@ async fn an_amendment_moves_the_schedule_forward_and_keeps_what_had_opened(backe
     new_prefix["patient_id_prefix"] = "CX".into();
     let mut backwards = weekly_ending(10);
     backwards["assessments"][1]["end_days"] = 2.into();
+    let mut fortnightly = weekly_ending(10);
+    fortnightly["assessments"][1]["repeat"]["every_days"] = 14.into();
     let cases = [
         (amendment(&moved_zone, "move"), "time_zone: is \"Europe/Paris\""),
         (amendment(&one_stratum, "drop"), "strata.hematogenous: is missing"),
         (amendment(&new_prefix, "rename"), "patient_id_prefix: is \"CX\""),
         (amendment(&backwards, "typo"), "protocol: assessment \"weekly\": the window ends before it starts"),
+        (
+            amendment(&fortnightly, "cadence"),
+            "assessments.weekly: an amendment keeps a repeating assessment's",
+        ),
         (json!({ "protocol": "{\"format\":", "reason": "cut" }), "protocol: the protocol is not valid JSON"),
         (amendment(&shipped_protocol(), "same"), "protocol: is version 1 already; nothing to amend"),
     ];
@@ -93,39 +99,70 @@ async fn an_amendment_moves_the_schedule_forward_and_keeps_what_had_opened(backe
     assert!(refusal["problems"][0].as_str().unwrap().starts_with("reason:"), "{refusal}");
     assert_eq!(assessments(&app, &nurse, &study_id).await, before, "a refusal moved the schedule");
 
-    // The good one: its report lists the one value it changes.
-    let body = amendment(&weekly_ending(10), "Amendment 2: weekly window shortened to 4 days");
+    // The good one shortens the weekly window and adds two CX24 forms after cycle 1: one whose
+    // window is still open today (it is added), one whose window closed days ago (it is not: a
+    // form nobody could have sent is not a missed one).
+    let mut good = weekly_ending(10);
+    // (Windows apart: two forms asking the CX24 on the same days would be one, one_form_at_a_time.)
+    let added = |code: &str, start_days: i64, end_days: i64| {
+        json!({ "code": code, "label": code, "instruments": ["qlq-cx24"], "anchor": "cycle1_day1",
+                "start_days": start_days, "end_days": end_days })
+    };
+    good["assessments"].as_array_mut().unwrap().push(added("cycle-1-symptoms", 6, 30));
+    good["assessments"].as_array_mut().unwrap().push(added("cycle-1-early", 0, 5));
+    let body = amendment(&good, "Amendment 2: weekly window shortened to 4 days");
     let (status, report) = app.post_as("/api/v1/admin/protocol/check", Some(&admin), &body).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(report["valid"], true, "{report}");
+    let paths: Vec<&str> =
+        report["changes"].as_array().unwrap().iter().map(|c| c["path"].as_str().unwrap()).collect();
+    assert!(paths.contains(&"assessments.cycle-1-symptoms.end_days"), "{paths:?}");
+    let weekly_change =
+        report["changes"].as_array().unwrap().iter().find(|c| c["path"] == "assessments.weekly.end_days");
     assert_eq!(
-        report["changes"],
-        json!([{ "path": "assessments.weekly.end_days", "before": "13", "after": "10" }])
+        weekly_change,
+        Some(&json!({ "path": "assessments.weekly.end_days", "before": "13", "after": "10" }))
     );
+    assert!(paths.iter().all(|p| p.starts_with("assessments.")), "{paths:?}");
+    // Applied over a version it was not checked against: refused, nothing changes.
+    let mut stale = body.clone();
+    stale["based_on"] = 7.into();
+    let (status, refusal) = app.post_as("/api/v1/admin/protocol", Some(&admin), &stale).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refusal}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM protocol_versions").await, 0);
+    let mut body = body;
+    body["based_on"] = 1.into();
     assert_eq!((report["current_version"].as_i64(), report["version"].as_i64()), (Some(1), Some(2)));
     let (status, applied) = app.post_as("/api/v1/admin/protocol", Some(&admin), &body).await;
     assert_eq!(status, StatusCode::OK, "{applied}");
     assert_eq!(applied["applied"], true);
     assert_eq!(applied["version"], 2);
 
-    // What had opened keeps version 1 and its window; what opens from today follows version 2.
+    // What had opened (today included) keeps version 1 and its window; what opens after today
+    // follows version 2.
     let after = assessments(&app, &nurse, &study_id).await;
-    let mut moved = 0;
+    let (mut kept, mut moved) = (0, 0);
     for old in &before {
         let new = after.iter().find(|a| a["key"] == old["key"]).unwrap_or_else(|| panic!("{old} is gone"));
-        if day(&old["window_start"]) < today {
+        if day(&old["window_start"]) <= today {
+            kept += 1;
             assert_eq!(new["protocol_version"], 1, "{new}");
             assert_eq!(new["window_end"], old["window_end"], "{new}");
-        } else if old["code"] == "weekly" {
+        } else {
             moved += 1;
             assert_eq!(new["protocol_version"], 2, "{new}");
             assert_eq!(new["window_start"], old["window_start"]);
             assert_eq!((day(&new["window_end"]) - day(&new["window_start"])).num_days(), 3, "{new}");
-        } else {
-            assert_eq!(new["protocol_version"], 2, "{new}");
         }
     }
-    assert!(moved >= 1);
+    assert!(kept >= 3 && moved >= 1, "kept {kept}, moved {moved}");
+    let symptoms = after
+        .iter()
+        .find(|a| a["key"] == "cycle-1-symptoms")
+        .unwrap_or_else(|| panic!("the open one added: {after:?}"));
+    assert_eq!((symptoms["protocol_version"].as_i64(), symptoms["state"].as_str()), (Some(2), Some("open")));
+    assert!(after.iter().all(|a| a["key"] != "cycle-1-early"), "a window that closed before the amendment");
+    assert_eq!(after.len(), before.len() + 1);
 
     // The setup says version 2, by whom, from when and why; the audit entry names the change.
     let (_, setup) = app.get_as("/api/v1/admin/setup", Some(&admin)).await;
@@ -150,20 +187,13 @@ async fn an_amendment_moves_the_schedule_forward_and_keeps_what_had_opened(backe
     assert_eq!(status, StatusCode::OK);
     let (header, rows) = read_csv(&schedule);
     assert!(header.contains(&"protocol_version".to_owned()));
-    let research_id = |key: &str| -> String {
-        let own = after.iter().find(|a| a["key"] == key).unwrap();
-        own["protocol_version"].to_string()
-    };
-    let mine: Vec<_> = rows
-        .iter()
-        .filter(|row| row["stratum"] == "nodal" && row["assessment"].starts_with("weekly"))
-        .collect();
-    assert!(!mine.is_empty());
-    for key in after.iter().filter(|a| a["code"] == "weekly").map(|a| a["key"].as_str().unwrap()) {
-        assert!(
-            mine.iter().any(|row| row["assessment"] == key && row["protocol_version"] == research_id(key)),
-            "{key}: {mine:?}"
-        );
+    let hers: Vec<_> = rows.iter().filter(|row| row["study_id"] == study_id.as_str()).collect();
+    for assessment in &after {
+        let row = hers
+            .iter()
+            .find(|row| row["assessment"] == assessment["key"].as_str().unwrap())
+            .unwrap_or_else(|| panic!("{assessment} is not exported: {hers:?}"));
+        assert_eq!(row["protocol_version"], assessment["protocol_version"].to_string(), "{row:?}");
     }
     let (_, dictionary) = text(&app, "/api/v1/exports/dictionary.csv", &researcher).await;
     assert!(dictionary.contains("protocol_version"));

@@ -204,6 +204,16 @@ async fn malformed_requests_never_get_a_5xx_or_store_anything(backend: Backend) 
             Some(&nurse),
         ),
         ("/api/v1/assessments/{id}/missed-reason", json!({ "reason": "other", "note": "n" }), Some(&nurse)),
+        // As a nurse (refused after the body is read): an admin's check answers any pack or
+        // protocol with a report, and a well-formed amendment would apply.
+        ("/api/v1/admin/wording/check", json!({ "pack": "{}", "reason": "r" }), Some(&nurse)),
+        ("/api/v1/admin/wording", json!({ "pack": "{}", "reason": "r" }), Some(&nurse)),
+        (
+            "/api/v1/admin/protocol/check",
+            json!({ "protocol": "{}", "reason": "r", "based_on": 1 }),
+            Some(&nurse),
+        ),
+        ("/api/v1/admin/protocol", json!({ "protocol": "{}", "reason": "r", "based_on": 1 }), Some(&nurse)),
         ("/api/v1/me/reminders", json!({ "channel": "sms", "language": "en" }), Some(&patient)),
         (
             "/api/v1/patients/{study_id}/reminders",
