@@ -797,6 +797,10 @@ pub struct AssessmentView {
     /// The protocol version it was scheduled under (1 in a view kept from before versions).
     #[serde(default = "first_protocol_version")]
     pub protocol_version: i64,
+    /// Paper entries made for it while it has no form (double entry: 1 waits for a second, 2
+    /// disagree); 0 otherwise.
+    #[serde(default)]
+    pub paper_entries: u8,
 }
 
 fn first_protocol_version() -> i64 {
@@ -908,6 +912,48 @@ pub struct StaffEntryRequest {
     /// She asked to be called.
     #[serde(default)]
     pub call_me: bool,
+}
+
+/// Where a paper form under double entry stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum PaperEntryState {
+    /// No entry yet.
+    None,
+    /// One entry: another staff member enters the form again, blind.
+    AwaitingSecondEntry,
+    /// Two entries that disagree: a later entry resolves what they disagree on.
+    EntriesDiffer,
+    /// Two entries that agree, not yet stored as a form (a failure in between): entering it
+    /// again stores it.
+    Agreed,
+    /// The form counts (a submission).
+    Counted,
+}
+
+/// Who made one entry of a paper form, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaperEntryBy {
+    pub entered_by: String,
+    pub entered_at: Timestamp,
+}
+
+/// `GET /api/v1/assessments/{id}/paper-entries`, and the 202 answer of a paper entry that does
+/// not count yet (double entry: docs/api.md, "Double entry of paper forms").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaperEntries {
+    /// The study enters paper forms twice (the protocol's `paper_double_entry`).
+    pub double_entry: bool,
+    pub state: PaperEntryState,
+    /// Who entered each entry and when, first first.
+    pub entries: Vec<PaperEntryBy>,
+    /// What the two entries disagree on (`completed_on`, `item 12`, …); empty until both are in.
+    pub differences: Vec<String>,
+    /// What each entry holds, once both are in (never before: the second is made blind).
+    pub entered: Vec<StaffEntryRequest>,
 }
 
 /// What a correction's electronic signature means (21 CFR 11.50: the signer's name, the time

@@ -130,6 +130,10 @@ pub struct Protocol {
     /// What patients see of their own results (no scores when left out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient_view: Option<crate::patient_info::PatientViewSettings>,
+    /// Paper forms count only once two staff members have entered them blind and agree (or a
+    /// later entry resolved what they disagreed on): docs/api.md, "Double entry of paper forms".
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paper_double_entry: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

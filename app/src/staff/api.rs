@@ -81,11 +81,31 @@ pub async fn submissions(study_id: &str) -> Result<Vec<SubmissionView>, ApiFailu
     get(&format!("/api/v1/patients/{study_id}/submissions")).await
 }
 
+/// What a form entered by staff came to.
+pub enum EntryOutcome {
+    /// Stored: it counts.
+    Stored(qol_shared::api::SubmissionReceipt),
+    /// A paper entry that does not count yet (double entry): where the form stands.
+    Pending(qol_shared::api::PaperEntries),
+}
+
 pub async fn enter_form(
     study_id: &str,
     body: &qol_shared::api::StaffEntryRequest,
-) -> Result<qol_shared::api::SubmissionReceipt, ApiFailure> {
-    post(&format!("/api/v1/patients/{study_id}/submissions"), body).await.map(|(_, receipt)| receipt)
+) -> Result<EntryOutcome, ApiFailure> {
+    let (status, value): (u16, serde_json::Value) =
+        post(&format!("/api/v1/patients/{study_id}/submissions"), body).await?;
+    let unexpected = |error: serde_json::Error| ApiFailure::Unexpected(error.to_string());
+    if status == 202 {
+        serde_json::from_value(value).map(EntryOutcome::Pending).map_err(unexpected)
+    } else {
+        serde_json::from_value(value).map(EntryOutcome::Stored).map_err(unexpected)
+    }
+}
+
+/// A paper form's entries (double entry): who made each, and what they hold once both are in.
+pub async fn paper_entries(assessment_id: i64) -> Result<qol_shared::api::PaperEntries, ApiFailure> {
+    get(&format!("/api/v1/assessments/{assessment_id}/paper-entries")).await
 }
 
 pub async fn correct(

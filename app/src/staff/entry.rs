@@ -12,7 +12,8 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use qol_shared::Language;
 use qol_shared::answers::{RawAnswer, RawResponse};
 use qol_shared::api::{
-    AssessmentView, CompletionMode, CorrectionMeaning, CorrectionRequest, StaffEntryRequest, SubmissionView,
+    AssessmentView, CompletionMode, CorrectionMeaning, CorrectionRequest, PaperEntries, PaperEntryState,
+    StaffEntryRequest, SubmissionView,
 };
 use qol_shared::instrument::InstrumentId;
 use qol_shared::wording::InstrumentView;
@@ -20,7 +21,7 @@ use qol_shared::wording::InstrumentView;
 use super::text::{self, S};
 use super::{Failed, Part, Shell, api};
 use crate::api::ApiFailure;
-use crate::i18n::{self, t, use_language};
+use crate::i18n::{self, local_time, t, use_language};
 
 /// One item's answer on the grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,9 +206,44 @@ fn EntryForm(study_id: String, assessment: AssessmentView) -> impl IntoView {
     let call_me = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    // Double entry of paper forms: where this form stands, and what an entry made here came to.
+    let assessment_id = assessment.id;
+    let entries = LocalResource::new(move || api::paper_entries(assessment_id));
+    let pending = RwSignal::new(None::<PaperEntries>);
+    // Two entries that disagree: what they agree on is filled in for the resolution.
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) {
+            return true;
+        }
+        let Some(Ok(found)) = entries.get() else { return false };
+        if let (Some(first), true) = (found.entered.first(), !found.entered.is_empty()) {
+            let disputed = &found.differences;
+            let agreed: Vec<RawAnswer> = first
+                .answers
+                .iter()
+                .filter(|answer| !disputed.contains(&format!("item {}", answer.item)))
+                .cloned()
+                .collect();
+            grid.set(grid_of(&agreed));
+            if !disputed.iter().any(|field| field == "completed_on") {
+                completed_on.set(first.completed_on.to_string());
+            }
+            if !disputed.iter().any(|field| field == "form_reference") {
+                reference.set(first.form_reference.clone().unwrap_or_default());
+            }
+            if !disputed.iter().any(|field| field == "language") {
+                form_language.set(first.language);
+            }
+            if !disputed.iter().any(|field| field == "call_me") {
+                call_me.set(first.call_me);
+            }
+        }
+        true
+    });
     // One client id per form on this page: a retry after a lost answer stores nothing twice.
     let client_id = StoredValue::new(crate::local::new_client_id());
     let back = format!("/staff/patients/{study_id}");
+    let back_link = back.clone();
     let label =
         assessment.labels.get(language.get_untracked().tag()).cloned().unwrap_or(assessment.label.clone());
     let window = match (assessment.window_start, assessment.window_end) {
@@ -239,13 +275,18 @@ fn EntryForm(study_id: String, assessment: AssessmentView) -> impl IntoView {
         let done_to = done_to.clone();
         spawn_local(async move {
             match api::enter_form(&study, &body).await {
-                Ok(receipt) => navigate(
+                Ok(api::EntryOutcome::Stored(receipt)) => navigate(
                     &format!(
                         "{done_to}?entered={}#submission-{}",
                         receipt.submission_id, receipt.submission_id
                     ),
                     Default::default(),
                 ),
+                Ok(api::EntryOutcome::Pending(state)) => {
+                    pending.set(Some(state));
+                    // This entry is stored; the page stays, its button off, with what comes next.
+                    return;
+                }
                 Err(failure) => problem.set(Some(refusal(&failure, language.get_untracked()))),
             }
             busy.set(false);
@@ -255,6 +296,20 @@ fn EntryForm(study_id: String, assessment: AssessmentView) -> impl IntoView {
         <h1 id="screen-heading" tabindex="-1">{t(S::EnterForm)} " · " {study_id.clone()}</h1>
         <p><a href=back.clone()>{t(S::BackToPatient)}</a></p>
         <p class="muted">{t(S::EnterFormLead)}</p>
+        <Suspense fallback=|| ()>
+            {move || entries.get().and_then(Result::ok).filter(|found| found.double_entry).map(|found| view! {
+                <section class="panel" id="double-entry" aria-live="polite">
+                    <p>{t(S::DoubleEntryLead)}</p>
+                    <DoubleEntryState found/>
+                </section>
+            })}
+        </Suspense>
+        {move || pending.get().map(|found| view! {
+            <section class="panel" id="entry-pending" role="status">
+                <DoubleEntryState found/>
+                <p><a href=back_link.clone()>{t(S::BackToPatient)}</a></p>
+            </section>
+        })}
         <form class="form entry" on:submit=submit>
             <section class="panel">
                 <dl class="facts">
@@ -310,8 +365,37 @@ fn EntryForm(study_id: String, assessment: AssessmentView) -> impl IntoView {
                 })}
             </Suspense>
             {move || problem.get().map(|message| view! { <crate::common::Problem message/> })}
-            <button type="submit" class="primary" id="entry-submit" disabled=move || busy.get()>{t(S::StoreForm)}</button>
+            <button type="submit" class="primary" id="entry-submit" disabled=move || busy.get() || pending.get().is_some()>{t(S::StoreForm)}</button>
         </form>
+    }
+}
+
+/// Where a paper form under double entry stands, in words.
+#[component]
+fn DoubleEntryState(found: PaperEntries) -> impl IntoView {
+    let language = use_language();
+    let by = found
+        .entries
+        .iter()
+        .map(|entry| {
+            format!("{} ({})", entry.entered_by, local_time(entry.entered_at, language.get_untracked().tag()))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let differences = found.differences.join(", ");
+    match found.state {
+        PaperEntryState::None => view! { <p class="muted">{t(S::FirstEntryNext)}</p> }.into_any(),
+        PaperEntryState::AwaitingSecondEntry => view! {
+            <p class="done" data-state="awaiting_second_entry">{t(S::AwaitingSecondEntry)} " " {by}</p>
+            <p>{t(S::EnterAgainBlind)}</p>
+        }
+        .into_any(),
+        PaperEntryState::EntriesDiffer | PaperEntryState::Agreed => view! {
+            <p class="problem" data-state="entries_differ">{t(S::EntriesDifferOn)} " " <strong class="differences">{differences}</strong></p>
+            <p>{t(S::ResolveFromPaper)} " (" {t(S::EnteredBy)} ": " {by} ")"</p>
+        }
+        .into_any(),
+        PaperEntryState::Counted => view! { <p class="done" data-state="counted">{t(S::FormCounted)}</p> }.into_any(),
     }
 }
 

@@ -152,7 +152,10 @@ fn Page() -> impl IntoView {
                                                 _ => String::new(),
                                             }}</td>
                                             <td class="protocol-version">{format!("v{}", a.protocol_version)}</td>
-                                            <td>{t(text::assessment_state(a.state))}</td>
+                                            <td>{t(text::assessment_state(a.state))}
+                                                {(received.is_none() && a.paper_entries == 1).then(|| view! { <span class="paper-entries">" · " {t(S::PaperEntriesOne)}</span> })}
+                                                {(received.is_none() && a.paper_entries >= 2).then(|| view! { <span class="paper-entries">" · " {t(S::PaperEntriesDiffer)}</span> })}
+                                            </td>
                                             <td>{move || received.map(|at| local_time(at, language.get().tag())).unwrap_or_default()}</td>
                                             <td>{enter}</td>
                                         </tr>

@@ -299,6 +299,15 @@ crate::i18n::strings! {
         Answer => "Answer", "回答";
         EnterForm => "Enter a form", "代录问卷";
         ProtocolVersion => "Version", "版本";
+        DoubleEntryLead => "This study enters paper forms twice: a second staff member enters the same paper form without seeing the first entry, and the form counts only when both agree.", "本研究的纸质问卷需录入两次：第二位工作人员在看不到第一次录入内容的情况下录入同一份纸质问卷，两次一致后问卷才计入。";
+        FirstEntryNext => "No entry yet: this will be the first.", "尚无录入：这将是第一次录入。";
+        AwaitingSecondEntry => "First entry stored, waiting for a second entry by another staff member. Entered by:", "第一次录入已保存，等待另一位工作人员进行第二次录入。录入人：";
+        EnterAgainBlind => "Enter the form again from the paper, without looking at the first entry.", "请根据纸质问卷再次录入，不要查看第一次录入的内容。";
+        EntriesDifferOn => "The two entries differ on:", "两次录入不一致之处：";
+        ResolveFromPaper => "Check the paper form and enter the right value where they differ; what they agree on is filled in and must not change.", "请核对纸质问卷，在不一致处录入正确的值；一致的内容已填好，不得更改。";
+        FormCounted => "The form counts: both entries agreed or were resolved.", "问卷已计入：两次录入一致或已核对解决。";
+        PaperEntriesOne => "1 of 2 entries", "已录入 1/2";
+        PaperEntriesDiffer => "entries differ", "录入不一致";
         ProtocolColumn => "Protocol", "方案版本";
         ProtocolVersions => "Protocol versions", "研究方案版本";
         EffectiveOn => "In effect from", "生效日期";

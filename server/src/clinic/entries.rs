@@ -5,14 +5,20 @@
 //! corrections").
 
 use chrono::TimeZone;
-use qol_shared::api::{CompletionMode, CorrectionRequest, Role, StaffEntryRequest, SubmissionReceipt};
+use std::collections::BTreeMap;
+
+use qol_shared::answers::RawResponse;
+use qol_shared::api::{
+    CompletionMode, CorrectionRequest, PaperEntries, PaperEntryBy, PaperEntryState, Role, StaffEntryRequest,
+    SubmissionReceipt,
+};
 use qol_shared::{ClientId, Timestamp};
 
 use super::alerts::{Origin, latest_values};
 use super::submissions::NewForm;
 use super::*;
 use crate::auth::Hasher;
-use crate::storage::NewCorrection;
+use crate::storage::{AssessmentRow, NewCorrection};
 
 /// The longest correction reason kept.
 pub const MAX_REASON: usize = 500;
@@ -34,7 +40,7 @@ impl Clinic {
         session: &Session,
         study_id: &str,
         request: &StaffEntryRequest,
-    ) -> Result<(SubmissionReceipt, bool), ClinicError> {
+    ) -> Result<Entered, ClinicError> {
         session.require(&[Role::Nurse, Role::Admin])?;
         let patient = self.find_patient(study_id).await?;
         let now = self.now();
@@ -64,7 +70,16 @@ impl Clinic {
         let client_id = request.client_id.as_str().to_owned();
         let content_hash = entry_hash(request, reference);
         if let Some(existing) = self.db.submission_by_client_id(&client_id).await? {
-            return self.replay(&patient, &existing, &content_hash).await.map(|receipt| (receipt, false));
+            return self
+                .replay(&patient, &existing, &content_hash)
+                .await
+                .map(|receipt| Entered::Stored(receipt, false));
+        }
+        // A paper entry sent again (double entry): where the form stands now.
+        if let Some(assessment_id) = self.db.paper_entry_assessment(&client_id).await?
+            && let Some(assessment) = self.db.assessment_by_id(assessment_id).await?
+        {
+            return Ok(Entered::Pending(self.paper_entry_state(&assessment).await?));
         }
 
         // The schedule brought in step first, as the phone's path does.
@@ -124,7 +139,14 @@ impl Clinic {
             answers: &answers,
             scores,
         };
-        self.store_form(&session.actor(), &patient, form, today, now).await
+        if request.mode == CompletionMode::Paper && self.protocol().paper_double_entry {
+            if assessment.received_at.is_some() {
+                return Err(refused(ErrorCode::AlreadySent, "this questionnaire was already sent"));
+            }
+            return self.double_entry(session, &patient, &assessment, request, form, today, now).await;
+        }
+        let (receipt, created) = self.store_form(&session.actor(), &patient, form, today, now).await?;
+        Ok(Entered::Stored(receipt, created))
     }
 
     /// Midday of a day in the study's time zone: the time a form completed on that day is given
@@ -367,5 +389,238 @@ mod tests {
             ]
         );
         assert!(changed_items(&before, &before).is_empty());
+    }
+}
+
+/// What an entry of a form by staff came to: stored (a submission, and whether it is new), or a
+/// paper entry that does not count yet (double entry).
+#[derive(Debug)]
+pub enum Entered {
+    Stored(SubmissionReceipt, bool),
+    Pending(PaperEntries),
+}
+
+/// What two entries of a paper form are compared on.
+#[derive(Debug, Clone, PartialEq)]
+struct EntryContent {
+    completed_on: NaiveDate,
+    form_reference: Option<String>,
+    language: qol_shared::Language,
+    call_me: bool,
+    answers: BTreeMap<i64, RawResponse>,
+}
+
+impl EntryContent {
+    fn of(request: &StaffEntryRequest) -> EntryContent {
+        EntryContent {
+            completed_on: request.completed_on,
+            form_reference: request
+                .form_reference
+                .as_deref()
+                .map(str::trim)
+                .filter(|text| !text.is_empty())
+                .map(str::to_owned),
+            language: request.language,
+            call_me: request.call_me,
+            answers: request.answers.iter().map(|answer| (answer.item, answer.response)).collect(),
+        }
+    }
+
+    /// What `self` and `other` disagree on, each named as a person reads it (`item 12`,
+    /// `completed_on`), items in order.
+    fn differences(&self, other: &EntryContent) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.completed_on != other.completed_on {
+            out.push("completed_on".to_owned());
+        }
+        if self.form_reference != other.form_reference {
+            out.push("form_reference".to_owned());
+        }
+        if self.language != other.language {
+            out.push("language".to_owned());
+        }
+        if self.call_me != other.call_me {
+            out.push("call_me".to_owned());
+        }
+        let items: std::collections::BTreeSet<i64> =
+            self.answers.keys().chain(other.answers.keys()).copied().collect();
+        out.extend(
+            items
+                .into_iter()
+                .filter(|item| self.answers.get(item) != other.answers.get(item))
+                .map(|item| format!("item {item}")),
+        );
+        out
+    }
+}
+
+fn stored_entry(row: &crate::storage::PaperEntryRow) -> Result<StaffEntryRequest, ClinicError> {
+    serde_json::from_str(&row.request_json)
+        .map_err(|error| ClinicError::Storage(StorageError::Corrupt(format!("paper entry: {error}"))))
+}
+
+impl Clinic {
+    /// A paper form's entries as staff see them: who entered each and when, and, only once both
+    /// are in and disagree, what they entered (a second entry is made blind).
+    pub async fn paper_entries(
+        &self,
+        session: &Session,
+        assessment_id: i64,
+    ) -> Result<PaperEntries, ClinicError> {
+        session.require(&[Role::Nurse, Role::Admin])?;
+        let assessment = self
+            .db
+            .assessment_by_id(assessment_id)
+            .await?
+            .ok_or_else(|| ClinicError::NotFound(format!("there is no assessment {assessment_id}")))?;
+        self.paper_entry_state(&assessment).await
+    }
+
+    async fn paper_entry_state(&self, assessment: &AssessmentRow) -> Result<PaperEntries, ClinicError> {
+        let rows = self.db.paper_entries(assessment.id).await?;
+        let entered = rows.iter().map(stored_entry).collect::<Result<Vec<_>, _>>()?;
+        let differences = match entered.as_slice() {
+            [first, second] => EntryContent::of(first).differences(&EntryContent::of(second)),
+            _ => Vec::new(),
+        };
+        let state = if assessment.received_at.is_some() {
+            PaperEntryState::Counted
+        } else {
+            match rows.len() {
+                0 => PaperEntryState::None,
+                1 => PaperEntryState::AwaitingSecondEntry,
+                _ if differences.is_empty() => PaperEntryState::Agreed,
+                _ => PaperEntryState::EntriesDiffer,
+            }
+        };
+        let entries = rows
+            .iter()
+            .map(|row| {
+                Ok(PaperEntryBy {
+                    entered_by: row.entered_by.clone(),
+                    entered_at: crate::storage::stored_timestamp(&row.entered_at)?,
+                })
+            })
+            .collect::<Result<Vec<_>, ClinicError>>()?;
+        let show = matches!(state, PaperEntryState::EntriesDiffer | PaperEntryState::Agreed);
+        Ok(PaperEntries {
+            double_entry: self.protocol().paper_double_entry,
+            state,
+            entries,
+            differences,
+            entered: if show { entered } else { Vec::new() },
+        })
+    }
+
+    /// A paper form under double entry: the first entry is kept and counts nothing; the second,
+    /// by another staff member, is compared with it: the form counts when they agree. When they
+    /// disagree, a later entry resolves them: it must keep every value they agree on.
+    #[allow(clippy::too_many_arguments)]
+    async fn double_entry(
+        &self,
+        session: &Session,
+        patient: &PatientRow,
+        assessment: &AssessmentRow,
+        request: &StaffEntryRequest,
+        form: NewForm<'_>,
+        today: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Entered, ClinicError> {
+        let actor = session.actor();
+        let rows = self.db.paper_entries(assessment.id).await?;
+        let this = EntryContent::of(request);
+        let request_json = serde_json::to_string(request)
+            .map_err(|error| ClinicError::Storage(StorageError::Corrupt(format!("paper entry: {error}"))))?;
+        let entry_number = rows.len() as i64 + 1;
+        if rows.len() < 2 {
+            if rows.first().is_some_and(|first| first.entered_by == actor.name) {
+                return Err(ClinicError::Conflict(format!(
+                    "the second entry of a paper form is made by another staff member: you made the first on {}",
+                    rows[0].entered_at
+                )));
+            }
+            let differences = match rows.first() {
+                Some(first) => EntryContent::of(&stored_entry(first)?).differences(&this),
+                None => Vec::new(),
+            };
+            let mut tx = self.db.begin_write().await?;
+            let stored = tx
+                .insert_paper_entry(
+                    assessment.id,
+                    entry_number,
+                    request.client_id.as_str(),
+                    &request_json,
+                    &actor.name,
+                )
+                .await;
+            match stored {
+                Ok(()) => {}
+                Err(error) if error.is_unique_violation() => {
+                    tx.rollback().await?;
+                    return Err(ClinicError::Conflict(
+                        "another entry of this paper form was stored a moment ago; reload the page".into(),
+                    ));
+                }
+                Err(error) => return Err(error.into()),
+            }
+            tx.audit(
+                &actor,
+                AuditEntry {
+                    action: if entry_number == 1 { "paper_entry.first" } else { "paper_entry.second" },
+                    entity: "assessment",
+                    patient: Some(patient.study_code.clone()),
+                    entity_id: assessment.id.to_string(),
+                    after: Some(json!({
+                        "entry": entry_number, "form_reference": this.form_reference,
+                        "differences": differences, "agree": entry_number == 2 && differences.is_empty(),
+                    })),
+                    ..AuditEntry::default()
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            if entry_number == 1 || !differences.is_empty() {
+                return Ok(Entered::Pending(self.paper_entry_state(assessment).await?));
+            }
+            let (receipt, created) = self.store_form(&actor, patient, form, today, now).await?;
+            return Ok(Entered::Stored(receipt, created));
+        }
+        // Both entries are in: this one resolves what they disagree on and keeps the rest.
+        let first = EntryContent::of(&stored_entry(&rows[0])?);
+        let second = EntryContent::of(&stored_entry(&rows[1])?);
+        let disputed = first.differences(&second);
+        let changed: Vec<String> =
+            first.differences(&this).into_iter().filter(|field| !disputed.contains(field)).collect();
+        if !changed.is_empty() {
+            let problems = changed
+                .iter()
+                .map(|field| {
+                    format!(
+                        "{field}: both entries agree on it; a resolution changes only what they disagree on"
+                    )
+                })
+                .collect();
+            return Err(fields("the resolution was not stored", problems));
+        }
+        let (receipt, created) = self.store_form(&actor, patient, form, today, now).await?;
+        if created {
+            self.db
+                .audit_alone(
+                    &actor,
+                    AuditEntry {
+                        action: "paper_entry.resolve",
+                        entity: "assessment",
+                        patient: Some(patient.study_code.clone()),
+                        entity_id: assessment.id.to_string(),
+                        after: Some(json!({
+                            "submission_id": receipt.submission_id, "resolved": disputed,
+                            "entered_by": [rows[0].entered_by, rows[1].entered_by],
+                        })),
+                        ..AuditEntry::default()
+                    },
+                )
+                .await?;
+        }
+        Ok(Entered::Stored(receipt, created))
     }
 }

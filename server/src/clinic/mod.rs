@@ -64,6 +64,7 @@ use crate::storage::{
 
 pub use accounts::{AccountError, Locked, Outcome};
 pub use alerts::{CardQuery, card_email};
+pub use entries::Entered;
 pub use sessions::{IdentityAccess, Session, SignedIn};
 pub use submissions::parse_and_score;
 

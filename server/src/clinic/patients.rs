@@ -389,6 +389,11 @@ fn assessment_view(
         window_end_day: Clinic::study_day(events, row.window_end),
         received_at: dates.and(row.received_at),
         protocol_version: row.protocol_version,
+        paper_entries: if row.received_at.is_none() {
+            u8::try_from(row.paper_entries).unwrap_or(2)
+        } else {
+            0
+        },
     }
 }
 

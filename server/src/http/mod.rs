@@ -79,6 +79,7 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
         .route("/admin/wording", post(accounts::apply_wording))
         .route("/admin/protocol/check", post(accounts::check_protocol))
         .route("/admin/protocol", post(accounts::amend_protocol))
+        .route("/assessments/{id}/paper-entries", get(patients::paper_entries))
         .route("/audit", get(audit::entries))
         .route("/audit/verify", get(audit::verify))
         .route("/audit/entries.csv", get(audit::export))

@@ -28,6 +28,7 @@ use super::{accounts, alerts, audit, auth, help, patients, reminders, research};
         patients::assessments,
         patients::submissions,
         patients::enter_form,
+        patients::paper_entries,
         audit::entries,
         audit::verify,
         audit::export,

@@ -8,13 +8,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use qol_shared::api::{
     ActivationCode, ApiError, AssessmentView, CorrectionRequest, EnrolPatient, EnrolledPatient, EventRecord,
-    MyAssessments, PatientDetail, PatientSummary, RecordEvent, Role, StaffEntryRequest, SubmissionReceipt,
-    SubmissionRequest, SubmissionView,
+    MyAssessments, PaperEntries, PatientDetail, PatientSummary, RecordEvent, Role, StaffEntryRequest,
+    SubmissionReceipt, SubmissionRequest, SubmissionView,
 };
 
 use super::auth::Caller;
 use super::json::{Json, Path};
 use super::{AppState, Error};
+use crate::clinic::Entered;
 
 const STAFF_CLINICAL: &[Role] = &[Role::Nurse, Role::Admin];
 const STAFF_READING: &[Role] = &[Role::Nurse, Role::Admin, Role::Researcher];
@@ -92,7 +93,7 @@ pub async fn submissions(
     Ok(axum::Json(state.clinic.submission_views(&caller, &study_id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/patients/{study_id}/submissions", tag = "patients", security(("session" = ["nurse", "admin"])), params(("study_id" = String, Path)), request_body = StaffEntryRequest, responses((status = 201, description = "entered on her behalf: stored with its mode, scored, alerts raised", body = SubmissionReceipt), (status = 200, description = "a retry of a stored entry: the first receipt", body = SubmissionReceipt), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, description = "completed outside the window, already received, off study, or the client id was used for other content", body = ApiError), (status = 422, description = "each problem names its field", body = ApiError)))]
+#[utoipa::path(post, path = "/api/v1/patients/{study_id}/submissions", tag = "patients", security(("session" = ["nurse", "admin"])), params(("study_id" = String, Path)), request_body = StaffEntryRequest, responses((status = 201, description = "entered on her behalf: stored with its mode, scored, alerts raised", body = SubmissionReceipt), (status = 202, description = "a paper entry under double entry that does not count yet: where the form stands", body = PaperEntries), (status = 200, description = "a retry of a stored entry: the first receipt", body = SubmissionReceipt), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 409, description = "completed outside the window, already received, off study, or the client id was used for other content", body = ApiError), (status = 422, description = "each problem names its field", body = ApiError)))]
 pub async fn enter_form(
     State(state): State<AppState>,
     caller: Caller,
@@ -100,9 +101,23 @@ pub async fn enter_form(
     Json(body): Json<StaffEntryRequest>,
 ) -> Result<Response, Error> {
     caller.require(STAFF_CLINICAL)?;
-    let (receipt, created) = state.clinic.enter_form(&caller, &study_id, &body).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, axum::Json(receipt)).into_response())
+    match state.clinic.enter_form(&caller, &study_id, &body).await? {
+        Entered::Stored(receipt, created) => {
+            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+            Ok((status, axum::Json(receipt)).into_response())
+        }
+        Entered::Pending(entries) => Ok((StatusCode::ACCEPTED, axum::Json(entries)).into_response()),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/paper-entries", tag = "patients", security(("session" = ["nurse", "admin"])), params(("id" = i64, Path, description = "the assessment")), responses((status = 200, description = "who entered the paper form and when, and what each entry holds once both are in", body = PaperEntries), (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError)))]
+pub async fn paper_entries(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<PaperEntries>, Error> {
+    caller.require(STAFF_CLINICAL)?;
+    Ok(axum::Json(state.clinic.paper_entries(&caller, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/submissions/{id}/corrections", tag = "patients", security(("session" = ["nurse", "admin"])), params(("id" = i64, Path, description = "the submission's current version")), request_body = CorrectionRequest, responses((status = 201, description = "the new version, scored again", body = SubmissionReceipt), (status = 401, body = ApiError), (status = 403, description = "not a nurse or admin, or `signature_refused`: the password is not the signer's", body = ApiError), (status = 404, body = ApiError), (status = 409, description = "the version is no longer the current one", body = ApiError), (status = 422, description = "each problem names its field", body = ApiError), (status = 429, body = ApiError)))]

@@ -48,6 +48,8 @@ pub struct AssessmentRow {
     pub missed_note: Option<String>,
     /// The protocol version it was scheduled under (1: the study's first).
     pub protocol_version: i64,
+    /// Paper entries made for it (double entry: 0, 1 or 2).
+    pub paper_entries: i64,
 }
 
 impl AssessmentRow {
@@ -113,11 +115,13 @@ fn assessment(row: &AnyRow) -> Result<AssessmentRow, StorageError> {
             .transpose()?,
         missed_note: row.try_get("missed_note")?,
         protocol_version: row.try_get("protocol_version")?,
+        paper_entries: row.try_get("paper_entries")?,
     })
 }
 
 const ASSESSMENT_QUERY: &str = "SELECT a.id, a.patient_id, a.key, a.code, a.label, a.instruments, a.target_date, a.window_start, \
-     a.window_end, a.unscheduled, a.missed_reason, a.missed_note, a.protocol_version, (SELECT MIN(s.received_at) FROM submissions s WHERE s.assessment_id = a.id) AS received_at \
+     a.window_end, a.unscheduled, a.missed_reason, a.missed_note, a.protocol_version, \
+     (SELECT COUNT(*) FROM paper_entries p WHERE p.assessment_id = a.id) AS paper_entries, (SELECT MIN(s.received_at) FROM submissions s WHERE s.assessment_id = a.id) AS received_at \
      FROM assessments a";
 
 impl Db {

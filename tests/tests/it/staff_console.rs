@@ -1413,3 +1413,80 @@ async fn an_admin_amends_the_protocol_from_the_setup_page() {
     desk.close().await.unwrap();
     std::fs::remove_dir_all(&folder).ok();
 }
+
+#[tokio::test]
+async fn a_second_entry_of_a_paper_form_is_made_blind_and_a_difference_resolved() {
+    let Some(Setup { app, driver, chromium }) = setup().await else { return };
+    let admin = app.staff_token("admin").await;
+    let nurse = app.staff_token("nurse").await;
+    let mut protocol = crate::admin::shipped_protocol();
+    protocol["paper_double_entry"] = true.into();
+    let amendment = serde_json::json!({ "protocol": protocol.to_string(), "reason": "paper entered twice" });
+    assert_eq!(
+        app.post_as("/api/v1/admin/protocol", Some(&admin), &amendment).await.0,
+        reqwest::StatusCode::OK
+    );
+    let (study_id, _) = app.enrol(&nurse, "nodal", 0).await;
+    let baseline = app.assessment(&nurse, &study_id, "baseline").await["id"].as_i64().unwrap();
+    let first = serde_json::json!({
+        "client_id": uuid::Uuid::new_v4().to_string(), "assessment_id": baseline, "mode": "paper",
+        "completed_on": qol_tests::chrono_today_minus(0), "form_reference": "P-1", "language": "en",
+        "answers": [{ "item": 9, "response": 4 }],
+    });
+    let path = format!("/api/v1/patients/{study_id}/submissions");
+    assert_eq!(app.post_as(&path, Some(&nurse), &first).await.0, reqwest::StatusCode::ACCEPTED);
+
+    // The admin makes the second entry: she sees who made the first, not what it holds.
+    let desk = desktop_browser(&driver, &chromium).await;
+    admin_signs_in(&app, &desk).await;
+    desk.goto(&app.url(&format!("/staff/patients/{study_id}"))).await.unwrap();
+    assert_eq!(text_of(&desk, ".paper-entries").await, "· 1 of 2 entries");
+    click(&desk, "#enter-baseline").await;
+    until(
+        &desk,
+        "the double entry state",
+        "document.querySelector(\"#double-entry [data-state='awaiting_second_entry']\")",
+    )
+    .await;
+    assert!(text_of(&desk, "#double-entry").await.contains("staff:nurse"));
+    until(&desk, "the form's items", "document.querySelectorAll('fieldset.item').length === 54").await;
+    assert_eq!(
+        desk.execute(
+            "return [...document.querySelectorAll('fieldset.item input:checked')].filter(i => /-[0-9]+$/.test(i.id)).length",
+            vec![]
+        )
+        .await
+        .unwrap(),
+        0,
+        "blind: nothing of the first entry is shown"
+    );
+    click(&desk, "label[for='item-9-3']").await;
+    fill(&desk, "#entry-reference", "P-1").await;
+    click(&desk, "#entry-submit").await;
+    let differences = until(
+        &desk,
+        "the entries differ",
+        "document.querySelector('#entry-pending .differences')?.textContent",
+    )
+    .await;
+    assert_eq!(differences, "item 9");
+    if let Some(violations) = axe_violations(&desk).await {
+        assert_eq!(violations, Vec::<Value>::new(), "axe on a second entry that differs");
+    }
+
+    // Resolved from the paper: the page fills in what they agree on; item 9 as the paper says.
+    desk.refresh().await.unwrap();
+    until(&desk, "the state", "document.querySelector(\"#double-entry [data-state='entries_differ']\")")
+        .await;
+    until(&desk, "the agreed reference", "document.querySelector('#entry-reference')?.value === 'P-1'").await;
+    until(&desk, "the form's items", "document.querySelectorAll('fieldset.item').length === 54").await;
+    click(&desk, "label[for='item-9-4']").await;
+    click(&desk, "#entry-submit").await;
+    until(&desk, "stored", "document.querySelector('#stored-status')").await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM submissions WHERE mode = 'paper' AND form_reference = 'P-1'").await,
+        1
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'paper_entry.resolve'").await, 1);
+    desk.close().await.unwrap();
+}

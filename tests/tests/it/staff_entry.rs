@@ -542,3 +542,127 @@ on_both_backends!(
     an_older_form_entered_late_raises_no_alert_and_a_correction_only_what_is_new,
     super::an_older_form_entered_late_raises_no_alert_and_a_correction_only_what_is_new
 );
+
+/// Double entry of paper forms (when the protocol asks for it): the first entry counts nothing,
+/// the same person cannot make the second, a second that agrees stores the form, one that
+/// disagrees waits for a resolution, which may change only what the two disagree on.
+async fn paper_forms_count_once_two_blind_entries_agree(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let admin = app.staff_token("admin").await;
+    let nurse = app.staff_token("nurse").await;
+    let mut protocol = crate::admin::shipped_protocol();
+    protocol["paper_double_entry"] = true.into();
+    let (status, body) = app
+        .post_as(
+            "/api/v1/admin/protocol",
+            Some(&admin),
+            &json!({ "protocol": protocol.to_string(), "reason": "Amendment 2: paper forms entered twice" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let today = qol_tests::chrono_today_minus(0);
+    let baseline_of = |study_id: String| {
+        let (app, nurse) = (&app, &nurse);
+        async move { app.assessment(nurse, &study_id, "baseline").await["id"].as_i64().unwrap() }
+    };
+    let (study_id, _) = app.enrol(&nurse, "nodal", 0).await;
+    let baseline = baseline_of(study_id.clone()).await;
+    let path = format!("/api/v1/patients/{study_id}/submissions");
+    let entries_path = format!("/api/v1/assessments/{baseline}/paper-entries");
+    let forms = |study_id: String| {
+        let (app, nurse) = (&app, nurse.clone());
+        async move {
+            let (_, list) =
+                app.get_as(&format!("/api/v1/patients/{study_id}/submissions"), Some(&nurse)).await;
+            list.as_array().unwrap().len()
+        }
+    };
+
+    // The first entry: kept, counts nothing, raises nothing.
+    let alerts = app.count("SELECT COUNT(*) FROM alerts").await;
+    let first = entry(baseline, "paper", &today, Some("P-77"), answers(4));
+    let (status, state) = app.post_as(&path, Some(&nurse), &first).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{state}");
+    assert_eq!(state["state"], "awaiting_second_entry");
+    assert_eq!(state["entries"][0]["entered_by"], "staff:nurse");
+    assert_eq!(forms(study_id.clone()).await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM alerts").await, alerts);
+    // Sent again (a retry): the same answer, nothing more stored.
+    let (status, again) = app.post_as(&path, Some(&nurse), &first).await;
+    assert_eq!((status, &again["state"]), (StatusCode::ACCEPTED, &json!("awaiting_second_entry")));
+    assert_eq!(app.count("SELECT COUNT(*) FROM paper_entries").await, 1);
+    // Blind: what the first entry holds is not shown.
+    let (status, seen) = app.get_as(&entries_path, Some(&admin)).await;
+    assert_eq!(status, StatusCode::OK, "{seen}");
+    assert_eq!(seen["entered"], json!([]));
+    assert_eq!(
+        app.get_as(&entries_path, Some(&app.staff_token("researcher").await)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // The same person cannot make the second entry.
+    let (status, refusal) =
+        app.post_as(&path, Some(&nurse), &entry(baseline, "paper", &today, Some("P-77"), answers(4))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{refusal}");
+
+    // A second entry that disagrees on item 9 and the reference: nothing counts yet.
+    let mut differing = answers(4);
+    differing[8]["response"] = json!(3);
+    let (status, state) =
+        app.post_as(&path, Some(&admin), &entry(baseline, "paper", &today, Some("P-78"), differing)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{state}");
+    assert_eq!(state["state"], "entries_differ");
+    assert_eq!(state["differences"], json!(["form_reference", "item 9"]));
+    assert_eq!(state["entered"].as_array().unwrap().len(), 2);
+    assert_eq!(forms(study_id.clone()).await, 0);
+    let (_, list) = app.get_as(&format!("/api/v1/patients/{study_id}/assessments"), Some(&nurse)).await;
+    let row = list.as_array().unwrap().iter().find(|a| a["id"] == baseline).unwrap();
+    assert_eq!(row["paper_entries"], 2, "{row}");
+
+    // A resolution that changes what both agree on (item 19) is refused, naming it.
+    let mut wrong = answers(4);
+    wrong[18]["response"] = json!(1);
+    let (status, refusal) =
+        app.post_as(&path, Some(&nurse), &entry(baseline, "paper", &today, Some("P-77"), wrong)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refusal}");
+    assert!(refusal["problems"][0].as_str().unwrap().starts_with("item 19:"), "{refusal}");
+    // The right one (item 9 as the paper says, the first entry's reference): the form counts.
+    let (status, receipt) =
+        app.post_as(&path, Some(&nurse), &entry(baseline, "paper", &today, Some("P-77"), answers(4))).await;
+    assert_eq!(status, StatusCode::CREATED, "{receipt}");
+    assert_eq!(forms(study_id.clone()).await, 1);
+    let (_, seen) = app.get_as(&entries_path, Some(&nurse)).await;
+    assert_eq!(seen["state"], "counted");
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'paper_entry.resolve'").await, 1);
+    // A further entry is refused: the form is in.
+    let (status, _) =
+        app.post_as(&path, Some(&admin), &entry(baseline, "paper", &today, Some("P-77"), answers(4))).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // Two entries that agree: the second stores the form at once. Interview forms are entered once.
+    let (other, _) = app.enrol(&nurse, "nodal", 0).await;
+    let other_baseline = baseline_of(other.clone()).await;
+    let other_path = format!("/api/v1/patients/{other}/submissions");
+    let (status, _) = app
+        .post_as(&other_path, Some(&nurse), &entry(other_baseline, "paper", &today, Some("P-90"), answers(1)))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, receipt) = app
+        .post_as(&other_path, Some(&admin), &entry(other_baseline, "paper", &today, Some("P-90"), answers(1)))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{receipt}");
+    assert_eq!(forms(other.clone()).await, 1);
+    let (third, _) = app.enrol(&nurse, "nodal", 0).await;
+    let third_baseline = baseline_of(third.clone()).await;
+    let (status, receipt) = app
+        .post_as(
+            &format!("/api/v1/patients/{third}/submissions"),
+            Some(&nurse),
+            &entry(third_baseline, "telephone_interview", &today, None, answers(1)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{receipt}");
+}
+on_both_backends!(
+    paper_forms_count_once_two_blind_entries_agree,
+    super::paper_forms_count_once_two_blind_entries_agree
+);
