@@ -350,7 +350,8 @@ async fn no_identity_reaches_a_researcher(backend: Backend) {
             .collect();
         }
         if path.contains("{id}") {
-            concrete = vec![path.replace("{id}", "qlq-c30")];
+            let id = if path.contains("/instruments/") { "qlq-c30" } else { "1" };
+            concrete = vec![path.replace("{id}", id)];
         }
         for url in concrete {
             let (status, body) = text(&app, &url, &researcher).await;
