@@ -314,7 +314,7 @@ crate::i18n::strings! {
         AmendedBy => "Amended by", "修订人";
         FirstProtocol => "the study's first protocol", "研究的首个方案";
         AmendProtocol => "Amend the protocol", "修订研究方案";
-        AmendProtocolLead => "Choose the amended protocol file. It is checked first: every problem and every value it changes are listed, and nothing changes until you apply it with a reason. It takes effect today as the next version: assessments whose window opens from today follow it; those already open, sent or missed keep the version they were scheduled under. The study's time zone, patient id prefix and strata cannot change.", "请选择修订后的研究方案文件。系统会先进行检查：列出每个问题和每项更改的值，在您填写原因并应用之前不会有任何更改。修订自今天起作为下一个版本生效：窗口从今天起开放的评估遵循新版本；已开放、已提交或已错过的评估保留其原有版本。研究的时区、患者编号前缀和分层不能更改。";
+        AmendProtocolLead => "Choose the amended protocol file. It is checked first: every problem and every value it changes are listed, and nothing changes until you apply it with a reason. It takes effect today as the next version: assessments whose window opens after today follow it; those already open (today included), sent or missed keep the version they were scheduled under, and an added assessment whose window has already closed is not scheduled. The study's time zone, patient id prefix and strata cannot change.", "请选择修订后的研究方案文件。系统会先进行检查：列出每个问题和每项更改的值，在您填写原因并应用之前不会有任何更改。修订自今天起作为下一个版本生效：窗口在今天之后开放的评估遵循新版本；已开放（含今天开放）、已提交或已错过的评估保留其原有版本；新增评估若窗口已关闭则不排期。研究的时区、患者编号前缀和分层不能更改。";
         ProtocolFile => "Protocol file (JSON)", "研究方案文件（JSON）";
         CheckAmendment => "Check the amendment", "检查修订";
         AmendmentInvalid => "This amendment cannot be applied. Nothing has changed. Problems:", "无法应用此修订，未做任何更改。问题：";
