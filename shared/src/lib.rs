@@ -32,6 +32,7 @@ pub mod patient_info;
 pub mod reminders;
 pub mod schedule;
 pub mod scoring;
+pub mod survival;
 pub mod time;
 pub mod wording;
 

@@ -27,3 +27,4 @@ mod security;
 mod staff_console;
 mod staff_entry;
 mod storage;
+mod survival;
