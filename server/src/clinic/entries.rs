@@ -20,8 +20,6 @@ use super::*;
 use crate::auth::Hasher;
 use crate::storage::{AssessmentRow, NewCorrection};
 
-/// The longest correction reason kept.
-pub const MAX_REASON: usize = 500;
 /// The longest paper form reference kept.
 pub const MAX_FORM_REFERENCE: usize = 64;
 
@@ -195,12 +193,8 @@ impl Clinic {
             )));
         }
         let reason = request.reason.trim();
-        let mut problems = Vec::new();
-        if reason.is_empty() {
-            problems.push("reason: say why the answers are corrected".to_owned());
-        } else if reason.chars().count() > MAX_REASON {
-            problems.push(format!("reason: at most {MAX_REASON} characters"));
-        }
+        let mut problems: Vec<String> =
+            reason_problem(reason, "say why the answers are corrected").into_iter().collect();
         if request.password.is_empty() {
             problems.push("password: enter your password to sign the correction".to_owned());
         }

@@ -106,6 +106,27 @@ pub enum ClinicError {
     Storage(#[from] StorageError),
 }
 
+/// The longest reason kept (a correction, a wording pack, a protocol amendment).
+pub const MAX_REASON: usize = 500;
+
+/// What is wrong with a required reason (`why`: what an empty one is told), if anything.
+fn reason_problem(reason: &str, why: &str) -> Option<String> {
+    if reason.is_empty() {
+        Some(format!("reason: {why}"))
+    } else if reason.chars().count() > MAX_REASON {
+        Some(format!("reason: at most {MAX_REASON} characters"))
+    } else {
+        None
+    }
+}
+
+/// SHA-256 (hex) of a protocol or wording pack as the server writes it, the same whatever the
+/// file's spacing. Both are plain data: writing them cannot fail.
+pub fn fingerprint(value: &impl serde::Serialize) -> String {
+    let json = serde_json::to_string(value).unwrap_or_default();
+    hex::encode(Sha256::digest(json.as_bytes()))
+}
+
 fn invalid(message: impl Into<String>) -> ClinicError {
     ClinicError::Invalid { message: message.into(), problems: Vec::new() }
 }

@@ -251,7 +251,6 @@ impl Clinic {
         events: &Events,
         today: NaiveDate,
     ) -> Result<(), ClinicError> {
-        self.refresh_protocol().await;
         let stored = self.db.assessments(patient_id).await?;
         let computed = self.versioned_schedule(&stored, events, today);
         let unchanged = computed.len() == stored.iter().filter(|row| !row.unscheduled).count()
@@ -288,6 +287,8 @@ impl Clinic {
     /// find the schedule as time has moved it without writing anything themselves.
     pub async fn keep_schedules_in_step(&self) -> Result<usize, ClinicError> {
         let today = self.today();
+        // The newest protocol version once per pass (a request's session has read it already).
+        self.refresh_protocol().await;
         let patients = self.db.patients().await?;
         for patient in &patients {
             self.keep_schedule_in_step(patient.id, today).await?;

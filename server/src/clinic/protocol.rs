@@ -15,9 +15,6 @@ use serde_json::Value;
 use super::*;
 use crate::storage::{AssessmentRow, NewProtocolVersion};
 
-/// The most characters of a reason.
-const MAX_REASON: usize = 500;
-
 /// One version of the protocol.
 #[derive(Debug)]
 pub struct VersionedProtocol {
@@ -29,13 +26,6 @@ pub struct VersionedProtocol {
     pub effective_on: Option<NaiveDate>,
     /// Who amended it, when and why (none for version 1).
     pub amended: Option<(String, qol_shared::Timestamp, String)>,
-}
-
-/// SHA-256 of the protocol as the server writes it (the same whatever the file's spacing).
-pub fn fingerprint(protocol: &Protocol) -> String {
-    // A protocol is plain data: writing it cannot fail.
-    let json = serde_json::to_string(protocol).unwrap_or_default();
-    hex::encode(Sha256::digest(json.as_bytes()))
 }
 
 /// Every version this server has read, oldest first (never empty), and the lock that makes this
@@ -332,11 +322,8 @@ impl Clinic {
         upload: &ProtocolUpload,
     ) -> Result<ProtocolReport, ClinicError> {
         let reason = upload.reason.trim();
-        if reason.is_empty() {
-            return Err(refusal(vec!["reason: say why the protocol changes (required)".into()]));
-        }
-        if reason.chars().count() > MAX_REASON {
-            return Err(refusal(vec![format!("reason: at most {MAX_REASON} characters")]));
+        if let Some(problem) = reason_problem(reason, "say why the protocol changes (required)") {
+            return Err(refusal(vec![problem]));
         }
         let _one_at_a_time = self.protocols.change.lock().await;
         self.read_protocol_versions().await?;

@@ -6,13 +6,9 @@ use std::sync::{Arc, RwLock};
 
 use qol_shared::api::{WordingProblem, WordingReport, WordingSummary, WordingUpload};
 use qol_shared::wording::WordingPack;
-use sha2::Digest;
 
 use super::*;
 use crate::storage::NewWordingPack;
-
-/// The most characters of a reason.
-const MAX_REASON: usize = 500;
 
 /// Where the pack in use came from.
 #[derive(Debug, Clone)]
@@ -78,13 +74,6 @@ fn summary_of(
         uploaded_at,
         reason,
     }
-}
-
-/// SHA-256 of the pack as the server writes it (the same whatever the file's spacing).
-pub fn fingerprint(pack: &WordingPack) -> String {
-    // A pack is maps of strings: writing it cannot fail.
-    let json = serde_json::to_string(pack).unwrap_or_default();
-    hex::encode(sha2::Sha256::digest(json.as_bytes()))
 }
 
 /// The pack this server last read, the one it falls back to when none is uploaded, and the lock
@@ -252,12 +241,7 @@ impl Clinic {
         upload: &WordingUpload,
     ) -> Result<WordingReport, ClinicError> {
         let reason = upload.reason.trim();
-        if reason.is_empty() || reason.chars().count() > MAX_REASON {
-            let problem = if reason.is_empty() {
-                "reason: say why the pack changes (required)".to_owned()
-            } else {
-                format!("reason: at most {MAX_REASON} characters")
-            };
+        if let Some(problem) = reason_problem(reason, "say why the pack changes (required)") {
             return Err(ClinicError::Invalid { message: problem.clone(), problems: vec![problem] });
         }
         let _one_at_a_time = self.wording.change.lock().await;
