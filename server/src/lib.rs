@@ -27,6 +27,7 @@ pub mod config;
 pub mod export;
 pub mod http;
 pub mod notify;
+pub mod report;
 pub mod score_csv;
 pub mod startup;
 pub mod storage;

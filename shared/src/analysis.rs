@@ -196,7 +196,7 @@ pub fn change_summaries(
     timepoints: &[&str],
     scales: &[(&str, ScaleKind)],
     strata: &[&str],
-    responder_points: f64,
+    thresholds: &crate::thresholds::Thresholds,
 ) -> Vec<ChangeSummary> {
     let index = Index::new(observations);
     let mut summaries = Vec::new();
@@ -214,11 +214,18 @@ pub fn change_summaries(
                     (Some(mean), Some(sd)) if sd > 0.0 => Some(mean / sd),
                     _ => None,
                 };
+                // Responders by the threshold set; a scale it has no threshold for has none.
                 let mut counts = [0_usize; 3];
-                for c in &changes {
-                    counts[classify(*kind, *c, responder_points) as usize] += 1;
+                let mut judged = 0;
+                for (before, after) in &pairs {
+                    if let crate::thresholds::Judgement::Category(category) =
+                        thresholds.judge(scale, *kind, *before, *after)
+                    {
+                        counts[category as usize] += 1;
+                        judged += 1;
+                    }
                 }
-                let share = |count: usize| (!pairs.is_empty()).then(|| count as f64 / pairs.len() as f64);
+                let share = |count: usize| (judged > 0).then(|| count as f64 / judged as f64);
                 summaries.push(ChangeSummary {
                     scale: (*scale).to_owned(),
                     kind: *kind,
@@ -357,7 +364,7 @@ mod tests {
             &["baseline", "eot"],
             &[("QL2", ScaleKind::Global)],
             &["a", "b"],
-            10.0,
+            &crate::thresholds::Thresholds::points(10.0),
         );
         assert_eq!(all.len(), 3, "all patients, stratum a, stratum b");
         let overall = &all[0];

@@ -1285,6 +1285,55 @@ pub enum MissedReason {
     Other,
 }
 
+impl MissedReason {
+    pub const ALL: [MissedReason; 5] = [
+        MissedReason::PatientTooIll,
+        MissedReason::Declined,
+        MissedReason::TechnicalProblem,
+        MissedReason::Forgot,
+        MissedReason::Other,
+    ];
+
+    /// As stored and exported: `patient_too_ill`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MissedReason::PatientTooIll => "patient_too_ill",
+            MissedReason::Declined => "declined",
+            MissedReason::TechnicalProblem => "technical_problem",
+            MissedReason::Forgot => "forgot",
+            MissedReason::Other => "other",
+        }
+    }
+
+    /// In words (English), for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            MissedReason::PatientTooIll => "Patient too ill",
+            MissedReason::Declined => "Declined",
+            MissedReason::TechnicalProblem => "Technical problem",
+            MissedReason::Forgot => "Forgot",
+            MissedReason::Other => "Other reason",
+        }
+    }
+
+    /// A completion row's reason code (`awaiting_reason` when staff have not given one yet).
+    pub fn parse(code: &str) -> Option<MissedReason> {
+        MissedReason::ALL.into_iter().find(|r| r.as_str() == code)
+    }
+}
+
+/// A completion row's missing-reason code in words (English).
+pub fn missed_reason_words(code: &str) -> String {
+    match MissedReason::parse(code) {
+        Some(reason) => reason.describe().to_owned(),
+        None if code == AWAITING_REASON => "Awaiting a reason from the study team".to_owned(),
+        None => code.to_owned(),
+    }
+}
+
+/// The completion rows' code for a missed form no reason has been given for yet.
+pub const AWAITING_REASON: &str = "awaiting_reason";
+
 /// `POST /api/v1/assessments/{id}/missed-reason`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -1347,8 +1396,18 @@ pub struct ScaleInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnalysisReport {
-    /// Points of change that count as improved or deteriorated.
+    /// Points of change that count as improved or deteriorated on a scale the threshold set
+    /// does not list (`thresholds` gives every scale's own).
     pub responder_points: f64,
+    /// The threshold set responders are judged by, with its source.
+    pub thresholds: crate::thresholds::Thresholds,
+    /// When these numbers were read (docs/research.md: every report is stamped).
+    pub extracted_at: crate::Timestamp,
+    /// The study's time zone (the stamp shows the extraction time in it).
+    pub time_zone: String,
+    /// The protocol in use then: its name and version.
+    pub protocol_name: String,
+    pub protocol_version: i64,
     pub baseline: String,
     /// The primary comparison: baseline against this assessment (end of treatment).
     pub primary: String,
@@ -1368,6 +1427,26 @@ pub struct AnalysisReport {
     pub modes: Vec<CompletionMode>,
     /// Forms left out because their mode was not asked for (a sensitivity analysis).
     pub left_out_by_mode: u64,
+}
+
+/// Time to deterioration of one scale by one definition (`GET /api/v1/research/ttd`): a
+/// Kaplan–Meier curve per group (all patients, then each stratum), docs/research.md.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TtdReport {
+    pub scale: String,
+    pub scale_name: String,
+    pub definition: crate::ttd::Definition,
+    pub death: crate::ttd::DeathRule,
+    pub thresholds: crate::thresholds::Thresholds,
+    /// This scale's threshold in words.
+    pub threshold: String,
+    pub extracted_at: crate::Timestamp,
+    pub time_zone: String,
+    pub protocol_name: String,
+    pub protocol_version: i64,
+    /// Forms completed outside their window are not counted (as in the analysis).
+    pub groups: Vec<crate::ttd::TtdGroup>,
 }
 
 /// Where a received form sits in the research record, derived from the current events each time

@@ -211,6 +211,11 @@ impl Instrument {
     }
 }
 
+/// Whether `code` is a score qol computes (a scale or a summary of either instrument).
+pub fn is_scale_code(code: &str) -> bool {
+    InstrumentId::ALL.iter().any(|id| id.instrument().score_codes().any(|c| c == code))
+}
+
 const fn item(number: u8, response_scale: ResponseScaleId, scale: &'static str, topic: &'static str) -> Item {
     Item { number, response_scale, scale, topic }
 }

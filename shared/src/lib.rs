@@ -29,11 +29,14 @@ pub mod client_id;
 pub mod instrument;
 pub mod language;
 pub mod patient_info;
+pub mod plot;
 pub mod reminders;
 pub mod schedule;
 pub mod scoring;
 pub mod survival;
+pub mod thresholds;
 pub mod time;
+pub mod ttd;
 pub mod wording;
 
 pub use answers::{AnswerError, Answers, RawAnswer, RawResponse, Response};

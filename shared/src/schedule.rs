@@ -134,6 +134,11 @@ pub struct Protocol {
     /// later entry resolved what they disagreed on): docs/api.md, "Double entry of paper forms".
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub paper_double_entry: bool,
+    /// The study's own thresholds of meaningful change per scale and direction, with their
+    /// source, for responders and time to deterioration (`thresholds=study`; 10 points on every
+    /// scale when left out): docs/research.md, "Thresholds".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_thresholds: Option<crate::thresholds::StudyThresholds>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,6 +224,9 @@ pub enum ProtocolError {
     /// The message names its key (`patient_view.scores: …`).
     #[error("{0}")]
     PatientView(String),
+    /// The message names its key (`change_thresholds.scales.PF2.deterioration: …`).
+    #[error("{0}")]
+    ChangeThresholds(String),
 }
 
 /// The label of an unscheduled report ("I feel worse"), in each language.
@@ -262,6 +270,14 @@ impl Protocol {
         }
         if let Some(problem) = protocol.patient_view.iter().flat_map(|view| view.problems()).next() {
             return Err(ProtocolError::PatientView(problem));
+        }
+        if let Some(problem) = protocol
+            .change_thresholds
+            .iter()
+            .flat_map(|table| table.problems(crate::instrument::is_scale_code))
+            .next()
+        {
+            return Err(ProtocolError::ChangeThresholds(problem));
         }
         let mut seen = std::collections::BTreeSet::new();
         for definition in &protocol.assessments {
@@ -1464,6 +1480,27 @@ mod tests {
         let mut value = shipped_value();
         value["patient_view"]["idle_lock_minutes"] = 2.into();
         assert_eq!(Protocol::parse(&value.to_string()).unwrap().idle_lock_seconds(), 120);
+    }
+
+    #[test]
+    fn a_study_threshold_table_is_read_and_refused_by_key() {
+        let mut value = shipped_value();
+        value["change_thresholds"] = serde_json::json!({
+            "source": "the study's statistical analysis plan",
+            "scales": { "PF2": { "improvement": 7, "deterioration": 12 } }
+        });
+        let protocol = Protocol::parse(&value.to_string()).unwrap();
+        let set = crate::thresholds::Thresholds::study(protocol.change_thresholds.as_ref().unwrap());
+        assert_eq!(set.change_points("PF2"), (Some(7.0), Some(12.0)));
+        assert_eq!(set.change_points("FA"), (Some(10.0), Some(10.0)));
+        value["change_thresholds"]["scales"]["PF3"] = serde_json::json!({ "deterioration": 10 });
+        assert_eq!(refusal(&value), "change_thresholds.scales.PF3: is not a scale qol scores");
+        value["change_thresholds"]["scales"].as_object_mut().unwrap().remove("PF3");
+        value["change_thresholds"]["scales"]["PF2"]["deterioration"] = 0.into();
+        assert_eq!(
+            refusal(&value),
+            "change_thresholds.scales.PF2.deterioration: 0 is not more than 0 and at most 100 points"
+        );
     }
 
     #[test]

@@ -127,14 +127,33 @@ pub async fn end_snooze(study_id: &str, id: i64) -> Result<SnoozeView, ApiFailur
     post(&format!("/api/v1/patients/{study_id}/snoozes/{id}/end"), &empty()).await.map(|(_, snooze)| snooze)
 }
 
+/// The analysis with responders by `thresholds` (a set's name, or empty for the study's
+/// default) or by `responder_points` when `thresholds` is `points`.
 pub async fn analysis(
+    thresholds: &str,
     responder_points: f64,
     include_out_of_window: bool,
 ) -> Result<qol_shared::api::AnalysisReport, ApiFailure> {
-    get(&format!(
-        "/api/v1/research/analysis?responder_points={responder_points}&include_out_of_window={include_out_of_window}"
-    ))
-    .await
+    let judged_by = match thresholds {
+        "points" => format!("responder_points={responder_points}"),
+        "" => String::new(),
+        set => format!("thresholds={set}"),
+    };
+    get(&format!("/api/v1/research/analysis?{judged_by}&include_out_of_window={include_out_of_window}")).await
+}
+
+/// The query of a time-to-deterioration request (the JSON and its figure share it).
+pub fn ttd_query(scale: &str, definition: &str, death: &str, thresholds: &str, points: f64) -> String {
+    let threshold = match thresholds {
+        "points" => format!("&threshold={points}"),
+        "" => String::new(),
+        set => format!("&threshold={set}"),
+    };
+    format!("scale={scale}&definition={definition}&death={death}{threshold}")
+}
+
+pub async fn ttd(query: &str) -> Result<qol_shared::api::TtdReport, ApiFailure> {
+    get(&format!("/api/v1/research/ttd?{query}")).await
 }
 
 pub async fn completion() -> Result<Vec<qol_shared::api::CompletionRow>, ApiFailure> {

@@ -3,8 +3,9 @@
 //! and the exports.
 
 use leptos::prelude::*;
-use qol_shared::analysis::{ChangeSummary, MeanEstimate, TimepointMean};
+use qol_shared::analysis::{ChangeSummary, MeanEstimate};
 use qol_shared::api::{AnalysisReport, CompletionRow};
+use qol_shared::plot;
 
 use super::text::S;
 use super::{Failed, Part, Shell, api};
@@ -35,14 +36,21 @@ fn rate(value: Option<f64>) -> String {
 #[component]
 fn ResearchBody() -> impl IntoView {
     let points = RwSignal::new(10.0_f64);
+    let thresholds = RwSignal::new(String::new());
     let group = RwSignal::new(String::new());
     let weekly = RwSignal::new(false);
     let plot_scale = RwSignal::new("QL2".to_owned());
     let include_out_of_window = RwSignal::new(false);
+    let ttd_choice = TtdChoice {
+        scale: RwSignal::new("QL2".to_owned()),
+        definition: RwSignal::new("first".to_owned()),
+        death: RwSignal::new("event".to_owned()),
+    };
     let report = LocalResource::new(move || {
         let points = points.get();
+        let set = thresholds.get();
         let include = include_out_of_window.get();
-        async move { api::analysis(points, include).await }
+        async move { api::analysis(&set, points, include).await }
     });
     let completion = LocalResource::new(api::completion);
     let set_points = move |ev: leptos::ev::Event| {
@@ -56,10 +64,27 @@ fn ResearchBody() -> impl IntoView {
     view! {
         <h1 id="screen-heading" tabindex="-1">{t(S::ResearchTitle)}</h1>
         <p class="muted">{t(S::ResearchLead)}</p>
+        <p><a id="results-report" target="_blank" rel="external"
+            href=move || match thresholds.get().as_str() {
+                "" => "/api/v1/research/report.html".to_owned(),
+                "points" => format!("/api/v1/research/report.html?thresholds={}", points.get()),
+                set => format!("/api/v1/research/report.html?thresholds={set}"),
+            }>{t(S::ResultsReport)}</a></p>
         <div class="inline-fields">
+            <div class="field">
+                <label for="thresholds">{t(S::Thresholds)}</label>
+                <select id="thresholds" prop:value=move || thresholds.get() on:change=move |ev| thresholds.set(event_target_value(&ev))>
+                    <option value="">{t(S::ThresholdsStudy)}</option>
+                    <option value="osoba-1998">{t(S::ThresholdsOsoba)}</option>
+                    <option value="giesinger-2020">{t(S::ThresholdsGiesinger)}</option>
+                    <option value="study">{t(S::ThresholdsProtocol)}</option>
+                    <option value="points">{t(S::ThresholdsPoints)}</option>
+                </select>
+            </div>
             <div class="field">
                 <label for="responder-points">{t(S::ResponderPoints)}</label>
                 <input id="responder-points" type="number" min="1" max="100" step="1"
+                    prop:disabled=move || thresholds.get() != "points"
                     prop:value=move || points.get().to_string() on:change=set_points/>
             </div>
             <div class="field">
@@ -75,9 +100,11 @@ fn ResearchBody() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || report.get().map(|result| match result {
                 Ok(report) => view! {
+                    <Stamped report=report.clone()/>
                     <Primary report=report.clone() group/>
                     <Changes report=report.clone() group weekly/>
-                    <Means report=report.clone() plot_scale weekly/>
+                    <Means report=report.clone() plot_scale weekly include=include_out_of_window/>
+                    <Ttd scales=report.scales.clone() thresholds points choice=ttd_choice/>
                     <OutOfWindow report include=include_out_of_window/>
                 }.into_any(),
                 Err(failure) => view! { <Failed failure/> }.into_any(),
@@ -97,7 +124,7 @@ fn ResearchBody() -> impl IntoView {
             <h2 id="exports-heading">{t(S::ExportsTitle)}</h2>
             <p class="muted">{t(S::ExportsLead)}</p>
             <ul class="exports">
-                {["scores_long.csv", "scores_wide.csv", "items_long.csv", "schedule.csv", "dictionary.csv", "fhir.ndjson"].into_iter().map(|name| view! {
+                {["scores_long.csv", "scores_wide.csv", "items_long.csv", "schedule.csv", "ttd.csv", "dictionary.csv", "fhir.ndjson"].into_iter().map(|name| view! {
                     <li><a href=format!("/api/v1/exports/{name}") download=name rel="external">{name}</a></li>
                 }).collect_view()}
             </ul>
@@ -256,107 +283,110 @@ fn Changes(report: AnalysisReport, group: RwSignal<String>, weekly: RwSignal<boo
     }
 }
 
-const WIDTH: f64 = 640.0;
-const HEIGHT: f64 = 300.0;
-const LEFT: f64 = 64.0;
-const RIGHT: f64 = 12.0;
-const TOP: f64 = 10.0;
-const BOTTOM: f64 = 95.0;
-
-fn y_of(score: f64) -> f64 {
-    TOP + (100.0 - score.clamp(0.0, 100.0)) / 100.0 * (HEIGHT - TOP - BOTTOM)
+/// When the numbers were read and under which protocol, with the thresholds and their source.
+#[component]
+fn Stamped(report: AnalysisReport) -> impl IntoView {
+    let stamp =
+        stamp_of(&report.extracted_at, &report.time_zone, &report.protocol_name, report.protocol_version);
+    view! {
+        <p class="muted" id="research-stamp">
+            {t(S::Extracted)} " " {stamp.extracted_at.clone()} " · " {t(S::ProtocolWord)} " " {stamp.protocol.clone()}
+        </p>
+        <p class="muted" id="thresholds-used">{t(S::ThresholdsUsed)} " " {report.thresholds.name.clone()} " — " {report.thresholds.source.clone()}</p>
+    }
 }
 
-/// One group's means over time: x position and the mean.
-struct Line<'a> {
-    group: usize,
-    stratum: Option<String>,
-    points: Vec<(f64, &'a TimepointMean)>,
+fn stamp_of(at: &qol_shared::Timestamp, zone: &str, name: &str, version: i64) -> plot::Stamp {
+    plot::Stamp::new(at, zone, name, version)
 }
 
-/// Each group's look: the stroke class, the dash pattern and the marker (never colour alone).
-const LOOKS: [(&str, &str); 3] = [("all", ""), ("g1", "6 3"), ("g2", "2 3")];
+/// A figure's SVG as a PNG download, drawn on a canvas at twice its size.
+fn download_png(svg: String, name: String) {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    // A data: URL, which the console's content security policy allows for images.
+    let url = format!("data:image/svg+xml;charset=utf-8,{}", js_sys::encode_uri_component(&svg));
+    let Ok(image) = web_sys::HtmlImageElement::new() else { return };
+    let loaded = image.clone();
+    let onload = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let (width, height) = (loaded.natural_width() * 2, loaded.natural_height() * 2);
+        let canvas = document
+            .create_element("canvas")
+            .ok()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlCanvasElement>().ok());
+        if let Some(canvas) = canvas {
+            canvas.set_width(width);
+            canvas.set_height(height);
+            let context = canvas
+                .get_context("2d")
+                .ok()
+                .flatten()
+                .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok());
+            if let Some(context) = context {
+                let _ = context.draw_image_with_html_image_element_and_dw_and_dh(
+                    &loaded,
+                    0.0,
+                    0.0,
+                    f64::from(width),
+                    f64::from(height),
+                );
+                if let Ok(data) = canvas.to_data_url_with_type("image/png")
+                    && let Some(link) = document
+                        .create_element("a")
+                        .ok()
+                        .and_then(|e| e.dyn_into::<web_sys::HtmlAnchorElement>().ok())
+                {
+                    link.set_href(&data);
+                    link.set_download(&name);
+                    link.click();
+                }
+            }
+        }
+    });
+    image.set_onload(Some(onload.unchecked_ref()));
+    image.set_src(&url);
+}
 
 #[component]
-fn Means(report: AnalysisReport, plot_scale: RwSignal<String>, weekly: RwSignal<bool>) -> impl IntoView {
+fn Means(
+    report: AnalysisReport,
+    plot_scale: RwSignal<String>,
+    weekly: RwSignal<bool>,
+    include: RwSignal<bool>,
+) -> impl IntoView {
     let scales = report.scales.clone();
-    let legend_groups: Vec<String> =
-        std::iter::once("all".to_owned()).chain(report.strata.iter().cloned()).collect();
-    let plot = move || {
+    let figure = move || {
         let scale = plot_scale.get();
-        let timepoints = shown_timepoints(&report, weekly.get());
-        let count = timepoints.len().max(1);
-        let x_of = |index: usize| {
-            if count == 1 {
-                (LEFT + WIDTH - RIGHT) / 2.0
-            } else {
-                LEFT + index as f64 / (count - 1) as f64 * (WIDTH - LEFT - RIGHT)
-            }
-        };
-        let groups: Vec<Option<String>> =
-            std::iter::once(None).chain(report.strata.iter().cloned().map(Some)).collect();
-        let offset = |g: usize| (g as f64 - 1.0) * 4.0;
-        let series: Vec<Line<'_>> = groups
+        let weekly = weekly.get();
+        let info = report.scales.iter().find(|s| s.code == scale).cloned();
+        let points: Vec<plot::MeanPoint> = report
+            .timepoints
             .iter()
-            .enumerate()
-            .map(|(g, stratum)| {
-                let points = timepoints
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, (key, _))| {
-                        report
-                            .means
-                            .iter()
-                            .find(|m| m.scale == scale && &m.timepoint == key && &m.stratum == stratum)
-                            .filter(|m| m.estimate.mean.is_some())
-                            .map(|m| (x_of(i) + offset(g), m))
-                    })
-                    .collect();
-                Line { group: g, stratum: stratum.clone(), points }
+            .filter(|t| weekly || !t.key.as_str().starts_with("weekly-"))
+            .filter_map(|t| {
+                Some(plot::MeanPoint {
+                    key: t.key.to_string(),
+                    label: t.label.clone(),
+                    day: t.median_target_day? as f64,
+                })
             })
             .collect();
-        let label = format!(
-            "{scale}: {}",
-            series
-                .iter()
-                .map(|line| format!(
-                    "{}: {}",
-                    line.stratum.as_deref().unwrap_or("all"),
-                    line.points.iter().map(|(_, m)| one(m.estimate.mean)).collect::<Vec<_>>().join(", ")
-                ))
-                .collect::<Vec<_>>()
-                .join("; ")
-        );
+        let groups: Vec<Option<String>> =
+            std::iter::once(None).chain(report.strata.iter().cloned().map(Some)).collect();
+        let stamp =
+            stamp_of(&report.extracted_at, &report.time_zone, &report.protocol_name, report.protocol_version);
+        let svg = info
+            .map(|info| plot::means_svg(&info.code, &info.name, &groups, &points, &report.means, &stamp))
+            .unwrap_or_default();
+        let png = svg.clone();
+        let name = format!("means-{scale}.png");
         view! {
-            <svg class="means-plot" viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label>
-                {[0.0, 25.0, 50.0, 75.0, 100.0].into_iter().map(|g| view! {
-                    <line class="grid" x1=LEFT y1=y_of(g) x2=WIDTH - RIGHT y2=y_of(g)/>
-                    <text class="axis" x=LEFT - 4.0 y=y_of(g) + 3.5 text-anchor="end">{format!("{g:.0}")}</text>
-                }).collect_view()}
-                {timepoints.iter().enumerate().map(|(i, (key, _))| view! {
-                    <text class="axis" transform=format!("translate({:.1},{:.1}) rotate(-40)", x_of(i), HEIGHT - BOTTOM + 12.0) text-anchor="end">{key.clone()}</text>
-                }).collect_view()}
-                {series.into_iter().map(|Line { group: g, points, .. }| {
-                    let (class, dash) = LOOKS[g.min(2)];
-                    let line = points.iter().map(|(x, m)| format!("{x:.1},{:.1}", y_of(m.estimate.mean.unwrap_or_default()))).collect::<Vec<_>>().join(" ");
-                    view! {
-                        <g class=format!("series {class}")>
-                            <polyline points=line fill="none" stroke-dasharray=dash/>
-                            {points.into_iter().map(|(x, m)| {
-                                let mean = m.estimate.mean.unwrap_or_default();
-                                view! {
-                                    {m.estimate.ci_low.zip(m.estimate.ci_high).map(|(lo, hi)| view! {
-                                        <line class="ci" x1=x y1=y_of(lo) x2=x y2=y_of(hi)/>
-                                    })}
-                                    <circle cx=x cy=y_of(mean) r=if g == 0 { "4" } else { "3" }>
-                                        <title>{format!("{}: {} (n={})", m.timepoint, with_interval(&m.estimate), m.estimate.n)}</title>
-                                    </circle>
-                                }
-                            }).collect_view()}
-                        </g>
-                    }
-                }).collect_view()}
-            </svg>
+            <figure class="figure-wrap" id="means-figure" inner_html=svg></figure>
+            <p class="downloads">
+                <a id="means-svg" href=format!("/api/v1/research/means.svg?scale={scale}&weekly={weekly}&include_out_of_window={}", include.get()) download=format!("means-{scale}.svg") rel="external">{t(S::DownloadSvg)}</a>
+                " · "
+                <button type="button" class="link" id="means-png" on:click=move |_| download_png(png.clone(), name.clone())>{t(S::DownloadPng)}</button>
+            </p>
         }
     };
     view! {
@@ -370,13 +400,135 @@ fn Means(report: AnalysisReport, plot_scale: RwSignal<String>, weekly: RwSignal<
                     }).collect_view()}
                 </select>
             </div>
-            {plot}
-            <p class="legend">
-                {legend_groups.into_iter().enumerate().map(|(g, name)| view! {
-                    <span class=format!("key {}", LOOKS[g.min(2)].0)>{if g == 0 { t(S::AllPatients)().to_owned() } else { name }}</span>
-                }).collect_view()}
-            </p>
+            {figure}
         </section>
+    }
+}
+
+fn weeks(days: Option<f64>) -> String {
+    days.map_or_else(|| "–".to_owned(), |d| format!("{:.1}", d / 7.0))
+}
+
+/// What the time-to-deterioration panel shows; kept by the screen, so reloading the analysis
+/// (another threshold, the out-of-window switch) keeps the choice.
+#[derive(Clone, Copy)]
+struct TtdChoice {
+    scale: RwSignal<String>,
+    definition: RwSignal<String>,
+    death: RwSignal<String>,
+}
+
+/// Time to deterioration: the curves side by side, the medians, and the numbers at risk.
+#[component]
+fn Ttd(
+    scales: Vec<qol_shared::api::ScaleInfo>,
+    thresholds: RwSignal<String>,
+    points: RwSignal<f64>,
+    choice: TtdChoice,
+) -> impl IntoView {
+    let TtdChoice { scale, definition, death } = choice;
+    let query = move || {
+        api::ttd_query(&scale.get(), &definition.get(), &death.get(), &thresholds.get(), points.get())
+    };
+    let report = LocalResource::new(move || {
+        let query = query();
+        async move { api::ttd(&query).await }
+    });
+    let body = move || {
+        report.get().map(|result| match result {
+            Err(failure) => view! { <Failed failure/> }.into_any(),
+            Ok(report) => {
+                let stamp = stamp_of(&report.extracted_at, &report.time_zone, &report.protocol_name, report.protocol_version);
+                let svg = plot::ttd_svg(&report.scale, &report.scale_name, report.definition.as_str(), &report.groups, &stamp);
+                let png = svg.clone();
+                let name = format!("ttd-{}-{}-death-{}.png", report.scale, report.definition.as_str(), report.death.as_str());
+                let times = report.groups.first().map(|g| g.at_risk.clone()).unwrap_or_default();
+                let group_name = |stratum: &Option<String>| stratum.clone();
+                view! {
+                    <p class="muted" id="ttd-threshold">{t(S::ThresholdsUsed)} " " {report.threshold.clone()} " — " {report.thresholds.source.clone()}</p>
+                    <figure class="figure-wrap" id="ttd-figure" inner_html=svg></figure>
+                    <p class="downloads">
+                        <a id="ttd-svg" href=format!("/api/v1/research/ttd.svg?{}", query()) download=name.replace(".png", ".svg") rel="external">{t(S::DownloadSvg)}</a>
+                        " · "
+                        <button type="button" class="link" id="ttd-png" on:click=move |_| download_png(png.clone(), name.clone())>{t(S::DownloadPng)}</button>
+                    </p>
+                    <div class="scroll" tabindex="0">
+                    <table class="table numbers" id="ttd-medians">
+                        <thead><tr>
+                            <th scope="col">{t(S::GroupCol)}</th><th scope="col">{t(S::Included)}</th><th scope="col">{t(S::LeftOut)}</th>
+                            <th scope="col">{t(S::TtdEvents)}</th><th scope="col">{t(S::OfWhichDeaths)}</th><th scope="col">{t(S::MedianWeeks)}</th>
+                        </tr></thead>
+                        <tbody>{report.groups.iter().map(|g| {
+                            let left: usize = g.excluded.values().sum();
+                            let median = match g.median_days {
+                                Some(_) => format!("{} [{}, {}]", weeks(g.median_days), weeks(g.median_lower), weeks(g.median_upper)),
+                                None => t(S::NotReached)().to_owned(),
+                            };
+                            view! {
+                                <tr>
+                                    <th scope="row">{group_name(&g.stratum).unwrap_or_else(|| t(S::AllPatients)().to_owned())}</th>
+                                    <td>{g.included}</td><td>{left}</td><td>{g.events}</td><td>{g.deaths}</td><td>{median}</td>
+                                </tr>
+                            }
+                        }).collect_view()}</tbody>
+                    </table>
+                    </div>
+                    <h3>{t(S::AtRiskTitle)}</h3>
+                    <div class="scroll" tabindex="0">
+                    <table class="table numbers" id="ttd-at-risk">
+                        <thead><tr>
+                            <th scope="col">{t(S::GroupCol)}</th>
+                            {times.iter().map(|at| view! { <th scope="col">{format!("{} (wk {:.0})", at.label, at.day as f64 / 7.0)}</th> }).collect_view()}
+                        </tr></thead>
+                        <tbody>{report.groups.iter().map(|g| view! {
+                            <tr>
+                                <th scope="row">{group_name(&g.stratum).unwrap_or_else(|| t(S::AllPatients)().to_owned())}</th>
+                                {g.at_risk.iter().map(|at| view! { <td>{at.at_risk}</td> }).collect_view()}
+                            </tr>
+                        }).collect_view()}</tbody>
+                    </table>
+                    </div>
+                }.into_any()
+            }
+        })
+    };
+    view! {
+        <section class="panel" aria-labelledby="ttd-heading">
+            <h2 id="ttd-heading">{t(S::TtdTitle)}</h2>
+            <p class="muted">{t(S::TtdLead)}</p>
+            <div class="inline-fields">
+                <div class="field">
+                    <label for="ttd-scale">{t(S::Scale)}</label>
+                    <select id="ttd-scale" prop:value=move || scale.get() on:change=move |ev| scale.set(event_target_value(&ev))>
+                        {scales.into_iter().map(|s| view! { <option value=s.code.clone()>{format!("{} ({})", s.name, s.code)}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="ttd-definition">{t(S::Definition)}</label>
+                    <select id="ttd-definition" prop:value=move || definition.get() on:change=move |ev| definition.set(event_target_value(&ev))>
+                        <option value="first">{t(S::DefinitionFirst)}</option>
+                        <option value="confirmed">{t(S::DefinitionConfirmed)}</option>
+                        <option value="definitive">{t(S::DefinitionDefinitive)}</option>
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="ttd-death">{t(S::Death)}</label>
+                    <select id="ttd-death" prop:value=move || death.get() on:change=move |ev| death.set(event_target_value(&ev))>
+                        <option value="event">{t(S::DeathEvent)}</option>
+                        <option value="censor">{t(S::DeathCensor)}</option>
+                    </select>
+                </div>
+            </div>
+            <Suspense fallback=|| ()>{body}</Suspense>
+        </section>
+    }
+}
+
+/// A completion row's missing-reason code in the console's words.
+fn reason_words(code: &str) -> impl Fn() -> &'static str + Copy {
+    match qol_shared::api::MissedReason::parse(code) {
+        Some(reason) => t(super::text::missed_reason(reason)),
+        None => t(S::AwaitingReason),
     }
 }
 
@@ -401,7 +553,7 @@ fn Completion(rows: Vec<CompletionRow>) -> impl IntoView {
                 </tr></thead>
                 <tbody>{rows.into_iter().map(|row| view! {
                     <tr data-key=row.key.to_string()>
-                        <th scope="row">{row.key.to_string()}</th>
+                        <th scope="row">{plot::timepoint_name(row.key.as_str(), &row.label)}</th>
                         <td class="received">{row.received}</td>
                         <td class="fixed">{row.denominator_fixed}</td>
                         <td>{rate(row.received_rate_fixed)}</td>
@@ -413,7 +565,7 @@ fn Completion(rows: Vec<CompletionRow>) -> impl IntoView {
                         <td>{row.not_scheduled}</td>
                         <td>{row.off_study_before}</td>
                         <td>{row.died_before}</td>
-                        <td>{row.missed_reasons.iter().map(|(reason, n)| format!("{reason}: {n}")).collect::<Vec<_>>().join(", ")}</td>
+                        <td>{row.missed_reasons.iter().map(|(reason, n)| format!("{}: {n}", reason_words(reason)())).collect::<Vec<_>>().join(", ")}</td>
                     </tr>
                 }).collect_view()}</tbody>
             </table>

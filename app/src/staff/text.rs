@@ -452,6 +452,36 @@ crate::i18n::strings! {
         NoOutOfWindow => "Every received form was completed inside its window.", "所有收到的问卷都在窗口期内完成。";
         Placement => "Placement", "归属";
         NoData => "No data yet.", "尚无数据。";
+        Thresholds => "Thresholds of meaningful change", "有意义变化的阈值";
+        ThresholdsStudy => "The study's default", "研究默认";
+        ThresholdsOsoba => "10 points (Osoba 1998)", "10 分（Osoba 1998）";
+        ThresholdsGiesinger => "Levels of clinical importance (Giesinger 2020)", "临床重要性水平（Giesinger 2020）";
+        ThresholdsProtocol => "The protocol's table", "方案中的阈值表";
+        ThresholdsPoints => "Points, as entered", "按输入的分数";
+        ThresholdsUsed => "Thresholds used:", "所用阈值：";
+        Extracted => "Data extracted", "数据提取时间";
+        ProtocolWord => "protocol", "方案";
+        ResultsReport => "QoL results report (printable)", "生活质量结果报告（可打印）";
+        DownloadSvg => "Download SVG", "下载 SVG";
+        DownloadPng => "Download PNG", "下载 PNG";
+        TtdTitle => "Time to deterioration (Kaplan–Meier)", "至恶化时间（Kaplan–Meier）";
+        TtdLead => "From cycle 1 day 1; reference: baseline. Patients without a baseline score are left out and counted. Dashed: 95 % interval (log-log); ticks: censored.", "自第 1 周期第 1 天起计；参照：基线。无基线评分的患者不纳入并单独计数。虚线：95% 置信区间（log-log）；短竖线：删失。";
+        Definition => "Definition", "定义";
+        DefinitionFirst => "First deterioration", "首次恶化";
+        DefinitionConfirmed => "Confirmed at the next form", "下次问卷确认";
+        DefinitionDefinitive => "Definitive (no return)", "确定性恶化（未恢复）";
+        Death => "A death before deterioration", "恶化前死亡";
+        DeathEvent => "counts as an event", "计为事件";
+        DeathCensor => "is censored", "作删失处理";
+        GroupCol => "Group", "组别";
+        Included => "Included", "纳入";
+        LeftOut => "Left out", "未纳入";
+        TtdEvents => "Events", "事件";
+        OfWhichDeaths => "of which deaths", "其中死亡";
+        MedianWeeks => "Median, weeks [95 % CI]", "中位数（周）[95% CI]";
+        NotReached => "not reached", "未达到";
+        AtRiskTitle => "Numbers at risk", "风险人数";
+        AwaitingReason => "Awaiting a reason", "等待说明原因";
     }
 }
 

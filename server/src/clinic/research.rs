@@ -9,11 +9,13 @@ use qol_shared::analysis::{self, Observation};
 use qol_shared::answers::{RawAnswer, RawResponse};
 use qol_shared::api::{
     AnalysisReport, CompletionRow, MissedReason, OutOfWindowForm, Placement, ScaleInfo, Timeliness,
-    TimepointInfo,
+    TimepointInfo, TtdReport,
 };
 use qol_shared::instrument::{InstrumentId, SCORING_ALGORITHM_VERSION, ScaleKind};
 use qol_shared::schedule::{AssessmentKey, AssessmentState, OffStudyReason, state_on};
 use qol_shared::scoring::{Outcome, Scores};
+use qol_shared::thresholds::Thresholds;
+use qol_shared::ttd::{self, DeathRule, Definition, Series};
 
 use super::{Clinic, ClinicError};
 use crate::storage::{AssessmentRow, PatientRow, StoredSubmission};
@@ -97,6 +99,43 @@ impl SubmissionRecord {
 }
 
 impl PatientRecord {
+    /// Her scores of `scale` for time to deterioration: the baseline (as [`Self::baseline`]),
+    /// then every later scheduled form completed in its window, by study day; `None` without
+    /// cycle 1 day 1 (no time origin).
+    pub fn ttd_series(&self, scale: &str) -> Option<Series> {
+        self.today_day?;
+        let mut later: Vec<(i64, f64)> = self
+            .assessments
+            .iter()
+            .filter(|a| a.key != BASELINE && !a.unscheduled && a.scheduled)
+            .filter_map(|a| a.submission.as_ref())
+            .filter(|s| s.in_window() == Some(true))
+            .filter_map(|s| Some((s.completed_day?, s.score(scale)?)))
+            // Time starts at cycle 1 day 1: a form before it is no time after it.
+            .filter(|(day, _)| *day >= 0)
+            .collect();
+        later.sort_by_key(|(day, _)| *day);
+        let death_day = match self.off_study {
+            Some((day, OffStudyReason::Death)) => day,
+            _ => None,
+        };
+        Some(Series { baseline: self.baseline(scale), later, death_day })
+    }
+
+    /// Her time to deterioration on `scale`.
+    pub fn ttd_outcome(
+        &self,
+        scale: &ScaleInfo,
+        thresholds: &Thresholds,
+        definition: Definition,
+        death: DeathRule,
+    ) -> ttd::Outcome {
+        match self.ttd_series(&scale.code) {
+            None => ttd::Outcome::Excluded(ttd::Exclusion::NoTreatmentStart),
+            Some(series) => ttd::outcome(&series, &scale.code, scale.kind, thresholds, definition, death),
+        }
+    }
+
     /// The patient's score of `scale` at baseline, from a baseline completed in its window (a
     /// baseline completed after cycle 1 day 1 is a protocol deviation and is not one).
     pub fn baseline(&self, scale: &str) -> Option<f64> {
@@ -310,22 +349,78 @@ impl Clinic {
         })
     }
 
+    /// The threshold set asked for: `osoba-1998`, `giesinger-2020`, `study`, or a number of
+    /// points; by default the study's own table when the protocol has one, else 10 points.
+    pub fn thresholds(&self, choice: Option<&str>) -> Result<Thresholds, ClinicError> {
+        let protocol = self.protocol();
+        let study = || {
+            protocol.change_thresholds.as_ref().map(Thresholds::study).ok_or_else(|| {
+                ClinicError::BadRequest(
+                    "thresholds: this study's protocol has no change_thresholds; the sets are osoba-1998, giesinger-2020 or a number of points".into(),
+                )
+            })
+        };
+        match choice.map(str::trim) {
+            None | Some("") => Ok(protocol
+                .change_thresholds
+                .as_ref()
+                .map_or_else(|| Thresholds::points(analysis::DEFAULT_RESPONDER_POINTS), Thresholds::study)),
+            Some("osoba-1998") => Ok(Thresholds::points(analysis::DEFAULT_RESPONDER_POINTS)),
+            Some("giesinger-2020") => Ok(Thresholds::giesinger_2020()),
+            Some("study") => study(),
+            Some(text) => match text.parse::<f64>() {
+                Ok(points) if points.is_finite() && points > 0.0 && points <= 100.0 => {
+                    Ok(Thresholds::points(points))
+                }
+                Ok(_) => Err(ClinicError::BadRequest(
+                    "thresholds: a number of points must be more than 0 and at most 100".into(),
+                )),
+                Err(_) => Err(ClinicError::BadRequest(format!(
+                    "thresholds: {text:?} is not a threshold set; the sets are osoba-1998, giesinger-2020, study (the protocol's change_thresholds) or a number of points"
+                ))),
+            },
+        }
+    }
+
     /// The pre/post analysis today (see [`analysis`]).
     pub async fn research_analysis(
         &self,
-        responder_points: f64,
+        thresholds: Thresholds,
         include_out_of_window: bool,
         modes: &[qol_shared::api::CompletionMode],
     ) -> Result<AnalysisReport, ClinicError> {
         if modes.is_empty() {
             return Err(ClinicError::BadRequest("modes: name at least one completion mode".into()));
         }
-        if !(responder_points.is_finite() && responder_points > 0.0 && responder_points <= 100.0) {
-            return Err(ClinicError::BadRequest(
-                "responder_points must be more than 0 and at most 100".into(),
-            ));
-        }
-        analysis(self, self.today(), responder_points, include_out_of_window, modes).await
+        analysis(self, self.today(), thresholds, include_out_of_window, modes).await
+    }
+
+    /// Time to deterioration of `scale` today (see [`ttd`]).
+    pub async fn research_ttd(
+        &self,
+        scale: &str,
+        definition: Definition,
+        death: DeathRule,
+        thresholds: Thresholds,
+    ) -> Result<TtdReport, ClinicError> {
+        let info = scales().into_iter().find(|s| s.code == scale).ok_or_else(|| {
+            ClinicError::BadRequest(format!(
+                "scale: {scale:?} is not a scale qol scores; the scales are {}",
+                scales().iter().map(|s| s.code.as_str()).collect::<Vec<_>>().join(", ")
+            ))
+        })?;
+        let reports = ttd(self, self.today(), &[(info, definition, death)], &thresholds).await?;
+        // One asked, one answered.
+        reports.into_iter().next().ok_or_else(|| ClinicError::NotFound("no report".into()))
+    }
+
+    /// Time to deterioration for many (scale, definition, death rule) at once, in one walk.
+    pub async fn research_ttd_many(
+        &self,
+        asked: &[(ScaleInfo, Definition, DeathRule)],
+        thresholds: &Thresholds,
+    ) -> Result<Vec<TtdReport>, ClinicError> {
+        ttd(self, self.today(), asked, thresholds).await
     }
 
     /// Completion per assessment today (see [`completion`]).
@@ -485,10 +580,11 @@ fn out_of_window_reason(assessment: &AssessmentRecord, submission: &SubmissionRe
 pub async fn analysis(
     clinic: &Clinic,
     today: NaiveDate,
-    responder_points: f64,
+    thresholds: Thresholds,
     include_out_of_window: bool,
     modes: &[qol_shared::api::CompletionMode],
 ) -> Result<AnalysisReport, ClinicError> {
+    let extracted_at = qol_shared::Timestamp::from(clinic.now());
     let mut left_out_by_mode = 0;
     // Only numbers are kept per patient (scores by scale and timepoint), not whole records.
     let mut rows: Vec<(String, String, String, String, f64)> = Vec::new();
@@ -568,8 +664,13 @@ pub async fn analysis(
     let scale_kinds: Vec<(&str, ScaleKind)> = scale_list.iter().map(|s| (s.code.as_str(), s.kind)).collect();
     let keys: Vec<&str> = timepoints.iter().map(|t| t.key.as_str()).collect();
     let strata_refs: Vec<&str> = strata.iter().map(String::as_str).collect();
+    let protocol = clinic.protocol();
     Ok(AnalysisReport {
-        responder_points,
+        responder_points: thresholds.default_points.unwrap_or(analysis::DEFAULT_RESPONDER_POINTS),
+        extracted_at,
+        time_zone: protocol.time_zone.name().to_owned(),
+        protocol_name: protocol.name.clone(),
+        protocol_version: clinic.protocol_version(),
         baseline: BASELINE.to_owned(),
         primary: PRIMARY.to_owned(),
         algorithm_version: SCORING_ALGORITHM_VERSION.to_owned(),
@@ -579,7 +680,7 @@ pub async fn analysis(
             &keys,
             &scale_kinds,
             &strata_refs,
-            responder_points,
+            &thresholds,
         ),
         means: analysis::timepoint_means(&observations, &keys, &scale_kinds, &strata_refs),
         timepoints,
@@ -589,7 +690,85 @@ pub async fn analysis(
         out_of_window,
         modes: modes.to_vec(),
         left_out_by_mode,
+        thresholds,
     })
+}
+
+/// The usual (median target) day of each assessment asked once, for the numbers at risk:
+/// (key, label, day), day 0 at the earliest.
+fn at_risk_times(
+    timepoints: &[TimepointInfo],
+    protocol: &qol_shared::schedule::Protocol,
+) -> Vec<(String, String, i64)> {
+    let once = |key: &str| protocol.assessments.iter().any(|d| d.repeat.is_none() && d.code == key);
+    let mut out: Vec<(String, String, i64)> = timepoints
+        .iter()
+        .filter(|t| once(t.key.as_str()))
+        .filter_map(|t| Some((t.key.to_string(), t.label.clone(), t.median_target_day?.max(0))))
+        .collect();
+    out.sort_by_key(|(_, _, day)| *day);
+    out
+}
+
+/// Time to deterioration over every patient, for each of `asked` (scale, definition, death
+/// rule) in one walk: a curve for all, then one per stratum.
+pub async fn ttd(
+    clinic: &Clinic,
+    today: NaiveDate,
+    asked: &[(ScaleInfo, Definition, DeathRule)],
+    thresholds: &Thresholds,
+) -> Result<Vec<TtdReport>, ClinicError> {
+    let extracted_at = qol_shared::Timestamp::from(clinic.now());
+    let protocol = clinic.protocol();
+    let mut strata: Vec<String> = protocol.strata.iter().map(|s| s.code.clone()).collect();
+    // Per patient: her stratum and an outcome for each of `asked`.
+    let mut outcomes: Vec<(String, Vec<ttd::Outcome>)> = Vec::new();
+    let mut timeline = Timeline::default();
+    clinic
+        .for_each_record(today, |record| {
+            for assessment in record.assessments.iter().filter(|a| a.scheduled) {
+                timeline.add(assessment);
+            }
+            if !strata.contains(&record.stratum) {
+                strata.push(record.stratum.clone());
+            }
+            let own = asked
+                .iter()
+                .map(|(scale, definition, death)| record.ttd_outcome(scale, thresholds, *definition, *death))
+                .collect();
+            outcomes.push((record.stratum.clone(), own));
+            Ok(())
+        })
+        .await?;
+    let times = at_risk_times(&timeline.ordered(&protocol), &protocol);
+    let mut reports = Vec::with_capacity(asked.len());
+    for (index, (scale, definition, death)) in asked.iter().enumerate() {
+        let of = |stratum: Option<&str>| -> Vec<ttd::Outcome> {
+            outcomes
+                .iter()
+                .filter(|(s, _)| stratum.is_none_or(|wanted| s == wanted))
+                .map(|(_, own)| own[index])
+                .collect()
+        };
+        let mut groups = vec![ttd::group(None, &of(None), &times)];
+        for stratum in &strata {
+            groups.push(ttd::group(Some(stratum.clone()), &of(Some(stratum)), &times));
+        }
+        reports.push(TtdReport {
+            scale: scale.code.clone(),
+            scale_name: scale.name.clone(),
+            definition: *definition,
+            death: *death,
+            threshold: thresholds.describe(&scale.code),
+            thresholds: thresholds.clone(),
+            extracted_at,
+            time_zone: protocol.time_zone.name().to_owned(),
+            protocol_name: protocol.name.clone(),
+            protocol_version: clinic.protocol_version(),
+            groups,
+        });
+    }
+    Ok(reports)
 }
 
 /// What completion needs to know of a patient after the walk: whether, and when, she reached the
@@ -655,9 +834,10 @@ pub async fn completion(clinic: &Clinic, today: NaiveDate) -> Result<Vec<Complet
                     AssessmentState::Missed => {
                         row.expected += 1;
                         row.missed += 1;
-                        let reason = assessment
-                            .missed_reason
-                            .map_or_else(|| "awaiting_reason".to_owned(), |r| crate::storage::enum_text(&r));
+                        let reason = assessment.missed_reason.map_or_else(
+                            || qol_shared::api::AWAITING_REASON.to_owned(),
+                            |r| r.as_str().to_owned(),
+                        );
                         *row.missed_reasons.entry(reason).or_default() += 1;
                     }
                 }

@@ -183,7 +183,7 @@ pub const ENTRIES: &[Entry] = &[
         file: "scores_long.csv",
         column: "change_category",
         kind: "code",
-        description: "Change by the 10-point rule (Osoba et al. 1998), in the direction of the scale",
+        description: "Change by the study's thresholds (the protocol's change_thresholds, else 10 points: Osoba et al. 1998), in the direction of the scale",
         values: "improved, stable, deteriorated; empty without both scores and on the baseline rows",
     },
     Entry {
@@ -299,6 +299,69 @@ pub const ENTRIES: &[Entry] = &[
         values: "QL2 PF2 RF2 EF CF SF FA NV PA DY SL AP CO DI FI C30SUM and the QLQ-CX24 scales",
     },
     Entry {
+        file: "ttd.csv",
+        column: "scale",
+        kind: "code",
+        description: "The scale whose time to deterioration this row gives",
+        values: "QL2 PF2 RF2 EF CF SF FA NV PA DY SL AP CO DI FI C30SUM and the QLQ-CX24 scales",
+    },
+    Entry {
+        file: "ttd.csv",
+        column: "definition",
+        kind: "code",
+        description: "What counts as deterioration, against the baseline score (docs/research.md, \"Time to deterioration\")",
+        values: "first = the first form worse by at least the threshold; confirmed = and the next form worse too (at the last form: unconfirmed); definitive = and no later form back within the threshold (at the last form: definitive)",
+    },
+    Entry {
+        file: "ttd.csv",
+        column: "death",
+        kind: "code",
+        description: "How a death before deterioration is counted",
+        values: "event = an event on the day of death; censor = censored at the last form",
+    },
+    Entry {
+        file: "ttd.csv",
+        column: "threshold_set",
+        kind: "code",
+        description: "The threshold set: the protocol's change_thresholds, else 10 points on every scale",
+        values: "osoba-1998 = 10 points (Osoba et al. 1998); study = the protocol's change_thresholds",
+    },
+    Entry {
+        file: "ttd.csv",
+        column: "threshold",
+        kind: "text",
+        description: "This scale's thresholds in the set, in words",
+        values: "e.g. improved ≥ 10, deteriorated ≥ 10 points",
+    },
+    Entry {
+        file: "ttd.csv",
+        column: "baseline_score",
+        kind: "number",
+        description: "The reference: the baseline score, from a baseline completed in its window; empty = none (the row is excluded)",
+        values: "0-100",
+    },
+    Entry {
+        file: "ttd.csv",
+        column: "status",
+        kind: "code",
+        description: "Whether time_days ends in an event, in censoring, or the patient is left out of this analysis",
+        values: "event, censored, excluded",
+    },
+    Entry {
+        file: "ttd.csv",
+        column: "time_days",
+        kind: "integer",
+        description: "Days from cycle 1 day 1 (day 0) to the study day the deteriorated form was completed, the day of death, or the last form after baseline (0 without one); empty when excluded",
+        values: "0 or more",
+    },
+    Entry {
+        file: "ttd.csv",
+        column: "reason",
+        kind: "code",
+        description: "Why the time ends there, or why the patient is left out",
+        values: "deterioration; death; last_form = censored at the last form; died_censored_at_last_form; no_form_after_baseline = censored at day 0; no_baseline, no_treatment_start (cycle 1 day 1 not recorded), past_level_at_baseline, no_threshold = excluded",
+    },
+    Entry {
         file: "fhir.ndjson",
         column: "(resource)",
         kind: "FHIR R4",
@@ -324,7 +387,7 @@ mod tests {
 
     use super::*;
     use crate::clinic::research;
-    use crate::export::{Export, ITEMS_LONG, SCHEDULE, SCORES_LONG, head, scores_wide_columns};
+    use crate::export::{Export, ITEMS_LONG, SCHEDULE, SCORES_LONG, TTD, head, scores_wide_columns};
 
     /// The CSV exports (the dictionary apart) and the columns each writes.
     fn csv_files() -> Vec<(&'static str, Vec<String>)> {
@@ -334,6 +397,7 @@ mod tests {
             (Export::ItemsLong.name(), owned(ITEMS_LONG)),
             (Export::Schedule.name(), owned(SCHEDULE)),
             (Export::ScoresWide.name(), scores_wide_columns()),
+            (Export::Ttd.name(), owned(TTD)),
         ]
     }
 

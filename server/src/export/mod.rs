@@ -10,6 +10,7 @@
 //! | `schedule.csv` | patient × expected assessment (with status and missing reason) |
 //! | `scores_wide.csv` | patient × assessment (one column per scale) |
 //! | `dictionary.csv` | column of the files above (what it holds, its codes) |
+//! | `ttd.csv` | patient × scale × TTD definition × death rule (time, event or censored, reason) |
 //! | `fhir.ndjson` | FHIR R4 resource: Questionnaire, Patient (pseudonymous), QuestionnaireResponse, Observation |
 //!
 //! Each format is a module of its own; this one names the exports, dispatches to the formats and
@@ -28,12 +29,14 @@ mod items_long;
 mod schedule;
 mod scores_long;
 mod scores_wide;
+mod ttd;
 
 pub use fhir::questionnaire_url;
 pub use items_long::COLUMNS as ITEMS_LONG;
 pub use schedule::COLUMNS as SCHEDULE;
 pub use scores_long::COLUMNS as SCORES_LONG;
 pub use scores_wide::columns as scores_wide_columns;
+pub use ttd::COLUMNS as TTD;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Export {
@@ -42,16 +45,18 @@ pub enum Export {
     Schedule,
     ScoresWide,
     Dictionary,
+    Ttd,
     Fhir,
 }
 
 impl Export {
-    pub const ALL: [Export; 6] = [
+    pub const ALL: [Export; 7] = [
         Export::ScoresLong,
         Export::ItemsLong,
         Export::Schedule,
         Export::ScoresWide,
         Export::Dictionary,
+        Export::Ttd,
         Export::Fhir,
     ];
 
@@ -62,6 +67,7 @@ impl Export {
             Export::Schedule => "schedule.csv",
             Export::ScoresWide => "scores_wide.csv",
             Export::Dictionary => "dictionary.csv",
+            Export::Ttd => "ttd.csv",
             Export::Fhir => "fhir.ndjson",
         }
     }
@@ -94,6 +100,7 @@ pub fn head(export: Export) -> Result<Vec<u8>, ClinicError> {
         Export::Schedule => csv_bytes(|w| w.write_record(SCHEDULE)),
         Export::ScoresWide => csv_bytes(|w| w.write_record(scores_wide_columns())),
         Export::Dictionary => dictionary::table(),
+        Export::Ttd => csv_bytes(|w| w.write_record(TTD)),
         Export::Fhir => Ok(fhir::questionnaires()),
     }
 }
@@ -107,11 +114,12 @@ pub fn patient_chunk(
     protocol_version: i64,
 ) -> Result<Vec<u8>, ClinicError> {
     match export {
-        Export::ScoresLong => scores_long::rows(record, scales),
+        Export::ScoresLong => scores_long::rows(record, scales, protocol),
         Export::ItemsLong => items_long::rows(record),
         Export::Schedule => schedule::rows(record, protocol, protocol_version),
         Export::ScoresWide => scores_wide::rows(record, scales),
         Export::Dictionary => Ok(Vec::new()),
+        Export::Ttd => ttd::rows(record, scales, protocol),
         Export::Fhir => Ok(fhir::patient(record, scales)),
     }
 }

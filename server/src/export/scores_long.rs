@@ -2,15 +2,12 @@
 //! its category and the threshold for clinical importance.
 
 use qol_shared::alerts::{past_threshold, threshold_of};
-use qol_shared::analysis::classify;
 use qol_shared::api::ScaleInfo;
+use qol_shared::thresholds::Judgement;
 
 use super::{csv_bytes, opt, opt_number, submitted};
 use crate::clinic::ClinicError;
 use crate::clinic::research::{self, PatientRecord, outcome_columns};
-
-/// The responder threshold of the export's change categories (points).
-const RESPONDER_POINTS: f64 = qol_shared::analysis::DEFAULT_RESPONDER_POINTS;
 
 pub const COLUMNS: &[&str] = &[
     "study_id",
@@ -41,7 +38,13 @@ pub const COLUMNS: &[&str] = &[
 ];
 
 /// One patient's rows.
-pub(super) fn rows(record: &PatientRecord, scales: &[ScaleInfo]) -> Result<Vec<u8>, ClinicError> {
+pub(super) fn rows(
+    record: &PatientRecord,
+    scales: &[ScaleInfo],
+    protocol: &qol_shared::schedule::Protocol,
+) -> Result<Vec<u8>, ClinicError> {
+    // The study's thresholds (its table, else 10 points), as ttd.csv uses.
+    let thresholds = super::ttd::thresholds(protocol);
     csv_bytes(|w| {
         for (assessment, submission) in submitted(record) {
             for scores in &submission.scores {
@@ -50,12 +53,13 @@ pub(super) fn rows(record: &PatientRecord, scales: &[ScaleInfo]) -> Result<Vec<u
                     let kind = scales.iter().find(|s| s.code == scale.code).map(|s| s.kind);
                     let baseline = record.baseline(&scale.code);
                     // A baseline row is the reference, not a change of 0 ("stable").
-                    let change = score
-                        .zip(baseline)
-                        .filter(|_| assessment.key != research::BASELINE)
-                        .map(|(now, before)| now - before);
-                    let category = change.zip(kind).map(|(change, kind)| {
-                        crate::storage::enum_text(&classify(kind, change, RESPONDER_POINTS))
+                    let pair = score.zip(baseline).filter(|_| assessment.key != research::BASELINE);
+                    let change = pair.map(|(now, before)| now - before);
+                    let category = pair.zip(kind).and_then(|((now, before), kind)| {
+                        match thresholds.judge(&scale.code, kind, before, now) {
+                            Judgement::Category(category) => Some(crate::storage::enum_text(&category)),
+                            Judgement::NoThreshold => None,
+                        }
                     });
                     let threshold = threshold_of(&scale.code);
                     let past = match (threshold, kind, score) {

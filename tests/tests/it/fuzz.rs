@@ -315,6 +315,13 @@ async fn malformed_requests_never_get_a_5xx_or_store_anything(backend: Backend) 
         "/api/v1/alerts?tier=purple&state=new&state=old",
         "/api/v1/research/analysis?responder_points=NaN",
         "/api/v1/research/analysis?responder_points=1e999",
+        "/api/v1/research/analysis?thresholds=1e999",
+        "/api/v1/research/analysis?thresholds=%00&responder_points=3",
+        "/api/v1/research/ttd?scale=%F0%9F%99%82&definition=first",
+        "/api/v1/research/ttd?threshold=-0&death=%00",
+        "/api/v1/research/ttd.svg?threshold=NaN",
+        "/api/v1/research/means.svg?scale=..%2F..",
+        "/api/v1/research/report.html?thresholds=giesinger-2020",
         "/api/v1/instruments/qlq-c30?lang=%F0%9F%99%82",
         "/api/v1/assessments/missed?all=maybe",
     ] {

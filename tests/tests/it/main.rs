@@ -28,3 +28,4 @@ mod staff_console;
 mod staff_entry;
 mod storage;
 mod survival;
+mod ttd;

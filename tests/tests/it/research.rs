@@ -343,6 +343,7 @@ async fn no_identity_reaches_a_researcher(backend: Backend) {
                 "schedule.csv",
                 "scores_wide.csv",
                 "dictionary.csv",
+                "ttd.csv",
                 "fhir.ndjson",
             ]
             .iter()
@@ -376,9 +377,16 @@ async fn no_identity_reaches_a_researcher(backend: Backend) {
         }
     }
     // Nurses and patients may not use the research routes.
-    for path in
-        ["/api/v1/research/analysis", "/api/v1/research/completion", "/api/v1/exports/scores_long.csv"]
-    {
+    for path in [
+        "/api/v1/research/analysis",
+        "/api/v1/research/completion",
+        "/api/v1/research/ttd",
+        "/api/v1/research/ttd.svg",
+        "/api/v1/research/means.svg",
+        "/api/v1/research/report.html",
+        "/api/v1/exports/scores_long.csv",
+        "/api/v1/exports/ttd.csv",
+    ] {
         assert_eq!(text(&app, path, &nurse).await.0, StatusCode::FORBIDDEN, "{path}");
         assert_eq!(app.client.get(app.url(path)).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
     }

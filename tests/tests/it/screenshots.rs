@@ -223,6 +223,16 @@ async fn every_screen() {
     desk.wait().for_element(Locator::Css("#completion tbody tr")).await.unwrap();
     desk.execute("document.querySelector('#completion-heading').scrollIntoView()", vec![]).await.unwrap();
     shoot(&desk, &folder, "21-staff-completion").await;
+    desk.wait().for_element(Locator::Css("#ttd-figure svg")).await.unwrap();
+    desk.execute("document.querySelector('#ttd-heading').scrollIntoView()", vec![]).await.unwrap();
+    shoot(&desk, &folder, "40-staff-research-ttd").await;
+    desk.goto(&app.url("/api/v1/research/report.html")).await.unwrap();
+    desk.wait().for_element(Locator::Css("#ttd-table")).await.unwrap();
+    shoot(&desk, &folder, "41-results-report").await;
+    desk.execute("document.querySelector('#ttd').scrollIntoView()", vec![]).await.unwrap();
+    shoot(&desk, &folder, "42-results-report-ttd").await;
+    desk.goto(&app.url("/staff/research")).await.unwrap();
+    desk.wait().for_element(Locator::Css("#primary tbody tr")).await.unwrap();
     desk.execute("document.querySelector('.staff-nav button.link').click()", vec![]).await.unwrap();
     desk.wait().for_element(Locator::Css("#username")).await.unwrap();
     desk.goto(&app.url("/staff/sign-in")).await.unwrap();

@@ -434,7 +434,34 @@ async fn a_researcher_lands_on_the_pseudonymised_research_view() {
     assert!(shown.starts_with(&format!("{mean:+.1}")), "{shown} vs {mean}");
     until(&desk, "the completion table", "document.querySelector(\"#completion tr[data-key='baseline']\")")
         .await;
-    until(&desk, "the means plot", "document.querySelectorAll('.means-plot circle').length").await;
+    until(&desk, "the means plot", "document.querySelectorAll('#means-figure svg circle').length").await;
+    // Completion in words: the assessments' labels and the reasons, never their codes.
+    let completion = text_of(&desk, "#completion").await;
+    assert!(completion.contains("Baseline") && !completion.contains("awaiting_reason"), "{completion}");
+    // Every figure and report is stamped with the extraction time and the protocol version.
+    let stamp = text_of(&desk, "#research-stamp").await;
+    assert!(stamp.starts_with("Data extracted 20") && stamp.contains(" v1"), "{stamp}");
+    // Time to deterioration: a curve per group side by side, the medians, the numbers at risk.
+    until(&desk, "the TTD curves", "document.querySelectorAll('#ttd-figure svg path.km').length === 3").await;
+    let at_risk =
+        until(&desk, "the at-risk rows", "document.querySelectorAll('#ttd-at-risk tbody tr').length").await;
+    assert_eq!(at_risk, 3, "all patients and the two strata");
+    let (_, ttd) = app.get_as("/api/v1/research/ttd?scale=QL2", Some(&token)).await;
+    let first_at_risk = text_of(&desk, "#ttd-at-risk tbody tr td").await;
+    assert_eq!(first_at_risk, ttd["groups"][0]["at_risk"][0]["at_risk"].to_string());
+    select(&desk, "#ttd-definition", "definitive").await;
+    until(
+        &desk,
+        "the definitive curves asked for",
+        "performance.getEntriesByType('resource').some(e => e.name.includes('definition=definitive'))",
+    )
+    .await;
+    until(
+        &desk,
+        "the SVG link follows",
+        "document.querySelector('#ttd-svg')?.getAttribute('href').includes('definition=definitive')",
+    )
+    .await;
     let links = until(
         &desk,
         "the export links",
@@ -502,6 +529,45 @@ async fn a_researcher_lands_on_the_pseudonymised_research_view() {
         assert!(got.len() > 100, "{name}: {} bytes", got.len());
         assert!(got == plain, "{name}: the browser saved {} bytes, the export is {}", got.len(), plain.len());
     }
+    // The figure as SVG (a real download, then opened by the browser) and as PNG.
+    let saved = |name: &str| {
+        let file = downloads.join(name);
+        async move {
+            let deadline = tokio::time::Instant::now() + WAIT;
+            while !file.is_file() {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "{} was not saved; the folder holds {:?}",
+                    file.display(),
+                    std::fs::read_dir(file.parent().unwrap())
+                        .unwrap()
+                        .map(|e| e.unwrap().file_name())
+                        .collect::<Vec<_>>()
+                );
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            file
+        }
+    };
+    // Clicked as a person does (the browser allows a download per click), in the middle of the
+    // screen where the sticky header does not cover it.
+    desk.execute("document.querySelector('#ttd-svg').scrollIntoView({block: 'center'})", vec![])
+        .await
+        .unwrap();
+    click(&desk, "#ttd-svg").await;
+    let svg_file = saved("ttd-QL2-definitive-death-event.svg").await;
+    let svg = std::fs::read_to_string(&svg_file).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("At risk"), "{svg}");
+    desk.execute("document.querySelector('#ttd-png').scrollIntoView({block: 'center'})", vec![])
+        .await
+        .unwrap();
+    click(&desk, "#ttd-png").await;
+    let png = std::fs::read(saved("ttd-QL2-definitive-death-event.png").await).unwrap();
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() > 2000, "a PNG of {} bytes", png.len());
+    desk.goto(&format!("file://{}", svg_file.display())).await.unwrap();
+    let root = until(&desk, "the SVG opened", "document.documentElement.tagName").await;
+    assert_eq!(root, "svg", "the saved figure is a well-formed SVG document");
     let _ = std::fs::remove_dir_all(&downloads);
     desk.close().await.unwrap();
 }
