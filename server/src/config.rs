@@ -205,6 +205,12 @@ pub struct ServeArgs {
           value_parser = parse_trusted_proxy)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// A bearer token for `GET /metrics` (Prometheus): with it, whoever sends
+    /// `Authorization: Bearer TOKEN` reads the metrics, from anywhere; without it, only a caller
+    /// on this machine that came through no proxy.
+    #[arg(long, env = "QOL_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// A site's protocol file (JSON, see docs/protocol.md) for a new study: validated, every
     /// mistake named by its key. Without it the shipped protocol is used. A database that holds a
     /// study keeps its own protocol; giving a different one is refused.
@@ -367,6 +373,8 @@ pub struct ServeConfig {
     pub header_timeout: Duration,
     pub body_timeout: Duration,
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `--metrics-token`: who may read `GET /metrics` from elsewhere than this machine.
+    pub metrics_token: Option<String>,
     pub mail: MailConfig,
     pub reminders: ReminderConfig,
     /// The protocol file for a new study (`--protocol`); the shipped protocol when `None`.
@@ -394,6 +402,7 @@ impl From<&ServeArgs> for ServeConfig {
             header_timeout: args.header_timeout,
             body_timeout: args.body_timeout,
             trusted_proxies: args.trusted_proxies.clone(),
+            metrics_token: args.metrics_token.clone(),
             mail: MailConfig {
                 smtp_url: args.mail.smtp_url.clone().map(Secret),
                 smtp_user: args.mail.smtp_user.clone(),
@@ -445,6 +454,7 @@ impl ServeConfig {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             trusted_proxies: Vec::new(),
+            metrics_token: None,
             mail: MailConfig::default(),
             reminders: ReminderConfig::default(),
             protocol_file: None,

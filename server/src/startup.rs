@@ -224,6 +224,7 @@ impl Application {
             secure_cookies: config.secure_cookies,
             hasher: crate::auth::Hasher::new(HASHING_WAIT),
             trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+            metrics: crate::http::metrics::Metrics::new(config.metrics_token.clone()),
         };
         let shutdown = Shutdown::install().context("could not listen for SIGTERM and Ctrl-C")?;
         let edges = Edges::from_config(config);

@@ -310,6 +310,11 @@ impl Clinic {
         Ok((rows, events))
     }
 
+    /// What `GET /metrics` reports from the database (counts only: nothing about anyone).
+    pub async fn metrics_snapshot(&self) -> Result<crate::storage::MetricsSnapshot, ClinicError> {
+        Ok(self.db.metrics_snapshot().await?)
+    }
+
     /// Study day of `date`: days from cycle 1 day 1 (day 0), when it is recorded.
     pub fn study_day(events: &Events, date: NaiveDate) -> Option<i64> {
         let cycle1 = events.date_of(qol_shared::schedule::Anchor::Cycle1Day1)?;

@@ -11,6 +11,7 @@ mod cross_site;
 mod error;
 mod help;
 mod json;
+pub mod metrics;
 pub mod openapi;
 mod patients;
 mod reminders;
@@ -50,6 +51,8 @@ pub struct AppState {
     pub hasher: crate::auth::Hasher,
     /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`), for [`ClientAddr`].
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// What `GET /metrics` reports, and who may read it.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// The whole application: API routes, health checks, and the built app as the fallback.
@@ -117,10 +120,14 @@ pub fn app(state: AppState, config: &ServeConfig) -> Router {
         .layer(axum::middleware::from_fn(cross_site::refuse_cross_site))
         .layer(no_store())
         .layer(CompressionLayer::new());
+    let metrics = state.metrics.clone();
     Router::new()
         .route("/healthz", get(healthz).layer(no_store()))
         .route("/readyz", get(readyz).layer(no_store()))
+        .route("/metrics", get(metrics::scrape).layer(no_store()))
         .nest("/api/v1", api)
+        // After routing, so each request is counted under its route's template.
+        .route_layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
         .with_state(state)
         .merge(assets::router(&config.dist_dir))
         .layer(

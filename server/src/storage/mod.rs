@@ -9,6 +9,7 @@ mod accounts;
 mod alerts;
 mod audit;
 mod help;
+mod metrics;
 mod paper_entries;
 mod patients;
 mod protocols;
@@ -23,6 +24,7 @@ pub use accounts::{Claim, SessionOwner, SessionSubject, StaffAccountRow, StaffRo
 pub use alerts::{CardFilter, CardRow, NewMessage, OutboxMessage, SnoozeRow};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditHead, AuditRow, AuditVerification, WriteTx};
 pub use help::HelpRequestRow;
+pub use metrics::MetricsSnapshot;
 pub use paper_entries::PaperEntryRow;
 pub use patients::{AssessmentRow, EventRow, PatientRow};
 pub use protocols::{NewProtocolVersion, ProtocolVersionRow};

@@ -16,6 +16,7 @@ mod fuzz;
 mod help;
 mod load;
 mod measure;
+mod metrics;
 mod never_lose;
 mod notify;
 mod phone;
