@@ -8,12 +8,16 @@
 //! - `test`: format check, clippy, every test suite (including the browser tests against the
 //!   optimised build and the PostgreSQL variants). `QOL_REQUIRE_ALL=1` turns a missing
 //!   prerequisite (chromedriver, PostgreSQL, wasm-opt) into a failure.
+//! - `release`: `dist`, the server built for release, and a versioned tarball of both with the
+//!   default protocol, the docs and `deploy/` (systemd unit, backup timer, nginx example,
+//!   Containerfile) in `target/release-artifacts/`.
 //! - `bench`: benchmarks, written to `BENCHMARKS.md`.
 //! - `screenshots`: phone-size PNGs of every screen in `docs/screenshots/`, for the README.
 
 mod bench;
 mod dist;
 mod prerequisites;
+mod release;
 mod run;
 mod screenshots;
 mod test;
@@ -27,6 +31,7 @@ commands:
   dist    build the web app into dist/ (wasm32 release, wasm-bindgen, wasm-opt, hashed names)
   run     build the app and start qol on SQLite with a demo study (data/qol.db)
   test    run every check: fmt, clippy, unit, API, storage (SQLite + PostgreSQL) and browser tests
+  release build the versioned tarball a site installs (target/release-artifacts/)
   bench   run the benchmarks and write BENCHMARKS.md
   screenshots  save phone-size screenshots of every screen into docs/screenshots/
 
@@ -41,6 +46,7 @@ fn main() -> ExitCode {
         Some("dist") => dist::dist().map(|_| ()),
         Some("run") => run::run(&args[1..]),
         Some("test") => test::test(),
+        Some("release") => release::release(),
         Some("bench") => bench::bench(),
         Some("screenshots") => screenshots::screenshots(),
         Some("help" | "--help" | "-h") | None => {

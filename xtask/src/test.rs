@@ -63,11 +63,21 @@ pub fn test() -> anyhow::Result<()> {
 
     // The browser tests run against the optimised build, so build it first.
     let dist = crate::dist::dist()?;
+    // The release tarball, which `it/release.rs` unpacks in an empty folder and serves.
+    let release = if dist.optimised {
+        Some(crate::release::release_with(&dist)?)
+    } else {
+        warn_skipped("the release tarball's test (the web app was not optimised)", "install wasm-opt");
+        None
+    };
     let mut tests = cargo();
     tests
         .args(["test", "--workspace", "--exclude", "qol-app"])
         .env("QOL_DIST_DIR", &dist.dir)
         .env("QOL_TEST_POSTGRES_URL", &postgres_url);
+    if let Some(release) = &release {
+        tests.env("QOL_RELEASE_TARBALL", &release.tarball);
+    }
     if let Some((driver, chromium)) = &browser {
         tests.env("QOL_CHROMEDRIVER", driver).env("QOL_CHROMIUM", chromium);
     }

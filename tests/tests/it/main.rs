@@ -20,6 +20,7 @@ mod metrics;
 mod never_lose;
 mod notify;
 mod phone;
+mod release;
 mod reminders;
 mod research;
 mod research_record;

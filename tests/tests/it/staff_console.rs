@@ -568,6 +568,12 @@ async fn a_researcher_lands_on_the_pseudonymised_research_view() {
     desk.goto(&format!("file://{}", svg_file.display())).await.unwrap();
     let root = until(&desk, "the SVG opened", "document.documentElement.tagName").await;
     assert_eq!(root, "svg", "the saved figure is a well-formed SVG document");
+    // The results report, as the researcher opens it from the screen, passes axe.
+    desk.goto(&app.url("/api/v1/research/report.html")).await.unwrap();
+    until(&desk, "the report", "document.querySelector('#ttd-table')").await;
+    if let Some(violations) = axe_violations(&desk).await {
+        assert_eq!(violations, Vec::<Value>::new(), "axe on the results report");
+    }
     let _ = std::fs::remove_dir_all(&downloads);
     desk.close().await.unwrap();
 }
