@@ -8,55 +8,13 @@ use std::fmt::Write;
 
 use qol_shared::analysis::ChangeSummary;
 use qol_shared::api::{AnalysisReport, CompletionRow, ScaleInfo, TtdReport, missed_reason_words};
-use qol_shared::plot::{self, MeanPoint, Stamp, escape, timepoint_name};
+use qol_shared::plot::{Stamp, escape, means_figure, timepoint_name, ttd_figure};
 use qol_shared::ttd::{DeathRule, Definition};
 
 use crate::clinic::research::scales;
 
 /// The scale the report draws (global health status / QoL).
 const FIGURE_SCALE: &str = "QL2";
-
-fn stamp(extracted_at: &qol_shared::Timestamp, time_zone: &str, name: &str, version: i64) -> Stamp {
-    Stamp::new(extracted_at, time_zone, name, version)
-}
-
-/// The time-to-deterioration figure of a report.
-pub fn ttd_figure(report: &TtdReport) -> String {
-    plot::ttd_svg(
-        &report.scale,
-        &report.scale_name,
-        report.definition.as_str(),
-        &report.groups,
-        &stamp(&report.extracted_at, &report.time_zone, &report.protocol_name, report.protocol_version),
-    )
-}
-
-/// The means figure of `scale`, or none for a scale qol does not score.
-pub fn means_figure(report: &AnalysisReport, scale: &str, weekly: bool) -> Option<String> {
-    let info = report.scales.iter().find(|s| s.code == scale)?;
-    let points: Vec<MeanPoint> = report
-        .timepoints
-        .iter()
-        .filter(|t| weekly || !t.key.as_str().starts_with("weekly-"))
-        .filter_map(|t| {
-            Some(MeanPoint {
-                key: t.key.to_string(),
-                label: t.label.clone(),
-                day: t.median_target_day? as f64,
-            })
-        })
-        .collect();
-    let groups: Vec<Option<String>> =
-        std::iter::once(None).chain(report.strata.iter().cloned().map(Some)).collect();
-    Some(plot::means_svg(
-        &info.code,
-        &info.name,
-        &groups,
-        &points,
-        &report.means,
-        &stamp(&report.extracted_at, &report.time_zone, &report.protocol_name, report.protocol_version),
-    ))
-}
 
 /// What the report computes time to deterioration for: every scale, by each definition, with
 /// death as an event and as censoring.
@@ -111,12 +69,7 @@ pub fn content_security_policy() -> String {
 
 /// The whole report.
 pub fn html(analysis: &AnalysisReport, completion: &[CompletionRow], ttd: &[TtdReport]) -> String {
-    let stamp = stamp(
-        &analysis.extracted_at,
-        &analysis.time_zone,
-        &analysis.protocol_name,
-        analysis.protocol_version,
-    );
+    let stamp = Stamp::of_analysis(analysis);
     let name_of = |code: &str| {
         analysis.scales.iter().find(|s| s.code == code).map_or_else(|| code.to_owned(), |s| s.name.clone())
     };
@@ -342,13 +295,8 @@ pub fn html(analysis: &AnalysisReport, completion: &[CompletionRow], ttd: &[TtdR
 
 /// A TTD exclusion code in words.
 pub fn exclusion_words(code: &str) -> String {
-    [
-        qol_shared::ttd::Exclusion::NoBaseline,
-        qol_shared::ttd::Exclusion::NoTreatmentStart,
-        qol_shared::ttd::Exclusion::PastLevelAtBaseline,
-        qol_shared::ttd::Exclusion::NoThreshold,
-    ]
-    .into_iter()
-    .find(|e| e.as_str() == code)
-    .map_or_else(|| code.to_owned(), |e| e.describe().to_owned())
+    qol_shared::ttd::Exclusion::ALL
+        .into_iter()
+        .find(|e| e.as_str() == code)
+        .map_or_else(|| code.to_owned(), |e| e.describe().to_owned())
 }

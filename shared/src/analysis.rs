@@ -86,23 +86,6 @@ pub enum ChangeCategory {
     Deteriorated,
 }
 
-/// Classifies `change` (later minus baseline, in points) on a scale of `kind`. The change is
-/// [`tidy`]ed first: 9.999999999999995 (14/11 − 11/11 of a range, in floating point) is 10.
-pub fn classify(kind: ScaleKind, change: f64, points: f64) -> ChangeCategory {
-    let change = tidy(change);
-    let better = match kind {
-        ScaleKind::Symptom => -change,
-        ScaleKind::Functional | ScaleKind::Global => change,
-    };
-    if better >= points {
-        ChangeCategory::Improved
-    } else if -better >= points {
-        ChangeCategory::Deteriorated
-    } else {
-        ChangeCategory::Stable
-    }
-}
-
 /// One score of one patient at one assessment.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Observation<'a> {
@@ -281,6 +264,14 @@ pub fn timepoint_means(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A change's category by the same number of points both ways (the responder rule).
+    fn classify(kind: ScaleKind, change: f64, points: f64) -> ChangeCategory {
+        match crate::thresholds::Thresholds::points(points).judge("QL2", kind, 0.0, change) {
+            crate::thresholds::Judgement::Category(category) => category,
+            crate::thresholds::Judgement::NoThreshold => panic!("a points set judges every scale"),
+        }
+    }
 
     fn close(a: Option<f64>, b: f64) {
         let a = a.expect("a value");

@@ -61,6 +61,46 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+impl Stamp {
+    /// The stamp of an analysis report.
+    pub fn of_analysis(report: &crate::api::AnalysisReport) -> Stamp {
+        Stamp::new(&report.extracted_at, &report.time_zone, &report.protocol_name, report.protocol_version)
+    }
+}
+
+/// The means figure of `scale` from an analysis report (the weekly forms too when `weekly`), or
+/// none for a scale qol does not score: what the research screen shows, `means.svg` and the
+/// results report draw.
+pub fn means_figure(report: &crate::api::AnalysisReport, scale: &str, weekly: bool) -> Option<String> {
+    let info = report.scales.iter().find(|s| s.code == scale)?;
+    let points: Vec<MeanPoint> = report
+        .timepoints
+        .iter()
+        .filter(|t| weekly || !t.key.as_str().starts_with("weekly-"))
+        .filter_map(|t| {
+            Some(MeanPoint {
+                key: t.key.to_string(),
+                label: t.label.clone(),
+                day: t.median_target_day? as f64,
+            })
+        })
+        .collect();
+    let groups: Vec<Option<String>> =
+        std::iter::once(None).chain(report.strata.iter().cloned().map(Some)).collect();
+    Some(means_svg(&info.code, &info.name, &groups, &points, &report.means, &Stamp::of_analysis(report)))
+}
+
+/// The time-to-deterioration figure of a TTD report (the screen, `ttd.svg`, the results report).
+pub fn ttd_figure(report: &crate::api::TtdReport) -> String {
+    ttd_svg(
+        &report.scale,
+        &report.scale_name,
+        report.definition.as_str(),
+        &report.groups,
+        &Stamp::new(&report.extracted_at, &report.time_zone, &report.protocol_name, report.protocol_version),
+    )
+}
+
 /// An assessment's name in a table: its label, with the repeat's number for repeats
 /// ("Weekly during therapy (3)" for `weekly-03`).
 pub fn timepoint_name(key: &str, label: &str) -> String {

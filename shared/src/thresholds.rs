@@ -202,7 +202,8 @@ impl Thresholds {
         }
     }
 
-    /// `later` against `baseline` on `scale`.
+    /// `later` against `baseline` on `scale`. The change is [`tidy`]ed first: 9.999999999999995
+    /// (14/11 − 11/11 of a range, in floating point) is 10.
     pub fn judge(&self, scale: &str, kind: ScaleKind, baseline: f64, later: f64) -> Judgement {
         match self.kind {
             ThresholdKind::Change => {

@@ -112,6 +112,13 @@ pub enum Exclusion {
 }
 
 impl Exclusion {
+    pub const ALL: [Exclusion; 4] = [
+        Exclusion::NoBaseline,
+        Exclusion::NoTreatmentStart,
+        Exclusion::PastLevelAtBaseline,
+        Exclusion::NoThreshold,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Exclusion::NoBaseline => "no_baseline",

@@ -202,7 +202,19 @@ impl TestApp {
     /// A server on a study without the demo patients (only the demo staff accounts, so
     /// [`TestApp::staff_token`] works): for tests that count every patient.
     pub async fn spawn_without_demo_patients(backend: Backend) -> Option<TestApp> {
-        let app = Self::spawn_with(backend, |config| config.demo = false).await?;
+        Self::spawn_without_demo_patients_with(backend, |_| {}).await
+    }
+
+    /// [`TestApp::spawn_without_demo_patients`] with more of the configuration set.
+    pub async fn spawn_without_demo_patients_with(
+        backend: Backend,
+        configure: impl FnOnce(&mut ServeConfig),
+    ) -> Option<TestApp> {
+        let app = Self::spawn_with(backend, |config| {
+            configure(config);
+            config.demo = false;
+        })
+        .await?;
         let (clinic, _) = qol_server::clinic::Clinic::open(&app.db, false).await.unwrap();
         for (username, role, password) in qol_server::clinic::demo::DEMO_STAFF {
             let hash = qol_server::auth::hash_secret(password);

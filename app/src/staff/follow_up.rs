@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use qol_shared::api::{FollowUpItem, RecordMissedReason};
+use qol_shared::api::{FollowUpItem, MissedReason, RecordMissedReason};
 
 use super::text::{self, S};
 use super::{Failed, Part, Shell, api};
@@ -117,7 +117,7 @@ fn MissedRow(item: FollowUpItem, changed: RwSignal<u32>) -> impl IntoView {
                     <label for=format!("reason-{id}")>{t(S::Reason)}</label>
                     <select id=format!("reason-{id}") required on:change=move |ev| reason.set(event_target_value(&ev))>
                         <option value="">"—"</option>
-                        {text::MISSED_REASONS.iter().map(|r| view! { <option value=text::wire(r)>{t(text::missed_reason(*r))}</option> }).collect_view()}
+                        {MissedReason::ALL.iter().map(|r| view! { <option value=text::wire(r)>{t(text::missed_reason(*r))}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field grow">

@@ -286,18 +286,13 @@ fn Changes(report: AnalysisReport, group: RwSignal<String>, weekly: RwSignal<boo
 /// When the numbers were read and under which protocol, with the thresholds and their source.
 #[component]
 fn Stamped(report: AnalysisReport) -> impl IntoView {
-    let stamp =
-        stamp_of(&report.extracted_at, &report.time_zone, &report.protocol_name, report.protocol_version);
+    let stamp = plot::Stamp::of_analysis(&report);
     view! {
         <p class="muted" id="research-stamp">
             {t(S::Extracted)} " " {stamp.extracted_at.clone()} " · " {t(S::ProtocolWord)} " " {stamp.protocol.clone()}
         </p>
         <p class="muted" id="thresholds-used">{t(S::ThresholdsUsed)} " " {report.thresholds.name.clone()} " — " {report.thresholds.source.clone()}</p>
     }
-}
-
-fn stamp_of(at: &qol_shared::Timestamp, zone: &str, name: &str, version: i64) -> plot::Stamp {
-    plot::Stamp::new(at, zone, name, version)
 }
 
 /// A figure's SVG as a PNG download, drawn on a canvas at twice its size.
@@ -358,26 +353,7 @@ fn Means(
     let figure = move || {
         let scale = plot_scale.get();
         let weekly = weekly.get();
-        let info = report.scales.iter().find(|s| s.code == scale).cloned();
-        let points: Vec<plot::MeanPoint> = report
-            .timepoints
-            .iter()
-            .filter(|t| weekly || !t.key.as_str().starts_with("weekly-"))
-            .filter_map(|t| {
-                Some(plot::MeanPoint {
-                    key: t.key.to_string(),
-                    label: t.label.clone(),
-                    day: t.median_target_day? as f64,
-                })
-            })
-            .collect();
-        let groups: Vec<Option<String>> =
-            std::iter::once(None).chain(report.strata.iter().cloned().map(Some)).collect();
-        let stamp =
-            stamp_of(&report.extracted_at, &report.time_zone, &report.protocol_name, report.protocol_version);
-        let svg = info
-            .map(|info| plot::means_svg(&info.code, &info.name, &groups, &points, &report.means, &stamp))
-            .unwrap_or_default();
+        let svg = plot::means_figure(&report, &scale, weekly).unwrap_or_default();
         let png = svg.clone();
         let name = format!("means-{scale}.png");
         view! {
@@ -438,8 +414,7 @@ fn Ttd(
         report.get().map(|result| match result {
             Err(failure) => view! { <Failed failure/> }.into_any(),
             Ok(report) => {
-                let stamp = stamp_of(&report.extracted_at, &report.time_zone, &report.protocol_name, report.protocol_version);
-                let svg = plot::ttd_svg(&report.scale, &report.scale_name, report.definition.as_str(), &report.groups, &stamp);
+                let svg = plot::ttd_figure(&report);
                 let png = svg.clone();
                 let name = format!("ttd-{}-{}-death-{}.png", report.scale, report.definition.as_str(), report.death.as_str());
                 let times = report.groups.first().map(|g| g.at_risk.clone()).unwrap_or_default();

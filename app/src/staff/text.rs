@@ -532,14 +532,6 @@ pub fn action(action: ResolutionAction) -> S {
     }
 }
 
-pub const MISSED_REASONS: [MissedReason; 5] = [
-    MissedReason::PatientTooIll,
-    MissedReason::Declined,
-    MissedReason::TechnicalProblem,
-    MissedReason::Forgot,
-    MissedReason::Other,
-];
-
 pub fn missed_reason(reason: MissedReason) -> S {
     match reason {
         MissedReason::PatientTooIll => S::MissedPatientTooIll,

@@ -145,7 +145,7 @@ pub async fn ttd_svg(
     let thresholds = state.clinic.thresholds(params.threshold.as_deref())?;
     let report = state.clinic.research_ttd(&scale, definition, death, thresholds).await?;
     let name = format!("ttd-{}-{}-death-{}.svg", report.scale, definition.as_str(), death.as_str());
-    Ok(svg_file(crate::report::ttd_figure(&report), &name))
+    Ok(svg_file(qol_shared::plot::ttd_figure(&report), &name))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -173,7 +173,7 @@ pub async fn means_svg(
         modes: params.modes.clone(),
     };
     let report = analysis_report(&state, &analysis).await?;
-    let svg = crate::report::means_figure(&report, &scale, params.weekly.unwrap_or(false))
+    let svg = qol_shared::plot::means_figure(&report, &scale, params.weekly.unwrap_or(false))
         .ok_or_else(|| Error::BadRequest(format!("scale: {scale:?} is not a scale qol scores")))?;
     Ok(svg_file(svg, &format!("means-{scale}.svg")))
 }

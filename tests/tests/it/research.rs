@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// Items 1–28 at `symptoms`, the global items 29–30 at `global`; CX24 (31–54) at 1 when asked.
-fn answers(symptoms: i64, global: i64, cx24: bool) -> Value {
+pub(crate) fn answers(symptoms: i64, global: i64, cx24: bool) -> Value {
     let last = if cx24 { 54 } else { 30 };
     Value::Array(
         (1..=last)

@@ -13,7 +13,8 @@ use qol_tests::{Backend, TestApp, on_both_backends};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use super::research::{read_csv, text};
+use super::research::{answers, read_csv, text};
+use super::survival::{RFit, close, parse, r_available, survfit};
 
 /// (stratum, baseline global code or none, weekly global codes for weeks 1.., died on day).
 /// QL2 = (code − 1) / 6 × 100, so one code down is 16.7 points: a deterioration at 10 points.
@@ -58,43 +59,10 @@ fn expected(index: usize, definition: &str, death: &str) -> (&'static str, &'sta
     }
 }
 
-const R_SCRIPT: &str = r#"
-suppressMessages(library(survival))
-args <- commandArgs(trailingOnly = TRUE)
-d <- read.csv(args[1])
-fit <- survfit(Surv(time, event) ~ 1, data = d, conf.type = "log-log")
-f <- function(x) ifelse(is.na(x), "NA", sprintf("%.17g", x))
-for (i in seq_along(fit$time)) {
-  cat("step", f(fit$time[i]), fit$n.risk[i], fit$n.event[i], f(fit$surv[i]), f(fit$std.err[i]),
-      f(fit$lower[i]), f(fit$upper[i]), "\n")
-}
-q <- quantile(fit, 0.5)
-cat("median", f(q$quantile), f(q$lower), f(q$upper), "\n")
-"#;
-
-fn r_available() -> bool {
-    std::process::Command::new("Rscript")
-        .args(["-e", "suppressMessages(library(survival))"])
-        .output()
-        .is_ok_and(|output| output.status.success())
-}
-
 /// Answers for the assessment's questionnaires: items at 1, the global items at `global`.
-fn answers(instruments: &Value, global: i64) -> Value {
+fn answers_for(instruments: &Value, global: i64) -> Value {
     let cx24 = instruments.as_array().is_some_and(|list| list.iter().any(|i| i == "qlq-cx24"));
-    let last = if cx24 { 54 } else { 30 };
-    Value::Array(
-        (1..=last)
-            .map(|item| {
-                let code = match item {
-                    29 | 30 => global,
-                    49 => 2,
-                    _ => 1,
-                };
-                json!({ "item": item, "response": code })
-            })
-            .collect(),
-    )
+    answers(1, global, cx24)
 }
 
 /// Waits for the scheduler to open `key` for the patient, then sends her form.
@@ -115,7 +83,7 @@ async fn send(app: &TestApp, clock: &Clock, patient: &str, key: &str, global: i6
         "assessment_id": assessment["id"],
         "completed_at": clock.now().to_rfc3339(),
         "language": "en",
-        "answers": answers(&assessment["instruments"], global),
+        "answers": answers_for(&assessment["instruments"], global),
     });
     let (status, receipt) = app.post_as("/api/v1/me/submissions", Some(patient), &body).await;
     assert_eq!(status, StatusCode::CREATED, "{key}: {receipt}");
@@ -123,23 +91,14 @@ async fn send(app: &TestApp, clock: &Clock, patient: &str, key: &str, global: i6
 
 async fn time_to_deterioration_matches_hand_worked_answers_and_r(backend: Backend) {
     let clock = Clock::fixed(Utc::now());
-    let Some(app) = TestApp::spawn_with(backend, |config| {
+    let Some(app) = TestApp::spawn_without_demo_patients_with(backend, |config| {
         config.clock = clock.clone();
-        config.demo = false;
         config.schedule_every = Duration::from_millis(100);
     })
     .await
     else {
         return;
     };
-    let (clinic, _) = qol_server::clinic::Clinic::open(&app.db, false).await.unwrap();
-    for (username, role, password) in qol_server::clinic::demo::DEMO_STAFF {
-        let hash = qol_server::auth::hash_secret(password);
-        clinic
-            .create_staff(&qol_server::storage::Actor::system(), username, role.as_str(), &hash)
-            .await
-            .unwrap();
-    }
     let nurse = app.staff_token("nurse").await;
     let mut ids = Vec::new();
     for (stratum, baseline, _, _) in COHORT {
@@ -219,8 +178,6 @@ async fn time_to_deterioration_matches_hand_worked_answers_and_r(backend: Backen
     }
     let folder = std::env::temp_dir().join(format!("qol-ttd-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&folder).unwrap();
-    let script = folder.join("km.R");
-    std::fs::write(&script, R_SCRIPT).unwrap();
     let mut compared = 0;
     for definition in ["first", "confirmed", "definitive"] {
         for death in ["event", "censor"] {
@@ -256,52 +213,40 @@ async fn time_to_deterioration_matches_hand_worked_answers_and_r(backend: Backen
                 if !r {
                     continue;
                 }
-                let file = folder.join(format!("{definition}-{death}-{}.csv", stratum.unwrap_or("all")));
-                let lines: String = subjects.iter().map(|(t, e)| format!("{t},{e}\n")).collect();
-                std::fs::write(&file, format!("time,event\n{lines}")).unwrap();
-                let output = std::process::Command::new("Rscript").arg(&script).arg(&file).output().unwrap();
-                assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-                let out = String::from_utf8(output.stdout).unwrap();
-                let steps: Vec<Vec<&str>> = out
-                    .lines()
-                    .filter(|l| l.starts_with("step "))
-                    .map(|l| l.split_whitespace().skip(1).collect())
-                    .collect();
+                let name = format!("{definition}-{death}-{}", stratum.unwrap_or("all"));
+                let rows: Vec<(String, bool)> = subjects.iter().map(|(t, e)| (t.clone(), e == "1")).collect();
+                let RFit { steps, median } = survfit(&folder, &name, &rows);
                 let curve = group["curve"].as_array().unwrap();
-                assert_eq!(curve.len(), steps.len(), "{definition} {death} {stratum:?}: {out}");
+                assert_eq!(curve.len(), steps.len(), "{name}: distinct times");
                 let value = |v: &Value| v.as_f64();
-                let theirs = |s: &str| (s != "NA").then(|| s.parse::<f64>().unwrap());
-                let close = |a: Option<f64>, b: Option<f64>, what: &str| match (a, b) {
-                    (Some(a), Some(b)) => assert!((a - b).abs() <= 1e-9, "{what}: qol {a}, R {b}"),
-                    (None, None) => {}
-                    _ => panic!("{what}: qol {a:?}, R {b:?} ({definition} {death} {stratum:?})"),
-                };
                 for (ours, step) in curve.iter().zip(&steps) {
-                    close(value(&ours["day"]), theirs(step[0]), "time");
-                    assert_eq!(ours["at_risk"].to_string(), step[1]);
-                    assert_eq!(ours["events"].to_string(), step[2]);
-                    close(value(&ours["survival"]), theirs(step[3]), "survival");
+                    let what = |field: &str| format!("{name} at day {}: {field}", step[0]);
+                    close(value(&ours["day"]), parse(&step[0]), &what("time"));
+                    assert_eq!(
+                        (
+                            ours["at_risk"].to_string(),
+                            ours["events"].to_string(),
+                            ours["censored"].to_string()
+                        ),
+                        (step[1].clone(), step[2].clone(), step[3].clone()),
+                        "{}",
+                        what("at risk, events, censored")
+                    );
+                    close(value(&ours["survival"]), parse(&step[4]), &what("survival"));
                     // Once everyone at risk had the event R's standard error is Inf; qol's is null
                     // (JSON has no infinity).
-                    if step[4] == "Inf" {
+                    if step[5] == "Inf" {
                         assert!(ours["std_err"].is_null(), "{ours}");
                     } else {
-                        close(value(&ours["std_err"]), theirs(step[4]), "std.err");
+                        close(value(&ours["std_err"]), parse(&step[5]), &what("std.err"));
                     }
-                    close(value(&ours["lower"]), theirs(step[5]), "lower");
-                    close(value(&ours["upper"]), theirs(step[6]), "upper");
+                    close(value(&ours["lower"]), parse(&step[6]), &what("lower"));
+                    close(value(&ours["upper"]), parse(&step[7]), &what("upper"));
                     compared += 1;
                 }
-                let median: Vec<&str> = out
-                    .lines()
-                    .find(|l| l.starts_with("median "))
-                    .unwrap()
-                    .split_whitespace()
-                    .skip(1)
-                    .collect();
-                close(value(&group["median_days"]), theirs(median[0]), "median");
-                close(value(&group["median_lower"]), theirs(median[1]), "median lower");
-                close(value(&group["median_upper"]), theirs(median[2]), "median upper");
+                close(value(&group["median_days"]), parse(&median[0]), &format!("{name}: median"));
+                close(value(&group["median_lower"]), parse(&median[1]), &format!("{name}: median lower"));
+                close(value(&group["median_upper"]), parse(&median[2]), &format!("{name}: median upper"));
             }
         }
     }
