@@ -30,9 +30,10 @@ fn argon2_params() -> Params {
     Params::new(ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, 1, None).expect("valid argon2 parameters")
 }
 
-/// argon2's working memory, kept and reused: a hashing worker owns one for its whole life, so a
-/// check never allocates its megabytes again. (Allocating them per check left every thread's
-/// malloc arena holding ~57 MiB it never returned: 200 MiB after a burst of sign-ins.)
+/// argon2's working memory, kept and reused: a hashing worker owns one while sign-ins keep coming,
+/// so a burst of checks allocates its megabytes once per worker, and gives it back after a quiet
+/// second ([`KEEP_MEMORY`]). (Allocating them per check on any thread left every thread's malloc
+/// arena holding ~57 MiB it never returned: 200 MiB after a burst of sign-ins.)
 type Memory = Vec<argon2::Block>;
 
 /// Runs argon2 with `params` over `secret` and the salt, into an output of `output_len` bytes,
@@ -121,6 +122,9 @@ pub struct Hasher {
 /// Work for a hashing worker, run with the worker's memory.
 type Job = Box<dyn FnOnce(&mut Memory) + Send>;
 
+/// How long a hashing worker keeps its working memory without work.
+const KEEP_MEMORY: Duration = Duration::from_secs(1);
+
 /// A turn to hash, from [`Hasher::turn`].
 #[derive(Debug)]
 pub struct HashTurn(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
@@ -143,10 +147,19 @@ impl Hasher {
                 .spawn(move || {
                     let mut memory = Memory::new();
                     loop {
-                        let next =
-                            queue.lock().map_err(|_| ()).and_then(|queue| queue.recv().map_err(|_| ()));
-                        let Ok(job) = next else { return };
-                        job(&mut memory);
+                        let next = queue.lock().map_err(|_| None).and_then(|queue| {
+                            queue.recv_timeout(KEEP_MEMORY).map_err(|error| match error {
+                                std::sync::mpsc::RecvTimeoutError::Timeout => Some(()),
+                                std::sync::mpsc::RecvTimeoutError::Disconnected => None,
+                            })
+                        });
+                        match next {
+                            Ok(job) => job(&mut memory),
+                            // Quiet for a while: give the megabytes back (a quiet server holds
+                            // no hashing memory; the next sign-in allocates it again).
+                            Err(Some(())) => memory = Memory::new(),
+                            Err(None) => return,
+                        }
                     }
                 })
                 .expect("a hashing worker thread starts");

@@ -10,7 +10,7 @@ use crate::instrument::{Instrument, InstrumentId};
 /// One answer as it arrives from outside, before validation.
 ///
 /// JSON: `{"item": 12, "response": 3}` or `{"item": 50, "response": "not_applicable"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RawAnswer {
     pub item: i64,
@@ -103,7 +103,36 @@ impl std::error::Error for AnswerErrors {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answers {
     instrument: InstrumentId,
-    responses: BTreeMap<u8, Response>,
+    responses: Responses,
+}
+
+/// The highest item number of any instrument (QLQ-CX24's last item); a test pins it.
+const MAX_ITEM: usize = 54;
+
+/// Responses by item number: a fixed table rather than a map, so parsing and scoring a form
+/// allocate nothing (`qol score` parses one per CSV row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Responses([Option<Response>; MAX_ITEM + 1]);
+
+impl Responses {
+    fn new() -> Responses {
+        Responses([None; MAX_ITEM + 1])
+    }
+
+    #[inline]
+    fn get(&self, item: u8) -> Option<Response> {
+        self.0.get(usize::from(item)).copied().flatten()
+    }
+
+    /// Sets `item`'s response; returns the one it had. Items come from an instrument's table,
+    /// so they are in range.
+    fn insert(&mut self, item: u8, response: Response) -> Option<Response> {
+        self.0[usize::from(item)].replace(response)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u8, Response)> + '_ {
+        (0u8..).zip(self.0.iter()).filter_map(|(item, response)| response.map(|r| (item, r)))
+    }
 }
 
 impl Answers {
@@ -117,7 +146,7 @@ impl Answers {
     ) -> Result<Answers, AnswerErrors> {
         let definition = instrument.instrument();
         let mut errors = Vec::new();
-        let mut responses = BTreeMap::new();
+        let mut responses = Responses::new();
         for answer in raw {
             let Some(item) = u8::try_from(answer.item).ok().and_then(|n| definition.item(n)) else {
                 let numbers = definition.item_numbers();
@@ -172,12 +201,13 @@ impl Answers {
     }
 
     /// The response to `item`, or `None` when it was skipped.
+    #[inline]
     pub fn response(&self, item: u8) -> Option<Response> {
-        self.responses.get(&item).copied()
+        self.responses.get(item)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (u8, Response)> + '_ {
-        self.responses.iter().map(|(item, response)| (*item, *response))
+        self.responses.iter()
     }
 
     /// The answers in the form they are sent in, for storage and round trips.
@@ -212,11 +242,7 @@ pub fn settle_sections(answers: &mut BTreeMap<u8, Response>) {
     }
 }
 
-fn check_sections(
-    definition: &Instrument,
-    responses: &mut BTreeMap<u8, Response>,
-    errors: &mut Vec<AnswerError>,
-) {
+fn check_sections(definition: &Instrument, responses: &mut Responses, errors: &mut Vec<AnswerError>) {
     for section in definition.conditional_sections {
         let first = section.items.iter().copied().min().unwrap_or_default();
         let last = section.items.iter().copied().max().unwrap_or_default();
@@ -224,10 +250,10 @@ fn check_sections(
         // applicable (answers there are refused); any other code makes it apply (markers there
         // are refused).
         if let Some((gate, off)) = section.not_applicable_when
-            && let Some(Response::Code(code)) = responses.get(&gate).copied()
+            && let Some(Response::Code(code)) = responses.get(gate)
         {
             for item in section.items {
-                match (responses.get(item), code == off) {
+                match (responses.get(*item), code == off) {
                     (Some(Response::Code(_)), true) => {
                         errors.push(AnswerError::AnswerWhereGateSaysNotApplicable {
                             item: *item,
@@ -258,13 +284,13 @@ fn check_sections(
             }
             continue;
         }
-        let marked = section.items.iter().any(|item| responses.get(item) == Some(&Response::NotApplicable));
+        let marked = section.items.iter().any(|item| responses.get(*item) == Some(Response::NotApplicable));
         if !marked {
             continue;
         }
         let mut answered = false;
         for item in section.items {
-            if let Some(Response::Code(_)) = responses.get(item) {
+            if let Some(Response::Code(_)) = responses.get(*item) {
                 answered = true;
                 errors.push(AnswerError::AnswerInNotApplicableSection {
                     item: *item,
@@ -296,6 +322,13 @@ fn error_item(error: &AnswerError) -> i64 {
 mod tests {
     use super::*;
     use InstrumentId::{QlqC30, QlqCx24};
+
+    #[test]
+    fn every_item_number_fits_the_response_table() {
+        for id in InstrumentId::ALL {
+            assert!(usize::from(*id.instrument().item_numbers().end()) <= MAX_ITEM, "{id}");
+        }
+    }
 
     fn parse(instrument: InstrumentId, raw: Vec<RawAnswer>) -> Result<Answers, Vec<AnswerError>> {
         Answers::parse(instrument, raw).map_err(|errors| errors.0)

@@ -13,6 +13,7 @@
 //! Scores are f64 and never rounded here.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -53,20 +54,32 @@ pub struct ScaleScore {
     pub outcome: Outcome,
 }
 
-impl ScaleScore {
+impl Outcome {
+    #[inline]
     pub fn score(&self) -> Option<f64> {
-        match self.outcome {
+        match *self {
             Outcome::Scored { score, .. } => Some(score),
             Outcome::Missing { .. } => None,
         }
     }
 
+    #[inline]
     pub fn items_answered(&self) -> u8 {
-        match self.outcome {
+        match *self {
             Outcome::Scored { items_answered, .. } | Outcome::Missing { items_answered, .. } => {
                 items_answered
             }
         }
+    }
+}
+
+impl ScaleScore {
+    pub fn score(&self) -> Option<f64> {
+        self.outcome.score()
+    }
+
+    pub fn items_answered(&self) -> u8 {
+        self.outcome.items_answered()
     }
 }
 
@@ -94,15 +107,8 @@ impl Scores {
 /// Scores every scale of the answers' instrument, in the instrument's documented order.
 pub fn score(answers: &Answers) -> Scores {
     let instrument = answers.instrument().instrument();
-    let mut scales: Vec<ScaleScore> = instrument
-        .scales
-        .iter()
-        .map(|scale| ScaleScore { code: Cow::Borrowed(scale.code), outcome: score_scale(scale, answers) })
-        .collect();
-    if let Some(summary) = instrument.summary {
-        let outcome = score_summary(summary, &scales);
-        scales.push(ScaleScore { code: Cow::Borrowed(summary.code), outcome });
-    }
+    let mut scales = Vec::with_capacity(instrument.scales.len() + usize::from(instrument.summary.is_some()));
+    score_each(answers, |code, outcome| scales.push(ScaleScore { code: Cow::Borrowed(code), outcome }));
     Scores {
         instrument: answers.instrument(),
         algorithm_version: Cow::Borrowed(SCORING_ALGORITHM_VERSION),
@@ -110,11 +116,53 @@ pub fn score(answers: &Answers) -> Scores {
     }
 }
 
+/// The most scales an instrument has; a test pins it.
+const MAX_SCALES: usize = 16;
+
+/// Calls `each` with every score of the answers' instrument (its code and outcome), in the
+/// documented order ([`crate::instrument::Instrument::score_codes`]), allocating nothing: the
+/// core of [`score`], and what `qol score` runs once per CSV row.
+pub fn score_each(answers: &Answers, mut each: impl FnMut(&'static str, Outcome)) {
+    let id = answers.instrument();
+    let instrument = id.instrument();
+    let mut values = [None; MAX_SCALES];
+    for (scale, value) in instrument.scales.iter().zip(values.iter_mut()) {
+        let outcome = score_scale(scale, answers);
+        *value = outcome.score();
+        each(scale.code, outcome);
+    }
+    if let Some(summary) = instrument.summary {
+        each(summary.code, score_summary(summary, summary_components(id), &values));
+    }
+}
+
+/// The summary's components as (scale index, inverted), resolved by code once per instrument.
+fn summary_components(id: InstrumentId) -> &'static [(usize, bool)] {
+    static RESOLVED: [OnceLock<Vec<(usize, bool)>>; 2] = [OnceLock::new(), OnceLock::new()];
+    let slot = InstrumentId::ALL.iter().position(|other| *other == id).unwrap_or(0);
+    RESOLVED[slot].get_or_init(|| {
+        let instrument = id.instrument();
+        instrument.summary.map_or_else(Vec::new, |summary| {
+            summary
+                .components
+                .iter()
+                .map(|(code, inverted)| {
+                    let index = instrument.scales.iter().position(|scale| scale.code == *code);
+                    // The instrument tests pin that every component is a scale of its instrument.
+                    (index.unwrap_or(usize::MAX), *inverted)
+                })
+                .collect()
+        })
+    })
+}
+
 fn count(n: usize) -> u8 {
     // Scales and summaries have at most 13 members; the instrument tests pin that.
     u8::try_from(n).unwrap_or(u8::MAX)
 }
 
+// Inlined into `score_each`'s callers, `qol score`'s loop among them (another crate).
+#[inline]
 fn score_scale(scale: &Scale, answers: &Answers) -> Outcome {
     let items_in_scale = count(scale.items.len());
     let mut answered = 0usize;
@@ -153,13 +201,13 @@ fn score_scale(scale: &Scale, answers: &Answers) -> Outcome {
     Outcome::Scored { score, raw_score, items_answered, items_in_scale }
 }
 
-fn score_summary(summary: &SummaryScore, scales: &[ScaleScore]) -> Outcome {
+/// The summary from its components' scores (`values`, by scale index).
+fn score_summary(summary: &SummaryScore, components: &[(usize, bool)], values: &[Option<f64>]) -> Outcome {
     let items_in_scale = count(summary.components.len());
     let mut present = 0usize;
     let mut total = 0.0;
-    for (code, inverted) in summary.components {
-        let value = scales.iter().find(|scale| scale.code == *code).and_then(ScaleScore::score);
-        if let Some(value) = value {
+    for (index, inverted) in components {
+        if let Some(value) = values.get(*index).copied().flatten() {
             present += 1;
             total += if *inverted { 100.0 - value } else { value };
         }
@@ -207,6 +255,16 @@ mod tests {
     const PATIENT_A: [u8; 30] =
         [1, 2, 1, 1, 1, 2, 1, 2, 3, 2, 3, 3, 1, 1, 1, 2, 1, 2, 2, 2, 2, 3, 2, 1, 1, 2, 2, 1, 5, 4];
     const CX24_EXAMPLE: [u8; 24] = [2, 1, 1, 3, 1, 2, 1, 2, 3, 1, 1, 2, 1, 4, 2, 3, 2, 3, 2, 3, 2, 1, 3, 2];
+
+    #[test]
+    fn every_scale_fits_the_table_and_every_summary_component_resolves() {
+        for id in InstrumentId::ALL {
+            assert!(id.instrument().scales.len() <= MAX_SCALES, "{id}");
+            let components = summary_components(id);
+            assert_eq!(components.len(), id.instrument().summary.map_or(0, |s| s.components.len()));
+            assert!(components.iter().all(|(index, _)| *index < id.instrument().scales.len()), "{id}");
+        }
+    }
 
     #[test]
     fn worked_example_patient_a_scores_as_documented() {

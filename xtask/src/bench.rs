@@ -12,6 +12,14 @@ use anyhow::{Context, bail};
 use crate::dist::kb;
 use crate::util::{cargo, root, run, target_dir};
 
+/// Wave 1's figures (BENCHMARKS.md before issue 20, the same 2-core machine), beside which this
+/// run's are shown.
+const BEFORE_PAIRS_PER_SECOND: u64 = 600_110;
+const BEFORE_SCORE_ROWS_PER_SECOND: f64 = 363_129.0;
+const BEFORE_FIRST_LOAD_BROTLI: &str = "244.6 KB";
+const BEFORE_TIME_TO_INTERACTIVE: &str = "3.37 s";
+const BEFORE_EXPORT_ROWS_PER_SECOND: f64 = 60_136.0;
+
 pub fn bench() -> anyhow::Result<()> {
     let mut report = String::new();
     writeln!(report, "# qol benchmarks\n")?;
@@ -25,38 +33,66 @@ pub fn bench() -> anyhow::Result<()> {
         "criterion, `shared/benches/scoring.rs`: parse and score one QLQ-C30 and one QLQ-CX24 \
          questionnaire (64 varied response patterns, about 10 % of items skipped).\n"
     )?;
-    writeln!(report, "| measure | value |\n|---|---|")?;
-    writeln!(report, "| C30 + CX24 questionnaire pairs per second | {} |", throughput)?;
+    writeln!(report, "| measure | before (wave 1) | now |\n|---|---:|---:|")?;
+    writeln!(
+        report,
+        "| C30 + CX24 questionnaire pairs per second | {BEFORE_PAIRS_PER_SECOND} | {throughput} |"
+    )?;
     writeln!(report)?;
 
     alert_burden(&mut report)?;
 
-    run(cargo().args(["build", "--release", "--package", "qol-server", "--bin", "qol"]))?;
+    run(cargo().args([
+        "build",
+        "--release",
+        "--package",
+        "qol-server",
+        "--bin",
+        "qol",
+        "--example",
+        "csv_floor",
+    ]))?;
     let qol = target_dir().join("release/qol");
+    let floor = target_dir().join("release/examples/csv_floor");
     let folder = target_dir().join("bench");
     std::fs::create_dir_all(&folder)?;
     writeln!(report, "## `qol score` on large files\n")?;
     writeln!(
         report,
         "A QLQ-C30 CSV (id column + q1…q30, pseudo-random codes, ~10 % blank) scored to /dev/null \
-         by the release binary. Peak memory is the process's VmHWM; constant memory shows as the \
-         same peak for 100,000 and 1,000,000 rows.\n"
+         by the release binary; the best of three runs. Peak memory is the process's VmHWM; \
+         constant memory shows as the same peak for 100,000 and 1,000,000 rows. *Floor*: the `csv` \
+         crate alone reading the same file and writing one of the same shape (`server/examples/\
+         csv_floor.rs`, same buffers); *vs floor* divides `qol score`'s time by the floor's. \
+         *Before*: wave 1's `qol score` on the same file ({BEFORE_SCORE_ROWS_PER_SECOND} rows/s \
+         at 1,000,000 rows).\n"
     )?;
     writeln!(
         report,
-        "| rows | file size | wall time | rows per second | peak memory |\n|---:|---:|---:|---:|---:|"
+        "| rows | file size | wall time | rows per second | vs before | floor time | vs floor | peak memory |\n|---:|---:|---:|---:|---:|---:|---:|---:|"
     )?;
     for rows in [100_000usize, 1_000_000] {
         let file = folder.join(format!("c30-{rows}.csv"));
         write_c30_csv(&file, rows)?;
         let size = std::fs::metadata(&file)?.len();
-        let (elapsed, peak_kb) = run_measured(&qol, &file)?;
+        let best = |program: &Path, args: &[&str]| -> anyhow::Result<(Duration, u64)> {
+            let mut runs = Vec::new();
+            for _ in 0..3 {
+                runs.push(run_measured(program, args, &file)?);
+            }
+            Ok(runs.into_iter().min().unwrap_or_default())
+        };
+        let (elapsed, peak_kb) = best(&qol, &["score", "--instrument", "qlq-c30"])?;
+        let (floor_elapsed, _) = best(&floor, &[])?;
+        let per_second = rows as f64 / elapsed.as_secs_f64();
         writeln!(
             report,
-            "| {rows} | {:.1} MB | {:.2} s | {:.0} | {:.1} MB |",
+            "| {rows} | {:.1} MB | {:.2} s | {per_second:.0} | {:.1}× | {:.2} s | {:.2}× | {:.1} MB |",
             size as f64 / 1e6,
             elapsed.as_secs_f64(),
-            rows as f64 / elapsed.as_secs_f64(),
+            per_second / BEFORE_SCORE_ROWS_PER_SECOND,
+            floor_elapsed.as_secs_f64(),
+            elapsed.as_secs_f64() / floor_elapsed.as_secs_f64(),
             peak_kb as f64 / 1000.0
         )?;
     }
@@ -76,6 +112,7 @@ pub fn bench() -> anyhow::Result<()> {
         kb(dist.first_load_gzip()),
         kb(dist.first_load_brotli())
     )?;
+    writeln!(report, "\nBefore (wave 1): {BEFORE_FIRST_LOAD_BROTLI} brotli first load.")?;
 
     writeln!(report)?;
     writeln!(report, "## Time to interactive on a slow mobile network\n")?;
@@ -93,7 +130,7 @@ pub fn bench() -> anyhow::Result<()> {
             writeln!(report, "| measure | value |\n|---|---|")?;
             writeln!(
                 report,
-                "| median time to interactive | {:.2} s |",
+                "| median time to interactive | {:.2} s (before: {BEFORE_TIME_TO_INTERACTIVE}) |",
                 result["median_ms"].as_f64().unwrap_or(0.0) / 1000.0
             )?;
             let runs: Vec<String> = result["runs"]
@@ -292,14 +329,10 @@ fn write_c30_csv(path: &Path, rows: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs `qol score` on `file` and returns its wall time and peak resident memory (KiB).
-fn run_measured(qol: &Path, file: &Path) -> anyhow::Result<(Duration, u64)> {
+/// Runs `program args… file` and returns its wall time and peak resident memory (KiB).
+fn run_measured(program: &Path, args: &[&str], file: &Path) -> anyhow::Result<(Duration, u64)> {
     let start = Instant::now();
-    let mut child = Command::new(qol)
-        .args(["score", "--instrument", "qlq-c30"])
-        .arg(file)
-        .stdout(Stdio::null())
-        .spawn()?;
+    let mut child = Command::new(program).args(args).arg(file).stdout(Stdio::null()).spawn()?;
     let status_file = format!("/proc/{}/status", child.id());
     let mut peak = 0;
     loop {
@@ -311,7 +344,7 @@ fn run_measured(qol: &Path, file: &Path) -> anyhow::Result<(Duration, u64)> {
         });
         peak = peak.max(high_water_mark.unwrap_or(0));
         if let Some(status) = child.try_wait()? {
-            anyhow::ensure!(status.success(), "qol score failed on {}", file.display());
+            anyhow::ensure!(status.success(), "{} failed on {}", program.display(), file.display());
             break;
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -376,7 +409,11 @@ fn http_load(report: &mut String, qol: &Path) -> anyhow::Result<()> {
          parsing, scoring, alerts or audit) into the same database, one transaction per report, with 1 \
          and 8 writers; the ratio divides HTTP throughput by the faster raw rate. Caveat: the load \
          generator and the raw inserter run in the test harness, built in the dev profile \
-         (unoptimised sqlx), so the raw rate is understated and the ratio flatters the server.\n"
+         (unoptimised sqlx), so the raw rate is understated and the ratio flatters the server. \
+         *At idle*: 3 s after the 200 activations (argon2 at m = 7 MiB on one worker per core, \
+         whose memory is given back after a quiet second). Wave 1, \
+         before: 209.7 MB (SQLite) and 225.2 MB (PostgreSQL) at idle, 230.5 and 244.5 MB at peak; \
+         PostgreSQL at 200 patients reached 26 % of the raw rate, p99 1266 ms.\n"
     )?;
     writeln!(
         report,
@@ -408,7 +445,8 @@ fn http_load(report: &mut String, qol: &Path) -> anyhow::Result<()> {
             )?;
         }
         memory.push(format!(
-            "| {backend} | {:.1} MB | {:.1} MB | {} |",
+            "| {backend} | {:.1} MB | {:.1} MB | {:.1} MB | {} |",
+            f(&result["rss_after_activations_kb"]) / 1000.0,
             f(&result["rss_idle_kb"]) / 1000.0,
             f(&result["rss_peak_kb"]) / 1000.0,
             raw.iter()
@@ -419,7 +457,7 @@ fn http_load(report: &mut String, qol: &Path) -> anyhow::Result<()> {
     }
     writeln!(
         report,
-        "\n| database | server RSS at idle | server peak RSS | raw sqlx insert rate |\n|---|---:|---:|---|"
+        "\n| database | server RSS right after the activations | server RSS at idle | server peak RSS | raw sqlx insert rate |\n|---|---:|---:|---:|---|"
     )?;
     for line in memory {
         writeln!(report, "{line}")?;
@@ -439,21 +477,25 @@ fn export_memory(report: &mut String, qol: &Path) -> anyhow::Result<()> {
          database: each patient with 4 treatment events, the full computed schedule, and 10 completed \
          assessments (baseline, 5 weekly, end of radiotherapy, end of treatment, 3 and 6 months; \
          QLQ-C30, plus QLQ-CX24 where the protocol asks), with real scores. Peak memory is the \
-         process's VmHWM. Sizes: `QOL_BENCH_PATIENTS` (default 1000,10000,100000).\n"
+         process's VmHWM. Records are read a page of 200 patients at a time, six queries per page \
+         (`server/src/storage/batch.rs`). Sizes: `QOL_BENCH_PATIENTS` (default 1000,10000,100000). \
+         *vs before*: wave 1 wrote {BEFORE_EXPORT_ROWS_PER_SECOND} rows/s at 100,000 patients (one \
+         query per patient and kind, two more per form).\n"
     )?;
     writeln!(
         report,
-        "| patients | rows written | file | wall time | rows/s | peak memory |\n|---:|---:|---:|---:|---:|---:|"
+        "| patients | rows written | file | wall time | rows/s | vs before | peak memory |\n|---:|---:|---:|---:|---:|---:|---:|"
     )?;
     for export in result["exports"].as_array().cloned().unwrap_or_default() {
         writeln!(
             report,
-            "| {} | {} | {:.1} MB | {:.1} s | {:.0} | {:.1} MB |",
+            "| {} | {} | {:.1} MB | {:.1} s | {:.0} | {:.1}× | {:.1} MB |",
             export["patients"],
             export["rows"],
             f(&export["bytes"]) / 1e6,
             f(&export["seconds"]),
             f(&export["rows_per_second"]),
+            f(&export["rows_per_second"]) / BEFORE_EXPORT_ROWS_PER_SECOND,
             f(&export["peak_kb"]) / 1000.0
         )?;
     }

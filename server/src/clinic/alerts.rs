@@ -186,9 +186,16 @@ impl Clinic {
         let mut queued_total = 0;
         let mut raised_on = Vec::new();
         let mut by_kind: Vec<(CardKind, Vec<&Signal>)> = Vec::new();
+        // Every read and write below is made under the write lock, so each kind is one round
+        // trip however many signals the report has.
+        let snoozes =
+            if signals.is_empty() { Vec::new() } else { tx.active_snoozes(patient.id, today).await? };
         for signal in signals {
-            let snoozes = tx.active_snoozes(patient.id, &signal.subject, today).await?;
-            if snoozes.iter().any(|snooze| held_by_snooze(signal, Some(*snooze), today)) {
+            let snoozed = snoozes
+                .iter()
+                .filter(|(subject, _)| *subject == signal.subject)
+                .any(|(_, snooze)| held_by_snooze(signal, Some(*snooze), today));
+            if snoozed {
                 tx.record_held(patient.id, &signal.subject, today, signal.value, submission_id, now).await?;
                 held.push(json!({ "subject": signal.subject, "tier": signal.tier, "value": signal.value }));
                 continue;
@@ -201,23 +208,17 @@ impl Clinic {
         }
         // The latest value of every subject already on an open card, before new signals join.
         if let Some(submission_id) = submission_id {
-            for (id, subject) in tx.open_signals(patient.id).await? {
-                if let Some(value) = latest.get(&subject) {
-                    tx.set_latest(id, Some(*value), submission_id, now).await?;
-                }
-            }
+            tx.set_latest_on_open_cards(patient.id, latest, submission_id, now).await?;
         }
         let mut cards = Vec::new();
         for (kind, list) in by_kind {
-            let open = tx.open_card(patient.id, kind).await?;
+            let (open, on_card) = match tx.open_card(patient.id, kind).await? {
+                Some(row) => (Some(row.card), row.subjects),
+                None => (None, Default::default()),
+            };
             // What the open card holds of each subject, to tell red news from what it showed.
-            let mut stored = Vec::with_capacity(list.len());
-            for signal in &list {
-                stored.push(match open {
-                    Some((card_id, _, _)) => tx.card_signal(card_id, &signal.subject).await?,
-                    None => None,
-                });
-            }
+            let stored: Vec<Option<(i64, Tier)>> =
+                list.iter().map(|signal| on_card.get(&signal.subject).copied()).collect();
             let incoming = Incoming {
                 tier: list.iter().map(|signal| signal.tier).max().unwrap_or(Tier::Info),
                 unseen_red: list

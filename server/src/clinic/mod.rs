@@ -306,8 +306,13 @@ impl Clinic {
 
     pub async fn events(&self, patient_id: i64) -> Result<(Vec<EventRow>, Events), ClinicError> {
         let rows = self.db.events(patient_id).await?;
-        let events = Events::from_records(rows.iter().map(|row| row.event));
+        let events = Clinic::events_of(&rows);
         Ok((rows, events))
+    }
+
+    /// The events a patient's event records (every one, oldest first) make.
+    pub fn events_of(rows: &[EventRow]) -> Events {
+        Events::from_records(rows.iter().map(|row| row.event))
     }
 
     /// What `GET /metrics` reports from the database (counts only: nothing about anyone).

@@ -304,17 +304,21 @@ impl Clinic {
         today: NaiveDate,
     ) -> Result<(Vec<AssessmentStatus>, Events), ClinicError> {
         let (_, events) = self.events(patient_id).await?;
-        let off_study = events.off_study().map(|(date, _)| date);
         let rows = self.db.assessments(patient_id).await?;
-        let statuses = rows
-            .into_iter()
+        Ok((Clinic::statuses(rows, &events, today), events))
+    }
+
+    /// Each of a patient's assessments (`Db::assessments`) with its state today under her
+    /// `events`.
+    pub fn statuses(rows: Vec<AssessmentRow>, events: &Events, today: NaiveDate) -> Vec<AssessmentStatus> {
+        let off_study = events.off_study().map(|(date, _)| date);
+        rows.into_iter()
             .map(|row| {
                 let completed = row.received_at.is_some();
                 let state = state_on(&row.as_scheduled(), today, completed, off_study);
                 AssessmentStatus { row, state }
             })
-            .collect();
-        Ok((statuses, events))
+            .collect()
     }
 }
 

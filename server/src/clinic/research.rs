@@ -2,7 +2,7 @@
 //! identity or calendar dates), the analysis and completion reports built from those records,
 //! and the exports, written patient by patient so memory stays flat however large the study.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use qol_shared::analysis::{self, Observation};
@@ -18,6 +18,7 @@ use qol_shared::thresholds::Thresholds;
 use qol_shared::ttd::{self, DeathRule, Definition, Series};
 
 use super::{Clinic, ClinicError};
+use crate::storage::batch::ResearchData;
 use crate::storage::{AssessmentRow, PatientRow, StoredSubmission};
 
 /// The assessment every change is measured from (the protocol module's), and the trial's
@@ -175,9 +176,22 @@ impl Clinic {
         patient: &PatientRow,
         today: NaiveDate,
     ) -> Result<PatientRecord, ClinicError> {
-        let (statuses, events) = self.assessments(patient.id, today).await?;
-        let withdrawn = self.db.withdrawn_assessments_with_forms(patient.id).await?;
-        let stored = self.db.submissions_of(patient.id).await?;
+        let mut batch = self.db.research_data(&[patient.id]).await?;
+        self.record_of(patient, batch.remove(&patient.id).unwrap_or_default(), today)
+    }
+
+    /// [`Self::research_record`] from her data as read for a page of patients
+    /// ([`crate::storage::Db::research_data`]).
+    fn record_of(
+        &self,
+        patient: &PatientRow,
+        data: ResearchData,
+        today: NaiveDate,
+    ) -> Result<PatientRecord, ClinicError> {
+        let ResearchData { events, assessments, withdrawn, submissions: stored, mut answers, mut scores } =
+            data;
+        let events = Clinic::events_of(&events);
+        let statuses = Clinic::statuses(assessments, &events, today);
         // The current version of each assessment's submission.
         let mut current: BTreeMap<i64, &StoredSubmission> = BTreeMap::new();
         // When each form first arrived: a correction's own time is when it was signed.
@@ -319,8 +333,8 @@ impl Clinic {
                         && form.received_on > row.window_end,
                     sent_for: form.sent_for,
                     language: form.stored.language.tag().to_owned(),
-                    answers: self.db.answers_of(form.stored.id).await?,
-                    scores: self.db.scores_of(form.stored.id).await?,
+                    answers: answers.remove(&form.stored.id).unwrap_or_default(),
+                    scores: scores.remove(&form.stored.id).unwrap_or_default(),
                 }),
                 None => None,
             };
@@ -442,26 +456,37 @@ impl Clinic {
     }
 }
 
-/// Every patient's record in study id order, built one at a time; patients are read a page
-/// ([`PAGE`]) at a time, so memory does not grow with the study.
+/// Every patient's record in study id order, built one at a time; patients, and what their
+/// records are built from, are read a page ([`PAGE`]) at a time (a few queries a page), so memory
+/// does not grow with the study.
 #[derive(Debug)]
 pub struct Walk<'a> {
     clinic: &'a Clinic,
     today: NaiveDate,
     page: std::vec::IntoIter<PatientRow>,
+    /// The page's data by patient id; each patient's is taken when her record is built.
+    data: HashMap<i64, ResearchData>,
     after: String,
     done: bool,
 }
 
 impl<'a> Walk<'a> {
     pub fn new(clinic: &'a Clinic, today: NaiveDate) -> Walk<'a> {
-        Walk { clinic, today, page: Vec::new().into_iter(), after: String::new(), done: false }
+        Walk {
+            clinic,
+            today,
+            page: Vec::new().into_iter(),
+            data: HashMap::new(),
+            after: String::new(),
+            done: false,
+        }
     }
 
     pub async fn next(&mut self) -> Result<Option<PatientRecord>, ClinicError> {
         loop {
             if let Some(patient) = self.page.next() {
-                return Ok(Some(self.clinic.research_record(&patient, self.today).await?));
+                let data = self.data.remove(&patient.id).unwrap_or_default();
+                return Ok(Some(self.clinic.record_of(&patient, data, self.today)?));
             }
             if self.done {
                 return Ok(None);
@@ -471,6 +496,9 @@ impl<'a> Walk<'a> {
                 Some(last) => self.after = last.study_code.clone(),
                 None => self.done = true,
             }
+            // The last page's data is all taken by now: one page is held at a time.
+            let ids: Vec<i64> = page.iter().map(|patient| patient.id).collect();
+            self.data = self.clinic.db.research_data(&ids).await?;
             self.page = page.into_iter();
         }
     }

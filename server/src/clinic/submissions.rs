@@ -326,7 +326,7 @@ pub fn parse_and_score(
             u8::try_from(answer.item).is_ok_and(|item| id.instrument().item_numbers().contains(&item))
         });
         match owner {
-            Some((_, list)) => list.push(answer.clone()),
+            Some((_, list)) => list.push(*answer),
             None => problems.push(format!(
                 "item {} is not part of this assessment's questionnaires ({})",
                 answer.item,

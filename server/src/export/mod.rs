@@ -146,6 +146,31 @@ fn opt_number(value: Option<f64>) -> String {
     value.map(number).unwrap_or_default()
 }
 
+/// Writes `value` as the next field of the record being written (nothing for `None`), as
+/// [`opt`] spells it, through `scratch` rather than a string of its own.
+fn opt_field(
+    w: &mut csv::Writer<Vec<u8>>,
+    scratch: &mut String,
+    value: Option<impl std::fmt::Display>,
+) -> csv::Result<()> {
+    use std::fmt::Write as _;
+    scratch.clear();
+    if let Some(value) = value {
+        // Writing into a String cannot fail.
+        let _ = write!(scratch, "{value}");
+    }
+    w.write_field(scratch.as_bytes())
+}
+
+/// Writes `value` as the next field, as [`opt_number`] spells it (see [`number`]).
+fn opt_number_field(
+    w: &mut csv::Writer<Vec<u8>>,
+    scratch: &mut String,
+    value: Option<f64>,
+) -> csv::Result<()> {
+    opt_field(w, scratch, value.map(qol_shared::analysis::tidy))
+}
+
 /// The forms a patient sent, each with the assessment it counts for.
 fn submitted(record: &PatientRecord) -> impl Iterator<Item = (&AssessmentRecord, &SubmissionRecord)> {
     record.assessments.iter().filter_map(|a| a.submission.as_ref().map(|s| (a, s)))

@@ -1,11 +1,14 @@
 //! `scores_long.csv`: one row per patient × assessment × scale, with the change from baseline,
 //! its category and the threshold for clinical importance.
 
+use std::sync::LazyLock;
+
 use qol_shared::alerts::{past_threshold, threshold_of};
+use qol_shared::analysis::ChangeCategory;
 use qol_shared::api::ScaleInfo;
 use qol_shared::thresholds::Judgement;
 
-use super::{csv_bytes, opt, opt_number, submitted};
+use super::{csv_bytes, opt, opt_field, opt_number_field, submitted};
 use crate::clinic::ClinicError;
 use crate::clinic::research::{self, PatientRecord, outcome_columns};
 
@@ -37,7 +40,9 @@ pub const COLUMNS: &[&str] = &[
     "past_threshold",
 ];
 
-/// One patient's rows.
+/// One patient's rows. The columns of a form are spelt once for all its scales, and the
+/// numbers of each row are written field by field through one buffer: this runs for every row of
+/// the largest export.
 pub(super) fn rows(
     record: &PatientRecord,
     scales: &[ScaleInfo],
@@ -45,8 +50,28 @@ pub(super) fn rows(
 ) -> Result<Vec<u8>, ClinicError> {
     // The study's thresholds (its table, else 10 points), as ttd.csv uses.
     let thresholds = super::ttd::thresholds(protocol);
+    let mut scratch = String::new();
     csv_bytes(|w| {
         for (assessment, submission) in submitted(record) {
+            let target_day = opt(assessment.target_day);
+            let completed_day = opt(submission.completed_day);
+            let in_window = opt(submission.in_window());
+            let version = submission.version.to_string();
+            let protocol_version = assessment.protocol_version.to_string();
+            let form = [
+                record.study_id.as_str(),
+                &record.stratum,
+                &assessment.key,
+                &assessment.code,
+                &target_day,
+                &completed_day,
+                &in_window,
+                submission.placement.as_str(),
+                submission.sent_for.as_deref().unwrap_or_default(),
+                submission.mode.as_str(),
+                &version,
+                &protocol_version,
+            ];
             for scores in &submission.scores {
                 for scale in &scores.scales {
                     let (score, raw, answered, in_scale, missing) = outcome_columns(&scale.outcome);
@@ -57,7 +82,7 @@ pub(super) fn rows(
                     let change = pair.map(|(now, before)| now - before);
                     let category = pair.zip(kind).and_then(|((now, before), kind)| {
                         match thresholds.judge(&scale.code, kind, before, now) {
-                            Judgement::Category(category) => Some(crate::storage::enum_text(&category)),
+                            Judgement::Category(category) => Some(category_text(category)),
                             Judgement::NoThreshold => None,
                         }
                     });
@@ -66,36 +91,36 @@ pub(super) fn rows(
                         (Some(t), Some(kind), Some(score)) => Some(past_threshold(kind, t, score)),
                         _ => None,
                     };
-                    w.write_record([
-                        record.study_id.as_str(),
-                        &record.stratum,
-                        &assessment.key,
-                        &assessment.code,
-                        &opt(assessment.target_day),
-                        &opt(submission.completed_day),
-                        &opt(submission.in_window()),
-                        submission.placement.as_str(),
-                        submission.sent_for.as_deref().unwrap_or_default(),
-                        submission.mode.as_str(),
-                        &submission.version.to_string(),
-                        &assessment.protocol_version.to_string(),
-                        scores.instrument.as_str(),
-                        &scale.code,
-                        &opt_number(score),
-                        &opt_number(raw),
-                        &answered.to_string(),
-                        &in_scale.to_string(),
-                        &missing.unwrap_or_default(),
-                        &scores.algorithm_version,
-                        &opt_number(baseline),
-                        &opt_number(change),
-                        &category.unwrap_or_default(),
-                        &opt_number(threshold),
-                        &opt(past),
-                    ])?;
+                    for field in form {
+                        w.write_field(field)?;
+                    }
+                    w.write_field(scores.instrument.as_str())?;
+                    w.write_field(&*scale.code)?;
+                    opt_number_field(w, &mut scratch, score)?;
+                    opt_number_field(w, &mut scratch, raw)?;
+                    opt_field(w, &mut scratch, Some(answered))?;
+                    opt_field(w, &mut scratch, Some(in_scale))?;
+                    w.write_field(missing.unwrap_or_default())?;
+                    w.write_field(&*scores.algorithm_version)?;
+                    opt_number_field(w, &mut scratch, baseline)?;
+                    opt_number_field(w, &mut scratch, change)?;
+                    w.write_field(category.unwrap_or_default())?;
+                    opt_number_field(w, &mut scratch, threshold)?;
+                    opt_field(w, &mut scratch, past)?;
+                    // The end of the record.
+                    w.write_record(None::<&[u8]>)?;
                 }
             }
         }
         Ok(())
     })
+}
+
+/// A change category's text (its stored spelling, `crate::storage::enum_text`), spelt once.
+fn category_text(category: ChangeCategory) -> &'static str {
+    static TEXTS: LazyLock<[(ChangeCategory, String); 3]> = LazyLock::new(|| {
+        [ChangeCategory::Improved, ChangeCategory::Stable, ChangeCategory::Deteriorated]
+            .map(|category| (category, crate::storage::enum_text(&category)))
+    });
+    TEXTS.iter().find(|(c, _)| *c == category).map_or("", |(_, text)| text.as_str())
 }

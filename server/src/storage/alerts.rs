@@ -6,7 +6,7 @@ use qol_shared::api::{AlertState, CardKind, CardSignal, NotificationView, Resolu
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Backend, Db, StorageError, WriteTx, enum_from, enum_text};
+use super::{Backend, Db, StorageError, WriteTx, enum_from, enum_text, placeholders};
 use qol_shared::Timestamp;
 
 /// A card as stored, with the patient's identity for nurses.
@@ -177,8 +177,12 @@ fn notification(row: &AnyRow) -> Result<NotificationView, StorageError> {
 }
 
 /// `$1, $2, …` for `n` parameters from `first`.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+/// An open card as a report joins it: (id, tier, state) and, by subject, the id and tier of the
+/// signal it holds.
+#[derive(Debug, Clone)]
+pub struct OpenCardRow {
+    pub card: (i64, Tier, AlertState),
+    pub subjects: std::collections::HashMap<String, (i64, Tier)>,
 }
 
 impl Db {
@@ -307,27 +311,41 @@ impl Db {
 
 impl WriteTx {
     /// The patient's open card of `kind`: its id, tier and state.
+    /// The patient's open card of `kind` (id, tier, state), if any, with what it holds: each
+    /// subject with its signal's id and tier. One round trip, made under the write lock.
     pub async fn open_card(
         &mut self,
         patient_id: i64,
         kind: CardKind,
-    ) -> Result<Option<(i64, Tier, AlertState)>, StorageError> {
-        let row = sqlx::query(
-            "SELECT id, tier, state FROM alert_cards WHERE patient_id = $1 AND kind = $2 AND state <> 'resolved'",
+    ) -> Result<Option<OpenCardRow>, StorageError> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.tier, c.state, a.scale, a.id, a.tier FROM alert_cards c LEFT JOIN alerts a ON a.card_id = c.id \
+             WHERE c.patient_id = $1 AND c.kind = $2 AND c.state <> 'resolved' ORDER BY c.id, a.id",
         )
         .bind(patient_id)
         .bind(kind.as_str())
-        .fetch_optional(&mut *self.tx)
+        .fetch_all(&mut *self.tx)
         .await?;
-        row.map(|row| {
-            let state: String = row.try_get(2)?;
-            Ok((
-                row.try_get(0)?,
-                enum_from(&row.try_get::<String, _>(1)?)?,
-                AlertState::parse(&state).ok_or_else(|| StorageError::Corrupt("card state".into()))?,
-            ))
-        })
-        .transpose()
+        let Some(first) = rows.first() else { return Ok(None) };
+        let state: String = first.try_get(2)?;
+        let card = (
+            first.try_get(0)?,
+            enum_from(&first.try_get::<String, _>(1)?)?,
+            AlertState::parse(&state).ok_or_else(|| StorageError::Corrupt("card state".into()))?,
+        );
+        let mut subjects = std::collections::HashMap::with_capacity(rows.len());
+        for row in &rows {
+            // One open card per kind is the rule; the rows of any other are not this card's.
+            if row.try_get::<i64, _>(0)? != card.0 {
+                continue;
+            }
+            let Some(subject) = row.try_get::<Option<String>, _>(3)? else { continue };
+            let signal = (row.try_get::<i64, _>(4)?, enum_from(&row.try_get::<String, _>(5)?)?);
+            // A card holds one signal per subject; should a card from before that rule hold two,
+            // the first is the one kept.
+            subjects.entry(subject).or_insert(signal);
+        }
+        Ok(Some(OpenCardRow { card, subjects }))
     }
 
     pub async fn insert_card(
@@ -382,19 +400,6 @@ impl WriteTx {
     }
 
     /// The card's stored signal for `subject`: its row id and tier.
-    pub async fn card_signal(
-        &mut self,
-        card_id: i64,
-        subject: &str,
-    ) -> Result<Option<(i64, Tier)>, StorageError> {
-        let row = sqlx::query("SELECT id, tier FROM alerts WHERE card_id = $1 AND scale = $2")
-            .bind(card_id)
-            .bind(subject)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.map(|row| Ok((row.try_get(0)?, enum_from(&row.try_get::<String, _>(1)?)?))).transpose()
-    }
-
     pub async fn insert_signal(
         &mut self,
         card_id: i64,
@@ -452,60 +457,60 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Every signal of the patient's open cards: (row id, subject), to bring their latest value
-    /// up to date.
-    pub async fn open_signals(&mut self, patient_id: i64) -> Result<Vec<(i64, String)>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT a.id, a.scale FROM alerts a JOIN alert_cards c ON c.id = a.card_id \
-             WHERE c.patient_id = $1 AND c.state <> 'resolved'",
-        )
-        .bind(patient_id)
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
-    }
-
-    /// The subject's value at the patient's latest report.
-    pub async fn set_latest(
+    /// Every signal on the patient's open cards whose subject the report has a value for gets
+    /// that value as its latest: one statement for all of them.
+    pub async fn set_latest_on_open_cards(
         &mut self,
-        id: i64,
-        value: Option<f64>,
+        patient_id: i64,
+        latest: &std::collections::BTreeMap<String, f64>,
         submission_id: i64,
         now: &str,
     ) -> Result<(), StorageError> {
-        sqlx::query(
-            "UPDATE alerts SET latest_value = CAST($1 AS DOUBLE PRECISION), latest_submission_id = $2, latest_at = $3 WHERE id = $4",
-        )
-        .bind(super::float_param(value))
-        .bind(submission_id)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *self.tx)
-        .await?;
+        if latest.is_empty() {
+            return Ok(());
+        }
+        // $1 patient, $2 submission, $3 time, then (subject, value) pairs from $4.
+        let cases: String = (0..latest.len())
+            .map(|n| format!(" WHEN ${} THEN CAST(${} AS DOUBLE PRECISION)", 4 + 2 * n, 5 + 2 * n))
+            .collect();
+        let subjects: Vec<String> = (0..latest.len()).map(|n| format!("${}", 4 + 2 * n)).collect();
+        let text = format!(
+            "UPDATE alerts SET latest_value = CASE scale{cases} END, latest_submission_id = $2, latest_at = $3 \
+             WHERE card_id IN (SELECT id FROM alert_cards WHERE patient_id = $1 AND state <> 'resolved') \
+             AND scale IN ({})",
+            subjects.join(", ")
+        );
+        let mut update =
+            sqlx::query(sqlx::AssertSqlSafe(text)).bind(patient_id).bind(submission_id).bind(now);
+        for (subject, value) in latest {
+            update = update.bind(subject.as_str()).bind(super::float_param(Some(*value)));
+        }
+        update.execute(&mut *self.tx).await?;
         Ok(())
     }
 
-    /// The snoozes holding on `today` for the subject.
+    /// The snoozes holding on `today`, of every subject of the patient's.
     pub async fn active_snoozes(
         &mut self,
         patient_id: i64,
-        subject: &str,
         today: chrono::NaiveDate,
-    ) -> Result<Vec<Snooze>, StorageError> {
+    ) -> Result<Vec<(String, Snooze)>, StorageError> {
         let rows = sqlx::query(
-            "SELECT until_date, tier FROM alert_snoozes WHERE patient_id = $1 AND subject = $2 AND ended_at IS NULL AND until_date >= $3",
+            "SELECT subject, until_date, tier FROM alert_snoozes WHERE patient_id = $1 AND ended_at IS NULL AND until_date >= $2",
         )
         .bind(patient_id)
-        .bind(subject)
         .bind(today.to_string())
         .fetch_all(&mut *self.tx)
         .await?;
         rows.iter()
             .map(|row| {
-                Ok(Snooze {
-                    until: super::parse_date(&row.try_get::<String, _>(0)?)?,
-                    tier: enum_from(&row.try_get::<String, _>(1)?)?,
-                })
+                Ok((
+                    row.try_get(0)?,
+                    Snooze {
+                        until: super::parse_date(&row.try_get::<String, _>(1)?)?,
+                        tier: enum_from(&row.try_get::<String, _>(2)?)?,
+                    },
+                ))
             })
             .collect()
     }

@@ -59,6 +59,10 @@ pub struct WriteTx {
     last_id: i64,
     last_hash: String,
     audited: bool,
+    /// Whether the head row already holds `last_id`/`last_hash` (PostgreSQL writes it with each
+    /// entry, in the same statement), so the commit need not.
+    head_written: bool,
+    backend: Backend,
     /// Set once `COMMIT` or `ROLLBACK` succeeded; until then, dropping closes the connection.
     finished: bool,
     /// The database handle's clock, for the timestamps the transaction writes itself.
@@ -83,23 +87,29 @@ impl Db {
             last_id: 0,
             last_hash: String::new(),
             audited: false,
+            head_written: false,
+            backend: self.backend,
             finished: false,
             clock: self.clock().clone(),
         };
-        match self.backend {
+        let row = match self.backend {
             Backend::Sqlite => {
                 sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *tx.tx).await?;
+                sqlx::query("SELECT last_id, last_hash, instance_id FROM audit_head WHERE id = 1")
+                    .fetch_one(&mut *tx.tx)
+                    .await?
             }
             Backend::Postgres => {
                 sqlx::raw_sql("BEGIN").execute(&mut *tx.tx).await?;
-                sqlx::query("UPDATE audit_head SET last_id = last_id WHERE id = 1")
-                    .execute(&mut *tx.tx)
-                    .await?;
+                // The chain lock (the head's row lock, held to commit) and the head in one
+                // round trip: every statement from here on is made while other writers wait.
+                sqlx::query(
+                    "UPDATE audit_head SET last_id = last_id WHERE id = 1 RETURNING last_id, last_hash, instance_id",
+                )
+                .fetch_one(&mut *tx.tx)
+                .await?
             }
-        }
-        let row = sqlx::query("SELECT last_id, last_hash, instance_id FROM audit_head WHERE id = 1")
-            .fetch_one(&mut *tx.tx)
-            .await?;
+        };
         let instance: String = row.try_get(2)?;
         if instance != *self.instance_id {
             return Err(StorageError::NotTheStudy(
@@ -318,26 +328,34 @@ impl WriteTx {
             patient: entry.patient,
         };
         let hash = fields.hash(&self.last_hash);
-        let id: i64 = sqlx::query(
-            "INSERT INTO audit_log (occurred_at, actor, actor_role, action, entity, entity_id, before_json, \
-             after_json, reason, prev_hash, hash, patient) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             RETURNING id",
-        )
-        .bind(&fields.occurred_at)
-        .bind(&fields.actor)
-        .bind(&fields.actor_role)
-        .bind(&fields.action)
-        .bind(&fields.entity)
-        .bind(&fields.entity_id)
-        .bind(&fields.before)
-        .bind(&fields.after)
-        .bind(&fields.reason)
-        .bind(&self.last_hash)
-        .bind(&hash)
-        .bind(&fields.patient)
-        .fetch_one(&mut *self.tx)
-        .await?
-        .try_get(0)?;
+        const INSERT: &str = "INSERT INTO audit_log (occurred_at, actor, actor_role, action, entity, entity_id, \
+             before_json, after_json, reason, prev_hash, hash, patient) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+             $10, $11, $12) RETURNING id";
+        // PostgreSQL moves the head with the entry, in one round trip under the chain lock.
+        let text = match self.backend {
+            Backend::Sqlite => std::borrow::Cow::Borrowed(INSERT),
+            Backend::Postgres => std::borrow::Cow::Owned(format!(
+                "WITH entry AS ({INSERT}) UPDATE audit_head SET last_id = (SELECT id FROM entry), last_hash = $11 \
+                 WHERE id = 1 RETURNING last_id"
+            )),
+        };
+        let id: i64 = sqlx::query(sqlx::AssertSqlSafe(text))
+            .bind(&fields.occurred_at)
+            .bind(&fields.actor)
+            .bind(&fields.actor_role)
+            .bind(&fields.action)
+            .bind(&fields.entity)
+            .bind(&fields.entity_id)
+            .bind(&fields.before)
+            .bind(&fields.after)
+            .bind(&fields.reason)
+            .bind(&self.last_hash)
+            .bind(&hash)
+            .bind(&fields.patient)
+            .fetch_one(&mut *self.tx)
+            .await?
+            .try_get(0)?;
+        self.head_written = self.backend == Backend::Postgres;
         self.last_id = id;
         self.last_hash = hash;
         self.audited = true;
@@ -350,11 +368,13 @@ impl WriteTx {
             self.rollback().await?;
             return Err(StorageError::Unaudited);
         }
-        sqlx::query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1")
-            .bind(self.last_id)
-            .bind(&self.last_hash)
-            .execute(&mut *self.tx)
-            .await?;
+        if !self.head_written {
+            sqlx::query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1")
+                .bind(self.last_id)
+                .bind(&self.last_hash)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.finish("COMMIT").await
     }
 

@@ -83,13 +83,29 @@ fn patient(row: &AnyRow) -> Result<PatientRow, StorageError> {
     })
 }
 
+/// Treatment event records with their recorder (and patient, for reads of many patients).
+pub(super) const EVENT_QUERY: &str = "SELECT e.id, e.patient_id, e.event_json, e.recorded_at, u.username, e.reason, e.corrects_id \
+     FROM treatment_events e JOIN staff_users u ON u.id = e.recorded_by";
+
+pub(super) fn event(row: &AnyRow) -> Result<EventRow, StorageError> {
+    let json: String = row.try_get("event_json")?;
+    Ok(EventRow {
+        id: row.try_get("id")?,
+        event: serde_json::from_str(&json).map_err(|e| StorageError::Corrupt(format!("event: {e}")))?,
+        recorded_at: super::stored_timestamp(&row.try_get::<String, _>("recorded_at")?)?,
+        recorded_by: row.try_get("username")?,
+        reason: row.try_get("reason")?,
+        corrects: row.try_get("corrects_id")?,
+    })
+}
+
 const PATIENT_COLUMNS: &str = "id, study_code, stratum, language, activated_at, reminder_channel";
 
 fn instruments_text(instruments: &[InstrumentId]) -> String {
     instruments.iter().map(|id| id.as_str()).collect::<Vec<_>>().join(",")
 }
 
-fn assessment(row: &AnyRow) -> Result<AssessmentRow, StorageError> {
+pub(super) fn assessment(row: &AnyRow) -> Result<AssessmentRow, StorageError> {
     let instruments: String = row.try_get("instruments")?;
     Ok(AssessmentRow {
         id: row.try_get("id")?,
@@ -119,7 +135,7 @@ fn assessment(row: &AnyRow) -> Result<AssessmentRow, StorageError> {
     })
 }
 
-const ASSESSMENT_QUERY: &str = "SELECT a.id, a.patient_id, a.key, a.code, a.label, a.instruments, a.target_date, a.window_start, \
+pub(super) const ASSESSMENT_QUERY: &str = "SELECT a.id, a.patient_id, a.key, a.code, a.label, a.instruments, a.target_date, a.window_start, \
      a.window_end, a.unscheduled, a.missed_reason, a.missed_note, a.protocol_version, \
      (SELECT COUNT(*) FROM paper_entries p WHERE p.assessment_id = a.id) AS paper_entries, (SELECT MIN(s.received_at) FROM submissions s WHERE s.assessment_id = a.id) AS received_at \
      FROM assessments a";
@@ -197,28 +213,12 @@ impl Db {
 
     /// Every event record of a patient, oldest first (corrections included).
     pub async fn events(&self, patient_id: i64) -> Result<Vec<EventRow>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT e.id, e.event_json, e.recorded_at, u.username, e.reason, e.corrects_id \
-             FROM treatment_events e JOIN staff_users u ON u.id = e.recorded_by \
-             WHERE e.patient_id = $1 ORDER BY e.id",
-        )
-        .bind(patient_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let json: String = row.try_get("event_json")?;
-                Ok(EventRow {
-                    id: row.try_get("id")?,
-                    event: serde_json::from_str(&json)
-                        .map_err(|e| StorageError::Corrupt(format!("event: {e}")))?,
-                    recorded_at: super::stored_timestamp(&row.try_get::<String, _>("recorded_at")?)?,
-                    recorded_by: row.try_get("username")?,
-                    reason: row.try_get("reason")?,
-                    corrects: row.try_get("corrects_id")?,
-                })
-            })
-            .collect()
+        let rows =
+            sqlx::query(sqlx::AssertSqlSafe(format!("{EVENT_QUERY} WHERE e.patient_id = $1 ORDER BY e.id")))
+                .bind(patient_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(event).collect()
     }
 
     /// The patient's assessments that left the schedule when an event was recorded or corrected

@@ -104,12 +104,12 @@ pub struct StoredScore {
     pub algorithm_version: String,
 }
 
-const SUBMISSION_QUERY: &str = "SELECT s.id, s.client_id, s.content_hash, s.patient_id, s.assessment_id, a.key, s.version, \
+pub(super) const SUBMISSION_QUERY: &str = "SELECT s.id, s.client_id, s.content_hash, s.patient_id, s.assessment_id, a.key, s.version, \
      s.completed_at, s.received_at, s.timeliness, s.language, s.call_me, s.mode, s.form_reference, s.submitted_by, \
      s.corrects_id, s.correction_reason, s.signature_meaning \
      FROM submissions s JOIN assessments a ON a.id = s.assessment_id";
 
-fn submission(row: &AnyRow) -> Result<StoredSubmission, StorageError> {
+pub(super) fn submission(row: &AnyRow) -> Result<StoredSubmission, StorageError> {
     Ok(StoredSubmission {
         id: row.try_get("id")?,
         client_id: row.try_get("client_id")?,
@@ -218,64 +218,68 @@ impl Db {
 
     /// The stored scores of a submission, grouped by instrument in instrument order.
     pub async fn scores_of(&self, submission_id: i64) -> Result<Vec<Scores>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT instrument, scale, score, raw_score, items_answered, items_in_scale, missing_reason, algorithm_version \
-             FROM scores WHERE submission_id = $1",
-        )
-        .bind(submission_id)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut grouped: Vec<Scores> = Vec::new();
-        for row in rows {
-            let instrument_text: String = row.try_get("instrument")?;
-            let instrument = InstrumentId::parse(&instrument_text)
-                .ok_or_else(|| StorageError::Corrupt(format!("instrument {instrument_text:?}")))?;
-            let code: String = row.try_get("scale")?;
-            let answered = u8::try_from(row.try_get::<i64, _>("items_answered")?).unwrap_or(u8::MAX);
-            let in_scale = u8::try_from(row.try_get::<i64, _>("items_in_scale")?).unwrap_or(u8::MAX);
-            let outcome = match (
-                row.try_get::<Option<f64>, _>("score")?,
-                row.try_get::<Option<String>, _>("missing_reason")?,
-            ) {
-                (Some(score), _) => Outcome::Scored {
-                    score,
-                    raw_score: row.try_get::<Option<f64>, _>("raw_score")?.unwrap_or(f64::NAN),
-                    items_answered: answered,
-                    items_in_scale: in_scale,
-                },
-                (None, Some(reason)) => Outcome::Missing {
-                    reason: enum_from(&reason)?,
-                    items_answered: answered,
-                    items_in_scale: in_scale,
-                },
-                (None, None) => {
-                    return Err(StorageError::Corrupt(format!("score {code} has neither value nor reason")));
-                }
-            };
-            let version: String = row.try_get("algorithm_version")?;
-            let scale = ScaleScore { code: code.into(), outcome };
-            match grouped
-                .iter_mut()
-                .find(|scores| scores.instrument == instrument && scores.algorithm_version == version)
-            {
-                Some(scores) => scores.scales.push(scale),
-                None => grouped.push(Scores {
-                    instrument,
-                    algorithm_version: version.into(),
-                    scales: vec![scale],
-                }),
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SCORE_QUERY} WHERE submission_id = $1")))
+            .bind(submission_id)
+            .fetch_all(&self.pool)
+            .await?;
+        grouped_scores(&rows)
+    }
+}
+
+/// The stored score rows (`scores`), with their submission.
+pub(super) const SCORE_QUERY: &str = "SELECT submission_id, instrument, scale, score, raw_score, items_answered, items_in_scale, missing_reason, algorithm_version \
+     FROM scores";
+
+/// One submission's score rows, grouped by instrument in instrument order.
+pub(super) fn grouped_scores(rows: &[AnyRow]) -> Result<Vec<Scores>, StorageError> {
+    let mut grouped: Vec<Scores> = Vec::new();
+    for row in rows {
+        let instrument_text: String = row.try_get("instrument")?;
+        let instrument = InstrumentId::parse(&instrument_text)
+            .ok_or_else(|| StorageError::Corrupt(format!("instrument {instrument_text:?}")))?;
+        let code: String = row.try_get("scale")?;
+        let answered = u8::try_from(row.try_get::<i64, _>("items_answered")?).unwrap_or(u8::MAX);
+        let in_scale = u8::try_from(row.try_get::<i64, _>("items_in_scale")?).unwrap_or(u8::MAX);
+        let outcome = match (
+            row.try_get::<Option<f64>, _>("score")?,
+            row.try_get::<Option<String>, _>("missing_reason")?,
+        ) {
+            (Some(score), _) => Outcome::Scored {
+                score,
+                raw_score: row.try_get::<Option<f64>, _>("raw_score")?.unwrap_or(f64::NAN),
+                items_answered: answered,
+                items_in_scale: in_scale,
+            },
+            (None, Some(reason)) => Outcome::Missing {
+                reason: enum_from(&reason)?,
+                items_answered: answered,
+                items_in_scale: in_scale,
+            },
+            (None, None) => {
+                return Err(StorageError::Corrupt(format!("score {code} has neither value nor reason")));
+            }
+        };
+        let version: String = row.try_get("algorithm_version")?;
+        let scale = ScaleScore { code: code.into(), outcome };
+        match grouped
+            .iter_mut()
+            .find(|scores| scores.instrument == instrument && scores.algorithm_version == version)
+        {
+            Some(scores) => scores.scales.push(scale),
+            None => {
+                grouped.push(Scores { instrument, algorithm_version: version.into(), scales: vec![scale] })
             }
         }
-        // Rows come back in no particular order: restore the instruments' documented order.
-        grouped.sort_by_key(|scores| scores.instrument);
-        for scores in &mut grouped {
-            let order: Vec<&str> = scores.instrument.instrument().score_codes().collect();
-            scores
-                .scales
-                .sort_by_key(|scale| order.iter().position(|code| *code == scale.code).unwrap_or(usize::MAX));
-        }
-        Ok(grouped)
     }
+    // Rows come back in no particular order: restore the instruments' documented order.
+    grouped.sort_by_key(|scores| scores.instrument);
+    for scores in &mut grouped {
+        let order: Vec<&str> = scores.instrument.instrument().score_codes().collect();
+        scores
+            .scales
+            .sort_by_key(|scale| order.iter().position(|code| *code == scale.code).unwrap_or(usize::MAX));
+    }
+    Ok(grouped)
 }
 
 impl WriteTx {
@@ -341,21 +345,52 @@ impl WriteTx {
         .fetch_one(&mut *self.tx)
         .await?
         .try_get(0)?;
-        for answer in new.answers {
-            let (code, not_applicable) = match answer.response {
-                qol_shared::answers::RawResponse::Code(code) => (Some(code), 0i64),
-                qol_shared::answers::RawResponse::Marker(_) => (None, 1i64),
-            };
-            sqlx::query("INSERT INTO item_answers (submission_id, item, code, not_applicable) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(answer.item)
-                .bind(code)
-                .bind(not_applicable)
-                .execute(&mut *self.tx)
-                .await?;
+        // One statement per table, whatever the number of rows: every statement is a round trip
+        // made while the write lock is held.
+        if !new.answers.is_empty() {
+            let sql = multi_row_insert(
+                "INSERT INTO item_answers (submission_id, item, code, not_applicable)",
+                new.answers.len(),
+                |n| format!("($1, ${}, ${}, ${})", n, n + 1, n + 2),
+                3,
+            );
+            let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
+            for answer in new.answers {
+                let (code, not_applicable) = match answer.response {
+                    qol_shared::answers::RawResponse::Code(code) => (Some(code), 0i64),
+                    qol_shared::answers::RawResponse::Marker(_) => (None, 1i64),
+                };
+                insert = insert.bind(answer.item).bind(code).bind(not_applicable);
+            }
+            insert.execute(&mut *self.tx).await?;
         }
-        for scores in new.scores {
-            for scale in &scores.scales {
+        let rows: Vec<(&Scores, &ScaleScore)> = new
+            .scores
+            .iter()
+            .flat_map(|scores| scores.scales.iter().map(move |scale| (scores, scale)))
+            .collect();
+        if !rows.is_empty() {
+            let sql = multi_row_insert(
+                "INSERT INTO scores (submission_id, instrument, scale, score, raw_score, items_answered, \
+                 items_in_scale, missing_reason, algorithm_version)",
+                rows.len(),
+                |n| {
+                    format!(
+                        "($1, ${}, ${}, CAST(${} AS DOUBLE PRECISION), CAST(${} AS DOUBLE PRECISION), ${}, ${}, ${}, ${})",
+                        n,
+                        n + 1,
+                        n + 2,
+                        n + 3,
+                        n + 4,
+                        n + 5,
+                        n + 6,
+                        n + 7
+                    )
+                },
+                8,
+            );
+            let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
+            for (scores, scale) in rows {
                 let (score, raw, answered, in_scale, reason) = match scale.outcome {
                     Outcome::Scored { score, raw_score, items_answered, items_in_scale } => {
                         (Some(score), Some(raw_score), items_answered, items_in_scale, None)
@@ -364,24 +399,25 @@ impl WriteTx {
                         (None, None, items_answered, items_in_scale, Some(enum_text(&reason)))
                     }
                 };
-                sqlx::query(
-                    "INSERT INTO scores (submission_id, instrument, scale, score, raw_score, items_answered, items_in_scale, \
-                     missing_reason, algorithm_version) VALUES ($1, $2, $3, CAST($4 AS DOUBLE PRECISION), \
-                     CAST($5 AS DOUBLE PRECISION), $6, $7, $8, $9)",
-                )
-                .bind(id)
-                .bind(scores.instrument.as_str())
-                .bind(scale.code.as_ref())
-                .bind(super::float_param(score))
-                .bind(super::float_param(raw))
-                .bind(i64::from(answered))
-                .bind(i64::from(in_scale))
-                .bind(reason)
-                .bind(scores.algorithm_version.as_ref())
-                .execute(&mut *self.tx)
-                .await?;
+                insert = insert
+                    .bind(scores.instrument.as_str())
+                    .bind(scale.code.as_ref())
+                    .bind(super::float_param(score))
+                    .bind(super::float_param(raw))
+                    .bind(i64::from(answered))
+                    .bind(i64::from(in_scale))
+                    .bind(reason)
+                    .bind(scores.algorithm_version.as_ref());
             }
+            insert.execute(&mut *self.tx).await?;
         }
         Ok(id)
     }
+}
+
+/// `head VALUES row, row, …` for `rows` rows: `row(n)` writes one row's tuple whose own
+/// parameters start at `$n` (`$1` is shared by every row), each row taking `per_row` parameters.
+fn multi_row_insert(head: &str, rows: usize, row: impl Fn(usize) -> String, per_row: usize) -> String {
+    let tuples: Vec<String> = (0..rows).map(|index| row(2 + index * per_row)).collect();
+    format!("{head} VALUES {}", tuples.join(", "))
 }

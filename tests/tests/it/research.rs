@@ -466,3 +466,57 @@ on_both_backends!(
     an_export_that_fails_half_way_is_cut_off_with_an_error,
     super::an_export_that_fails_half_way_is_cut_off_with_an_error
 );
+
+/// Exports read while forms keep arriving hold whole forms: every form in `scores_long.csv` has
+/// all its 16 scores and every form in `items_long.csv` all its 30 answers, and no export breaks
+/// off. (A page's forms are read before their answers and scores; the other way round, a form
+/// stored in between had answers of no form read, or a form none.)
+async fn exports_taken_while_forms_arrive_hold_whole_forms(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let researcher = app.staff_token("researcher").await;
+    // Four phones' worth of forms from the demo's signed-in patient.
+    let patient = app.patient_token("IVB-001").await;
+    let patients = vec![patient; 4];
+    let app = std::sync::Arc::new(app);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut senders = Vec::new();
+    for token in patients {
+        let (app, done) = (app.clone(), done.clone());
+        senders.push(tokio::spawn(async move {
+            let mut sent = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let body = qol_tests::c30_report(&uuid::Uuid::new_v4().to_string(), 2);
+                let (status, receipt) = app.post_as("/api/v1/me/submissions", Some(&token), &body).await;
+                assert_eq!(status, StatusCode::CREATED, "{receipt}");
+                sent += 1;
+            }
+            sent
+        }));
+    }
+    let mut forms_seen = BTreeSet::new();
+    for _ in 0..12 {
+        for (file, per_form) in [("scores_long.csv", 16), ("items_long.csv", 30)] {
+            let (status, body) = text(&app, &format!("/api/v1/exports/{file}"), &researcher).await;
+            assert_eq!(status, StatusCode::OK, "{file}: {body}");
+            let (_, rows) = read_csv(&body);
+            let mut per: BTreeMap<(String, String), usize> = BTreeMap::new();
+            for row in rows.iter().filter(|row| row["assessment_code"] == "unscheduled") {
+                *per.entry((row["study_id"].clone(), row["assessment"].clone())).or_default() += 1;
+            }
+            for (form, count) in &per {
+                assert_eq!(*count, per_form, "{file}: form {form:?} has {count} rows");
+            }
+            forms_seen.extend(per.into_keys());
+        }
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut sent = 0;
+    for sender in senders {
+        sent += sender.await.unwrap();
+    }
+    assert!(sent > 0 && !forms_seen.is_empty(), "sent {sent}, seen {}", forms_seen.len());
+}
+on_both_backends!(
+    exports_taken_while_forms_arrive_hold_whole_forms,
+    super::exports_taken_while_forms_arrive_hold_whole_forms
+);
