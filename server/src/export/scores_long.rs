@@ -1,8 +1,6 @@
 //! `scores_long.csv`: one row per patient × assessment × scale, with the change from baseline,
 //! its category and the threshold for clinical importance.
 
-use std::sync::LazyLock;
-
 use qol_shared::alerts::{past_threshold, threshold_of};
 use qol_shared::analysis::ChangeCategory;
 use qol_shared::api::ScaleInfo;
@@ -116,11 +114,24 @@ pub(super) fn rows(
     })
 }
 
-/// A change category's text (its stored spelling, `crate::storage::enum_text`), spelt once.
+/// A change category's text, as it is stored and serialised (`crate::storage::enum_text`; a test
+/// holds the two equal). A `match`, so a new category cannot be written blank.
 fn category_text(category: ChangeCategory) -> &'static str {
-    static TEXTS: LazyLock<[(ChangeCategory, String); 3]> = LazyLock::new(|| {
-        [ChangeCategory::Improved, ChangeCategory::Stable, ChangeCategory::Deteriorated]
-            .map(|category| (category, crate::storage::enum_text(&category)))
-    });
-    TEXTS.iter().find(|(c, _)| *c == category).map_or("", |(_, text)| text.as_str())
+    match category {
+        ChangeCategory::Improved => "improved",
+        ChangeCategory::Stable => "stable",
+        ChangeCategory::Deteriorated => "deteriorated",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_change_category_is_written_as_it_is_serialised() {
+        for category in [ChangeCategory::Improved, ChangeCategory::Stable, ChangeCategory::Deteriorated] {
+            assert_eq!(category_text(category), crate::storage::enum_text(&category));
+        }
+    }
 }
