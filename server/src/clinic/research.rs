@@ -168,20 +168,10 @@ struct Place<'a> {
 }
 
 impl Clinic {
-    /// Everything research may see of one patient. Every form received has a place in it
-    /// (docs/research.md, "Placement"): in its assessment, in the assessment whose window it now
-    /// falls in when its own left the schedule, or under its old key, flagged.
-    pub async fn research_record(
-        &self,
-        patient: &PatientRow,
-        today: NaiveDate,
-    ) -> Result<PatientRecord, ClinicError> {
-        let mut batch = self.db.research_data(&[patient.id]).await?;
-        self.record_of(patient, batch.remove(&patient.id).unwrap_or_default(), today)
-    }
-
-    /// [`Self::research_record`] from her data as read for a page of patients
-    /// ([`crate::storage::Db::research_data`]).
+    /// Everything research may see of one patient, built from her data as read for a page of
+    /// patients ([`crate::storage::Db::research_data`], by [`Walk`]). Every form received has a
+    /// place in it (docs/research.md, "Placement"): in its assessment, in the assessment whose
+    /// window it now falls in when its own left the schedule, or under its old key, flagged.
     fn record_of(
         &self,
         patient: &PatientRow,

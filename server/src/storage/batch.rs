@@ -20,15 +20,15 @@ use super::patients::{ASSESSMENT_QUERY, EVENT_QUERY, assessment, event};
 use super::submissions::{SCORE_QUERY, SUBMISSION_QUERY, grouped_scores, submission};
 use super::{AssessmentRow, Backend, Db, EventRow, StorageError, StoredSubmission, placeholders};
 
-/// What one patient's research record is built from (`Clinic::research_record`).
+/// What one patient's research record is built from (`Clinic::record_of`).
 #[derive(Debug, Clone, Default)]
 pub struct ResearchData {
     /// Every event record, oldest first (as `Db::events`).
     pub events: Vec<EventRow>,
     /// Assessments in the current schedule and unscheduled ones (as `Db::assessments`).
     pub assessments: Vec<AssessmentRow>,
-    /// Assessments that left the schedule and have a submission (as
-    /// `Db::withdrawn_assessments_with_forms`).
+    /// Assessments that left the schedule when an event was recorded or corrected and have a
+    /// submission: research keeps a place for every form received.
     pub withdrawn: Vec<AssessmentRow>,
     /// Every submission, every version, in id order (as `Db::submissions_of`).
     pub submissions: Vec<StoredSubmission>,

@@ -221,22 +221,6 @@ impl Db {
         rows.iter().map(event).collect()
     }
 
-    /// The patient's assessments that left the schedule when an event was recorded or corrected
-    /// and have a submission: research keeps a place for every form received.
-    pub async fn withdrawn_assessments_with_forms(
-        &self,
-        patient_id: i64,
-    ) -> Result<Vec<AssessmentRow>, StorageError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{ASSESSMENT_QUERY} WHERE a.patient_id = $1 AND a.withdrawn = 1 \
-             AND EXISTS (SELECT 1 FROM submissions s WHERE s.assessment_id = a.id) ORDER BY a.window_start, a.key"
-        )))
-        .bind(patient_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(assessment).collect()
-    }
-
     /// The patient's assessments that are in the current schedule (and unscheduled ones).
     pub async fn assessments(&self, patient_id: i64) -> Result<Vec<AssessmentRow>, StorageError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
