@@ -153,13 +153,10 @@ impl ScoreTexts {
     }
 
     /// The text of score `index`'s `outcome`; `number` is scratch space for a text not kept.
+    /// Inlined into the row loop: a text met before is a few loads away.
+    #[inline]
     fn get<'a>(&'a mut self, index: usize, outcome: &Outcome, number: &'a mut Vec<u8>) -> &'a [u8] {
         let Outcome::Scored { score, raw_score, items_answered, .. } = *outcome else { return b"" };
-        let format = |number: &mut Vec<u8>| {
-            number.clear();
-            // Writing to a Vec cannot fail.
-            let _ = write!(number, "{score}");
-        };
         // The sum of the codes, back from their mean (a small whole number; the mean is at least
         // 1, so adding a half and truncating rounds it).
         let sum = (raw_score * f64::from(items_answered) + 0.5) as usize;
@@ -168,16 +165,21 @@ impl ScoreTexts {
             (sum < *width).then_some(at).and_then(|at| texts.get_mut(at))
         });
         match slot {
-            Some(slot) => slot.get_or_insert_with(|| {
-                format(number);
-                number.as_slice().into()
-            }),
-            None => {
-                format(number);
-                number.as_slice()
-            }
+            Some(Some(text)) => text,
+            Some(slot) => slot.insert(format(score, number).into()),
+            None => format(score, number),
         }
     }
+}
+
+/// `score` as `f64`'s `Display` writes it, into `number`: a scale's text once, the summary's on
+/// every row.
+#[inline(never)]
+fn format(score: f64, number: &mut Vec<u8>) -> &[u8] {
+    number.clear();
+    // Writing to a Vec cannot fail.
+    let _ = write!(number, "{score}");
+    number
 }
 
 fn map_columns(definition: &Instrument, headers: &csv::StringRecord) -> anyhow::Result<Vec<Column>> {

@@ -19,7 +19,7 @@ use qol_shared::ttd::{self, DeathRule, Definition, Series};
 
 use super::{Clinic, ClinicError};
 use crate::storage::batch::ResearchData;
-use crate::storage::{AssessmentRow, PatientRow, StoredSubmission};
+use crate::storage::{AssessmentRow, PatientRow, StorageError, StoredSubmission};
 
 /// The assessment every change is measured from (the protocol module's), and the trial's
 /// primary "post".
@@ -448,7 +448,9 @@ impl Clinic {
 
 /// Every patient's record in study id order, built one at a time; patients, and what their
 /// records are built from, are read a page ([`PAGE`]) at a time (a few queries a page), so memory
-/// does not grow with the study.
+/// does not grow with the study. The next page is read while this one's records are built and
+/// written (by a task of its own, so reading and writing use a core each): at most two pages are
+/// held.
 #[derive(Debug)]
 pub struct Walk<'a> {
     clinic: &'a Clinic,
@@ -456,20 +458,37 @@ pub struct Walk<'a> {
     page: std::vec::IntoIter<PatientRow>,
     /// The page's data by patient id; each patient's is taken when her record is built.
     data: HashMap<i64, ResearchData>,
-    after: String,
-    done: bool,
+    next: Next,
+}
+
+/// A page of patients and what their records are built from.
+type Page = (Vec<PatientRow>, HashMap<i64, ResearchData>);
+
+/// Where a walk stands with its next page.
+#[derive(Debug)]
+enum Next {
+    /// Nothing read yet.
+    First,
+    /// The next page, being read.
+    Reading(tokio::task::JoinHandle<Result<Page, StorageError>>),
+    /// The last page was empty: every patient was walked.
+    Done,
 }
 
 impl<'a> Walk<'a> {
     pub fn new(clinic: &'a Clinic, today: NaiveDate) -> Walk<'a> {
-        Walk {
-            clinic,
-            today,
-            page: Vec::new().into_iter(),
-            data: HashMap::new(),
-            after: String::new(),
-            done: false,
-        }
+        Walk { clinic, today, page: Vec::new().into_iter(), data: HashMap::new(), next: Next::First }
+    }
+
+    /// Starts reading the page after `after` (a study code; empty for the first page).
+    fn read_page(&self, after: String) -> tokio::task::JoinHandle<Result<Page, StorageError>> {
+        let db = self.clinic.db.clone();
+        tokio::spawn(async move {
+            let page = db.patients_after(&after, PAGE).await?;
+            let ids: Vec<i64> = page.iter().map(|patient| patient.id).collect();
+            let data = db.research_data(&ids).await?;
+            Ok((page, data))
+        })
     }
 
     pub async fn next(&mut self) -> Result<Option<PatientRecord>, ClinicError> {
@@ -478,18 +497,34 @@ impl<'a> Walk<'a> {
                 let data = self.data.remove(&patient.id).unwrap_or_default();
                 return Ok(Some(self.clinic.record_of(&patient, data, self.today)?));
             }
-            if self.done {
-                return Ok(None);
+            let reading = match std::mem::replace(&mut self.next, Next::Done) {
+                Next::First => self.read_page(String::new()),
+                Next::Reading(reading) => reading,
+                Next::Done => return Ok(None),
+            };
+            let (page, data) = match reading.await {
+                Ok(read) => read?,
+                Err(failed) if failed.is_panic() => std::panic::resume_unwind(failed.into_panic()),
+                Err(failed) => {
+                    return Err(StorageError::Corrupt(format!("a page read stopped: {failed}")).into());
+                }
+            };
+            // The next page is read while this one's records are built and written; the last
+            // page's data is all taken by now, so two pages are held at most.
+            if let Some(last) = page.last() {
+                self.next = Next::Reading(self.read_page(last.study_code.clone()));
             }
-            let page = self.clinic.db.patients_after(&self.after, PAGE).await?;
-            match page.last() {
-                Some(last) => self.after = last.study_code.clone(),
-                None => self.done = true,
-            }
-            // The last page's data is all taken by now: one page is held at a time.
-            let ids: Vec<i64> = page.iter().map(|patient| patient.id).collect();
-            self.data = self.clinic.db.research_data(&ids).await?;
+            self.data = data;
             self.page = page.into_iter();
+        }
+    }
+}
+
+impl Drop for Walk<'_> {
+    /// A walk left before its end (a reader who went away) stops its read.
+    fn drop(&mut self) {
+        if let Next::Reading(reading) = &self.next {
+            reading.abort();
         }
     }
 }

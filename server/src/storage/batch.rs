@@ -4,7 +4,7 @@
 //! connections. Rows are mapped by the same helpers as the one-patient reads as they stream in
 //! (a page's raw rows are never all held at once), and grouped by patient here.
 //!
-//! Item answers come one row per submission (its answers joined into one text by the
+//! Item answers and scores come one row per submission (each joined into one text by the
 //! database): they are most of the rows, and each row costs far more to carry out of the driver
 //! than to parse.
 
@@ -17,7 +17,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::patients::{ASSESSMENT_QUERY, EVENT_QUERY, assessment, event};
-use super::submissions::{SCORE_QUERY, SUBMISSION_QUERY, grouped_scores, submission};
+use super::submissions::{SUBMISSION_QUERY, joined_scores, joined_scores_sql, submission};
 use super::{AssessmentRow, Backend, Db, EventRow, StorageError, StoredSubmission, placeholders};
 
 /// What one patient's research record is built from (`Clinic::record_of`).
@@ -39,17 +39,18 @@ pub struct ResearchData {
     pub scores: HashMap<i64, Vec<Scores>>,
 }
 
-/// A submission's answers as the database joins them: `item=code` or, not applicable, `item`,
+/// A submission's answers as the database joins them: `item=code` or, not applicable, `item=`,
 /// separated by commas, in any order.
 fn joined_answers(text: &str) -> Result<Vec<RawAnswer>, StorageError> {
-    let number =
-        |part: &str| part.parse::<i64>().map_err(|_| StorageError::Corrupt(format!("item answers {text:?}")));
+    let corrupt = || StorageError::Corrupt(format!("item answers {text:?}"));
+    let number = |part: &str| part.parse::<i64>().map_err(|_| corrupt());
     let mut answers = text
         .split(',')
         .map(|answer| {
-            Ok(match answer.split_once('=') {
-                Some((item, code)) => RawAnswer::code(number(item)?, number(code)?),
-                None => RawAnswer::not_applicable(number(answer)?),
+            let (item, code) = answer.split_once('=').ok_or_else(corrupt)?;
+            Ok(match code {
+                "" => RawAnswer::not_applicable(number(item)?),
+                code => RawAnswer::code(number(item)?, number(code)?),
             })
         })
         .collect::<Result<Vec<_>, StorageError>>()?;
@@ -128,8 +129,7 @@ impl Db {
             };
             let mut answers = Vec::new();
             let sql = format!(
-                "SELECT submission_id, {join}(CASE WHEN code IS NULL THEN CAST(item AS TEXT) \
-                 ELSE CAST(item AS TEXT) || '=' || CAST(code AS TEXT) END, ',') AS answers \
+                "SELECT submission_id, {join}(item || '=' || COALESCE(CAST(code AS TEXT), ''), ',') AS answers \
                  FROM item_answers WHERE submission_id IN ({of_these}) GROUP BY submission_id"
             );
             self.each_row(sql, patients, |row| {
@@ -140,33 +140,19 @@ impl Db {
             .await?;
             Ok::<_, StorageError>(answers)
         };
-        // One submission's rows at a time, ordered as the scores' primary key, which the
-        // one-submission read walks.
         let scores = async {
             let mut scores = Vec::new();
-            let mut run: Vec<AnyRow> = Vec::new();
-            let mut run_of: Option<i64> = None;
-            let mut close = |run: &mut Vec<AnyRow>, id: Option<i64>| -> Result<(), StorageError> {
-                if let Some(id) = id {
-                    scores.push((id, grouped_scores(run)?));
-                }
-                run.clear();
-                Ok(())
-            };
             let sql = format!(
-                "{SCORE_QUERY} WHERE submission_id IN ({of_these}) ORDER BY submission_id, scale, algorithm_version"
+                "SELECT submission_id, {} AS scores FROM scores WHERE submission_id IN ({of_these}) \
+                 GROUP BY submission_id",
+                joined_scores_sql(self.backend)
             );
             self.each_row(sql, patients, |row| {
                 let id: i64 = row.try_get("submission_id")?;
-                if run_of != Some(id) {
-                    close(&mut run, run_of)?;
-                    run_of = Some(id);
-                }
-                run.push(row);
+                scores.push((id, joined_scores(row.try_get::<&str, _>("scores")?)?));
                 Ok(())
             })
             .await?;
-            close(&mut run, run_of)?;
             Ok::<_, StorageError>(scores)
         };
         // The forms are read before their answers and scores: a form is stored with its answers
@@ -227,9 +213,10 @@ mod tests {
     #[test]
     fn joined_answers_are_read_by_item() {
         assert_eq!(
-            joined_answers("3=2,1=4,2").unwrap(),
+            joined_answers("3=2,1=4,2=").unwrap(),
             vec![RawAnswer::code(1, 4), RawAnswer::not_applicable(2), RawAnswer::code(3, 2)]
         );
         assert!(joined_answers("1=x").is_err());
+        assert!(joined_answers("1").is_err());
     }
 }

@@ -156,17 +156,17 @@ pub(crate) fn enum_from<T: serde::de::DeserializeOwned>(text: &str) -> Result<T,
         .map_err(|_| StorageError::Corrupt(format!("stored value {text:?}")))
 }
 
+/// `$first, …` for `n` parameters, for a list in an SQL statement (`IN (…)`).
+pub(super) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
 /// An optional float as bound in SQL, always with `CAST($n AS DOUBLE PRECISION)`.
 ///
 /// sqlx 0.9.0's `Any` driver declares a NULL `f64` to PostgreSQL as FLOAT4 (its mapping of
 /// `AnyTypeInfoKind::Double` to `Option::<f32>::None` in `sqlx-core/src/any/arguments.rs`), which
 /// breaks the cached statement for the next non-NULL value. As text the declared type is always
 /// the same; Rust writes the shortest form that reads back to the same f64, so nothing is lost.
-/// `$first, …` for `n` parameters, for a list in an SQL statement (`IN (…)`).
-pub(super) fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
-
 pub fn float_param(value: Option<f64>) -> Option<String> {
     value.map(|value| value.to_string())
 }

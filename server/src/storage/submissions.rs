@@ -2,12 +2,14 @@
 
 use qol_shared::answers::RawAnswer;
 use qol_shared::api::{CompletionMode, CorrectionMeaning, Timeliness};
-use qol_shared::instrument::InstrumentId;
+use std::borrow::Cow;
+
+use qol_shared::instrument::{InstrumentId, SCORING_ALGORITHM_VERSION};
 use qol_shared::scoring::{Outcome, ScaleScore, Scores};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Db, StorageError, WriteTx, enum_from, enum_text};
+use super::{Backend, Db, StorageError, WriteTx, enum_from, enum_text};
 use qol_shared::schedule::AssessmentKey;
 use qol_shared::{Language, Timestamp};
 
@@ -218,60 +220,127 @@ impl Db {
 
     /// The stored scores of a submission, grouped by instrument in instrument order.
     pub async fn scores_of(&self, submission_id: i64) -> Result<Vec<Scores>, StorageError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{SCORE_QUERY} WHERE submission_id = $1")))
-            .bind(submission_id)
-            .fetch_all(&self.pool)
-            .await?;
-        grouped_scores(&rows)
+        let sql = format!("SELECT {} FROM scores WHERE submission_id = $1", joined_scores_sql(self.backend));
+        let joined: Option<String> =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(submission_id).fetch_one(&self.pool).await?;
+        joined.as_deref().map_or(Ok(Vec::new()), joined_scores)
     }
 }
 
-/// The stored score rows (`scores`), with their submission.
-pub(super) const SCORE_QUERY: &str = "SELECT submission_id, instrument, scale, score, raw_score, items_answered, items_in_scale, missing_reason, algorithm_version \
-     FROM scores";
+/// One submission's scores joined into one text by the database (an aggregate over `scores`
+/// rows), read back by [`joined_scores`]: `;` between scores and `|` between a score's fields
+/// (instrument, scale, score, raw score, items answered, items in scale, missing reason,
+/// algorithm version; blank for NULL). One row per submission instead of one per score: each row
+/// costs far more to carry out of the driver than its text costs to parse (exports read every
+/// score of a study).
+///
+/// A number is written so that it reads back to the same `f64`. PostgreSQL writes `x` and its
+/// eight bytes in hex (`float8send`): exact for every number. SQLite has no such function. A
+/// number below 128 whose bits all lie above 2^-56 (every raw score, and every score but a few
+/// below 0.0625) it writes as `i` and the whole number it is times 2^56: scaling by a power of two is exact, and a
+/// whole number of at most 53 significant bits converts back exactly. Any other number it writes
+/// with 20 significant digits (`printf('%!.19e')`, slower): every digit its conversion computes
+/// (`sqlite3FpDecode`, in double-double arithmetic), none rounded away. For magnitudes between
+/// about 1e-82 and 9e18 that conversion multiplies only by exact powers of ten, so the text is
+/// within a few units of the 19th digit, far inside the half unit in the last place (about 1e-16
+/// of the value) that Rust's correctly rounded parse needs; every score (0–100) and raw score
+/// (1–7) is in that range. (Outside it, SQLite's inexact constants can move the last bit.) A
+/// test reads random numbers of that range, and scores, back bit for bit on both databases.
+pub(super) fn joined_scores_sql(backend: Backend) -> String {
+    /// 2^56, as SQL writes it.
+    const SCALED: &str = "72057594037927936.0";
+    let number = |column: &str| match backend {
+        Backend::Sqlite => format!(
+            "CASE WHEN {column} IS NULL THEN '' \
+             WHEN abs({column}) < 128.0 AND {column} * {SCALED} = CAST({column} * {SCALED} AS INTEGER) \
+             THEN 'i' || CAST({column} * {SCALED} AS INTEGER) ELSE printf('%!.19e', {column}) END"
+        ),
+        Backend::Postgres => format!("COALESCE('x' || encode(float8send({column}), 'hex'), '')"),
+    };
+    let join = match backend {
+        Backend::Sqlite => "group_concat",
+        Backend::Postgres => "string_agg",
+    };
+    format!(
+        "{join}(instrument || '|' || scale || '|' || {} || '|' || {} || '|' || items_answered || '|' || \
+         items_in_scale || '|' || COALESCE(missing_reason, '') || '|' || algorithm_version, ';')",
+        number("score"),
+        number("raw_score")
+    )
+}
 
-/// One submission's score rows, grouped by instrument in instrument order.
-pub(super) fn grouped_scores(rows: &[AnyRow]) -> Result<Vec<Scores>, StorageError> {
+/// One submission's scores from their joined text ([`joined_scores_sql`]), grouped by
+/// instrument in instrument order, each instrument's scales in their documented order.
+pub(super) fn joined_scores(text: &str) -> Result<Vec<Scores>, StorageError> {
+    let corrupt = || StorageError::Corrupt(format!("scores {text:?}"));
+    let number = |field: &str| -> Result<Option<f64>, StorageError> {
+        if field.is_empty() {
+            return Ok(None);
+        }
+        let value = if let Some(hex) = field.strip_prefix('x') {
+            u64::from_str_radix(hex, 16).ok().map(f64::from_bits)
+        } else if let Some(scaled) = field.strip_prefix('i') {
+            // At most 53 significant bits, so the conversion is exact, as is dividing by 2^56.
+            scaled.parse::<i64>().ok().map(|n| n as f64 / (1u64 << 56) as f64)
+        } else {
+            field.parse::<f64>().ok()
+        };
+        value.map(Some).ok_or_else(corrupt)
+    };
+    let count = |field: &str| -> Result<u8, StorageError> {
+        let n: i64 = field.parse().map_err(|_| corrupt())?;
+        Ok(u8::try_from(n).unwrap_or(u8::MAX))
+    };
     let mut grouped: Vec<Scores> = Vec::new();
-    for row in rows {
-        let instrument_text: String = row.try_get("instrument")?;
-        let instrument = InstrumentId::parse(&instrument_text)
+    for row in text.split(';') {
+        let mut fields = row.split('|');
+        let mut field = || fields.next().ok_or_else(corrupt);
+        let (instrument_text, code, score, raw_score) = (field()?, field()?, field()?, field()?);
+        let (answered, in_scale, reason, version) = (field()?, field()?, field()?, field()?);
+        if fields.next().is_some() {
+            return Err(corrupt());
+        }
+        let instrument = InstrumentId::parse(instrument_text)
             .ok_or_else(|| StorageError::Corrupt(format!("instrument {instrument_text:?}")))?;
-        let code: String = row.try_get("scale")?;
-        let answered = u8::try_from(row.try_get::<i64, _>("items_answered")?).unwrap_or(u8::MAX);
-        let in_scale = u8::try_from(row.try_get::<i64, _>("items_in_scale")?).unwrap_or(u8::MAX);
-        let outcome = match (
-            row.try_get::<Option<f64>, _>("score")?,
-            row.try_get::<Option<String>, _>("missing_reason")?,
-        ) {
+        let (answered, in_scale) = (count(answered)?, count(in_scale)?);
+        let outcome = match (number(score)?, reason) {
             (Some(score), _) => Outcome::Scored {
                 score,
-                raw_score: row.try_get::<Option<f64>, _>("raw_score")?.unwrap_or(f64::NAN),
+                raw_score: number(raw_score)?.unwrap_or(f64::NAN),
                 items_answered: answered,
                 items_in_scale: in_scale,
             },
-            (None, Some(reason)) => Outcome::Missing {
-                reason: enum_from(&reason)?,
-                items_answered: answered,
-                items_in_scale: in_scale,
-            },
-            (None, None) => {
+            (None, "") => {
                 return Err(StorageError::Corrupt(format!("score {code} has neither value nor reason")));
             }
+            (None, reason) => Outcome::Missing {
+                reason: enum_from(reason)?,
+                items_answered: answered,
+                items_in_scale: in_scale,
+            },
         };
-        let version: String = row.try_get("algorithm_version")?;
-        let scale = ScaleScore { code: code.into(), outcome };
+        // The codes and the version this build writes are its own constants: borrowed, not copied.
+        let code = match instrument.instrument().score_codes().find(|known| *known == code) {
+            Some(known) => Cow::Borrowed(known),
+            None => Cow::Owned(code.to_owned()),
+        };
+        let scale = ScaleScore { code, outcome };
         match grouped
             .iter_mut()
             .find(|scores| scores.instrument == instrument && scores.algorithm_version == version)
         {
             Some(scores) => scores.scales.push(scale),
             None => {
-                grouped.push(Scores { instrument, algorithm_version: version.into(), scales: vec![scale] })
+                let version = if version == SCORING_ALGORITHM_VERSION {
+                    Cow::Borrowed(SCORING_ALGORITHM_VERSION)
+                } else {
+                    Cow::Owned(version.to_owned())
+                };
+                grouped.push(Scores { instrument, algorithm_version: version, scales: vec![scale] })
             }
         }
     }
-    // Rows come back in no particular order: restore the instruments' documented order.
+    // The database joins rows in no particular order: restore the instruments' documented order.
     grouped.sort_by_key(|scores| scores.instrument);
     for scores in &mut grouped {
         let order: Vec<&str> = scores.instrument.instrument().score_codes().collect();

@@ -387,6 +387,9 @@ async fn seed_study(url: &str, patients: usize) {
         }
         tx.commit().await.unwrap();
     }
+    // The planner's statistics for the tables just filled, as PostgreSQL's autovacuum would
+    // have gathered them long before a study of this size is exported.
+    sqlx::query("ANALYZE").execute(&pool).await.unwrap();
     pool.close().await;
 }
 
@@ -422,8 +425,12 @@ async fn export_memory() {
         .map(|n| n.trim().parse().unwrap())
         .collect();
     let mut results = Vec::new();
-    for patients in sizes {
-        let database = TestDatabase::create(Backend::Sqlite).await.unwrap();
+    for (backend, patients) in [Backend::Sqlite, Backend::Postgres]
+        .into_iter()
+        .flat_map(|backend| sizes.iter().map(move |patients| (backend, *patients)))
+    {
+        let database =
+            TestDatabase::create(backend).await.expect("PostgreSQL is needed for the export bench");
         // The server creates the schema and the study (no demo data); then it is stopped.
         ServerProcess::start(&qol_binary(), &database.url, false).signal("TERM");
         sqlx::any::install_default_drivers();
@@ -435,8 +442,12 @@ async fn export_memory() {
         let rows = std::fs::read_to_string(&file).unwrap().lines().count() - 1;
         let bytes = std::fs::metadata(&file).unwrap().len();
         let _ = std::fs::remove_file(&file);
+        if std::env::var_os("QOL_BENCH_KEEP_DB").is_some() {
+            eprintln!("KEPT {}", database.url);
+            std::mem::forget(database);
+        }
         results.push(json!({
-            "patients": patients, "seed_seconds": seed_seconds, "rows": rows, "bytes": bytes,
+            "database": format!("{backend:?}").to_lowercase(), "patients": patients, "seed_seconds": seed_seconds, "rows": rows, "bytes": bytes,
             "seconds": seconds, "rows_per_second": rows as f64 / seconds, "peak_kb": peak_kb,
         }));
     }
