@@ -74,11 +74,9 @@ impl std::fmt::Display for ApiFailure {
     }
 }
 
-async fn request<T: DeserializeOwned>(
-    method: &str,
-    path: &str,
-    body: Option<String>,
-) -> Result<(u16, T, String), ApiFailure> {
+/// A call's answer: its status and its body as text, or why there was none. Not generic, so
+/// one copy serves every call (each type read adds only its own parsing: [`request`]).
+async fn fetch(method: &str, path: &str, body: Option<String>) -> Result<(u16, String), ApiFailure> {
     // A patient's sign-out that has not reached the server yet holds on this phone: nothing is
     // asked of her session until it has ended.
     if (path.starts_with("/api/v1/me") || path == "/api/v1/auth/me")
@@ -108,6 +106,15 @@ async fn request<T: DeserializeOwned>(
             .unwrap_or_else(|_| (ErrorCode::Other, format!("the server answered {status}")));
         return Err(ApiFailure::Refused { status, code, message });
     }
+    Ok((status, text))
+}
+
+async fn request<T: DeserializeOwned>(
+    method: &str,
+    path: &str,
+    body: Option<String>,
+) -> Result<(u16, T, String), ApiFailure> {
+    let (status, text) = fetch(method, path, body).await?;
     let value = crate::json::from_str(if text.is_empty() { "null" } else { &text });
     value.map(|value| (status, value, text)).map_err(ApiFailure::Unexpected)
 }

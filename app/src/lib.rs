@@ -45,6 +45,9 @@ use crate::i18n::{Text, other, own_name, t, use_language};
 
 #[wasm_bindgen(start)]
 pub fn start() {
+    // A panic's message in the browser's console. A shipped bundle stops at once on a panic
+    // (`immediate-abort`, xtask/src/dist.rs), where no hook ever runs: it is left out there.
+    #[cfg(not(panic = "immediate-abort"))]
     console_error_panic_hook::set_once();
     // The static loading message in index.html is replaced by the app.
     if let Some(loading) = document().get_element_by_id("loading") {

@@ -52,7 +52,7 @@ pub struct Draft {
     pub instruments: Vec<InstrumentId>,
     /// Made when the draft starts, and sent with every retry, so the server stores it once.
     pub client_id: ClientId,
-    #[serde(with = "item_numbers")]
+    /// By item number; in JSON an object's keys are text (`{"7": 3}`), as serde_json writes them.
     pub answers: BTreeMap<u8, Response>,
     /// The screen the patient is on: 0 instructions, then one per item, then call-me, then review.
     pub position: usize,
@@ -68,35 +68,6 @@ pub struct Draft {
     pub editing: bool,
 }
 
-/// A draft's answers by item number, with the numbers written as text (`{"7": 3}`): a JSON
-/// object's keys are text, and serde-wasm-bindgen neither writes a number as a key nor reads one
-/// back from text (serde_json, which wrote drafts before, did both; the text is the same).
-mod item_numbers {
-    use std::collections::BTreeMap;
-
-    use qol_shared::answers::Response;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(
-        answers: &BTreeMap<u8, Response>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(answers.iter().map(|(item, response)| (item.to_string(), response)))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<BTreeMap<u8, Response>, D::Error> {
-        BTreeMap::<String, Response>::deserialize(deserializer)?
-            .into_iter()
-            .map(|(key, response)| match key.parse::<u8>() {
-                Ok(item) => Ok((item, response)),
-                Err(_) => Err(serde::de::Error::custom(format!("{key:?} is not an item number"))),
-            })
-            .collect()
-    }
-}
-
 /// The name a draft is sealed under in the patient's vault.
 pub fn draft_name(key: &str) -> String {
     format!("draft.{key}")
@@ -104,7 +75,7 @@ pub fn draft_name(key: &str) -> String {
 
 /// Where a finished questionnaire is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(tag = "state", rename_all = "snake_case", try_from = "KeptDelivery")]
 pub enum Delivery {
     /// Kept on the phone, waiting to be sent (or to be retried).
     Saved,
@@ -121,6 +92,46 @@ pub enum Delivery {
         code: qol_shared::api::ErrorCode,
         message: String,
     },
+}
+
+/// A [`Delivery`] as it is kept (`{"state": "refused", "status": 409, ...}`), read as one flat
+/// object: the same JSON as the tagged enum's, without serde's buffering of a tagged enum's
+/// content, which is 2 KB of the phone's bundle.
+#[derive(Deserialize)]
+struct KeptDelivery {
+    state: DeliveryState,
+    received_at: Option<String>,
+    #[serde(default)]
+    status: u16,
+    #[serde(default)]
+    code: qol_shared::api::ErrorCode,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum DeliveryState {
+    Saved,
+    Sending,
+    Sent,
+    Refused,
+}
+
+impl TryFrom<KeptDelivery> for Delivery {
+    type Error = &'static str;
+
+    fn try_from(kept: KeptDelivery) -> Result<Delivery, &'static str> {
+        Ok(match (kept.state, kept.received_at, kept.message) {
+            (DeliveryState::Saved, ..) => Delivery::Saved,
+            (DeliveryState::Sending, ..) => Delivery::Sending,
+            (DeliveryState::Sent, Some(received_at), _) => Delivery::Sent { received_at },
+            (DeliveryState::Sent, None, _) => return Err("missing field `received_at`"),
+            (DeliveryState::Refused, _, Some(message)) => {
+                Delivery::Refused { status: kept.status, code: kept.code, message }
+            }
+            (DeliveryState::Refused, _, None) => return Err("missing field `message`"),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -473,23 +473,26 @@ fn export_memory(report: &mut String, qol: &Path) -> anyhow::Result<()> {
     writeln!(report, "\n## Export throughput and memory\n")?;
     writeln!(
         report,
-        "`qol export scores_long.csv` (release binary, SQLite) on a study written straight into the \
-         database: each patient with 4 treatment events, the full computed schedule, and 10 completed \
+        "`qol export scores_long.csv` (release binary) on a study written straight into the \
+         database, SQLite and PostgreSQL (planner statistics gathered after seeding, as \
+         autovacuum would have): each patient with 4 treatment events, the full computed schedule, and 10 completed \
          assessments (baseline, 5 weekly, end of radiotherapy, end of treatment, 3 and 6 months; \
          QLQ-C30, plus QLQ-CX24 where the protocol asks), with real scores. Peak memory is the \
          process's VmHWM. Records are read a page of 200 patients at a time, six queries per page \
-         (`server/src/storage/batch.rs`). Sizes: `QOL_BENCH_PATIENTS` (default 1000,10000,100000). \
+         (`server/src/storage/batch.rs`; answers and scores one text per form), the next page \
+         while this one is written. Sizes: `QOL_BENCH_PATIENTS` (default 1000,10000,100000). \
          *vs before*: wave 1 wrote {BEFORE_EXPORT_ROWS_PER_SECOND} rows/s at 100,000 patients (one \
-         query per patient and kind, two more per form).\n"
+         query per patient and kind, two more per form; SQLite).\n"
     )?;
     writeln!(
         report,
-        "| patients | rows written | file | wall time | rows/s | vs before | peak memory |\n|---:|---:|---:|---:|---:|---:|---:|"
+        "| database | patients | rows written | file | wall time | rows/s | vs before | peak memory |\n|---|---:|---:|---:|---:|---:|---:|---:|"
     )?;
     for export in result["exports"].as_array().cloned().unwrap_or_default() {
         writeln!(
             report,
-            "| {} | {} | {:.1} MB | {:.1} s | {:.0} | {:.1}× | {:.1} MB |",
+            "| {} | {} | {} | {:.1} MB | {:.1} s | {:.0} | {:.1}× | {:.1} MB |",
+            export["database"].as_str().unwrap_or("sqlite"),
             export["patients"],
             export["rows"],
             f(&export["bytes"]) / 1e6,

@@ -150,9 +150,7 @@ pub fn Help() -> impl IntoView {
                 <button type="button" class="primary" id="ask-call" on:click=ask disabled=move || busy.get()>{t(Text::AskCall)}</button>
             }.into_any(),
         })}
-        <Suspense fallback=|| ()>
-            {move || study.get().flatten().and_then(|study| study.contact).map(|contact| view! { <ContactCard contact/> })}
-        </Suspense>
+        {move || study.get().flatten().and_then(|study| study.contact).map(|contact| view! { <ContactCard contact/> })}
         {move || signed_in().then(|| view! {
             <section class="worse" aria-labelledby="check-heading">
                 <h2 id="check-heading">{t(Text::ShortCheckTitle)}</h2>

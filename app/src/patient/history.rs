@@ -30,7 +30,7 @@ fn scale_name(code: &str) -> Option<Text> {
 #[component]
 pub fn History() -> impl IntoView {
     let language = use_language();
-    let history = LocalResource::new(|| async {
+    let history = super::load(|| async {
         match api::my_history().await {
             Ok((history, text)) => {
                 vault::save_text(HISTORY, text);
@@ -41,41 +41,40 @@ pub fn History() -> impl IntoView {
     });
     view! {
         <h1 id="screen-heading" tabindex="-1">{t(Text::HistoryTitle)}</h1>
-        <Suspense fallback=move || view! { <p class="muted">{t(Text::Loading)}</p> }>
-            {move || history.get().map(|result| match result {
-                Err(failure) => view! { <Problem message=failure.say(language.get())/> }.into_any(),
-                Ok(history) => {
-                    let scores = history.scores.clone();
-                    view! {
-                        {(!scores.is_empty()).then(|| view! {
-                            <h2>{t(Text::YourScores)}</h2>
-                            <p class="muted">{t(Text::ScoresLead)}</p>
-                            <ul class="scores">
-                                {scores.into_iter().filter_map(score_line).collect_view()}
-                            </ul>
-                        })}
-                        <h2>{t(Text::PastForms)}</h2>
-                        {history.forms.is_empty().then(|| view! { <p class="muted">{t(Text::NoFormsYet)}</p> })}
-                        <ul class="sent-list" id="past-forms">
-                            {history.forms.into_iter().map(|form| {
-                                let labels = form.labels.clone();
-                                let label = form.label.clone();
-                                let on = form.completed_on;
-                                // A form the study team corrected says so: never silently.
-                                let corrected = form.corrected.then(|| view! { " · " <em>{t(Text::CorrectedByTeam)}</em> });
-                                view! {
-                                    <li>
-                                        <span class="card-title">{move || label_in(&labels, &label, language.get())}</span>
-                                        " · " {move || local_date(on, language.get().tag())}
-                                        {corrected}
-                                    </li>
-                                }
-                            }).collect_view()}
+        {move || match history.get() {
+            None => view! { <p class="muted">{t(Text::Loading)}</p> }.into_any(),
+            Some(Err(failure)) => view! { <Problem message=failure.say(language.get())/> }.into_any(),
+            Some(Ok(history)) => {
+                let scores = history.scores.clone();
+                view! {
+                    {(!scores.is_empty()).then(|| view! {
+                        <h2>{t(Text::YourScores)}</h2>
+                        <p class="muted">{t(Text::ScoresLead)}</p>
+                        <ul class="scores">
+                            {scores.into_iter().filter_map(score_line).collect_view()}
                         </ul>
-                    }.into_any()
-                }
-            })}
-        </Suspense>
+                    })}
+                    <h2>{t(Text::PastForms)}</h2>
+                    {history.forms.is_empty().then(|| view! { <p class="muted">{t(Text::NoFormsYet)}</p> })}
+                    <ul class="sent-list" id="past-forms">
+                        {history.forms.into_iter().map(|form| {
+                            let labels = form.labels.clone();
+                            let label = form.label.clone();
+                            let on = form.completed_on;
+                            // A form the study team corrected says so: never silently.
+                            let corrected = form.corrected.then(|| view! { " · " <em>{t(Text::CorrectedByTeam)}</em> });
+                            view! {
+                                <li>
+                                    <span class="card-title">{move || label_in(&labels, &label, language.get())}</span>
+                                    " · " {move || local_date(on, language.get().tag())}
+                                    {corrected}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }
+        }}
         <p><a href="/">{t(Text::Back)}</a></p>
     }
 }

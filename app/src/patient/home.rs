@@ -36,11 +36,9 @@ fn Welcome() -> impl IntoView {
     view! {
         <h1 id="screen-heading" tabindex="-1">{t(Text::Welcome)}</h1>
         <p class="lead">{t(Text::WelcomeLead)}</p>
-        <Suspense fallback=|| ()>
-            {move || study.get().flatten().map(|study| view! {
-                <p class="study-title">{study.title}</p>
-            })}
-        </Suspense>
+        {move || study.get().flatten().map(|study| view! {
+            <p class="study-title">{study.title}</p>
+        })}
         {vault::any_sealed_unsent().then(|| view! { <p class="state saved" id="kept-locked">{t(Text::KeptLocked)}</p> })}
         <nav class="choices" aria-label=t(Text::SignInTitle)>
             <a class="choice" href="/activate">{t(Text::HaveCode)}</a>
@@ -113,7 +111,7 @@ fn DeliveryBadge(delivery: Delivery) -> impl IntoView {
 fn PatientHome() -> impl IntoView {
     let outbox = expect_context::<Outbox>();
     let language = use_language();
-    let assessments = LocalResource::new(move || {
+    let assessments = super::load(move || {
         // Refresh whenever a delivery changes, so a sent form moves to "sent".
         outbox.entries.track();
         async move {
@@ -174,37 +172,36 @@ fn PatientHome() -> impl IntoView {
     };
     view! {
         <h1 id="screen-heading" tabindex="-1">{t(Text::DueNow)}</h1>
-        <Suspense fallback=move || view! { <p class="muted">{t(Text::Loading)}</p> }>
-            {move || assessments.get().map(|result| match result {
-                Ok(list) => {
-                    let due = list.due.clone();
-                    let next = list.upcoming.first().cloned();
-                    let sent = list.completed.clone();
-                    view! {
-                        {if due.is_empty() {
-                            view! { <p class="muted">{t(Text::NothingDue)}</p> }.into_any()
-                        } else {
-                            view! { <ul class="cards">{due.into_iter().map(due_card).collect_view()}</ul> }.into_any()
-                        }}
-                        <OutboxOnly list=list.clone()/>
-                        <HelpFirst/>
-                        {next.map(|next| {
-                            let labels = next.labels.clone();
-                            let label = next.label.clone();
-                            view! {
-                                <h2>{t(Text::ComingNext)}</h2>
-                                <p class="card next">
-                                    <span class="card-title">{move || label_in(&labels, &label, language.get())}</span>
-                                    {next.window_start.map(|start| view! { <span class="muted">{t(Text::Opens)} " " {move || local_date(start, language.get().tag())}</span> })}
-                                </p>
-                            }
-                        })}
-                        <PastForms sent/>
-                    }.into_any()
-                }
-                Err(failure) => view! { <Problem message=failure.say(language.get())/> }.into_any(),
-            })}
-        </Suspense>
+        {move || match assessments.get() {
+            None => view! { <p class="muted">{t(Text::Loading)}</p> }.into_any(),
+            Some(Ok(list)) => {
+                let due = list.due.clone();
+                let next = list.upcoming.first().cloned();
+                let sent = list.completed.clone();
+                view! {
+                    {if due.is_empty() {
+                        view! { <p class="muted">{t(Text::NothingDue)}</p> }.into_any()
+                    } else {
+                        view! { <ul class="cards">{due.into_iter().map(due_card).collect_view()}</ul> }.into_any()
+                    }}
+                    <OutboxOnly list=list.clone()/>
+                    <HelpFirst/>
+                    {next.map(|next| {
+                        let labels = next.labels.clone();
+                        let label = next.label.clone();
+                        view! {
+                            <h2>{t(Text::ComingNext)}</h2>
+                            <p class="card next">
+                                <span class="card-title">{move || label_in(&labels, &label, language.get())}</span>
+                                {next.window_start.map(|start| view! { <span class="muted">{t(Text::Opens)} " " {move || local_date(start, language.get().tag())}</span> })}
+                            </p>
+                        }
+                    })}
+                    <PastForms sent/>
+                }.into_any()
+            }
+            Some(Err(failure)) => view! { <Problem message=failure.say(language.get())/> }.into_any(),
+        }}
         <section class="worse" aria-labelledby="worse-heading">
             <p id="worse-heading" class="muted">{t(Text::FeelWorseLead)}</p>
             <button type="button" class="secondary" on:click=feel_worse>{t(Text::FeelWorse)}</button>

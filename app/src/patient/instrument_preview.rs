@@ -11,7 +11,7 @@ use crate::i18n::{Text, t, use_language};
 #[component]
 pub fn InstrumentPreview(id: String) -> impl IntoView {
     let language = use_language();
-    let view_data = LocalResource::new(move || {
+    let view_data = super::load(move || {
         let id = id.clone();
         let language = language.get();
         async move {
@@ -25,25 +25,24 @@ pub fn InstrumentPreview(id: String) -> impl IntoView {
     });
     view! {
         <p><a href="/">{t(Text::Back)}</a></p>
-        <Suspense fallback=move || view! { <p class="muted">{t(Text::Loading)}</p> }>
-            {move || view_data.get().map(|result| match result {
-                Ok(instrument) => view! {
-                    <h1>{instrument.title}</h1>
-                    {instrument.notice.map(|notice| view! { <p class="notice" role="note">{notice}</p> })}
-                    <p>{instrument.instructions}</p>
-                    <ol class="items">
-                        {instrument.items.into_iter().map(|item| view! {
-                            <li value=item.number>
-                                <span class="item-text">{item.text}</span>
-                                <span class="muted">
-                                    {item.options.iter().map(|o| o.label.clone()).collect::<Vec<_>>().join(" · ")}
-                                </span>
-                            </li>
-                        }).collect_view()}
-                    </ol>
-                }.into_any(),
-                Err(failure) => view! { <Problem message=failure.say(language.get())/> }.into_any(),
-            })}
-        </Suspense>
+        {move || match view_data.get() {
+            None => view! { <p class="muted">{t(Text::Loading)}</p> }.into_any(),
+            Some(Ok(instrument)) => view! {
+                <h1>{instrument.title}</h1>
+                {instrument.notice.map(|notice| view! { <p class="notice" role="note">{notice}</p> })}
+                <p>{instrument.instructions}</p>
+                <ol class="items">
+                    {instrument.items.into_iter().map(|item| view! {
+                        <li value=item.number>
+                            <span class="item-text">{item.text}</span>
+                            <span class="muted">
+                                {item.options.iter().map(|o| o.label.clone()).collect::<Vec<_>>().join(" · ")}
+                            </span>
+                        </li>
+                    }).collect_view()}
+                </ol>
+            }.into_any(),
+            Some(Err(failure)) => view! { <Problem message=failure.say(language.get())/> }.into_any(),
+        }}
     }
 }

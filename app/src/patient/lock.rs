@@ -24,8 +24,8 @@ const MAX_UNLOCK_TRIES: u32 = 5;
 
 /// The study's public details (contact, idle lock), from the server and kept on the phone for
 /// offline use.
-pub fn study_resource() -> LocalResource<Option<StudySummary>> {
-    LocalResource::new(|| async {
+pub fn study_resource() -> RwSignal<Option<Option<StudySummary>>> {
+    super::load(|| async {
         match api::get_keeping::<StudySummary>("/api/v1/study").await {
             Ok((study, text)) => {
                 local::save_text(STUDY_KEY, &text);
@@ -179,9 +179,7 @@ fn Unlock(me: Me) -> impl IntoView {
         </form>
         <p class="muted">{t(Text::ForgotPin)}</p>
         <p><button type="button" class="link" id="not-me" on:click=not_me>{t(Text::NotMe)}</button></p>
-        <Suspense fallback=|| ()>
-            {move || study.get().flatten().and_then(|study| study.contact).map(|contact| view! { <super::help::ContactCard contact/> })}
-        </Suspense>
+        {move || study.get().flatten().and_then(|study| study.contact).map(|contact| view! { <super::help::ContactCard contact/> })}
     }
 }
 

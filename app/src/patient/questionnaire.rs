@@ -134,7 +134,7 @@ pub fn Questionnaire(key: String) -> impl IntoView {
     let outbox = expect_context::<Outbox>();
     let (instruments, only) =
         draft.with_untracked(|draft| (draft.instruments.clone(), draft.only_items.clone()));
-    let form = LocalResource::new(move || {
+    let form = super::load(move || {
         let instruments = instruments.clone();
         let only = only.clone();
         let language = language.get().tag();
@@ -187,28 +187,27 @@ pub fn Questionnaire(key: String) -> impl IntoView {
     };
 
     view! {
-        <Suspense fallback=move || view! { <p class="muted">{t(Text::Loading)}</p> }>
-            {move || form.get().map(|result| match result {
-                Err(failure) => view! { <Problem message=failure.say(language.get())/> }.into_any(),
-                Ok(form) => {
-                    (move || {
-                        let current = draft.get();
-                        let position = current.position.min(form.review_screen());
-                        if position == 0 {
-                            instructions(&form, draft).into_any()
-                        } else if position <= form.items.len() {
-                            item_screen(&form, &current, position, draft).into_any()
-                        } else if position == form.call_me_screen() {
-                            call_me_screen(&form, &current, draft).into_any()
-                        } else {
-                            let form_for_send = form.clone();
-                            review_screen(&form, &current, draft, move || send(&form_for_send)).into_any()
-                        }
-                    })
-                    .into_any()
-                }
-            })}
-        </Suspense>
+        {move || match form.get() {
+            None => view! { <p class="muted">{t(Text::Loading)}</p> }.into_any(),
+            Some(Err(failure)) => view! { <Problem message=failure.say(language.get())/> }.into_any(),
+            Some(Ok(form)) => {
+                (move || {
+                    let current = draft.get();
+                    let position = current.position.min(form.review_screen());
+                    if position == 0 {
+                        instructions(&form, draft).into_any()
+                    } else if position <= form.items.len() {
+                        item_screen(&form, &current, position, draft).into_any()
+                    } else if position == form.call_me_screen() {
+                        call_me_screen(&form, &current, draft).into_any()
+                    } else {
+                        let form_for_send = form.clone();
+                        review_screen(&form, &current, draft, move || send(&form_for_send)).into_any()
+                    }
+                })
+                .into_any()
+            }
+        }}
     }
     .into_any()
 }

@@ -28,19 +28,18 @@ fn channel_text(channel: ReminderChannel) -> Text {
 pub fn ReminderSettings() -> impl IntoView {
     let app_language = crate::i18n::use_language();
     let changed = RwSignal::new(0_u32);
-    let settings = LocalResource::new(move || {
+    let settings = super::load(move || {
         changed.track();
         api::my_reminders()
     });
     view! {
         <h1 id="screen-heading" tabindex="-1">{t(Text::ReminderSettings)}</h1>
         <p class="lead">{t(Text::ReminderLead)}</p>
-        <Suspense fallback=move || view! { <p class="muted">{t(Text::Loading)}</p> }>
-            {move || settings.get().map(|result| match result {
-                Ok(current) => view! { <Form current changed/> }.into_any(),
-                Err(failure) => view! { <Problem message=failure.say(app_language.get())/> }.into_any(),
-            })}
-        </Suspense>
+        {move || match settings.get() {
+            None => view! { <p class="muted">{t(Text::Loading)}</p> }.into_any(),
+            Some(Ok(current)) => view! { <Form current changed/> }.into_any(),
+            Some(Err(failure)) => view! { <Problem message=failure.say(app_language.get())/> }.into_any(),
+        }}
         <p><a href="/">{t(Text::Back)}</a></p>
     }
 }

@@ -63,12 +63,30 @@ struct Open {
 thread_local! {
     static OPEN: RefCell<Option<Open>> = const { RefCell::new(None) };
     /// Per storage key, the number of the latest write: a slower earlier write never lands
-    /// after a later one.
-    static WRITES: RefCell<BTreeMap<String, u64>> = const { RefCell::new(BTreeMap::new()) };
+    /// after a later one. (A few keys: a list, which is less code than a map of its own type.)
+    static WRITES: RefCell<Vec<(String, u64)>> = const { RefCell::new(Vec::new()) };
     /// Raised when a patient's data is destroyed: writes sealed before then are dropped.
     static EPOCH: RefCell<u64> = const { RefCell::new(0) };
     /// Names to remove once the named write has landed ([`save_replacing`]).
-    static THEN_REMOVE: RefCell<BTreeMap<String, Vec<String>>> = const { RefCell::new(BTreeMap::new()) };
+    static THEN_REMOVE: RefCell<Vec<(String, Vec<String>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Counts one more write of `stored`; returns its number.
+fn next_write(stored: &str) -> u64 {
+    WRITES.with(|writes| {
+        let mut writes = writes.borrow_mut();
+        let at = writes.iter().position(|(key, _)| key == stored).unwrap_or_else(|| {
+            writes.push((stored.to_owned(), 0));
+            writes.len() - 1
+        });
+        writes[at].1 += 1;
+        writes[at].1
+    })
+}
+
+/// The number of the latest write of `stored`.
+fn latest_write(stored: &str) -> Option<u64> {
+    WRITES.with(|writes| writes.borrow().iter().find(|(key, _)| key == stored).map(|(_, number)| *number))
 }
 
 fn record_key(study_id: &str) -> String {
@@ -348,17 +366,18 @@ fn store(name: &str, text: String) {
         return;
     };
     let stored = format!("{}{name}", item_prefix(&study_id));
-    let number = WRITES.with(|writes| {
-        let mut writes = writes.borrow_mut();
-        let next = writes.get(&stored).copied().unwrap_or(0) + 1;
-        writes.insert(stored.clone(), next);
-        next
-    });
+    let number = next_write(&stored);
     let epoch = EPOCH.with(|epoch| *epoch.borrow());
-    let then_remove = THEN_REMOVE.with(|pending| pending.borrow_mut().remove(name)).unwrap_or_default();
+    let then_remove = THEN_REMOVE
+        .with(|pending| {
+            let mut pending = pending.borrow_mut();
+            let at = pending.iter().position(|(waiting, _)| waiting == name)?;
+            Some(pending.swap_remove(at).1)
+        })
+        .unwrap_or_default();
     spawn_local(async move {
         let Ok(sealed) = seal(&key, &stored, &text).await else { return };
-        let latest = WRITES.with(|writes| writes.borrow().get(&stored).copied()) == Some(number);
+        let latest = latest_write(&stored) == Some(number);
         if latest && EPOCH.with(|now| *now.borrow()) == epoch && local::save(&stored, &sealed) {
             // Only now that it is stored does what it replaces go (a draft, once its form is in
             // the outbox).
@@ -377,14 +396,20 @@ pub fn save_replacing<T: Serialize>(name: &str, value: &T, old: &str) -> bool {
             open.plain.remove(old);
         }
     });
-    THEN_REMOVE.with(|pending| pending.borrow_mut().entry(name.to_owned()).or_default().push(old.to_owned()));
+    THEN_REMOVE.with(|pending| {
+        let mut pending = pending.borrow_mut();
+        match pending.iter_mut().find(|(waiting, _)| waiting == name) {
+            Some((_, olds)) => olds.push(old.to_owned()),
+            None => pending.push((name.to_owned(), vec![old.to_owned()])),
+        }
+    });
     save(name, value)
 }
 
 fn remove_stored(study_id: &str, name: &str) {
     let stored = format!("{}{name}", item_prefix(study_id));
     // A write still being sealed must not bring it back.
-    WRITES.with(|writes| *writes.borrow_mut().entry(stored.clone()).or_default() += 1);
+    next_write(&stored);
     local::remove(&stored);
 }
 

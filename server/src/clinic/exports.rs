@@ -56,6 +56,9 @@ impl Clinic {
         }
         let scales = research::scales();
         let mut walk = Walk::new(self, today);
+        if !which.writes_answers() {
+            walk = walk.without_answers();
+        }
         while let Some(record) = walk.next().await? {
             if tx
                 .send(Ok(export::patient_chunk(

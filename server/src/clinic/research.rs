@@ -459,6 +459,8 @@ pub struct Walk<'a> {
     /// The page's data by patient id; each patient's is taken when her record is built.
     data: HashMap<i64, ResearchData>,
     next: Next,
+    /// Whether item answers are read (see [`Walk::without_answers`]).
+    answers: bool,
 }
 
 /// A page of patients and what their records are built from.
@@ -477,16 +479,30 @@ enum Next {
 
 impl<'a> Walk<'a> {
     pub fn new(clinic: &'a Clinic, today: NaiveDate) -> Walk<'a> {
-        Walk { clinic, today, page: Vec::new().into_iter(), data: HashMap::new(), next: Next::First }
+        Walk {
+            clinic,
+            today,
+            page: Vec::new().into_iter(),
+            data: HashMap::new(),
+            next: Next::First,
+            answers: true,
+        }
+    }
+
+    /// A walk whose records hold no item answers (each submission's `answers` is empty), for a
+    /// caller that writes none: answers are a third of what a page reads.
+    pub fn without_answers(mut self) -> Walk<'a> {
+        self.answers = false;
+        self
     }
 
     /// Starts reading the page after `after` (a study code; empty for the first page).
     fn read_page(&self, after: String) -> tokio::task::JoinHandle<Result<Page, StorageError>> {
-        let db = self.clinic.db.clone();
+        let (db, answers) = (self.clinic.db.clone(), self.answers);
         tokio::spawn(async move {
             let page = db.patients_after(&after, PAGE).await?;
             let ids: Vec<i64> = page.iter().map(|patient| patient.id).collect();
-            let data = db.research_data(&ids).await?;
+            let data = db.research_data(&ids, answers).await?;
             Ok((page, data))
         })
     }

@@ -83,6 +83,17 @@ impl Export {
         }
     }
 
+    /// Whether the export writes item answers: the others are written from records read
+    /// without them (a third of what an export reads). A `match`, so a new export has to say.
+    pub fn writes_answers(self) -> bool {
+        match self {
+            Export::ItemsLong | Export::Fhir => true,
+            Export::ScoresLong | Export::Schedule | Export::ScoresWide | Export::Dictionary | Export::Ttd => {
+                false
+            }
+        }
+    }
+
     pub fn names() -> String {
         Export::ALL.iter().map(|e| e.name()).collect::<Vec<_>>().join(", ")
     }

@@ -80,7 +80,13 @@ impl Db {
     /// The research data of each of `patients` (ids), one entry per id (empty for a patient with
     /// nothing stored). Six queries whatever the number of patients: callers pass a page (each
     /// id is a bound parameter, so a few hundred, well under either database's limit).
-    pub async fn research_data(&self, patients: &[i64]) -> Result<HashMap<i64, ResearchData>, StorageError> {
+    /// With `answers` false, no item answers are read (each patient's `answers` is empty).
+    pub async fn research_data(
+        &self,
+        patients: &[i64],
+        answers: bool,
+    ) -> Result<HashMap<i64, ResearchData>, StorageError> {
+        let with_answers = answers;
         let mut out: HashMap<i64, ResearchData> =
             patients.iter().map(|id| (*id, ResearchData::default())).collect();
         if patients.is_empty() {
@@ -123,11 +129,14 @@ impl Db {
         };
         let of_these = format!("SELECT s.id FROM submissions s WHERE s.patient_id IN ({ids})");
         let answers = async {
+            let mut answers = Vec::new();
+            if !with_answers {
+                return Ok(answers);
+            }
             let join = match self.backend {
                 Backend::Sqlite => "group_concat",
                 Backend::Postgres => "string_agg",
             };
-            let mut answers = Vec::new();
             let sql = format!(
                 "SELECT submission_id, {join}(item || '=' || COALESCE(CAST(code AS TEXT), ''), ',') AS answers \
                  FROM item_answers WHERE submission_id IN ({of_these}) GROUP BY submission_id"

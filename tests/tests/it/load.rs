@@ -379,11 +379,16 @@ async fn seed_study(url: &str, patients: usize) {
                 );
             }
         }
-        // One statement at a time (sqlx's multi-statement execution on SQLite repeated one
-        // here), in one transaction per batch.
+        // In one transaction per batch: on SQLite one statement at a time (sqlx's
+        // multi-statement execution there repeated one here), on PostgreSQL the batch at once
+        // (one round trip instead of one per statement).
         let mut tx = pool.begin().await.unwrap();
-        for statement in sql.split(";\n").filter(|s| !s.trim().is_empty()) {
-            sqlx::query(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut *tx).await.unwrap();
+        if url.starts_with("postgres") {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await.unwrap();
+        } else {
+            for statement in sql.split(";\n").filter(|s| !s.trim().is_empty()) {
+                sqlx::query(sqlx::AssertSqlSafe(statement.to_owned())).execute(&mut *tx).await.unwrap();
+            }
         }
         tx.commit().await.unwrap();
     }

@@ -257,7 +257,7 @@ async fn scores_read_back_bit_for_bit(backend: Backend) {
     }
 
     let one = db.scores_of(submission).await.unwrap();
-    let batched = db.research_data(&[patient]).await.unwrap()[&patient].scores[&submission].clone();
+    let batched = db.research_data(&[patient], true).await.unwrap()[&patient].scores[&submission].clone();
     for read in [&one, &batched] {
         let scales: Vec<_> =
             read.iter().flat_map(|scores| scores.scales.iter().map(move |s| (scores, s))).collect();
