@@ -18,7 +18,7 @@ use sqlx::any::AnyRow;
 
 use super::patients::{ASSESSMENT_QUERY, EVENT_QUERY, assessment, event};
 use super::submissions::{SUBMISSION_QUERY, joined_scores, joined_scores_sql, submission};
-use super::{AssessmentRow, Backend, Db, EventRow, StorageError, StoredSubmission, placeholders};
+use super::{AssessmentRow, Db, EventRow, StorageError, StoredSubmission, placeholders};
 
 /// What one patient's research record is built from (`Clinic::record_of`).
 #[derive(Debug, Clone, Default)]
@@ -80,13 +80,12 @@ impl Db {
     /// The research data of each of `patients` (ids), one entry per id (empty for a patient with
     /// nothing stored). Six queries whatever the number of patients: callers pass a page (each
     /// id is a bound parameter, so a few hundred, well under either database's limit).
-    /// With `answers` false, no item answers are read (each patient's `answers` is empty).
+    /// With `with_answers` false, no item answers are read (each patient's `answers` is empty).
     pub async fn research_data(
         &self,
         patients: &[i64],
-        answers: bool,
+        with_answers: bool,
     ) -> Result<HashMap<i64, ResearchData>, StorageError> {
-        let with_answers = answers;
         let mut out: HashMap<i64, ResearchData> =
             patients.iter().map(|id| (*id, ResearchData::default())).collect();
         if patients.is_empty() {
@@ -133,10 +132,7 @@ impl Db {
             if !with_answers {
                 return Ok(answers);
             }
-            let join = match self.backend {
-                Backend::Sqlite => "group_concat",
-                Backend::Postgres => "string_agg",
-            };
+            let join = self.backend.join_texts();
             let sql = format!(
                 "SELECT submission_id, {join}(item || '=' || COALESCE(CAST(code AS TEXT), ''), ',') AS answers \
                  FROM item_answers WHERE submission_id IN ({of_these}) GROUP BY submission_id"

@@ -51,6 +51,14 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The aggregate that joins a group's texts with a separator (`NAME(text, ',')`).
+    pub(super) fn join_texts(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "group_concat",
+            Backend::Postgres => "string_agg",
+        }
+    }
+
     pub fn from_url(url: &str) -> Result<Backend, StorageError> {
         if url.starts_with("sqlite:") {
             Ok(Backend::Sqlite)

@@ -257,10 +257,7 @@ pub(super) fn joined_scores_sql(backend: Backend) -> String {
         ),
         Backend::Postgres => format!("COALESCE('x' || encode(float8send({column}), 'hex'), '')"),
     };
-    let join = match backend {
-        Backend::Sqlite => "group_concat",
-        Backend::Postgres => "string_agg",
-    };
+    let join = backend.join_texts();
     format!(
         "{join}(instrument || '|' || scale || '|' || {} || '|' || {} || '|' || items_answered || '|' || \
          items_in_scale || '|' || COALESCE(missing_reason, '') || '|' || algorithm_version, ';')",
