@@ -38,7 +38,10 @@ commands:
 environment:
   QOL_REQUIRE_ALL=1         fail, instead of skipping, when chromedriver, PostgreSQL or wasm-opt is missing
   QOL_TEST_POSTGRES_URL     PostgreSQL for the tests (default postgres://postgres@127.0.0.1:5432/test)
-  QOL_WASM_OPT              path to a wasm-opt (version 116 or later) to use instead of the one found";
+  QOL_WASM_OPT              path to a wasm-opt (version 116 or later) to use instead of the one found
+  QOL_BENCH_PATIENTS        bench: the study sizes of the export bench (default 1000,10000,100000)
+  QOL_BENCH_KEEP_DB         bench: keep the export bench's seeded databases and print their URLs
+                            (\"KEPT url\"), to profile `qol export` on them afterwards";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -11,9 +11,17 @@ pub fn root() -> PathBuf {
 }
 
 /// `cargo`, as the one that runs us (so the pinned toolchain is used).
+///
+/// Cargo keeps what rustc told it about each target in `.rustc_info.json` in the target folder,
+/// failed answers included, and trusts that file until the compiler changes. One bad entry (seen
+/// twice on our machines, once in CI: a target probe that had read another compiler's error
+/// messages as its source) then fails every build in that folder with "unknown start of token"
+/// until someone deletes the file. Asking rustc afresh costs a few tenths of a second per cargo
+/// run; `CARGO_CACHE_RUSTC_INFO=0` is cargo's own switch for that. Nothing we run reads standard
+/// input, so none is passed on.
 pub fn cargo() -> Command {
     let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    command.current_dir(root());
+    command.current_dir(root()).env("CARGO_CACHE_RUSTC_INFO", "0").stdin(std::process::Stdio::null());
     command
 }
 

@@ -432,13 +432,16 @@ impl Clinic {
         completion(self, self.today()).await
     }
 
-    /// Calls `each` with every patient's record, one at a time, in study id order.
+    /// Calls `each` with every patient's record, one at a time, in study id order. The records
+    /// hold no item answers (each submission's `answers` is empty): the reports that walk this way
+    /// (analysis, time to deterioration, completion) are built from scores and schedules, and
+    /// answers are a third of what a page reads. A caller that needs answers walks a [`Walk`].
     pub async fn for_each_record(
         &self,
         today: NaiveDate,
         mut each: impl FnMut(PatientRecord) -> Result<(), ClinicError>,
     ) -> Result<(), ClinicError> {
-        let mut walk = Walk::new(self, today);
+        let mut walk = Walk::new(self, today).without_answers();
         while let Some(record) = walk.next().await? {
             each(record)?;
         }
