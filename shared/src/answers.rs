@@ -109,29 +109,105 @@ pub struct Answers {
 /// The highest item number of any instrument (QLQ-CX24's last item); a test pins it.
 const MAX_ITEM: usize = 54;
 
-/// Responses by item number: a fixed table rather than a map, so parsing and scoring a form
-/// allocate nothing (`qol score` parses one per CSV row).
+/// The tables by item number are this long (64), a power of two above [`MAX_ITEM`]: an item
+/// number masked with `TABLE - 1` indexes them without a bounds check, and is itself for every
+/// item.
+const TABLE: usize = (MAX_ITEM + 1).next_power_of_two();
+
+/// A response as one byte of [`Responses`]: 0 for a skipped item, the code itself (1–7), or
+/// this for "not applicable". Codes fit under it (a test pins that), so `byte & CODE_BITS` is
+/// the code, or 0 when there is none.
+const NOT_APPLICABLE: u8 = 0x80;
+const CODE_BITS: u8 = 0x7f;
+
+/// Responses by item number, a byte each (see [`NOT_APPLICABLE`]): a fixed table rather than a
+/// map, so parsing and scoring a form allocate nothing (`qol score` parses one per CSV row), and
+/// scoring adds codes without branching on whether each item was answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Responses([Option<Response>; MAX_ITEM + 1]);
+struct Responses([u8; TABLE]);
 
 impl Responses {
     fn new() -> Responses {
-        Responses([None; MAX_ITEM + 1])
+        Responses([0; TABLE])
     }
 
+    /// `item`'s byte, for an item of an instrument's table (at most [`MAX_ITEM`], so the mask
+    /// changes nothing and there is no bounds check to make).
+    #[inline]
+    fn byte(&self, item: u8) -> u8 {
+        self.0[usize::from(item) & (TABLE - 1)]
+    }
+
+    /// `item`'s response; none for any number that is no item.
     #[inline]
     fn get(&self, item: u8) -> Option<Response> {
-        self.0.get(usize::from(item)).copied().flatten()
+        decode(self.0.get(usize::from(item)).copied().unwrap_or(0))
     }
 
     /// Sets `item`'s response; returns the one it had. Items come from an instrument's table,
     /// so they are in range.
     fn insert(&mut self, item: u8, response: Response) -> Option<Response> {
-        self.0[usize::from(item)].replace(response)
+        let byte = match response {
+            Response::Code(code) => code,
+            Response::NotApplicable => NOT_APPLICABLE,
+        };
+        decode(std::mem::replace(&mut self.0[usize::from(item) & (TABLE - 1)], byte))
     }
 
     fn iter(&self) -> impl Iterator<Item = (u8, Response)> + '_ {
-        (0u8..).zip(self.0.iter()).filter_map(|(item, response)| response.map(|r| (item, r)))
+        (0u8..).zip(self.0.iter()).filter_map(|(item, byte)| decode(*byte).map(|r| (item, r)))
+    }
+}
+
+#[inline]
+fn decode(byte: u8) -> Option<Response> {
+    match byte {
+        0 => None,
+        NOT_APPLICABLE => Some(Response::NotApplicable),
+        code => Some(Response::Code(code)),
+    }
+}
+
+/// What each item number of an instrument accepts, looked up once per answer: bit `c` is set
+/// when code `c` is allowed, [`MAY_BE_NOT_APPLICABLE`] when the item may be marked not
+/// applicable (it is in a conditional section); 0 for a number that is not one of its items.
+/// Built from the instrument tables when compiling.
+type ItemRules = [u16; TABLE];
+const MAY_BE_NOT_APPLICABLE: u16 = 1 << 15;
+
+const fn item_rules(instrument: &Instrument) -> ItemRules {
+    let mut rules = [0u16; TABLE];
+    let mut i = 0;
+    while i < instrument.items.len() {
+        let item = &instrument.items[i];
+        let scale = item.response_scale;
+        let mut code = scale.lowest();
+        while code <= scale.highest() {
+            rules[item.number as usize] |= 1 << code;
+            code += 1;
+        }
+        i += 1;
+    }
+    let mut s = 0;
+    while s < instrument.conditional_sections.len() {
+        let items = instrument.conditional_sections[s].items;
+        let mut j = 0;
+        while j < items.len() {
+            rules[items[j] as usize] |= MAY_BE_NOT_APPLICABLE;
+            j += 1;
+        }
+        s += 1;
+    }
+    rules
+}
+
+static C30_RULES: ItemRules = item_rules(&crate::instrument::QLQ_C30);
+static CX24_RULES: ItemRules = item_rules(&crate::instrument::QLQ_CX24);
+
+fn rules_of(instrument: InstrumentId) -> &'static ItemRules {
+    match instrument {
+        InstrumentId::QlqC30 => &C30_RULES,
+        InstrumentId::QlqCx24 => &CX24_RULES,
     }
 }
 
@@ -144,49 +220,39 @@ impl Answers {
         instrument: InstrumentId,
         raw: impl IntoIterator<Item = RawAnswer>,
     ) -> Result<Answers, AnswerErrors> {
-        let definition = instrument.instrument();
+        let rules = rules_of(instrument);
         let mut errors = Vec::new();
         let mut responses = Responses::new();
         for answer in raw {
-            let Some(item) = u8::try_from(answer.item).ok().and_then(|n| definition.item(n)) else {
-                let numbers = definition.item_numbers();
-                errors.push(AnswerError::UnknownItem {
-                    item: answer.item,
-                    instrument,
-                    first: *numbers.start(),
-                    last: *numbers.end(),
-                });
-                continue;
-            };
-            let response = match answer.response {
-                RawResponse::Code(code) => {
-                    let scale = item.response_scale;
-                    match u8::try_from(code) {
-                        Ok(code) if scale.codes().contains(&code) => Response::Code(code),
-                        _ => {
-                            errors.push(AnswerError::CodeOutOfRange {
-                                item: item.number,
-                                code,
-                                lowest: scale.lowest(),
-                                highest: scale.highest(),
-                            });
-                            continue;
-                        }
-                    }
+            // One lookup says whether the item is one of the instrument's and what it accepts.
+            let (number, rule) = match usize::try_from(answer.item) {
+                Ok(index) if index < rules.len() && rules[index] != 0 => (index as u8, rules[index]),
+                _ => {
+                    errors.push(unknown_item(instrument, answer.item));
+                    continue;
                 }
-                RawResponse::Marker(ResponseMarker::NotApplicable) => {
-                    if definition.section_of(item.number).is_none() {
-                        errors.push(AnswerError::NotApplicableNotAllowed { item: item.number });
+            };
+            let byte = match answer.response {
+                RawResponse::Code(code) => match u8::try_from(code) {
+                    Ok(code) if code < 15 && rule & (1 << code) != 0 => code,
+                    _ => {
+                        errors.push(code_out_of_range(instrument, number, code));
                         continue;
                     }
-                    Response::NotApplicable
+                },
+                RawResponse::Marker(ResponseMarker::NotApplicable) => {
+                    if rule & MAY_BE_NOT_APPLICABLE == 0 {
+                        errors.push(AnswerError::NotApplicableNotAllowed { item: number });
+                        continue;
+                    }
+                    NOT_APPLICABLE
                 }
             };
-            if responses.insert(item.number, response).is_some() {
-                errors.push(AnswerError::DuplicateItem { item: item.number });
+            if std::mem::replace(&mut responses.0[usize::from(number)], byte) != 0 {
+                errors.push(AnswerError::DuplicateItem { item: number });
             }
         }
-        check_sections(definition, &mut responses, &mut errors);
+        check_sections(instrument.instrument(), &mut responses, &mut errors);
         if errors.is_empty() {
             Ok(Answers { instrument, responses })
         } else {
@@ -208,6 +274,22 @@ impl Answers {
 
     pub fn iter(&self) -> impl Iterator<Item = (u8, Response)> + '_ {
         self.responses.iter()
+    }
+
+    /// For scoring `items`: the sum of their codes, how many have one, and whether any is marked
+    /// not applicable. Adds without branching on each item, so a skipped item costs no
+    /// mispredicted branch.
+    #[inline]
+    pub(crate) fn tally(&self, items: &[u8]) -> (u32, usize, bool) {
+        let (mut sum, mut answered, mut marks) = (0u32, 0usize, 0u8);
+        for item in items {
+            let byte = self.responses.byte(*item);
+            let code = byte & CODE_BITS;
+            sum += u32::from(code);
+            answered += usize::from(code != 0);
+            marks |= byte & NOT_APPLICABLE;
+        }
+        (sum, answered, marks != 0)
     }
 
     /// The answers in the form they are sent in, for storage and round trips.
@@ -240,6 +322,20 @@ pub fn settle_sections(answers: &mut BTreeMap<u8, Response>) {
             }
         }
     }
+}
+
+#[cold]
+fn unknown_item(instrument: InstrumentId, item: i64) -> AnswerError {
+    let numbers = instrument.instrument().item_numbers();
+    AnswerError::UnknownItem { item, instrument, first: *numbers.start(), last: *numbers.end() }
+}
+
+#[cold]
+fn code_out_of_range(instrument: InstrumentId, item: u8, code: i64) -> AnswerError {
+    // `item` passed the rules table, so it is one of the instrument's.
+    let scale = instrument.instrument().item(item).map(|item| item.response_scale);
+    let (lowest, highest) = scale.map_or((0, 0), |scale| (scale.lowest(), scale.highest()));
+    AnswerError::CodeOutOfRange { item, code, lowest, highest }
 }
 
 fn check_sections(definition: &Instrument, responses: &mut Responses, errors: &mut Vec<AnswerError>) {
@@ -322,16 +418,178 @@ fn error_item(error: &AnswerError) -> i64 {
 mod tests {
     use super::*;
     use InstrumentId::{QlqC30, QlqCx24};
+    use proptest::prelude::*;
 
     #[test]
     fn every_item_number_fits_the_response_table() {
         for id in InstrumentId::ALL {
             assert!(usize::from(*id.instrument().item_numbers().end()) <= MAX_ITEM, "{id}");
+            assert_eq!(TABLE, 64);
         }
     }
 
     fn parse(instrument: InstrumentId, raw: Vec<RawAnswer>) -> Result<Answers, Vec<AnswerError>> {
         Answers::parse(instrument, raw).map_err(|errors| errors.0)
+    }
+
+    #[test]
+    fn every_code_fits_below_the_not_applicable_byte_and_the_rules_bits() {
+        for id in InstrumentId::ALL {
+            for item in id.instrument().items {
+                let scale = item.response_scale;
+                assert!(scale.lowest() >= 1, "code 0 is the skipped item's byte");
+                assert!(
+                    scale.highest() < 15 && scale.highest() & NOT_APPLICABLE == 0,
+                    "{id} {}",
+                    item.number
+                );
+            }
+        }
+    }
+
+    /// The parse rules written plainly (a map; the instrument tables searched for each answer),
+    /// to hold the table-driven parse to.
+    fn reference(
+        instrument: InstrumentId,
+        raw: &[RawAnswer],
+    ) -> Result<BTreeMap<u8, Response>, Vec<AnswerError>> {
+        use Response::{Code, NotApplicable};
+        let definition = instrument.instrument();
+        let mut errors = Vec::new();
+        let mut map = BTreeMap::new();
+        for answer in raw {
+            let Some(item) = definition.items.iter().find(|item| i64::from(item.number) == answer.item)
+            else {
+                let (first, last) = (definition.items[0].number, definition.items.last().unwrap().number);
+                errors.push(AnswerError::UnknownItem { item: answer.item, instrument, first, last });
+                continue;
+            };
+            let number = item.number;
+            let response = match answer.response {
+                RawResponse::Code(code) => {
+                    let (lowest, highest) = (item.response_scale.lowest(), item.response_scale.highest());
+                    if code < i64::from(lowest) || code > i64::from(highest) {
+                        errors.push(AnswerError::CodeOutOfRange { item: number, code, lowest, highest });
+                        continue;
+                    }
+                    Code(code as u8)
+                }
+                RawResponse::Marker(_) => {
+                    if !definition.conditional_sections.iter().any(|s| s.items.contains(&number)) {
+                        errors.push(AnswerError::NotApplicableNotAllowed { item: number });
+                        continue;
+                    }
+                    NotApplicable
+                }
+            };
+            if map.insert(number, response).is_some() {
+                errors.push(AnswerError::DuplicateItem { item: number });
+            }
+        }
+        for section in definition.conditional_sections {
+            let (first, last) = (section.items[0], *section.items.last().unwrap());
+            let name = || section.id.to_owned();
+            if let Some((gate, off)) = section.not_applicable_when
+                && let Some(Code(code)) = map.get(&gate).copied()
+            {
+                for &item in section.items {
+                    match map.get(&item) {
+                        Some(Code(_)) if code == off => {
+                            errors.push(AnswerError::AnswerWhereGateSaysNotApplicable {
+                                item,
+                                gate,
+                                code,
+                                section: name(),
+                                first,
+                                last,
+                            })
+                        }
+                        Some(NotApplicable) if code != off => {
+                            errors.push(AnswerError::NotApplicableWhereGateSaysApplies {
+                                item,
+                                gate,
+                                code,
+                                section: name(),
+                                first,
+                                last,
+                            })
+                        }
+                        _ => {}
+                    }
+                }
+                if code == off {
+                    map.extend(section.items.iter().map(|item| (*item, NotApplicable)));
+                }
+            } else if section.items.iter().any(|item| map.get(item) == Some(&NotApplicable)) {
+                let answered: Vec<u8> = section
+                    .items
+                    .iter()
+                    .copied()
+                    .filter(|item| matches!(map.get(item), Some(Code(_))))
+                    .collect();
+                for &item in &answered {
+                    errors.push(AnswerError::AnswerInNotApplicableSection { item, section: name() });
+                }
+                if answered.is_empty() {
+                    map.extend(section.items.iter().map(|item| (*item, NotApplicable)));
+                }
+            }
+        }
+        if errors.is_empty() {
+            Ok(map)
+        } else {
+            errors.sort_by_key(error_item);
+            errors.dedup();
+            Err(errors)
+        }
+    }
+
+    /// Answers near an instrument's items: mostly valid codes, with skips, markers, codes out of
+    /// range, items out of range, repeats.
+    fn near_answers() -> impl Strategy<Value = (InstrumentId, Vec<RawAnswer>)> {
+        let answer = (-2i64..58, 0u8..20, -1i64..10).prop_map(|(item, kind, code)| match kind {
+            0 => RawAnswer::not_applicable(item),
+            _ => RawAnswer::code(item, code),
+        });
+        let valid = |id: InstrumentId| {
+            let items: Vec<(u8, u8)> = id
+                .instrument()
+                .items
+                .iter()
+                .map(|item| (item.number, item.response_scale.highest()))
+                .collect();
+            items
+                .into_iter()
+                .map(|(number, highest)| {
+                    (0u8..20, 1..=highest).prop_map(move |(kind, code)| match kind {
+                        0 | 1 => None,
+                        2 => Some(RawAnswer::not_applicable(number.into())),
+                        _ => Some(RawAnswer::code(number.into(), code.into())),
+                    })
+                })
+                .collect::<Vec<_>>()
+        };
+        (prop::sample::select(InstrumentId::ALL.to_vec()), prop::collection::vec(answer, 0..4), 0u8..4)
+            .prop_flat_map(move |(id, noise, mode)| {
+                (Just(id), valid(id), Just(noise), Just(mode)).prop_map(|(id, valid, noise, mode)| {
+                    let mut raw: Vec<RawAnswer> = valid.into_iter().flatten().collect();
+                    // Half the cases without noise, so that most of those parse.
+                    if mode >= 2 {
+                        raw.extend(noise);
+                    }
+                    (id, raw)
+                })
+            })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_table_driven_parse_agrees_with_the_plain_rules((id, raw) in near_answers()) {
+            let parsed = Answers::parse(id, raw.iter().copied())
+                .map(|answers| answers.iter().collect::<BTreeMap<u8, Response>>())
+                .map_err(|errors| errors.0);
+            proptest::prop_assert_eq!(parsed, reference(id, &raw));
+        }
     }
 
     #[test]

@@ -70,11 +70,11 @@ impl ResponseScaleId {
         }
     }
 
-    pub fn lowest(self) -> u8 {
+    pub const fn lowest(self) -> u8 {
         1
     }
 
-    pub fn highest(self) -> u8 {
+    pub const fn highest(self) -> u8 {
         match self {
             ResponseScaleId::FourPoint => 4,
             ResponseScaleId::SevenPoint => 7,

@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-use crate::answers::{Answers, Response};
+use crate::answers::Answers;
 use crate::instrument::{InstrumentId, SCORING_ALGORITHM_VERSION, Scale, SummaryScore, Transform};
 
 /// Why a scale has no score.
@@ -165,19 +165,7 @@ fn count(n: usize) -> u8 {
 #[inline]
 fn score_scale(scale: &Scale, answers: &Answers) -> Outcome {
     let items_in_scale = count(scale.items.len());
-    let mut answered = 0usize;
-    let mut sum = 0u32;
-    let mut not_applicable = false;
-    for item in scale.items {
-        match answers.response(*item) {
-            Some(Response::Code(code)) => {
-                answered += 1;
-                sum += u32::from(code);
-            }
-            Some(Response::NotApplicable) => not_applicable = true,
-            None => {}
-        }
-    }
+    let (sum, answered, not_applicable) = answers.tally(scale.items);
     let items_answered = count(answered);
     let missing = |reason| Outcome::Missing { reason, items_answered, items_in_scale };
     if not_applicable {
