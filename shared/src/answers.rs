@@ -144,14 +144,10 @@ impl Responses {
         decode(self.0.get(usize::from(item)).copied().unwrap_or(0))
     }
 
-    /// Sets `item`'s response; returns the one it had. Items come from an instrument's table,
-    /// so they are in range.
-    fn insert(&mut self, item: u8, response: Response) -> Option<Response> {
-        let byte = match response {
-            Response::Code(code) => code,
-            Response::NotApplicable => NOT_APPLICABLE,
-        };
-        decode(std::mem::replace(&mut self.0[usize::from(item) & (TABLE - 1)], byte))
+    /// Sets `item`'s byte; returns the one it had. Items come from an instrument's table, so
+    /// they are in range.
+    fn set(&mut self, item: u8, byte: u8) -> u8 {
+        std::mem::replace(&mut self.0[usize::from(item) & (TABLE - 1)], byte)
     }
 
     fn iter(&self) -> impl Iterator<Item = (u8, Response)> + '_ {
@@ -248,7 +244,7 @@ impl Answers {
                     NOT_APPLICABLE
                 }
             };
-            if std::mem::replace(&mut responses.0[usize::from(number)], byte) != 0 {
+            if responses.set(number, byte) != 0 {
                 errors.push(AnswerError::DuplicateItem { item: number });
             }
         }
@@ -375,7 +371,7 @@ fn check_sections(definition: &Instrument, responses: &mut Responses, errors: &m
             }
             if code == off {
                 for item in section.items {
-                    responses.insert(*item, Response::NotApplicable);
+                    responses.set(*item, NOT_APPLICABLE);
                 }
             }
             continue;
@@ -396,7 +392,7 @@ fn check_sections(definition: &Instrument, responses: &mut Responses, errors: &m
         }
         if !answered {
             for item in section.items {
-                responses.insert(*item, Response::NotApplicable);
+                responses.set(*item, NOT_APPLICABLE);
             }
         }
     }
