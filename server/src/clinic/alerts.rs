@@ -241,17 +241,19 @@ impl Clinic {
                 }
                 (CardChange::Join { .. }, None) => unreachable!("a card joins only an open card"),
             };
+            // New subjects join the card and higher or equal tiers replace what it showed: a
+            // statement for each, whatever the number of signals (they are made under the lock).
+            let mut added = Vec::new();
+            let mut replaced = Vec::new();
             for (signal, stored) in list.iter().zip(&stored) {
                 match stored {
-                    None => {
-                        tx.insert_signal(card_id, patient.id, signal, submission_id, now).await?;
-                    }
-                    Some((id, stored)) if replaces(*stored, signal.tier) => {
-                        tx.replace_signal(*id, signal, submission_id, now).await?;
-                    }
+                    None => added.push(*signal),
+                    Some((id, stored)) if replaces(*stored, signal.tier) => replaced.push((*id, *signal)),
                     Some(_) => {}
                 }
             }
+            tx.insert_signals(card_id, patient.id, &added, submission_id, now).await?;
+            tx.replace_signals(&replaced, submission_id, now).await?;
             let mut queued = Vec::new();
             if tell {
                 let (subject, body) =

@@ -399,61 +399,114 @@ impl WriteTx {
         Ok(())
     }
 
-    /// The card's stored signal for `subject`: its row id and tier.
-    pub async fn insert_signal(
+    /// New signals on card `card_id`, in one statement however many (the order given is the
+    /// order of their row ids).
+    pub async fn insert_signals(
         &mut self,
         card_id: i64,
         patient_id: i64,
-        signal: &Signal,
-        submission_id: Option<i64>,
-        now: &str,
-    ) -> Result<i64, StorageError> {
-        Ok(sqlx::query(
-            "INSERT INTO alerts (card_id, patient_id, scale, tier, rule, state, value, baseline, previous, source, submission_id, \
-             created_at, updated_at, latest_value, latest_submission_id, latest_at) \
-             VALUES ($1, $2, $3, $4, $5, 'new', CAST($6 AS DOUBLE PRECISION), CAST($7 AS DOUBLE PRECISION), \
-             CAST($8 AS DOUBLE PRECISION), $9, $10, $11, $11, CAST($6 AS DOUBLE PRECISION), $10, $11) RETURNING id",
-        )
-        .bind(card_id)
-        .bind(patient_id)
-        .bind(&signal.subject)
-        .bind(signal.tier.as_str())
-        .bind(enum_text(&signal.rule))
-        .bind(super::float_param(signal.value))
-        .bind(super::float_param(signal.baseline))
-        .bind(super::float_param(signal.previous))
-        .bind(&signal.source)
-        .bind(submission_id)
-        .bind(now)
-        .fetch_one(&mut *self.tx)
-        .await?
-        .try_get(0)?)
-    }
-
-    /// A signal of the same or a higher tier replaces the stored one: rule, values and report.
-    pub async fn replace_signal(
-        &mut self,
-        id: i64,
-        signal: &Signal,
+        signals: &[&Signal],
         submission_id: Option<i64>,
         now: &str,
     ) -> Result<(), StorageError> {
-        sqlx::query(
-            "UPDATE alerts SET tier = $1, rule = $2, value = CAST($3 AS DOUBLE PRECISION), \
-             baseline = CAST($4 AS DOUBLE PRECISION), previous = CAST($5 AS DOUBLE PRECISION), source = $6, \
-             submission_id = $7, updated_at = $8 WHERE id = $9",
-        )
-        .bind(signal.tier.as_str())
-        .bind(enum_text(&signal.rule))
-        .bind(super::float_param(signal.value))
-        .bind(super::float_param(signal.baseline))
-        .bind(super::float_param(signal.previous))
-        .bind(&signal.source)
-        .bind(submission_id)
-        .bind(now)
-        .bind(id)
-        .execute(&mut *self.tx)
-        .await?;
+        if signals.is_empty() {
+            return Ok(());
+        }
+        // $1 card, $2 patient, $3 submission, $4 time, then seven per signal from $5.
+        let rows: Vec<String> = (0..signals.len())
+            .map(|n| {
+                let p = |k: usize| format!("${}", 5 + 7 * n + k);
+                format!(
+                    "($1, $2, {subject}, {tier}, {rule}, 'new', CAST({value} AS DOUBLE PRECISION), \
+                     CAST({baseline} AS DOUBLE PRECISION), CAST({previous} AS DOUBLE PRECISION), {source}, $3, $4, $4, \
+                     CAST({value} AS DOUBLE PRECISION), $3, $4)",
+                    subject = p(0),
+                    tier = p(1),
+                    rule = p(2),
+                    value = p(3),
+                    baseline = p(4),
+                    previous = p(5),
+                    source = p(6),
+                )
+            })
+            .collect();
+        let text = format!(
+            "INSERT INTO alerts (card_id, patient_id, scale, tier, rule, state, value, baseline, previous, source, \
+             submission_id, created_at, updated_at, latest_value, latest_submission_id, latest_at) VALUES {}",
+            rows.join(", ")
+        );
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(text))
+            .bind(card_id)
+            .bind(patient_id)
+            .bind(submission_id)
+            .bind(now);
+        for signal in signals {
+            insert = insert
+                .bind(&signal.subject)
+                .bind(signal.tier.as_str())
+                .bind(enum_text(&signal.rule))
+                .bind(super::float_param(signal.value))
+                .bind(super::float_param(signal.baseline))
+                .bind(super::float_param(signal.previous))
+                .bind(&signal.source);
+        }
+        insert.execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    /// Stored signals (by row id) replaced by signals of the same or a higher tier: rule, values
+    /// and report, in one statement however many. An id given twice takes its last signal.
+    pub async fn replace_signals(
+        &mut self,
+        replacements: &[(i64, &Signal)],
+        submission_id: Option<i64>,
+        now: &str,
+    ) -> Result<(), StorageError> {
+        let mut last: Vec<(i64, &Signal)> = Vec::with_capacity(replacements.len());
+        for (id, signal) in replacements {
+            match last.iter_mut().find(|(kept, _)| kept == id) {
+                Some(kept) => kept.1 = signal,
+                None => last.push((*id, signal)),
+            }
+        }
+        if last.is_empty() {
+            return Ok(());
+        }
+        // $1 submission, $2 time, then seven per signal from $3 (row id first). Both databases
+        // name a VALUES list's columns column1, column2, …
+        let rows: Vec<String> = (0..last.len())
+            .map(|n| {
+                let at = 3 + 7 * n;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    at,
+                    at + 1,
+                    at + 2,
+                    at + 3,
+                    at + 4,
+                    at + 5,
+                    at + 6
+                )
+            })
+            .collect();
+        let text = format!(
+            "UPDATE alerts SET tier = v.column2, rule = v.column3, value = CAST(v.column4 AS DOUBLE PRECISION), \
+             baseline = CAST(v.column5 AS DOUBLE PRECISION), previous = CAST(v.column6 AS DOUBLE PRECISION), \
+             source = v.column7, submission_id = $1, updated_at = $2 FROM (VALUES {}) AS v WHERE alerts.id = v.column1",
+            rows.join(", ")
+        );
+        let mut update = sqlx::query(sqlx::AssertSqlSafe(text)).bind(submission_id).bind(now);
+        for (id, signal) in last {
+            update = update
+                .bind(id)
+                .bind(signal.tier.as_str())
+                .bind(enum_text(&signal.rule))
+                .bind(super::float_param(signal.value))
+                .bind(super::float_param(signal.baseline))
+                .bind(super::float_param(signal.previous))
+                .bind(&signal.source);
+        }
+        update.execute(&mut *self.tx).await?;
         Ok(())
     }
 

@@ -397,19 +397,13 @@ impl WriteTx {
         day: chrono::NaiveDate,
         protocol_version: i64,
     ) -> Result<i64, StorageError> {
-        let earlier: i64 =
-            sqlx::query("SELECT COUNT(*) FROM assessments WHERE patient_id = $1 AND unscheduled = 1")
-                .bind(patient_id)
-                .fetch_one(&mut *self.tx)
-                .await?
-                .try_get(0)?;
-        let key = format!("unscheduled-{}", earlier + 1);
+        // Counted in the insert itself: one round trip fewer under the write lock.
         Ok(sqlx::query(
             "INSERT INTO assessments (patient_id, key, code, label, instruments, target_date, window_start, window_end, unscheduled, protocol_version) \
-             VALUES ($1, $2, 'unscheduled', $3, 'qlq-c30', $4, $4, $4, 1, $5) RETURNING id",
+             VALUES ($1, 'unscheduled-' || CAST((SELECT COUNT(*) + 1 FROM assessments WHERE patient_id = $1 AND unscheduled = 1) AS TEXT), \
+             'unscheduled', $2, 'qlq-c30', $3, $3, $3, 1, $4) RETURNING id",
         )
         .bind(patient_id)
-        .bind(&key)
         .bind(label)
         .bind(day.to_string())
         .bind(protocol_version)

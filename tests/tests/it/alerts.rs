@@ -678,6 +678,43 @@ on_both_backends!(
     super::a_signal_keeps_the_rule_that_set_its_tier_beside_the_latest_value
 );
 
+/// A report that worsens several subjects already on the open card replaces each of their
+/// signals (one statement for all of them): tier, rule, value and report, each its own; a
+/// subject the report leaves lower keeps what it showed.
+async fn one_report_replaces_every_signal_it_worsens_each_with_its_own_values(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (nurse, patient, study_id) = patient_with_a_well_report(&app).await;
+    // Pain, fatigue and nausea "quite a bit" on one item each.
+    let first = send(&app, &patient, c30(1, &[(9, 3), (10, 3), (14, 3)]), false).await;
+    let card = open_card(&app, &nurse, &study_id, "symptoms").await;
+    for subject in ["PA", "FA", "NV"] {
+        assert_eq!(signal(&card, subject)["submission_id"].as_i64(), Some(first), "{subject}: {card}");
+    }
+    let before = |subject: &str| signal(&card, subject).clone();
+    let nausea_before = before("NV");
+    // Pain "very much" (PA 100), fatigue "quite a bit" on all three items (FA 66.7), nausea
+    // back to "a little".
+    let second =
+        send(&app, &patient, c30(1, &[(9, 4), (19, 4), (10, 3), (12, 3), (18, 3), (14, 2)]), false).await;
+    let card = open_card(&app, &nurse, &study_id, "symptoms").await;
+    for (subject, value) in [("PA", 100.0), ("FA", 66.67)] {
+        let now = signal(&card, subject);
+        assert_eq!(now["tier"], "red", "{subject}: {now}");
+        assert_eq!(now["submission_id"].as_i64(), Some(second), "{subject}: {now}");
+        assert!(about(&now["value"], value), "{subject}: {now}");
+        assert_eq!(now["latest_submission_id"].as_i64(), Some(second), "{subject}: {now}");
+    }
+    let nausea = signal(&card, "NV");
+    for field in ["tier", "rule", "value", "submission_id", "baseline", "previous"] {
+        assert_eq!(nausea[field], nausea_before[field], "NV {field} stays: {nausea}");
+    }
+    assert!(about(&nausea["latest_value"], 16.67), "{nausea}");
+}
+on_both_backends!(
+    one_report_replaces_every_signal_it_worsens_each_with_its_own_values,
+    super::one_report_replaces_every_signal_it_worsens_each_with_its_own_values
+);
+
 async fn a_snooze_holds_signals_up_to_its_tier_and_never_a_call_request(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
     let (nurse, patient, study_id) = patient_with_a_well_report(&app).await;
