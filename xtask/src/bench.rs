@@ -395,6 +395,12 @@ fn f(value: &serde_json::Value) -> f64 {
     value.as_f64().unwrap_or(0.0)
 }
 
+/// A measure's rounds, as whole numbers: "212, 198, 230".
+fn rounds(values: &serde_json::Value) -> String {
+    let values = values.as_array().cloned().unwrap_or_default();
+    values.iter().map(|value| format!("{:.0}", f(value))).collect::<Vec<_>>().join(", ")
+}
+
 /// HTTP submission throughput and latency, against the raw insert rate, on both databases.
 fn http_load(report: &mut String, qol: &Path) -> anyhow::Result<()> {
     writeln!(report, "\n## HTTP submissions under load\n")?;
@@ -403,11 +409,12 @@ fn http_load(report: &mut String, qol: &Path) -> anyhow::Result<()> {
         "The release server (`qol serve`) on a fresh database; 200 enrolled, activated patients; a Rust \
          load generator (`tests/tests/it/load.rs`, reqwest, on the same 2-core machine, so client and \
          server share the CPUs) keeps 1, 50 or 200 patients sending unscheduled QLQ-C30 reports for 8 s \
-         each. A stored report = parse, score, alert rules, the assessment, the submission, 30 answers, \
+         at each level (the single sender a patient of her own in each round), in three rounds (each round every level, then the raw insert rate): a rate \
+         is the median round's (all three in brackets), latencies are over the three. A stored report = parse, score, alert rules, the assessment, the submission, 30 answers, \
          16 scores and an audit entry in one transaction. Latency is per request, at the client. \
          *Raw insert* is sqlx inserting the same rows (assessment, submission, answers, scores; no \
          parsing, scoring, alerts or audit) into the same database, one transaction per report, with 1 \
-         and 8 writers; the ratio divides HTTP throughput by the faster raw rate. Caveat: the load \
+         and 8 writers, for a 201st patient whose rows no report reads; the ratio divides HTTP throughput by the faster raw rate. Caveat: the load \
          generator and the raw inserter run in the test harness, built in the dev profile \
          (unoptimised sqlx), so the raw rate is understated and the ratio flatters the server. \
          *At idle*: 3 s after the 200 activations (argon2 at m = 7 MiB on one worker per core, \
@@ -433,9 +440,10 @@ fn http_load(report: &mut String, qol: &Path) -> anyhow::Result<()> {
         for level in result["levels"].as_array().cloned().unwrap_or_default() {
             writeln!(
                 report,
-                "| {backend} | {} | {:.0} | {:.1} ms | {:.1} ms | {:.1} ms | {} | {:.0} % | {:.1} MB |",
+                "| {backend} | {} | {:.0} ({}) | {:.1} ms | {:.1} ms | {:.1} ms | {} | {:.0} % | {:.1} MB |",
                 level["concurrency"],
                 f(&level["per_second"]),
+                rounds(&level["per_second_runs"]),
                 f(&level["p50_ms"]),
                 f(&level["p95_ms"]),
                 f(&level["p99_ms"]),
@@ -450,7 +458,12 @@ fn http_load(report: &mut String, qol: &Path) -> anyhow::Result<()> {
             f(&result["rss_idle_kb"]) / 1000.0,
             f(&result["rss_peak_kb"]) / 1000.0,
             raw.iter()
-                .map(|r| format!("{:.0}/s with {} writer(s)", f(&r["per_second"]), r["writers"]))
+                .map(|r| format!(
+                    "{:.0}/s ({}) with {} writer(s)",
+                    f(&r["per_second"]),
+                    rounds(&r["per_second_runs"]),
+                    r["writers"]
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));

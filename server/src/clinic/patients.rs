@@ -251,9 +251,10 @@ impl Clinic {
         events: &Events,
         today: NaiveDate,
     ) -> Result<(), ClinicError> {
-        let stored = self.db.assessments(patient_id).await?;
+        // Unscheduled reports are no part of the schedule (`versioned_schedule` passes over them).
+        let stored = self.db.scheduled_assessments(patient_id).await?;
         let computed = self.versioned_schedule(&stored, events, today);
-        let unchanged = computed.len() == stored.iter().filter(|row| !row.unscheduled).count()
+        let unchanged = computed.len() == stored.len()
             && computed.iter().all(|(item, version)| {
                 stored.iter().any(|row| {
                     row.key == item.key

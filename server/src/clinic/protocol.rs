@@ -219,6 +219,7 @@ impl Clinic {
     /// one stored under a version this server has not read yet is left as it is. Every other
     /// follows the newest version, except an assessment the newest version adds whose window had
     /// already closed when it took effect (a form nobody could send is not a missed one).
+    /// Unscheduled reports in `stored` are passed over.
     pub(super) fn versioned_schedule(
         &self,
         stored: &[AssessmentRow],
@@ -263,7 +264,7 @@ impl Clinic {
             if placed.contains(&item.key) {
                 continue;
             }
-            let known = stored.iter().any(|row| row.key == item.key)
+            let known = stored.iter().any(|row| !row.unscheduled && row.key == item.key)
                 || previous.iter().any(|earlier| earlier.key == item.key);
             let closed_before = newest.effective_on.is_some_and(|day| item.window_end < day);
             if known || !closed_before {

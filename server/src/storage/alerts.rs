@@ -441,14 +441,7 @@ impl WriteTx {
             .bind(submission_id)
             .bind(now);
         for signal in signals {
-            insert = insert
-                .bind(&signal.subject)
-                .bind(signal.tier.as_str())
-                .bind(enum_text(&signal.rule))
-                .bind(super::float_param(signal.value))
-                .bind(super::float_param(signal.baseline))
-                .bind(super::float_param(signal.previous))
-                .bind(&signal.source);
+            insert = bind_signal(insert.bind(&signal.subject), signal);
         }
         insert.execute(&mut *self.tx).await?;
         Ok(())
@@ -497,14 +490,7 @@ impl WriteTx {
         );
         let mut update = sqlx::query(sqlx::AssertSqlSafe(text)).bind(submission_id).bind(now);
         for (id, signal) in last {
-            update = update
-                .bind(id)
-                .bind(signal.tier.as_str())
-                .bind(enum_text(&signal.rule))
-                .bind(super::float_param(signal.value))
-                .bind(super::float_param(signal.baseline))
-                .bind(super::float_param(signal.previous))
-                .bind(&signal.source);
+            update = bind_signal(update.bind(id), signal);
         }
         update.execute(&mut *self.tx).await?;
         Ok(())
@@ -839,4 +825,20 @@ impl WriteTx {
         };
         Ok(done.rows_affected() == 1)
     }
+}
+
+/// Binds a signal's tier, rule, values (baseline and previous too) and source, in that order,
+/// after its subject or row id: the seven parameters each signal has in `insert_signals` and
+/// `replace_signals`.
+fn bind_signal<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    signal: &'q Signal,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    query
+        .bind(signal.tier.as_str())
+        .bind(enum_text(&signal.rule))
+        .bind(super::float_param(signal.value))
+        .bind(super::float_param(signal.baseline))
+        .bind(super::float_param(signal.previous))
+        .bind(&signal.source)
 }

@@ -232,6 +232,20 @@ impl Db {
         rows.iter().map(assessment).collect()
     }
 
+    /// The patient's scheduled assessments, without her unscheduled reports: what the schedule is
+    /// compared with on every form she sends (`Clinic::sync_schedule`), which a patient with many
+    /// "I feel worse" reports would otherwise read in full each time.
+    pub async fn scheduled_assessments(&self, patient_id: i64) -> Result<Vec<AssessmentRow>, StorageError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ASSESSMENT_QUERY} WHERE a.patient_id = $1 AND a.withdrawn = 0 AND a.unscheduled = 0 \
+             ORDER BY a.window_start, a.key"
+        )))
+        .bind(patient_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(assessment).collect()
+    }
+
     /// An assessment by id alone (staff routes); the row names its patient.
     pub async fn assessment_by_id(&self, assessment_id: i64) -> Result<Option<AssessmentRow>, StorageError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
