@@ -406,21 +406,24 @@ fn http_load(report: &mut String, qol: &Path) -> anyhow::Result<()> {
     writeln!(report, "\n## HTTP submissions under load\n")?;
     writeln!(
         report,
-        "The release server (`qol serve`) on a fresh database; 200 enrolled, activated patients; a Rust \
-         load generator (`tests/tests/it/load.rs`, reqwest, on the same 2-core machine, so client and \
-         server share the CPUs) keeps 1, 50 or 200 patients sending unscheduled QLQ-C30 reports for 8 s \
-         at each level (the single sender a patient of her own in each round), in three rounds (each round every level, then the raw insert rate): a rate \
-         is the median round's (all three in brackets), latencies are over the three. A stored report = parse, score, alert rules, the assessment, the submission, 30 answers, \
-         16 scores and an audit entry in one transaction. Latency is per request, at the client. \
-         *Raw insert* is sqlx inserting the same rows (assessment, submission, answers, scores; no \
-         parsing, scoring, alerts or audit) into the same database, one transaction per report, with 1 \
-         and 8 writers, for a 201st patient whose rows no report reads; the ratio divides HTTP throughput by the faster raw rate. Caveat: the load \
-         generator and the raw inserter run in the test harness, built in the dev profile \
-         (unoptimised sqlx), so the raw rate is understated and the ratio flatters the server. \
-         *At idle*: 3 s after the 200 activations (argon2 at m = 7 MiB on one worker per core, \
-         whose memory is given back after a quiet second). Wave 1, \
-         before: 209.7 MB (SQLite) and 225.2 MB (PostgreSQL) at idle, 230.5 and 244.5 MB at peak; \
-         PostgreSQL at 200 patients reached 26 % of the raw rate, p99 1266 ms.\n"
+        "The release server (`qol serve`) on a fresh database; 200 enrolled, activated patients (and \
+         four more: each round's single sender and the raw inserts' patient); a Rust load generator \
+         (`tests/tests/it/load.rs`, reqwest, on the same 2-core machine, so client and server share \
+         the CPUs) keeps 1, 50 or 200 patients sending unscheduled QLQ-C30 reports for 8 s at each \
+         level (the single sender a patient of her own in each round), in three rounds (each round \
+         every level, then the raw insert rate): a rate is the median round's (all three in \
+         brackets), latencies are over the three, and a level's server RSS is its highest. A stored \
+         report = parse, score, alert rules, the assessment, the submission, 30 answers, 16 scores \
+         and an audit entry in one transaction. Latency is per request, at the client. *Raw insert* \
+         is sqlx inserting the same rows (assessment, submission, answers, scores; no parsing, \
+         scoring, alerts or audit) into the same database, one transaction per report, with 1 and 8 \
+         writers, for a patient of its own whose rows no report reads; the ratio divides HTTP \
+         throughput by the faster raw rate. Caveat: the load generator and the raw inserter run in \
+         the test harness, built in the dev profile (unoptimised sqlx), so the raw rate is \
+         understated and the ratio flatters the server. *At idle*: 3 s after the 200 activations \
+         (argon2 at m = 7 MiB on one worker per core, whose memory is given back after a quiet \
+         second). Wave 1, before: 209.7 MB (SQLite) and 225.2 MB (PostgreSQL) at idle, 230.5 and \
+         244.5 MB at peak; PostgreSQL at 200 patients reached 26 % of the raw rate, p99 1266 ms.\n"
     )?;
     writeln!(
         report,
