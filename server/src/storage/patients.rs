@@ -223,22 +223,24 @@ impl Db {
 
     /// The patient's assessments that are in the current schedule (and unscheduled ones).
     pub async fn assessments(&self, patient_id: i64) -> Result<Vec<AssessmentRow>, StorageError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{ASSESSMENT_QUERY} WHERE a.patient_id = $1 AND a.withdrawn = 0 ORDER BY a.window_start, a.key"
-        )))
-        .bind(patient_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(assessment).collect()
+        self.assessments_where(patient_id, "").await
     }
 
     /// The patient's scheduled assessments, without her unscheduled reports: what the schedule is
     /// compared with on every form she sends (`Clinic::sync_schedule`), which a patient with many
     /// "I feel worse" reports would otherwise read in full each time.
     pub async fn scheduled_assessments(&self, patient_id: i64) -> Result<Vec<AssessmentRow>, StorageError> {
+        self.assessments_where(patient_id, " AND a.unscheduled = 0").await
+    }
+
+    /// The patient's assessments in the current schedule, narrowed by `and` (a fixed condition).
+    async fn assessments_where(
+        &self,
+        patient_id: i64,
+        and: &'static str,
+    ) -> Result<Vec<AssessmentRow>, StorageError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{ASSESSMENT_QUERY} WHERE a.patient_id = $1 AND a.withdrawn = 0 AND a.unscheduled = 0 \
-             ORDER BY a.window_start, a.key"
+            "{ASSESSMENT_QUERY} WHERE a.patient_id = $1 AND a.withdrawn = 0{and} ORDER BY a.window_start, a.key"
         )))
         .bind(patient_id)
         .fetch_all(&self.pool)
