@@ -11,9 +11,9 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use qol_shared::answers::{AnswerError, Answers, RawAnswer};
+use qol_shared::answers::{AnswerError, AnswersReader, RawAnswer};
 use qol_shared::instrument::{Instrument, InstrumentId};
-use qol_shared::scoring::{Outcome, score_each};
+use qol_shared::scoring::{Outcome, OutcomeTable};
 
 use crate::config::ScoreArgs;
 
@@ -57,60 +57,74 @@ pub fn score_csv(
     let columns = map_columns(definition, &headers)?;
 
     let mut writer = csv::Writer::from_writer(output);
-    let codes: Vec<&str> = definition.score_codes().collect();
     let mut header_out: Vec<String> = headers
         .iter()
         .zip(&columns)
         .filter(|(_, column)| matches!(column, Column::PassThrough))
         .map(|(name, _)| name.to_owned())
         .collect();
-    header_out.extend(codes.iter().map(|code| (*code).to_owned()));
+    header_out.extend(definition.score_codes().map(str::to_owned));
     if items_answered {
         header_out.extend(definition.scales.iter().map(|scale| format!("{}_items_answered", scale.code)));
     }
     writer.write_record(&header_out)?;
 
-    // Per row, nothing is allocated: the record, the answers, the outcomes and the number text are
-    // reused, and a scale's score text is formatted once per (items answered, sum of codes).
+    // Per row, nothing is allocated: the record, the form and the number text are reused. A
+    // scale's outcome and its text come from tables made once (a scale's score depends only on
+    // its tally: items answered, the sum of their codes, whether its section applies).
     let mut record = csv::StringRecord::new();
-    let mut raw = Vec::with_capacity(definition.items.len());
-    let mut outcomes: Vec<Outcome> = Vec::with_capacity(codes.len());
-    let mut texts = ScoreTexts::new(definition);
+    let mut form = AnswersReader::new(instrument);
+    let table = OutcomeTable::new(instrument);
     let mut number = Vec::with_capacity(32);
+    let texts: Vec<Box<[u8]>> = (0..table.len())
+        .map(|entry| text(table.outcome(entry).and_then(Outcome::score), &mut number).into())
+        .collect();
+    let mut answered = Vec::with_capacity(definition.scales.len());
     while reader.read_record(&mut record).context("could not read the CSV")? {
         let line = record.position().map_or(0, |position| position.line());
-        raw.clear();
         for (index, (cell, column)) in record.iter().zip(&columns).enumerate() {
             match column {
                 Column::PassThrough => writer.write_field(cell)?,
                 // The common cell, one digit, read without the general parse.
                 Column::Item(item) => match cell.as_bytes() {
                     [digit @ b'0'..=b'9'] => {
-                        raw.push(RawAnswer::code((*item).into(), i64::from(digit - b'0')))
+                        form.add(RawAnswer::code((*item).into(), i64::from(digit - b'0')))
                     }
                     [] => {}
                     _ => {
                         let name = headers.get(index).unwrap_or_default();
                         if let Some(answer) = parse_cell(definition, *item, cell, line, name)? {
-                            raw.push(answer);
+                            form.add(answer);
                         }
                     }
                 },
             }
         }
-        let answers = Answers::parse(instrument, raw.iter().copied()).map_err(|errors| {
+        let answers = form.finish().map_err(|errors| {
             let first = &errors.0[0];
             anyhow::anyhow!("line {line}, {}", describe(first, &headers, &columns))
         })?;
-        outcomes.clear();
-        score_each(&answers, |_, outcome| outcomes.push(outcome));
-        for (index, outcome) in outcomes.iter().enumerate() {
-            writer.write_field(texts.get(index, outcome, &mut number))?;
+        answered.clear();
+        let mut written = Ok(());
+        let summary = table.each(&answers, |entry, outcome| {
+            if items_answered {
+                answered.push(outcome.items_answered());
+            }
+            if written.is_ok() {
+                written = match entry.and_then(|entry| texts.get(entry)) {
+                    Some(text) => writer.write_field(text),
+                    None => writer.write_field(text(outcome.score(), &mut number)),
+                };
+            }
+        });
+        written?;
+        if let Some(summary) = summary {
+            writer.write_field(text(summary.score(), &mut number))?;
         }
         if items_answered {
-            for outcome in &outcomes[..definition.scales.len()] {
+            for count in &answered {
                 number.clear();
-                write!(number, "{}", outcome.items_answered())?;
+                write!(number, "{count}")?;
                 writer.write_field(&number)?;
             }
         }
@@ -120,65 +134,30 @@ pub fn score_csv(
     Ok(())
 }
 
-/// The text of each scale's scores, formatted once: a scale's score depends only on how many of
-/// its items were answered and the sum of their codes, so a file of a million rows has a few
-/// hundred distinct score texts per scale. The text is `f64`'s `Display` (shortest round trip),
-/// and a blank for a missing score. The summary, a mean of 13 scores, is formatted each time.
-struct ScoreTexts {
-    /// Per scale: the largest sum of codes + 1, and the texts by `answered * width + sum`.
-    scales: Vec<(usize, Texts)>,
-}
-
-/// A scale's score texts, each formatted when first met.
-type Texts = Vec<Option<Box<[u8]>>>;
-
-impl ScoreTexts {
-    fn new(definition: &Instrument) -> ScoreTexts {
-        let scales = definition
-            .scales
-            .iter()
-            .map(|scale| {
-                let highest = scale
-                    .items
-                    .iter()
-                    .filter_map(|item| definition.item(*item))
-                    .map(|item| usize::from(item.response_scale.highest()))
-                    .max()
-                    .unwrap_or(0);
-                let width = scale.items.len() * highest + 1;
-                (width, vec![None; (scale.items.len() + 1) * width])
-            })
-            .collect();
-        ScoreTexts { scales }
-    }
-
-    /// The text of score `index`'s `outcome`; `number` is scratch space for a text not kept.
-    /// Inlined into the row loop: a text met before is a few loads away.
-    #[inline]
-    fn get<'a>(&'a mut self, index: usize, outcome: &Outcome, number: &'a mut Vec<u8>) -> &'a [u8] {
-        let Outcome::Scored { score, raw_score, items_answered, .. } = *outcome else { return b"" };
-        // The sum of the codes, back from their mean (a small whole number; the mean is at least
-        // 1, so adding a half and truncating rounds it).
-        let sum = (raw_score * f64::from(items_answered) + 0.5) as usize;
-        let slot = self.scales.get_mut(index).and_then(|(width, texts)| {
-            let at = usize::from(items_answered) * *width + sum;
-            (sum < *width).then_some(at).and_then(|at| texts.get_mut(at))
-        });
-        match slot {
-            Some(Some(text)) => text,
-            Some(slot) => slot.insert(format(score, number).into()),
-            None => format(score, number),
+/// A score's text, into `number`: blank when missing, else what `f64`'s `Display` writes (the
+/// shortest text that reads back as the same number, without an exponent). `ryu` writes the same
+/// shortest digits faster, with three differences, which go to `Display`:
+/// - a whole number is `100.0`;
+/// - a very small or large number has an exponent;
+/// - a tie: when two shortest texts are equally near the number, `ryu` takes the even last digit
+///   and `Display` the higher one. A tie needs a number whose exact decimal text ends one digit
+///   after the shortest, so at most 18 significant digits; from 10⁻⁵ up, that is a number with at
+///   most 23 binary fraction digits (×2²⁴ a whole number). Scores rarely are (a mean of thirds,
+///   twelfths and thirteenths), and these go to `Display`.
+///
+/// A test compares the two on every score a scale can have, on summaries and on random numbers.
+fn text(score: Option<f64>, number: &mut Vec<u8>) -> &[u8] {
+    number.clear();
+    if let Some(score) = score {
+        let mut buffer = ryu::Buffer::new();
+        let fast = buffer.format(score);
+        if score.is_finite() && (score * 16_777_216.0).fract() != 0.0 && !fast.contains('e') {
+            number.extend_from_slice(fast.as_bytes());
+        } else {
+            // Writing to a Vec cannot fail.
+            let _ = write!(number, "{score}");
         }
     }
-}
-
-/// `score` as `f64`'s `Display` writes it, into `number`: a scale's text once, the summary's on
-/// every row.
-#[inline(never)]
-fn format(score: f64, number: &mut Vec<u8>) -> &[u8] {
-    number.clear();
-    // Writing to a Vec cannot fail.
-    let _ = write!(number, "{score}");
     number
 }
 
@@ -281,6 +260,7 @@ fn describe(error: &AnswerError, headers: &csv::StringRecord, columns: &[Column]
 #[cfg(test)]
 mod tests {
     use super::*;
+    use qol_shared::answers::Answers;
 
     fn run(instrument: InstrumentId, input: &str, counts: bool) -> anyhow::Result<String> {
         let mut output = Vec::new();
@@ -366,6 +346,68 @@ mod tests {
             let output = run(instrument, &input, true).unwrap();
             assert_eq!(output, reference(instrument, &rows), "{instrument}");
         }
+    }
+
+    /// `text` writes what `Display` writes: on every score a scale can have, on summaries of
+    /// random forms, and on random numbers of every size (where `ryu`'s form differs).
+    #[test]
+    fn a_score_s_text_is_display_s_text() {
+        let mut number = Vec::new();
+        let mut check = |value: f64| {
+            let expected = value.to_string();
+            assert_eq!(std::str::from_utf8(text(Some(value), &mut number)).unwrap(), expected);
+        };
+        for instrument in InstrumentId::ALL {
+            let table = OutcomeTable::new(instrument);
+            for entry in 0..table.len() {
+                table.outcome(entry).and_then(Outcome::score).into_iter().for_each(&mut check);
+            }
+        }
+        let mut state: u64 = 0x2545_f491;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..200_000 {
+            let codes: Vec<RawAnswer> = (1..=30)
+                .filter_map(|item| {
+                    let top = if item >= 29 { 7 } else { 4 };
+                    let roll = next();
+                    (roll % 8 != 0).then(|| RawAnswer::code(item, 1 + (roll >> 8) as i64 % top))
+                })
+                .collect();
+            let answers = Answers::parse(InstrumentId::QlqC30, codes).unwrap();
+            let scores = qol_shared::scoring::score(&answers);
+            scores.score("C30SUM").into_iter().for_each(&mut check);
+            let uniform = (next() >> 11) as f64 / (1u64 << 53) as f64;
+            // Numbers between 0 and 100 with every fraction digit, as most scores are.
+            check(uniform * 100.0);
+            // From 10⁻⁶ to 10¹⁷, past both ends of `ryu`'s form without an exponent.
+            let spread = 10f64.powf(uniform * 23.0 - 6.0);
+            check(spread);
+            check(spread.trunc());
+            // Numbers with few binary fraction digits, where ties are.
+            check((next() % (1 << 40)) as f64 / f64::from(1u32 << (next() % 31)));
+            // Any bit pattern: infinities and NaN among them.
+            check(f64::from_bits(next()));
+        }
+        // A tie at 16 digits, and one found at 17 (2207809960752839.25: `ryu` writes …839.2, `Display` …839.3).
+        for value in [
+            0.0,
+            -0.0,
+            100.0,
+            64.0 + 1.0 / 32768.0,
+            8831239843011357.0 / 4.0,
+            1e-7,
+            1e16,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+        ] {
+            check(value);
+        }
+        assert_eq!(text(None, &mut number), b"");
     }
 
     #[test]

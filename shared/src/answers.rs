@@ -216,46 +216,11 @@ impl Answers {
         instrument: InstrumentId,
         raw: impl IntoIterator<Item = RawAnswer>,
     ) -> Result<Answers, AnswerErrors> {
-        let rules = rules_of(instrument);
-        let mut errors = Vec::new();
-        let mut responses = Responses::new();
+        let mut reader = AnswersReader::new(instrument);
         for answer in raw {
-            // One lookup says whether the item is one of the instrument's and what it accepts.
-            let (number, rule) = match usize::try_from(answer.item) {
-                Ok(index) if index < rules.len() && rules[index] != 0 => (index as u8, rules[index]),
-                _ => {
-                    errors.push(unknown_item(instrument, answer.item));
-                    continue;
-                }
-            };
-            let byte = match answer.response {
-                RawResponse::Code(code) => match u8::try_from(code) {
-                    Ok(code) if code < 15 && rule & (1 << code) != 0 => code,
-                    _ => {
-                        errors.push(code_out_of_range(instrument, number, code));
-                        continue;
-                    }
-                },
-                RawResponse::Marker(ResponseMarker::NotApplicable) => {
-                    if rule & MAY_BE_NOT_APPLICABLE == 0 {
-                        errors.push(AnswerError::NotApplicableNotAllowed { item: number });
-                        continue;
-                    }
-                    NOT_APPLICABLE
-                }
-            };
-            if responses.set(number, byte) != 0 {
-                errors.push(AnswerError::DuplicateItem { item: number });
-            }
+            reader.add(answer);
         }
-        check_sections(instrument.instrument(), &mut responses, &mut errors);
-        if errors.is_empty() {
-            Ok(Answers { instrument, responses })
-        } else {
-            errors.sort_by_key(error_item);
-            errors.dedup();
-            Err(AnswerErrors(errors))
-        }
+        reader.finish()
     }
 
     pub fn instrument(&self) -> InstrumentId {
@@ -296,6 +261,96 @@ impl Answers {
                 Response::NotApplicable => RawAnswer::not_applicable(item.into()),
             })
             .collect()
+    }
+}
+
+/// Reads forms answer by answer, checking them as [`Answers::parse`] does (which runs on it), into
+/// a table reused form after form: `qol score` fills it from each CSV row's cells, with no list
+/// of answers in between and nothing allocated.
+#[derive(Debug, Clone)]
+pub struct AnswersReader {
+    instrument: InstrumentId,
+    rules: &'static ItemRules,
+    responses: Responses,
+    errors: Vec<AnswerError>,
+}
+
+impl AnswersReader {
+    pub fn new(instrument: InstrumentId) -> AnswersReader {
+        AnswersReader {
+            instrument,
+            rules: rules_of(instrument),
+            responses: Responses::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// Reads one answer of the current form; a problem is kept for [`AnswersReader::finish`].
+    #[inline]
+    pub fn add(&mut self, answer: RawAnswer) {
+        // The common answer, a code its item accepts, in a few instructions (inlined into the
+        // caller's loop); a marker or a refused answer takes the general path, which reads it
+        // the same way.
+        if let RawResponse::Code(code) = answer.response
+            && let Some(rule) = usize::try_from(answer.item).ok().and_then(|index| self.rules.get(index))
+            && (0..15).contains(&code)
+            && rule & (1 << code) != 0
+        {
+            // An accepted code is below 15 and its item below `TABLE`.
+            if self.responses.set(answer.item as u8, code as u8) != 0 {
+                self.refuse(AnswerError::DuplicateItem { item: answer.item as u8 });
+            }
+            return;
+        }
+        self.add_other(answer);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn refuse(&mut self, error: AnswerError) {
+        self.errors.push(error);
+    }
+
+    /// Any answer, read and checked in full: what [`AnswersReader::add`] does with what is not a
+    /// plain accepted code.
+    #[inline(never)]
+    fn add_other(&mut self, answer: RawAnswer) {
+        let rules = self.rules;
+        // One lookup says whether the item is one of the instrument's and what it accepts.
+        let (number, rule) = match usize::try_from(answer.item) {
+            Ok(index) if index < rules.len() && rules[index] != 0 => (index as u8, rules[index]),
+            _ => return self.errors.push(unknown_item(self.instrument, answer.item)),
+        };
+        let byte = match answer.response {
+            RawResponse::Code(code) => match u8::try_from(code) {
+                Ok(code) if code < 15 && rule & (1 << code) != 0 => code,
+                _ => return self.errors.push(code_out_of_range(self.instrument, number, code)),
+            },
+            RawResponse::Marker(ResponseMarker::NotApplicable) => {
+                if rule & MAY_BE_NOT_APPLICABLE == 0 {
+                    return self.errors.push(AnswerError::NotApplicableNotAllowed { item: number });
+                }
+                NOT_APPLICABLE
+            }
+        };
+        if self.responses.set(number, byte) != 0 {
+            self.errors.push(AnswerError::DuplicateItem { item: number });
+        }
+    }
+
+    /// Ends the current form: checks its sections and gives its answers, or every problem it
+    /// has, not just the first. The reader is then empty, for the next form.
+    pub fn finish(&mut self) -> Result<Answers, AnswerErrors> {
+        let mut responses = std::mem::replace(&mut self.responses, Responses::new());
+        check_sections(self.instrument.instrument(), &mut responses, &mut self.errors);
+        if self.errors.is_empty() {
+            Ok(Answers { instrument: self.instrument, responses })
+        } else {
+            let mut errors = std::mem::take(&mut self.errors);
+            errors.sort_by_key(error_item);
+            errors.dedup();
+            Err(AnswerErrors(errors))
+        }
     }
 }
 
@@ -426,6 +481,37 @@ mod tests {
 
     fn parse(instrument: InstrumentId, raw: Vec<RawAnswer>) -> Result<Answers, Vec<AnswerError>> {
         Answers::parse(instrument, raw).map_err(|errors| errors.0)
+    }
+
+    #[test]
+    fn a_reader_starts_each_form_afresh_after_a_good_or_a_refused_one() {
+        let mut reader = AnswersReader::new(QlqCx24);
+        // A refused form: a duplicate, and answers in a section its gate says does not apply.
+        for answer in
+            [RawAnswer::code(31, 2), RawAnswer::code(31, 3), RawAnswer::code(49, 1), RawAnswer::code(50, 2)]
+        {
+            reader.add(answer);
+        }
+        let refused = reader.finish().unwrap_err().0;
+        assert_eq!(
+            refused,
+            parse(
+                QlqCx24,
+                vec![
+                    RawAnswer::code(31, 2),
+                    RawAnswer::code(31, 3),
+                    RawAnswer::code(49, 1),
+                    RawAnswer::code(50, 2)
+                ]
+            )
+            .unwrap_err()
+        );
+        // The next form holds only its own answers, and the one after a good form too.
+        for round in 0..2 {
+            reader.add(RawAnswer::code(32, 4));
+            let answers = reader.finish().unwrap();
+            assert_eq!(answers.iter().collect::<Vec<_>>(), vec![(32, Response::Code(4))], "round {round}");
+        }
     }
 
     #[test]

@@ -121,7 +121,7 @@ const MAX_SCALES: usize = 16;
 
 /// Calls `each` with every score of the answers' instrument (its code and outcome), in the
 /// documented order ([`crate::instrument::Instrument::score_codes`]), allocating nothing: the
-/// core of [`score`], and what `qol score` runs once per CSV row.
+/// core of [`score`]. [`OutcomeTable`] gives the same outcomes by lookup.
 pub fn score_each(answers: &Answers, mut each: impl FnMut(&'static str, Outcome)) {
     let id = answers.instrument();
     let instrument = id.instrument();
@@ -161,11 +161,18 @@ fn count(n: usize) -> u8 {
     u8::try_from(n).unwrap_or(u8::MAX)
 }
 
-// Inlined into `score_each`'s callers, `qol score`'s loop among them (another crate).
+// Inlined into `score_each`'s callers.
 #[inline]
 fn score_scale(scale: &Scale, answers: &Answers) -> Outcome {
-    let items_in_scale = count(scale.items.len());
     let (sum, answered, not_applicable) = answers.tally(scale.items);
+    scale_outcome(scale, sum, answered, not_applicable)
+}
+
+/// A scale's outcome from its tally: the sum of the answered items' codes, how many were
+/// answered, and whether its section is not applicable. Nothing else of the answers counts.
+#[inline]
+fn scale_outcome(scale: &Scale, sum: u32, answered: usize, not_applicable: bool) -> Outcome {
+    let items_in_scale = count(scale.items.len());
     let items_answered = count(answered);
     let missing = |reason| Outcome::Missing { reason, items_answered, items_in_scale };
     if not_applicable {
@@ -187,6 +194,95 @@ fn score_scale(scale: &Scale, answers: &Answers) -> Outcome {
         Transform::Reversed => (1.0 - fraction) * 100.0,
     };
     Outcome::Scored { score, raw_score, items_answered, items_in_scale }
+}
+
+/// Every outcome each scale of an instrument can have, worked out once, for scoring many forms
+/// of one instrument (`qol score` scores one per CSV row). A scale's outcome depends only on its
+/// tally (items answered, the sum of their codes, whether its section applies), so a table by
+/// tally replaces the arithmetic, two divisions per scale, with a lookup. The entries are made by
+/// the function [`score_each`] uses, so the outcomes are the same; a test compares them.
+#[derive(Debug, Clone)]
+pub struct OutcomeTable {
+    instrument: InstrumentId,
+    /// Per scale: its first entry and its row width (the largest sum of codes + 1). A scale's
+    /// entries are `answered * width + sum`, then one for "not applicable".
+    scales: Vec<(usize, usize)>,
+    outcomes: Vec<Outcome>,
+}
+
+impl OutcomeTable {
+    pub fn new(id: InstrumentId) -> OutcomeTable {
+        let instrument = id.instrument();
+        let mut scales = Vec::with_capacity(instrument.scales.len());
+        let mut outcomes = Vec::new();
+        for scale in instrument.scales {
+            let highest = scale
+                .items
+                .iter()
+                .filter_map(|item| instrument.item(*item))
+                .map(|item| u32::from(item.response_scale.highest()))
+                .max()
+                .unwrap_or(0);
+            let width = scale.items.len() * highest as usize + 1;
+            scales.push((outcomes.len(), width));
+            for answered in 0..=scale.items.len() {
+                for sum in 0..width {
+                    outcomes.push(scale_outcome(scale, sum as u32, answered, false));
+                }
+            }
+            outcomes.push(scale_outcome(scale, 0, 0, true));
+        }
+        OutcomeTable { instrument: id, scales, outcomes }
+    }
+
+    /// How many entries the table has: [`OutcomeTable::each`]'s entry numbers are below it.
+    pub fn len(&self) -> usize {
+        self.outcomes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.outcomes.is_empty()
+    }
+
+    /// The outcome of entry `entry`.
+    pub fn outcome(&self, entry: usize) -> Option<&Outcome> {
+        self.outcomes.get(entry)
+    }
+
+    /// Calls `each` with every scale's outcome and its entry number, in the instrument's order,
+    /// then returns the summary's outcome (none for an instrument without one): the same
+    /// outcomes as [`score_each`], in the same order. An outcome that is no entry (answers of
+    /// another instrument) comes without a number.
+    #[inline]
+    pub fn each(&self, answers: &Answers, mut each: impl FnMut(Option<usize>, &Outcome)) -> Option<Outcome> {
+        let instrument = answers.instrument().instrument();
+        let mut values = [None; MAX_SCALES];
+        let mut tables = (answers.instrument() == self.instrument).then_some(self.scales.iter());
+        for (scale, value) in instrument.scales.iter().zip(values.iter_mut()) {
+            let (sum, answered, not_applicable) = answers.tally(scale.items);
+            let entry = tables.as_mut().and_then(Iterator::next).map(|(first, width)| {
+                if not_applicable {
+                    first + (scale.items.len() + 1) * width
+                } else {
+                    // Parsed answers hold allowed codes only, so the sum is below the width.
+                    first + answered * width + sum as usize
+                }
+            });
+            match entry.and_then(|entry| self.outcomes.get(entry)) {
+                Some(outcome) => {
+                    *value = outcome.score();
+                    each(entry, outcome);
+                }
+                None => {
+                    let outcome = scale_outcome(scale, sum, answered, not_applicable);
+                    *value = outcome.score();
+                    each(None, &outcome);
+                }
+            }
+        }
+        let id = answers.instrument();
+        instrument.summary.map(|summary| score_summary(summary, summary_components(id), &values))
+    }
 }
 
 /// The summary from its components' scores (`values`, by scale index).
@@ -480,6 +576,47 @@ mod tests {
         })
     }
 
+    fn plain_outcomes(answers: &Answers) -> Vec<Outcome> {
+        let mut outcomes = Vec::new();
+        score_each(answers, |_, outcome| outcomes.push(outcome));
+        outcomes
+    }
+
+    /// The table's outcomes, the summary last; `entries`: whether each scale's must be an entry.
+    fn table_outcomes(table: &OutcomeTable, answers: &Answers, entries: bool) -> Vec<Outcome> {
+        let mut outcomes = Vec::new();
+        let summary = table.each(answers, |entry, outcome| {
+            assert_eq!(entry.is_some(), entries, "{entry:?}");
+            if let Some(entry) = entry {
+                assert_eq!(table.outcome(entry), Some(outcome));
+            }
+            outcomes.push(*outcome);
+        });
+        outcomes.extend(summary);
+        outcomes
+    }
+
+    #[test]
+    fn the_outcome_table_has_the_not_applicable_outcome_and_scores_another_instrument_directly() {
+        let mut raw = vec![RawAnswer::code(31, 2), RawAnswer::code(49, 1)];
+        raw.extend((50..=54).map(RawAnswer::not_applicable));
+        let cx24 = Answers::parse(InstrumentId::QlqCx24, raw).unwrap();
+        let table = OutcomeTable::new(InstrumentId::QlqCx24);
+        let outcomes = table_outcomes(&table, &cx24, true);
+        assert_eq!(outcomes, plain_outcomes(&cx24));
+        assert!(
+            outcomes.iter().any(|outcome| matches!(
+                outcome,
+                Outcome::Missing { reason: MissingReason::NotApplicable, .. }
+            ))
+        );
+        // A table of one instrument given the other's answers: the same outcomes, none an entry.
+        let c30 = OutcomeTable::new(InstrumentId::QlqC30);
+        assert_eq!(table_outcomes(&c30, &cx24, false), plain_outcomes(&cx24));
+        let c30_answers = answers(InstrumentId::QlqC30, 1, &[Some(2); 30]);
+        assert_eq!(table_outcomes(&table, &c30_answers, false), plain_outcomes(&c30_answers));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -490,6 +627,15 @@ mod tests {
                     prop_assert!((0.0..=100.0).contains(&value), "{} = {value}", scale.code);
                 }
             }
+        }
+
+        #[test]
+        fn the_outcome_table_gives_score_each_s_outcomes_from_its_entries(
+            (instrument, pattern) in instrument_and_pattern()
+        ) {
+            let answers = from_pattern(instrument, &pattern);
+            let table = OutcomeTable::new(instrument);
+            prop_assert_eq!(table_outcomes(&table, &answers, true), plain_outcomes(&answers));
         }
 
         #[test]

@@ -178,18 +178,22 @@ impl Clinic {
 
         let received_at = Timestamp::from(now);
         let mut tx = self.db.begin_write().await?;
-        // Read again under the chain lock: a concurrent retry may have stored it meanwhile.
-        if let Some(existing) = tx.submission_by_client_id(client_id).await? {
+        // Read again under the chain lock, in one round trip: a concurrent retry may have stored
+        // it meanwhile, or another form its assessment.
+        let stored = tx.already_stored(client_id, assessment.map(|row| row.id)).await?;
+        if stored.client_id {
+            // Committed before the lock was ours, so read outside the transaction.
             drop(tx);
+            let existing = self.db.submission_by_client_id(client_id).await?.ok_or_else(|| {
+                StorageError::Corrupt(format!("the form {client_id:?} was stored, then not found"))
+            })?;
             return self.replay(patient, &existing, content_hash).await.map(|receipt| (receipt, false));
         }
+        if stored.assessment {
+            return Err(refused(ErrorCode::AlreadySent, "this questionnaire was already sent"));
+        }
         let assessment_id = match assessment {
-            Some(row) => {
-                if tx.assessment_has_submission(row.id).await? {
-                    return Err(refused(ErrorCode::AlreadySent, "this questionnaire was already sent"));
-                }
-                row.id
-            }
+            Some(row) => row.id,
             None => {
                 tx.insert_unscheduled_assessment(
                     patient.id,

@@ -69,6 +69,13 @@ pub struct WriteTx {
     clock: crate::clock::Clock,
 }
 
+impl WriteTx {
+    /// The database the transaction is on, for statements whose text differs between the two.
+    pub(crate) fn backend(&self) -> Backend {
+        self.backend
+    }
+}
+
 impl Drop for WriteTx {
     fn drop(&mut self) {
         if !self.finished {

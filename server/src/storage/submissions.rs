@@ -348,27 +348,35 @@ pub(super) fn joined_scores(text: &str) -> Result<Vec<Scores>, StorageError> {
     Ok(grouped)
 }
 
+/// What is already stored of a form about to be stored, read under the chain lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlreadyStored {
+    /// A form with its client id (a retry, or a concurrent one that won).
+    pub client_id: bool,
+    /// A form for its assessment.
+    pub assessment: bool,
+}
+
 impl WriteTx {
-    /// The submission with this client id, read inside the transaction (after the chain lock, so
-    /// a concurrent retry is seen).
-    pub async fn submission_by_client_id(
+    /// Whether a form with `client_id`, or one for `assessment_id`, is stored, read inside the
+    /// transaction (after the chain lock, so a concurrent retry is seen): one round trip.
+    pub async fn already_stored(
         &mut self,
         client_id: &str,
-    ) -> Result<Option<StoredSubmission>, StorageError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{SUBMISSION_QUERY} WHERE s.client_id = $1")))
-            .bind(client_id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.as_ref().map(submission).transpose()
-    }
-
-    pub async fn assessment_has_submission(&mut self, assessment_id: i64) -> Result<bool, StorageError> {
-        let count: i64 = sqlx::query("SELECT COUNT(*) FROM submissions WHERE assessment_id = $1")
-            .bind(assessment_id)
-            .fetch_one(&mut *self.tx)
-            .await?
-            .try_get(0)?;
-        Ok(count > 0)
+        assessment_id: Option<i64>,
+    ) -> Result<AlreadyStored, StorageError> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM submissions WHERE client_id = $1), \
+             (SELECT COUNT(*) FROM submissions WHERE assessment_id = $2)",
+        )
+        .bind(client_id)
+        .bind(assessment_id)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(AlreadyStored {
+            client_id: row.try_get::<i64, _>(0)? > 0,
+            assessment: row.try_get::<i64, _>(1)? > 0,
+        })
     }
 
     /// The current version of a form, read under the chain lock (a correction signed meanwhile
@@ -386,12 +394,95 @@ impl WriteTx {
         row.as_ref().map(submission).transpose()
     }
 
+    /// Stores a new form: its submission row, answers and scores. Every statement is a round trip
+    /// made while the write lock is held, so there is one per table whatever the number of rows
+    /// on SQLite, and one in all on PostgreSQL (its inserts can be parts of one statement).
     pub async fn insert_submission(&mut self, new: &NewSubmission<'_>) -> Result<i64, StorageError> {
-        let id: i64 = sqlx::query(
-            "INSERT INTO submissions (client_id, content_hash, patient_id, assessment_id, completed_at, received_at, \
-             timeliness, language, call_me, submitted_by, mode, form_reference, version, corrects_id, correction_reason, \
-             signature_meaning) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
-        )
+        const SUBMISSION: &str = "INSERT INTO submissions (client_id, content_hash, patient_id, assessment_id, \
+             completed_at, received_at, timeliness, language, call_me, submitted_by, mode, form_reference, version, \
+             corrects_id, correction_reason, signature_meaning) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+        /// The submission's own parameters; the answers' and scores' follow.
+        const SUBMISSION_PARAMETERS: usize = 16;
+        const ANSWERS: &str = "INSERT INTO item_answers (submission_id, item, code, not_applicable)";
+        const SCORES: &str = "INSERT INTO scores (submission_id, instrument, scale, score, raw_score, \
+             items_answered, items_in_scale, missing_reason, algorithm_version)";
+        // A row's own parameters from `$n`, without the submission's id.
+        let answer_row = |n: usize| format!("${n}, ${}, ${}", n + 1, n + 2);
+        let score_row = |n: usize| {
+            format!(
+                "${n}, ${}, CAST(${} AS DOUBLE PRECISION), CAST(${} AS DOUBLE PRECISION), ${}, ${}, ${}, ${}",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6,
+                n + 7
+            )
+        };
+        let scores: Vec<(&Scores, &ScaleScore)> = new
+            .scores
+            .iter()
+            .flat_map(|scores| scores.scales.iter().map(move |scale| (scores, scale)))
+            .collect();
+        match self.backend() {
+            Backend::Postgres => {
+                let mut sql = format!("WITH s AS ({SUBMISSION} RETURNING id)");
+                let mut next = SUBMISSION_PARAMETERS + 1;
+                if !new.answers.is_empty() {
+                    let rows = tuples(new.answers.len(), 3, &mut next, |n| format!("({})", answer_row(n)));
+                    sql.push_str(&format!(
+                        ", a AS ({ANSWERS} SELECT s.id, v.* FROM s, (VALUES {rows}) AS v)"
+                    ));
+                }
+                if !scores.is_empty() {
+                    let rows = tuples(scores.len(), 8, &mut next, |n| format!("({})", score_row(n)));
+                    sql.push_str(&format!(", c AS ({SCORES} SELECT s.id, v.* FROM s, (VALUES {rows}) AS v)"));
+                }
+                sql.push_str(" SELECT id FROM s");
+                let query = bind_submission(sqlx::query(sqlx::AssertSqlSafe(sql)), new);
+                let query = bind_scores(bind_answers(query, new.answers), &scores);
+                Ok(query.fetch_one(&mut *self.tx).await?.try_get(0)?)
+            }
+            Backend::Sqlite => {
+                let id: i64 = bind_submission(
+                    sqlx::query(sqlx::AssertSqlSafe(format!("{SUBMISSION} RETURNING id"))),
+                    new,
+                )
+                .fetch_one(&mut *self.tx)
+                .await?
+                .try_get(0)?;
+                // `$1` is the submission's id in every row.
+                if !new.answers.is_empty() {
+                    let rows = tuples(new.answers.len(), 3, &mut 2, |n| format!("($1, {})", answer_row(n)));
+                    let query = sqlx::query(sqlx::AssertSqlSafe(format!("{ANSWERS} VALUES {rows}"))).bind(id);
+                    bind_answers(query, new.answers).execute(&mut *self.tx).await?;
+                }
+                if !scores.is_empty() {
+                    let rows = tuples(scores.len(), 8, &mut 2, |n| format!("($1, {})", score_row(n)));
+                    let query = sqlx::query(sqlx::AssertSqlSafe(format!("{SCORES} VALUES {rows}"))).bind(id);
+                    bind_scores(query, &scores).execute(&mut *self.tx).await?;
+                }
+                Ok(id)
+            }
+        }
+    }
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// `rows` tuples, `row(n)` writing one whose parameters start at `$n`, each taking `per_row`;
+/// `next` is the first one's and moves past the last.
+fn tuples(rows: usize, per_row: usize, next: &mut usize, row: impl Fn(usize) -> String) -> String {
+    let tuples: Vec<String> = (0..rows).map(|index| row(*next + index * per_row)).collect();
+    *next += rows * per_row;
+    tuples.join(", ")
+}
+
+/// Binds the submission row's 16 parameters, in [`WriteTx::insert_submission`]'s order.
+fn bind_submission<'q>(query: Query<'q>, new: &NewSubmission<'q>) -> Query<'q> {
+    query
         .bind(new.client_id)
         .bind(new.content_hash)
         .bind(new.patient_id)
@@ -408,82 +499,40 @@ impl WriteTx {
         .bind(new.correction.map(|c| c.corrects.id))
         .bind(new.correction.map(|c| c.reason))
         .bind(new.correction.map(|c| c.meaning.as_str()))
-        .fetch_one(&mut *self.tx)
-        .await?
-        .try_get(0)?;
-        // One statement per table, whatever the number of rows: every statement is a round trip
-        // made while the write lock is held.
-        if !new.answers.is_empty() {
-            let sql = multi_row_insert(
-                "INSERT INTO item_answers (submission_id, item, code, not_applicable)",
-                new.answers.len(),
-                |n| format!("($1, ${}, ${}, ${})", n, n + 1, n + 2),
-                3,
-            );
-            let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
-            for answer in new.answers {
-                let (code, not_applicable) = match answer.response {
-                    qol_shared::answers::RawResponse::Code(code) => (Some(code), 0i64),
-                    qol_shared::answers::RawResponse::Marker(_) => (None, 1i64),
-                };
-                insert = insert.bind(answer.item).bind(code).bind(not_applicable);
-            }
-            insert.execute(&mut *self.tx).await?;
-        }
-        let rows: Vec<(&Scores, &ScaleScore)> = new
-            .scores
-            .iter()
-            .flat_map(|scores| scores.scales.iter().map(move |scale| (scores, scale)))
-            .collect();
-        if !rows.is_empty() {
-            let sql = multi_row_insert(
-                "INSERT INTO scores (submission_id, instrument, scale, score, raw_score, items_answered, \
-                 items_in_scale, missing_reason, algorithm_version)",
-                rows.len(),
-                |n| {
-                    format!(
-                        "($1, ${}, ${}, CAST(${} AS DOUBLE PRECISION), CAST(${} AS DOUBLE PRECISION), ${}, ${}, ${}, ${})",
-                        n,
-                        n + 1,
-                        n + 2,
-                        n + 3,
-                        n + 4,
-                        n + 5,
-                        n + 6,
-                        n + 7
-                    )
-                },
-                8,
-            );
-            let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id);
-            for (scores, scale) in rows {
-                let (score, raw, answered, in_scale, reason) = match scale.outcome {
-                    Outcome::Scored { score, raw_score, items_answered, items_in_scale } => {
-                        (Some(score), Some(raw_score), items_answered, items_in_scale, None)
-                    }
-                    Outcome::Missing { reason, items_answered, items_in_scale } => {
-                        (None, None, items_answered, items_in_scale, Some(enum_text(&reason)))
-                    }
-                };
-                insert = insert
-                    .bind(scores.instrument.as_str())
-                    .bind(scale.code.as_ref())
-                    .bind(super::float_param(score))
-                    .bind(super::float_param(raw))
-                    .bind(i64::from(answered))
-                    .bind(i64::from(in_scale))
-                    .bind(reason)
-                    .bind(scores.algorithm_version.as_ref());
-            }
-            insert.execute(&mut *self.tx).await?;
-        }
-        Ok(id)
-    }
 }
 
-/// `head VALUES row, row, …` for `rows` rows: `row(n)` writes one row's tuple whose own
-/// parameters start at `$n` (`$1` is shared by every row), each row taking `per_row` parameters.
-fn multi_row_insert(head: &str, rows: usize, row: impl Fn(usize) -> String, per_row: usize) -> String {
-    let tuples: Vec<String> = (0..rows).map(|index| row(2 + index * per_row)).collect();
-    format!("{head} VALUES {}", tuples.join(", "))
+/// Binds each answer's item, code and not-applicable mark.
+fn bind_answers<'q>(mut query: Query<'q>, answers: &[RawAnswer]) -> Query<'q> {
+    for answer in answers {
+        let (code, not_applicable) = match answer.response {
+            qol_shared::answers::RawResponse::Code(code) => (Some(code), 0i64),
+            qol_shared::answers::RawResponse::Marker(_) => (None, 1i64),
+        };
+        query = query.bind(answer.item).bind(code).bind(not_applicable);
+    }
+    query
+}
+
+/// Binds each score row's eight values.
+fn bind_scores<'q>(mut query: Query<'q>, rows: &[(&'q Scores, &'q ScaleScore)]) -> Query<'q> {
+    for (scores, scale) in rows {
+        let (score, raw, answered, in_scale, reason) = match scale.outcome {
+            Outcome::Scored { score, raw_score, items_answered, items_in_scale } => {
+                (Some(score), Some(raw_score), items_answered, items_in_scale, None)
+            }
+            Outcome::Missing { reason, items_answered, items_in_scale } => {
+                (None, None, items_answered, items_in_scale, Some(enum_text(&reason)))
+            }
+        };
+        query = query
+            .bind(scores.instrument.as_str())
+            .bind(scale.code.as_ref())
+            .bind(super::float_param(score))
+            .bind(super::float_param(raw))
+            .bind(i64::from(answered))
+            .bind(i64::from(in_scale))
+            .bind(reason)
+            .bind(scores.algorithm_version.as_ref());
+    }
+    query
 }

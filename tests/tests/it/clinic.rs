@@ -319,6 +319,71 @@ on_both_backends!(
     super::resubmitting_the_same_client_id_stores_it_once_and_different_content_is_refused
 );
 
+/// One form sent many times at once (a phone's retries racing each other) beside other forms
+/// for the same assessment (another device's): the first to reach storage is stored, once; its
+/// every copy answers with its one receipt, and every other form is refused as already sent.
+/// Most of them pass the check made before the write lock, so this is the check made under it.
+async fn simultaneous_sends_for_one_assessment_store_one_form_once(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (_, patient, _) = enrolled_patient(&app, 1).await;
+    let id = app.my_assessment(&patient, "baseline").await["id"].as_i64().unwrap();
+    let stores = "SELECT COUNT(*) FROM audit_log WHERE action = 'submission.store'";
+    let stored_before = app.count(stores).await;
+    // The copies are one body: the same content, as a retry sends it.
+    let copy = submission(CLIENT_A, Some(id), 0, baseline_answers());
+    let mut sending = tokio::task::JoinSet::new();
+    for n in 0..16 {
+        let (client_id, body) = if n % 2 == 0 {
+            (CLIENT_A.to_owned(), copy.clone())
+        } else {
+            let other = uuid::Uuid::new_v4().to_string();
+            let body = submission(&other, Some(id), 0, baseline_answers());
+            (other, body)
+        };
+        let request = app.client.post(app.url("/api/v1/me/submissions")).bearer_auth(&patient).json(&body);
+        sending.spawn(async move {
+            let response = request.send().await.expect("the server answers");
+            (client_id, response.status(), response.json::<Value>().await.unwrap())
+        });
+    }
+    let outcomes = sending.join_all().await;
+    let created: Vec<_> = outcomes.iter().filter(|(_, status, _)| *status == StatusCode::CREATED).collect();
+    assert_eq!(created.len(), 1, "stored once: {outcomes:#?}");
+    let (winner, _, receipt) = created[0];
+    for (client_id, status, body) in &outcomes {
+        if client_id == winner {
+            assert!(*status == StatusCode::CREATED || *status == StatusCode::OK, "{status}: {body}");
+            assert_eq!(body, receipt, "one receipt");
+        } else {
+            assert_eq!(
+                (*status, body["error"].as_str()),
+                (StatusCode::CONFLICT, Some("this questionnaire was already sent")),
+                "{body}"
+            );
+        }
+    }
+    assert_eq!(
+        app.count_dynamic(format!("SELECT COUNT(*) FROM submissions WHERE assessment_id = {id}")).await,
+        1
+    );
+    assert_eq!(app.count(stores).await, stored_before + 1);
+    let stored =
+        app.count_dynamic(format!("SELECT COUNT(*) FROM submissions WHERE client_id = '{winner}'")).await;
+    assert_eq!(stored, 1);
+    // Its answers and scores, stored with it in one statement on PostgreSQL, once.
+    let of_it = format!("WHERE submission_id = (SELECT id FROM submissions WHERE assessment_id = {id})");
+    assert_eq!(app.count_dynamic(format!("SELECT COUNT(*) FROM item_answers {of_it}")).await, 54);
+    let scales: usize = qol_shared::instrument::InstrumentId::ALL
+        .iter()
+        .map(|instrument| instrument.instrument().score_codes().count())
+        .sum();
+    assert_eq!(app.count_dynamic(format!("SELECT COUNT(*) FROM scores {of_it}")).await, scales as i64);
+}
+on_both_backends!(
+    simultaneous_sends_for_one_assessment_store_one_form_once,
+    super::simultaneous_sends_for_one_assessment_store_one_form_once
+);
+
 async fn invalid_answers_are_refused_with_every_problem_and_nothing_is_stored(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
     let (_, patient, _) = enrolled_patient(&app, 1).await;
