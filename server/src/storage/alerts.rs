@@ -830,10 +830,7 @@ impl WriteTx {
 /// Binds a signal's tier, rule, values (baseline and previous too) and source, in that order,
 /// after its subject or row id: the seven parameters each signal has in `insert_signals` and
 /// `replace_signals`.
-fn bind_signal<'q>(
-    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    signal: &'q Signal,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+fn bind_signal<'q>(query: super::Query<'q>, signal: &'q Signal) -> super::Query<'q> {
     query
         .bind(signal.tier.as_str())
         .bind(enum_text(&signal.rule))

@@ -169,6 +169,9 @@ pub(super) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// A statement being bound, as the multi-row inserts and updates pass it to their binding helpers.
+pub(super) type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
 /// An optional float as bound in SQL, always with `CAST($n AS DOUBLE PRECISION)`.
 ///
 /// sqlx 0.9.0's `Any` driver declares a NULL `f64` to PostgreSQL as FLOAT4 (its mapping of

@@ -9,7 +9,7 @@ use qol_shared::scoring::{Outcome, ScaleScore, Scores};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Backend, Db, StorageError, WriteTx, enum_from, enum_text};
+use super::{Backend, Db, Query, StorageError, WriteTx, enum_from, enum_text};
 use qol_shared::schedule::AssessmentKey;
 use qol_shared::{Language, Timestamp};
 
@@ -469,8 +469,6 @@ impl WriteTx {
         }
     }
 }
-
-type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 /// `rows` tuples, `row(n)` writing one whose parameters start at `$n`, each taking `per_row`;
 /// `next` is the first one's and moves past the last.
