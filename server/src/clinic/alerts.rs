@@ -206,10 +206,6 @@ impl Clinic {
                 None => by_kind.push((kind, vec![signal])),
             }
         }
-        // The latest value of every subject already on an open card, before new signals join.
-        if let Some(submission_id) = submission_id {
-            tx.set_latest_on_open_cards(patient.id, latest, submission_id, now).await?;
-        }
         let mut cards = Vec::new();
         for (kind, list) in by_kind {
             let (open, on_card) = match tx.open_card(patient.id, kind).await? {
@@ -253,7 +249,7 @@ impl Clinic {
                 }
             }
             tx.insert_signals(card_id, patient.id, &added, submission_id, now).await?;
-            tx.replace_signals(&replaced, submission_id, now).await?;
+            tx.replace_signals(&replaced, submission_id, latest, now).await?;
             let mut queued = Vec::new();
             if tell {
                 let (subject, body) =
@@ -284,6 +280,11 @@ impl Clinic {
                 "card": card_id, "kind": kind, "tier": incoming.tier, "escalated": escalated, "emails_queued": queued,
             }));
             raised_on.push((kind, card_id));
+        }
+        // The latest value of every subject on an open card that this report did not add or
+        // replace (those wrote theirs): each row is written once.
+        if let Some(submission_id) = submission_id {
+            tx.set_latest_on_open_cards(patient.id, latest, submission_id, now).await?;
         }
         Ok(Raised {
             audit: json!({ "cards": cards, "held_by_snooze": held }),

@@ -226,7 +226,7 @@ impl Clinic {
         // and only what is new or worse than the corrected version raised (nothing the nurse
         // already handled comes back), never a call request again.
         let history =
-            self.alert_history(patient.id, current.completed_at, Some(current.assessment_id)).await?;
+            self.db.alert_history(patient.id, current.completed_at, Some(current.assessment_id)).await?;
         let signals = if history.newest {
             let rules = AlertRules::from(&self.protocol().alerts);
             let compared =

@@ -108,35 +108,6 @@ impl Clinic {
         self.store_form(actor, patient, form, today, now).await
     }
 
-    /// What the alert rules compare a form completed at `completed_at` with: her baseline and
-    /// the form completed before it (the current version of each; `own`: the assessment of a
-    /// stored form being corrected, left out). And whether it is her newest form by completion:
-    /// only the newest says how she is now.
-    pub(super) async fn alert_history(
-        &self,
-        patient_id: i64,
-        completed_at: Timestamp,
-        own: Option<i64>,
-    ) -> Result<AlertHistory, ClinicError> {
-        let all = self.db.submissions_of(patient_id).await?;
-        let mut others: Vec<&StoredSubmission> = StoredSubmission::current_versions(&all)
-            .into_iter()
-            .filter(|s| Some(s.assessment_id) != own)
-            .collect();
-        // In the order completed (a paper form entered late sits where she filled it in).
-        others.sort_by_key(|s| s.completed_at);
-        let baseline = match others.iter().find(|s| s.assessment_key.is_baseline()) {
-            Some(stored) => Some(self.db.scores_of(stored.id).await?),
-            None => None,
-        };
-        let previous = match others.iter().rev().find(|s| s.completed_at <= completed_at) {
-            Some(stored) => Some(self.db.scores_of(stored.id).await?),
-            None => None,
-        };
-        let newest = others.iter().all(|s| s.completed_at <= completed_at);
-        Ok(AlertHistory { baseline, previous, newest })
-    }
-
     /// Stores a new form (the phone's or one staff entered): its answers, scores, alerts and
     /// audit entry in one transaction. `true`: newly stored; a retry gets its first receipt.
     pub(super) async fn store_form(
@@ -160,7 +131,7 @@ impl Clinic {
             answers,
             scores,
         } = form;
-        let history = self.alert_history(patient.id, completed_at, None).await?;
+        let history = self.db.alert_history(patient.id, completed_at, None).await?;
         // A form staff enter after a newer one arrived (a paper form back by post) is stored and
         // scored, but raises no alert: her newer form says how she is now, and the cards' latest
         // values stay that form's.
@@ -291,13 +262,6 @@ impl Clinic {
             scores: self.db.scores_of(existing.id).await?,
         })
     }
-}
-
-/// What the alert rules compare a form with, and whether it is her newest by completion.
-pub(super) struct AlertHistory {
-    pub baseline: Option<Vec<Scores>>,
-    pub previous: Option<Vec<Scores>>,
-    pub newest: bool,
 }
 
 /// A new form to store, checked and scored.

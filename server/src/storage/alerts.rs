@@ -448,11 +448,13 @@ impl WriteTx {
     }
 
     /// Stored signals (by row id) replaced by signals of the same or a higher tier: rule, values
-    /// and report, in one statement however many. An id given twice takes its last signal.
+    /// and report, and the latest value of each subject `latest` has (the report's: each row is
+    /// written once), in one statement however many. An id given twice takes its last signal.
     pub async fn replace_signals(
         &mut self,
         replacements: &[(i64, &Signal)],
         submission_id: Option<i64>,
+        latest: &std::collections::BTreeMap<String, f64>,
         now: &str,
     ) -> Result<(), StorageError> {
         let mut last: Vec<(i64, &Signal)> = Vec::with_capacity(replacements.len());
@@ -465,39 +467,37 @@ impl WriteTx {
         if last.is_empty() {
             return Ok(());
         }
-        // $1 submission, $2 time, then seven per signal from $3 (row id first). Both databases
-        // name a VALUES list's columns column1, column2, …
+        // $1 submission, $2 time, then eight per signal from $3 (row id first, its latest value
+        // last). Both databases name a VALUES list's columns column1, column2, …
         let rows: Vec<String> = (0..last.len())
             .map(|n| {
-                let at = 3 + 7 * n;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    at,
-                    at + 1,
-                    at + 2,
-                    at + 3,
-                    at + 4,
-                    at + 5,
-                    at + 6
-                )
+                let at = 3 + 8 * n;
+                let params: Vec<String> = (at..at + 8).map(|k| format!("${k}")).collect();
+                format!("({})", params.join(", "))
             })
             .collect();
         let text = format!(
             "UPDATE alerts SET tier = v.column2, rule = v.column3, value = CAST(v.column4 AS DOUBLE PRECISION), \
              baseline = CAST(v.column5 AS DOUBLE PRECISION), previous = CAST(v.column6 AS DOUBLE PRECISION), \
-             source = v.column7, submission_id = $1, updated_at = $2 FROM (VALUES {}) AS v WHERE alerts.id = v.column1",
+             source = v.column7, submission_id = $1, updated_at = $2, \
+             latest_value = CASE WHEN v.column8 IS NULL THEN alerts.latest_value ELSE CAST(v.column8 AS DOUBLE PRECISION) END, \
+             latest_submission_id = CASE WHEN v.column8 IS NULL THEN alerts.latest_submission_id ELSE $1 END, \
+             latest_at = CASE WHEN v.column8 IS NULL THEN alerts.latest_at ELSE $2 END \
+             FROM (VALUES {}) AS v WHERE alerts.id = v.column1",
             rows.join(", ")
         );
         let mut update = sqlx::query(sqlx::AssertSqlSafe(text)).bind(submission_id).bind(now);
         for (id, signal) in last {
-            update = bind_signal(update.bind(id), signal);
+            let latest = submission_id.and_then(|_| latest.get(&signal.subject).copied());
+            update = bind_signal(update.bind(id), signal).bind(super::float_param(latest));
         }
         update.execute(&mut *self.tx).await?;
         Ok(())
     }
 
     /// Every signal on the patient's open cards whose subject the report has a value for gets
-    /// that value as its latest: one statement for all of them.
+    /// that value as its latest: one statement for all of them. The signals this report added or
+    /// replaced (they name it) wrote theirs as they were written, and are left alone.
     pub async fn set_latest_on_open_cards(
         &mut self,
         patient_id: i64,
@@ -516,7 +516,7 @@ impl WriteTx {
         let text = format!(
             "UPDATE alerts SET latest_value = CASE scale{cases} END, latest_submission_id = $2, latest_at = $3 \
              WHERE card_id IN (SELECT id FROM alert_cards WHERE patient_id = $1 AND state <> 'resolved') \
-             AND scale IN ({})",
+             AND (submission_id IS NULL OR submission_id <> $2) AND scale IN ({})",
             subjects.join(", ")
         );
         let mut update =
@@ -828,8 +828,8 @@ impl WriteTx {
 }
 
 /// Binds a signal's tier, rule, values (baseline and previous too) and source, in that order,
-/// after its subject or row id: the seven parameters each signal has in `insert_signals` and
-/// `replace_signals`.
+/// after its subject or row id: the first seven parameters each signal has in `insert_signals`
+/// and `replace_signals`.
 fn bind_signal<'q>(query: super::Query<'q>, signal: &'q Signal) -> super::Query<'q> {
     query
         .bind(signal.tier.as_str())

@@ -30,7 +30,7 @@ pub use paper_entries::PaperEntryRow;
 pub use patients::{AssessmentRow, EventRow, PatientRow};
 pub use protocols::{NewProtocolVersion, ProtocolVersionRow};
 pub use reminders::{PushSubscriptionRow, ReminderCount, ReminderRow};
-pub use submissions::{NewCorrection, NewSubmission, SentForm, StoredScore, StoredSubmission};
+pub use submissions::{AlertHistory, NewCorrection, NewSubmission, SentForm, StoredScore, StoredSubmission};
 pub use wording::{NewWordingPack, WordingPackRow};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

@@ -66,24 +66,6 @@ pub struct StoredSubmission {
     pub signature_meaning: Option<CorrectionMeaning>,
 }
 
-impl StoredSubmission {
-    /// Of a patient's submissions (every version), the current version of each form, in the
-    /// order the forms were first received.
-    pub fn current_versions(all: &[StoredSubmission]) -> Vec<&StoredSubmission> {
-        let superseded: std::collections::HashSet<i64> = all.iter().filter_map(|s| s.corrects_id).collect();
-        // The first version's id of each assessment orders the forms.
-        let mut first: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
-        for submission in all {
-            let id = first.entry(submission.assessment_id).or_insert(submission.id);
-            *id = (*id).min(submission.id);
-        }
-        let mut current: Vec<&StoredSubmission> =
-            all.iter().filter(|s| !superseded.contains(&s.id)).collect();
-        current.sort_by_key(|s| (first.get(&s.assessment_id).copied().unwrap_or(s.id), s.id));
-        current
-    }
-}
-
 /// A sent form as its patient's history lists it: the submission and its assessment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SentForm {
@@ -225,6 +207,64 @@ impl Db {
             sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(submission_id).fetch_one(&self.pool).await?;
         joined.as_deref().map_or(Ok(Vec::new()), joined_scores)
     }
+
+    /// What the alert rules compare a form completed at `completed_at` with, in one statement:
+    /// the scores of her baseline and of the form completed before it (the current version of
+    /// each; `own`: the assessment of a stored form being corrected, left out), and whether no
+    /// form of hers was completed later (only her newest form says how she is now). Of forms
+    /// completed at the same instant, the one first received (its first version's id) comes
+    /// first.
+    pub async fn alert_history(
+        &self,
+        patient_id: i64,
+        completed_at: Timestamp,
+        own: Option<i64>,
+    ) -> Result<AlertHistory, StorageError> {
+        // Stored times are one fixed-width UTC text, so they compare as text. A form's first
+        // version is its original unless it is a correction (the smallest id of its assessment).
+        let joined = joined_scores_sql(self.backend);
+        let sql = format!(
+            "WITH forms AS (\
+               SELECT s.id, s.completed_at, a.key, \
+                      CASE WHEN s.corrects_id IS NULL THEN s.id \
+                           ELSE (SELECT MIN(f.id) FROM submissions f WHERE f.assessment_id = s.assessment_id) END AS first_id \
+               FROM submissions s JOIN assessments a ON a.id = s.assessment_id \
+               WHERE s.patient_id = $1 AND s.assessment_id <> $2 \
+                 AND NOT EXISTS (SELECT 1 FROM submissions later WHERE later.corrects_id = s.id)), \
+             baseline AS (SELECT id FROM forms WHERE key = '{BASELINE}' ORDER BY completed_at, first_id, id LIMIT 1), \
+             previous AS (SELECT id FROM forms WHERE completed_at <= $3 \
+                          ORDER BY completed_at DESC, first_id DESC, id DESC LIMIT 1) \
+             SELECT 'baseline', (SELECT {joined} FROM scores WHERE submission_id = baseline.id) FROM baseline \
+             UNION ALL SELECT 'previous', (SELECT {joined} FROM scores WHERE submission_id = previous.id) FROM previous \
+             UNION ALL SELECT 'later', NULL WHERE EXISTS (SELECT 1 FROM forms WHERE completed_at > $3)",
+            BASELINE = qol_shared::schedule::BASELINE,
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(patient_id)
+            .bind(own.unwrap_or(0)) // ids start at 1: 0 leaves nothing out
+            .bind(completed_at.text())
+            .fetch_all(&self.pool)
+            .await?;
+        let mut history = AlertHistory { baseline: None, previous: None, newest: true };
+        for row in &rows {
+            let joined: Option<String> = row.try_get(1)?;
+            let scores = || joined.as_deref().map_or(Ok(Vec::new()), joined_scores);
+            match row.try_get::<String, _>(0)?.as_str() {
+                "baseline" => history.baseline = Some(scores()?),
+                "previous" => history.previous = Some(scores()?),
+                _ => history.newest = false,
+            }
+        }
+        Ok(history)
+    }
+}
+
+/// What the alert rules compare a form with, and whether it is her newest by completion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertHistory {
+    pub baseline: Option<Vec<Scores>>,
+    pub previous: Option<Vec<Scores>>,
+    pub newest: bool,
 }
 
 /// One submission's scores joined into one text by the database (an aggregate over `scores`

@@ -703,6 +703,7 @@ async fn one_report_replaces_every_signal_it_worsens_each_with_its_own_values(ba
         assert_eq!(now["submission_id"].as_i64(), Some(second), "{subject}: {now}");
         assert!(about(&now["value"], value), "{subject}: {now}");
         assert_eq!(now["latest_submission_id"].as_i64(), Some(second), "{subject}: {now}");
+        assert!(about(&now["latest_value"], value), "a replaced signal's latest is the report's: {now}");
     }
     let nausea = signal(&card, "NV");
     for field in ["tier", "rule", "value", "submission_id", "baseline", "previous"] {
