@@ -186,10 +186,13 @@ impl Clinic {
         let mut queued_total = 0;
         let mut raised_on = Vec::new();
         let mut by_kind: Vec<(CardKind, Vec<&Signal>)> = Vec::new();
-        // Every read and write below is made under the write lock, so each kind is one round
-        // trip however many signals the report has.
-        let snoozes =
-            if signals.is_empty() { Vec::new() } else { tx.active_snoozes(patient.id, today).await? };
+        // Every read and write below is made under the write lock, so her open cards and snoozes
+        // are one read, and each kind's writes one round trip each however many signals.
+        let (mut open_cards, snoozes) = if signals.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            tx.cards_and_snoozes(patient.id, today).await?
+        };
         for signal in signals {
             let snoozed = snoozes
                 .iter()
@@ -208,8 +211,11 @@ impl Clinic {
         }
         let mut cards = Vec::new();
         for (kind, list) in by_kind {
-            let (open, on_card) = match tx.open_card(patient.id, kind).await? {
-                Some(row) => (Some(row.card), row.subjects),
+            let (open, on_card) = match open_cards.iter().position(|(k, _)| *k == kind) {
+                Some(at) => {
+                    let (_, row) = open_cards.swap_remove(at);
+                    (Some(row.card), row.subjects)
+                }
                 None => (None, Default::default()),
             };
             // What the open card holds of each subject, to tell red news from what it showed.
@@ -249,7 +255,7 @@ impl Clinic {
                 }
             }
             tx.insert_signals(card_id, patient.id, &added, submission_id, now).await?;
-            tx.replace_signals(&replaced, submission_id, latest, now).await?;
+            tx.replace_signals(card_id, &replaced, submission_id, latest, now).await?;
             let mut queued = Vec::new();
             if tell {
                 let (subject, body) =

@@ -281,7 +281,11 @@ impl Clinic {
                 answers: &stored_answers,
                 scores: &scores,
             })
-            .await?;
+            .await?
+            // The current version was read under the chain lock and the client id is new.
+            .ok_or_else(|| {
+                StorageError::Corrupt(format!("the correction of form {} met a taken key", current.id))
+            })?;
         let raised = self
             .raise(&mut tx, &patient, &signals, &latest, Origin::Report(new_id), today, &received_at.text())
             .await?;

@@ -149,20 +149,6 @@ impl Clinic {
 
         let received_at = Timestamp::from(now);
         let mut tx = self.db.begin_write().await?;
-        // Read again under the chain lock, in one round trip: a concurrent retry may have stored
-        // it meanwhile, or another form its assessment.
-        let stored = tx.already_stored(client_id, assessment.map(|row| row.id)).await?;
-        if stored.client_id {
-            // Committed before the lock was ours, so read outside the transaction.
-            drop(tx);
-            let existing = self.db.submission_by_client_id(client_id).await?.ok_or_else(|| {
-                StorageError::Corrupt(format!("the form {client_id:?} was stored, then not found"))
-            })?;
-            return self.replay(patient, &existing, content_hash).await.map(|receipt| (receipt, false));
-        }
-        if stored.assessment {
-            return Err(refused(ErrorCode::AlreadySent, "this questionnaire was already sent"));
-        }
         let assessment_id = match assessment {
             Some(row) => row.id,
             None => {
@@ -176,7 +162,7 @@ impl Clinic {
             }
         };
         let stored_answers: Vec<RawAnswer> = answers.iter().flat_map(Answers::to_raw).collect();
-        let submission_id = tx
+        let inserted = tx
             .insert_submission(&NewSubmission {
                 client_id,
                 content_hash,
@@ -195,6 +181,26 @@ impl Clinic {
                 scores: &scores,
             })
             .await?;
+        // Nothing inserted: under the chain lock, a concurrent retry stored it meanwhile, or
+        // another form its assessment (the unique keys said so in the insert's round trip).
+        let Some(submission_id) = inserted else {
+            let stored = tx.already_stored(client_id, Some(assessment_id)).await?;
+            drop(tx);
+            if stored.client_id {
+                // Committed before the lock was ours, so read outside the transaction.
+                let existing = self.db.submission_by_client_id(client_id).await?.ok_or_else(|| {
+                    StorageError::Corrupt(format!("the form {client_id:?} was stored, then not found"))
+                })?;
+                return self.replay(patient, &existing, content_hash).await.map(|receipt| (receipt, false));
+            }
+            if stored.assessment {
+                return Err(refused(ErrorCode::AlreadySent, "this questionnaire was already sent"));
+            }
+            return Err(StorageError::Corrupt(format!(
+                "the form {client_id:?} was refused a key no form holds"
+            ))
+            .into());
+        };
         let latest = if alerting { latest_values(&scores, answers) } else { Default::default() };
         let raised = self
             .raise(

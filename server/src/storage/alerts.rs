@@ -310,42 +310,60 @@ impl Db {
 }
 
 impl WriteTx {
-    /// The patient's open card of `kind`: its id, tier and state.
-    /// The patient's open card of `kind` (id, tier, state), if any, with what it holds: each
-    /// subject with its signal's id and tier. One round trip, made under the write lock.
-    pub async fn open_card(
+    /// The patient's open cards, each kind's (id, tier, state) with what it holds: each subject
+    /// with its signal's id and tier; and her snoozes that hold on `today`. One round trip, made
+    /// under the write lock.
+    pub async fn cards_and_snoozes(
         &mut self,
         patient_id: i64,
-        kind: CardKind,
-    ) -> Result<Option<OpenCardRow>, StorageError> {
+        today: chrono::NaiveDate,
+    ) -> Result<(Vec<(CardKind, OpenCardRow)>, Vec<(String, Snooze)>), StorageError> {
         let rows = sqlx::query(
-            "SELECT c.id, c.tier, c.state, a.scale, a.id, a.tier FROM alert_cards c LEFT JOIN alerts a ON a.card_id = c.id \
-             WHERE c.patient_id = $1 AND c.kind = $2 AND c.state <> 'resolved' ORDER BY c.id, a.id",
+            "SELECT 'card', c.id, c.kind, c.tier, c.state, a.scale, a.id, a.tier \
+             FROM alert_cards c LEFT JOIN alerts a ON a.card_id = c.id \
+             WHERE c.patient_id = $1 AND c.state <> 'resolved' \
+             UNION ALL SELECT 'snooze', NULL, NULL, tier, until_date, subject, NULL, NULL FROM alert_snoozes \
+             WHERE patient_id = $1 AND ended_at IS NULL AND until_date >= $2 \
+             ORDER BY 2, 7",
         )
         .bind(patient_id)
-        .bind(kind.as_str())
+        .bind(today.to_string())
         .fetch_all(&mut *self.tx)
         .await?;
-        let Some(first) = rows.first() else { return Ok(None) };
-        let state: String = first.try_get(2)?;
-        let card = (
-            first.try_get(0)?,
-            enum_from(&first.try_get::<String, _>(1)?)?,
-            AlertState::parse(&state).ok_or_else(|| StorageError::Corrupt("card state".into()))?,
-        );
-        let mut subjects = std::collections::HashMap::with_capacity(rows.len());
+        let mut cards: Vec<(CardKind, OpenCardRow)> = Vec::new();
+        let mut snoozes = Vec::new();
         for row in &rows {
-            // One open card per kind is the rule; the rows of any other are not this card's.
-            if row.try_get::<i64, _>(0)? != card.0 {
+            let tier: Tier = enum_from(&row.try_get::<String, _>(3)?)?;
+            if row.try_get::<String, _>(0)? == "snooze" {
+                let until = super::parse_date(&row.try_get::<String, _>(4)?)?;
+                snoozes.push((row.try_get(5)?, Snooze { until, tier }));
                 continue;
             }
-            let Some(subject) = row.try_get::<Option<String>, _>(3)? else { continue };
-            let signal = (row.try_get::<i64, _>(4)?, enum_from(&row.try_get::<String, _>(5)?)?);
+            let id: i64 = row.try_get(1)?;
+            let kind: String = row.try_get(2)?;
+            let kind =
+                CardKind::parse(&kind).ok_or_else(|| StorageError::Corrupt(format!("card kind {kind:?}")))?;
+            let card = match cards.iter_mut().find(|(k, _)| *k == kind) {
+                Some((_, card)) => card,
+                None => {
+                    let state: String = row.try_get(4)?;
+                    let state = AlertState::parse(&state)
+                        .ok_or_else(|| StorageError::Corrupt("card state".into()))?;
+                    cards.push((kind, OpenCardRow { card: (id, tier, state), subjects: Default::default() }));
+                    &mut cards.last_mut().expect("just pushed").1
+                }
+            };
+            // One open card per kind is the rule; the rows of any other are not this card's.
+            if card.card.0 != id {
+                continue;
+            }
+            let Some(subject) = row.try_get::<Option<String>, _>(5)? else { continue };
+            let signal = (row.try_get::<i64, _>(6)?, enum_from(&row.try_get::<String, _>(7)?)?);
             // A card holds one signal per subject; should a card from before that rule hold two,
             // the first is the one kept.
-            subjects.entry(subject).or_insert(signal);
+            card.subjects.entry(subject).or_insert(signal);
         }
-        Ok(Some(OpenCardRow { card, subjects }))
+        Ok((cards, snoozes))
     }
 
     pub async fn insert_card(
@@ -447,11 +465,13 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Stored signals (by row id) replaced by signals of the same or a higher tier: rule, values
-    /// and report, and the latest value of each subject `latest` has (the report's: each row is
-    /// written once), in one statement however many. An id given twice takes its last signal.
+    /// Stored signals of a card (by row id) replaced by signals of the same or a higher tier:
+    /// rule, values and report, and the latest value of each subject `latest` has (the report's:
+    /// each row is written once), in one statement however many. An id given twice takes its
+    /// last signal.
     pub async fn replace_signals(
         &mut self,
+        card_id: i64,
         replacements: &[(i64, &Signal)],
         submission_id: Option<i64>,
         latest: &std::collections::BTreeMap<String, f64>,
@@ -467,11 +487,14 @@ impl WriteTx {
         if last.is_empty() {
             return Ok(());
         }
-        // $1 submission, $2 time, then eight per signal from $3 (row id first, its latest value
-        // last). Both databases name a VALUES list's columns column1, column2, …
+        // $1 submission, $2 time, $3 card, then eight per signal from $4 (row id first, its
+        // latest value last). Both databases name a VALUES list's columns column1, column2, …
+        // The card narrows the rows to its own by index: a planner that thinks the table small
+        // would otherwise read all of it to join the list (the costliest statement under the
+        // write lock in the load bench, ~1 ms).
         let rows: Vec<String> = (0..last.len())
             .map(|n| {
-                let at = 3 + 8 * n;
+                let at = 4 + 8 * n;
                 let params: Vec<String> = (at..at + 8).map(|k| format!("${k}")).collect();
                 format!("({})", params.join(", "))
             })
@@ -483,10 +506,10 @@ impl WriteTx {
              latest_value = CASE WHEN v.column8 IS NULL THEN alerts.latest_value ELSE CAST(v.column8 AS DOUBLE PRECISION) END, \
              latest_submission_id = CASE WHEN v.column8 IS NULL THEN alerts.latest_submission_id ELSE $1 END, \
              latest_at = CASE WHEN v.column8 IS NULL THEN alerts.latest_at ELSE $2 END \
-             FROM (VALUES {}) AS v WHERE alerts.id = v.column1",
+             FROM (VALUES {}) AS v WHERE alerts.card_id = $3 AND alerts.id = v.column1",
             rows.join(", ")
         );
-        let mut update = sqlx::query(sqlx::AssertSqlSafe(text)).bind(submission_id).bind(now);
+        let mut update = sqlx::query(sqlx::AssertSqlSafe(text)).bind(submission_id).bind(now).bind(card_id);
         for (id, signal) in last {
             let latest = submission_id.and_then(|_| latest.get(&signal.subject).copied());
             update = bind_signal(update.bind(id), signal).bind(super::float_param(latest));
@@ -526,32 +549,6 @@ impl WriteTx {
         }
         update.execute(&mut *self.tx).await?;
         Ok(())
-    }
-
-    /// The snoozes holding on `today`, of every subject of the patient's.
-    pub async fn active_snoozes(
-        &mut self,
-        patient_id: i64,
-        today: chrono::NaiveDate,
-    ) -> Result<Vec<(String, Snooze)>, StorageError> {
-        let rows = sqlx::query(
-            "SELECT subject, until_date, tier FROM alert_snoozes WHERE patient_id = $1 AND ended_at IS NULL AND until_date >= $2",
-        )
-        .bind(patient_id)
-        .bind(today.to_string())
-        .fetch_all(&mut *self.tx)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok((
-                    row.try_get(0)?,
-                    Snooze {
-                        until: super::parse_date(&row.try_get::<String, _>(1)?)?,
-                        tier: enum_from(&row.try_get::<String, _>(2)?)?,
-                    },
-                ))
-            })
-            .collect()
     }
 
     /// Counts a signal held by the patient's snoozes of `subject` that hold on `today`.

@@ -434,14 +434,16 @@ impl WriteTx {
         row.as_ref().map(submission).transpose()
     }
 
-    /// Stores a new form: its submission row, answers and scores. Every statement is a round trip
-    /// made while the write lock is held, so there is one per table whatever the number of rows
-    /// on SQLite, and one in all on PostgreSQL (its inserts can be parts of one statement).
-    pub async fn insert_submission(&mut self, new: &NewSubmission<'_>) -> Result<i64, StorageError> {
+    /// Stores a new form: its submission row, answers and scores; `None`, and nothing written,
+    /// when a form with its client id or the same version of its assessment is stored (the
+    /// unique keys tell, so no read before it is needed). Every statement is a round trip made
+    /// while the write lock is held, so there is one per table whatever the number of rows on
+    /// SQLite, and one in all on PostgreSQL (its inserts can be parts of one statement).
+    pub async fn insert_submission(&mut self, new: &NewSubmission<'_>) -> Result<Option<i64>, StorageError> {
         const SUBMISSION: &str = "INSERT INTO submissions (client_id, content_hash, patient_id, assessment_id, \
              completed_at, received_at, timeliness, language, call_me, submitted_by, mode, form_reference, version, \
              corrects_id, correction_reason, signature_meaning) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING";
         /// The submission's own parameters; the answers' and scores' follow.
         const SUBMISSION_PARAMETERS: usize = 16;
         const ANSWERS: &str = "INSERT INTO item_answers (submission_id, item, code, not_applicable)";
@@ -483,16 +485,19 @@ impl WriteTx {
                 sql.push_str(" SELECT id FROM s");
                 let query = bind_submission(sqlx::query(sqlx::AssertSqlSafe(sql)), new);
                 let query = bind_scores(bind_answers(query, new.answers), &scores);
-                Ok(query.fetch_one(&mut *self.tx).await?.try_get(0)?)
+                let row = query.fetch_optional(&mut *self.tx).await?;
+                Ok(row.map(|row| row.try_get(0)).transpose()?)
             }
             Backend::Sqlite => {
-                let id: i64 = bind_submission(
+                let row = bind_submission(
                     sqlx::query(sqlx::AssertSqlSafe(format!("{SUBMISSION} RETURNING id"))),
                     new,
                 )
-                .fetch_one(&mut *self.tx)
-                .await?
-                .try_get(0)?;
+                .fetch_optional(&mut *self.tx)
+                .await?;
+                let Some(id) = row.map(|row| row.try_get::<i64, _>(0)).transpose()? else {
+                    return Ok(None);
+                };
                 // `$1` is the submission's id in every row.
                 if !new.answers.is_empty() {
                     let rows = tuples(new.answers.len(), 3, &mut 2, |n| format!("($1, {})", answer_row(n)));
@@ -504,7 +509,7 @@ impl WriteTx {
                     let query = sqlx::query(sqlx::AssertSqlSafe(format!("{SCORES} VALUES {rows}"))).bind(id);
                     bind_scores(query, &scores).execute(&mut *self.tx).await?;
                 }
-                Ok(id)
+                Ok(Some(id))
             }
         }
     }
