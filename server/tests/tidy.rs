@@ -70,7 +70,7 @@ fn only_the_clock_reads_the_time() {
 
 #[test]
 fn only_the_service_writes() {
-    let needles = ["begin_write(", "WriteTx", "audit_alone(", "commit_derived("];
+    let needles = ["begin_write(", "begin_write_deferred(", "WriteTx", "audit_alone(", "commit_derived("];
     let found = offenders("server/src", &needles, &["server/src/storage/", "server/src/clinic/"]);
     assert!(
         found.is_empty(),

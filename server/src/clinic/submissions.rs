@@ -148,7 +148,9 @@ impl Clinic {
         };
 
         let received_at = Timestamp::from(now);
-        let mut tx = self.db.begin_write().await?;
+        // On PostgreSQL the form's rows go in before the chain lock (their unique keys settle a
+        // race; see `storage::audit`), so other writers wait only for her cards and the audit.
+        let mut tx = self.db.begin_write_deferred().await?;
         let assessment_id = match assessment {
             Some(row) => row.id,
             None => {
@@ -181,13 +183,14 @@ impl Clinic {
                 scores: &scores,
             })
             .await?;
-        // Nothing inserted: under the chain lock, a concurrent retry stored it meanwhile, or
-        // another form its assessment (the unique keys said so in the insert's round trip).
+        // Nothing inserted: a concurrent retry stored it meanwhile, or another form its
+        // assessment (the unique keys said so in the insert's round trip, after waiting for the
+        // rival's commit if it had not committed yet).
         let Some(submission_id) = inserted else {
             let stored = tx.already_stored(client_id, Some(assessment_id)).await?;
             drop(tx);
             if stored.client_id {
-                // Committed before the lock was ours, so read outside the transaction.
+                // Committed by its rival, so read outside the transaction.
                 let existing = self.db.submission_by_client_id(client_id).await?.ok_or_else(|| {
                     StorageError::Corrupt(format!("the form {client_id:?} was stored, then not found"))
                 })?;
@@ -201,6 +204,8 @@ impl Clinic {
             ))
             .into());
         };
+        // Her cards and snoozes are read, and the cards written, under the chain lock.
+        tx.lock_chain().await?;
         let latest = if alerting { latest_values(&scores, answers) } else { Default::default() };
         let raised = self
             .raise(

@@ -6,6 +6,14 @@
 //! stores the previous entry's hash and its own: SHA-256 over the previous hash and the entry's
 //! fields.
 //!
+//! One kind of write may take the chain lock late: a new form ([`Db::begin_write_deferred`]). On
+//! PostgreSQL its rows (the submission, its answers and scores) are inserted before the lock,
+//! while other writers hold it, because nothing in them depends on another writer: their unique
+//! keys decide a race (the loser inserts nothing and waits for the winner's commit, holding no
+//! lock a chain holder waits for). Everything that reads to decide (her cards, snoozes, the
+//! audit chain) comes after [`WriteTx::lock_chain`]. SQLite takes its one lock at `BEGIN
+//! IMMEDIATE` as before.
+//!
 //! The transaction is driven by hand on a pooled connection, not through `sqlx::Transaction`, for
 //! one rule: **a connection goes back to the pool only after a successful `COMMIT` or
 //! `ROLLBACK`**. A statement or commit that fails (a full disk, an I/O error) leaves the
@@ -67,6 +75,10 @@ pub struct WriteTx {
     finished: bool,
     /// The database handle's clock, for the timestamps the transaction writes itself.
     clock: crate::clock::Clock,
+    /// Whether the chain lock is held (and `last_id`/`last_hash` read under it).
+    locked: bool,
+    /// The study instance id the database handle read at open, checked under the lock.
+    instance_id: std::sync::Arc<str>,
 }
 
 impl WriteTx {
@@ -85,7 +97,25 @@ impl Drop for WriteTx {
 }
 
 impl Db {
+    /// A write transaction holding the chain lock from its first statement.
     pub async fn begin_write(&self) -> Result<WriteTx, StorageError> {
+        let mut tx = self.begin_unlocked().await?;
+        tx.lock_chain().await?;
+        Ok(tx)
+    }
+
+    /// A write transaction for a new form, whose rows may be inserted before the chain lock (see
+    /// the module documentation): on PostgreSQL the lock is taken by [`WriteTx::lock_chain`], or
+    /// by the first audit entry; SQLite's `BEGIN IMMEDIATE` takes it at once.
+    pub async fn begin_write_deferred(&self) -> Result<WriteTx, StorageError> {
+        let mut tx = self.begin_unlocked().await?;
+        if self.backend == Backend::Sqlite {
+            tx.lock_chain().await?;
+        }
+        Ok(tx)
+    }
+
+    async fn begin_unlocked(&self) -> Result<WriteTx, StorageError> {
         self.check_file()?;
         let connection = self.pool.acquire().await?;
         // From here on, an error drops the WriteTx, which closes the connection.
@@ -98,33 +128,14 @@ impl Db {
             backend: self.backend,
             finished: false,
             clock: self.clock().clone(),
+            locked: false,
+            instance_id: self.instance_id.clone(),
         };
-        let row = match self.backend {
-            Backend::Sqlite => {
-                sqlx::raw_sql("BEGIN IMMEDIATE").execute(&mut *tx.tx).await?;
-                sqlx::query("SELECT last_id, last_hash, instance_id FROM audit_head WHERE id = 1")
-                    .fetch_one(&mut *tx.tx)
-                    .await?
-            }
-            Backend::Postgres => {
-                sqlx::raw_sql("BEGIN").execute(&mut *tx.tx).await?;
-                // The chain lock (the head's row lock, held to commit) and the head in one
-                // round trip: every statement from here on is made while other writers wait.
-                sqlx::query(
-                    "UPDATE audit_head SET last_id = last_id WHERE id = 1 RETURNING last_id, last_hash, instance_id",
-                )
-                .fetch_one(&mut *tx.tx)
-                .await?
-            }
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
         };
-        let instance: String = row.try_get(2)?;
-        if instance != *self.instance_id {
-            return Err(StorageError::NotTheStudy(
-                "the database now holds another study instance (it was replaced or re-created)".into(),
-            ));
-        }
-        tx.last_id = row.try_get(0)?;
-        tx.last_hash = row.try_get(1)?;
+        sqlx::raw_sql(begin).execute(&mut *tx.tx).await?;
         Ok(tx)
     }
 
@@ -321,7 +332,49 @@ impl WriteTx {
         super::timestamp_text(self.clock.now())
     }
 
+    /// Takes the chain lock, if this transaction does not hold it yet, and reads the chain's head
+    /// under it. From here on other writers wait, and each statement sees every write committed
+    /// before, so what is read now can decide what is written.
+    pub async fn lock_chain(&mut self) -> Result<(), StorageError> {
+        if self.locked {
+            return Ok(());
+        }
+        let row = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query("SELECT last_id, last_hash, instance_id FROM audit_head WHERE id = 1")
+                    .fetch_one(&mut *self.tx)
+                    .await?
+            }
+            Backend::Postgres => {
+                // The chain lock (the head's row lock, held to commit) and the head in one
+                // round trip: every statement from here on is made while other writers wait.
+                sqlx::query(
+                    "UPDATE audit_head SET last_id = last_id WHERE id = 1 RETURNING last_id, last_hash, instance_id",
+                )
+                .fetch_one(&mut *self.tx)
+                .await?
+            }
+        };
+        let instance: String = row.try_get(2)?;
+        if instance != *self.instance_id {
+            return Err(StorageError::NotTheStudy(
+                "the database now holds another study instance (it was replaced or re-created)".into(),
+            ));
+        }
+        self.last_id = row.try_get(0)?;
+        self.last_hash = row.try_get(1)?;
+        self.locked = true;
+        Ok(())
+    }
+
+    /// Whether the chain lock is held: a deferred transaction's first statements are made without.
+    pub(crate) fn chain_locked(&self) -> bool {
+        self.locked
+    }
+
     pub async fn audit(&mut self, actor: &Actor, entry: AuditEntry) -> Result<(), StorageError> {
+        // An entry chains onto the head read under the lock.
+        self.lock_chain().await?;
         let fields = EntryFields {
             occurred_at: self.now_text(),
             actor: actor.name.clone(),

@@ -99,6 +99,10 @@ pub(super) fn event(row: &AnyRow) -> Result<EventRow, StorageError> {
     })
 }
 
+/// The class of PostgreSQL's advisory locks that serialise one patient's unscheduled reports
+/// written before the chain lock (its two-key space is not the one sqlx's migrations lock in).
+const UNSCHEDULED_LOCK_CLASS: i32 = 0x716f_6c01;
+
 const PATIENT_COLUMNS: &str = "id, study_code, stratum, language, activated_at, reminder_channel";
 
 fn instruments_text(instruments: &[InstrumentId]) -> String {
@@ -404,8 +408,11 @@ impl WriteTx {
 
     /// An unscheduled QLQ-C30 ("I feel worse"), open on the day it is sent.
     /// Adds an unscheduled report's assessment, keyed `unscheduled-<n>`: the patient's n-th, so
-    /// the key says nothing about the device or the time (write transactions are serialised, so
-    /// two reports cannot take the same n).
+    /// the key says nothing about the device or the time. Two reports cannot take the same n:
+    /// under the chain lock writers are serialised, and a form inserted before it (on
+    /// PostgreSQL, [`Db::begin_write_deferred`](super::Db::begin_write_deferred)) first takes a
+    /// lock of the patient's own, held to commit, in a statement of its own so that the count's
+    /// statement sees her last report's commit.
     pub async fn insert_unscheduled_assessment(
         &mut self,
         patient_id: i64,
@@ -413,6 +420,15 @@ impl WriteTx {
         day: chrono::NaiveDate,
         protocol_version: i64,
     ) -> Result<i64, StorageError> {
+        if !self.chain_locked() {
+            // Only this statement takes a lock of this class, and never under the chain lock, so
+            // no holder of the chain lock waits for it.
+            sqlx::query("SELECT pg_advisory_xact_lock(CAST($1 AS INTEGER), CAST($2 AS INTEGER))")
+                .bind(UNSCHEDULED_LOCK_CLASS)
+                .bind(patient_id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         // Counted in the insert itself: one round trip fewer under the write lock.
         Ok(sqlx::query(
             "INSERT INTO assessments (patient_id, key, code, label, instruments, target_date, window_start, window_end, unscheduled, protocol_version) \

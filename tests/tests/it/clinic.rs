@@ -384,6 +384,78 @@ on_both_backends!(
     super::simultaneous_sends_for_one_assessment_store_one_form_once
 );
 
+/// Many different unscheduled reports from one patient at once (two phones, a retry storm): on
+/// PostgreSQL a form's rows are written before the chain lock, so the patient's n-th unscheduled
+/// assessment is counted under a lock of hers; each report is stored once, each with an
+/// assessment of its own numbered 1…n without a gap, each joins her one open symptoms card, and
+/// the audit chain still verifies.
+async fn simultaneous_unscheduled_reports_of_one_patient_each_get_their_own_assessment(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let (_, patient, study_id) = enrolled_patient(&app, 1).await;
+    const REPORTS: usize = 12;
+    let mut sending = tokio::task::JoinSet::new();
+    for n in 0..REPORTS {
+        let client_id = uuid::Uuid::new_v4().to_string();
+        // Bad enough to raise signals without a baseline (she sent none): every report has some.
+        let body = submission(&client_id, None, 0, c30_answers(3 + (n % 2) as i64));
+        let request = app.client.post(app.url("/api/v1/me/submissions")).bearer_auth(&patient).json(&body);
+        sending.spawn(async move {
+            let response = request.send().await.expect("the server answers");
+            (response.status(), response.json::<Value>().await.unwrap())
+        });
+    }
+    let outcomes = sending.join_all().await;
+    for (status, body) in &outcomes {
+        assert_eq!(*status, StatusCode::CREATED, "{body}");
+    }
+    let mut assessments: Vec<i64> =
+        outcomes.iter().map(|(_, body)| body["assessment_id"].as_i64().unwrap()).collect();
+    assessments.sort_unstable();
+    assessments.dedup();
+    assert_eq!(assessments.len(), REPORTS, "an assessment of its own each: {outcomes:#?}");
+    let hers = format!("(SELECT id FROM patients WHERE study_code = '{study_id}')");
+    let numbered = (1..=REPORTS).map(|n| format!("'unscheduled-{n}'")).collect::<Vec<_>>().join(", ");
+    let keys = app
+        .count_dynamic(format!(
+            "SELECT COUNT(DISTINCT a.key) FROM assessments a JOIN submissions s ON s.assessment_id = a.id \
+             WHERE a.patient_id = {hers} AND a.unscheduled = 1 AND a.key IN ({numbered})"
+        ))
+        .await;
+    assert_eq!(keys, REPORTS as i64, "numbered 1…{REPORTS}, each with its form");
+    let unscheduled = app.count_dynamic(format!(
+        "SELECT COUNT(*) FROM assessments WHERE patient_id = {hers} AND unscheduled = 1"
+    ));
+    assert_eq!(unscheduled.await, REPORTS as i64);
+    let stores = format!(
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'submission.store' AND patient = '{study_id}'"
+    );
+    assert_eq!(app.count_dynamic(stores).await, REPORTS as i64);
+    // One symptoms card, which every report raised or joined.
+    let cards = format!("SELECT COUNT(*) FROM alert_cards WHERE patient_id = {hers} AND kind = 'symptoms'");
+    assert_eq!(app.count_dynamic(cards).await, 1);
+    let card = app
+        .count_dynamic(format!("SELECT id FROM alert_cards WHERE patient_id = {hers} AND kind = 'symptoms'"))
+        .await;
+    let raised_on_it = app
+        .count_dynamic(format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'submission.store' AND patient = '{study_id}' \
+             AND after_json LIKE '%\"card\":{card},%'"
+        ))
+        .await;
+    assert_eq!(raised_on_it, REPORTS as i64, "each report's signals went to her one card");
+    assert!(
+        matches!(
+            app.db.verify_audit_chain(None).await.unwrap(),
+            qol_server::storage::AuditVerification::Intact { .. }
+        ),
+        "the audit chain verifies"
+    );
+}
+on_both_backends!(
+    simultaneous_unscheduled_reports_of_one_patient_each_get_their_own_assessment,
+    super::simultaneous_unscheduled_reports_of_one_patient_each_get_their_own_assessment
+);
+
 async fn invalid_answers_are_refused_with_every_problem_and_nothing_is_stored(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
     let (_, patient, _) = enrolled_patient(&app, 1).await;
