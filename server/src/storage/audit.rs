@@ -7,10 +7,10 @@
 //! fields.
 //!
 //! One kind of write may take the chain lock late: a new form ([`Db::begin_write_deferred`]). On
-//! PostgreSQL its rows (the submission, its answers and scores) are inserted before the lock,
-//! while other writers hold it, because nothing in them depends on another writer: their unique
-//! keys decide a race (the loser inserts nothing and waits for the winner's commit, holding no
-//! lock a chain holder waits for). Everything that reads to decide (her cards, snoozes, the
+//! PostgreSQL its rows (the unscheduled assessment it may need, the submission, its answers and
+//! scores) are inserted before the lock, while other writers hold it, because nothing in them
+//! depends on another writer: their unique keys decide a race (the loser inserts nothing and
+//! waits for the winner's commit, holding no lock a chain holder waits for). Everything that reads to decide (her cards, snoozes, the
 //! audit chain) comes after [`WriteTx::lock_chain`]. SQLite takes its one lock at `BEGIN
 //! IMMEDIATE` as before.
 //!

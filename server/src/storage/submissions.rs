@@ -399,7 +399,8 @@ pub struct AlreadyStored {
 
 impl WriteTx {
     /// Whether a form with `client_id`, or one for `assessment_id`, is stored, read inside the
-    /// transaction (after the chain lock, so a concurrent retry is seen): one round trip.
+    /// transaction after [`WriteTx::insert_submission`] found a key taken (the insert waited for
+    /// the rival's commit, so the rival is seen): one round trip.
     pub async fn already_stored(
         &mut self,
         client_id: &str,
@@ -436,9 +437,10 @@ impl WriteTx {
 
     /// Stores a new form: its submission row, answers and scores; `None`, and nothing written,
     /// when a form with its client id or the same version of its assessment is stored (the
-    /// unique keys tell, so no read before it is needed). Every statement is a round trip made
-    /// while the write lock is held, so there is one per table whatever the number of rows on
-    /// SQLite, and one in all on PostgreSQL (its inserts can be parts of one statement).
+    /// unique keys tell, so no read before it is needed). One statement per table whatever the
+    /// number of rows on SQLite, where it is made under the write lock, and one in all on
+    /// PostgreSQL (its inserts can be parts of one statement), where a new form makes it before
+    /// the lock ([`Db::begin_write_deferred`](super::Db::begin_write_deferred)).
     pub async fn insert_submission(&mut self, new: &NewSubmission<'_>) -> Result<Option<i64>, StorageError> {
         const SUBMISSION: &str = "INSERT INTO submissions (client_id, content_hash, patient_id, assessment_id, \
              completed_at, received_at, timeliness, language, call_me, submitted_by, mode, form_reference, version, \
